@@ -1,0 +1,35 @@
+/* Kernel-side helpers shared by perfscope's BPF programs (never included by user space). */
+#ifndef PERFSCOPE_BPF_H
+#define PERFSCOPE_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+#ifndef TASK_RUNNING
+#define TASK_RUNNING 0
+#endif
+
+/* Kernels before 5.14 call the field `state`, newer ones `__state`. */
+struct task_struct___o {
+	volatile long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___o *)t, state);
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+#endif

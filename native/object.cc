@@ -1,0 +1,234 @@
+#include "object.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "errors.h"
+
+namespace perfscope {
+
+Napi::Function BpfObject::Init(Napi::Env env) {
+  return DefineClass(env, "BpfObject",
+                     {
+                         InstanceMethod<&BpfObject::SetGlobal>("setGlobal"),
+                         InstanceMethod<&BpfObject::SetAutoload>("setAutoload"),
+                         InstanceMethod<&BpfObject::Load>("load"),
+                         InstanceMethod<&BpfObject::Programs>("programs"),
+                         InstanceMethod<&BpfObject::Maps>("maps"),
+                         InstanceMethod<&BpfObject::Attach>("attach"),
+                         InstanceMethod<&BpfObject::Detach>("detach"),
+                         InstanceMethod<&BpfObject::IsAttached>("isAttached"),
+                         InstanceMethod<&BpfObject::ProgInfo>("progInfo"),
+                         InstanceMethod<&BpfObject::Close>("close"),
+                     });
+}
+
+// new BpfObject(path)
+BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObject>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString())
+    throw Napi::TypeError::New(env, "BpfObject(path: string)");
+  path_ = info[0].As<Napi::String>().Utf8Value();
+  LogReset();
+  errno = 0;
+  obj_ = bpf_object__open_file(path_.c_str(), nullptr);
+  if (!obj_) {
+    int err = errno;
+    obj_ = nullptr;
+    ThrowErrno(env, err, "open", "cannot open BPF object " + path_);
+  }
+}
+
+BpfObject::~BpfObject() { DestroyAll(); }
+
+void BpfObject::DestroyAll() {
+  for (auto& [name, link] : links_) bpf_link__destroy(link);
+  links_.clear();
+  if (obj_) bpf_object__close(obj_);
+  obj_ = nullptr;
+}
+
+void BpfObject::Require(const Napi::Env& env, bool loaded, const char* what) {
+  if (!obj_) throw Napi::Error::New(env, std::string(what) + ": BPF object is closed");
+  if (loaded && !loaded_) throw Napi::Error::New(env, std::string(what) + ": BPF object is not loaded");
+  if (!loaded && loaded_) throw Napi::Error::New(env, std::string(what) + ": only before load()");
+}
+
+bpf_program* BpfObject::Program(const Napi::CallbackInfo& info, size_t arg) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= arg || !info[arg].IsString()) throw Napi::TypeError::New(env, "program name expected");
+  std::string name = info[arg].As<Napi::String>().Utf8Value();
+  bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+  if (!prog) ThrowErrno(env, ENOENT, "attach", "no program '" + name + "' in " + path_);
+  return prog;
+}
+
+// setGlobal(name, Buffer): write a `const volatile` (or .data/.bss) global before load.
+// The variable is found through the object's BTF data sections, so its size is checked.
+Napi::Value BpfObject::SetGlobal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, false, "setGlobal");
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsBuffer())
+    throw Napi::TypeError::New(env, "setGlobal(name: string, value: Buffer)");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  auto value = info[1].As<Napi::Buffer<uint8_t>>();
+  const struct btf* btf = bpf_object__btf(obj_);
+  if (!btf) ThrowErrno(env, ENOENT, "open", "object has no BTF; cannot set global " + name);
+  const char* sections[] = {".rodata", ".data", ".bss"};
+  for (const char* sec : sections) {
+    int id = btf__find_by_name_kind(btf, sec, BTF_KIND_DATASEC);
+    if (id < 0) continue;
+    const struct btf_type* t = btf__type_by_id(btf, id);
+    const struct btf_var_secinfo* vs = btf_var_secinfos(t);
+    for (int i = 0; i < btf_vlen(t); i++, vs++) {
+      const struct btf_type* var = btf__type_by_id(btf, vs->type);
+      if (name != btf__name_by_offset(btf, var->name_off)) continue;
+      if (vs->size != value.Length())
+        ThrowErrno(env, EINVAL, "open",
+                   "global " + name + " is " + std::to_string(vs->size) + " bytes, got " +
+                       std::to_string(value.Length()));
+      // Find the internal map that backs this section: its name ends with the section name.
+      bpf_map* map;
+      bpf_object__for_each_map(map, obj_) {
+        if (!bpf_map__is_internal(map)) continue;
+        std::string mname = bpf_map__name(map);
+        size_t sl = strlen(sec);
+        if (mname.size() < sl || mname.compare(mname.size() - sl, sl, sec) != 0) continue;
+        size_t size = 0;
+        const void* init = bpf_map__initial_value(map, &size);
+        if (!init || vs->offset + vs->size > size) break;
+        std::vector<uint8_t> copy(static_cast<const uint8_t*>(init), static_cast<const uint8_t*>(init) + size);
+        memcpy(copy.data() + vs->offset, value.Data(), vs->size);
+        int err = bpf_map__set_initial_value(map, copy.data(), size);
+        if (err) ThrowErrno(env, err, "open", "cannot set global " + name);
+        return env.Undefined();
+      }
+      ThrowErrno(env, ENOENT, "open", "no map backs section " + std::string(sec));
+    }
+  }
+  ThrowErrno(env, ENOENT, "open", "no global variable '" + name + "' in " + path_);
+}
+
+// setAutoload(prog, bool): skip loading a program (e.g. a hook this kernel lacks).
+Napi::Value BpfObject::SetAutoload(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, false, "setAutoload");
+  bpf_program* prog = Program(info, 0);
+  int err = bpf_program__set_autoload(prog, info[1].ToBoolean().Value());
+  if (err) ThrowErrno(env, err, "open", "setAutoload");
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::Load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, false, "load");
+  LogReset();
+  int err = bpf_object__load(obj_);
+  if (err) ThrowErrno(env, err, "load", "cannot load BPF object " + path_);
+  loaded_ = true;
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::Programs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!obj_) throw Napi::Error::New(env, "programs: BPF object is closed");
+  Napi::Array out = Napi::Array::New(env);
+  bpf_program* prog;
+  uint32_t i = 0;
+  bpf_object__for_each_program(prog, obj_) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", bpf_program__name(prog));
+    o.Set("section", bpf_program__section_name(prog));
+    o.Set("autoload", bpf_program__autoload(prog));
+    o.Set("fd", loaded_ ? bpf_program__fd(prog) : -1);
+    out.Set(i++, o);
+  }
+  return out;
+}
+
+// maps(): [{name, fd, type, keySize, valueSize, maxEntries}] (fd is -1 before load)
+Napi::Value BpfObject::Maps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!obj_) throw Napi::Error::New(env, "maps: BPF object is closed");
+  Napi::Array out = Napi::Array::New(env);
+  bpf_map* map;
+  uint32_t i = 0;
+  bpf_object__for_each_map(map, obj_) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", bpf_map__name(map));
+    o.Set("fd", loaded_ ? bpf_map__fd(map) : -1);
+    o.Set("type", static_cast<double>(bpf_map__type(map)));
+    o.Set("keySize", bpf_map__key_size(map));
+    o.Set("valueSize", bpf_map__value_size(map));
+    o.Set("maxEntries", bpf_map__max_entries(map));
+    out.Set(i++, o);
+  }
+  return out;
+}
+
+Napi::Value BpfObject::Attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attach");
+  bpf_program* prog = Program(info, 0);
+  std::string name = bpf_program__name(prog);
+  if (links_.count(name)) return env.Undefined();  // already attached: idempotent
+  LogReset();
+  errno = 0;
+  bpf_link* link = bpf_program__attach(prog);
+  if (!link) {
+    int err = errno;
+    ThrowErrno(env, err, "attach",
+               "cannot attach " + name + " (" + bpf_program__section_name(prog) + ")");
+  }
+  links_[name] = link;
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::Detach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!obj_) return env.Undefined();
+  bpf_program* prog = Program(info, 0);
+  auto it = links_.find(bpf_program__name(prog));
+  if (it == links_.end()) return env.Undefined();
+  int err = bpf_link__destroy(it->second);
+  links_.erase(it);
+  if (err) ThrowErrno(env, err, "attach", "cannot detach " + std::string(bpf_program__name(prog)));
+  return env.Undefined();
+}
+
+Napi::Value BpfObject::IsAttached(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!obj_) return Napi::Boolean::New(env, false);
+  bpf_program* prog = Program(info, 0);
+  return Napi::Boolean::New(env, links_.count(bpf_program__name(prog)) > 0);
+}
+
+// progInfo(prog): {id, runTimeNs, runCnt, recursionMisses}. run time is only counted while
+// kernel.bpf_stats_enabled is 1 or someone holds a BPF_ENABLE_STATS fd (see enableStats()).
+Napi::Value BpfObject::ProgInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "progInfo");
+  bpf_program* prog = Program(info, 0);
+  struct bpf_prog_info pi;
+  memset(&pi, 0, sizeof pi);
+  __u32 len = sizeof pi;
+  int err = bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pi, &len);
+  if (err) ThrowErrno(env, errno, "read", "cannot read program info");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", pi.id);
+  o.Set("runTimeNs", static_cast<double>(pi.run_time_ns));
+  o.Set("runCnt", static_cast<double>(pi.run_cnt));
+  o.Set("recursionMisses", static_cast<double>(pi.recursion_misses));
+  return o;
+}
+
+Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
+  DestroyAll();
+  return info.Env().Undefined();
+}
+
+}  // namespace perfscope

@@ -1,0 +1,42 @@
+// BpfObject: one BPF ELF object through its life cycle
+// open -> set read-only globals -> load -> attach/detach each program -> close.
+#pragma once
+#include <napi.h>
+#include <map>
+#include <string>
+
+struct bpf_object;
+struct bpf_program;
+struct bpf_link;
+
+namespace perfscope {
+
+class BpfObject : public Napi::ObjectWrap<BpfObject> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit BpfObject(const Napi::CallbackInfo& info);
+  ~BpfObject() override;
+
+ private:
+  Napi::Value SetGlobal(const Napi::CallbackInfo& info);
+  Napi::Value Load(const Napi::CallbackInfo& info);
+  Napi::Value Programs(const Napi::CallbackInfo& info);
+  Napi::Value Maps(const Napi::CallbackInfo& info);
+  Napi::Value Attach(const Napi::CallbackInfo& info);
+  Napi::Value Detach(const Napi::CallbackInfo& info);
+  Napi::Value IsAttached(const Napi::CallbackInfo& info);
+  Napi::Value ProgInfo(const Napi::CallbackInfo& info);
+  Napi::Value SetAutoload(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+
+  bpf_program* Program(const Napi::CallbackInfo& info, size_t arg);
+  void Require(const Napi::Env& env, bool loaded, const char* what);
+  void DestroyAll();
+
+  bpf_object* obj_ = nullptr;
+  bool loaded_ = false;
+  std::string path_;
+  std::map<std::string, bpf_link*> links_;
+};
+
+}  // namespace perfscope

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a Debian 12 host, run as root: system packages, npm packages, build.
+# Fast when nothing changed: apt is skipped when every package is installed, npm ci when
+# node_modules matches package-lock.json, and make rebuilds only what is out of date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS=(clang-16 llvm-16 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
+          sysstat tmux linux-perf procps iproute2 util-linux)
+
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "perfscope setup: missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "perfscope setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "perfscope setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+make -s build

@@ -1,0 +1,79 @@
+// Shared life cycle of the BPF-backed probes: open the object, set its read-only config,
+// load, attach every program; per tick report the programs' cost as differences of the
+// kernel's cumulative run statistics; stop detaches and closes (idempotent).
+import { acquireStats, BpfObject, bpfObjectPath, releaseStats, type ProgStats } from './bpf.js';
+import type { ProbeConfig, ProbeCost, ProbeName } from './types.js';
+
+export abstract class BpfProbe {
+  abstract readonly name: ProbeName;
+  readonly bpf = true;
+  protected obj: BpfObject | null = null;
+  private lastStats: ProgStats | null = null;
+
+  /** Set `const volatile` globals here (between open and load). */
+  protected configure(_obj: BpfObject, _config: ProbeConfig): void {}
+  /** After load and attach: open ring buffers, read initial counters, ... */
+  protected started(_obj: BpfObject, _config: ProbeConfig): void {}
+  /** Before detach: close ring buffers, ... */
+  protected stopping(): void {}
+  /** Events lost in the interval that ends now (ring buffer or map full). */
+  protected lostSinceLast(): number {
+    return 0;
+  }
+
+  start(config: ProbeConfig): void {
+    if (this.obj) return;
+    const obj = BpfObject.open(bpfObjectPath(this.name));
+    try {
+      this.configure(obj, config);
+      obj.load();
+      obj.attachAll();
+      acquireStats();
+      this.obj = obj;
+      this.lastStats = obj.stats();
+      this.started(obj, config);
+    } catch (e) {
+      this.obj = null;
+      try {
+        this.stopping();
+      } finally {
+        obj.close();
+      }
+      throw e;
+    }
+  }
+
+  cost(): ProbeCost {
+    if (!this.obj) return {};
+    const s = this.obj.stats();
+    const prev = this.lastStats ?? s;
+    this.lastStats = s;
+    const run_ns = s.runTimeNs - prev.runTimeNs;
+    const run_cnt = s.runCnt - prev.runCnt;
+    return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost: this.lostSinceLast() };
+  }
+
+  /** Kernel program ids of this probe (tests check they are gone after stop). */
+  progIds(): number[] {
+    return this.obj ? this.obj.progIds() : [];
+  }
+
+  stop(): void {
+    const obj = this.obj;
+    if (!obj) return;
+    this.obj = null;
+    this.lastStats = null;
+    releaseStats();
+    try {
+      this.stopping();
+    } finally {
+      obj?.detachAll();
+      obj?.close();
+    }
+  }
+}
+
+/** Read a little-endian u64 counter as a number (exact up to 2^53). */
+export function u64(b: Buffer, off: number): number {
+  return Number(b.readBigUInt64LE(off));
+}

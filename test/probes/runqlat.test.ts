@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { RunqlatProbe } from '../../src/probes/runqlat.js';
+import { heldProgramIds, noBpf, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
+import { onlineCpus } from '../../src/probes/cpus.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function busyLoop(cpu: number): ChildProcess {
+  return spawn('taskset', ['-c', String(cpu), 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
+}
+
+describe.skipIf(noBpf)('runqlat probe (real BPF)', () => {
+  const children: ChildProcess[] = [];
+  let probe: RunqlatProbe | null = null;
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    probe?.stop();
+    probe = null;
+    expect(heldProgramIds()).toEqual([]);
+  });
+
+  it('puts two busy loops sharing CPU 1 into the millisecond buckets of CPU 1, not of CPU 0', async () => {
+    const cpus = onlineCpus();
+    expect(cpus).toContain(1);
+    probe = new RunqlatProbe();
+    probe.start({ pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus });
+    probe.sample();
+    children.push(busyLoop(1), busyLoop(1));
+    await sleep(2500);
+    const s = probe.sample();
+    const cpu1 = s.cpus['1'];
+    const total1 = cpu1.reduce((a, b) => a + b, 0);
+    // Bucket 10 starts at 1024 us: the loops preempt each other at the scheduler's slice (ms).
+    const ms1 = cpu1.slice(10).reduce((a, b) => a + b, 0);
+    expect(total1).toBeGreaterThan(0);
+    expect(ms1 / total1).toBeGreaterThan(0.5);
+    const cpu0 = s.cpus['0'];
+    const total0 = cpu0.reduce((a, b) => a + b, 0);
+    const ms0 = cpu0.slice(10).reduce((a, b) => a + b, 0);
+    expect(ms0 / Math.max(total0, 1)).toBeLessThan(0.5);
+    expect(s.count).toBe(s.all.reduce((a, b) => a + b, 0));
+    expect(s.p99_us!).toBeGreaterThanOrEqual(s.p50_us!);
+    const cost = probe.cost();
+    expect(cost.run_cnt).toBeGreaterThan(0);
+  });
+
+  it('detaches on stop: no program of this process is left loaded', async () => {
+    probe = new RunqlatProbe();
+    probe.start({ pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus() });
+    const ids = probe.progIds();
+    expect(ids.length).toBe(3);
+    expect(heldProgramIds()).toEqual(ids);
+    expect(stillLoaded(ids)).toEqual(ids);
+    probe.stop();
+    probe.stop();
+    expect(heldProgramIds()).toEqual([]);
+    expect(await waitUnloaded(ids)).toEqual([]);
+    expect(heldProgramIds()).toEqual([]);
+  });
+});
