@@ -1,0 +1,78 @@
+// Strings from the kernel or other processes (comm, file names, argv) are untrusted: a hostile
+// process can put escape sequences in them. They are escaped once, where they are decoded, so
+// that every consumer (screen, --json, logs) only ever sees printable text:
+//   control bytes  -> \a \b \t \n \v \f \r \e or \xNN  (as `ls -b` and `less` show them)
+//   backslash      -> \\  (so the escaping is unambiguous)
+//   invalid UTF-8  -> \xNN per byte
+//   C1 controls, DEL, and Unicode bidi/format overrides -> \u{NNNN}
+// Valid printable UTF-8 (e.g. "café", "日本") passes through unchanged.
+
+const NAMED: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 92: '\\\\' };
+
+function hex2(b: number): string {
+  return '\\x' + b.toString(16).padStart(2, '0');
+}
+
+/** Code points that must not reach a terminal raw even when valid UTF-8. */
+function unsafeCodePoint(cp: number): boolean {
+  return (
+    cp === 0x7f ||
+    (cp >= 0x80 && cp <= 0x9f) || // C1 controls (CSI is 0x9b)
+    (cp >= 0x200b && cp <= 0x200f) ||
+    (cp >= 0x2028 && cp <= 0x202e) || // line/paragraph separators, bidi embeddings and overrides
+    (cp >= 0x2060 && cp <= 0x206f) ||
+    cp === 0xfeff ||
+    (cp >= 0xfff9 && cp <= 0xfffb)
+  );
+}
+
+/** Escape raw bytes (already cut at the first NUL, if any) into safe printable text. */
+export function escapeBytes(buf: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  const n = buf.length;
+  while (i < n) {
+    const b = buf[i];
+    if (b < 0x80) {
+      if (b < 0x20 || b === 0x7f || b === 92) out += NAMED[b] ?? hex2(b);
+      else out += String.fromCharCode(b);
+      i++;
+      continue;
+    }
+    // Decode one UTF-8 sequence strictly; anything malformed is shown byte by byte.
+    let len = 0;
+    let cp = 0;
+    let min = 0;
+    if (b >= 0xc2 && b <= 0xdf) { len = 2; cp = b & 0x1f; min = 0x80; }
+    else if (b >= 0xe0 && b <= 0xef) { len = 3; cp = b & 0x0f; min = 0x800; }
+    else if (b >= 0xf0 && b <= 0xf4) { len = 4; cp = b & 0x07; min = 0x10000; }
+    let ok = len > 0 && i + len <= n;
+    for (let k = 1; ok && k < len; k++) {
+      const c = buf[i + k];
+      if ((c & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (c & 0x3f);
+    }
+    if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
+    if (!ok) {
+      out += hex2(b);
+      i++;
+      continue;
+    }
+    out += unsafeCodePoint(cp) ? `\\u{${cp.toString(16)}}` : String.fromCodePoint(cp);
+    i += len;
+  }
+  return out;
+}
+
+/** A NUL-terminated C string inside a fixed-size field: the bytes up to the first NUL, escaped. */
+export function cString(buf: Buffer, offset: number, size: number): string {
+  const end = Math.min(offset + size, buf.length);
+  let stop = offset;
+  while (stop < end && buf[stop] !== 0) stop++;
+  return escapeBytes(buf.subarray(offset, stop));
+}
+
+/** Escape a JS string that came from an untrusted source (e.g. read from /proc as latin1/utf8). */
+export function escapeText(s: string): string {
+  return escapeBytes(Buffer.from(s, 'utf8'));
+}
