@@ -63,6 +63,10 @@ export function histQuantile(slots: readonly number[], q: number): number | null
   return bucketBounds(last)[1];
 }
 
+function round1(v: number | null): number | null {
+  return v === null ? null : Math.round(v * 10) / 10;
+}
+
 export function diffSlots(cur: readonly number[], prev: readonly number[] | undefined): number[] {
   // Counters only grow; a smaller value means the map was recreated: take it as new.
   return cur.map((v, i) => {
@@ -95,9 +99,9 @@ export function summarize(perCpu: Map<number, CpuHist>, prev: Map<number, CpuHis
     all,
     cpus: out,
     count,
-    p50_us: histQuantile(all, 0.5),
-    p99_us: histQuantile(all, 0.99),
-    mean_us: count ? totalNs / count / 1000 : null,
+    p50_us: round1(histQuantile(all, 0.5)),
+    p99_us: round1(histQuantile(all, 0.99)),
+    mean_us: count ? round1(totalNs / count / 1000) : null,
     max_bucket: maxBucket,
   };
 }

@@ -1,0 +1,129 @@
+// Command line: perfscope [-C CPU] [-p PID] [-i SECONDS] [--probes LIST] [--no-bpf]
+//                         [--json [--count N]] [--help] [--version]
+// Parsed with node:util parseArgs (strict); every bad input becomes a UsageError (exit 2).
+import { parseArgs } from 'node:util';
+import { PROBE_NAMES, type ProbeName } from './probes/types.js';
+
+export class UsageError extends Error {}
+
+export interface Options {
+  cpu: number | null;
+  pid: number | null;
+  comm: string | null;
+  intervalS: number;
+  probes: ProbeName[];
+  noBpf: boolean;
+  json: boolean;
+  count: number | null;
+  showIdle: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export const USAGE = `Usage: perfscope [options]
+
+Live performance console: off-CPU maxima, run-queue latency, exec/open/tcp feeds
+and sysstat-style counters, refreshed every interval.
+
+Options:
+  -C, --cpu CPU         pin the view (and the off-CPU probe's kernel filter) to one CPU
+  -p, --pid PID         only events of this process (feeds)
+  -c, --comm TEXT       only events of tasks whose name contains TEXT (feeds)
+  -i, --interval SECS   refresh interval in seconds (default 1, min 0.1)
+      --probes LIST     comma-separated probes to start: ${PROBE_NAMES.join(',')} (default: all)
+      --no-bpf          start no BPF probe (counters from /proc only)
+      --show-idle       show the idle tasks (pid 0) in the off-CPU pane
+      --json            no screen: print one JSON object per interval (NDJSON) to stdout
+  -n, --count N         with --json: exit after N intervals
+  -h, --help            show this help
+  -V, --version         show the version
+
+Keys: q quit, ? help, 1-5 toggle offcpu/runqlat/exec/open/tcp, ] [ pin next/previous CPU,
+a all CPUs, space pause, Tab focus, / filter the focused feed.
+BPF probes need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.`;
+
+function intArg(name: string, v: string, min: number): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got '${v}'`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be >= ${min}, got '${v}'`);
+  return n;
+}
+
+export function parseOptions(argv: readonly string[], onlineCpus: readonly number[]): Options {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        cpu: { type: 'string', short: 'C' },
+        pid: { type: 'string', short: 'p' },
+        comm: { type: 'string', short: 'c' },
+        interval: { type: 'string', short: 'i' },
+        probes: { type: 'string' },
+        'no-bpf': { type: 'boolean' },
+        'show-idle': { type: 'boolean' },
+        json: { type: 'boolean' },
+        count: { type: 'string', short: 'n' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+      },
+    }));
+  } catch (e) {
+    // parseArgs' messages are one line already, but mention --help.
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const str = (k: string) => values[k] as string | undefined;
+  let cpu: number | null = null;
+  if (str('cpu') !== undefined) {
+    cpu = intArg('-C/--cpu', str('cpu')!, 0);
+    if (!onlineCpus.includes(cpu)) throw new UsageError(`CPU ${cpu} is not online (online: ${formatCpuList(onlineCpus)})`);
+  }
+  const pid = str('pid') !== undefined ? intArg('-p/--pid', str('pid')!, 1) : null;
+  let intervalS = 1;
+  if (str('interval') !== undefined) {
+    const v = str('interval')!;
+    if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`-i/--interval must be a number of seconds, got '${v}'`);
+    intervalS = Number(v);
+    if (intervalS < 0.1 || intervalS > 3600) throw new UsageError(`-i/--interval must be between 0.1 and 3600 seconds, got '${v}'`);
+  }
+  let probes: ProbeName[] = [...PROBE_NAMES];
+  if (str('probes') !== undefined) {
+    const list = str('probes')!.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) throw new UsageError('--probes needs at least one probe name');
+    for (const p of list) {
+      if (!(PROBE_NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown probe '${p}' (probes: ${PROBE_NAMES.join(', ')})`);
+    }
+    probes = [...new Set(list)] as ProbeName[];
+  }
+  const json = values.json === true;
+  const count = str('count') !== undefined ? intArg('-n/--count', str('count')!, 1) : null;
+  if (count !== null && !json) throw new UsageError('-n/--count only goes with --json');
+  const comm = str('comm') ?? null;
+  if (comm !== null && comm.length === 0) throw new UsageError('-c/--comm needs some text');
+  return {
+    cpu,
+    pid,
+    comm,
+    intervalS,
+    probes,
+    noBpf: values['no-bpf'] === true,
+    json,
+    count,
+    showIdle: values['show-idle'] === true,
+    help: values.help === true,
+    version: values.version === true,
+  };
+}
+
+export function formatCpuList(cpus: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cpus.length; ) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
+    parts.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}

@@ -1,0 +1,116 @@
+// perfscope's entry: parse flags, build the store and the probe manager, then either print
+// NDJSON (--json) or run the Ink screen. Every exit path stops the probes and restores the
+// terminal; BPF programs are owned by file descriptors, so even SIGKILL frees them.
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseOptions, USAGE, UsageError, type Options } from './args.js';
+import { onlineCpus } from './probes/cpus.js';
+import { bpfUnavailableReason, PACKAGE_ROOT } from './probes/bpf.js';
+import { ProbeManager } from './probes/manager.js';
+import { createAppStore, type AppStore } from './store/store.js';
+import { snapshotToLine } from './json.js';
+
+function version(): string {
+  try {
+    return JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')).version as string;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function oneLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0];
+}
+
+export interface Cleanup {
+  (): void;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const cpus = onlineCpus();
+  let opts: Options;
+  try {
+    opts = parseOptions(argv, cpus);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`perfscope: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (opts.version) {
+    process.stdout.write(`perfscope ${version()}\n`);
+    return;
+  }
+  if (!opts.json && !(process.stdout.isTTY && process.stdin.isTTY)) {
+    process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json for headless output\n');
+    process.exit(2);
+  }
+
+  const store: AppStore = createAppStore({
+    host: { hostname: os.hostname(), kernel: os.release(), cpus },
+    intervalS: opts.intervalS,
+    pinnedCpu: opts.cpu,
+    enabled: opts.probes,
+    showIdle: opts.showIdle,
+  });
+  const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
+  const manager = new ProbeManager(store, {
+    intervalS: opts.intervalS,
+    pid: opts.pid,
+    comm: opts.comm,
+    cpus,
+    bpfReason,
+    feedFlushMs: opts.json ? 0 : 100,
+  });
+
+  let restoreUi: Cleanup | null = null;
+  let exiting = false;
+  const exit = (code: number, message?: string) => {
+    if (exiting) return;
+    exiting = true;
+    try {
+      manager.stop();
+    } finally {
+      restoreUi?.();
+      restoreUi = null;
+      if (message) process.stderr.write(`perfscope: ${message}\n`);
+      process.exit(code);
+    }
+  };
+  const signals: [NodeJS.Signals, number][] = [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+    ['SIGQUIT', 131],
+  ];
+  for (const [sig, code] of signals) process.on(sig, () => exit(code));
+  process.on('uncaughtException', (e) => exit(1, `internal error: ${oneLine(e)}`));
+  process.on('unhandledRejection', (e) => exit(1, `internal error: ${oneLine(e)}`));
+  // A closed pipe (perfscope --json | head) ends the run quietly.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => exit(e.code === 'EPIPE' ? 0 : 1, e.code === 'EPIPE' ? undefined : oneLine(e)));
+
+  manager.start();
+
+  if (opts.json) {
+    let n = 0;
+    manager.run((snap) => {
+      process.stdout.write(snapshotToLine(snap));
+      n++;
+      if (opts.count !== null && n >= opts.count) {
+        // Let stdout drain before exiting.
+        process.stdout.write('', () => exit(0));
+      }
+    });
+    return;
+  }
+
+  const { startScreen } = await import('./ui/screen.js');
+  restoreUi = startScreen(store, () => exit(0));
+  manager.run();
+}

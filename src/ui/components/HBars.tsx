@@ -1,0 +1,46 @@
+// Horizontal bars with eighth-block precision, for log2 histograms: one row per bucket.
+// (ink-table and blessed-contrib do not work with Ink 6; see README.)
+import React from 'react';
+import { Box, Text } from 'ink';
+
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A bar of `value / max` of `width` cells, using eighth blocks for the last cell. */
+export function bar(value: number, max: number, width: number): string {
+  if (max <= 0 || value <= 0 || width <= 0) return '';
+  const cells = Math.min(1, value / max) * width;
+  const full = Math.floor(cells);
+  const rest = Math.round((cells - full) * 8);
+  let s = '█'.repeat(full);
+  if (rest === 8) s += '█';
+  else if (rest > 0) s += EIGHTHS[rest];
+  // A non-zero value always shows at least a sliver.
+  return s.length === 0 ? '▏' : s;
+}
+
+export interface HBarRow {
+  readonly label: string;
+  readonly value: number;
+}
+
+export interface HBarsProps {
+  readonly rows: readonly HBarRow[];
+  readonly width: number;
+  readonly color?: string;
+}
+
+export function HBars({ rows, width, color = 'cyan' }: HBarsProps): React.JSX.Element {
+  const max = rows.reduce((m, r) => Math.max(m, r.value), 0);
+  const labelW = rows.reduce((m, r) => Math.max(m, r.label.length), 0);
+  const countW = rows.reduce((m, r) => Math.max(m, String(r.value).length), 1);
+  const barW = Math.max(1, width - labelW - countW - 3);
+  return (
+    <Box flexDirection="column">
+      {rows.map((r) => (
+        <Text key={r.label} wrap="truncate">
+          {r.label.padStart(labelW)} {String(r.value).padStart(countW)} <Text color={color}>{bar(r.value, max, barW)}</Text>
+        </Text>
+      ))}
+    </Box>
+  );
+}

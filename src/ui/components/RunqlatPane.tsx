@@ -1,0 +1,58 @@
+// Run-queue latency: the log2 histogram of the pinned CPU (or all CPUs), with count, p50, p99
+// and the highest non-empty bucket.
+import React from 'react';
+import { Box, Text } from 'ink';
+import { useAppStore } from '../store-context.js';
+import { HBars } from './HBars.js';
+import { bucketLabel, fmtCount, fmtUs } from '../format.js';
+import { histQuantile, type RunqlatSample } from '../../probes/runqlat.js';
+import { PaneFrame } from './PaneFrame.js';
+
+export interface RunqlatPaneProps {
+  readonly width: number;
+  readonly height: number;
+}
+
+export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Element {
+  const data = useAppStore((s) => s.shown?.data.runqlat as RunqlatSample | null | undefined);
+  const pinned = useAppStore((s) => s.pinnedCpu);
+  const health = useAppStore((s) => s.health.runqlat);
+  const focused = useAppStore((s) => s.focus === 'runqlat');
+  const title = `Run-queue latency ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
+  if (health.state !== 'running' || !data) {
+    return (
+      <PaneFrame title={title} width={width} height={height} focused={focused} health={health}>
+        <Text dimColor>{health.state === 'running' ? 'waiting for the first interval…' : ''}</Text>
+      </PaneFrame>
+    );
+  }
+  const slots = pinned === null ? data.all : (data.cpus[String(pinned)] ?? []);
+  const count = slots.reduce((a, b) => a + b, 0);
+  let hi = -1;
+  let lo = -1;
+  slots.forEach((v, i) => {
+    if (v > 0) {
+      hi = i;
+      if (lo < 0) lo = i;
+    }
+  });
+  const p50 = histQuantile(slots, 0.5);
+  const p99 = histQuantile(slots, 0.99);
+  const rowsAvail = Math.max(1, height - 3);
+  let rows: { label: string; value: number }[] = [];
+  if (hi >= 0) {
+    // Show the non-empty range; if it does not fit, keep the top buckets (the tail matters most).
+    const from = Math.max(lo, hi - rowsAvail + 1);
+    for (let k = from; k <= hi; k++) rows.push({ label: bucketLabel(k), value: slots[k] });
+  }
+  rows = rows.slice(-rowsAvail);
+  return (
+    <PaneFrame title={title} width={width} height={height} focused={focused} health={health}>
+      <Text wrap="truncate">
+        n={fmtCount(count)} p50=<Text bold>{fmtUs(p50)}</Text> p99=<Text bold>{fmtUs(p99)}</Text> max≤
+        {hi >= 0 ? fmtUs(2 ** (hi + 1)) : '-'}
+      </Text>
+      {rows.length ? <HBars rows={rows} width={width - 2} /> : <Text dimColor>no task waited for a CPU</Text>}
+    </PaneFrame>
+  );
+}

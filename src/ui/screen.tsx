@@ -1,0 +1,41 @@
+// Start the Ink screen in the terminal's alternate screen; return a function that restores the
+// terminal (main screen, cursor, modes). Safe to call more than once.
+import React from 'react';
+import { render } from 'ink';
+import { App } from './components/App.js';
+import { StoreContext } from './store-context.js';
+import type { AppStore } from '../store/store.js';
+
+const ENTER_ALT = '\x1b[?1049h\x1b[H';
+const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
+
+export function startScreen(store: AppStore, onQuit: () => void): () => void {
+  const out = process.stdout;
+  out.write(ENTER_ALT);
+  const ink = render(
+    <StoreContext.Provider value={store}>
+      <App onQuit={onQuit} />
+    </StoreContext.Provider>,
+    { exitOnCtrlC: false, patchConsole: false, maxFps: 10, incrementalRendering: true },
+  );
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    try {
+      ink.unmount();
+    } catch {
+      /* restoring anyway */
+    }
+    try {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    } catch {
+      /* not a TTY any more (hang-up) */
+    }
+    try {
+      out.write(LEAVE_ALT);
+    } catch {
+      /* hang-up: nothing to restore */
+    }
+  };
+}
