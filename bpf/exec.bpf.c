@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/* exec feed: every execve/execveat, successful or not.
+ *
+ * fentry on the syscall captures filename and argv from user memory (after a successful exec
+ * the old address space is gone, so this is the last moment they can be read); fexit on the
+ * same syscall adds the result and submits. tp_btf/sched_process_exec would only see
+ * successes. The capture lives in task-local storage: it survives de_thread() (an exec from a
+ * non-leader thread changes the task's pid, not its task_struct), needs no size limit, and
+ * disappears with the task.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "feed.bpf.h"
+#include "exec.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 21); /* 2 MiB: ~700 full-size events */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct exec_event);
+} pending SEC(".maps");
+
+static __always_inline void capture(const char *filename, const char *const *argv)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct exec_event *e;
+	const char *arg;
+	char c;
+	__u32 i;
+
+	if (feed_skip())
+		return;
+	e = bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!e)
+		return;
+	e->ts_ns = 1; /* marks a capture in flight; the real time is taken at return */
+	e->argc = 0;
+	e->flags = 0;
+	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename) < 0)
+		e->filename[0] = 0;
+	for (i = 0; i < EXEC_MAX_ARGS; i++) {
+		arg = 0;
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			break;
+		if (bpf_probe_read_user_str(e->args[i], EXEC_ARG_LEN, arg) < 0)
+			e->args[i][0] = 0;
+		else if (e->args[i][EXEC_ARG_LEN - 2] &&
+			 !bpf_probe_read_user(&c, 1, arg + EXEC_ARG_LEN - 1) && c)
+			e->flags |= EXEC_F_ARGS_TRUNCATED; /* the byte after the kept 127 is not the NUL */
+		e->argc = i + 1;
+	}
+	if (e->argc == EXEC_MAX_ARGS) {
+		arg = 0;
+		if (!bpf_probe_read_user(&arg, sizeof(arg), &argv[EXEC_MAX_ARGS]) && arg)
+			e->flags |= EXEC_F_ARGS_TRUNCATED;
+	}
+}
+
+static __always_inline void submit(long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct exec_event *e;
+	__u32 argc;
+
+	e = bpf_task_storage_get(&pending, task, 0, 0);
+	if (!e || !e->ts_ns)
+		return; /* filtered out at entry, or entry not seen (attached in between) */
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->ret = (__s32)ret;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	argc = e->argc;
+	if (argc > EXEC_MAX_ARGS)
+		argc = EXEC_MAX_ARGS;
+	if (bpf_ringbuf_output(&events, e, EXEC_EVENT_BASE + argc * EXEC_ARG_LEN, 0))
+		feed_drop();
+	e->ts_ns = 0;
+}
+
+SEC("fentry/__x64_sys_execve")
+int BPF_PROG(ps_exec_in, struct pt_regs *regs)
+{
+	capture((const char *)regs->di, (const char *const *)regs->si);
+	return 0;
+}
+
+SEC("fexit/__x64_sys_execve")
+int BPF_PROG(ps_exec_out, struct pt_regs *regs, long ret)
+{
+	submit(ret);
+	return 0;
+}
+
+/* execveat(dirfd, pathname, argv, envp, flags) */
+SEC("fentry/__x64_sys_execveat")
+int BPF_PROG(ps_execat_in, struct pt_regs *regs)
+{
+	capture((const char *)regs->si, (const char *const *)regs->dx);
+	return 0;
+}
+
+SEC("fexit/__x64_sys_execveat")
+int BPF_PROG(ps_execat_out, struct pt_regs *regs, long ret)
+{
+	submit(ret);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* Kernel-side helpers shared by the event feeds (exec, open, tcp). Never included by user space.
+ *
+ * Every feed has a ring buffer `events` (defined by its .bpf.c, sized for its event) and the
+ * per-CPU cumulative counter `drops` defined here: when bpf_ringbuf_reserve/output fails the
+ * event is counted, never silently lost. User space sums the CPUs and takes differences.
+ */
+#ifndef PERFSCOPE_FEED_BPF_H
+#define PERFSCOPE_FEED_BPF_H
+
+#include <bpf/bpf_helpers.h>
+
+/* Only this process (tgid), 0 = every process. Set by user space before load. */
+const volatile __u32 targ_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* True when the current task is filtered out by targ_tgid. */
+static __always_inline bool feed_skip(void)
+{
+	return targ_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != targ_tgid;
+}
+
+/* One event could not be queued. Atomic: a trampoline program runs with migration disabled but
+ * may be preempted by another task's run of a program of the same object on this CPU. */
+static __always_inline void feed_drop(void)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&drops, &zero);
+
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+#endif

@@ -1,0 +1,59 @@
+// exec feed: one event per execve/execveat, successful or not (bpf/exec.bpf.c).
+// filename and argv are captured at syscall entry (fentry), the result at return (fexit):
+// the first EXEC_MAX_ARGS (20) arguments, each cut at EXEC_ARG_LEN-1 (127) bytes, with
+// argv_truncated when any was cut or there were more; filename cut at 255 bytes.
+// `comm` is the task's comm at return: the new program's name after a successful exec (as
+// execsnoop shows it), the caller's after a failed one. `uid` is the real uid.
+import { errnoName } from './errno.js';
+import { FeedProbe, type FeedEventBase } from './feed.js';
+import { cString } from './strings.js';
+
+/** Mirrors bpf/exec.h. */
+export const EXEC_COMM_LEN = 16;
+export const EXEC_FILENAME_LEN = 256;
+export const EXEC_MAX_ARGS = 20;
+export const EXEC_ARG_LEN = 128;
+export const EXEC_F_ARGS_TRUNCATED = 1;
+const OFF = { ts: 0, pid: 8, ppid: 12, uid: 16, ret: 20, argc: 24, flags: 28, comm: 32, filename: 48, args: 304 } as const;
+export const EXEC_EVENT_BASE = OFF.args;
+
+export interface ExecEvent extends FeedEventBase {
+  ts: number;
+  pid: number;
+  ppid: number;
+  uid: number;
+  comm: string;
+  filename: string;
+  argv: string[];
+  argv_truncated: boolean;
+  /** 0 or a negative errno. */
+  ret: number;
+  ret_name: string | null;
+}
+
+export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => number): ExecEvent | null {
+  if (rec.length < EXEC_EVENT_BASE) return null;
+  const argc = Math.min(rec.readUInt32LE(OFF.argc), EXEC_MAX_ARGS, Math.floor((rec.length - EXEC_EVENT_BASE) / EXEC_ARG_LEN));
+  const argv: string[] = new Array(argc);
+  for (let i = 0; i < argc; i++) argv[i] = cString(rec, OFF.args + i * EXEC_ARG_LEN, EXEC_ARG_LEN);
+  const ret = rec.readInt32LE(OFF.ret);
+  return {
+    ts: wallMs(rec, OFF.ts),
+    pid: rec.readUInt32LE(OFF.pid),
+    ppid: rec.readUInt32LE(OFF.ppid),
+    uid: rec.readUInt32LE(OFF.uid),
+    comm: cString(rec, OFF.comm, EXEC_COMM_LEN),
+    filename: cString(rec, OFF.filename, EXEC_FILENAME_LEN),
+    argv,
+    argv_truncated: (rec.readUInt32LE(OFF.flags) & EXEC_F_ARGS_TRUNCATED) !== 0,
+    ret,
+    ret_name: errnoName(ret),
+  };
+}
+
+export class ExecProbe extends FeedProbe<ExecEvent> {
+  readonly name = 'exec' as const;
+  protected decode(rec: Buffer): ExecEvent | null {
+    return decodeExec(rec, (b, off) => this.clock.wallMs(b, off));
+  }
+}

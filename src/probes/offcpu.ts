@@ -1,0 +1,299 @@
+// offcpu: who was kicked off which CPU, for how long, and by whom, per interval.
+//
+// The kernel side (bpf/offcpu.bpf.c) aggregates every return to a CPU into a hash keyed by
+// {cpu, pid}. There are two such hashes (generations, agg0 and agg1); the one slot of the
+// ARRAY_OF_MAPS `gens` says which one the program writes. Each tick sample():
+//   1. writes the fd of the OTHER (empty) hash into gens[0]. The kernel's map-in-map update
+//      returns only after an RCU grace period (kernel/bpf/syscall.c, map_update_elem ->
+//      maybe_wait_bpf_programs -> synchronize_rcu for ARRAY_OF_MAPS), and the program runs
+//      under rcu_read_lock (kernel/trace/bpf_trace.c, __bpf_trace_run), so when the write
+//      returns, no program run can still be writing the old hash;
+//   2. reads the old hash whole and empties it (nobody writes it any more: nothing can be lost
+//      between the read and the clear), ready to be the next tick's spare;
+//   3. reports the interval's overflow (inserts that failed because the hash was full) as
+//      `overflow` and as cost().lost.
+// Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
+import { BpfError, BpfMap, type BpfObject } from './bpf.js';
+import { BpfProbe, u64 } from './bpf-probe.js';
+import { cString } from './strings.js';
+import type { ProbeConfig } from './types.js';
+
+/** Mirrors bpf/offcpu.h. */
+export const OFFCPU_COMM_LEN = 16;
+export const OFFCPU_KEY_BYTES = 8; // struct offcpu_key {u32 cpu; u32 pid}
+export const OFFCPU_VAL_BYTES = 64; // struct offcpu_val
+const V_MAX = 0;
+const V_TOTAL = 8;
+const V_RETURNS = 16;
+const V_PREEMPTED = 24;
+const V_TGID = 28;
+const V_COMM = 32;
+const V_BY = 48;
+export const OFFCPU_WATCH_INIT = 0;
+export const OFFCPU_WATCH_ALL = 1;
+export const OFFCPU_WATCH_CPU0 = 2;
+
+/** Default number of rows kept per CPU and interval. */
+export const OFFCPU_TOP_PER_CPU = 20;
+
+/** One task on one CPU for one interval, as the kernel aggregated it. */
+export interface OffcpuEntry {
+  cpu: number;
+  pid: number;
+  tgid: number;
+  comm: string;
+  maxNs: number;
+  totalNs: number;
+  returns: number;
+  preempted: number;
+  /** '' when never preempted. */
+  preemptedBy: string;
+}
+
+export interface OffcpuRow {
+  cpu: number;
+  /** Thread id (0: the CPU's idle task). */
+  pid: number;
+  tgid: number;
+  comm: string;
+  /** Longest off-CPU time that ended in the interval, us (0.1 us resolution). */
+  max_us: number;
+  /** Sum of the off-CPU times that ended in the interval, us (0.1 us resolution). */
+  total_us: number;
+  /** Times the task came back on this CPU in the interval. */
+  returns: number;
+  /** How many of those absences began with an involuntary switch-out (still runnable). */
+  preempted: number;
+  /** Comm of the task that most recently took the CPU from it by preemption; null if never. */
+  preempted_by: string | null;
+}
+
+export interface OffcpuSample {
+  /** Real tasks, sorted by max_us descending, at most topPerCpu per CPU. */
+  rows: OffcpuRow[];
+  /** Idle tasks (pid 0, one per CPU), same shape and order; [] when hidden. */
+  idle: OffcpuRow[];
+  /** Returns not aggregated in the interval because the kernel hash was full. */
+  overflow: number;
+}
+
+export interface OffcpuOptions {
+  /** Rows kept per CPU and interval (default 20). */
+  topPerCpu?: number;
+  /** Report the idle tasks' rows in `idle` (default true). */
+  idle?: boolean;
+  /** Keep the kernel's cumulative per-task return counts (returnsTotals(); default false). */
+  countTotals?: boolean;
+}
+
+export interface OffcpuFilter {
+  topPerCpu: number;
+  idle: boolean;
+  /** Only tasks of this process (tgid); idle rows are not filtered. */
+  pid: number | null;
+  /** Only tasks whose comm contains this text; idle rows are not filtered. */
+  comm: string | null;
+}
+
+export function decodeEntry(key: Buffer, val: Buffer): OffcpuEntry {
+  return {
+    cpu: key.readUInt32LE(0),
+    pid: key.readUInt32LE(4),
+    tgid: val.readUInt32LE(V_TGID),
+    comm: cString(val, V_COMM, OFFCPU_COMM_LEN),
+    maxNs: u64(val, V_MAX),
+    totalNs: u64(val, V_TOTAL),
+    returns: u64(val, V_RETURNS),
+    preempted: val.readUInt32LE(V_PREEMPTED),
+    preemptedBy: cString(val, V_BY, OFFCPU_COMM_LEN),
+  };
+}
+
+/** Nanoseconds to microseconds, rounded to 0.1 us. */
+export function nsToUs(ns: number): number {
+  return Math.round(ns / 100) / 10;
+}
+
+export function toRow(e: OffcpuEntry): OffcpuRow {
+  return {
+    cpu: e.cpu,
+    pid: e.pid,
+    tgid: e.tgid,
+    comm: e.comm,
+    max_us: nsToUs(e.maxNs),
+    total_us: nsToUs(e.totalNs),
+    returns: e.returns,
+    preempted: e.preempted,
+    preempted_by: e.preempted > 0 ? e.preemptedBy : null,
+  };
+}
+
+/** Longest first; ties: larger total, then CPU, then pid (a stable, reproducible order). */
+export function compareRows(a: OffcpuRow, b: OffcpuRow): number {
+  return b.max_us - a.max_us || b.total_us - a.total_us || a.cpu - b.cpu || a.pid - b.pid;
+}
+
+/** The interval's sample from the entries of one generation. Pure. */
+export function buildSample(entries: readonly OffcpuEntry[], filter: OffcpuFilter, overflow: number): OffcpuSample {
+  const perCpu = new Map<number, OffcpuRow[]>();
+  const idle: OffcpuRow[] = [];
+  for (const e of entries) {
+    if (e.pid === 0) {
+      if (filter.idle) idle.push(toRow(e));
+      continue;
+    }
+    if (filter.pid !== null && e.tgid !== filter.pid) continue;
+    if (filter.comm !== null && !e.comm.includes(filter.comm)) continue;
+    let l = perCpu.get(e.cpu);
+    if (!l) perCpu.set(e.cpu, (l = []));
+    l.push(toRow(e));
+  }
+  const rows: OffcpuRow[] = [];
+  const top = Math.max(0, Math.floor(filter.topPerCpu));
+  for (const l of perCpu.values()) rows.push(...l.sort(compareRows).slice(0, top));
+  rows.sort(compareRows);
+  idle.sort(compareRows);
+  return { rows, idle, overflow };
+}
+
+/** The --json keys: `offcpu` (real tasks) and `offcpu_idle` (idle tasks). */
+export function toJsonRows(s: OffcpuSample): { offcpu: OffcpuRow[]; offcpu_idle: OffcpuRow[] } {
+  return { offcpu: s.rows, offcpu_idle: s.idle };
+}
+
+/** The offcpu_cfg.watch word for a pinned CPU (null: all CPUs). */
+export function watchWord(cpu: number | null): number {
+  if (cpu === null) return OFFCPU_WATCH_ALL;
+  if (!Number.isInteger(cpu) || cpu < 0) throw new RangeError(`offcpu: bad CPU ${cpu}`);
+  return OFFCPU_WATCH_CPU0 + cpu;
+}
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}
+
+/**
+ * Every entry of a map nothing writes any more, then empty it. Read first (a failed batch read
+ * loses nothing), clear second.
+ */
+export function drainQuiet(map: BpfMap): [Buffer, Buffer][] {
+  let got: [Buffer, Buffer][];
+  try {
+    got = map.entries().map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    got = [];
+    for (const k of map.keys()) {
+      const v = map.lookup(k);
+      if (v) got.push([Buffer.from(k), v]);
+    }
+  }
+  try {
+    map.takeAll();
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+  }
+  // Whatever a failed batch delete left behind (normally nothing).
+  for (const k of map.keys()) map.delete(k);
+  return got;
+}
+
+export class OffcpuProbe extends BpfProbe {
+  readonly name = 'offcpu' as const;
+  private readonly opts: Required<OffcpuOptions>;
+  private filter: OffcpuFilter = { topPerCpu: OFFCPU_TOP_PER_CPU, idle: true, pid: null, comm: null };
+  private gens: [BpfMap, BpfMap] | null = null;
+  private active = 0;
+  private overflowSeen = 0;
+  private lostPending = 0;
+  private pinned: number | null = null;
+
+  constructor(opts: OffcpuOptions = {}) {
+    super();
+    this.opts = {
+      topPerCpu: opts.topPerCpu ?? OFFCPU_TOP_PER_CPU,
+      idle: opts.idle ?? true,
+      countTotals: opts.countTotals ?? false,
+    };
+  }
+
+  protected override configure(obj: BpfObject, config: ProbeConfig): void {
+    if (config.pinnedCpu !== null) watchWord(config.pinnedCpu); // validate
+    obj.setGlobalI32('initial_cpu', config.pinnedCpu ?? -1);
+    obj.setGlobal('count_totals', Buffer.from([this.opts.countTotals ? 1 : 0]));
+  }
+
+  protected override started(obj: BpfObject, config: ProbeConfig): void {
+    this.gens = [obj.map('agg0'), obj.map('agg1')];
+    this.active = 0; // gens[0] = &agg0 at load (static initialisation)
+    this.pinned = config.pinnedCpu;
+    this.filter = { topPerCpu: this.opts.topPerCpu, idle: this.opts.idle, pid: config.pid, comm: config.comm };
+    this.overflowSeen = this.readOverflow();
+    this.lostPending = 0;
+  }
+
+  protected override stopping(): void {
+    this.gens = null;
+  }
+
+  protected override lostSinceLast(): number {
+    const n = this.lostPending;
+    this.lostPending = 0;
+    return n;
+  }
+
+  /** The CPU whose returns are aggregated, or null for all. */
+  get pinnedCpu(): number | null {
+    return this.pinned;
+  }
+
+  /** Follow a live change: one word written into the config map; nothing reloaded or re-attached. */
+  setPinnedCpu(cpu: number | null): void {
+    const word = watchWord(cpu);
+    this.pinned = cpu;
+    if (!this.obj) return;
+    this.obj.map('offcpu_cfg').update(u32(0), u32(word));
+  }
+
+  private readOverflow(): number {
+    const per = this.obj?.map('overflow').lookupPerCpu(u32(0)) ?? [];
+    return per.reduce((a, b) => a + u64(b, 0), 0);
+  }
+
+  /** Switch the program to the other generation and return the entries of the one it left. */
+  private flip(): OffcpuEntry[] {
+    const gens = this.gens!;
+    const next = 1 - this.active;
+    // Returns after synchronize_rcu(): no program is still writing gens[this.active].
+    this.obj!.map('gens').update(u32(0), u32(gens[next].fd));
+    const old = gens[this.active];
+    this.active = next;
+    return drainQuiet(old).map(([k, v]) => decodeEntry(k, v));
+  }
+
+  sample(): OffcpuSample {
+    if (!this.obj || !this.gens) return { rows: [], idle: [], overflow: 0 };
+    const entries = this.flip();
+    const seen = this.readOverflow();
+    const overflow = seen >= this.overflowSeen ? seen - this.overflowSeen : seen;
+    this.overflowSeen = seen;
+    this.lostPending += overflow;
+    return buildSample(entries, this.filter, overflow);
+  }
+
+  /** The kernel's cumulative returns per thread id (only with countTotals). */
+  returnsTotals(): Map<number, number> {
+    const out = new Map<number, number>();
+    if (!this.obj) return out;
+    if (!this.opts.countTotals) throw new Error('offcpu: returnsTotals() needs { countTotals: true }');
+    for (const [k, v] of this.obj.map('returns_total').entries()) out.set(k.readUInt32LE(0), u64(v, 0));
+    return out;
+  }
+
+  override stop(): void {
+    this.gens = null;
+    super.stop();
+  }
+}

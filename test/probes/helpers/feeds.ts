@@ -1,0 +1,26 @@
+// Shared by the feed tests (exec, open, tcp, storm).
+import type { ProbeConfig } from '../../../src/probes/types.js';
+import { onlineCpus } from '../../../src/probes/cpus.js';
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function feedConfig(over: Partial<ProbeConfig> = {}): ProbeConfig {
+  return { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus(), ...over };
+}
+
+export function unique(prefix = 'perfscope'): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Poll `collect` until `done` says the collected events are enough (or time runs out). */
+export async function waitFor<T>(collect: () => T[], done: (all: T[]) => boolean, ms = 5000): Promise<T[]> {
+  const all: T[] = [];
+  const end = Date.now() + ms;
+  for (;;) {
+    all.push(...collect());
+    if (done(all) || Date.now() > end) return all;
+    await sleep(25);
+  }
+}
+
+export const PYTHON = '/usr/bin/python3';

@@ -1,0 +1,77 @@
+// Workloads for the offcpu probe tests: small python3 programs pinned with taskset, each naming
+// itself with prctl(PR_SET_NAME) so that its rows can be recognised by comm.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+const NAME = (comm: string) => `import ctypes; ctypes.CDLL(None).prctl(15, b'${comm}', 0, 0, 0)`;
+
+function py(cpu: number | null, script: string): ChildProcess {
+  const args = ['-c', script];
+  return cpu === null
+    ? spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn('taskset', ['-c', String(cpu), PYTHON, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+/** Sleeps `ms` in a loop on `cpu` (python's time.sleep is precise to ~0.1 ms). */
+export function sleeper(cpu: number, comm: string, ms = 20): ChildProcess {
+  return py(cpu, `${NAME(comm)}\nimport time\nwhile True:\n    time.sleep(${ms / 1000})\n`);
+}
+
+/** Spins forever on `cpu`. */
+export function busy(cpu: number, comm: string): ChildProcess {
+  return py(cpu, `${NAME(comm)}\nwhile True:\n    pass\n`);
+}
+
+/**
+ * Two processes bouncing one byte through two pipes for `seconds`, on `cpu` (two context
+ * switches per round trip), then both exit. Resolves the pids (parent, child) once started and
+ * the round-trip count at exit.
+ */
+export function pingPong(cpu: number, seconds: number): { child: ChildProcess; pids: Promise<number[]>; done: Promise<number> } {
+  const script = `
+import os, sys, time
+${NAME('ps_ping')}
+r1, w1 = os.pipe(); r2, w2 = os.pipe()
+pid = os.fork()
+if pid == 0:
+    ${NAME('ps_pong')}
+    while True:
+        b = os.read(r1, 1)
+        if not b or b == b'q':
+            os._exit(0)
+        os.write(w2, b)
+print(os.getpid(), pid, flush=True)
+n = 0
+end = time.monotonic() + ${seconds}
+while time.monotonic() < end:
+    for _ in range(100):
+        os.write(w1, b'x'); os.read(r2, 1)
+    n += 100
+os.write(w1, b'q')
+os.waitpid(pid, 0)
+print(n, flush=True)
+`;
+  const child = py(cpu, script);
+  let out = '';
+  let resolvePids!: (p: number[]) => void;
+  const pids = new Promise<number[]>((r) => (resolvePids = r));
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const first = out.split('\n')[0];
+    if (out.includes('\n')) resolvePids(first.trim().split(/\s+/).map(Number));
+  });
+  const done = new Promise<number>((resolve, reject) => {
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`ping-pong exited with ${code}`));
+      const lines = out.trim().split('\n');
+      resolve(Number(lines[lines.length - 1]));
+    });
+  });
+  return { child, pids, done };
+}
+
+export function kill(children: ChildProcess[]): void {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+}
