@@ -201,8 +201,7 @@ export function memCounters(m: Record<string, number>): MemCounters {
  * gives the same answer from /proc alone, and works on fixture trees.)
  */
 export function isPartition(d: RawDisk, all: Map<string, RawDisk>): boolean {
-  const m = /^(.*?)(p?)(\d+)$/.exec(d.name);
-  if (!m) return false;
+  if (!/\d$/.test(d.name)) return false;
   for (let cut = d.name.length - 1; cut > 0; cut--) {
     const base = d.name.slice(0, cut);
     const suffix = d.name.slice(cut);
