@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* exec feed: every execve/execveat, successful or not.
  *
- * fentry on the syscall captures filename and argv from user memory (after a successful exec
- * the old address space is gone, so this is the last moment they can be read); fexit on the
+ * This kernel has neither kprobes nor usable fentry/fexit (trampoline programs fail to load
+ * with EPERM), and tracefs may be absent, so the hooks are the raw syscall tracepoints through
+ * tp_btf: sys_enter captures filename and argv from user memory (after a successful exec the
+ * old address space is gone, so entry is the last moment they can be read), sys_exit of the
  * same syscall adds the result and submits. tp_btf/sched_process_exec would only see
  * successes. The capture lives in task-local storage: it survives de_thread() (an exec from a
- * non-leader thread changes the task's pid, not its task_struct), needs no size limit, and
+ * non-leader thread changes the task's pid, not its task_struct), has no entry limit, and
  * disappears with the task.
  */
 #include "vmlinux.h"
@@ -14,6 +16,9 @@
 #include <bpf/bpf_core_read.h>
 #include "feed.bpf.h"
 #include "exec.h"
+
+#define NR_execve   59
+#define NR_execveat 322
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -29,20 +34,20 @@ struct {
 	__type(value, struct exec_event);
 } pending SEC(".maps");
 
-static __always_inline void capture(const char *filename, const char *const *argv)
+static __always_inline void capture(struct task_struct *task, long nr, const char *filename,
+				    const char *const *argv)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct exec_event *e;
 	const char *arg;
 	char c;
 	__u32 i;
 
-	if (feed_skip())
-		return;
 	e = bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!e)
 		return;
-	e->ts_ns = 1; /* marks a capture in flight; the real time is taken at return */
+	/* While a capture is in flight ts_ns holds the syscall number (non-zero): sys_exit checks
+	 * it against orig_ax, so a stale capture can never be reported with another result. */
+	e->ts_ns = nr;
 	e->argc = 0;
 	e->flags = 0;
 	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename) < 0)
@@ -65,15 +70,39 @@ static __always_inline void capture(const char *filename, const char *const *arg
 	}
 }
 
-static __always_inline void submit(long ret)
+SEC("tp_btf/sys_enter")
+int BPF_PROG(ps_exec_enter, struct pt_regs *regs, long id)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	if (id != NR_execve && id != NR_execveat)
+		return 0;
+	if (!feed_native_syscall() || feed_skip())
+		return 0;
+	if (id == NR_execve) /* execve(pathname, argv, envp) */
+		capture(bpf_get_current_task_btf(), id, (const char *)regs->di,
+			(const char *const *)regs->si);
+	else /* execveat(dirfd, pathname, argv, envp, flags) */
+		capture(bpf_get_current_task_btf(), id, (const char *)regs->si,
+			(const char *const *)regs->dx);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ps_exec_exit, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task;
 	struct exec_event *e;
 	__u32 argc;
 
+	/* A successful exec of a 32-bit program sets TS_COMPAT: no native check here, the
+	 * in-flight capture (made by a native execve/execveat) identifies the syscall. */
+	task = bpf_get_current_task_btf();
 	e = bpf_task_storage_get(&pending, task, 0, 0);
 	if (!e || !e->ts_ns)
-		return; /* filtered out at entry, or entry not seen (attached in between) */
+		return 0;
+	if (e->ts_ns != regs->orig_ax) {
+		e->ts_ns = 0;
+		return 0;
+	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
@@ -86,33 +115,5 @@ static __always_inline void submit(long ret)
 	if (bpf_ringbuf_output(&events, e, EXEC_EVENT_BASE + argc * EXEC_ARG_LEN, 0))
 		feed_drop();
 	e->ts_ns = 0;
-}
-
-SEC("fentry/__x64_sys_execve")
-int BPF_PROG(ps_exec_in, struct pt_regs *regs)
-{
-	capture((const char *)regs->di, (const char *const *)regs->si);
-	return 0;
-}
-
-SEC("fexit/__x64_sys_execve")
-int BPF_PROG(ps_exec_out, struct pt_regs *regs, long ret)
-{
-	submit(ret);
-	return 0;
-}
-
-/* execveat(dirfd, pathname, argv, envp, flags) */
-SEC("fentry/__x64_sys_execveat")
-int BPF_PROG(ps_execat_in, struct pt_regs *regs)
-{
-	capture((const char *)regs->si, (const char *const *)regs->dx);
-	return 0;
-}
-
-SEC("fexit/__x64_sys_execveat")
-int BPF_PROG(ps_execat_out, struct pt_regs *regs, long ret)
-{
-	submit(ret);
 	return 0;
 }

@@ -25,6 +25,19 @@ static __always_inline bool feed_skip(void)
 	return targ_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != targ_tgid;
 }
 
+#ifndef TS_COMPAT
+#define TS_COMPAT 0x0002 /* x86 thread_info.status: the current syscall is a 32-bit one */
+#endif
+
+/* True for a 64-bit (native) syscall: ia32 syscalls have other numbers (11 is execve there,
+ * munmap here), so the sys_enter/sys_exit programs skip them. */
+static __always_inline bool feed_native_syscall(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	return !(t->thread_info.status & TS_COMPAT);
+}
+
 /* One event could not be queued. Atomic: a trampoline program runs with migration disabled but
  * may be preempted by another task's run of a program of the same object on this CPU. */
 static __always_inline void feed_drop(void)
