@@ -3,6 +3,7 @@
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "errors.h"
 
@@ -16,12 +17,17 @@ Napi::Function RingBuffer::Init(Napi::Env env) {
                      });
 }
 
-// new RingBuffer(mapFd, callback(batch: Buffer, count: number))
+// new RingBuffer(mapFd, callback(batch: Buffer, count: number), maxBatch?: number)
 RingBuffer::RingBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RingBuffer>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsFunction())
-    throw Napi::TypeError::New(env, "RingBuffer(mapFd: number, callback: (batch, count) => void)");
+    throw Napi::TypeError::New(env, "RingBuffer(mapFd: number, callback: (batch, count) => void, maxBatch?: number)");
   int fd = info[0].As<Napi::Number>().Int32Value();
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    int64_t m = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : 0;
+    if (m < 1 || m > kMaxBatch) throw Napi::RangeError::New(env, "RingBuffer: maxBatch must be 1.." + std::to_string(kMaxBatch));
+    max_batch_ = static_cast<uint32_t>(m);
+  }
   LogReset();
   errno = 0;
   rb_ = ring_buffer__new(fd, &RingBuffer::OnRecord, this, nullptr);
@@ -66,13 +72,14 @@ int RingBuffer::OnRecord(void* ctx, void* data, size_t size) {
   memcpy(self->batch_.data() + at, hdr, sizeof hdr);
   memcpy(self->batch_.data() + at + sizeof hdr, data, size);
   self->count_++;
-  return 0;
+  // libbpf has already advanced the consumer position past this record: stopping here loses
+  // nothing, the next call resumes at the following record.
+  return self->count_ >= self->max_batch_ ? -EAGAIN : 0;
 }
 
-size_t RingBuffer::Drain() {
-  if (!rb_) return 0;
-  int n = ring_buffer__consume(rb_);
-  return n > 0 ? static_cast<size_t>(n) : 0;
+bool RingBuffer::Drain() {
+  if (!rb_) return false;
+  return ring_buffer__consume(rb_) == -EAGAIN;
 }
 
 void RingBuffer::Deliver() {
@@ -97,11 +104,18 @@ void RingBuffer::OnPoll(uv_poll_t* handle, int status, int events) {
   self->Deliver();
 }
 
-// consume(): drain now (synchronously), deliver through the callback; returns records seen.
+// consume(): drain now (synchronously), batch by batch, through the callback; returns the
+// records delivered. Bounded (64 batches) so that a storm cannot hold the caller forever; what
+// is left is delivered by the next wake-up.
 Napi::Value RingBuffer::Consume(const Napi::CallbackInfo& info) {
-  size_t n = Drain();
-  Deliver();
-  return Napi::Number::New(info.Env(), static_cast<double>(n));
+  double n = 0;
+  for (int i = 0; i < 64 && rb_; i++) {
+    bool more = Drain();
+    n += count_;
+    Deliver();
+    if (!more) break;
+  }
+  return Napi::Number::New(info.Env(), n);
 }
 
 Napi::Value RingBuffer::Close(const Napi::CallbackInfo& info) {

@@ -41,7 +41,7 @@ interface NativeObject {
 interface NativeRingBuffer { consume(): number; close(): void }
 interface Native {
   BpfObject: new (path: string) => NativeObject;
-  RingBuffer: new (fd: number, cb: (batch: Buffer, count: number) => void) => NativeRingBuffer;
+  RingBuffer: new (fd: number, cb: (batch: Buffer, count: number) => void, maxBatch?: number) => NativeRingBuffer;
   libbpfVersion(): string;
   numPossibleCpus(): number;
   enableStats(): number;
@@ -318,12 +318,13 @@ export class BpfObject {
 
 /**
  * A BPF ring buffer read on the event loop. onBatch receives, per wake-up, the records in
- * order as Buffers (views into one batch buffer: copy what you keep past the callback).
+ * order as Buffers (views into one batch buffer: copy what you keep past the callback), at most
+ * `maxBatch` (default and upper bound 16384) per call, so a storm cannot stall the loop.
  */
 export class RingBufferReader {
   private rb: NativeRingBuffer | null;
 
-  constructor(map: BpfMap, onBatch: (records: Buffer[]) => void) {
+  constructor(map: BpfMap, onBatch: (records: Buffer[]) => void, maxBatch?: number) {
     const n = addon();
     this.rb = wrap(
       () =>
@@ -336,11 +337,11 @@ export class RingBufferReader {
             off += 8 + Math.ceil(len / 8) * 8;
           }
           onBatch(records);
-        }),
+        }, maxBatch),
     );
   }
 
-  /** Drain now (e.g. right before a tick's sample). */
+  /** Drain now (e.g. right before a tick's sample), batch by batch; at most 64 batches. */
   consume(): number {
     return this.rb ? this.rb.consume() : 0;
   }
