@@ -2,6 +2,7 @@
 import type { Probe, ProbeName } from './types.js';
 import { ExecProbe } from './exec.js';
 import { OffcpuProbe } from './offcpu.js';
+import { OpenProbe } from './open.js';
 import { ProcProbe } from './proc.js';
 import { RunqlatProbe } from './runqlat.js';
 
@@ -11,6 +12,7 @@ export const PROBE_FACTORIES: Partial<Record<ProbeName, ProbeFactory>> = {
   offcpu: () => new OffcpuProbe(),
   runqlat: () => new RunqlatProbe(),
   exec: () => new ExecProbe(),
+  open: () => new OpenProbe(),
   proc: () => new ProcProbe(),
 };
 
