@@ -5,6 +5,7 @@ import { OffcpuProbe } from './offcpu.js';
 import { OpenProbe } from './open.js';
 import { ProcProbe } from './proc.js';
 import { RunqlatProbe } from './runqlat.js';
+import { TcpProbe } from './tcp.js';
 
 export type ProbeFactory = () => Probe<unknown, unknown>;
 
@@ -13,6 +14,7 @@ export const PROBE_FACTORIES: Partial<Record<ProbeName, ProbeFactory>> = {
   runqlat: () => new RunqlatProbe(),
   exec: () => new ExecProbe(),
   open: () => new OpenProbe(),
+  tcp: () => new TcpProbe(),
   proc: () => new ProcProbe(),
 };
 
