@@ -175,6 +175,24 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
     });
   }
 
+  it('a dual-stack IPv6 listener reports an IPv4 peer as family 6 with v4-mapped addresses', async () => {
+    probe = new TcpProbe();
+    probe.start(feedConfig());
+    const listener = child(LISTENER, ['::', 'accept4']); // IPV6_V6ONLY is off by default
+    const l = await listener.next<{ pid: number; port: number }>();
+    const connecter = child(CONNECTER, ['127.0.0.1', String(l.port)]);
+    const c = await connecter.next<{ pid: number; sport: number }>();
+    await listener.next();
+    const mine = (all: TcpEvent[]) => all.filter((e) => e.pid === l.pid || e.pid === c.pid);
+    const got = mine(await waitFor(() => probe!.sample(), (x) => mine(x).length >= 2));
+    expect(got.map((e) => [e.kind, e.pid, e.family, e.saddr, e.sport, e.daddr, e.dport])).toEqual([
+      ['connect', c.pid, 4, '127.0.0.1', c.sport, '127.0.0.1', l.port],
+      ['accept', l.pid, 6, '::ffff:127.0.0.1', l.port, '::ffff:127.0.0.1', c.sport],
+    ]);
+    await connecter.end();
+    await listener.end();
+  });
+
   it('a non-blocking connect is reported once, when connect() returns EINPROGRESS', async () => {
     probe = new TcpProbe();
     probe.start(feedConfig());
