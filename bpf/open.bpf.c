@@ -77,6 +77,6 @@ int BPF_PROG(ps_open_exit, struct pt_regs *regs, long ret)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	if (bpf_probe_read_user_str(e->path, sizeof(e->path), path) < 0)
 		e->path[0] = 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, feed_wakeup(&events));
 	return 0;
 }

@@ -105,7 +105,7 @@ static __always_inline void emit(struct sock *sk, __u32 kind)
 		BPF_CORE_READ_INTO((struct in6_addr *)e->daddr, sk, __sk_common.skc_v6_daddr);
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, feed_wakeup(&events));
 }
 
 SEC("tp_btf/inet_sock_set_state")

@@ -35,6 +35,31 @@ describe.skipIf(noBpf)('open storm (real BPF)', () => {
     expect(await waitUnloaded(ids)).toEqual([]);
   });
 
+  it('a busy feed wakes its reader by itself (no sample() needed)', async () => {
+    const n = 5_000; // 5,000 x 320 bytes: far more than the kernel's wake-up threshold (64 KiB)
+    const child = spawn(bin, [String(n), path.join(dir, 'target')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    try {
+      expect((await lines.next()).value).toBe('ready');
+      probe = new OpenProbe();
+      probe.start(feedConfig({ pid: child.pid! }));
+      child.stdin!.write('go\n');
+      expect(await exited).toBe(0);
+      // Only the ring buffer's own wake-ups deliver here: nobody calls sample(), drain() or consume().
+      const p = probe;
+      const end = Date.now() + 10_000;
+      while (p.totals.received + p.kernelDropsSinceStart() < n - 205 && Date.now() < end) await sleep(25);
+      expect(p.totals.received + p.kernelDropsSinceStart()).toBeGreaterThanOrEqual(n - 205); // at most 64 KiB left waiting
+      expect(p.totals.received).toBeGreaterThan(0);
+      // and sample() takes the rest: all of them, exactly
+      const got = p.sample().length;
+      expect(got + p.cost().lost!).toBe(n);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   // The third case keeps few events per sample() so that user-side overflow is counted too.
   for (const [label, target, intervalMax] of [
     ['successful', 'target', undefined],
