@@ -3,9 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { snapshotToLine } from '../../src/json.js';
 import { OpenProbe, type OpenEvent } from '../../src/probes/open.js';
+import type { IntervalSnapshot } from '../../src/store/store.js';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
-import { feedConfig, PYTHON, unique, waitFor } from './helpers/feeds.js';
+import { feedConfig, PYTHON, retryOnDrops, unique, waitFor } from './helpers/feeds.js';
 
 /** Runs a python3 snippet; it prints one JSON object, returned with the child's pid. */
 function py<T>(code: string, ...args: string[]): T & { pid: number } {
@@ -46,6 +48,7 @@ print(json.dumps({"pid": os.getpid(), "fd_open": fd_open, "fd_at2": fd_at2, "err
 describe.skipIf(noBpf)('open probe (real BPF)', () => {
   let probe: OpenProbe | null = null;
   let dir = '';
+  const drops = () => probe?.kernelDropsSinceStart() ?? 0;
   afterEach(async () => {
     const ids = probe?.progIds() ?? [];
     probe?.stop();
@@ -61,13 +64,15 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     probe.start(feedConfig());
     expect(probe.progIds().length).toBe(1); // tp_btf sys_exit only
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-    const file = path.join(dir, unique('w'));
-    const missing = path.join(dir, unique('missing'));
-    const r = py<{ fd: number; err: number }>(WRITE, file, missing);
+    const { r, got, file, missing } = await retryOnDrops(drops, async () => {
+      const file = path.join(dir, unique('w'));
+      const missing = path.join(dir, unique('missing'));
+      const r = py<{ fd: number; err: number }>(WRITE, file, missing);
+      const mine = (all: OpenEvent[]) => all.filter((e) => e.path === file || e.path === missing);
+      return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 2)) };
+    }, (x) => x.got.length >= 2);
     expect(r.fd).toBeGreaterThanOrEqual(0);
     expect(r.err).toBe(2);
-    const mine = (all: OpenEvent[]) => all.filter((e) => e.path === file || e.path === missing);
-    const got = mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 2));
     expect(got).toHaveLength(2);
     const [w, m] = got;
     expect(w).toEqual({
@@ -88,21 +93,23 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     expect(Math.abs(w.ts - Date.now())).toBeLessThan(5000);
     expect(m).toMatchObject({ pid: r.pid, syscall: 'openat', path: missing, flags_text: 'O_RDONLY|O_CLOEXEC', fd: null, errno: 2, errno_name: 'ENOENT' });
     expect(m.ts).toBeGreaterThanOrEqual(w.ts);
-    expect(probe.cost()).toMatchObject({ lost: 0 });
+    expect(probe.cost().run_cnt).toBeGreaterThan(0); // (lost is system-wide here: other processes may storm)
   });
 
   it('reports open(2) and openat2(2), successes and failures', async () => {
     probe = new OpenProbe();
     probe.start(feedConfig());
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-    const file = path.join(dir, unique('raw'));
-    const missing = path.join(dir, unique('missing2'));
-    const r = py<{ fd_open: number; fd_at2: number; err_at2: number }>(RAW, file, missing);
+    const { r, got, file, missing } = await retryOnDrops(drops, async () => {
+      const file = path.join(dir, unique('raw'));
+      const missing = path.join(dir, unique('missing2'));
+      const r = py<{ fd_open: number; fd_at2: number; err_at2: number }>(RAW, file, missing);
+      const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && (e.path === file || e.path === missing));
+      return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 3)) };
+    }, (x) => x.got.length >= 3);
     expect(r.fd_open).toBeGreaterThanOrEqual(0);
     expect(r.fd_at2).toBeGreaterThanOrEqual(0);
     expect(r.err_at2).toBe(2);
-    const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && (e.path === file || e.path === missing));
-    const got = mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 3));
     expect(got.map((e) => [e.syscall, e.path, e.flags_text, e.fd, e.errno_name])).toEqual([
       ['open', file, 'O_RDWR|O_CREAT|O_TRUNC', r.fd_open, null],
       ['openat2', file, 'O_RDONLY|O_NOFOLLOW|O_CLOEXEC', r.fd_at2, null],
@@ -111,27 +118,36 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     expect(got[2].errno).toBe(2);
   });
 
-  it('escapes a path that holds a terminal escape sequence', async () => {
+  it('escapes a path and a comm that hold terminal escape sequences', async () => {
     probe = new OpenProbe();
     probe.start(feedConfig());
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-    const tag = unique('esc');
-    const file = path.join(dir, `${tag}\x1b]0;title\x07`);
-    const r = py<{ fd: number; err: number }>(WRITE, file, path.join(dir, 'nope'));
+    // The child renames itself (prctl PR_SET_NAME) to an escape sequence before the open.
+    const code = `import ctypes\nctypes.CDLL(None).prctl(15, b"\\x1b[31mred", 0, 0, 0)\n${WRITE}`;
+    const { r, got, tag } = await retryOnDrops(drops, async () => {
+      const tag = unique('esc');
+      const r = py<{ fd: number; err: number }>(code, path.join(dir, `${tag}\x1b]0;title\x07\x7f`), path.join(dir, 'nope'));
+      const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && e.path.includes(tag));
+      return { r, tag, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 1)) };
+    }, (x) => x.got.length >= 1);
     expect(r.fd).toBeGreaterThanOrEqual(0);
-    const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && e.path.includes(tag));
-    const got = mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 1));
     expect(got).toHaveLength(1);
-    const p = got[0].path;
-    expect(p).toBe(path.join(dir, `${tag}\\e]0;title\\a`));
-    for (const ch of p) {
+    const { path: p, comm } = got[0];
+    expect(p).toBe(path.join(dir, `${tag}\\e]0;title\\a\\x7f`));
+    expect(comm).toBe('\\e[31mred');
+    for (const ch of p + comm) {
       const c = ch.codePointAt(0)!;
       expect(c >= 0x20 && c !== 0x7f).toBe(true);
     }
-    const line = JSON.stringify(got[0]);
+    // The --json line, as the CLI writes it.
+    const snap = { time: new Date().toISOString(), interval_s: 1, pinned_cpu: null, probes: {}, data: { open: got } };
+    const line = snapshotToLine(snap as unknown as IntervalSnapshot);
     expect(line).not.toContain('\x1b');
-    expect(line).not.toContain('\\u001b'); // escaped before JSON: no ESC even as a JSON escape
-    expect(JSON.parse(line).path).toBe(p);
+    expect(line).not.toContain('\x7f');
+    expect(line).not.toMatch(/\\u00(1b|7f)/i); // escaped before JSON: not even as JSON escapes
+    const parsed = JSON.parse(line) as { open: OpenEvent[] };
+    expect(parsed.open[0].path).toBe(p);
+    expect(parsed.open[0].comm).toBe(comm);
   });
 
   it('follows the pid filter in the kernel', async () => {
@@ -148,10 +164,12 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     probe = new OpenProbe();
     probe.start(feedConfig({ comm: 'ytho' }));
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-    const file = path.join(dir, unique('cf'));
-    const r = py<{ fd: number }>(WRITE, file, path.join(dir, 'nope'));
-    const hit = (all: OpenEvent[]) => all.filter((e) => e.path === file);
-    const got = hit(await waitFor(() => probe!.sample(), (a) => hit(a).length > 0));
+    const { r, got } = await retryOnDrops(drops, async () => {
+      const file = path.join(dir, unique('cf'));
+      const r = py<{ fd: number }>(WRITE, file, path.join(dir, 'nope'));
+      const hit = (all: OpenEvent[]) => all.filter((e) => e.path === file);
+      return { r, got: hit(await waitFor(() => probe!.sample(), (a) => hit(a).length > 0)) };
+    }, (x) => x.got.length > 0);
     expect(got.map((e) => [e.pid, e.comm])).toEqual([[r.pid, 'python3']]);
     probe.stop();
     probe = new OpenProbe(); // the manager starts a fresh instance on every toggle

@@ -171,7 +171,7 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
       expect(Math.abs(conn[0].ts - Date.now())).toBeLessThan(10_000);
       expect(await connecter.end()).toBe(0);
       expect(await listener.end()).toBe(0);
-      expect(probe.cost().lost).toBe(0);
+      expect(probe.cost().run_cnt).toBeGreaterThan(0);
     });
   }
 
