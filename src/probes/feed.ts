@@ -8,6 +8,10 @@
 //     previous drain(), in order, at most `recentMax` (default FEED_RECENT_MAX = 5,000) newest;
 //     older ones are skipped for the screen only (they are still in sample()), counted in
 //     `recentSkipped`.
+// Delivery: the ring buffer's reader is woken by the kernel (libuv polls its epoll fd), and
+// sample() and drain() also consume synchronously first. The open and tcp programs wake the
+// reader only once 64 KiB are waiting (feed_wakeup in bpf/feed.bpf.h: a wake-up per event costs
+// more than the event), so their quiet events arrive at the next drain()/sample().
 // Losses are never silent: cost().lost = events the kernel could not queue (ring buffer full:
 // per-CPU cumulative `drops` counter, summed over CPUs, difference since the previous cost())
 // + events that did not fit in the interval list since then.

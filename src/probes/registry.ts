@@ -2,8 +2,10 @@
 import type { Probe, ProbeName } from './types.js';
 import { ExecProbe } from './exec.js';
 import { OffcpuProbe } from './offcpu.js';
+import { OpenProbe } from './open.js';
 import { ProcProbe } from './proc.js';
 import { RunqlatProbe } from './runqlat.js';
+import { TcpProbe } from './tcp.js';
 
 export type ProbeFactory = () => Probe<unknown, unknown>;
 
@@ -11,6 +13,8 @@ export const PROBE_FACTORIES: Partial<Record<ProbeName, ProbeFactory>> = {
   offcpu: () => new OffcpuProbe(),
   runqlat: () => new RunqlatProbe(),
   exec: () => new ExecProbe(),
+  open: () => new OpenProbe(),
+  tcp: () => new TcpProbe(),
   proc: () => new ProcProbe(),
 };
 
