@@ -4,6 +4,7 @@ import React from 'react';
 import { render } from 'ink';
 import { App } from './components/App.js';
 import { StoreContext } from './store-context.js';
+import { ThemeContext, themeFromEnv } from './theme.js';
 import type { AppStore } from '../store/store.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
@@ -13,9 +14,11 @@ export function startScreen(store: AppStore, onQuit: () => void): () => void {
   const out = process.stdout;
   out.write(ENTER_ALT);
   const ink = render(
-    <StoreContext.Provider value={store}>
-      <App onQuit={onQuit} />
-    </StoreContext.Provider>,
+    <ThemeContext.Provider value={themeFromEnv(process.env)}>
+      <StoreContext.Provider value={store}>
+        <App onQuit={onQuit} />
+      </StoreContext.Provider>
+    </ThemeContext.Provider>,
     { exitOnCtrlC: false, patchConsole: false, maxFps: 10, incrementalRendering: true },
   );
   let done = false;

@@ -1,0 +1,10 @@
+// c('green') is 'green' when colours are on and undefined under NO_COLOR.
+import { useContext } from 'react';
+import { ThemeContext } from '../theme.js';
+
+export type Tint = (color: string) => string | undefined;
+
+export function useTheme(): Tint {
+  const t = useContext(ThemeContext);
+  return (color: string) => (t.color ? color : undefined);
+}
