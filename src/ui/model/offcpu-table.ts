@@ -18,7 +18,7 @@ const COLUMNS: readonly Column<Row>[] = [
   { title: 'MAX', width: 8, align: 'right', priority: 0, get: (r) => fmtUs(r.max_us) },
   { title: 'TOTAL', width: 8, align: 'right', priority: 1, get: (r) => fmtUs(r.total_us) },
   { title: 'RET', width: 5, align: 'right', priority: 2, get: (r) => fmtCount(r.returns) },
-  { title: 'PREEMPT', width: 7, align: 'right', priority: 3, get: (r) => fmtCount(r.preempted) },
+  { title: 'PRMPT', width: 5, align: 'right', priority: 3, get: (r) => fmtCount(r.preempted) },
   { title: 'PREEMPTED BY', width: 12, priority: 2, grow: true, get: (r) => r.preempted_by ?? '' },
 ];
 
