@@ -49,13 +49,14 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
       s.setFilter(feed, [...s.filters[feed]].slice(0, -1).join(''));
       return 'handled';
     }
-    // Printable input only: a pasted control sequence never lands in the filter.
-    const text = [...(input ?? '')].filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
-    if (text && !key.ctrl && !key.meta) {
-      s.setFilter(feed, [...(s.filters[feed] + text)].slice(0, MAX_FILTER_LEN).join(''));
-      return 'handled';
-    }
-    return 'ignored';
+    // Printable input only: a pasted control sequence never lands in the filter. Text typed
+    // quickly can arrive in one chunk with its Enter ("abc\r"): keep the text, then end.
+    const raw = input ?? '';
+    const enter = raw.search(/[\r\n]/);
+    const text = [...(enter >= 0 ? raw.slice(0, enter) : raw)].filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
+    if (text && !key.ctrl && !key.meta) s.setFilter(feed, [...(s.filters[feed] + text)].slice(0, MAX_FILTER_LEN).join(''));
+    if (enter >= 0) s.endFilter();
+    return text || enter >= 0 ? 'handled' : 'ignored';
   }
   if (s.helpOpen) {
     if (input === '?' || key.escape) {

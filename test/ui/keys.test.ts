@@ -108,6 +108,10 @@ describe('keys', () => {
     expect(s.getState().filterEditing).toBe(false);
     expect(s.getState().filters.open).toBe('etc[31m');
     press(s, '/');
+    press(s, 'ab\rq'); // typed fast: text and Enter in one chunk; what follows is not filter text
+    expect(s.getState().filterEditing).toBe(false);
+    expect(s.getState().filters.open).toBe('etc[31mab');
+    press(s, '/');
     press(s, '', { escape: true });
     expect(s.getState().filterEditing).toBe(false);
     press(s, '', { escape: true }); // Esc outside editing clears the filter
