@@ -5,6 +5,7 @@ import { render } from 'ink';
 import { App } from './components/App.js';
 import { StoreContext } from './store-context.js';
 import { ThemeContext, themeFromEnv } from './theme.js';
+import { frameDiffingStdout } from './frame-writer.js';
 import type { AppStore } from '../store/store.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
@@ -19,7 +20,7 @@ export function startScreen(store: AppStore, onQuit: () => void): () => void {
         <App onQuit={onQuit} />
       </StoreContext.Provider>
     </ThemeContext.Provider>,
-    { exitOnCtrlC: false, patchConsole: false, maxFps: 10, incrementalRendering: true },
+    { stdout: frameDiffingStdout(out), exitOnCtrlC: false, patchConsole: false, maxFps: 4, incrementalRendering: true },
   );
   let done = false;
   return () => {

@@ -5,6 +5,8 @@ import { createContext } from 'react';
 
 export interface Theme {
   readonly color: boolean;
+  /** Colour the focused pane's border (grid layout; with one pane shown, "▶" is enough). */
+  readonly focusBorder?: boolean;
 }
 
 export function themeFromEnv(env: NodeJS.ProcessEnv): Theme {

@@ -84,11 +84,11 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     expect(await waitUnloaded(execIds, 10_000)).toEqual([]);
     expect([...h.values()]).toContain('ps_offcpu_sw'); // the others stay
     s.keys('3');
-    await s.waitScreen((x) => /exec on/.test(x), 'exec on again');
+    const onScreen = await s.waitScreen((x) => /exec on/.test(x), 'exec on again');
     h = held(perfscope);
     h.forEach((_, id) => seen.add(id));
     const back = [...h].filter(([, n]) => n.startsWith('ps_exec'));
-    expect(back.map(([, n]) => n).sort()).toEqual(['ps_exec_enter', 'ps_exec_exit']);
+    expect(back.map(([, n]) => n).sort(), `held: ${JSON.stringify([...h])}\n${onScreen}`).toEqual(['ps_exec_enter', 'ps_exec_exit']);
     expect(back.some(([id]) => execIds.includes(id))).toBe(false); // freshly loaded
 
     // Pin CPU 1 (] goes to the first online CPU, then the next).

@@ -1,6 +1,6 @@
 // The screen: header, the panes laid out for the terminal size (tabs when small, a grid when
 // large, a one-line message when too small), the help overlay, the status line.
-import React from 'react';
+import React, { useContext } from 'react';
 import { Box, Text } from 'ink';
 import { Header } from './Header.js';
 import { StatusBar } from './StatusBar.js';
@@ -11,6 +11,7 @@ import { useKeys } from '../hooks/use-keys.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { useAppStore } from '../store-context.js';
 import { computeLayout, chromeRows } from '../layout.js';
+import { ThemeContext } from '../theme.js';
 
 export interface AppProps {
   readonly onQuit: () => void;
@@ -21,6 +22,7 @@ export function App({ onQuit }: AppProps): React.JSX.Element {
   const { columns, rows } = useTerminalSize();
   const focus = useAppStore((s) => s.focus);
   const help = useAppStore((s) => s.helpOpen);
+  const theme = useContext(ThemeContext);
   const layout = computeLayout(columns, rows, focus);
   if (layout.kind === 'too-small') {
     return <Text wrap="truncate">{layout.message}</Text>;
@@ -31,6 +33,7 @@ export function App({ onQuit }: AppProps): React.JSX.Element {
   else if (layout.kind === 'tabs') body = <PaneView rect={layout.pane} />;
   else
     body = (
+      <ThemeContext.Provider value={{ ...theme, focusBorder: true }}>
       <Box flexDirection="row" height={bodyH}>
         {layout.columns.map((col, i) => (
           <Box key={i} flexDirection="column">
@@ -40,6 +43,7 @@ export function App({ onQuit }: AppProps): React.JSX.Element {
           </Box>
         ))}
       </Box>
+      </ThemeContext.Provider>
     );
   return (
     <Box flexDirection="column" width={columns} height={rows}>

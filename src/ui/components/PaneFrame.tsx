@@ -3,7 +3,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import type { ProbeHealth } from '../../store/store.js';
-import { useTheme } from '../hooks/use-theme.js';
+import { useFocusBorder, useTheme } from '../hooks/use-theme.js';
 import { safe } from '../safe.js';
 
 export interface PaneFrameProps {
@@ -26,6 +26,7 @@ export function bodyRows(height: number): number {
 
 export function PaneFrame({ title, info, width, height, focused, health, toggleKey, children }: PaneFrameProps): React.JSX.Element {
   const c = useTheme();
+  const focusBorder = useFocusBorder();
   const off = health !== undefined && health.state !== 'running';
   const state = off ? ` [${health.state}]` : '';
   const inner = Math.max(0, width - 2);
@@ -33,7 +34,7 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
   const right = info && left.length + info.length + 2 <= inner ? info : '';
   const gap = Math.max(1, inner - left.length - right.length);
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={c(focused ? 'cyan' : 'gray')} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused && focusBorder ? 'cyan' : undefined} overflow="hidden">
       <Text wrap="truncate">
         <Text bold>{focused ? '▶ ' : ''}{title}</Text>
         {off ? <Text color={c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow')}>{state}</Text> : null}
