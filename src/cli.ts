@@ -114,6 +114,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   // turns its colour level to 0 before it is loaded, so no colour escape is ever written.
   if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
   const { startScreen } = await import('./ui/screen.js');
-  restoreUi = startScreen(store, () => exit(0));
+  restoreUi = startScreen(
+    store,
+    () => exit(0),
+    (e) => exit(1, `internal error: ${oneLine(e)}`),
+  );
   manager.run();
 }

@@ -11,7 +11,11 @@ import type { AppStore } from '../store/store.js';
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
 
-export function startScreen(store: AppStore, onQuit: () => void): () => void {
+/**
+ * `onError` is called when rendering throws (Ink unmounts the app): the caller stops the probes
+ * and restores the terminal as for any other exit.
+ */
+export function startScreen(store: AppStore, onQuit: () => void, onError: (e: unknown) => void = () => onQuit()): () => void {
   const out = process.stdout;
   out.write(ENTER_ALT);
   const ink = render(
@@ -23,6 +27,12 @@ export function startScreen(store: AppStore, onQuit: () => void): () => void {
     { stdout: frameDiffingStdout(out), exitOnCtrlC: false, patchConsole: false, maxFps: 4, incrementalRendering: true },
   );
   let done = false;
+  ink.waitUntilExit().then(
+    () => {
+      if (!done) onQuit();
+    },
+    (e: unknown) => onError(e),
+  );
   return () => {
     if (done) return;
     done = true;

@@ -88,6 +88,7 @@ describe('tables', () => {
 describe('feed lines', () => {
   it('one line per event, untrusted fields escaped', () => {
     expect(execLine(execEvent({ argv: ['a\x1bb'] }))).toContain('a\\eb');
+    expect(execLine(execEvent({ argv: [''], filename: '/usr/bin/true' }))).toMatch(/ \/usr\/bin\/true$/);
     expect(openLine(openEvent({ path: '/x\x9b' }))).toContain('/x\\u{9b}');
     expect(tcpLine(tcpEvent({ comm: '\u202e' }))).toContain('\\u{202e}');
   });

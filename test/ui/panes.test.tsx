@@ -68,7 +68,7 @@ describe('OffcpuPane', () => {
 
   it('shows the BPF cost in its title', () => {
     const s = fixtureStore({ health: { offcpu: running({ run_ns: 1_000_000, run_cnt: 2000, ns_per_event: 500, lost: 0 }) } });
-    expect(frameOf(renderWith(s, <OffcpuPane width={80} height={12} />))).toContain('500ns/ev 2.0K ev/s');
+    expect(frameOf(renderWith(s, <OffcpuPane width={80} height={12} />))).toContain('500ns/run 2.0K runs/s');
   });
 });
 

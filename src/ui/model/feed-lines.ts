@@ -64,7 +64,8 @@ export const FEED_HEADERS: Readonly<Record<FeedName, string>> = {
 };
 
 function argvText(e: ExecEventView): string {
-  const args = e.argv.length > 0 ? e.argv.map(safe).join(' ') : safe(e.filename);
+  const joined = e.argv.map(safe).join(' ');
+  const args = joined.trim() !== '' ? joined : safe(e.filename);
   return e.argv_truncated ? `${args} …` : args;
 }
 
