@@ -154,6 +154,14 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     });
   }
 
+  it('ssh dropped (the terminal itself goes away): perfscope exits and unloads everything', async () => {
+    const s = await launch(80, 24);
+    const ids = heldProgramIds(perfscope);
+    s.tmux('kill-pane', '-t', 't'); // closes the pty: SIGHUP, then EIO on every write
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectAllUnloaded(ids);
+  });
+
   it('SIGKILL: the kernel frees every program (fd-owned)', async () => {
     const s = await launch(80, 24);
     const ids = heldProgramIds(perfscope);

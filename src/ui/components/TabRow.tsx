@@ -26,7 +26,7 @@ export function TabRow({ width }: { readonly width: number }): React.JSX.Element
               {`[${label}]`}
             </Text>
           ) : (
-            <Text key={p} color={c(st === 'running' ? 'white' : 'gray')}>{` ${label} `}</Text>
+            <Text key={p} color={st === 'running' ? undefined : c('gray')}>{` ${label} `}</Text>
           );
         })}
         <Text dimColor> Tab ⇆</Text>
