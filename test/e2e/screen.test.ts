@@ -162,6 +162,24 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     await expectAllUnloaded(ids);
   });
 
+  it('an uncaught error: the terminal is restored, the error said in one line, everything unloaded', async () => {
+    session = new TmuxSession(80, 24);
+    const s = session;
+    await s.waitScreen((x) => PROMPT_RE.test(x), 'the shell prompt', 10_000);
+    // perfscope's own main() in a node that throws from a timer a few seconds later.
+    const script = `const { main } = await import('${ROOT}/dist/cli.js'); await main([]); setTimeout(() => { throw new Error('boom from a timer'); }, 6000);`;
+    s.type(`node --input-type=module -e "${script}"; echo "exit=$?"`);
+    s.keys('Enter');
+    perfscope = await s.perfscopePid();
+    await s.waitScreen(firstFrame, 'the first full frame', 45_000);
+    const ids = heldProgramIds(perfscope);
+    expect(await waitExit(perfscope, 30_000)).toBe(true);
+    const screen = await s.waitScreen((x) => x.includes('exit=1'), 'the exit code', 15_000);
+    expect(screen).toContain('perfscope: internal error: boom from a timer');
+    await expectRestored(s);
+    await expectAllUnloaded(ids);
+  });
+
   it('SIGKILL: the kernel frees every program (fd-owned)', async () => {
     const s = await launch(80, 24);
     const ids = heldProgramIds(perfscope);
