@@ -20,7 +20,7 @@ export function HelpOverlay({ width, height }: HelpOverlayProps): React.JSX.Elem
       ))}
       <Text dimColor wrap="wrap">
         Panes show a probe that is off, unavailable or failed with the reason. The status line gives each probe's state,
-        BPF cost (ns per event, events per second) and lost events.
+        BPF cost (ns per program run, runs per second) and lost events.
       </Text>
     </Box>
   );
