@@ -103,11 +103,15 @@ export class TmuxSession {
   }
 
   kill(): void {
+    let socketPath = '';
     try {
+      socketPath = this.tmux('display-message', '-p', '#{socket_path}').trim();
       this.tmux('kill-server');
     } catch {
       /* already gone */
     }
+    // The server does not always remove its socket when it is killed.
+    rmSync(socketPath || path.join(`/tmp/tmux-${process.getuid?.() ?? 0}`, this.socket), { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
