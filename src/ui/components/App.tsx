@@ -1,17 +1,17 @@
 // The screen: header, the panes laid out for the terminal size (tabs when small, a grid when
 // large, a one-line message when too small), the help overlay, the status line.
-import React, { useContext } from 'react';
+import React from 'react';
 import { Box, Text } from 'ink';
 import { Header } from './Header.js';
 import { StatusBar } from './StatusBar.js';
 import { TabRow } from './TabRow.js';
 import { PaneView } from './PaneView.js';
+import { PaneGrid } from './PaneGrid.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { useKeys } from '../hooks/use-keys.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { useAppStore } from '../store-context.js';
 import { computeLayout, chromeRows } from '../layout.js';
-import { ThemeContext } from '../theme.js';
 
 export interface AppProps {
   readonly onQuit: () => void;
@@ -22,7 +22,6 @@ export function App({ onQuit }: AppProps): React.JSX.Element {
   const { columns, rows } = useTerminalSize();
   const focus = useAppStore((s) => s.focus);
   const help = useAppStore((s) => s.helpOpen);
-  const theme = useContext(ThemeContext);
   const layout = computeLayout(columns, rows, focus);
   if (layout.kind === 'too-small') {
     return <Text wrap="truncate">{layout.message}</Text>;
@@ -31,20 +30,7 @@ export function App({ onQuit }: AppProps): React.JSX.Element {
   let body: React.JSX.Element;
   if (help) body = <HelpOverlay width={columns} height={layout.kind === 'tabs' ? bodyH + 1 : bodyH} />;
   else if (layout.kind === 'tabs') body = <PaneView rect={layout.pane} />;
-  else
-    body = (
-      <ThemeContext.Provider value={{ ...theme, focusBorder: true }}>
-      <Box flexDirection="row" height={bodyH}>
-        {layout.columns.map((col, i) => (
-          <Box key={i} flexDirection="column">
-            {col.map((r) => (
-              <PaneView key={r.pane} rect={r} />
-            ))}
-          </Box>
-        ))}
-      </Box>
-      </ThemeContext.Provider>
-    );
+  else body = <PaneGrid columns={layout.columns} height={bodyH} />;
   return (
     <Box flexDirection="column" width={columns} height={rows}>
       <Header width={columns} />
