@@ -39,7 +39,8 @@ Options:
   -V, --version         show the version
 
 Keys: q quit, ? help, 1-5 toggle offcpu/runqlat/exec/open/tcp, ] [ pin next/previous CPU,
-a all CPUs, space pause, Tab focus, / filter the focused feed.
+a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
+i idle tasks.
 BPF probes need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.`;
 
 function intArg(name: string, v: string, min: number): number {

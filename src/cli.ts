@@ -53,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   const store: AppStore = createAppStore({
-    host: { hostname: os.hostname(), kernel: os.release(), cpus },
+    host: { hostname: os.hostname(), kernel: os.release(), cpus, bootTimeMs: Date.now() - os.uptime() * 1000 },
     intervalS: opts.intervalS,
     pinnedCpu: opts.cpu,
     enabled: opts.probes,
@@ -110,7 +110,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  // NO_COLOR (https://no-color.org): chalk, which Ink uses, does not read it; FORCE_COLOR=0
+  // turns its colour level to 0 before it is loaded, so no colour escape is ever written.
+  if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
   const { startScreen } = await import('./ui/screen.js');
-  restoreUi = startScreen(store, () => exit(0));
+  restoreUi = startScreen(
+    store,
+    () => exit(0),
+    (e) => exit(1, `internal error: ${oneLine(e)}`),
+  );
   manager.run();
 }

@@ -40,6 +40,8 @@ export interface HostInfo {
   hostname: string;
   kernel: string;
   cpus: readonly number[];
+  /** Boot time (ms since the epoch), for the uptime shown in the header. */
+  bootTimeMs?: number;
 }
 
 export interface AppState {
@@ -144,12 +146,21 @@ export function createAppStore(init: StoreInit): AppStore {
     quitRequested: false,
 
     commitInterval: (snap) =>
-      set((s) => ({
-        latest: snap,
-        shown: s.paused ? s.shown : snap,
-        intervals: s.intervals + 1,
-        health: { ...snap.probes },
-      })),
+      set((s) => {
+        // Feed losses accumulate from each interval's cost().lost.
+        let feeds = s.feeds;
+        for (const n of FEED_NAMES) {
+          const lost = snap.probes[n]?.cost?.lost ?? 0;
+          if (lost > 0) feeds = { ...feeds, [n]: { ...feeds[n], lost: feeds[n].lost + lost } };
+        }
+        return {
+          latest: snap,
+          shown: s.paused ? s.shown : snap,
+          intervals: s.intervals + 1,
+          health: { ...snap.probes },
+          feeds,
+        };
+      }),
     appendFeed: (name, events) => {
       if (events.length === 0) return;
       const f = get().feeds[name];
@@ -180,7 +191,7 @@ export function createAppStore(init: StoreInit): AppStore {
         const i = PANE_ORDER.indexOf(s.focus);
         return { focus: PANE_ORDER[(i + step + PANE_ORDER.length) % PANE_ORDER.length], filterEditing: false };
       }),
-    setFocus: (p) => set(() => ({ focus: p })),
+    setFocus: (p) => set(() => ({ focus: p, filterEditing: false })),
     startFilter: () => set((s) => ((FEED_NAMES as readonly string[]).includes(s.focus) ? { filterEditing: true } : {})),
     setFilter: (name, text) => set((s) => ({ filters: { ...s.filters, [name]: text } })),
     endFilter: () => set(() => ({ filterEditing: false })),

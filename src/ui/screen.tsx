@@ -4,21 +4,35 @@ import React from 'react';
 import { render } from 'ink';
 import { App } from './components/App.js';
 import { StoreContext } from './store-context.js';
+import { ThemeContext, themeFromEnv } from './theme.js';
+import { frameDiffingStdout } from './frame-writer.js';
 import type { AppStore } from '../store/store.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
 
-export function startScreen(store: AppStore, onQuit: () => void): () => void {
+/**
+ * `onError` is called when rendering throws (Ink unmounts the app): the caller stops the probes
+ * and restores the terminal as for any other exit.
+ */
+export function startScreen(store: AppStore, onQuit: () => void, onError: (e: unknown) => void = () => onQuit()): () => void {
   const out = process.stdout;
   out.write(ENTER_ALT);
   const ink = render(
-    <StoreContext.Provider value={store}>
-      <App onQuit={onQuit} />
-    </StoreContext.Provider>,
-    { exitOnCtrlC: false, patchConsole: false, maxFps: 10, incrementalRendering: true },
+    <ThemeContext.Provider value={themeFromEnv(process.env)}>
+      <StoreContext.Provider value={store}>
+        <App onQuit={onQuit} />
+      </StoreContext.Provider>
+    </ThemeContext.Provider>,
+    { stdout: frameDiffingStdout(out), exitOnCtrlC: false, patchConsole: false, maxFps: 4, incrementalRendering: true },
   );
   let done = false;
+  ink.waitUntilExit().then(
+    () => {
+      if (!done) onQuit();
+    },
+    (e: unknown) => onError(e),
+  );
   return () => {
     if (done) return;
     done = true;

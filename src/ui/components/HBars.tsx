@@ -2,6 +2,7 @@
 // (ink-table and blessed-contrib do not work with Ink 6; see README.)
 import React from 'react';
 import { Box, Text } from 'ink';
+import { useTheme } from '../hooks/use-theme.js';
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
@@ -30,6 +31,7 @@ export interface HBarsProps {
 }
 
 export function HBars({ rows, width, color = 'cyan' }: HBarsProps): React.JSX.Element {
+  const c = useTheme();
   const max = rows.reduce((m, r) => Math.max(m, r.value), 0);
   const labelW = rows.reduce((m, r) => Math.max(m, r.label.length), 0);
   const countW = rows.reduce((m, r) => Math.max(m, String(r.value).length), 1);
@@ -38,7 +40,7 @@ export function HBars({ rows, width, color = 'cyan' }: HBarsProps): React.JSX.El
     <Box flexDirection="column">
       {rows.map((r) => (
         <Text key={r.label} wrap="truncate">
-          {r.label.padStart(labelW)} {String(r.value).padStart(countW)} <Text color={color}>{bar(r.value, max, barW)}</Text>
+          {r.label.padStart(labelW)} {String(r.value).padStart(countW)} <Text color={c(color)}>{bar(r.value, max, barW)}</Text>
         </Text>
       ))}
     </Box>

@@ -1,30 +1,42 @@
-// Host, kernel, uptime, load, CPUs, pinned CPU, interval, live or paused.
+// Host, kernel, uptime, load, CPUs, pinned CPU, interval, live or paused: from the store only.
 import React from 'react';
 import { Box, Text } from 'ink';
-import os from 'node:os';
 import { useAppStore } from '../store-context.js';
-import { formatCpuList } from '../../args.js';
-
-function fmtUptime(s: number): string {
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return d > 0 ? `${d}d ${h}h` : `${h}h ${String(m).padStart(2, '0')}m`;
-}
+import type { CountersSample } from '../../probes/proc/types.js';
+import { headerText } from '../model/header.js';
+import { safe } from '../safe.js';
+import { useTheme } from '../hooks/use-theme.js';
 
 export function Header({ width }: { readonly width: number }): React.JSX.Element {
   const host = useAppStore((s) => s.host);
   const pinned = useAppStore((s) => s.pinnedCpu);
   const interval = useAppStore((s) => s.intervalS);
   const paused = useAppStore((s) => s.paused);
-  useAppStore((s) => s.intervals); // re-render each tick for uptime/load
-  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const time = useAppStore((s) => s.shown?.time ?? null);
+  const load = useAppStore((s) => (s.shown?.data.proc as CountersSample | null | undefined)?.load ?? null);
+  const c = useTheme();
+  const uptimeS = time !== null && host.bootTimeMs !== undefined ? (Date.parse(time) - host.bootTimeMs) / 1000 : null;
+  const h = headerText(
+    {
+      hostname: safe(host.hostname),
+      kernel: safe(host.kernel),
+      uptimeS,
+      load: load ? [load.load1, load.load5, load.load15] : null,
+      cpus: host.cpus,
+      pinned,
+      intervalS: interval,
+      paused,
+    },
+    width,
+  );
+  const gap = Math.max(1, width - h.left.length - h.right.length);
+  const [pin, iv, live] = h.right.split(' │ ');
   return (
     <Box width={width}>
       <Text wrap="truncate">
-        <Text bold color="cyan">perfscope</Text> {host.hostname} {host.kernel} up {fmtUptime(os.uptime())} load {load} cpus{' '}
-        {formatCpuList(host.cpus)} │ pin <Text bold>{pinned === null ? 'all' : `CPU ${pinned}`}</Text> │ {interval}s │{' '}
-        {paused ? <Text color="yellow" bold>PAUSED</Text> : <Text color="green">live</Text>}
+        <Text bold color={c('cyan')}>{h.left}</Text>
+        {' '.repeat(gap)}
+        <Text bold>{pin}</Text> │ {iv} │ {paused ? <Text inverse bold color={c('yellow')}>{live}</Text> : <Text color={c('green')}>{live}</Text>}
       </Text>
     </Box>
   );

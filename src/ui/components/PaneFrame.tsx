@@ -1,38 +1,54 @@
-// A titled, bordered pane that says why its probe is not running when it is not.
+// A titled, bordered pane that says why its probe is not running when it is not. The focused
+// pane is marked by "▶" (legible without colour) and a cyan border.
 import React from 'react';
 import { Box, Text } from 'ink';
 import type { ProbeHealth } from '../../store/store.js';
+import { useFocusBorder, useTheme } from '../hooks/use-theme.js';
+import { safe } from '../safe.js';
 
 export interface PaneFrameProps {
   readonly title: string;
+  /** Right-aligned part of the title (cost, counts). */
+  readonly info?: string;
   readonly width: number;
   readonly height: number;
   readonly focused?: boolean;
   readonly health?: ProbeHealth;
+  /** Key that switches the probe on (e.g. "3"). */
+  readonly toggleKey?: string;
   readonly children?: React.ReactNode;
 }
 
-export function PaneFrame({ title, width, height, focused, health, children }: PaneFrameProps): React.JSX.Element {
-  const off = health && health.state !== 'running';
+/** Lines of body a pane of `height` rows has (border and title excluded). */
+export function bodyRows(height: number): number {
+  return Math.max(0, height - 3);
+}
+
+export function PaneFrame({ title, info, width, height, focused, health, toggleKey, children }: PaneFrameProps): React.JSX.Element {
+  const c = useTheme();
+  const focusBorder = useFocusBorder();
+  const off = health !== undefined && health.state !== 'running';
+  const state = off ? ` [${health.state}]` : '';
+  const inner = Math.max(0, width - 2);
+  const left = `${focused ? '▶ ' : ''}${title}${state}`;
+  const right = info && left.length + info.length + 2 <= inner ? info : '';
+  const gap = Math.max(1, inner - left.length - right.length);
   return (
-    <Box
-      flexDirection="column"
-      width={width}
-      height={height}
-      borderStyle="round"
-      borderColor={focused ? 'cyan' : 'gray'}
-      overflow="hidden"
-    >
-      <Text bold wrap="truncate">
-        {title}
-        {off ? <Text color={health.state === 'off' ? 'gray' : 'yellow'}> [{health.state}]</Text> : null}
+    <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused && focusBorder ? 'cyan' : undefined} overflow="hidden">
+      <Text wrap="truncate">
+        <Text bold>{focused ? '▶ ' : ''}{title}</Text>
+        {off ? <Text color={c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow')}>{state}</Text> : null}
+        {right ? <Text dimColor>{' '.repeat(gap)}{right}</Text> : null}
       </Text>
       {off && health.state !== 'off' ? (
-        <Text color="yellow" wrap="wrap">
-          {health.reason ?? health.state}
+        <Text color={c(health.state === 'failed' ? 'red' : 'yellow')} wrap="wrap">
+          {health.state === 'failed' ? 'failed: ' : 'unavailable: '}
+          {safe(health.reason ?? health.state)}
         </Text>
       ) : null}
-      {off && health.state === 'off' ? <Text dimColor>switched off (press its number key to switch it on)</Text> : null}
+      {off && health.state === 'off' ? (
+        <Text dimColor wrap="truncate">switched off{toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}</Text>
+      ) : null}
       {off ? null : children}
     </Box>
   );

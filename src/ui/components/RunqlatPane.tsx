@@ -7,6 +7,7 @@ import { HBars } from './HBars.js';
 import { bucketLabel, fmtCount, fmtUs } from '../format.js';
 import { histQuantile, type RunqlatSample } from '../../probes/runqlat.js';
 import { PaneFrame } from './PaneFrame.js';
+import { costInfo } from '../model/cost.js';
 
 export interface RunqlatPaneProps {
   readonly width: number;
@@ -18,10 +19,12 @@ export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Elem
   const pinned = useAppStore((s) => s.pinnedCpu);
   const health = useAppStore((s) => s.health.runqlat);
   const focused = useAppStore((s) => s.focus === 'runqlat');
+  const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const info = costInfo(health, interval);
   const title = `Run-queue latency ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
   if (health.state !== 'running' || !data) {
     return (
-      <PaneFrame title={title} width={width} height={height} focused={focused} health={health}>
+      <PaneFrame title={title} info={info} toggleKey="2" width={width} height={height} focused={focused} health={health}>
         <Text dimColor>{health.state === 'running' ? 'waiting for the first interval…' : ''}</Text>
       </PaneFrame>
     );
@@ -38,7 +41,7 @@ export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Elem
   });
   const p50 = histQuantile(slots, 0.5);
   const p99 = histQuantile(slots, 0.99);
-  const rowsAvail = Math.max(1, height - 3);
+  const rowsAvail = Math.max(1, height - 4);
   let rows: { label: string; value: number }[] = [];
   if (hi >= 0) {
     // Show the non-empty range; if it does not fit, keep the top buckets (the tail matters most).
@@ -47,7 +50,7 @@ export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Elem
   }
   rows = rows.slice(-rowsAvail);
   return (
-    <PaneFrame title={title} width={width} height={height} focused={focused} health={health}>
+    <PaneFrame title={title} info={info} toggleKey="2" width={width} height={height} focused={focused} health={health}>
       <Text wrap="truncate">
         n={fmtCount(count)} p50=<Text bold>{fmtUs(p50)}</Text> p99=<Text bold>{fmtUs(p99)}</Text> max≤
         {hi >= 0 ? fmtUs(2 ** (hi + 1)) : '-'}

@@ -1,0 +1,34 @@
+// The sysstat counters (load, CPUs with the pinned one highlighted, vmstat, mem, disks, net,
+// tcp, top processes), fitted to the pane. Re-renders once per tick.
+import React from 'react';
+import { Text } from 'ink';
+import { useAppStore } from '../store-context.js';
+import type { CountersSample } from '../../probes/proc/types.js';
+import { PaneFrame, bodyRows } from './PaneFrame.js';
+import { TextLines } from './TextLines.js';
+import { countersLines } from '../model/counters-lines.js';
+
+export interface CountersPaneProps {
+  readonly width: number;
+  readonly height: number;
+}
+
+export function CountersPane({ width, height }: CountersPaneProps): React.JSX.Element {
+  const data = useAppStore((s) => s.shown?.data.proc as CountersSample | null | undefined);
+  const pinned = useAppStore((s) => s.pinnedCpu);
+  const health = useAppStore((s) => s.health.proc);
+  const focused = useAppStore((s) => s.focus === 'counters');
+  const frame = { title: 'Counters (/proc)', width, height, focused, health };
+  if (health.state !== 'running' || !data) {
+    return (
+      <PaneFrame {...frame}>
+        <Text dimColor>waiting for the first interval…</Text>
+      </PaneFrame>
+    );
+  }
+  return (
+    <PaneFrame {...frame}>
+      <TextLines lines={countersLines(data, { width: width - 2, height: bodyRows(height), pinned })} />
+    </PaneFrame>
+  );
+}

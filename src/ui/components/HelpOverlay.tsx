@@ -1,0 +1,27 @@
+// The '?' overlay: the keyboard table.
+import React from 'react';
+import { Box, Text } from 'ink';
+import { KEY_HELP } from '../keys.js';
+
+export interface HelpOverlayProps {
+  readonly width: number;
+  readonly height: number;
+}
+
+export function HelpOverlay({ width, height }: HelpOverlayProps): React.JSX.Element {
+  const keyW = KEY_HELP.reduce((m, [k]) => Math.max(m, k.length), 0);
+  return (
+    <Box flexDirection="column" width={width} height={height} borderStyle="double" overflow="hidden" paddingX={1}>
+      <Text bold>perfscope keys (? or Esc closes this help)</Text>
+      {KEY_HELP.map(([k, what]) => (
+        <Text key={k} wrap="truncate">
+          <Text bold>{k.padEnd(keyW)}</Text>  {what}
+        </Text>
+      ))}
+      <Text dimColor wrap="wrap">
+        Panes show a probe that is off, unavailable or failed with the reason. The status line gives each probe's state,
+        BPF cost (ns per program run, runs per second) and lost events.
+      </Text>
+    </Box>
+  );
+}

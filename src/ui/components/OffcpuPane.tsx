@@ -1,0 +1,48 @@
+// Off-CPU maxima: who was kicked off the pinned CPU (or each CPU) for how long, and by whom.
+import React from 'react';
+import { Text } from 'ink';
+import { useAppStore } from '../store-context.js';
+import type { OffcpuSample } from '../../probes/offcpu.js';
+import { PaneFrame, bodyRows } from './PaneFrame.js';
+import { TextLines } from './TextLines.js';
+import { offcpuTable } from '../model/offcpu-table.js';
+import { costInfo } from '../model/cost.js';
+import { useTheme } from '../hooks/use-theme.js';
+
+export interface OffcpuPaneProps {
+  readonly width: number;
+  readonly height: number;
+}
+
+export function OffcpuPane({ width, height }: OffcpuPaneProps): React.JSX.Element {
+  const data = useAppStore((s) => s.shown?.data.offcpu as OffcpuSample | null | undefined);
+  const pinned = useAppStore((s) => s.pinnedCpu);
+  const showIdle = useAppStore((s) => s.showIdle);
+  const health = useAppStore((s) => s.health.offcpu);
+  const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const focused = useAppStore((s) => s.focus === 'offcpu');
+  const c = useTheme();
+  const title = `Off-CPU maxima ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}${showIdle ? ' +idle' : ''}`;
+  const frame = { title, width, height, focused, health, toggleKey: '1', info: costInfo(health, interval) };
+  if (health.state !== 'running' || !data) {
+    return (
+      <PaneFrame {...frame}>
+        <Text dimColor>waiting for the first interval…</Text>
+      </PaneFrame>
+    );
+  }
+  const body = bodyRows(height);
+  const overflow = data.overflow > 0;
+  const t = offcpuTable(data, { pinned, showIdle, width: width - 2, height: Math.max(0, body - 1 - (overflow ? 1 : 0)) });
+  return (
+    <PaneFrame {...frame}>
+      {overflow ? (
+        <Text color={c('red')} wrap="truncate">
+          map overflow: {data.overflow} task returns not counted this interval
+        </Text>
+      ) : null}
+      <TextLines lines={[{ text: t.header, kind: 'heading' }, ...t.rows.map((text) => ({ text, kind: 'text' as const }))]} />
+      {t.total === 0 ? <Text dimColor>no task went off-CPU in this interval</Text> : null}
+    </PaneFrame>
+  );
+}

@@ -1,0 +1,84 @@
+// The keyboard, as a pure function of (store state, key): one dispatcher keyed on the current
+// mode (filter editing, help overlay, normal). It only calls store intents; the probe manager
+// follows them. Tested without rendering (test/ui/keys.test.ts).
+import type { AppActions, AppState, FeedName } from '../store/store.js';
+import type { ProbeName } from '../probes/types.js';
+
+export const TOGGLE_KEYS: Readonly<Record<string, ProbeName>> = { '1': 'offcpu', '2': 'runqlat', '3': 'exec', '4': 'open', '5': 'tcp' };
+
+/** The parts of Ink's Key we use. */
+export interface KeyInfo {
+  readonly ctrl?: boolean;
+  readonly meta?: boolean;
+  readonly shift?: boolean;
+  readonly tab?: boolean;
+  readonly return?: boolean;
+  readonly escape?: boolean;
+  readonly backspace?: boolean;
+  readonly delete?: boolean;
+  readonly leftArrow?: boolean;
+  readonly rightArrow?: boolean;
+}
+
+export type KeyResult = 'quit' | 'handled' | 'ignored';
+
+/** The keyboard table, shown by the help overlay and copied in the README. */
+export const KEY_HELP: readonly (readonly [string, string])[] = [
+  ['q, Ctrl-C', 'quit'],
+  ['?', 'open / close this help'],
+  ['1 2 3 4 5', 'switch offcpu, runqlat, exec, open, tcp on/off'],
+  ['] [', 'pin the next / previous online CPU'],
+  ['a', 'all CPUs (unpin)'],
+  ['space', 'pause / resume the display (probes keep counting)'],
+  ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
+  ['/', 'filter the focused feed (Enter or Esc ends)'],
+  ['i', 'show / hide idle tasks in off-CPU'],
+];
+
+export const MAX_FILTER_LEN = 64;
+
+export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
+  if (key.ctrl && input === 'c') return 'quit';
+  if (s.filterEditing) {
+    const feed = s.focus as FeedName;
+    if (key.return || key.escape) {
+      s.endFilter();
+      return 'handled';
+    }
+    if (key.backspace || key.delete) {
+      s.setFilter(feed, [...s.filters[feed]].slice(0, -1).join(''));
+      return 'handled';
+    }
+    // Printable input only: a pasted control sequence never lands in the filter. Text typed
+    // quickly can arrive in one chunk with its Enter ("abc\r"): keep the text, then end.
+    const raw = input ?? '';
+    const enter = raw.search(/[\r\n]/);
+    const text = [...(enter >= 0 ? raw.slice(0, enter) : raw)].filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
+    if (text && !key.ctrl && !key.meta) s.setFilter(feed, [...(s.filters[feed] + text)].slice(0, MAX_FILTER_LEN).join(''));
+    if (enter >= 0) s.endFilter();
+    return text || enter >= 0 ? 'handled' : 'ignored';
+  }
+  if (s.helpOpen) {
+    if (input === '?' || key.escape) {
+      s.toggleHelp();
+      return 'handled';
+    }
+    if (input === 'q') return 'quit';
+    return 'ignored';
+  }
+  if (input === 'q') return 'quit';
+  if (input === '?') s.toggleHelp();
+  else if (input in TOGGLE_KEYS) s.toggleProbe(TOGGLE_KEYS[input]);
+  else if (input === ']') s.pinNext(1);
+  else if (input === '[') s.pinNext(-1);
+  else if (input === 'a') s.pinCpu(null);
+  else if (input === ' ') s.togglePause();
+  else if (key.tab) s.focusNext(key.shift ? -1 : 1);
+  else if (key.rightArrow) s.focusNext(1);
+  else if (key.leftArrow) s.focusNext(-1);
+  else if (input === '/') s.startFilter();
+  else if (input === 'i') s.toggleIdle();
+  else if (key.escape && s.filters[s.focus as FeedName]) s.setFilter(s.focus as FeedName, '');
+  else return 'ignored';
+  return 'handled';
+}

@@ -1,0 +1,124 @@
+// One line per feed event, like execsnoop / opensnoop / tcpconnect, and the view of a feed
+// (filtered, newest at the bottom, fitting the height). Pure; every untrusted field goes
+// through safe().
+import { safe } from '../safe.js';
+import type { FeedName } from '../../store/store.js';
+
+export interface ExecEventView {
+  ts: number;
+  pid: number;
+  ppid: number;
+  uid: number;
+  comm: string;
+  filename: string;
+  argv: string[];
+  argv_truncated: boolean;
+  ret: number;
+  ret_name: string | null;
+}
+
+export interface OpenEventView {
+  ts: number;
+  pid: number;
+  tid: number;
+  uid: number;
+  comm: string;
+  syscall: string;
+  path: string;
+  flags: number;
+  flags_text: string;
+  fd: number | null;
+  errno: number | null;
+  errno_name: string | null;
+}
+
+export interface TcpEventView {
+  ts: number;
+  kind: 'connect' | 'accept';
+  pid: number;
+  tid: number;
+  uid: number;
+  comm: string;
+  family: 4 | 6;
+  saddr: string;
+  sport: number;
+  daddr: string;
+  dport: number;
+}
+
+/** Local wall-clock time HH:MM:SS of an epoch-ms timestamp. */
+export function fmtClock(ts: number): string {
+  if (!Number.isFinite(ts)) return '--:--:--';
+  const d = new Date(ts);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+const pad = (s: string | number, w: number) => String(s).padEnd(w);
+const lpad = (s: string | number, w: number) => String(s).padStart(w);
+
+export const FEED_HEADERS: Readonly<Record<FeedName, string>> = {
+  exec: `${pad('TIME', 8)} ${pad('COMM', 16)} ${lpad('PID', 7)} ${lpad('PPID', 7)} ${lpad('RET', 6)} ARGS`,
+  open: `${pad('TIME', 8)} ${pad('COMM', 16)} ${lpad('PID', 7)} ${lpad('FD', 4)} ${pad('ERR', 7)} PATH`,
+  tcp: `${pad('TIME', 8)} ${pad('COMM', 16)} ${lpad('PID', 7)} ${pad('KIND', 3)} ${pad('SADDR:SPORT', 21)} DADDR:DPORT`,
+};
+
+function argvText(e: ExecEventView): string {
+  const joined = e.argv.map(safe).join(' ');
+  const args = joined.trim() !== '' ? joined : safe(e.filename);
+  return e.argv_truncated ? `${args} …` : args;
+}
+
+export function execLine(e: ExecEventView): string {
+  const ret = e.ret === 0 ? '0' : safe(e.ret_name ?? String(e.ret));
+  return `${fmtClock(e.ts)} ${pad(safe(e.comm), 16)} ${lpad(e.pid, 7)} ${lpad(e.ppid, 7)} ${lpad(ret, 6)} ${argvText(e)}`;
+}
+
+export function openLine(e: OpenEventView): string {
+  const fd = e.fd === null ? '-1' : String(e.fd);
+  const err = e.errno === null || e.errno === 0 ? '' : safe(e.errno_name ?? String(e.errno));
+  return `${fmtClock(e.ts)} ${pad(safe(e.comm), 16)} ${lpad(e.pid, 7)} ${lpad(fd, 4)} ${pad(err, 7)} ${safe(e.path)}`;
+}
+
+function hostPort(family: number, addr: string, port: number): string {
+  const a = safe(addr);
+  return family === 6 ? `[${a}]:${port}` : `${a}:${port}`;
+}
+
+export function tcpLine(e: TcpEventView): string {
+  const kind = e.kind === 'accept' ? 'acc' : 'con';
+  return `${fmtClock(e.ts)} ${pad(safe(e.comm), 16)} ${lpad(e.pid, 7)} ${kind} ${pad(hostPort(e.family, e.saddr, e.sport), 21)} ${hostPort(e.family, e.daddr, e.dport)}`;
+}
+
+export const FEED_LINE: Readonly<Record<FeedName, (e: never) => string>> = {
+  exec: execLine as (e: never) => string,
+  open: openLine as (e: never) => string,
+  tcp: tcpLine as (e: never) => string,
+};
+
+export interface FeedView {
+  /** Newest at the bottom, at most `height`. */
+  readonly lines: string[];
+  /** Events that match the filter (of those kept for the screen). */
+  readonly matching: number;
+}
+
+/** The newest `height` lines of a feed that contain `filter` (case-insensitive), newest last. */
+export function feedView(name: FeedName, events: readonly unknown[], filter: string, height: number): FeedView {
+  const fmt = FEED_LINE[name] as (e: unknown) => string;
+  const f = filter.toLowerCase();
+  const out: string[] = [];
+  let matching = 0;
+  // Walk from the newest: stop formatting once the screen is full (still count matches).
+  for (let i = events.length - 1; i >= 0; i--) {
+    const line = fmt(events[i]);
+    if (f && !line.toLowerCase().includes(f)) continue;
+    matching++;
+    if (out.length < height) out.push(line);
+    else if (!f) {
+      matching += i; // no filter: every older event matches too
+      break;
+    }
+  }
+  return { lines: out.reverse(), matching };
+}

@@ -1,0 +1,54 @@
+// The header line: what runs where, and whether the screen is live. The right part (pin,
+// interval, live/paused) always shows; the left part drops its least useful fields first.
+import { formatCpuList } from '../../args.js';
+
+export interface HeaderInput {
+  readonly hostname: string;
+  readonly kernel: string;
+  /** Seconds since boot at the shown interval, or null before the first one. */
+  readonly uptimeS: number | null;
+  readonly load: readonly [number, number, number] | null;
+  readonly cpus: readonly number[];
+  readonly pinned: number | null;
+  readonly intervalS: number;
+  readonly paused: boolean;
+}
+
+export function fmtUptime(s: number | null): string {
+  if (s === null || !Number.isFinite(s) || s < 0) return '-';
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d > 0 ? `${d}d${String(h).padStart(2, '0')}h` : `${h}h${String(m).padStart(2, '0')}m`;
+}
+
+export interface HeaderText {
+  readonly left: string;
+  readonly right: string;
+}
+
+export function headerText(i: HeaderInput, width: number): HeaderText {
+  const right = `pin ${i.pinned === null ? 'all' : `CPU ${i.pinned}`} │ ${i.intervalS}s │ ${i.paused ? 'PAUSED' : 'live'}`;
+  const load = i.load ? i.load.map((l) => l.toFixed(2)).join(' ') : '- - -';
+  const host = `perfscope ${i.hostname}`;
+  const up = `up ${fmtUptime(i.uptimeS)}`;
+  const cpus = `cpus ${formatCpuList(i.cpus)}`;
+  const ld = `load ${load}`;
+  // "6.1.0-27-cloud-amd64" -> "6.1.0-27" when the full release does not fit.
+  const shortKernel = i.kernel.split('-').slice(0, 2).join('-');
+  const variants = [
+    [host, i.kernel, up, ld, cpus],
+    [host, shortKernel, up, ld, cpus],
+    [i.hostname, shortKernel, up, ld, cpus].join(' ').split('  '),
+    [host, shortKernel, ld, cpus],
+    [host, ld, cpus],
+    [host, ld],
+    [host],
+  ].map((v) => v.join('  '));
+  const compact = [host, shortKernel, up, ld, cpus].join(' ');
+  const room = width - right.length - 1;
+  let left = variants.find((v) => v.length <= room) ?? (compact.length <= room ? compact : variants[variants.length - 1]);
+  if (variants.indexOf(left) > 1 && compact.length <= room) left = compact;
+  if (left.length > room) left = left.slice(0, Math.max(0, room - 1)) + '…';
+  return { left, right };
+}

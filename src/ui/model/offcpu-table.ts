@@ -1,0 +1,70 @@
+// The off-CPU pane as text: for the pinned CPU one table sorted by max_us; for all CPUs the
+// same table CPU by CPU (each CPU's rows sorted by max_us, the CPU shown on its first row),
+// with the rows shared fairly between CPUs. Idle tasks (pid 0) only when asked for.
+import type { OffcpuRow, OffcpuSample } from '../../probes/offcpu.js';
+import { fmtCount, fmtUs } from '../format.js';
+import { renderTable, type Column } from './table.js';
+
+interface Row extends OffcpuRow {
+  /** Show the CPU number (first row of its CPU). */
+  first: boolean;
+}
+
+const COLUMNS: readonly Column<Row>[] = [
+  { title: 'CPU', width: 3, align: 'right', priority: 0, get: (r) => (r.first ? String(r.cpu) : '') },
+  { title: 'PID', width: 7, align: 'right', priority: 0, get: (r) => String(r.pid) },
+  { title: 'TGID', width: 7, align: 'right', priority: 4, get: (r) => String(r.tgid) },
+  { title: 'COMM', width: 15, priority: 0, get: (r) => r.comm },
+  { title: 'MAX', width: 8, align: 'right', priority: 0, get: (r) => fmtUs(r.max_us) },
+  { title: 'TOTAL', width: 8, align: 'right', priority: 1, get: (r) => fmtUs(r.total_us) },
+  { title: 'RET', width: 5, align: 'right', priority: 2, get: (r) => fmtCount(r.returns) },
+  { title: 'PRMPT', width: 5, align: 'right', priority: 3, get: (r) => fmtCount(r.preempted) },
+  { title: 'PREEMPTED BY', width: 12, priority: 2, grow: true, get: (r) => r.preempted_by ?? '' },
+];
+
+export interface OffcpuTableOptions {
+  readonly pinned: number | null;
+  readonly showIdle: boolean;
+  readonly width: number;
+  /** Rows available for table rows (the header line excluded). */
+  readonly height: number;
+}
+
+export interface OffcpuTable {
+  readonly header: string;
+  readonly rows: string[];
+  /** Rows of the interval in the view (before cutting to the height). */
+  readonly total: number;
+  readonly hidden: number;
+}
+
+export function offcpuTable(s: OffcpuSample, o: OffcpuTableOptions): OffcpuTable {
+  let all = o.showIdle ? [...s.rows, ...s.idle] : [...s.rows];
+  if (o.pinned !== null) all = all.filter((r) => r.cpu === o.pinned);
+  const byCpu = new Map<number, OffcpuRow[]>();
+  for (const r of all) {
+    const l = byCpu.get(r.cpu) ?? [];
+    l.push(r);
+    byCpu.set(r.cpu, l);
+  }
+  const cpus = [...byCpu.keys()].sort((a, b) => a - b);
+  for (const c of cpus) byCpu.get(c)!.sort((a, b) => b.max_us - a.max_us || a.pid - b.pid);
+  // Share the height: every CPU gets an equal share, leftovers go to the CPUs with more rows.
+  const h = Math.max(0, o.height);
+  const quota = new Map<number, number>(cpus.map((c) => [c, 0]));
+  let left = h;
+  for (let changed = true; left > 0 && changed; ) {
+    changed = false;
+    for (const c of cpus) {
+      if (left > 0 && quota.get(c)! < byCpu.get(c)!.length) {
+        quota.set(c, quota.get(c)! + 1);
+        left--;
+        changed = true;
+      }
+    }
+  }
+  const rows: Row[] = [];
+  for (const c of cpus) byCpu.get(c)!.slice(0, quota.get(c)).forEach((r, i) => rows.push({ ...r, first: i === 0 }));
+  const t = renderTable(COLUMNS, rows, o.width);
+  return { header: t.header, rows: t.rows, total: all.length, hidden: all.length - rows.length };
+}

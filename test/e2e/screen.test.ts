@@ -1,0 +1,257 @@
+// The real perfscope binary in a real terminal (tmux, own socket) at 80x24 and 160x48: first
+// frame, keys (toggle a probe off and on and check its BPF programs really go and come back,
+// pin a CPU, help, pause, focus), bytes written per second, and every way out — q, SIGHUP,
+// SIGTERM, SIGKILL — leaving the terminal restored and nothing of perfscope loaded in the kernel.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { heldProgramIds, loadedPrograms, noBpf, waitUnloaded } from '../helpers/bpf.js';
+import { PROMPT_RE, ROOT, TmuxSession, alive, sleep, waitExit } from './tmux.js';
+
+const LEAVE_ALT = '\x1b[?1049l';
+const ENTER_ALT = '\x1b[?1049h';
+let session: TmuxSession | null = null;
+let perfscope = 0;
+
+afterEach(() => {
+  if (perfscope && alive(perfscope)) process.kill(perfscope, 'SIGKILL');
+  perfscope = 0;
+  session?.kill();
+  session = null;
+});
+
+/** Program ids and names held by a process. */
+function held(pid: number): Map<number, string> {
+  const ids = heldProgramIds(pid);
+  const names = new Map(loadedPrograms().map((p) => [p.id, p.name ?? '']));
+  return new Map(ids.map((id) => [id, names.get(id) ?? '?']));
+}
+
+const firstFrame = (s: string) => /perfscope|pin all/.test(s) && /proc on/.test(s) && /offcpu on/.test(s) && /CPU +PID/.test(s);
+
+async function launch(columns: number, rows: number, args: string[] = [], env = '', ready = firstFrame): Promise<TmuxSession> {
+  session = new TmuxSession(columns, rows);
+  await session.waitScreen((s) => PROMPT_RE.test(s), 'the shell prompt', 10_000);
+  session.start(args, env);
+  perfscope = await session.perfscopePid();
+  await session.waitScreen(ready, 'the first full frame', 45_000);
+  return session;
+}
+
+/** After perfscope is gone: the shell is back on the main screen with the cursor shown. */
+async function expectRestored(s: TmuxSession): Promise<void> {
+  const screen = await s.waitScreen((x) => PROMPT_RE.test(x) && s.display('#{alternate_on}') === '0', 'the shell on the main screen', 15_000);
+  expect(screen).not.toContain('Off-CPU maxima');
+  expect(s.display('#{alternate_on}')).toBe('0');
+  expect(s.display('#{cursor_flag}')).toBe('1');
+  const raw = s.raw().toString('latin1');
+  expect(raw.lastIndexOf(LEAVE_ALT)).toBeGreaterThan(raw.lastIndexOf(ENTER_ALT));
+}
+
+async function expectAllUnloaded(ids: Iterable<number>): Promise<void> {
+  const all = [...ids];
+  expect(all.length).toBeGreaterThan(0);
+  expect(await waitUnloaded(all, 10_000)).toEqual([]);
+}
+
+describe.skipIf(noBpf)('perfscope in a terminal', () => {
+  it('80x24: first frame, keys, bytes per second, q restores the terminal and unloads everything', async () => {
+    const s = await launch(80, 24);
+    const seen = new Set<number>();
+    let h = held(perfscope);
+    h.forEach((_, id) => seen.add(id));
+    const names = [...h.values()];
+    for (const n of ['ps_offcpu_sw', 'ps_rq_switch', 'ps_exec_enter', 'ps_exec_exit']) expect(names).toContain(n);
+    expect(names.every((n) => n.startsWith('ps_'))).toBe(true);
+
+    // Bytes written to the terminal per second, steady state, all probes on (open/tcp are not
+    // built into this branch: unavailable), the default pane (off-CPU) shown.
+    const b0 = s.raw().length;
+    const t0 = Date.now();
+    await sleep(10_000);
+    const bytesPerS = ((s.raw().length - b0) * 1000) / (Date.now() - t0);
+    writeFileSync(`${ROOT}/build/e2e-bytes-per-second.txt`, `${Math.round(bytesPerS)}\n`);
+    console.log(`perfscope at 80x24: ${Math.round(bytesPerS)} bytes/s written to the terminal over 10 s`);
+    expect(bytesPerS).toBeGreaterThan(50); // it does redraw
+    expect(bytesPerS).toBeLessThan(6000); // little output: incremental, no per-frame spinner
+
+    // 3 switches exec off: its programs are detached and unloaded; 3 again brings them back.
+    const execIds = [...h].filter(([, n]) => n.startsWith('ps_exec')).map(([id]) => id);
+    s.keys('3');
+    await s.waitScreen((x) => /exec off/.test(x), 'exec off in the status line');
+    h = held(perfscope);
+    expect([...h.values()].filter((n) => n.startsWith('ps_exec'))).toEqual([]);
+    expect(await waitUnloaded(execIds, 10_000)).toEqual([]);
+    expect([...h.values()]).toContain('ps_offcpu_sw'); // the others stay
+    s.keys('3');
+    const onScreen = await s.waitScreen((x) => /exec on/.test(x), 'exec on again');
+    h = held(perfscope);
+    h.forEach((_, id) => seen.add(id));
+    const back = [...h].filter(([, n]) => n.startsWith('ps_exec'));
+    expect(back.map(([, n]) => n).sort(), `held: ${JSON.stringify([...h])}\n${onScreen}`).toEqual(['ps_exec_enter', 'ps_exec_exit']);
+    expect(back.some(([id]) => execIds.includes(id))).toBe(false); // freshly loaded
+
+    // Pin CPU 1 (] goes to the first online CPU, then the next).
+    s.keys(']');
+    await s.waitScreen((x) => /pin CPU 0/.test(x), 'pin CPU 0');
+    s.keys(']');
+    let screen = await s.waitScreen((x) => /pin CPU 1/.test(x) && /Off-CPU maxima \(CPU 1\)/.test(x), 'pin CPU 1 in the header and the pane');
+    expect(screen.split('\n')[0]).toContain('pin CPU 1');
+    s.keys('a');
+    await s.waitScreen((x) => /pin all/.test(x), 'pin all');
+
+    // Help overlay.
+    s.keys('?');
+    screen = await s.waitScreen((x) => x.includes('perfscope keys'), 'the help overlay');
+    expect(screen).toContain('pause / resume');
+    s.keys('?');
+    await s.waitScreen((x) => !x.includes('perfscope keys') && /CPU +PID/.test(x), 'help closed');
+
+    // Pause and resume.
+    s.keys('Space');
+    screen = await s.waitScreen((x) => x.includes('PAUSED'), 'PAUSED');
+    s.keys('Space');
+    await s.waitScreen((x) => x.split('\n')[0].includes('live'), 'live again');
+
+    // Tab shows the next pane large.
+    s.keys('Tab');
+    await s.waitScreen((x) => x.includes('[runqlat]') && x.includes('Run-queue latency'), 'the run-queue pane');
+
+    s.keys('q');
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectRestored(s);
+    await expectAllUnloaded(seen);
+  });
+
+  it('160x48: several panes at once; re-laid out on resize; too small says the size needed', async () => {
+    const s = await launch(160, 48);
+    const screen = await s.waitScreen(
+      (x) => ['Off-CPU maxima', 'Run-queue latency', 'Counters (/proc)', 'exec', 'open [unavailable]', 'tcp connect/accept [unavailable]'].every((t) => x.includes(t)),
+      'all the panes',
+    );
+    expect(screen).toContain('not built into this perfscope yet');
+    const ids = heldProgramIds(perfscope);
+    s.tmux('resize-window', '-t', 't', '-x', '80', '-y', '24');
+    await s.waitScreen((x) => x.includes('[offcpu]') && !x.includes('Counters (/proc)'), 'the tabbed layout after resize');
+    s.tmux('resize-window', '-t', 't', '-x', '50', '-y', '12');
+    await s.waitScreen((x) => x.includes('at least 60x16'), 'the too-small message');
+    s.tmux('resize-window', '-t', 't', '-x', '160', '-y', '48');
+    await s.waitScreen((x) => x.includes('Counters (/proc)') && x.includes('Off-CPU maxima'), 'the grid again');
+    s.keys('q');
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectRestored(s);
+    await expectAllUnloaded(ids);
+  });
+
+  for (const sig of ['SIGHUP', 'SIGTERM'] as const) {
+    it(`${sig}: the terminal is restored and every program unloaded`, async () => {
+      const s = await launch(80, 24);
+      const ids = heldProgramIds(perfscope);
+      process.kill(perfscope, sig);
+      expect(await waitExit(perfscope)).toBe(true);
+      await expectRestored(s);
+      await expectAllUnloaded(ids);
+    });
+  }
+
+  it('ssh dropped (the terminal itself goes away): perfscope exits and unloads everything', async () => {
+    const s = await launch(80, 24);
+    const ids = heldProgramIds(perfscope);
+    s.tmux('kill-pane', '-t', 't'); // closes the pty: SIGHUP, then EIO on every write
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectAllUnloaded(ids);
+  });
+
+  it('an uncaught error: the terminal is restored, the error said in one line, everything unloaded', async () => {
+    session = new TmuxSession(80, 24);
+    const s = session;
+    await s.waitScreen((x) => PROMPT_RE.test(x), 'the shell prompt', 10_000);
+    // perfscope's own main() in a node that throws from a timer a few seconds later.
+    const script = `const { main } = await import('${ROOT}/dist/cli.js'); await main([]); setTimeout(() => { throw new Error('boom from a timer'); }, 6000);`;
+    s.type(`node --input-type=module -e "${script}"; echo "exit=$?"`);
+    s.keys('Enter');
+    perfscope = await s.perfscopePid();
+    await s.waitScreen(firstFrame, 'the first full frame', 45_000);
+    const ids = heldProgramIds(perfscope);
+    expect(await waitExit(perfscope, 30_000)).toBe(true);
+    const screen = await s.waitScreen((x) => x.includes('exit=1'), 'the exit code', 15_000);
+    expect(screen).toContain('perfscope: internal error: boom from a timer');
+    await expectRestored(s);
+    await expectAllUnloaded(ids);
+  });
+
+  it('SIGKILL: the kernel frees every program (fd-owned)', async () => {
+    const s = await launch(80, 24);
+    const ids = heldProgramIds(perfscope);
+    process.kill(perfscope, 'SIGKILL');
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectAllUnloaded(ids);
+    // The process cannot restore anything; the shell is still there to run `reset`.
+    await s.waitScreen(() => s.display('#{pane_current_command}') === 'bash', 'the shell back', 10_000);
+  });
+
+  it('an exec whose argv holds ESC ] 0;pwned BEL is shown escaped, never written raw', async () => {
+    const s = await launch(80, 24, ['--probes', 'exec,proc'], '', (x) => /exec on/.test(x) && /proc on/.test(x));
+    await s.press('Tab', 'Tab'); // offcpu -> runqlat -> exec
+    await s.waitScreen((x) => x.includes('[exec]'), 'the exec pane');
+    await s.press('/');
+    s.type('pwned');
+    await sleep(300);
+    await s.press('Enter');
+    await s.waitScreen((x) => x.includes('filter /pwned'), 'the filter');
+    const evil = '\x1b]0;pwned\x07';
+    const end = Date.now() + 20_000;
+    let screen = '';
+    while (Date.now() < end) {
+      spawnSync('/bin/true', [evil, 'tail']);
+      await sleep(500);
+      screen = s.capture();
+      if (screen.includes('\\e]0;pwned\\a')) break;
+    }
+    expect(screen).toContain('\\e]0;pwned\\a tail');
+    const raw = s.raw().toString('latin1');
+    expect(raw).toContain('\\e]0;pwned');
+    expect(raw).not.toContain('\x1b]0;pwned');
+    expect(s.display('#{pane_title}')).not.toContain('pwned');
+    const ids = heldProgramIds(perfscope);
+    s.keys('q');
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectRestored(s);
+    await expectAllUnloaded(ids);
+  });
+
+  it('NO_COLOR: no colour escape reaches the terminal', async () => {
+    const s = await launch(80, 24, [], 'NO_COLOR=1');
+    await sleep(2500);
+    const ids = heldProgramIds(perfscope);
+    s.keys('q');
+    expect(await waitExit(perfscope)).toBe(true);
+    const raw = s.raw().toString('latin1');
+    const colours = [...raw.matchAll(/\x1b\[([0-9;]*)m/g)].filter((m) =>
+      m[1].split(';').map(Number).some((p) => (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 97) || (p >= 100 && p <= 107)),
+    );
+    expect(raw).toContain('Off-CPU maxima');
+    expect(colours.map((m) => JSON.stringify(m[0]))).toEqual([]);
+    await expectAllUnloaded(ids);
+  });
+});
+
+describe('perfscope in a terminal, not root', () => {
+  it('proc works; the BPF panes say what they need', async () => {
+    session = new TmuxSession(80, 24);
+    await session.waitScreen((s) => PROMPT_RE.test(s), 'the shell prompt', 10_000);
+    session.type(`setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all node ${ROOT}/bin/perfscope.js`);
+    session.keys('Enter');
+    perfscope = await session.perfscopePid();
+    const screen = await session.waitScreen((x) => x.includes('needs root') && x.includes('proc on'), 'the unavailable off-CPU pane');
+    expect(screen).toMatch(/offcpu n\/a/);
+    await session.press('Tab', 'Tab', 'Tab', 'Tab', 'Tab');
+    await session.waitScreen((x) => x.includes('[counters]') && /load \d/.test(x), 'the counters');
+    session.keys('q');
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectRestored(session);
+  });
+});
+
+// Keep tmux's own idea of the pane's command: make sure the binary exists before anything runs.
+execFileSync('test', ['-f', `${ROOT}/dist/cli.js`]);

@@ -1,0 +1,98 @@
+// Fixture data of the shapes the probes produce (the same as --json), and a store holding them.
+import { createAppStore, type AppStore, type IntervalSnapshot, type ProbeHealth } from '../../src/store/store.js';
+import { PROBE_NAMES, type ProbeName } from '../../src/probes/types.js';
+import type { OffcpuSample } from '../../src/probes/offcpu.js';
+import type { RunqlatSample } from '../../src/probes/runqlat.js';
+import type { CountersSample } from '../../src/probes/proc/types.js';
+import type { ExecEventView, OpenEventView, TcpEventView } from '../../src/ui/model/feed-lines.js';
+
+export const ESC = '\x1b';
+export const CSI_C1 = '\u009b';
+export const RLO = '\u202e';
+
+export const TS = new Date(2026, 10, 25, 6, 7, 8).getTime();
+
+export function offcpuSample(over: Partial<OffcpuSample> = {}): OffcpuSample {
+  return {
+    rows: [
+      { cpu: 1, pid: 4242, tgid: 4240, comm: 'postgres', max_us: 20512.3, total_us: 40000, returns: 12, preempted: 3, preempted_by: 'kworker/1:0' },
+      { cpu: 0, pid: 777, tgid: 777, comm: 'sshd', max_us: 1500, total_us: 1800, returns: 4, preempted: 0, preempted_by: null },
+      { cpu: 0, pid: 888, tgid: 880, comm: 'nginx', max_us: 99000, total_us: 120000, returns: 40, preempted: 5, preempted_by: 'sshd' },
+    ],
+    idle: [{ cpu: 0, pid: 0, tgid: 0, comm: 'swapper/0', max_us: 500000, total_us: 900000, returns: 200, preempted: 200, preempted_by: 'nginx' }],
+    overflow: 0,
+    ...over,
+  };
+}
+
+export function runqlatSample(): RunqlatSample {
+  const all = new Array(27).fill(0);
+  all[2] = 100;
+  all[3] = 50;
+  all[10] = 2;
+  return { unit: 'us', all, cpus: { '0': all.map((v) => Math.floor(v / 2)), '1': all.map((v) => v - Math.floor(v / 2)) }, count: 152, p50_us: 5, p99_us: 1500, mean_us: 30, max_bucket: 10 };
+}
+
+const cpuPct = (usr: number, idle: number) => ({ usr, nice: 0, sys: 5, iowait: 1, irq: 0, soft: 0.5, steal: 0, guest: 0, gnice: 0, idle });
+
+export function countersSample(over: Partial<CountersSample> = {}): CountersSample {
+  return {
+    interval_s: 1,
+    load: { load1: 1.25, load5: 0.5, load15: 0.25, running: 3, blocked: 1, tasks: 321 },
+    cpu: { all: cpuPct(30, 63.5), '0': cpuPct(50, 43.5), '1': cpuPct(10, 83.5) },
+    vmstat: { r: 3, b: 1, swpd: 0, free: 2_000_000, buff: 20_000, cache: 1_100_000, si: 0, so: 0, bi: 60, bo: 690, in: 1145, cs: 1789 },
+    mem: { total: 24105.1, used: 691.5, free: 22573.5, shared: 8.8, buff_cache: 1115.9, available: 23413.6, swap_total: 0, swap_used: 0 },
+    disks: { vda: { r_s: 5.08, w_s: 2.03, rkB_s: 60.98, wkB_s: 691.15, r_await: 0.2, w_await: 0.5, aqu_sz: 0, util: 0.41 } },
+    net: { eth0: { rxpck_s: 12, txpck_s: 10, rxkB_s: 1.5, txkB_s: 2.5 }, lo: { rxpck_s: 0, txpck_s: 0, rxkB_s: 0, txkB_s: 0 } },
+    tcp: { active_s: 1, passive_s: 2, iseg_s: 30, oseg_s: 40, atmptf_s: 0, estres_s: 0, retrans_s: 0.5, isegerr_s: 0, orsts_s: 0 },
+    top: [
+      { pid: 6112, comm: 'cc1plus', usr: 64.03, system: 20.33, cpu_pct: 84.36, cpu: 1 },
+      { pid: 6091, comm: 'node', usr: 4.07, system: 7.11, cpu_pct: 11.18, cpu: 0 },
+    ],
+    ...over,
+  };
+}
+
+export function execEvent(over: Partial<ExecEventView> = {}): ExecEventView {
+  return { ts: TS, pid: 5001, ppid: 4000, uid: 0, comm: 'ls', filename: '/usr/bin/ls', argv: ['ls', '-l', '/tmp'], argv_truncated: false, ret: 0, ret_name: null, ...over };
+}
+
+export function openEvent(over: Partial<OpenEventView> = {}): OpenEventView {
+  return { ts: TS, pid: 6001, tid: 6001, uid: 0, comm: 'cat', syscall: 'openat', path: '/etc/passwd', flags: 0, flags_text: 'O_RDONLY', fd: 3, errno: null, errno_name: null, ...over };
+}
+
+export function tcpEvent(over: Partial<TcpEventView> = {}): TcpEventView {
+  return { ts: TS, kind: 'connect', pid: 7001, tid: 7001, uid: 0, comm: 'curl', family: 4, saddr: '10.0.0.2', sport: 40000, daddr: '93.184.216.34', dport: 443, ...over };
+}
+
+export const HOST = { hostname: 'testhost', kernel: '6.1.0-27-cloud-amd64', cpus: [0, 1], bootTimeMs: TS - 3 * 86400_000 - 4 * 3600_000 };
+
+export function running(cost?: ProbeHealth['cost']): ProbeHealth {
+  return cost ? { state: 'running', cost } : { state: 'running' };
+}
+
+export interface FixtureStoreOptions {
+  health?: Partial<Record<ProbeName, ProbeHealth>>;
+  data?: Partial<Record<ProbeName, unknown>>;
+  pinned?: number | null;
+}
+
+/** A store with one committed interval holding fixture data (all probes running by default). */
+export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
+  const store = createAppStore({ host: HOST, intervalS: 1, pinnedCpu: o.pinned ?? null, enabled: [...PROBE_NAMES] });
+  const probes = {} as Record<ProbeName, ProbeHealth>;
+  for (const n of PROBE_NAMES) probes[n] = o.health?.[n] ?? running();
+  const snap: IntervalSnapshot = {
+    time: new Date(TS).toISOString(),
+    interval_s: 1,
+    pinned_cpu: o.pinned ?? null,
+    probes,
+    data: o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [] },
+  };
+  store.getState().commitInterval(snap);
+  return store;
+}
+
+/** Any raw C0 control (other than newline between frame lines), ESC, DEL or C1 byte/char. */
+// eslint-disable-next-line no-control-regex
+export const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;

@@ -1,0 +1,147 @@
+// Pure model functions of the screen: safe(), layout, tables, feed lines, status, header.
+import { describe, expect, it } from 'vitest';
+import { safe, hasControl } from '../../src/ui/safe.js';
+import { computeLayout, splitRows, MIN_COLUMNS, MIN_ROWS } from '../../src/ui/layout.js';
+import { fitColumns, renderTable, type Column } from '../../src/ui/model/table.js';
+import { execLine, feedView, openLine, tcpLine } from '../../src/ui/model/feed-lines.js';
+import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../../src/ui/model/status.js';
+import { headerText, fmtUptime } from '../../src/ui/model/header.js';
+import { offcpuTable } from '../../src/ui/model/offcpu-table.js';
+import { countersLines, fmtKb, fmtNum } from '../../src/ui/model/counters-lines.js';
+import { PROBE_NAMES, type ProbeName } from '../../src/probes/types.js';
+import type { ProbeHealth } from '../../src/store/store.js';
+import { countersSample, execEvent, offcpuSample, openEvent, tcpEvent, RAW_CONTROL } from './fixtures.js';
+
+describe('safe', () => {
+  it('replaces C0, ESC, DEL, C1, bidi overrides and lone surrogates; keeps printable text', () => {
+    expect(safe('a\x1b]0;x\x07b')).toBe('a\\e]0;x\\ab');
+    expect(safe('\x00\x01\x7f')).toBe('\\x00\\x01\\u{7f}');
+    expect(safe('\u009b2J')).toBe('\\u{9b}2J');
+    expect(safe('\u202eevil\u2066')).toBe('\\u{202e}evil\\u{2066}');
+    expect(safe('\ud800')).toBe('\\u{d800}');
+    expect(safe('café 日本 \\e already')).toBe('café 日本 \\e already');
+    expect(safe('😀')).toBe('😀');
+    expect(safe(null)).toBe('');
+    expect(safe(42)).toBe('42');
+    for (let cp = 0; cp < 0xa0; cp++) {
+      const out = safe(`<${String.fromCodePoint(cp)}>`);
+      expect(hasControl(out)).toBe(false);
+      expect(out).not.toMatch(RAW_CONTROL);
+    }
+  });
+});
+
+describe('layout', () => {
+  it('too small: one line with the size needed', () => {
+    const l = computeLayout(50, 20, 'offcpu');
+    expect(l.kind).toBe('too-small');
+    if (l.kind === 'too-small') expect(l.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
+    expect(computeLayout(80, MIN_ROWS - 1, 'offcpu').kind).toBe('too-small');
+  });
+  it('80x24: tabs, the focused pane full size', () => {
+    const l = computeLayout(80, 24, 'exec');
+    expect(l).toEqual({ kind: 'tabs', width: 80, pane: { pane: 'exec', width: 80, height: 21 } });
+  });
+  it('160x48: every pane at once, the heights add up, the widths add up', () => {
+    const l = computeLayout(160, 48, 'exec');
+    expect(l.kind).toBe('grid');
+    if (l.kind !== 'grid') return;
+    const panes = l.columns.flat().map((r) => r.pane).sort();
+    expect(panes).toEqual(['counters', 'exec', 'offcpu', 'open', 'runqlat', 'tcp']);
+    for (const col of l.columns) expect(col.reduce((a, r) => a + r.height, 0)).toBe(46);
+    expect(l.columns[0][0].width + l.columns[1][0].width).toBe(160);
+  });
+  it('splitRows is exact and respects the minimum', () => {
+    expect(splitRows(46, [4, 3, 3]).reduce((a, b) => a + b)).toBe(46);
+    expect(splitRows(17, [5, 1, 1], 5)).toEqual([7, 5, 5]);
+  });
+});
+
+describe('tables', () => {
+  const cols: Column<number>[] = [
+    { title: 'A', width: 4, priority: 0, get: (n) => String(n) },
+    { title: 'B', width: 10, priority: 2, get: () => 'b' },
+    { title: 'C', width: 10, priority: 1, grow: true, get: () => 'a long text that is cut' },
+  ];
+  it('drops the least important columns first and cuts long cells', () => {
+    expect(fitColumns(cols, 30).map((c) => c.title)).toEqual(['A', 'B', 'C']);
+    expect(fitColumns(cols, 20).map((c) => c.title)).toEqual(['A', 'C']);
+    const t = renderTable(cols, [1], 20);
+    expect(t.rows[0]).toBe('1    a long text th…'); // C grows to the 15 columns left
+  });
+  it('offcpu: all rows fit at 80 columns with every JSON column', () => {
+    const t = offcpuTable(offcpuSample(), { pinned: null, showIdle: false, width: 78, height: 10 });
+    expect(t.header).toMatch(/CPU +PID +TGID COMM +MAX +TOTAL +RET PRMPT PREEMPTED BY/);
+    expect(t.rows.length).toBe(3);
+    expect(t.header.length).toBeLessThanOrEqual(78);
+  });
+  it('offcpu: the height is shared between CPUs', () => {
+    const rows = [];
+    for (let cpu = 0; cpu < 2; cpu++) for (let i = 0; i < 10; i++) rows.push({ ...offcpuSample().rows[0], cpu, pid: 100 * cpu + i, max_us: i });
+    const t = offcpuTable({ rows, idle: [], overflow: 0 }, { pinned: null, showIdle: false, width: 78, height: 6 });
+    expect(t.rows.length).toBe(6);
+    expect(t.rows.filter((r) => /^ {2}[01] /.test(r)).length).toBe(2);
+    expect(t.hidden).toBe(14);
+  });
+});
+
+describe('feed lines', () => {
+  it('one line per event, untrusted fields escaped', () => {
+    expect(execLine(execEvent({ argv: ['a\x1bb'] }))).toContain('a\\eb');
+    expect(execLine(execEvent({ argv: [''], filename: '/usr/bin/true' }))).toMatch(/ \/usr\/bin\/true$/);
+    expect(openLine(openEvent({ path: '/x\x9b' }))).toContain('/x\\u{9b}');
+    expect(tcpLine(tcpEvent({ comm: '\u202e' }))).toContain('\\u{202e}');
+  });
+  it('feedView: newest at the bottom, filtered case-insensitively, bounded by the height', () => {
+    const evs = Array.from({ length: 100 }, (_, i) => execEvent({ argv: [i % 2 ? 'Odd' : 'even', String(i)] }));
+    const v = feedView('exec', evs, '', 5);
+    expect(v.lines.length).toBe(5);
+    expect(v.lines[4]).toContain('Odd 99');
+    expect(v.matching).toBe(100);
+    const f = feedView('exec', evs, 'odd', 3);
+    expect(f.lines.map((l) => l.split(' ').pop())).toEqual(['95', '97', '99']);
+    expect(f.matching).toBe(50);
+  });
+});
+
+describe('status line', () => {
+  const health = {} as Record<ProbeName, ProbeHealth>;
+  for (const n of PROBE_NAMES) health[n] = { state: 'running', cost: { run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 0 } };
+  health.proc = { state: 'running' };
+  health.open = { state: 'unavailable', reason: 'not built' };
+  it('as detailed as fits; never wider than the terminal at 80 columns', () => {
+    for (const w of [60, 80, 120, 200]) {
+      const segs = statusSegments(health, 2, w);
+      const len = segs.reduce((a, s) => a + s.text.length, 0) + STATUS_SEPARATOR.length * 5 + STATUS_HINT.length;
+      expect(len <= w || w < 70).toBe(true);
+    }
+    expect(statusSegments(health, 2, 200)[0].text).toBe('1 offcpu on 500ns 2/s');
+    expect(statusSegments(health, 0, 200)[0].text).toBe('1 offcpu on 500ns 0/s');
+  });
+});
+
+describe('header and counters', () => {
+  it('uptime and header fitting', () => {
+    expect(fmtUptime(3 * 86400 + 4 * 3600)).toBe('3d04h');
+    expect(fmtUptime(3700)).toBe('1h01m');
+    expect(fmtUptime(null)).toBe('-');
+    const h = headerText({ hostname: 'h', kernel: '6.1.0-27-cloud-amd64', uptimeS: 60, load: [1, 2, 3], cpus: [0, 1, 2, 3], pinned: 2, intervalS: 1, paused: true }, 80);
+    expect(h.left.length + h.right.length + 1).toBeLessThanOrEqual(80);
+    expect(h.right).toBe('pin CPU 2 │ 1s │ PAUSED');
+    expect(h.left).toContain('load 1.00 2.00 3.00');
+  });
+  it('number formats', () => {
+    expect(fmtNum(0)).toBe('0');
+    expect(fmtNum(1145.48)).toBe('1.1K');
+    expect(fmtNum(null)).toBe('-');
+    expect(fmtKb(2_000_000)).toBe('1.9G');
+    expect(fmtKb(19388)).toBe('19M');
+  });
+  it('counters fit the height exactly, pinned row highlighted, top on the pinned CPU', () => {
+    const c = countersSample({ top_on_pinned: [{ pid: 9, comm: 'pinnedproc', usr: 1, system: 1, cpu_pct: 2, cpu: 1 }], pinned_cpu: 1 });
+    for (const h of [5, 10, 18, 40]) expect(countersLines(c, { width: 78, height: h, pinned: 1 }).length).toBeLessThanOrEqual(h);
+    const lines = countersLines(c, { width: 78, height: 18, pinned: 1 });
+    expect(lines.find((l) => l.kind === 'highlight')?.text).toMatch(/^1 /);
+    expect(lines.map((l) => l.text).join('\n')).toContain('pinnedproc');
+  });
+});

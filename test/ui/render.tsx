@@ -1,0 +1,22 @@
+// Render a component with a store (and a theme) to ink-testing-library's fake stdout.
+import React from 'react';
+import { render } from 'ink-testing-library';
+import { StoreContext } from '../../src/ui/store-context.js';
+import { ThemeContext, type Theme } from '../../src/ui/theme.js';
+import type { AppStore } from '../../src/store/store.js';
+
+export function renderWith(store: AppStore, node: React.ReactElement, theme: Theme = { color: true }) {
+  return render(
+    <ThemeContext.Provider value={theme}>
+      <StoreContext.Provider value={store}>{node}</StoreContext.Provider>
+    </ThemeContext.Provider>,
+  );
+}
+
+/** Ink's own SGR styling removed (what is left must be the text itself). */
+export function stripSgr(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+export const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
