@@ -13,7 +13,7 @@
 //
 // Tolerances (stated once here, used below):
 //   - CPU percentages (mpstat, vmstat): 3 percentage points (vmstat's integers: 4);
-//   - busy CPU 1: %idle <= 5 in every mpstat window, %usr >= 85 in both on the best of up to 5 windows;
+//   - busy CPU 1: %idle <= 5 in every mpstat window, %usr >= 80 in both on the best of up to 5 windows;
 //   - rates: 10 % of the larger value plus a small absolute slack per unit (RATE_SLACK);
 //   - disk latencies (await) 25 % + 0.5 ms, aqu-sz 25 % + 0.1, %util 10 points;
 //   - memory (free, vmstat): 2 % of the larger value (memory moves between the two reads).
@@ -258,8 +258,8 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
       if (Math.min(Number(mp1['%usr']), ps1.usr) > Math.min(best.mp, best.ps)) best = { mp: Number(mp1['%usr']), ps: ps1.usr };
     }
     console.log(`live: CPU 1 %usr on the best window: mpstat ${best.mp}, perfscope ${best.ps} (${seen.length} window(s))`);
-    expect(best.mp, seen.join('\n')).toBeGreaterThanOrEqual(85);
-    expect(best.ps, seen.join('\n')).toBeGreaterThanOrEqual(85);
+    expect(best.mp, seen.join('\n')).toBeGreaterThanOrEqual(80);
+    expect(best.ps, seen.join('\n')).toBeGreaterThanOrEqual(80);
   });
 
   it('vmstat 1 2 (with the dd): r/b sane, memory, bi/bo, in/cs and us/sy/id/wa over the same second', async () => {
