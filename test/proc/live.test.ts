@@ -21,7 +21,7 @@
 // Works without root: the probe needs none; the loads need none (busy loop and loopback traffic,
 // dd on a file we own). One test runs the CLI as nobody via setpriv when we are root.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,15 +131,11 @@ function blockDiskOf(dir: string): string | null {
   const sys = `/sys/dev/block/${major}:${minor}`;
   if (!existsSync(sys)) return null;
   // A partition's sysfs directory has a "partition" file and sits inside its disk's directory.
-  const real = resolve('/sys/dev/block', readlinkRel(sys));
+  const real = realpathSync(sys);
   const disk = existsSync(join(real, 'partition')) ? dirname(real) : real;
   const name = disk.split('/').pop()!;
   const inDiskstats = readFileSync('/proc/diskstats', 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[2] === name);
   return inDiskstats ? name : null;
-}
-
-function readlinkRel(p: string): string {
-  return spawnSync('readlink', ['-f', p], { encoding: 'utf8' }).stdout.trim();
 }
 
 function findBlockDir(): Dev | null {
@@ -284,9 +280,10 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
     expectClose('vmstat si', c.vmstat.si!, n('si'), RATE_REL, 10);
     expectClose('vmstat so', c.vmstat.so!, n('so'), RATE_REL, 10);
     for (const k of ['swpd', 'free', 'buff', 'cache'] as const) expectClose(`vmstat ${k}`, c.vmstat[k], n(k), MEM_REL, 1024);
-    // vmstat's CPU columns are integers: us = user + nice (guest included), sy = system + irq + softirq
+    // vmstat's CPU columns are integers: us = user + nice (procps 4.0.2 keeps guest time in it, later
+    // versions move it to a "gu" column; this VM runs no guests), sy = system + irq + softirq
     const a = c.cpu.all;
-    expectClose('vmstat us', a.usr + a.nice + a.guest + a.gnice, n('us'), 0, PCT_TOL + 1);
+    expectClose('vmstat us', a.usr + a.nice + (v.gu === undefined ? a.guest + a.gnice : 0), n('us'), 0, PCT_TOL + 1);
     expectClose('vmstat sy', a.sys + a.irq + a.soft, n('sy'), 0, PCT_TOL + 1);
     expectClose('vmstat id', a.idle, n('id'), 0, PCT_TOL + 1);
     expectClose('vmstat wa', a.iowait, n('wa'), 0, PCT_TOL + 1);
@@ -352,9 +349,9 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
     expect(n('w/s')).toBeGreaterThan(20);
     expect(mine.wkB_s / mine.w_s).toBeGreaterThan(16);
     // every device iostat -x shows with activity in the interval is in perfscope's disks (iostat -z)
+    // (above a few I/Os per second, so that an I/O that completes between the two reads cannot decide it)
     for (const x of rows) {
-      const active = Number(x['r/s']) + Number(x['w/s']) + Number(x['d/s'] ?? 0) + Number(x['f/s'] ?? 0) > 0;
-      if (active && Number(x['r/s']) + Number(x['w/s']) >= 5) expect(w.sample.disks[x.Device], `${x.Device} active in iostat`).toBeDefined();
+      if (Number(x['r/s']) + Number(x['w/s']) >= 5) expect(w.sample.disks[x.Device], `${x.Device} active in iostat`).toBeDefined();
     }
   });
 
