@@ -222,6 +222,18 @@ describe('readRaw', () => {
     expect(() => readNetDev(root)).toThrow(`${root}/net/dev:4: lo: expected 16 counters, got 3`);
   });
 
+  it('escapes interface names from their bytes: UTF-8 shows as itself, control bytes as escapes', () => {
+    const root = join(tmp, 'names');
+    mkdirSync(join(root, 'net'), { recursive: true });
+    const zeros = ' 0'.repeat(16);
+    writeFileSync(join(root, 'net/dev'), Buffer.concat([
+      Buffer.from('Inter-|\n face |\n'),
+      Buffer.from(`  caf\u00e9:${zeros}\n`, 'utf8'),
+      Buffer.from('  x'), Buffer.from([0x1b, 0xff]), Buffer.from(`:${zeros}\n`),
+    ]));
+    expect([...readNetDev(root).keys()]).toEqual(['caf\u00e9', 'x\\e\\xff']);
+  });
+
   it('skips a pid directory whose stat is empty (the process exited as it was read)', () => {
     const root = join(tmp, 'empty-pid');
     cpSync(MIN, root, { recursive: true });

@@ -9,7 +9,7 @@
 // Nothing read here needs root: all these files are world-readable (for other users' processes,
 // /proc/PID/stat hides only addresses and wchan, not the times we use).
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
-import { escapeBytes, escapeText } from '../strings.js';
+import { escapeBytes } from '../strings.js';
 import type { CpuTimes, RawDisk, RawLoadavg, RawMeminfo, RawNetDev, RawProc, RawSample, RawStat, RawVmstat } from './types.js';
 
 /** A parse error that names the file and the 1-based line, as `file:line: message`. */
@@ -136,6 +136,15 @@ function readOptional(file: string): string | null {
   }
 }
 
+/**
+ * A name from a file read as latin1 (one char per byte): back to its bytes, then escaped, so UTF-8
+ * names show as themselves and anything else as \xNN (escapeText on the latin1 string would
+ * re-encode every byte above 0x7f).
+ */
+function nameOf(latin1: string): string {
+  return escapeBytes(Buffer.from(latin1, 'latin1'));
+}
+
 function lines(text: string): string[] {
   const out = text.split('\n');
   if (out.length && out[out.length - 1] === '') out.pop();
@@ -251,7 +260,7 @@ export function parseDiskstats(text: string, file = '/proc/diskstats'): Map<stri
     // major minor name + 11 fields (2.6.25+), + 4 discard fields (4.18+), + 2 flush fields (5.5+).
     if (t.length < 14) throw parseError(file, ln, `expected at least 14 fields, got ${t.length}`);
     const f = (k: number, what: string): number => (t[k + 2] === undefined ? 0 : num(t[k + 2], file, ln, `${t[2]} ${what}`));
-    const name = escapeText(t[2]);
+    const name = nameOf(t[2]);
     out.set(name, {
       major: num(t[0], file, ln, 'major'),
       minor: num(t[1], file, ln, 'minor'),
@@ -292,7 +301,7 @@ export function parseNetDev(text: string, file = '/proc/net/dev'): Map<string, R
     // Interface names cannot contain ':' (dev_valid_name), and the first number may touch it.
     const c = l.indexOf(':');
     if (c < 0) throw parseError(file, ln, `expected "iface: counters", got ${JSON.stringify(l)}`);
-    const name = escapeText(l.slice(0, c).trim());
+    const name = nameOf(l.slice(0, c).trim());
     const t = fields(l.slice(c + 1));
     if (t.length < 16) throw parseError(file, ln, `${name}: expected 16 counters, got ${t.length}`);
     out.set(name, {
