@@ -155,7 +155,7 @@ function findBlockDir(): Dev | null {
 
 // ---- loads ----
 
-const LOAD_S = 40;
+const LOAD_S = 60; // longer than the suite; afterAll ends the loads as soon as it is done
 const loads: ChildProcess[] = [];
 let busyPid = 0;
 let ddDir = '';
