@@ -1,7 +1,7 @@
 // The pure model (sample, previous, elapsed) -> counters, on the fixture trees. Every expected
 // number is worked out by hand from the fixture values in make-fixtures.mjs (shown in comments),
 // with sysstat's definitions; and ProcProbe itself on a tree that changes under it.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -278,10 +278,18 @@ describe('computeCounters and elapsed', () => {
 describe('ProcProbe on a tree that changes under it', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'perfscope-probe-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-  const swap = (from: string): void => {
-    rmSync(tmp, { recursive: true, force: true });
-    cpSync(join(FX, from), tmp, { recursive: true });
+  // The probe keeps /proc/PID/stat open between ticks, and procfs regenerates an open file on each
+  // read; a regular file does that only when it is rewritten in place (same inode), so the tree is
+  // swapped by rewriting files, not by replacing them.
+  const syncTree = (src: string, dst: string): void => {
+    mkdirSync(dst, { recursive: true });
+    for (const e of readdirSync(dst)) if (!existsSync(join(src, e))) rmSync(join(dst, e), { recursive: true, force: true });
+    for (const e of readdirSync(src, { withFileTypes: true })) {
+      if (e.isDirectory()) syncTree(join(src, e.name), join(dst, e.name));
+      else writeFileSync(join(dst, e.name), readFileSync(join(src, e.name)));
+    }
   };
+  const swap = (from: string): void => syncTree(join(FX, from), tmp);
   const cfg = (pinnedCpu: number | null) => ({ pinnedCpu, pid: null, comm: null, intervalS: 1, procRoot: tmp, cpus: [0, 1] });
 
   it('start() reads the first sample, sample() the rates since, with the clock it was given', () => {

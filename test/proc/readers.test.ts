@@ -1,13 +1,13 @@
 // The /proc readers against the fixture trees of test/proc/fixtures (written by make-fixtures.mjs,
 // in the layout of this machine's /proc): every field each reader returns, 64-bit tokens, missing
 // files as empty sections, and parse errors that name the file and the line.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  parseCounter, parsePidStat, readDiskstats, readLoadavg, readMeminfo, readNetDev, readPids, readRaw, readSnmp, readStat, readVmstat,
+  PidStatReader, parseCounter, parsePidStat, readDiskstats, readLoadavg, readMeminfo, readNetDev, readPids, readRaw, readSnmp, readStat, readVmstat,
 } from '../../src/probes/proc/readers.js';
 
 const FX = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -240,5 +240,64 @@ describe('readRaw', () => {
     mkdirSync(join(root, '77'));
     writeFileSync(join(root, '77', 'stat'), '');
     expect(readPids(root).size).toBe(0);
+  });
+});
+
+describe('PidStatReader (the probe keeps /proc/PID/stat open between ticks)', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'perfscope-pids-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('reads what readPids reads, keeps one fd per process, and close() releases them', () => {
+    const r = new PidStatReader(A1);
+    expect(r.read()).toEqual(readPids(A1));
+    expect(r.openFds).toBe(6);
+    expect(r.read()).toEqual(readPids(A1)); // second read through the kept fds
+    r.close();
+    expect(r.openFds).toBe(0);
+    r.close();
+  });
+
+  it('closes the fd of a process that is no longer listed, and keeps at most maxFds', () => {
+    const root = join(tmp, 'drop');
+    cpSync(A1, root, { recursive: true });
+    const r = new PidStatReader(root);
+    expect(r.read().size).toBe(6);
+    rmSync(join(root, '400'), { recursive: true });
+    const again = r.read();
+    expect(again.has(400)).toBe(false);
+    expect(again.size).toBe(5);
+    expect(r.openFds).toBe(5);
+    r.close();
+    const capped = new PidStatReader(root, 2);
+    expect(capped.read().size).toBe(5);
+    expect(capped.openFds).toBe(2);
+    capped.close();
+  });
+
+  it('on the real /proc: re-reads fresh times through a kept fd, and lets go of an exited process', async () => {
+    const { spawn } = await import('node:child_process');
+    const r = new PidStatReader('/proc');
+    const child = spawn(process.execPath, ['-e', 'const e = Date.now() + 300; while (Date.now() < e) {}'], { stdio: 'ignore' });
+    await new Promise((res) => setTimeout(res, 100));
+    const first = r.read().get(child.pid!)!;
+    expect(first).toBeDefined();
+    await new Promise((res) => setTimeout(res, 100));
+    const second = r.read().get(child.pid!)!;
+    expect(second.utime + second.stime).toBeGreaterThan(first.utime + first.stime);
+    const statFds = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          return [readlinkSync(`/proc/self/fd/${fd}`)];
+        } catch {
+          return [];
+        }
+      }).filter((t) => /^\/proc\/\d+\/stat$/.test(t));
+    expect(statFds()).toContain(`/proc/${child.pid}/stat`);
+    await new Promise((res) => child.once('exit', res));
+    await new Promise((res) => setTimeout(res, 50));
+    expect(r.read().has(child.pid!)).toBe(false);
+    expect(statFds()).not.toContain(`/proc/${child.pid}/stat`);
+    r.close();
+    expect(statFds()).toEqual([]);
   });
 });
