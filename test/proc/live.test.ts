@@ -11,6 +11,9 @@
 // (sample()). The two windows then differ only by pipe and event-loop latency (a few ms at each
 // end), so background noise from other work on the machine is (almost) the same for both.
 //
+// Each comparison passes on one of up to 3 windows (5 for mpstat, which also needs CPU 1 busy), see
+// onSomeWindow: other suites on this shared host make bursts of loopback connections.
+//
 // Tolerances (stated once here, used below):
 //   - CPU percentages (mpstat, vmstat): 3 percentage points (vmstat's integers: 4); one process
 //     (pidstat): 5 points;
@@ -23,7 +26,7 @@
 // Works without root: the probe needs none; the loads need none (busy loop and loopback traffic,
 // dd on a file we own). One test runs the CLI as nobody via setpriv when we are root.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,10 +49,50 @@ function cfg(pinnedCpu: number | null = null): ProbeConfig {
   return { pinnedCpu, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: [] };
 }
 
+// Inside onSomeWindow, the checks below collect failures instead of throwing.
+let failures: string[] | null = null;
+
 /** |a - b| <= rel * max(|a|, |b|) + abs, with a message that shows both sides. */
 function expectClose(what: string, perfscope: number, tool: number, rel: number, abs: number): void {
   const tol = rel * Math.max(Math.abs(perfscope), Math.abs(tool)) + abs;
-  expect(Math.abs(perfscope - tool), `${what}: perfscope ${perfscope} vs sysstat ${tool} (tolerance ${tol.toFixed(2)})`).toBeLessThanOrEqual(tol);
+  const msg = `${what}: perfscope ${perfscope} vs sysstat ${tool} (tolerance ${tol.toFixed(2)})`;
+  if (failures) {
+    if (!(Math.abs(perfscope - tool) <= tol)) failures.push(msg);
+  } else expect(Math.abs(perfscope - tool), msg).toBeLessThanOrEqual(tol);
+}
+
+/** A condition on one window (the load is visible, CPU 1 is busy...). */
+function want(what: string, ok: boolean): void {
+  if (failures) {
+    if (!ok) failures.push(what);
+  } else expect(ok, what).toBe(true);
+}
+
+/**
+ * Run `window` (one tool run and its ProcProbe) up to `tries` times; pass on the first window where
+ * every expectClose/want holds, fail with every window's misses otherwise. Other processes on this
+ * shared host (other suites open hundreds of loopback connections in bursts) make a window fail
+ * when the burst falls into the few ms by which the two reads differ; a real disagreement (a wrong
+ * field, unit or formula) fails every window. Parsing expectations throw at once.
+ */
+async function onSomeWindow(name: string, window: () => Promise<void>, tries = 3): Promise<void> {
+  const misses: string[] = [];
+  for (let i = 1; i <= tries; i++) {
+    failures = [];
+    let got: string[];
+    try {
+      await window();
+    } finally {
+      got = failures;
+      failures = null;
+    }
+    if (got.length === 0) {
+      if (misses.length) console.log(`live: ${name}: agreed on window ${i}; before:\n${misses.join('\n')}`);
+      return;
+    }
+    misses.push(`  window ${i}: ${got.join('; ')}`);
+  }
+  expect.fail(`${name}: no window of ${tries} agreed:\n${misses.join('\n')}`);
 }
 
 // ---- running a tool over the same window as a ProcProbe ----
@@ -209,6 +252,17 @@ async function childOf(ppid: number): Promise<number> {
   throw new Error('busy loop did not start');
 }
 
+/** This process's fds open on some /proc/PID/stat. */
+function procStatFds(): string[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  }).filter((t) => /^\/proc\/\d+\/stat$/.test(t));
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, under load)', () => {
@@ -229,12 +283,10 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
 
   it('mpstat -P ALL 1 1: %usr %nice %sys %iowait %irq %soft %steal %guest %gnice %idle per CPU and all; busy CPU 1 near 100 %usr', async () => {
     const cols = ['usr', 'nice', 'sys', 'iowait', 'irq', 'soft', 'steal', 'guest', 'gnice', 'idle'] as const;
-    // Up to 5 windows, each fully cross-checked. The busy loop saturates CPU 1 in user mode, but
-    // on a shared machine other work (other test suites, builds) lands on CPU 1 in bursts; "near
-    // 100" is asserted on the cleanest window. (No dd here: see withDd.)
-    const seen: string[] = [];
-    let best = { mp: 0, ps: 0 };
-    for (let attempt = 0; attempt < 5 && Math.min(best.mp, best.ps) < 90; attempt++) {
+    // The busy loop saturates CPU 1 in user mode, but on a shared machine other work lands on CPU 1
+    // in bursts: up to 5 windows, for one where both agree and both see CPU 1 busy. (No dd here:
+    // see withDd.)
+    await onSomeWindow('mpstat', async () => {
       const w = await runAligned('mpstat', ['-P', 'ALL', '1', '1'], isBanner, (l) => l.includes('%usr'));
       const rows = table(w.lines, (l) => l.includes('%usr') && !l.startsWith('Average'));
       expect(rows.map((r) => r.CPU)).toEqual(['all', ...Array.from({ length: ncpu }, (_, i) => String(i))]);
@@ -245,115 +297,109 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
       }
       const mp1 = rows.find((r) => r.CPU === '1')!;
       const ps1 = w.sample.cpu['1'];
-      seen.push(`mpstat cpu1 ${JSON.stringify(mp1)} / perfscope cpu1 ${JSON.stringify(ps1)}`);
-      // saturated in every window: no idle time on CPU 1
-      expect(Number(mp1['%idle']), seen.join('\n')).toBeLessThanOrEqual(5);
-      expect(ps1.idle, seen.join('\n')).toBeLessThanOrEqual(5);
-      if (Math.min(Number(mp1['%usr']), ps1.usr) > Math.min(best.mp, best.ps)) best = { mp: Number(mp1['%usr']), ps: ps1.usr };
-    }
-    console.log(`live: CPU 1 %usr on the best window: mpstat ${best.mp}, perfscope ${best.ps} (${seen.length} window(s))`);
-    expect(best.mp, seen.join('\n')).toBeGreaterThanOrEqual(80);
-    expect(best.ps, seen.join('\n')).toBeGreaterThanOrEqual(80);
+      console.log(`live: CPU 1 %usr: mpstat ${mp1['%usr']}, perfscope ${ps1.usr}`);
+      want(`CPU 1 busy in mpstat (%usr ${mp1['%usr']} >= 80, %idle ${mp1['%idle']} <= 5)`, Number(mp1['%usr']) >= 80 && Number(mp1['%idle']) <= 5);
+      want(`CPU 1 busy in perfscope (usr ${ps1.usr} >= 80, idle ${ps1.idle} <= 5)`, ps1.usr >= 80 && ps1.idle <= 5);
+    }, 5);
   });
 
   it('vmstat 1 2 (with the dd): r/b sane, memory, bi/bo, in/cs and us/sy/id/wa over the same second', async () => {
     const isRow = (l: string): boolean => /^\s*\d/.test(l);
-    let rowsSeen = 0;
-    const run = () => runAligned('vmstat', ['1', '2'], (l) => isRow(l) && ++rowsSeen === 1, (l) => isRow(l) && ++rowsSeen === 2);
-    const w = dev ? await withDd(run) : await run();
-    const rows = table(w.lines, (l) => /^\s*r\s+b\s/.test(l));
-    expect(rows).toHaveLength(2);
-    const v = rows[1];
-    const c = w.sample;
-    const n = (k: string): number => Number(v[k]);
-    expectClose('vmstat in', c.vmstat.in, n('in'), 0.15, RATE_SLACK.intr);
-    expectClose('vmstat cs', c.vmstat.cs, n('cs'), 0.15, RATE_SLACK.intr);
-    expectClose('vmstat bi', c.vmstat.bi!, n('bi'), RATE_REL, RATE_SLACK.diskkB);
-    expectClose('vmstat bo', c.vmstat.bo!, n('bo'), RATE_REL, RATE_SLACK.diskkB);
-    if (dev) {
-      // the dd's writes are visible in both
-      expect(c.vmstat.bo!).toBeGreaterThan(1000);
-      expect(n('bo')).toBeGreaterThan(1000);
-    }
-    expectClose('vmstat si', c.vmstat.si!, n('si'), RATE_REL, 10);
-    expectClose('vmstat so', c.vmstat.so!, n('so'), RATE_REL, 10);
-    for (const k of ['swpd', 'free', 'buff', 'cache'] as const) expectClose(`vmstat ${k}`, c.vmstat[k], n(k), MEM_REL, 1024);
-    // vmstat's CPU columns are integers: us = user + nice (procps 4.0.2 keeps guest time in it, later
-    // versions move it to a "gu" column; this VM runs no guests), sy = system + irq + softirq
-    const a = c.cpu.all;
-    expectClose('vmstat us', a.usr + a.nice + (v.gu === undefined ? a.guest + a.gnice : 0), n('us'), 0, PCT_TOL + 1);
-    expectClose('vmstat sy', a.sys + a.irq + a.soft, n('sy'), 0, PCT_TOL + 1);
-    expectClose('vmstat id', a.idle, n('id'), 0, PCT_TOL + 1);
-    expectClose('vmstat wa', a.iowait, n('wa'), 0, PCT_TOL + 1);
-    // r and b are instantaneous: the busy loop and the readers are running
-    expect(c.vmstat.r).toBeGreaterThanOrEqual(1);
-    expect(n('r')).toBeGreaterThanOrEqual(1);
+    const check = async (): Promise<void> => {
+      let rowsSeen = 0;
+      const w = await runAligned('vmstat', ['1', '2'], (l) => isRow(l) && ++rowsSeen === 1, (l) => isRow(l) && ++rowsSeen === 2);
+      const rows = table(w.lines, (l) => /^\s*r\s+b\s/.test(l));
+      expect(rows).toHaveLength(2);
+      const v = rows[1];
+      const c = w.sample;
+      const n = (k: string): number => Number(v[k]);
+      expectClose('vmstat in', c.vmstat.in, n('in'), 0.15, RATE_SLACK.intr);
+      expectClose('vmstat cs', c.vmstat.cs, n('cs'), 0.15, RATE_SLACK.intr);
+      expectClose('vmstat bi', c.vmstat.bi!, n('bi'), RATE_REL, RATE_SLACK.diskkB);
+      expectClose('vmstat bo', c.vmstat.bo!, n('bo'), RATE_REL, RATE_SLACK.diskkB);
+      if (dev) want(`the dd's writes are visible in both (bo ${c.vmstat.bo} and ${n('bo')} > 1000)`, c.vmstat.bo! > 1000 && n('bo') > 1000);
+      expectClose('vmstat si', c.vmstat.si!, n('si'), RATE_REL, 10);
+      expectClose('vmstat so', c.vmstat.so!, n('so'), RATE_REL, 10);
+      for (const k of ['swpd', 'free', 'buff', 'cache'] as const) expectClose(`vmstat ${k}`, c.vmstat[k], n(k), MEM_REL, 1024);
+      // vmstat's CPU columns are integers: us = user + nice (procps 4.0.2 keeps guest time in it, later
+      // versions move it to a "gu" column; this VM runs no guests), sy = system + irq + softirq
+      const a = c.cpu.all;
+      expectClose('vmstat us', a.usr + a.nice + (v.gu === undefined ? a.guest + a.gnice : 0), n('us'), 0, PCT_TOL + 1);
+      expectClose('vmstat sy', a.sys + a.irq + a.soft, n('sy'), 0, PCT_TOL + 1);
+      expectClose('vmstat id', a.idle, n('id'), 0, PCT_TOL + 1);
+      expectClose('vmstat wa', a.iowait, n('wa'), 0, PCT_TOL + 1);
+      // r and b are instantaneous: the busy loop and the readers are running
+      want('r >= 1 in both', c.vmstat.r >= 1 && n('r') >= 1);
+    };
+    await (dev ? withDd(() => onSomeWindow('vmstat', check)) : onSomeWindow('vmstat', check));
   });
 
   it('sar -n DEV 1 1: rxpck/s txpck/s rxkB/s txkB/s per interface; lo carries the loopback load', async () => {
-    const w = await runAligned('sar', ['-n', 'DEV', '1', '1'], isBanner, (l) => l.includes('IFACE'));
-    const rows = table(w.lines, (l) => l.includes('IFACE') && !l.startsWith('Average'));
-    expect(rows.map((r) => r.IFACE).sort()).toEqual(Object.keys(w.sample.net).sort());
-    for (const r of rows) {
-      const mine = w.sample.net[r.IFACE];
-      expectClose(`${r.IFACE} rxpck/s`, mine.rxpck_s, Number(r['rxpck/s']), RATE_REL, RATE_SLACK.pck);
-      expectClose(`${r.IFACE} txpck/s`, mine.txpck_s, Number(r['txpck/s']), RATE_REL, RATE_SLACK.pck);
-      expectClose(`${r.IFACE} rxkB/s`, mine.rxkB_s, Number(r['rxkB/s']), RATE_REL, RATE_SLACK.kB);
-      expectClose(`${r.IFACE} txkB/s`, mine.txkB_s, Number(r['txkB/s']), RATE_REL, RATE_SLACK.kB);
-    }
-    // the loopback load is visible in both (low threshold: see the TCP test)
-    expect(w.sample.net.lo.rxpck_s).toBeGreaterThan(100);
-    expect(Number(rows.find((r) => r.IFACE === 'lo')!['rxpck/s'])).toBeGreaterThan(100);
+    await onSomeWindow('sar -n DEV', async () => {
+      const w = await runAligned('sar', ['-n', 'DEV', '1', '1'], isBanner, (l) => l.includes('IFACE'));
+      const rows = table(w.lines, (l) => l.includes('IFACE') && !l.startsWith('Average'));
+      expect(rows.map((r) => r.IFACE).sort()).toEqual(Object.keys(w.sample.net).sort());
+      for (const r of rows) {
+        const mine = w.sample.net[r.IFACE];
+        expectClose(`${r.IFACE} rxpck/s`, mine.rxpck_s, Number(r['rxpck/s']), RATE_REL, RATE_SLACK.pck);
+        expectClose(`${r.IFACE} txpck/s`, mine.txpck_s, Number(r['txpck/s']), RATE_REL, RATE_SLACK.pck);
+        expectClose(`${r.IFACE} rxkB/s`, mine.rxkB_s, Number(r['rxkB/s']), RATE_REL, RATE_SLACK.kB);
+        expectClose(`${r.IFACE} txkB/s`, mine.txkB_s, Number(r['txkB/s']), RATE_REL, RATE_SLACK.kB);
+      }
+      // the loopback load is visible in both (low threshold: see the TCP test)
+      const sarLo = Number(rows.find((r) => r.IFACE === 'lo')!['rxpck/s']);
+      want(`lo > 100 packets/s in both (${w.sample.net.lo.rxpck_s}, ${sarLo})`, w.sample.net.lo.rxpck_s > 100 && sarLo > 100);
+    });
   });
 
   it('sar -n TCP,ETCP 1 1: active/s passive/s iseg/s oseg/s atmptf/s estres/s retrans/s isegerr/s orsts/s', async () => {
-    const w = await runAligned('sar', ['-n', 'TCP,ETCP', '1', '1'], isBanner, (l) => l.includes('active/s'));
-    const tcp = table(w.lines, (l) => l.includes('active/s') && !l.startsWith('Average'))[0];
-    const etcp = table(w.lines, (l) => l.includes('atmptf/s') && !l.startsWith('Average'))[0];
-    const t = w.sample.tcp!;
-    expectClose('active/s', t.active_s, Number(tcp['active/s']), RATE_REL, RATE_SLACK.conn);
-    expectClose('passive/s', t.passive_s, Number(tcp['passive/s']), RATE_REL, RATE_SLACK.conn);
-    expectClose('iseg/s', t.iseg_s, Number(tcp['iseg/s']), RATE_REL, RATE_SLACK.seg);
-    expectClose('oseg/s', t.oseg_s, Number(tcp['oseg/s']), RATE_REL, RATE_SLACK.seg);
-    expectClose('atmptf/s', t.atmptf_s, Number(etcp['atmptf/s']), RATE_REL, RATE_SLACK.conn);
-    expectClose('estres/s', t.estres_s, Number(etcp['estres/s']), RATE_REL, RATE_SLACK.conn);
-    expectClose('retrans/s', t.retrans_s, Number(etcp['retrans/s']), RATE_REL, RATE_SLACK.conn);
-    expectClose('isegerr/s', t.isegerr_s, Number(etcp['isegerr/s']), RATE_REL, RATE_SLACK.conn);
-    expectClose('orsts/s', t.orsts_s, Number(etcp['orsts/s']), RATE_REL, RATE_SLACK.conn);
-    // the load (a short connection every 20 ms, a refused one every 50 ms) is visible in both; the
-    // thresholds are low because a generator starved of CPU on a busy shared machine falls behind
-    expect(t.active_s).toBeGreaterThanOrEqual(5);
-    expect(Number(tcp['active/s'])).toBeGreaterThanOrEqual(5);
-    expect(t.atmptf_s).toBeGreaterThanOrEqual(1);
-    expect(Number(etcp['atmptf/s'])).toBeGreaterThanOrEqual(1);
+    await onSomeWindow('sar -n TCP,ETCP', async () => {
+      const w = await runAligned('sar', ['-n', 'TCP,ETCP', '1', '1'], isBanner, (l) => l.includes('active/s'));
+      const tcp = table(w.lines, (l) => l.includes('active/s') && !l.startsWith('Average'))[0];
+      const etcp = table(w.lines, (l) => l.includes('atmptf/s') && !l.startsWith('Average'))[0];
+      const t = w.sample.tcp!;
+      expectClose('active/s', t.active_s, Number(tcp['active/s']), RATE_REL, RATE_SLACK.conn);
+      expectClose('passive/s', t.passive_s, Number(tcp['passive/s']), RATE_REL, RATE_SLACK.conn);
+      expectClose('iseg/s', t.iseg_s, Number(tcp['iseg/s']), RATE_REL, RATE_SLACK.seg);
+      expectClose('oseg/s', t.oseg_s, Number(tcp['oseg/s']), RATE_REL, RATE_SLACK.seg);
+      expectClose('atmptf/s', t.atmptf_s, Number(etcp['atmptf/s']), RATE_REL, RATE_SLACK.conn);
+      expectClose('estres/s', t.estres_s, Number(etcp['estres/s']), RATE_REL, RATE_SLACK.conn);
+      expectClose('retrans/s', t.retrans_s, Number(etcp['retrans/s']), RATE_REL, RATE_SLACK.conn);
+      expectClose('isegerr/s', t.isegerr_s, Number(etcp['isegerr/s']), RATE_REL, RATE_SLACK.conn);
+      expectClose('orsts/s', t.orsts_s, Number(etcp['orsts/s']), RATE_REL, RATE_SLACK.conn);
+      // the load (a short connection every 20 ms, a refused one every 50 ms) is visible in both; the
+      // thresholds are low because a generator starved of CPU on a busy shared machine falls behind
+      want(`active/s >= 5 in both (${t.active_s}, ${tcp['active/s']})`, t.active_s >= 5 && Number(tcp['active/s']) >= 5);
+      want(`atmptf/s >= 1 in both (${t.atmptf_s}, ${etcp['atmptf/s']})`, t.atmptf_s >= 1 && Number(etcp['atmptf/s']) >= 1);
+    });
   });
 
   it.skipIf(!dev)(`iostat -x 1 2: r/s w/s rkB/s wkB/s r_await w_await aqu-sz %util of the disk under the dd (${dev?.disk ?? 'none'})`, async () => {
-    let reports = 0;
-    const w = await withDd(() => runAligned('iostat', ['-x', '1', '2'], isBanner, (l) => l.startsWith('avg-cpu') && ++reports === 2));
-    const rows = table(w.lines, (l) => l.startsWith('Device'), 1);
-    const r = rows.find((x) => x.Device === dev!.disk);
-    expect(r, `${dev!.disk} in iostat's second report`).toBeDefined();
-    const mine = w.sample.disks[dev!.disk];
-    expect(mine, `${dev!.disk} in perfscope's disks`).toBeDefined();
-    const n = (k: string): number => Number(r![k]);
-    expectClose('r/s', mine.r_s, n('r/s'), RATE_REL, RATE_SLACK.ios);
-    expectClose('w/s', mine.w_s, n('w/s'), RATE_REL, RATE_SLACK.ios);
-    expectClose('rkB/s', mine.rkB_s, n('rkB/s'), RATE_REL, RATE_SLACK.diskkB);
-    expectClose('wkB/s', mine.wkB_s, n('wkB/s'), RATE_REL, RATE_SLACK.diskkB);
-    expectClose('r_await', mine.r_await, n('r_await'), 0.25, 0.5);
-    expectClose('w_await', mine.w_await, n('w_await'), 0.25, 0.5);
-    expectClose('aqu-sz', mine.aqu_sz, n('aqu-sz'), 0.25, 0.1);
-    expectClose('%util', mine.util, n('%util'), 0, 10);
-    // the dd is visible: 64 KiB direct writes
-    expect(mine.w_s).toBeGreaterThan(20);
-    expect(n('w/s')).toBeGreaterThan(20);
-    expect(mine.wkB_s / mine.w_s).toBeGreaterThan(16);
-    // every device iostat -x shows with activity in the interval is in perfscope's disks (iostat -z)
-    // (above a few I/Os per second, so that an I/O that completes between the two reads cannot decide it)
-    for (const x of rows) {
-      if (Number(x['r/s']) + Number(x['w/s']) >= 5) expect(w.sample.disks[x.Device], `${x.Device} active in iostat`).toBeDefined();
-    }
+    await withDd(() => onSomeWindow('iostat -x', async () => {
+      let reports = 0;
+      const w = await runAligned('iostat', ['-x', '1', '2'], isBanner, (l) => l.startsWith('avg-cpu') && ++reports === 2);
+      const rows = table(w.lines, (l) => l.startsWith('Device'), 1);
+      const r = rows.find((x) => x.Device === dev!.disk);
+      expect(r, `${dev!.disk} in iostat's second report`).toBeDefined();
+      const mine = w.sample.disks[dev!.disk];
+      expect(mine, `${dev!.disk} in perfscope's disks`).toBeDefined();
+      const n = (k: string): number => Number(r![k]);
+      expectClose('r/s', mine.r_s, n('r/s'), RATE_REL, RATE_SLACK.ios);
+      expectClose('w/s', mine.w_s, n('w/s'), RATE_REL, RATE_SLACK.ios);
+      expectClose('rkB/s', mine.rkB_s, n('rkB/s'), RATE_REL, RATE_SLACK.diskkB);
+      expectClose('wkB/s', mine.wkB_s, n('wkB/s'), RATE_REL, RATE_SLACK.diskkB);
+      expectClose('r_await', mine.r_await, n('r_await'), 0.25, 0.5);
+      expectClose('w_await', mine.w_await, n('w_await'), 0.25, 0.5);
+      expectClose('aqu-sz', mine.aqu_sz, n('aqu-sz'), 0.25, 0.1);
+      expectClose('%util', mine.util, n('%util'), 0, 10);
+      // the dd is visible: 64 KiB direct writes
+      want(`the dd is visible in both (w/s ${mine.w_s}, ${n('w/s')} > 20; ${(mine.wkB_s / mine.w_s).toFixed(1)} kB per write > 16)`, mine.w_s > 20 && n('w/s') > 20 && mine.wkB_s / mine.w_s > 16);
+      // every device iostat -x shows with activity in the interval is in perfscope's disks (iostat -z)
+      // (above a few I/Os per second, so that an I/O that completes between the two reads cannot decide it)
+      for (const x of rows) {
+        if (Number(x['r/s']) + Number(x['w/s']) >= 5) want(`${x.Device} active in iostat and in perfscope's disks`, w.sample.disks[x.Device] !== undefined);
+      }
+    }));
   });
 
   it('free -k: total equal; used, shared, buff/cache, available between two perfscope reads around it (2 %)', async () => {
@@ -385,18 +431,20 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
   });
 
   it('pidstat -u -p <busy loop> 1 1: %usr %system %CPU and CPU of the busy loop, as in perfscope\'s top', async () => {
-    const w = await runAligned('pidstat', ['-u', '-p', String(busyPid), '1', '1'], isBanner, (l) => l.includes('%usr'));
-    const r = table(w.lines, (l) => l.includes('%usr') && !l.startsWith('Average')).find((x) => x.PID === String(busyPid));
-    expect(r, 'busy loop in pidstat').toBeDefined();
-    const mine = w.sample.top.find((x) => x.pid === busyPid);
-    expect(mine, 'busy loop in perfscope top').toBeDefined();
-    // per-process times move in ticks: 5 points
-    expectClose('%usr', mine!.usr, Number(r!['%usr']), 0, 5);
-    expectClose('%system', mine!.system, Number(r!['%system']), 0, 5);
-    expectClose('%CPU', mine!.cpu_pct, Number(r!['%CPU']), 0, 5);
-    expect(mine!.cpu).toBe(1);
-    expect(r!.CPU).toBe('1');
-    expect(r!.Command).toBe(mine!.comm);
+    await onSomeWindow('pidstat', async () => {
+      const w = await runAligned('pidstat', ['-u', '-p', String(busyPid), '1', '1'], isBanner, (l) => l.includes('%usr'));
+      const r = table(w.lines, (l) => l.includes('%usr') && !l.startsWith('Average')).find((x) => x.PID === String(busyPid));
+      expect(r, 'busy loop in pidstat').toBeDefined();
+      const mine = w.sample.top.find((x) => x.pid === busyPid);
+      expect(mine, 'busy loop in perfscope top').toBeDefined();
+      // per-process times move in ticks: 5 points
+      expectClose('%usr', mine!.usr, Number(r!['%usr']), 0, 5);
+      expectClose('%system', mine!.system, Number(r!['%system']), 0, 5);
+      expectClose('%CPU', mine!.cpu_pct, Number(r!['%CPU']), 0, 5);
+      expect(mine!.cpu).toBe(1);
+      expect(r!.CPU).toBe('1');
+      expect(r!.Command).toBe(mine!.comm);
+    });
   });
 
   it('pidstat view: the busy loop is listed with its CPU; pinned to CPU 1 it is listed, pinned to CPU 0 it is not', async () => {
@@ -422,7 +470,10 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
     expect(row, 'busy loop in top_on_pinned when pinned to CPU 1').toBeDefined();
     expect(row!.cpu_pct).toBeGreaterThan(5);
     expect(on1.top_on_pinned!.every((r) => r.cpu === 1)).toBe(true);
+    // the probe keeps /proc/PID/stat open between ticks; stop() releases every one
+    expect(procStatFds().length).toBeGreaterThan(10);
     p.stop();
+    expect(procStatFds()).toEqual([]);
   });
 });
 
