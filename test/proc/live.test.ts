@@ -17,7 +17,7 @@
 // Tolerances (stated once here, used below):
 //   - CPU percentages (mpstat, vmstat): 3 percentage points (vmstat's integers: 4); one process
 //     (pidstat): 5 points;
-//   - busy CPU 1: %idle <= 5 in every mpstat window, %usr >= 80 in both on the best of up to 5 windows;
+//   - busy CPU 1, in the same mpstat window as the agreement: %usr >= 80 and %idle <= 5 in both;
 //   - rates: 10 % of the larger value plus a small absolute slack per unit (RATE_SLACK);
 //   - disk latencies (await) 25 % + 0.5 ms, aqu-sz 25 % + 0.1, %util 10 points;
 //   - memory: vmstat 2 % of the larger value + 1 MiB; free's values between two perfscope reads
@@ -507,7 +507,7 @@ describe('cost of a tick', () => {
     const m = measureProcTick('/proc', 30);
     console.log(`proc tick: median ${m.median_ms} ms, min ${m.min_ms} ms, max ${m.max_ms} ms, ${m.processes} processes`);
     expect(m.processes).toBeGreaterThan(10);
-    // generous bound for a shared 2-CPU machine: ~1.3 ms at 80 processes, ~5 ms at 400 when quiet
+    // a generous bound for a shared 2-CPU machine; measured: ~1.1-1.6 ms at 100 processes, ~3 ms at 380
     expect(m.min_ms).toBeLessThan(0.1 * m.processes + 10);
   });
 });
