@@ -11,7 +11,7 @@
 // (sample()). The two windows then differ only by pipe and event-loop latency (a few ms at each
 // end), so background noise from other work on the machine is (almost) the same for both.
 //
-// Each comparison passes on one of up to 3 windows (5 for mpstat, which also needs CPU 1 busy), see
+// Each comparison passes on one of up to 3 windows (8 for mpstat, which also needs CPU 1 busy), see
 // onSomeWindow: other suites on this shared host make bursts of loopback connections.
 //
 // Tolerances (stated once here, used below):
@@ -283,9 +283,9 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
 
   it('mpstat -P ALL 1 1: %usr %nice %sys %iowait %irq %soft %steal %guest %gnice %idle per CPU and all; busy CPU 1 near 100 %usr', async () => {
     const cols = ['usr', 'nice', 'sys', 'iowait', 'irq', 'soft', 'steal', 'guest', 'gnice', 'idle'] as const;
-    // The busy loop saturates CPU 1 in user mode, but on a shared machine other work lands on CPU 1
-    // in bursts: up to 5 windows, for one where both agree and both see CPU 1 busy. (No dd here:
-    // see withDd.)
+    // The busy loop saturates CPU 1 in user mode, but on a shared machine other work (other suites'
+    // exec and open storms, mostly kernel time) lands on CPU 1 for seconds at a time: up to 8
+    // windows, for one where both agree and both see CPU 1 busy. (No dd here: see withDd.)
     await onSomeWindow('mpstat', async () => {
       const w = await runAligned('mpstat', ['-P', 'ALL', '1', '1'], isBanner, (l) => l.includes('%usr'));
       const rows = table(w.lines, (l) => l.includes('%usr') && !l.startsWith('Average'));
@@ -300,7 +300,7 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
       console.log(`live: CPU 1 %usr: mpstat ${mp1['%usr']}, perfscope ${ps1.usr}`);
       want(`CPU 1 busy in mpstat (%usr ${mp1['%usr']} >= 80, %idle ${mp1['%idle']} <= 5)`, Number(mp1['%usr']) >= 80 && Number(mp1['%idle']) <= 5);
       want(`CPU 1 busy in perfscope (usr ${ps1.usr} >= 80, idle ${ps1.idle} <= 5)`, ps1.usr >= 80 && ps1.idle <= 5);
-    }, 5);
+    }, 8);
   });
 
   it('vmstat 1 2 (with the dd): r/b sane, memory, bi/bo, in/cs and us/sy/id/wa over the same second', async () => {
@@ -338,9 +338,13 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
     await onSomeWindow('sar -n DEV', async () => {
       const w = await runAligned('sar', ['-n', 'DEV', '1', '1'], isBanner, (l) => l.includes('IFACE'));
       const rows = table(w.lines, (l) => l.includes('IFACE') && !l.startsWith('Average'));
-      expect(rows.map((r) => r.IFACE).sort()).toEqual(Object.keys(w.sample.net).sort());
+      // the same interfaces (one that another suite creates or removes during the window differs)
+      const theirs = rows.map((r) => r.IFACE).sort().join(' ');
+      const ours = Object.keys(w.sample.net).sort().join(' ');
+      want(`same interfaces: sar ${theirs}, perfscope ${ours}`, theirs === ours);
       for (const r of rows) {
         const mine = w.sample.net[r.IFACE];
+        if (!mine) continue;
         expectClose(`${r.IFACE} rxpck/s`, mine.rxpck_s, Number(r['rxpck/s']), RATE_REL, RATE_SLACK.pck);
         expectClose(`${r.IFACE} txpck/s`, mine.txpck_s, Number(r['txpck/s']), RATE_REL, RATE_SLACK.pck);
         expectClose(`${r.IFACE} rxkB/s`, mine.rxkB_s, Number(r['rxkB/s']), RATE_REL, RATE_SLACK.kB);
