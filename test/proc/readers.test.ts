@@ -277,27 +277,39 @@ describe('PidStatReader (the probe keeps /proc/PID/stat open between ticks)', ()
   it('on the real /proc: re-reads fresh times through a kept fd, and lets go of an exited process', async () => {
     const { spawn } = await import('node:child_process');
     const r = new PidStatReader('/proc');
-    const child = spawn(process.execPath, ['-e', 'const e = Date.now() + 300; while (Date.now() < e) {}'], { stdio: 'ignore' });
-    await new Promise((res) => setTimeout(res, 100));
-    const first = r.read().get(child.pid!)!;
-    expect(first).toBeDefined();
-    await new Promise((res) => setTimeout(res, 100));
-    const second = r.read().get(child.pid!)!;
-    expect(second.utime + second.stime).toBeGreaterThan(first.utime + first.stime);
-    const statFds = (): string[] =>
-      readdirSync('/proc/self/fd').flatMap((fd) => {
-        try {
-          return [readlinkSync(`/proc/self/fd/${fd}`)];
-        } catch {
-          return [];
-        }
-      }).filter((t) => /^\/proc\/\d+\/stat$/.test(t));
-    expect(statFds()).toContain(`/proc/${child.pid}/stat`);
-    await new Promise((res) => child.once('exit', res));
-    await new Promise((res) => setTimeout(res, 50));
-    expect(r.read().has(child.pid!)).toBe(false);
-    expect(statFds()).not.toContain(`/proc/${child.pid}/stat`);
-    r.close();
-    expect(statFds()).toEqual([]);
+    const child = spawn(process.execPath, ['-e', 'const e = Date.now() + 10000; while (Date.now() < e) {}'], { stdio: 'ignore' });
+    try {
+      const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+      await sleep(50);
+      const first = r.read().get(child.pid!)!;
+      expect(first).toBeDefined();
+      // the child's times go up (it may wait for a CPU a while on a busy machine: poll, up to 5 s)
+      let second = first;
+      for (const until = Date.now() + 5000; second.utime + second.stime <= first.utime + first.stime && Date.now() < until; ) {
+        await sleep(50);
+        second = r.read().get(child.pid!)!;
+      }
+      expect(second.utime + second.stime).toBeGreaterThan(first.utime + first.stime);
+      const statFds = (): string[] =>
+        readdirSync('/proc/self/fd').flatMap((fd) => {
+          try {
+            return [readlinkSync(`/proc/self/fd/${fd}`)];
+          } catch {
+            return [];
+          }
+        }).filter((t) => /^\/proc\/\d+\/stat$/.test(t));
+      expect(statFds()).toContain(`/proc/${child.pid}/stat`);
+      const exited = new Promise((res) => child.once('exit', res));
+      child.kill('SIGKILL');
+      await exited;
+      await sleep(50);
+      expect(r.read().has(child.pid!)).toBe(false);
+      expect(statFds()).not.toContain(`/proc/${child.pid}/stat`);
+      r.close();
+      expect(statFds()).toEqual([]);
+    } finally {
+      child.kill('SIGKILL'); // bounded anyway (10 s); harmless once it has exited
+      r.close();
+    }
   });
 });
