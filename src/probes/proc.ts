@@ -5,7 +5,7 @@
 //
 // The readers (proc/readers.ts) return raw cumulative counters; the model (proc/model.ts) is pure.
 // start() takes the first raw sample, so the first sample() reports rates since start().
-import { readRaw } from './proc/readers.js';
+import { PidStatReader, readRaw } from './proc/readers.js';
 import { computeCounters, elapsedSeconds } from './proc/model.js';
 import type { CountersSample, RawSample } from './proc/types.js';
 import type { Probe, ProbeConfig } from './types.js';
@@ -15,7 +15,7 @@ export type {
   RawSample, RawStat, RawDisk, RawNetDev, RawProc, RawLoadavg, CpuTimes,
 } from './proc/types.js';
 export { CLK_TCK, PAGE_KB, SECTOR_BYTES, TOP_N, computeCounters } from './proc/model.js';
-export { readDiskstats, readLoadavg, readMeminfo, readNetDev, readPids, readRaw, readSnmp, readStat, readVmstat } from './proc/readers.js';
+export { PidStatReader, readDiskstats, readLoadavg, readMeminfo, readNetDev, readPids, readRaw, readSnmp, readStat, readVmstat } from './proc/readers.js';
 
 export interface ProcProbeOptions {
   /** Monotonic clock in ns (tests pass a fake one). */
@@ -27,6 +27,7 @@ export class ProcProbe implements Probe<CountersSample> {
   readonly bpf = false;
   private root = '/proc';
   private prev: RawSample | null = null;
+  private pids: PidStatReader | null = null;
   private pinned: number | null = null;
   private readonly clock: () => bigint;
 
@@ -37,14 +38,21 @@ export class ProcProbe implements Probe<CountersSample> {
   start(config: ProbeConfig): void {
     this.root = config.procRoot || '/proc';
     this.pinned = config.pinnedCpu;
+    this.pids?.close();
+    this.pids = new PidStatReader(this.root);
     // Throws (ENOENT on /proc/stat...) when there is no usable proc filesystem: the manager marks
     // the probe unavailable.
-    this.prev = readRaw(this.root, this.clock);
+    try {
+      this.prev = readRaw(this.root, this.clock, this.pids);
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
   }
 
   sample(): CountersSample {
     if (!this.prev) throw new Error('proc probe: sample() before start()');
-    const cur = readRaw(this.root, this.clock);
+    const cur = readRaw(this.root, this.clock, this.pids ?? undefined);
     const out = computeCounters(cur, this.prev, elapsedSeconds(cur, this.prev), { pinnedCpu: this.pinned });
     this.prev = cur;
     return out;
@@ -54,8 +62,11 @@ export class ProcProbe implements Probe<CountersSample> {
     this.pinned = cpu;
   }
 
+  /** Releases the kept /proc/PID/stat fds. Safe to call twice. */
   stop(): void {
     this.prev = null;
+    this.pids?.close();
+    this.pids = null;
   }
 }
 
@@ -64,12 +75,22 @@ export class ProcProbe implements Probe<CountersSample> {
  * `npm run bench`: `iterations` ticks back to back, after one warm-up read.
  */
 export function measureProcTick(root = '/proc', iterations = 50): { median_ms: number; min_ms: number; max_ms: number; processes: number } {
-  let prev = readRaw(root);
+  // The probe's way: /proc/PID/stat kept open between ticks.
+  const pids = new PidStatReader(root);
+  try {
+    return measure(root, iterations, pids);
+  } finally {
+    pids.close();
+  }
+}
+
+function measure(root: string, iterations: number, pids: PidStatReader): { median_ms: number; min_ms: number; max_ms: number; processes: number } {
+  let prev = readRaw(root, undefined, pids);
   const times: number[] = [];
   let processes = prev.procs.size;
   for (let i = 0; i < Math.max(1, iterations); i++) {
     const t0 = process.hrtime.bigint();
-    const cur = readRaw(root);
+    const cur = readRaw(root, undefined, pids);
     computeCounters(cur, prev, Math.max(1e-9, elapsedSeconds(cur, prev)));
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     prev = cur;

@@ -20,19 +20,27 @@ export const SECTOR_BYTES = 512;
 export const TOP_N = 10;
 
 const U32 = 2 ** 32;
+const U64 = 2 ** 64;
 
 /**
- * Increase of a cumulative counter. A counter smaller than before either wrapped (a 32-bit
- * counter — unsigned long on 32-bit kernels, some diskstats/net fields on old kernels — that was
- * in the upper half of its range: sysstat takes the difference modulo 2^32) or restarted (a device
- * re-created, a CPU back online: the counter started again from 0, so its current value is the
- * increase). sysstat applies the modulo-2^32 rule to any backwards step below 2^32, which turns a
- * small backwards jitter into a 4e9 spike; we only apply it where a wrap is plausible.
+ * Increase of a cumulative counter. The readers store a 64-bit counter at or above 2^63 as the
+ * signed 64-bit integer with the same bits (parseCounter in readers.ts), so:
+ * - cur >= prev: the plain difference — which is also exact across a 64-bit wrap (prev near 2^64,
+ *   stored as a small negative number; cur small and positive);
+ * - cur negative, prev not: the counter crossed 2^63, still going up;
+ * - prev in the upper half of the 32-bit range and cur in the lower half: a 32-bit counter wrapped
+ *   (unsigned long on 32-bit kernels: net/dev, snmp; the millisecond fields of diskstats are 32-bit
+ *   (%u) even on 64-bit kernels): the difference modulo 2^32, as sysstat takes it;
+ * - any other step back: the counter restarted (a device or interface re-created, a CPU back
+ *   online) and its current value is the increase, as sysstat's check_net_dev_reg does. sysstat
+ *   applies the modulo-2^32 rule to any backwards step, which turns a restart into a 4e9 spike; we
+ *   apply it only where a wrap is plausible.
  */
 export function counterDelta(cur: number, prev: number): number {
   if (cur >= prev) return cur - prev;
-  if (prev >= U32 / 2 && prev < U32 && cur < U32 / 2) return cur + U32 - prev;
-  return cur;
+  if (cur < 0 && prev >= 0) return cur + U64 - prev;
+  if (prev >= U32 / 2 && prev < U32 && cur >= 0 && cur < U32 / 2) return cur + U32 - prev;
+  return cur < 0 ? cur + U64 : cur;
 }
 
 /** Per-second rate of a counter over elapsedS seconds (0 for an empty interval). */
@@ -197,7 +205,7 @@ export function memCounters(m: Record<string, number>): MemCounters {
 /**
  * Whether a diskstats entry is a partition of another entry: the kernel names partitions
  * "<disk><n>", or "<disk>p<n>" when the disk name ends in a digit (nvme0n1p1, mmcblk0p2, loop0p1),
- * on the same major. (iostat asks sysfs — /sys/block lists whole devices only; the naming rule
+ * on the disk's major or on 259 (blkext, the extended-devt major). (iostat asks sysfs — /sys/block lists whole devices only; the naming rule
  * gives the same answer from /proc alone, and works on fixture trees.)
  */
 export function isPartition(d: RawDisk, all: Map<string, RawDisk>): boolean {
@@ -206,7 +214,8 @@ export function isPartition(d: RawDisk, all: Map<string, RawDisk>): boolean {
     const base = d.name.slice(0, cut);
     const suffix = d.name.slice(cut);
     const disk = all.get(base);
-    if (!disk || disk.major !== d.major || disk === d) continue;
+    // Same major, or 259 (blkext): partitions past the 15th of sd, and all of nvme and loop.
+    if (!disk || disk === d || (disk.major !== d.major && d.major !== 259)) continue;
     const endsInDigit = /\d$/.test(base);
     if (endsInDigit ? /^p\d+$/.test(suffix) : /^\d+$/.test(suffix)) return true;
   }

@@ -93,7 +93,11 @@ export interface RawProc {
   guest: number;
 }
 
-/** Everything read in one tick. Counters are cumulative; the model takes differences. */
+/**
+ * Everything read in one tick. Counters are cumulative; the model takes differences. A 64-bit
+ * counter at or above 2^63 is held as the signed 64-bit integer with the same bits (negative), so
+ * that a wrap at 2^64 is exact (readers.ts parseCounter, model.ts counterDelta).
+ */
 export interface RawSample {
   /** Monotonic time of the read, ns. */
   tNs: bigint;
