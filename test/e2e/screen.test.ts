@@ -64,8 +64,8 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     for (const n of ['ps_offcpu_sw', 'ps_rq_switch', 'ps_exec_enter', 'ps_exec_exit']) expect(names).toContain(n);
     expect(names.every((n) => n.startsWith('ps_'))).toBe(true);
 
-    // Bytes written to the terminal per second, steady state, all probes on (open/tcp are not
-    // built into this branch: unavailable), the default pane (off-CPU) shown.
+    // Bytes written to the terminal per second, steady state, all probes on, the default pane
+    // (off-CPU) shown.
     const b0 = s.raw().length;
     const t0 = Date.now();
     await sleep(10_000);
