@@ -82,3 +82,33 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
   else return 'ignored';
   return 'handled';
 }
+
+/**
+ * One chunk of terminal input, as Ink hands it over. Over a slow ssh link, from key repeat or
+ * from a paste, several keys arrive in one read ("44", "\t\t", "]]"): Ink then reports them as
+ * one multi-character input with no key flag set, and handleKey() alone would ignore them. Such
+ * a chunk is dispatched key by key, in order, each against the store's state of the moment (a
+ * '/' in the middle starts a filter that takes the text up to its Enter). Escape sequences (arrows,
+ * Shift-Tab, ...) are single keys that Ink has already parsed: they go through unchanged.
+ */
+export function handleInput(get: () => AppState & AppActions, input: string, key: KeyInfo): KeyResult {
+  const chars = [...(input ?? '')];
+  if (chars.length < 2 || input.includes('\x1b') || key.ctrl || key.meta) return handleKey(get(), input, key);
+  let result: KeyResult = 'ignored';
+  for (let i = 0; i < chars.length; i++) {
+    const s = get();
+    if (s.filterEditing) {
+      // The filter takes the text up to its Enter (included); keys after it act as keys.
+      let end = i;
+      while (end < chars.length && chars[end] !== '\r' && chars[end] !== '\n') end++;
+      if (handleKey(s, chars.slice(i, end + 1).join(''), {}) === 'handled') result = 'handled';
+      i = end;
+      continue;
+    }
+    const c = chars[i];
+    const r = c === '\t' ? handleKey(s, '', { tab: true }) : c === '\r' ? handleKey(s, '', { return: true }) : handleKey(s, c, {});
+    if (r === 'quit') return r;
+    if (r === 'handled') result = r;
+  }
+  return result;
+}

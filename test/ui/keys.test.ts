@@ -1,6 +1,6 @@
 // Every key's effect on the store, without rendering (handleKey is pure over the store).
 import { describe, expect, it } from 'vitest';
-import { handleKey, KEY_HELP, TOGGLE_KEYS } from '../../src/ui/keys.js';
+import { handleInput, handleKey, KEY_HELP, TOGGLE_KEYS } from '../../src/ui/keys.js';
 import { fixtureStore } from './fixtures.js';
 import type { AppStore } from '../../src/store/store.js';
 
@@ -116,6 +116,28 @@ describe('keys', () => {
     expect(s.getState().filterEditing).toBe(false);
     press(s, '', { escape: true }); // Esc outside editing clears the filter
     expect(s.getState().filters.open).toBe('');
+  });
+
+  it('several keys in one chunk (slow link, paste) act one by one, in order', () => {
+    const s = fixtureStore();
+    const chunk = (input: string, key = {}) => handleInput(s.getState, input, key);
+    expect(chunk('44')).toBe('handled');
+    expect(s.getState().enabled.open).toBe(true); // off and on again
+    expect(chunk('\t\t')).toBe('handled');
+    expect(s.getState().focus).toBe('exec');
+    expect(chunk(']]')).toBe('handled');
+    expect(s.getState().pinnedCpu).toBe(s.getState().host.cpus[1]);
+    expect(chunk('/ab\r3')).toBe('handled'); // the filter takes "ab", Enter ends it, 3 is a key
+    expect(s.getState().filters.exec).toBe('ab');
+    expect(s.getState().filterEditing).toBe(false);
+    expect(s.getState().enabled.exec).toBe(false);
+    expect(chunk('/cd')).toBe('handled'); // no Enter yet: still typing
+    expect(s.getState().filters.exec).toBe('abcd');
+    expect(s.getState().filterEditing).toBe(true);
+    chunk('', { return: true });
+    expect(chunk('5q5')).toBe('quit'); // stops at q: the last 5 is not pressed
+    expect(s.getState().enabled.tcp).toBe(false);
+    expect(chunk('zz')).toBe('ignored');
   });
 
   it('i toggles idle tasks', () => {

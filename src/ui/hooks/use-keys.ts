@@ -1,11 +1,11 @@
-// One input dispatcher for the whole screen: Ink's useInput feeding the pure handleKey().
+// One input dispatcher for the whole screen: Ink's useInput feeding the pure handleInput().
 import { useInput } from 'ink';
 import { useAppStoreApi } from '../store-context.js';
-import { handleKey } from '../keys.js';
+import { handleInput } from '../keys.js';
 
 export function useKeys(onQuit: () => void): void {
   const store = useAppStoreApi();
   useInput((input, key) => {
-    if (handleKey(store.getState(), input, key) === 'quit') onQuit();
+    if (handleInput(store.getState, input, key) === 'quit') onQuit();
   });
 }
