@@ -170,6 +170,7 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
       ns_per_op: summarize(runs.map((r) => r.ns)),
       none_ns_per_op: summarize(runs.map((r) => r.none)),
       slowdown: (({ pairs: _p, ...rest }) => rest)(pairedRatio(runs.map((r) => r.ns), runs.map((r) => r.none))),
+      tool_rss_kb: summarize(runs.map((r) => r.m.rssKb)),
       tool_cpu_pct: summarize(runs.map((r) => (r.m.cpuNs === null || r.ns === null ? null : cpuPercent(r.m.cpuNs, 1e9, (r.ns * spec.count) / 1e9)))),
     };
     res.loads[spec.name] = lr;
@@ -180,8 +181,9 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
 async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: number): Promise<BenchReport['perfscope']> {
   const idleS = quick ? 10 : 60;
   const stormS = quick ? 5 : 15;
+  const startRuns = quick ? 2 : rounds;
   const out: BenchReport['perfscope'] = {
-    startup: { frame_ms: summarize([]), interval_ms: summarize([]), json_ms: summarize([]), runs: [] },
+    startup: { frame_ms: summarize([]), interval_ms: summarize([]), json_ms: summarize([]), ui_import_ms: summarize([]), version_ms: summarize([]), runs: [] },
     idle: null,
     storm: null,
     storm_seconds: stormS,
@@ -189,14 +191,24 @@ async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: n
   };
   try {
     const runs: StartupTimes[] = [];
-    for (let i = 0; i < rounds; i++) {
-      log(`perfscope start-up in tmux ${i + 1}/${rounds}`);
+    for (let i = 0; i < startRuns; i++) {
+      log(`perfscope start-up in tmux ${i + 1}/${startRuns}`);
       const { times } = await startSession(`start${i}`, 60, 20_000);
       killSession(`start${i}`);
       runs.push(times);
       await sleep(300);
     }
     out.startup.runs = runs;
+    const version: number[] = [];
+    const uiImport: number[] = [];
+    for (let i = 0; i < startRuns; i++) {
+      const t = performance.now();
+      if (run(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'), '--version']).code === 0) version.push(performance.now() - t);
+      const u = run(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'ui', 'screen.js'))}); console.log(performance.now() - t)`]);
+      if (u.code === 0 && Number.isFinite(Number(u.stdout.trim()))) uiImport.push(Number(u.stdout.trim()));
+    }
+    out.startup.version_ms = summarize(version);
+    out.startup.ui_import_ms = summarize(uiImport);
     out.startup.frame_ms = summarize(runs.map((r) => r.frame_ms));
     out.startup.interval_ms = summarize(runs.map((r) => r.interval_ms));
 

@@ -26,10 +26,10 @@ export interface LoadKit {
 
 export function loadSpecs(quick: boolean): LoadSpec[] {
   return [
-    { name: 'switch', op: 'pipe round trip (2 context switches)', count: quick ? 10_000 : 25_000 },
-    { name: 'open', op: 'open+close', count: quick ? 60_000 : 150_000 },
-    { name: 'exec', op: 'fork+exec /bin/true+wait', count: quick ? 50 : 150 },
-    { name: 'connect', op: 'loopback TCP connect+accept+close', count: quick ? 4_000 : 10_000 },
+    { name: 'switch', op: 'pipe round trip (2 context switches)', count: quick ? 6_000 : 20_000 },
+    { name: 'open', op: 'open+close', count: quick ? 40_000 : 120_000 },
+    { name: 'exec', op: 'fork+exec /bin/true+wait', count: quick ? 30 : 100 },
+    { name: 'connect', op: 'loopback TCP connect+accept+close', count: quick ? 2_500 : 8_000 },
   ];
 }
 

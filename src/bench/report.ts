@@ -21,6 +21,8 @@ export interface LoadResult {
   slowdown: Summary;
   /** CPU used by the tool's own processes while the load ran, % of one CPU (separate processes only). */
   tool_cpu_pct: Summary;
+  /** Resident memory of the tool's processes (timeout wrapper included), KiB, at the end of the load. */
+  tool_rss_kb: Summary;
 }
 
 export interface SubjectResult {
@@ -57,7 +59,7 @@ export interface BenchReport {
   loads: LoadSpec[];
   subjects: SubjectResult[];
   perfscope: {
-    startup: { frame_ms: Summary; interval_ms: Summary; json_ms: Summary; runs: StartupTimes[] };
+    startup: { frame_ms: Summary; interval_ms: Summary; json_ms: Summary; ui_import_ms: Summary; version_ms: Summary; runs: StartupTimes[] };
     idle: WindowResult | null;
     storm: WindowResult | null;
     storm_seconds: number;
@@ -144,11 +146,12 @@ function slowdownTable(r: BenchReport): Table {
 }
 
 function toolCpuTable(r: BenchReport): Table {
-  const head = ['tool CPU, % of one CPU', ...LOADS];
+  const head = ['tool CPU, % of one CPU', ...LOADS, 'RSS, MiB'];
   const rows: string[][] = [];
   for (const s of r.subjects) {
     if (s.status !== 'ok' || (s.group !== 'perfscope' && s.group !== 'peer')) continue;
-    rows.push([s.label, ...LOADS.map((l) => (s.loads[l] ? range(s.loads[l]!.tool_cpu_pct, 1) : '–'))]);
+    const rss = LOADS.flatMap((l) => (s.loads[l]?.tool_rss_kb.max != null ? [s.loads[l]!.tool_rss_kb.max!] : []));
+    rows.push([s.label, ...LOADS.map((l) => (s.loads[l] ? range(s.loads[l]!.tool_cpu_pct, 1) : '–')), rss.length ? (Math.max(...rss) / 1024).toFixed(1) : '–']);
   }
   return { head, rows };
 }
@@ -159,7 +162,9 @@ function selfTable(r: BenchReport): Table {
   const rows: string[][] = [
     ['start → first full frame (80×24 tmux), ms', range(p.startup.frame_ms)],
     ['start → first frame with an interval\'s data, ms', range(p.startup.interval_ms)],
-    ['start → first --json line, ms', range(p.startup.json_ms)],
+    ['start → first --json line (after one 1 s interval), ms', range(p.startup.json_ms)],
+    ['  of which: node + perfscope --version, ms', range(p.startup.version_ms)],
+    ['  of which: importing the screen (Ink, React), ms', range(p.startup.ui_import_ms)],
     [`CPU, idle host, ${p.idle ? Math.round(p.idle.seconds) : '?'} s at -i 1, % of one CPU`, w(p.idle, (x) => x.cpu_pct, 2)],
     ['RSS, idle (max), MiB', w(p.idle, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
     ['terminal output, idle, bytes/s', w(p.idle, (x) => x.bytes_per_s, 0)],

@@ -9,7 +9,7 @@ import { onlineCpus } from '../probes/cpus.js';
 import { PROBE_FACTORIES } from '../probes/registry.js';
 import type { Probe, ProbeConfig, ProbeName } from '../probes/types.js';
 import { exited, spawnTracked, stopChild } from './children.js';
-import { cpuNs, heldProgramIds, processTree, programStats } from './host.js';
+import { cpuNs, heldProgramIds, processTree, programStats, rssKb } from './host.js';
 import { runDelta, runDeltaByIds, type RunDelta, type RunStats } from './stats.js';
 
 export interface Measured {
@@ -17,6 +17,8 @@ export interface Measured {
   delta: RunDelta | null;
   /** CPU time of the tool's processes over the load (ns), null when not a separate process. */
   cpuNs: number | null;
+  /** Resident memory of the tool's processes at the end of the load (KiB), null when not a separate process. */
+  rssKb: number | null;
 }
 
 export interface Running {
@@ -70,7 +72,7 @@ export const FLOOR: Subject = {
       begin() {
         s0 = obj.stats();
       },
-      end: () => ({ delta: runDelta(s0, obj.stats()), cpuNs: null }),
+      end: () => ({ delta: runDelta(s0, obj.stats()), cpuNs: null, rssKb: null }),
       async stop() {
         obj.detachAll();
         obj.close();
@@ -130,7 +132,7 @@ export function probeSubjects(): Subject[] {
             const c = probe.cost?.() ?? {};
             const run_ns = c.run_ns ?? 0;
             const run_cnt = c.run_cnt ?? 0;
-            return { delta: { run_ns, run_cnt, ns_per_event: c.ns_per_event ?? (run_cnt > 0 ? run_ns / run_cnt : null) }, cpuNs: null };
+            return { delta: { run_ns, run_cnt, ns_per_event: c.ns_per_event ?? (run_cnt > 0 ? run_ns / run_cnt : null) }, cpuNs: null, rssKb: null };
           },
           async stop() {
             clearInterval(timer);
@@ -230,7 +232,7 @@ function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subj
       const readyMs = now() - t0;
       if (!ready) {
         await stopChild(child, 'SIGKILL', 1000);
-        const why = done ? firstErrorLine(readTail(errFile)) : `not ready within ${Math.round(startTimeoutMs / 1000)} s`;
+        const why = done ? firstErrorLine(readTail(errFile) + '\n' + readTail(outFile)) : `not ready within ${Math.round(startTimeoutMs / 1000)} s`;
         throw new Error(why);
       }
       // Programs attached; let the tool settle (bpftrace prints its BEGIN line right after attaching).
@@ -252,7 +254,9 @@ function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subj
         },
         end() {
           const after = programStats();
-          return { delta: runDeltaByIds(before, after, ids), cpuNs: treeCpu() - cpu0 };
+          const tree = processTree(child.pid!);
+          const rss = tree.reduce((a, p) => a + (rssKb(p) ?? 0), 0);
+          return { delta: runDeltaByIds(before, after, ids), cpuNs: treeCpu() - cpu0, rssKb: rss || null };
         },
         async stop() {
           await stopChild(child, spec.stopSignal === 'SIGKILL' ? 'SIGTERM' : spec.stopSignal, 3000);
