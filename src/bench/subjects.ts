@@ -111,10 +111,10 @@ export function probeSubjects(): Subject[] {
           throw e;
         }
         // Sample like the manager does, so maps are read and ring buffers drained as in real use.
+        // Not cost(): it takes the difference since its last call, which begin()/end() own.
         const timer = setInterval(() => {
           try {
             probe.sample();
-            probe.cost?.();
             probe.drain?.();
           } catch {
             /* measured anyway */
