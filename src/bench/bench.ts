@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addon, bpfUnavailableReason, PACKAGE_ROOT } from '../probes/bpf.js';
+import { addon, bpfUnavailableReason, describeError, PACKAGE_ROOT } from '../probes/bpf.js';
 import { measureProcTick } from '../probes/proc.js';
 import { cleanupAll, onCleanup, run } from './children.js';
 import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadName, type LoadSpec } from './loads.js';
@@ -115,7 +115,7 @@ async function measureSubject(raw: Raw, kit: LoadKit, specs: LoadSpec[]): Promis
   try {
     running = await raw.subject.start();
   } catch (e) {
-    raw.failed = (e as Error).message.split('\n')[0];
+    raw.failed = describeError(e).split('\n')[0];
     return;
   }
   raw.ready.push(running.readyMs);
