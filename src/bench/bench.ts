@@ -171,6 +171,12 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
       none_ns_per_op: summarize(runs.map((r) => r.none)),
       slowdown: (({ pairs: _p, ...rest }) => rest)(pairedRatio(runs.map((r) => r.ns), runs.map((r) => r.none))),
       tool_rss_kb: summarize(runs.map((r) => r.m.rssKb)),
+      raw: {
+        ns_per_event: nsPerEvent,
+        run_cnt: runs.map((r) => r.m.delta?.run_cnt ?? null),
+        ns_per_op: runs.map((r) => r.ns),
+        none_ns_per_op: runs.map((r) => r.none),
+      },
       tool_cpu_pct: summarize(runs.map((r) => (r.m.cpuNs === null || r.ns === null ? null : cpuPercent(r.m.cpuNs, 1e9, (r.ns * spec.count) / 1e9)))),
     };
     res.loads[spec.name] = lr;

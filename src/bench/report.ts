@@ -23,6 +23,8 @@ export interface LoadResult {
   tool_cpu_pct: Summary;
   /** Resident memory of the tool's processes (timeout wrapper included), KiB, at the end of the load. */
   tool_rss_kb: Summary;
+  /** Every round's values, in round order (null: that run failed or nothing ran). */
+  raw: { ns_per_event: (number | null)[]; run_cnt: (number | null)[]; ns_per_op: (number | null)[]; none_ns_per_op: (number | null)[] };
 }
 
 export interface SubjectResult {

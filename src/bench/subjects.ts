@@ -43,6 +43,8 @@ export interface Subject {
   start(): Promise<Running>;
 }
 
+/** A tool started for one subject run ends by itself after this long, even if the bench is killed. */
+const RUN_LIMIT_S = 120;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const now = () => performance.now();
 
@@ -207,7 +209,7 @@ function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subj
       const t0 = now();
       let child: ChildProcess;
       try {
-        child = spawnTracked('timeout', ['-s', spec.stopSignal, '300', spec.cmd, ...spec.args], {
+        child = spawnTracked('timeout', ['-s', spec.stopSignal, String(RUN_LIMIT_S), spec.cmd, ...spec.args], {
           stdio: ['ignore', outFd, errFd],
           env: { ...process.env, ...spec.env },
         });
