@@ -7,13 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { addon, bpfUnavailableReason, describeError, PACKAGE_ROOT } from '../probes/bpf.js';
 import { measureProcTick } from '../probes/proc.js';
-import { cleanupAll, onCleanup, run } from './children.js';
+import { cleanupAll, exited, onCleanup, run } from './children.js';
 import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadName, type LoadSpec } from './loads.js';
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
 import { FLOOR, peerSubjects, perfscopeSubject, probeSubjects, type Measured, type Subject } from './subjects.js';
 import { killSession, killTmuxServer, measureWindow, pipeToFile, startSession, type StartupTimes } from './terminal.js';
-import { exited } from './children.js';
 
 interface Options {
   quick: boolean;
@@ -220,8 +219,10 @@ async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: n
 
     log(`perfscope in tmux: ${idleS} s idle, then a ${stormS} s event storm`);
     const { session, times } = await startSession('window', idleS + stormS + 120, 20_000);
-    if (times.interval_ms === null) throw new Error('perfscope showed no interval in tmux within 20 s');
-    await sleep(1000);
+    if (times.frame_ms === null) throw new Error('perfscope showed no status line in tmux within 20 s');
+    // Measure from the steady state: after the first interval, or 2 s after the first frame when
+    // the status line does not show one the bench recognizes.
+    await sleep(times.interval_ms === null ? 2000 : 1000);
     const file = path.join(dir, 'tty.out');
     if (!pipeToFile(session.name, file)) throw new Error('tmux pipe-pane failed');
     await sleep(200);

@@ -27,8 +27,8 @@ function ensureCleanup(): void {
   onCleanup(killTmuxServer);
 }
 
-/** The status line is the screen's last row; it names the probes (offcpu first). */
-export const STATUS_RE = /\b\d?:?offcpu\b.*\b(on|off|unavailable|failed)\b/;
+/** The status line is the screen's last row; it names the probes. */
+export const STATUS_RE = /\b(offcpu|runqlat|exec|proc)\b/;
 /** After the first interval the status line carries the BPF cost: "123ns×4.5k/s". */
 export const FIRST_INTERVAL_RE = /\d+ns×/;
 
