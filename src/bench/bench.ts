@@ -12,7 +12,8 @@ import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadNa
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
 import { FLOOR, peerSubjects, perfscopeSubject, probeSubjects, type Measured, type Subject } from './subjects.js';
-import { killSession, killTmuxServer, measureWindow, pipeToFile, startSession, type StartupTimes } from './terminal.js';
+import { killSession, killTmuxServer, measureWindow, pipeToFile, startSession, TMUX_SOCKET, type StartupTimes } from './terminal.js';
+import { heldProgramIds } from './host.js';
 
 interface Options {
   quick: boolean;
@@ -240,6 +241,15 @@ async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: n
   return out;
 }
 
+/** After cleanup: BPF programs this process still holds, and whether the private tmux server is still up. */
+function leftBehind(): string {
+  const problems: string[] = [];
+  const ids = heldProgramIds([process.pid]);
+  if (ids.length) problems.push(`BPF programs still held: ${ids.join(', ')}`);
+  if (run('tmux', ['-L', TMUX_SOCKET, 'list-sessions']).code === 0) problems.push(`tmux server ${TMUX_SOCKET} still running`);
+  return problems.length ? problems.join('; ') : 'nothing';
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const t0 = performance.now();
@@ -335,6 +345,7 @@ async function main(): Promise<void> {
       tracefs,
       peers_install: peersInstall,
       load_avg_at_start: loadAvg,
+      left_behind: '',
     },
     loads: specs,
     subjects: [...results, ...missingPeers],
@@ -342,6 +353,8 @@ async function main(): Promise<void> {
     proc_tick: procTick,
   };
   cleanupAll();
+  report.meta.left_behind = leftBehind();
+  if (report.meta.left_behind !== 'nothing') log(`left behind: ${report.meta.left_behind}`);
   report.meta.sysctl_bpf_stats_enabled.after = stats.after();
   report.meta.duration_s = (performance.now() - t0) / 1000;
   mkdirSync(opts.outDir, { recursive: true });

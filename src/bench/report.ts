@@ -57,6 +57,8 @@ export interface BenchReport {
     tracefs: string;
     peers_install: string;
     load_avg_at_start: string;
+    /** What cleanup could not remove ('nothing' when all is gone). */
+    left_behind: string;
   };
   loads: LoadSpec[];
   subjects: SubjectResult[];
@@ -230,7 +232,7 @@ function header(r: BenchReport): string {
     `perfscope bench (${m.mode}, ${m.rounds} rounds, ${Math.round(m.duration_s)} s) on ${m.host}: ${m.cpu_model}, ${m.cpus} CPUs, ` +
     `Linux ${m.kernel}, Node ${m.node}, ${m.date}; load average at start ${m.load_avg_at_start}\n` +
     `loads: ${r.loads.map((l) => `${l.name} = ${l.count} × ${l.op}`).join('; ')}; context switches by ${m.switch_load}\n` +
-    `BPF run statistics: ${m.stats}; tracefs: ${m.tracefs}; peers: ${m.peers_install}`
+    `BPF run statistics: ${m.stats}; tracefs: ${m.tracefs}; peers: ${m.peers_install}; left behind: ${m.left_behind}`
   );
 }
 
