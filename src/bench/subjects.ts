@@ -1,7 +1,7 @@
 // What runs while a load runs: nothing, the empty floor program, one perfscope probe in this
 // process, the real perfscope binary with every probe, or a peer tool (bpftrace, BCC). Each
 // starts, reports its BPF run statistics and user-space CPU over a load (begin/end), and stops.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { BpfObject, bpfObjectPath, PACKAGE_ROOT } from '../probes/bpf.js';
@@ -201,9 +201,6 @@ function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subj
       const base = path.join(dir, spec.id.replace(/[^\w.-]+/g, '_'));
       const outFile = `${base}.out`;
       const errFile = `${base}.err`;
-      writeFileSync(outFile, '');
-      writeFileSync(errFile, '');
-      const { openSync, closeSync } = await import('node:fs');
       const outFd = openSync(outFile, 'w');
       const errFd = openSync(errFile, 'w');
       const t0 = now();
