@@ -1,0 +1,371 @@
+// `npm run bench [-- --quick]`: what perfscope costs the host it runs on, side by side with the
+// tools people use today (bpftrace, BCC), measured here and now. See README "Performance" for
+// what each number means. Needs root; installs the peers with apt-get when they are missing;
+// leaves nothing behind (children, tmux server, tracefs mount it made, BPF programs, stats).
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { addon, bpfUnavailableReason, describeError, PACKAGE_ROOT } from '../probes/bpf.js';
+import { measureProcTick } from '../probes/proc.js';
+import { cleanupAll, exited, onCleanup, run } from './children.js';
+import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadName, type LoadSpec } from './loads.js';
+import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
+import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
+import { FLOOR, peerSubjects, perfscopeSubject, probeSubjects, type Measured, type Subject } from './subjects.js';
+import { killSession, killTmuxServer, measureWindow, pipeToFile, startSession, TMUX_SOCKET, type StartupTimes } from './terminal.js';
+import { heldProgramIds } from './host.js';
+
+interface Options {
+  quick: boolean;
+  peers: boolean;
+  outDir: string;
+  rounds: number | null;
+}
+
+const USAGE = `usage: npm run bench [-- --quick] [--no-peers] [--rounds N] [--out DIR]
+  --quick      short runs for development (~1-2 min); default is the full run (~6 min)
+  --no-peers   skip bpftrace and BCC (no apt-get, no tracefs mount)
+  --rounds N   interleaved rounds (default 5, quick 3)
+  --out DIR    where bench.json and bench.md go (default build/)`;
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { quick: false, peers: true, outDir: path.join(PACKAGE_ROOT, 'build'), rounds: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') o.quick = true;
+    else if (a === '--no-peers') o.peers = false;
+    else if (a === '--rounds' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 1) o.rounds = Number(argv[++i]);
+    else if (a === '--out' && argv[i + 1]) o.outDir = path.resolve(argv[++i]);
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(USAGE + '\n');
+      process.exit(0);
+    } else {
+      process.stderr.write(`bench: bad argument ${a}\n${USAGE}\n`);
+      process.exit(2);
+    }
+  }
+  return o;
+}
+
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Program run statistics for every program while the bench runs; the previous state comes back at exit. */
+function enableStats(): { how: string; before: string; after: () => string } {
+  const sysctl = '/proc/sys/kernel/bpf_stats_enabled';
+  const read = () => {
+    try {
+      return readFileSync(sysctl, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  const before = read();
+  try {
+    const fd = addon().enableStats();
+    onCleanup(() => addon().closeFd(fd));
+    return { how: 'BPF_ENABLE_STATS fd held by the bench (the kernel drops it at exit, even on SIGKILL)', before, after: read };
+  } catch (e) {
+    writeFileSync(sysctl, '1');
+    onCleanup(() => writeFileSync(sysctl, before));
+    return { how: `kernel.bpf_stats_enabled=1, restored to ${before} at exit (BPF_ENABLE_STATS failed: ${(e as Error).message})`, before, after: read };
+  }
+}
+
+function installPeers(): string {
+  const have = () => run('sh', ['-c', 'command -v bpftrace && ls /usr/sbin/*-bpfcc']).code === 0;
+  if (have()) return 'installed';
+  log('installing bpftrace and bpfcc-tools (apt-get)');
+  const env = 'DEBIAN_FRONTEND=noninteractive';
+  let r = run('sh', ['-c', `${env} apt-get install -y -qq --no-install-recommends bpftrace bpfcc-tools`], 300_000);
+  if (r.code !== 0) {
+    run('sh', ['-c', `${env} apt-get update -qq`], 180_000);
+    r = run('sh', ['-c', `${env} apt-get install -y -qq --no-install-recommends bpftrace bpfcc-tools`], 300_000);
+  }
+  if (r.code !== 0) return `apt-get install failed: ${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 160)}`;
+  return 'installed by the bench (apt-get)';
+}
+
+/** bpftrace and BCC attach tracepoints through tracefs; perfscope (tp_btf) does not need it. */
+function ensureTracefs(): string {
+  if (existsSync('/sys/kernel/tracing/events') || existsSync('/sys/kernel/debug/tracing/events')) return 'already mounted';
+  const r = run('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
+  if (r.code !== 0) return `not mounted, mount failed: ${r.stderr.trim().split('\n')[0]}`;
+  onCleanup(() => {
+    run('umount', ['/sys/kernel/tracing']);
+  });
+  return 'was not mounted: mounted by the bench at /sys/kernel/tracing for the peers, unmounted at exit';
+}
+
+/** The floor's ns per run is used as a reference only from a load where it ran at least this often. */
+const FLOOR_MIN_RUNS = 1000;
+
+interface Raw {
+  subject: Subject;
+  failed?: string;
+  progCount: number;
+  notes: string[];
+  ready: number[];
+  /** per load, per round */
+  runs: Map<LoadName, { m: Measured; ns: number | null; none: number | null }[]>;
+}
+
+async function measureSubject(raw: Raw, kit: LoadKit, specs: LoadSpec[]): Promise<void> {
+  let running;
+  try {
+    running = await raw.subject.start();
+  } catch (e) {
+    raw.failed = describeError(e).split('\n')[0];
+    return;
+  }
+  raw.ready.push(running.readyMs);
+  raw.progCount = running.progIds.length;
+  if (!raw.notes.length) raw.notes = running.notes;
+  const got: { spec: LoadSpec; m: Measured; ns: number | null }[] = [];
+  try {
+    for (const spec of specs) {
+      running.begin();
+      const ns = await runLoad(kit, spec);
+      got.push({ spec, m: running.end(), ns });
+    }
+  } finally {
+    await running.stop();
+  }
+  // The same loads right after, with nothing attached: the pair for the slowdown.
+  for (const g of got) {
+    const none = await runLoad(kit, g.spec);
+    const list = raw.runs.get(g.spec.name) ?? [];
+    list.push({ m: g.m, ns: g.ns, none });
+    raw.runs.set(g.spec.name, list);
+  }
+}
+
+function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): SubjectResult {
+  const s = raw.subject;
+  const res: SubjectResult = {
+    id: s.id,
+    label: s.label,
+    group: s.group,
+    probe: s.probe,
+    status: raw.failed ? 'failed' : 'ok',
+    reason: raw.failed,
+    prog_count: raw.progCount,
+    ready_ms: summarize(raw.ready),
+    notes: raw.notes,
+    loads: {},
+  };
+  if (raw.failed) return res;
+  for (const spec of specs) {
+    const runs = raw.runs.get(spec.name) ?? [];
+    const floorRuns = floor?.runs.get(spec.name) ?? [];
+    const nsPerEvent = runs.map((r) => r.m.delta?.ns_per_event ?? null);
+    const lr: LoadResult = {
+      ns_per_event: summarize(nsPerEvent),
+      events_per_op: summarize(runs.map((r) => (r.m.delta ? r.m.delta.run_cnt / spec.count : null))),
+      bpf_ns_per_op: summarize(runs.map((r) => (r.m.delta ? r.m.delta.run_ns / spec.count : null))),
+      // Only where the floor ran often enough in that round for its own mean to mean something.
+      ratio_to_floor: summarize(
+        nsPerEvent.map((x, i) => ((floorRuns[i]?.m.delta?.run_cnt ?? 0) >= FLOOR_MIN_RUNS ? ratio(x, floorRuns[i]!.m.delta!.ns_per_event) : null)),
+      ),
+      ns_per_op: summarize(runs.map((r) => r.ns)),
+      none_ns_per_op: summarize(runs.map((r) => r.none)),
+      slowdown: (({ pairs: _p, ...rest }) => rest)(pairedRatio(runs.map((r) => r.ns), runs.map((r) => r.none))),
+      tool_rss_kb: summarize(runs.map((r) => r.m.rssKb)),
+      raw: {
+        ns_per_event: nsPerEvent,
+        run_cnt: runs.map((r) => r.m.delta?.run_cnt ?? null),
+        ns_per_op: runs.map((r) => r.ns),
+        none_ns_per_op: runs.map((r) => r.none),
+      },
+      tool_cpu_pct: summarize(runs.map((r) => (r.m.cpuNs === null || r.ns === null ? null : cpuPercent(r.m.cpuNs, 1e9, (r.ns * spec.count) / 1e9)))),
+    };
+    res.loads[spec.name] = lr;
+  }
+  return res;
+}
+
+async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: number): Promise<BenchReport['perfscope']> {
+  const idleS = quick ? 10 : 60;
+  const stormS = quick ? 5 : 15;
+  const startRuns = quick ? 2 : rounds;
+  const out: BenchReport['perfscope'] = {
+    startup: { frame_ms: summarize([]), interval_ms: summarize([]), json_ms: summarize([]), ui_import_ms: summarize([]), version_ms: summarize([]), runs: [] },
+    idle: null,
+    storm: null,
+    storm_seconds: stormS,
+    terminal: 'tmux 80×24, default interval (1 s), all probes',
+  };
+  try {
+    const runs: StartupTimes[] = [];
+    for (let i = 0; i < startRuns; i++) {
+      log(`perfscope start-up in tmux ${i + 1}/${startRuns}`);
+      const { times } = await startSession(`start${i}`, 60, 20_000);
+      killSession(`start${i}`);
+      runs.push(times);
+      await sleep(300);
+    }
+    out.startup.runs = runs;
+    const version: number[] = [];
+    const uiImport: number[] = [];
+    for (let i = 0; i < startRuns; i++) {
+      const t = performance.now();
+      if (run(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'), '--version']).code === 0) version.push(performance.now() - t);
+      const u = run(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'ui', 'screen.js'))}); console.log(performance.now() - t)`]);
+      if (u.code === 0 && Number.isFinite(Number(u.stdout.trim()))) uiImport.push(Number(u.stdout.trim()));
+    }
+    out.startup.version_ms = summarize(version);
+    out.startup.ui_import_ms = summarize(uiImport);
+    out.startup.frame_ms = summarize(runs.map((r) => r.frame_ms));
+    out.startup.interval_ms = summarize(runs.map((r) => r.interval_ms));
+
+    log(`perfscope in tmux: ${idleS} s idle, then a ${stormS} s event storm`);
+    const { session, times } = await startSession('window', idleS + stormS + 120, 20_000);
+    if (times.frame_ms === null) throw new Error('perfscope showed no status line in tmux within 20 s');
+    // Measure from the steady state: after the first interval, or 2 s after the first frame when
+    // the status line does not show one the bench recognizes.
+    await sleep(times.interval_ms === null ? 2000 : 1000);
+    const file = path.join(dir, 'tty.out');
+    if (!pipeToFile(session.name, file)) throw new Error('tmux pipe-pane failed');
+    await sleep(200);
+    out.idle = await measureWindow(session, file, idleS);
+    const storm = startStorm(kit, stormS);
+    out.storm = await measureWindow(session, file, stormS);
+    await exited(storm);
+    killSession(session.name);
+  } catch (e) {
+    out.error = (e as Error).message;
+    log(`terminal measurements: ${out.error}`);
+  } finally {
+    killTmuxServer();
+  }
+  return out;
+}
+
+/** After cleanup: BPF programs this process still holds, and whether the private tmux server is still up. */
+function leftBehind(): string {
+  const problems: string[] = [];
+  const ids = heldProgramIds([process.pid]);
+  if (ids.length) problems.push(`BPF programs still held: ${ids.join(', ')}`);
+  if (run('tmux', ['-L', TMUX_SOCKET, 'list-sessions']).code === 0) problems.push(`tmux server ${TMUX_SOCKET} still running`);
+  return problems.length ? problems.join('; ') : 'nothing';
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const t0 = performance.now();
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench: needs root (BPF, bpftool, apt-get): run it as root\n');
+    process.exit(2);
+  }
+  const bpfReason = bpfUnavailableReason();
+  if (bpfReason) {
+    process.stderr.write(`bench: BPF is not usable here: ${bpfReason}\n`);
+    process.exit(2);
+  }
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
+    process.on(sig, () => {
+      log(`${sig}: stopping everything`);
+      cleanupAll();
+      process.exit(130);
+    });
+  }
+  process.on('exit', cleanupAll);
+  process.on('uncaughtException', (e) => {
+    log(`internal error: ${e.stack ?? e.message}`);
+    cleanupAll();
+    process.exit(1);
+  });
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'perfscope-bench-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  killTmuxServer(); // a server left by an earlier run that was SIGKILLed
+
+  if (!existsSync(path.join(PACKAGE_ROOT, 'build', 'bpf', 'benchfloor.bpf.o'))) {
+    log('building the BPF objects (make -s bpf)');
+    const r = run('make', ['-s', '-C', PACKAGE_ROOT, 'bpf'], 300_000);
+    if (r.code !== 0) throw new Error(`make bpf failed: ${r.stderr.trim().split('\n').pop()}`);
+  }
+  const loadAvg = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const stats = enableStats();
+  const peersInstall = opts.peers ? installPeers() : 'skipped (--no-peers)';
+  const tracefs = opts.peers ? ensureTracefs() : 'not needed (--no-peers)';
+  const kit = prepareLoads(dir);
+  const specs = loadSpecs(opts.quick);
+  const rounds = opts.rounds ?? (opts.quick ? 3 : 5);
+
+  log('proc probe: timing ticks');
+  let procTick: BenchReport['proc_tick'];
+  try {
+    const iterations = opts.quick ? 20 : 50;
+    procTick = { ...measureProcTick('/proc', iterations), iterations };
+  } catch (e) {
+    procTick = { error: (e as Error).message };
+  }
+
+  const perfscope = await terminalPart(kit, opts.quick, dir, rounds);
+
+  const subjects: Subject[] = [FLOOR, ...probeSubjects(), perfscopeSubject(dir)];
+  const missingPeers: SubjectResult[] = [];
+  if (opts.peers) {
+    const peers = peerSubjects(dir, opts.quick ? 20_000 : 30_000);
+    subjects.push(...peers.subjects);
+    for (const m of peers.missing) {
+      missingPeers.push({ id: m.id, label: m.id, group: 'peer', probe: m.probe, status: 'failed', reason: m.reason, prog_count: 0, ready_ms: summarize([]), notes: [], loads: {} });
+    }
+  }
+  const raws = new Map<string, Raw>(subjects.map((s) => [s.id, { subject: s, progCount: 0, notes: [], ready: [], runs: new Map() }]));
+  for (let r = 0; r < rounds; r++) {
+    for (const s of rotate(subjects, r)) {
+      const raw = raws.get(s.id)!;
+      if (raw.failed) continue;
+      log(`round ${r + 1}/${rounds}: ${s.label}`);
+      await measureSubject(raw, kit, specs);
+      if (raw.failed) log(`  ${s.label} did not start: ${raw.failed}`);
+    }
+  }
+  const floor = raws.get(FLOOR.id);
+  const results = [...raws.values()].map((raw) => summarizeSubject(raw, floor, specs));
+  const json = perfscope.startup;
+  json.json_ms = raws.get('perfscope') ? summarize(raws.get('perfscope')!.ready) : summarize([]);
+
+  const report: BenchReport = {
+    meta: {
+      date: new Date().toISOString(),
+      host: os.hostname(),
+      kernel: os.release(),
+      cpus: os.cpus().length,
+      cpu_model: (os.cpus()[0]?.model ?? '?').replace(/\s+/g, ' ').trim(),
+      node: process.version,
+      mode: opts.quick ? 'quick' : 'full',
+      rounds,
+      duration_s: 0,
+      switch_load: kit.switchTool,
+      stats: stats.how,
+      sysctl_bpf_stats_enabled: { before: stats.before, after: '' },
+      tracefs,
+      peers_install: peersInstall,
+      load_avg_at_start: loadAvg,
+      left_behind: '',
+    },
+    loads: specs,
+    subjects: [...results, ...missingPeers],
+    perfscope,
+    proc_tick: procTick,
+  };
+  cleanupAll();
+  report.meta.left_behind = leftBehind();
+  if (report.meta.left_behind !== 'nothing') log(`left behind: ${report.meta.left_behind}`);
+  report.meta.sysctl_bpf_stats_enabled.after = stats.after();
+  report.meta.duration_s = (performance.now() - t0) / 1000;
+  mkdirSync(opts.outDir, { recursive: true });
+  writeFileSync(path.join(opts.outDir, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(opts.outDir, 'bench.md'), renderMarkdown(report));
+  process.stdout.write(renderText(report));
+  log(`wrote ${path.join(opts.outDir, 'bench.json')} and bench.md in ${Math.round(report.meta.duration_s)} s`);
+}
+
+main().catch((e) => {
+  log(`failed: ${(e as Error).stack ?? e}`);
+  cleanupAll();
+  process.exit(1);
+});

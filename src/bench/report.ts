@@ -1,0 +1,249 @@
+// The bench's results as data (build/bench.json), as a plain-text table for the terminal and as
+// a markdown table for the README. Formatting only: every number is computed before.
+import type { LoadName, LoadSpec } from './loads.js';
+import type { Summary } from './stats.js';
+import type { SubjectGroup } from './subjects.js';
+import type { StartupTimes, WindowResult } from './terminal.js';
+
+export interface LoadResult {
+  /** BPF ns per program run of the subject's programs. */
+  ns_per_event: Summary;
+  /** Program runs per load operation. */
+  events_per_op: Summary;
+  /** BPF ns per load operation (run_ns / ops). */
+  bpf_ns_per_op: Summary;
+  /** ns_per_event ÷ the floor's, paired by round. */
+  ratio_to_floor: Summary;
+  /** Load time per operation with the subject, and with nothing attached right after. */
+  ns_per_op: Summary;
+  none_ns_per_op: Summary;
+  /** median(ns_per_op) / median(none_ns_per_op); min/max of the pairs. */
+  slowdown: Summary;
+  /** CPU used by the tool's own processes while the load ran, % of one CPU (separate processes only). */
+  tool_cpu_pct: Summary;
+  /** Resident memory of the tool's processes (timeout wrapper included), KiB, at the end of the load. */
+  tool_rss_kb: Summary;
+  /** Every round's values, in round order (null: that run failed or nothing ran). */
+  raw: { ns_per_event: (number | null)[]; run_cnt: (number | null)[]; ns_per_op: (number | null)[]; none_ns_per_op: (number | null)[] };
+}
+
+export interface SubjectResult {
+  id: string;
+  label: string;
+  group: SubjectGroup;
+  probe?: string;
+  status: 'ok' | 'failed';
+  reason?: string;
+  prog_count: number;
+  ready_ms: Summary;
+  notes: string[];
+  loads: Partial<Record<LoadName, LoadResult>>;
+}
+
+export interface BenchReport {
+  meta: {
+    date: string;
+    host: string;
+    kernel: string;
+    cpus: number;
+    cpu_model: string;
+    node: string;
+    mode: 'quick' | 'full';
+    rounds: number;
+    duration_s: number;
+    switch_load: string;
+    stats: string;
+    sysctl_bpf_stats_enabled: { before: string; after: string };
+    tracefs: string;
+    peers_install: string;
+    load_avg_at_start: string;
+    /** What cleanup could not remove ('nothing' when all is gone). */
+    left_behind: string;
+  };
+  loads: LoadSpec[];
+  subjects: SubjectResult[];
+  perfscope: {
+    startup: { frame_ms: Summary; interval_ms: Summary; json_ms: Summary; ui_import_ms: Summary; version_ms: Summary; runs: StartupTimes[] };
+    idle: WindowResult | null;
+    storm: WindowResult | null;
+    storm_seconds: number;
+    terminal: string;
+    error?: string;
+  };
+  proc_tick: { median_ms: number; min_ms: number; max_ms: number; processes: number; iterations: number } | { error: string };
+}
+
+const LOADS: LoadName[] = ['switch', 'open', 'exec', 'connect'];
+
+function num(x: number | null | undefined, digits = 0): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  if (Math.abs(x) >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (Math.abs(x) >= 1e4) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(digits);
+}
+
+function range(s: Summary, digits = 0): string {
+  if (s.median === null) return '–';
+  if (s.n <= 1 || s.min === null || s.max === null) return num(s.median, digits);
+  return `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`;
+}
+
+function times(s: Summary): string {
+  if (s.median === null) return '–';
+  const f = (x: number | null) => (x === null ? '–' : x.toFixed(2));
+  return s.n <= 1 ? `×${f(s.median)}` : `×${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+}
+
+type Table = { head: string[]; rows: string[][] };
+
+function costTable(r: BenchReport): Table {
+  const head = ['BPF ns per program run', ...LOADS];
+  const rows: string[][] = [];
+  for (const s of r.subjects) {
+    if (s.status !== 'ok') continue;
+    rows.push([
+      s.label,
+      ...LOADS.map((l) => {
+        const x = s.loads[l];
+        if (!x || x.ns_per_event.median === null) return '–';
+        const ratioPart = s.group === 'floor' || x.ratio_to_floor.median === null ? '' : ` ${times(x.ratio_to_floor)}`;
+        return `${range(x.ns_per_event)}${ratioPart}`;
+      }),
+    ]);
+  }
+  return { head, rows };
+}
+
+function perOpTable(r: BenchReport): Table {
+  const head = ['BPF ns per load op (runs per op)', ...LOADS];
+  const rows: string[][] = [];
+  for (const s of r.subjects) {
+    if (s.status !== 'ok') continue;
+    rows.push([
+      s.label,
+      ...LOADS.map((l) => {
+        const x = s.loads[l];
+        if (!x || x.bpf_ns_per_op.median === null) return '–';
+        return `${num(x.bpf_ns_per_op.median)} (${num(x.events_per_op.median, 1)})`;
+      }),
+    ]);
+  }
+  return { head, rows };
+}
+
+function slowdownTable(r: BenchReport): Table {
+  const head = ['load time with ÷ without', ...LOADS];
+  const rows: string[][] = [];
+  rows.push([
+    'nothing attached (ns per op)',
+    ...LOADS.map((l) => {
+      // Every "none" run of the bench, whichever subject it was paired with.
+      const all = r.subjects.flatMap((s) => (s.loads[l]?.none_ns_per_op.median != null ? [s.loads[l]!.none_ns_per_op] : []));
+      return all.length ? num(all.map((x) => x.median!).sort((a, b) => a - b)[all.length >> 1]) : '–';
+    }),
+  ]);
+  for (const s of r.subjects) {
+    if (s.status !== 'ok') continue;
+    rows.push([s.label, ...LOADS.map((l) => (s.loads[l] ? times(s.loads[l]!.slowdown) : '–'))]);
+  }
+  return { head, rows };
+}
+
+function toolCpuTable(r: BenchReport): Table {
+  const head = ['tool CPU, % of one CPU', ...LOADS, 'RSS, MiB'];
+  const rows: string[][] = [];
+  for (const s of r.subjects) {
+    if (s.status !== 'ok' || (s.group !== 'perfscope' && s.group !== 'peer')) continue;
+    const rss = LOADS.flatMap((l) => (s.loads[l]?.tool_rss_kb.max != null ? [s.loads[l]!.tool_rss_kb.max!] : []));
+    rows.push([s.label, ...LOADS.map((l) => (s.loads[l] ? range(s.loads[l]!.tool_cpu_pct, 1) : '–')), rss.length ? (Math.max(...rss) / 1024).toFixed(1) : '–']);
+  }
+  return { head, rows };
+}
+
+function selfTable(r: BenchReport): Table {
+  const p = r.perfscope;
+  const w = (x: WindowResult | null, f: (w: WindowResult) => number | null, d = 1) => (x ? num(f(x), d) : '–');
+  const rows: string[][] = [
+    ['start → first full frame (80×24 tmux), ms', range(p.startup.frame_ms)],
+    ['start → first frame with an interval\'s data, ms', range(p.startup.interval_ms)],
+    ['start → first --json line (after one 1 s interval), ms', range(p.startup.json_ms)],
+    ['  of which: node + perfscope --version, ms', range(p.startup.version_ms)],
+    ['  of which: importing the screen (Ink, React), ms', range(p.startup.ui_import_ms)],
+    [`CPU, idle host, ${p.idle ? Math.round(p.idle.seconds) : '?'} s at -i 1, % of one CPU`, w(p.idle, (x) => x.cpu_pct, 2)],
+    ['RSS, idle (max), MiB', w(p.idle, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
+    ['terminal output, idle, bytes/s', w(p.idle, (x) => x.bytes_per_s, 0)],
+    [`CPU, event storm (${p.storm_seconds} s), % of one CPU`, w(p.storm, (x) => x.cpu_pct, 1)],
+    ['RSS, storm (max), MiB', w(p.storm, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
+    ['terminal output, storm, bytes/s', w(p.storm, (x) => x.bytes_per_s, 0)],
+  ];
+  const t = r.proc_tick;
+  rows.push(['proc probe: one tick (read /proc + model), ms', 'error' in t ? `failed: ${t.error}` : `${t.median_ms.toFixed(2)} (${t.min_ms.toFixed(2)}–${t.max_ms.toFixed(2)}), ${t.processes} processes`]);
+  return { head: ['perfscope itself', 'median (min–max)'], rows };
+}
+
+function failedTable(r: BenchReport): Table {
+  return {
+    head: ['did not run', 'why (first line of its error)'],
+    rows: r.subjects.filter((s) => s.status === 'failed').map((s) => [s.label, s.reason ?? '?']),
+  };
+}
+
+function notesTable(r: BenchReport): Table {
+  return {
+    head: ['subject', 'started in, ms', 'programs', 'notes'],
+    rows: r.subjects
+      .filter((s) => s.status === 'ok')
+      .map((s) => [s.label, range(s.ready_ms), String(s.prog_count), s.notes.join('; ')]),
+  };
+}
+
+function textTable(t: Table): string {
+  const w = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  return [line(t.head), w.map((x) => '─'.repeat(x)).join('  '), ...t.rows.map(line)].join('\n');
+}
+
+function mdTable(t: Table): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    `| ${t.head.map(esc).join(' | ')} |`,
+    `|${t.head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+function sections(r: BenchReport): [string, Table][] {
+  const out: [string, Table][] = [
+    ['BPF cost per event: median (min–max) ns per program run; ×N = ratio to the empty floor program, same round', costTable(r)],
+    ['BPF time per load operation, ns (program runs per operation)', perOpTable(r)],
+    ['Slowdown of each load: time per operation with the subject ÷ without (interleaved runs, ratio of medians, (min–max) of the pairs)', slowdownTable(r)],
+    ["CPU used by the tools' own processes while each load ran (user space and their syscalls; not the BPF time, which the load's tasks pay)", toolCpuTable(r)],
+    ['perfscope itself', selfTable(r)],
+    ['Start-up and programs', notesTable(r)],
+  ];
+  const failed = failedTable(r);
+  if (failed.rows.length) out.push(['Peers (and probes) that did not start here', failed]);
+  return out;
+}
+
+function header(r: BenchReport): string {
+  const m = r.meta;
+  return (
+    `perfscope bench (${m.mode}, ${m.rounds} rounds, ${Math.round(m.duration_s)} s) on ${m.host}: ${m.cpu_model}, ${m.cpus} CPUs, ` +
+    `Linux ${m.kernel}, Node ${m.node}, ${m.date}; load average at start ${m.load_avg_at_start}\n` +
+    `loads: ${r.loads.map((l) => `${l.name} = ${l.count} × ${l.op}`).join('; ')}; context switches by ${m.switch_load}\n` +
+    `BPF run statistics: ${m.stats}; tracefs: ${m.tracefs}; peers: ${m.peers_install}; left behind: ${m.left_behind}`
+  );
+}
+
+export function renderText(r: BenchReport): string {
+  return [header(r), ...sections(r).map(([title, t]) => `\n${title}\n${textTable(t)}`)].join('\n') + '\n';
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const h = header(r)
+    .split('\n')
+    .map((l) => `${l}  `)
+    .join('\n');
+  return [h, ...sections(r).map(([title, t]) => `\n**${title}**\n\n${mdTable(t)}`)].join('\n') + '\n';
+}

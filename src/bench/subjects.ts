@@ -1,0 +1,377 @@
+// What runs while a load runs: nothing, the empty floor program, one perfscope probe in this
+// process, the real perfscope binary with every probe, or a peer tool (bpftrace, BCC). Each
+// starts, reports its BPF run statistics and user-space CPU over a load (begin/end), and stops.
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { BpfObject, bpfObjectPath, PACKAGE_ROOT } from '../probes/bpf.js';
+import { onlineCpus } from '../probes/cpus.js';
+import { PROBE_FACTORIES } from '../probes/registry.js';
+import type { Probe, ProbeConfig, ProbeName } from '../probes/types.js';
+import { exited, spawnTracked, stopChild } from './children.js';
+import { cpuNs, heldProgramIds, processTree, programStats, rssKb } from './host.js';
+import { runDelta, runDeltaByIds, type RunDelta, type RunStats } from './stats.js';
+
+export interface Measured {
+  /** BPF run statistics over the load, or null for nothing attached. */
+  delta: RunDelta | null;
+  /** CPU time of the tool's processes over the load (ns), null when not a separate process. */
+  cpuNs: number | null;
+  /** Resident memory of the tool's processes at the end of the load (KiB), null when not a separate process. */
+  rssKb: number | null;
+}
+
+export interface Running {
+  readonly progIds: number[];
+  /** ms from start to ready (programs attached; first --json line for perfscope). */
+  readonly readyMs: number;
+  /** Extra facts for the report (e.g. which perfscope probes are running). */
+  readonly notes: string[];
+  begin(): void;
+  end(): Measured;
+  stop(): Promise<void>;
+}
+
+export type SubjectGroup = 'floor' | 'probe' | 'perfscope' | 'peer';
+
+export interface Subject {
+  readonly id: string;
+  readonly label: string;
+  readonly group: SubjectGroup;
+  /** The perfscope probe this one compares with. */
+  readonly probe?: string;
+  start(): Promise<Running>;
+}
+
+/** A tool started for one subject run ends by itself after this long, even if the bench is killed. */
+const RUN_LIMIT_S = 120;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const now = () => performance.now();
+
+export function probeConfig(): ProbeConfig {
+  return { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus() };
+}
+
+export const FLOOR: Subject = {
+  id: 'floor',
+  label: 'floor: empty tp_btf/sched_switch',
+  group: 'floor',
+  async start() {
+    const t0 = now();
+    const obj = BpfObject.open(bpfObjectPath('benchfloor'));
+    try {
+      obj.load();
+      obj.attachAll();
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+    let s0: RunStats = obj.stats();
+    return {
+      progIds: obj.progIds(),
+      readyMs: now() - t0,
+      notes: [],
+      begin() {
+        s0 = obj.stats();
+      },
+      end: () => ({ delta: runDelta(s0, obj.stats()), cpuNs: null, rssKb: null }),
+      async stop() {
+        obj.detachAll();
+        obj.close();
+      },
+    };
+  },
+};
+
+/** One subject per BPF probe in the registry (whatever it holds when the bench runs). */
+export function probeSubjects(): Subject[] {
+  const out: Subject[] = [];
+  for (const [name, factory] of Object.entries(PROBE_FACTORIES) as [ProbeName, () => Probe<unknown, unknown>][]) {
+    let bpf = false;
+    try {
+      bpf = factory().bpf;
+    } catch {
+      bpf = true; // a factory that throws is reported when the bench tries to start it
+    }
+    if (!bpf) continue;
+    out.push({
+      id: `probe:${name}`,
+      label: `perfscope ${name}`,
+      group: 'probe',
+      probe: name,
+      async start() {
+        const t0 = now();
+        const probe = factory();
+        try {
+          probe.start(probeConfig());
+        } catch (e) {
+          try {
+            probe.stop();
+          } catch {
+            /* the start error is the one to report */
+          }
+          throw e;
+        }
+        // Sample like the manager does, so maps are read and ring buffers drained as in real use.
+        // Not cost(): it takes the difference since its last call, which begin()/end() own.
+        const timer = setInterval(() => {
+          try {
+            probe.sample();
+            probe.drain?.();
+          } catch {
+            /* measured anyway */
+          }
+        }, 1000);
+        const ids = (probe as { progIds?: () => number[] }).progIds?.() ?? [];
+        return {
+          progIds: ids,
+          readyMs: now() - t0,
+          notes: [],
+          begin() {
+            probe.cost?.();
+          },
+          end() {
+            const c = probe.cost?.() ?? {};
+            const run_ns = c.run_ns ?? 0;
+            const run_cnt = c.run_cnt ?? 0;
+            return { delta: { run_ns, run_cnt, ns_per_event: c.ns_per_event ?? (run_cnt > 0 ? run_ns / run_cnt : null) }, cpuNs: null, rssKb: null };
+          },
+          async stop() {
+            clearInterval(timer);
+            probe.stop();
+          },
+        };
+      },
+    });
+  }
+  return out;
+}
+
+/** First line of a tool's error output that says what went wrong. */
+export function firstErrorLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/RLIMIT_MEMLOCK/.test(l) && !/^(Traceback|File ")/.test(l) && !/^\^+$/.test(l));
+  const useful = lines.filter((l) => !/^raise /.test(l) && !/modprobe: not found/.test(l));
+  for (const re of [/\bERROR\b/, /Unable to/, /error:/i, /Exception:/, /Errno|Permission denied|cannot|failed/i]) {
+    const hit = useful.find((l) => re.test(l));
+    if (hit) return hit.slice(0, 200);
+  }
+  return (useful[0] ?? lines[0] ?? 'exited without output').slice(0, 200);
+}
+
+interface ExternalSpec {
+  id: string;
+  label: string;
+  group: SubjectGroup;
+  probe?: string;
+  cmd: string;
+  args: string[];
+  /** Ready when the stdout file matches this (after the programs are attached). */
+  readyWhen: (stdout: string) => boolean;
+  stopSignal: NodeJS.Signals;
+  env?: Record<string, string>;
+}
+
+function readTail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** A tool run as its own process (in its own group, under `timeout`), output to files in `dir`. */
+function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subject {
+  return {
+    id: spec.id,
+    label: spec.label,
+    group: spec.group,
+    probe: spec.probe,
+    async start() {
+      const base = path.join(dir, spec.id.replace(/[^\w.-]+/g, '_'));
+      const outFile = `${base}.out`;
+      const errFile = `${base}.err`;
+      const outFd = openSync(outFile, 'w');
+      const errFd = openSync(errFile, 'w');
+      const t0 = now();
+      let child: ChildProcess;
+      try {
+        child = spawnTracked('timeout', ['-s', spec.stopSignal, String(RUN_LIMIT_S), spec.cmd, ...spec.args], {
+          stdio: ['ignore', outFd, errFd],
+          env: { ...process.env, ...spec.env },
+        });
+      } finally {
+        closeSync(outFd);
+        closeSync(errFd);
+      }
+      const gone = exited(child).then(() => true);
+      let done = false;
+      void gone.then(() => (done = true));
+      const deadline = t0 + startTimeoutMs;
+      let ids: number[] = [];
+      let ready = false;
+      while (!done && now() < deadline) {
+        await sleep(20);
+        ids = heldProgramIds(processTree(child.pid!));
+        if (ids.length && spec.readyWhen(readTail(outFile))) {
+          ready = true;
+          break;
+        }
+      }
+      const readyMs = now() - t0;
+      if (!ready) {
+        await stopChild(child, 'SIGKILL', 1000);
+        const why = done ? firstErrorLine(readTail(errFile) + '\n' + readTail(outFile)) : `not ready within ${Math.round(startTimeoutMs / 1000)} s`;
+        throw new Error(why);
+      }
+      // Programs attached; let the tool settle (bpftrace prints its BEGIN line right after attaching).
+      await sleep(200);
+      ids = heldProgramIds(processTree(child.pid!));
+      let before = new Map<number, RunStats>();
+      let cpu0 = 0;
+      const treeCpu = () => processTree(child.pid!).reduce((a, p) => a + (cpuNs(p) ?? 0), 0);
+      const notes: string[] = [];
+      if (spec.group === 'perfscope') notes.push(...perfscopeStates(readTail(outFile)));
+      return {
+        progIds: ids,
+        readyMs,
+        notes,
+        begin() {
+          ids = heldProgramIds(processTree(child.pid!));
+          before = programStats();
+          cpu0 = treeCpu();
+        },
+        end() {
+          const after = programStats();
+          const tree = processTree(child.pid!);
+          const rss = tree.reduce((a, p) => a + (rssKb(p) ?? 0), 0);
+          return { delta: runDeltaByIds(before, after, ids), cpuNs: treeCpu() - cpu0, rssKb: rss || null };
+        },
+        async stop() {
+          await stopChild(child, spec.stopSignal === 'SIGKILL' ? 'SIGTERM' : spec.stopSignal, 3000);
+          try {
+            // Output of a storm can be large: keep only what the report needs.
+            if (fileSize(outFile) > 1 << 20) writeFileSync(outFile, '');
+          } catch {
+            /* tmp dir is removed at exit anyway */
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Which probes the first --json line of perfscope reports as not running, and why. */
+function perfscopeStates(out: string): string[] {
+  const line = out.split('\n')[0];
+  try {
+    const j = JSON.parse(line) as { probes: Record<string, { state: string; reason?: string }> };
+    return Object.entries(j.probes)
+      .filter(([, p]) => p.state !== 'running')
+      .map(([n, p]) => `${n}: ${p.state}${p.reason ? ` (${p.reason})` : ''}`);
+  } catch {
+    return [];
+  }
+}
+
+/** The real perfscope binary, every probe, --json at the default interval, output to a file. */
+export function perfscopeSubject(dir: string): Subject {
+  return external(
+    {
+      id: 'perfscope',
+      label: 'perfscope (all probes, --json)',
+      group: 'perfscope',
+      cmd: process.execPath,
+      args: [path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'), '--json'],
+      readyWhen: (out) => out.includes('\n'),
+      stopSignal: 'SIGTERM',
+    },
+    dir,
+    30_000,
+  );
+}
+
+function findBt(name: string): string | null {
+  for (const d of ['/usr/share/bpftrace/tools', '/usr/sbin', '/usr/local/share/bpftrace/tools']) {
+    const p = path.join(d, `${name}.bt`);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+const bpftraceReady = (out: string) => out.split('\n').some((l) => l.trim() && !/^Attaching \d+ probes/.test(l));
+const bccReady = (out: string) => out.trim().length > 0;
+
+export interface PeerListing {
+  subjects: Subject[];
+  /** Tools that are not even there (not installed), with why. */
+  missing: { id: string; probe: string; reason: string }[];
+}
+
+/**
+ * The peers: bpftrace's and BCC's tools for what perfscope's probes show. bpftrace's stock
+ * runqlat.bt includes <linux/sched.h> for TASK_RUNNING, which needs kernel headers; a copy
+ * without the include (TASK_RUNNING written as 0) runs the same programs and is measured too.
+ */
+export function peerSubjects(dir: string, startTimeoutMs: number): PeerListing {
+  const subjects: Subject[] = [];
+  const missing: PeerListing['missing'] = [];
+  const bt: [string, string][] = [
+    ['runqlat', 'runqlat'],
+    ['execsnoop', 'exec'],
+    ['opensnoop', 'open'],
+    ['tcpconnect', 'tcp'],
+  ];
+  for (const [tool, probe] of bt) {
+    const id = `bpftrace:${tool}.bt`;
+    const file = findBt(tool);
+    if (!file) {
+      missing.push({ id, probe, reason: 'not installed (bpftrace tools not found)' });
+      continue;
+    }
+    subjects.push(external({ id, label: `bpftrace ${tool}.bt`, group: 'peer', probe, cmd: 'bpftrace', args: [file], readyWhen: bpftraceReady, stopSignal: 'SIGINT' }, dir, startTimeoutMs));
+    if (tool === 'runqlat') {
+      const text = readFileSync(file, 'utf8');
+      if (/#include\s*<linux\/sched\.h>/.test(text)) {
+        const patched = path.join(dir, 'runqlat-noinclude.bt');
+        writeFileSync(patched, text.replace(/#include\s*<linux\/sched\.h>\s*\n/, '').replace(/\bTASK_RUNNING\b/g, '0'));
+        subjects.push(
+          external(
+            { id: 'bpftrace:runqlat.bt*', label: 'bpftrace runqlat.bt* (no #include)', group: 'peer', probe, cmd: 'bpftrace', args: [patched], readyWhen: bpftraceReady, stopSignal: 'SIGINT' },
+            dir,
+            startTimeoutMs,
+          ),
+        );
+      }
+    }
+  }
+  const bcc: [string, string][] = [
+    ['runqlat', 'runqlat'],
+    ['offcputime', 'offcpu'],
+    ['execsnoop', 'exec'],
+    ['opensnoop', 'open'],
+    ['tcpconnect', 'tcp'],
+  ];
+  for (const [tool, probe] of bcc) {
+    const id = `bcc:${tool}`;
+    const cmd = [`/usr/sbin/${tool}-bpfcc`, `/usr/share/bcc/tools/${tool}`].find((p) => existsSync(p));
+    if (!cmd) {
+      missing.push({ id, probe, reason: 'not installed (bpfcc-tools not found)' });
+      continue;
+    }
+    subjects.push(
+      external({ id, label: `BCC ${path.basename(cmd)}`, group: 'peer', probe, cmd, args: [], readyWhen: bccReady, stopSignal: 'SIGINT', env: { PYTHONUNBUFFERED: '1' } }, dir, startTimeoutMs),
+    );
+  }
+  return { subjects, missing };
+}
