@@ -113,6 +113,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   // NO_COLOR (https://no-color.org): chalk, which Ink uses, does not read it; FORCE_COLOR=0
   // turns its colour level to 0 before it is loaded, so no colour escape is ever written.
   if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
+  // Ink draws nothing until it exits when it believes it runs in CI (its is-in-ci check reads
+  // CI and CONTINUOUS_INTEGRATION once, at import; '0' and 'false' mean no). The screen only
+  // starts on a real terminal, where someone is watching: tell Ink so, before it is imported.
+  for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) if (k in process.env) process.env[k] = 'false';
   const { startScreen } = await import('./ui/screen.js');
   restoreUi = startScreen(
     store,

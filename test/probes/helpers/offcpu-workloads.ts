@@ -7,16 +7,20 @@ export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'pyt
 
 const NAME = (comm: string) => `import ctypes; ctypes.CDLL(None).prctl(15, b'${comm}', 0, 0, 0)`;
 
-function py(cpu: number | null, script: string): ChildProcess {
-  const args = ['-c', script];
-  return cpu === null
-    ? spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn('taskset', ['-c', String(cpu), PYTHON, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+function py(cpu: number | null, script: string, realtime = false): ChildProcess {
+  const cmd = [...(cpu === null ? [] : ['taskset', '-c', String(cpu)]), PYTHON, '-c', script];
+  if (realtime) cmd.unshift('chrt', '-f', '10');
+  return spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-/** Sleeps `ms` in a loop on `cpu` (python's time.sleep is precise to ~0.1 ms). */
+/**
+ * Sleeps `ms` in a loop on `cpu` (python's time.sleep is precise to ~0.1 ms), as a SCHED_FIFO
+ * task like the latency-critical thread of an isolated core: its wake-up then preempts whatever
+ * else runs on that CPU, so its time off the CPU is the sleep, not the sleep plus a wait for the
+ * CPU behind other tests' load.
+ */
 export function sleeper(cpu: number, comm: string, ms = 20): ChildProcess {
-  return py(cpu, `${NAME(comm)}\nimport time\nwhile True:\n    time.sleep(${ms / 1000})\n`);
+  return py(cpu, `${NAME(comm)}\nimport time\nwhile True:\n    time.sleep(${ms / 1000})\n`, true);
 }
 
 /** Spins forever on `cpu`. */
