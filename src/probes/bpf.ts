@@ -246,6 +246,12 @@ export class BpfObject {
     return this;
   }
 
+  /** Every program of the object, with its ELF section and whether it is (to be) loaded. */
+  programs(): { name: string; section: string; autoload: boolean }[] {
+    return this.o.programs().map((p) => ({ name: p.name, section: p.section, autoload: p.autoload }));
+  }
+
+  /** The programs that are (to be) loaded. */
   programNames(): string[] {
     return this.o.programs().filter((p) => p.autoload).map((p) => p.name);
   }

@@ -1,6 +1,7 @@
 // exec feed: one event per execve/execveat, successful or not (bpf/exec.bpf.c).
-// filename and argv are captured at syscall entry (tp_btf/sys_enter), the result at return
-// (tp_btf/sys_exit; fentry/fexit programs fail to load with EPERM on this kernel):
+// filename and argv are captured at syscall entry (syscalls:sys_enter_execve/execveat), the
+// result at return (syscalls:sys_exit_execve/execveat); where tracefs cannot be mounted, the
+// tp_btf/sys_enter + sys_exit fallback (tracefs.ts; fentry/fexit fail to load with EPERM here):
 // the first EXEC_MAX_ARGS (20) arguments, each cut at EXEC_ARG_LEN-1 (127) bytes, with
 // argv_truncated when any was cut or there were more; filename cut at 255 bytes.
 // `comm` is the task's comm at return: the new program's name after a successful exec (as
