@@ -7,7 +7,8 @@
  * old address space is gone, so entry is the last moment they can be read) and
  * syscalls:sys_exit_execve / sys_exit_execveat (add the result and submit). The kernel runs
  * these programs only for their own syscall: every other syscall pays a bitmap test in
- * perf_syscall_enter/exit and no BPF run. (ia32 syscalls are not traced there at all.)
+ * perf_syscall_enter/exit and no BPF run. (ia32 syscalls are not traced there at all.) One
+ * enter and one exit program, each also attached to the execveat tracepoint by user space.
  * tp_btf/sched_process_exec would only see successes.
  *
  * Fallback: the same work on the raw tp_btf/sys_enter + tp_btf/sys_exit (ps_exec_raw_*), which
@@ -112,44 +113,39 @@ static __always_inline void submit(long nr, long ret)
 	e->ts_ns = 0;
 }
 
-/* Per-syscall tracepoints (the default). ctx->args are the syscall's arguments. */
-
-SEC("tracepoint/syscalls/sys_enter_execve")
-int ps_exec_execve_enter(struct trace_event_raw_sys_enter *ctx)
+/* Per-syscall tracepoints (the default). Each program is attached to the tracepoint of its
+ * section and, by user space (src/probes/exec.ts), to the execveat one of the same format.
+ * The context is the kernel's struct syscall_trace_enter/exit as given to BPF: the common
+ * header, the syscall number as an int at offset 8 (vmlinux.h's trace_event_raw_sys_enter/exit
+ * call that 8-byte slot `id`: only its low 32 bits are written), then args[6] or ret. */
+static __always_inline long tp_syscall_nr(const long *id)
 {
-	if (!feed_native_syscall() || feed_skip())
-		return 0;
-	/* execve(pathname, argv, envp) */
-	capture(bpf_get_current_task_btf(), NR_execve, (const char *)ctx->args[0],
-		(const char *const *)ctx->args[1]);
-	return 0;
+	return *(const int *)id;
 }
 
-SEC("tracepoint/syscalls/sys_enter_execveat")
-int ps_exec_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+SEC("tracepoint/syscalls/sys_enter_execve") /* also sys_enter_execveat */
+int ps_exec_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	long nr = tp_syscall_nr(&ctx->id);
+
 	if (!feed_native_syscall() || feed_skip())
 		return 0;
-	/* execveat(dirfd, pathname, argv, envp, flags) */
-	capture(bpf_get_current_task_btf(), NR_execveat, (const char *)ctx->args[1],
-		(const char *const *)ctx->args[2]);
+	if (nr == NR_execve) /* execve(pathname, argv, envp) */
+		capture(bpf_get_current_task_btf(), nr, (const char *)ctx->args[0],
+			(const char *const *)ctx->args[1]);
+	else if (nr == NR_execveat) /* execveat(dirfd, pathname, argv, envp, flags) */
+		capture(bpf_get_current_task_btf(), nr, (const char *)ctx->args[1],
+			(const char *const *)ctx->args[2]);
 	return 0;
 }
 
 /* No native check at exit: the in-flight capture (made by a native execve/execveat, holding
  * its number) identifies the syscall; the next enter of either overwrites it. A successful
  * execveat comes back through sys_exit_execve (see submit). */
-SEC("tracepoint/syscalls/sys_exit_execve")
-int ps_exec_execve_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("tracepoint/syscalls/sys_exit_execve") /* also sys_exit_execveat */
+int ps_exec_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	submit(NR_execve, ctx->ret);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_execveat")
-int ps_exec_execveat_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	submit(NR_execveat, ctx->ret);
+	submit(tp_syscall_nr(&ctx->id), ctx->ret);
 	return 0;
 }
 

@@ -61,7 +61,7 @@ describe.skipIf(noBpf)('tracefs for the per-syscall tracepoints (real BPF, priva
       before: false,
       after: true,
       hooks: { hooks: 'tracepoint', reason: null },
-      progs: 4,
+      progs: 2,
       events: 1,
       held: 0,
     });
