@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /* open feed: every open, openat and openat2 (native 64-bit syscalls), successful or not.
  *
- * One program, on tp_btf/sys_exit (no kprobes, no usable fentry/fexit here, maybe no tracefs).
- * Unlike exec, nothing has to be captured at sys_enter: an open does not replace the address
- * space, and on x86_64 the syscall's arguments are still in the saved user registers at
- * sys_exit (pt_regs are saved at entry, after ptrace/seccomp had their say, and open* never
- * rewrite them; orig_ax is the syscall number). So there is no sys_enter program, no task
- * storage, and one program run per syscall instead of two: this program runs for every
- * syscall of every task, and returns after one compare for all but the three opens.
+ * One program per syscall, on its exit tracepoint syscalls:sys_exit_open / sys_exit_openat /
+ * sys_exit_openat2 (no kprobes, no usable fentry/fexit here). The kernel runs each only for its
+ * own syscall: every other syscall pays a bitmap test in perf_syscall_exit and no BPF run.
+ * (ia32 syscalls are not traced there at all.)
+ *
+ * Nothing has to be captured at entry, so there are no sys_enter programs and no task storage:
+ * an open does not replace the address space, and on x86_64 the syscall's arguments are still
+ * in the task's saved user registers at exit (pt_regs are saved at entry, after ptrace/seccomp
+ * had their say, and open* never rewrite them), read through bpf_task_pt_regs(current). The
+ * exit tracepoint itself only carries the syscall number and the result.
+ *
+ * Fallback: ps_open_raw_exit on the raw tp_btf/sys_exit (runs for every syscall of the host
+ * and returns after one compare of orig_ax for all but the three opens), for hosts where
+ * tracefs is not mounted and cannot be (libbpf resolves the syscall tracepoints' ids through
+ * tracefs). User space loads one set or the other (src/probes/tracefs.ts), never both.
  *
  * The path is read from user memory at exit, as BCC's opensnoop does: the kernel has just
  * copied it (getname), so its page is resident and the read cannot fail for lack of a page
@@ -34,38 +42,30 @@ struct {
 	__uint(max_entries, 1 << 20); /* 1 MiB: ~3,270 events of 320 bytes (with the record header) */
 } events SEC(".maps");
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(ps_open_exit, struct pt_regs *regs, long ret)
+/* Report the open* syscall `sys` that returns `ret`, its arguments read from `regs`. */
+static __always_inline void report(struct pt_regs *regs, __u32 sys, long ret)
 {
-	long nr = regs->orig_ax;
 	const char *path;
 	struct open_event *e;
 	__u64 flags = 0;
-	__u32 sys;
 
-	if (nr == NR_open) {            /* open(pathname, flags, mode) */
-		sys = OPEN_SYS_OPEN;
+	if (sys == OPEN_SYS_OPEN) {          /* open(pathname, flags, mode) */
 		path = (const char *)regs->di;
 		flags = (__u32)regs->si;
-	} else if (nr == NR_openat) {   /* openat(dirfd, pathname, flags, mode) */
-		sys = OPEN_SYS_OPENAT;
+	} else if (sys == OPEN_SYS_OPENAT) { /* openat(dirfd, pathname, flags, mode) */
 		path = (const char *)regs->si;
 		flags = (__u32)regs->dx;
-	} else if (nr == NR_openat2) {  /* openat2(dirfd, pathname, struct open_how *how, size) */
-		sys = OPEN_SYS_OPENAT2;
+	} else {                             /* openat2(dirfd, pathname, struct open_how *how, size) */
 		path = (const char *)regs->si;
-		if (bpf_probe_read_user(&flags, sizeof(flags), &((struct open_how *)regs->dx)->flags))
+		if (bpf_probe_read_user(&flags, sizeof(flags),
+					&((struct open_how *)regs->dx)->flags))
 			flags = 0;
-	} else {
-		return 0;
 	}
-	if (!feed_native_syscall() || feed_skip())
-		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		feed_drop();
-		return 0;
+		return;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->flags = flags;
@@ -78,5 +78,52 @@ int BPF_PROG(ps_open_exit, struct pt_regs *regs, long ret)
 	if (bpf_probe_read_user_str(e->path, sizeof(e->path), path) < 0)
 		e->path[0] = 0;
 	bpf_ringbuf_submit(e, feed_wakeup(&events));
+}
+
+/* Per-syscall exit tracepoints (the default). */
+static __always_inline int on_exit(__u32 sys, long ret)
+{
+	if (!feed_native_syscall() || feed_skip())
+		return 0;
+	report((struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()), sys, ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int ps_open_open_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(OPEN_SYS_OPEN, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int ps_open_openat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(OPEN_SYS_OPENAT, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int ps_open_openat2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_exit(OPEN_SYS_OPENAT2, ctx->ret);
+}
+
+/* Fallback: the raw tp_btf/sys_exit, run for every syscall of the host. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ps_open_raw_exit, struct pt_regs *regs, long ret)
+{
+	long nr = regs->orig_ax;
+	__u32 sys;
+
+	if (nr == NR_open)
+		sys = OPEN_SYS_OPEN;
+	else if (nr == NR_openat)
+		sys = OPEN_SYS_OPENAT;
+	else if (nr == NR_openat2)
+		sys = OPEN_SYS_OPENAT2;
+	else
+		return 0;
+	if (!feed_native_syscall() || feed_skip())
+		return 0;
+	report(regs, sys, ret);
 	return 0;
 }

@@ -10,8 +10,9 @@
  *
  * connect: tp_btf/inet_sock_set_state CLOSE -> SYN_SENT runs in the task that calls connect()
  *   (tcp_v4_connect/tcp_v6_connect under the connect syscall); when the current syscall is a
- *   native connect it keeps the sock in task-local storage. At tp_btf/sys_exit of that
- *   connect the capture is taken (and always cleared), and the event is sent with the full
+ *   native connect it keeps the sock in task-local storage. At the exit of that connect
+ *   (syscalls:sys_exit_connect) the capture is taken (and always cleared), and the event is
+ *   sent with the full
  *   4-tuple (the port is chosen by then) when connect returned 0 or -EINPROGRESS.
  *   So one event per connection attempt that sent a SYN and was not refused at once:
  *   - blocking connect: reported when it returns 0 (connected); a blocking connect that fails
@@ -22,7 +23,7 @@
  *     EISCONN or 0) changes no TCP state, so it never produces a second event.
  *   - not covered: TCP Fast Open connects made by sendto/sendmsg(MSG_FASTOPEN), io_uring
  *     connects, kernel sockets.
- * accept: tp_btf/sys_exit of accept/accept4 returning a fd: the socket is found through
+ * accept: syscalls:sys_exit_accept / sys_exit_accept4 returning a fd: the socket is found through
  *   current->files->fdt->fd[fd]->private_data (struct socket, checked by its back pointer to
  *   the file) and reported when it is a TCP stream socket of family AF_INET or AF_INET6.
  *   io_uring accepts are not covered.
@@ -30,8 +31,12 @@
  * v4-mapped addresses (::ffff:a.b.c.d), as the socket itself has them.
  *
  * Syscall numbers and registers are x86_64's (as in exec.bpf.c); ia32 syscalls are skipped.
- * The sys_exit program runs for every syscall of every task and returns after a compare for
- * all but connect/accept/accept4.
+ * The exit programs are on the per-syscall tracepoints: the kernel runs each only for its own
+ * syscall, every other syscall pays a bitmap test in perf_syscall_exit and no BPF run.
+ * Fallback: ps_tcp_raw_exit on the raw tp_btf/sys_exit (runs for every syscall of the host and
+ * returns after a compare for all but connect/accept/accept4), for hosts where tracefs is not
+ * mounted and cannot be (libbpf resolves the syscall tracepoints' ids through tracefs). User
+ * space loads one set or the other (src/probes/tracefs.ts), never both; ps_tcp_state is in both.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -149,33 +154,77 @@ static __always_inline struct sock *fd_sock(long fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(ps_tcp_exit, struct pt_regs *regs, long ret)
+/* connect() returns ret: report the connection it put in SYN_SENT, if any. */
+static __always_inline void connect_exit(long ret)
 {
-	long nr = regs->orig_ax;
 	struct connecting *c;
 	struct sock *sk;
+
+	c = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+	if (!c || !c->sk)
+		return;
+	sk = c->sk;
+	c->sk = 0;
+	if (ret == 0 || ret == -EINPROGRESS)
+		emit(sk, TCP_KIND_CONNECT);
+}
+
+/* accept()/accept4() returns ret: report the TCP connection behind the new fd. */
+static __always_inline void accept_exit(long ret)
+{
+	struct sock *sk;
+
+	if (ret < 0)
+		return;
+	sk = fd_sock(ret);
+	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
+	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	emit(sk, TCP_KIND_ACCEPT);
+}
+
+/* Per-syscall exit tracepoints (the default). */
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int ps_tcp_connect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!feed_native_syscall() || feed_skip())
+		return 0;
+	connect_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int ps_tcp_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!feed_native_syscall() || feed_skip())
+		return 0;
+	accept_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int ps_tcp_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	if (!feed_native_syscall() || feed_skip())
+		return 0;
+	accept_exit(ctx->ret);
+	return 0;
+}
+
+/* Fallback: the raw tp_btf/sys_exit, run for every syscall of the host. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ps_tcp_raw_exit, struct pt_regs *regs, long ret)
+{
+	long nr = regs->orig_ax;
 
 	if (nr != NR_connect && nr != NR_accept && nr != NR_accept4)
 		return 0;
 	if (!feed_native_syscall() || feed_skip())
 		return 0;
-	if (nr == NR_connect) {
-		c = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
-		if (!c || !c->sk)
-			return 0;
-		sk = c->sk;
-		c->sk = 0;
-		if (ret == 0 || ret == -EINPROGRESS)
-			emit(sk, TCP_KIND_CONNECT);
-		return 0;
-	}
-	if (ret < 0)
-		return 0;
-	sk = fd_sock(ret);
-	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM ||
-	    BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	emit(sk, TCP_KIND_ACCEPT);
+	if (nr == NR_connect)
+		connect_exit(ret);
+	else
+		accept_exit(ret);
 	return 0;
 }

@@ -20,6 +20,7 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod<&BpfObject::Programs>("programs"),
                          InstanceMethod<&BpfObject::Maps>("maps"),
                          InstanceMethod<&BpfObject::Attach>("attach"),
+                         InstanceMethod<&BpfObject::AttachTracepoint>("attachTracepoint"),
                          InstanceMethod<&BpfObject::Detach>("detach"),
                          InstanceMethod<&BpfObject::IsAttached>("isAttached"),
                          InstanceMethod<&BpfObject::ProgInfo>("progInfo"),
@@ -188,23 +189,68 @@ Napi::Value BpfObject::Attach(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// attachTracepoint(prog, category, name): attach a loaded program to one more tracepoint than
+// the one its section names (e.g. one program on both syscalls:sys_enter_execve and
+// sys_enter_execveat; libbpf reads the id in tracefs). Idempotent per (program, tracepoint);
+// detach(prog) removes these links too.
+Napi::Value BpfObject::AttachTracepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attachTracepoint");
+  bpf_program* prog = Program(info, 0);
+  if (info.Length() < 3 || !info[1].IsString() || !info[2].IsString())
+    throw Napi::TypeError::New(env, "attachTracepoint(prog: string, category: string, name: string)");
+  std::string cat = info[1].As<Napi::String>().Utf8Value();
+  std::string tp = info[2].As<Napi::String>().Utf8Value();
+  std::string name = bpf_program__name(prog);
+  std::string key = name + "@" + cat + "/" + tp;  // '@' never occurs in a program name
+  if (links_.count(key)) return env.Undefined();
+  LogReset();
+  errno = 0;
+  bpf_link* link = bpf_program__attach_tracepoint(prog, cat.c_str(), tp.c_str());
+  if (!link) {
+    int err = errno;
+    ThrowErrno(env, err, "attach", "cannot attach " + name + " to tracepoint " + cat + "/" + tp);
+  }
+  links_[key] = link;
+  return env.Undefined();
+}
+
+// The keys of links_ that belong to the program `name`: its own attachment ("name") and its
+// extra tracepoints ("name@category/tracepoint").
+static bool OwnLink(const std::string& key, const std::string& name) {
+  return key == name || (key.size() > name.size() && key.compare(0, name.size(), name) == 0 &&
+                         key[name.size()] == '@');
+}
+
+// detach(prog): destroy every link of prog (its own and its extra tracepoints).
 Napi::Value BpfObject::Detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!obj_) return env.Undefined();
   bpf_program* prog = Program(info, 0);
-  auto it = links_.find(bpf_program__name(prog));
-  if (it == links_.end()) return env.Undefined();
-  int err = bpf_link__destroy(it->second);
-  links_.erase(it);
-  if (err) ThrowErrno(env, err, "attach", "cannot detach " + std::string(bpf_program__name(prog)));
+  std::string name = bpf_program__name(prog);
+  int err = 0;
+  for (auto it = links_.begin(); it != links_.end();) {
+    if (!OwnLink(it->first, name)) {
+      ++it;
+      continue;
+    }
+    int e = bpf_link__destroy(it->second);
+    if (e && !err) err = e;
+    it = links_.erase(it);
+  }
+  if (err) ThrowErrno(env, err, "attach", "cannot detach " + name);
   return env.Undefined();
 }
 
+// isAttached(prog): true while any link of prog (its own or an extra tracepoint) exists.
 Napi::Value BpfObject::IsAttached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!obj_) return Napi::Boolean::New(env, false);
   bpf_program* prog = Program(info, 0);
-  return Napi::Boolean::New(env, links_.count(bpf_program__name(prog)) > 0);
+  std::string name = bpf_program__name(prog);
+  for (auto& [key, link] : links_)
+    if (OwnLink(key, name)) return Napi::Boolean::New(env, true);
+  return Napi::Boolean::New(env, false);
 }
 
 // progInfo(prog): {id, runTimeNs, runCnt, recursionMisses}. run time is only counted while

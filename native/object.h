@@ -23,6 +23,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Programs(const Napi::CallbackInfo& info);
   Napi::Value Maps(const Napi::CallbackInfo& info);
   Napi::Value Attach(const Napi::CallbackInfo& info);
+  Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value IsAttached(const Napi::CallbackInfo& info);
   Napi::Value ProgInfo(const Napi::CallbackInfo& info);
@@ -36,7 +37,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   bpf_object* obj_ = nullptr;
   bool loaded_ = false;
   std::string path_;
-  std::map<std::string, bpf_link*> links_;
+  std::map<std::string, bpf_link*> links_;  // keys: "prog" and "prog@category/tracepoint"
 };
 
 }  // namespace perfscope

@@ -1,7 +1,9 @@
-// Shared life cycle of the BPF-backed probes: open the object, set its read-only config,
+// Shared life cycle of the BPF-backed probes: open the object, choose its syscall hooks
+// (tracefs.ts: per-syscall tracepoints, or the tp_btf fallback), set its read-only config,
 // load, attach every program; per tick report the programs' cost as differences of the
 // kernel's cumulative run statistics; stop detaches and closes (idempotent).
-import { acquireStats, BpfObject, bpfObjectPath, releaseStats, type ProgStats } from './bpf.js';
+import { acquireStats, BpfError, BpfObject, bpfObjectPath, releaseStats, type ProgStats } from './bpf.js';
+import { chooseSyscallHooks, type HookChoice, type SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig, ProbeCost, ProbeName } from './types.js';
 
 export abstract class BpfProbe {
@@ -9,6 +11,10 @@ export abstract class BpfProbe {
   readonly bpf = true;
   protected obj: BpfObject | null = null;
   private lastStats: ProgStats | null = null;
+  /** Which syscall hooks to load when the object has both sets ('auto': tracepoints if tracefs allows). */
+  protected syscallHooksChoice: SyscallHooksChoice = 'auto';
+  /** The syscall hooks of the last start() and why the fallback was used; null: none to choose. */
+  syscallHooks: HookChoice | null = null;
 
   /** Set `const volatile` globals here (between open and load). */
   protected configure(_obj: BpfObject, _config: ProbeConfig): void {}
@@ -25,6 +31,7 @@ export abstract class BpfProbe {
     if (this.obj) return;
     const obj = BpfObject.open(bpfObjectPath(this.name));
     try {
+      this.syscallHooks = chooseSyscallHooks(obj, this.syscallHooksChoice);
       this.configure(obj, config);
       obj.load();
       obj.attachAll();
@@ -38,6 +45,10 @@ export abstract class BpfProbe {
         this.stopping();
       } finally {
         obj.close();
+      }
+      const why = this.syscallHooks?.reason;
+      if (why && e instanceof BpfError) {
+        throw new BpfError(`${e.message} (tp_btf fallback: ${why})`, e.errno, e.code, e.stage, e.log);
       }
       throw e;
     }

@@ -33,6 +33,7 @@ interface NativeObject {
   programs(): { name: string; section: string; autoload: boolean; fd: number }[];
   maps(): NativeMapInfo[];
   attach(prog: string): void;
+  attachTracepoint(prog: string, category: string, name: string): void;
   detach(prog: string): void;
   isAttached(prog: string): boolean;
   progInfo(prog: string): NativeProgInfo;
@@ -201,6 +202,8 @@ export interface ProgStats {
 export class BpfObject {
   private obj: NativeObject | null;
   private mapCache = new Map<string, BpfMap>();
+  /** Tracepoints a program is attached to besides its own section's (see alsoAttach). */
+  private extraTracepoints = new Map<string, [string, string][]>();
 
   private constructor(readonly path: string, obj: NativeObject) {
     this.obj = obj;
@@ -246,12 +249,33 @@ export class BpfObject {
     return this;
   }
 
+  /** Every program of the object, with its ELF section and whether it is (to be) loaded. */
+  programs(): { name: string; section: string; autoload: boolean }[] {
+    return this.o.programs().map((p) => ({ name: p.name, section: p.section, autoload: p.autoload }));
+  }
+
+  /** The programs that are (to be) loaded. */
   programNames(): string[] {
     return this.o.programs().filter((p) => p.autoload).map((p) => p.name);
   }
 
   attach(prog: string): void {
     wrap(() => this.o.attach(prog));
+  }
+  /** Attach a loaded program to one more tracepoint `category/name`; detach(prog) removes it too. */
+  attachTracepoint(prog: string, category: string, name: string): void {
+    wrap(() => this.o.attachTracepoint(prog, category, name));
+  }
+  /**
+   * Declare that attachAll() also attaches `prog` to the tracepoint `category/name` (one program
+   * on several tracepoints of the same format, e.g. syscalls:sys_enter_execve and
+   * sys_enter_execveat). Ignored while prog is not loaded (autoload off).
+   */
+  alsoAttach(prog: string, category: string, name: string): this {
+    const l = this.extraTracepoints.get(prog) ?? [];
+    l.push([category, name]);
+    this.extraTracepoints.set(prog, l);
+    return this;
   }
   detach(prog: string): void {
     wrap(() => this.o.detach(prog));
@@ -263,8 +287,9 @@ export class BpfObject {
     const done: string[] = [];
     try {
       for (const p of this.programNames()) {
-        this.attach(p);
         done.push(p);
+        this.attach(p);
+        for (const [category, name] of this.extraTracepoints.get(p) ?? []) this.attachTracepoint(p, category, name);
       }
     } catch (e) {
       for (const p of done) this.detach(p);

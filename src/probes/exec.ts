@@ -1,13 +1,16 @@
 // exec feed: one event per execve/execveat, successful or not (bpf/exec.bpf.c).
-// filename and argv are captured at syscall entry (tp_btf/sys_enter), the result at return
-// (tp_btf/sys_exit; fentry/fexit programs fail to load with EPERM on this kernel):
+// filename and argv are captured at syscall entry (syscalls:sys_enter_execve/execveat), the
+// result at return (syscalls:sys_exit_execve/execveat); where tracefs cannot be mounted, the
+// tp_btf/sys_enter + sys_exit fallback (tracefs.ts; fentry/fexit fail to load with EPERM here):
 // the first EXEC_MAX_ARGS (20) arguments, each cut at EXEC_ARG_LEN-1 (127) bytes, with
 // argv_truncated when any was cut or there were more; filename cut at 255 bytes.
 // `comm` is the task's comm at return: the new program's name after a successful exec (as
 // execsnoop shows it), the caller's after a failed one. `uid` is the real uid.
+import type { BpfObject } from './bpf.js';
 import { errnoName } from './errno.js';
 import { FeedProbe, type FeedEventBase } from './feed.js';
 import { cString } from './strings.js';
+import type { ProbeConfig } from './types.js';
 
 /** Mirrors bpf/exec.h. */
 export const EXEC_COMM_LEN = 16;
@@ -54,6 +57,15 @@ export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
 
 export class ExecProbe extends FeedProbe<ExecEvent> {
   readonly name = 'exec' as const;
+
+  protected override configure(obj: BpfObject, config: ProbeConfig): void {
+    super.configure(obj, config);
+    // One enter and one exit program, each on execve's tracepoint (its section) and execveat's
+    // (same format). Nothing to do for the tp_btf fallback (those programs are not loaded then).
+    obj.alsoAttach('ps_exec_enter', 'syscalls', 'sys_enter_execveat');
+    obj.alsoAttach('ps_exec_exit', 'syscalls', 'sys_exit_execveat');
+  }
+
   protected decode(rec: Buffer): ExecEvent | null {
     return decodeExec(rec, (b, off) => this.clock.wallMs(b, off));
   }

@@ -28,6 +28,7 @@
 // Node with better than /proc/uptime's 10 ms, which is why it is not used.
 import { RingBufferReader, type BpfObject } from './bpf.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
+import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
 
 export const FEED_INTERVAL_MAX = 50_000;
@@ -36,6 +37,9 @@ export const FEED_RECENT_MAX = 5_000;
 export interface FeedLimits {
   intervalMax?: number;
   recentMax?: number;
+  /** Syscall hooks (tracefs.ts): 'auto' (default) = per-syscall tracepoints when tracefs can be
+   * used, else the tp_btf/sys_enter|sys_exit fallback; 'tp_btf' = the fallback. */
+  syscallHooks?: SyscallHooksChoice;
 }
 
 export interface FeedEventBase {
@@ -89,6 +93,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe {
     super();
     this.intervalMax = limits.intervalMax ?? FEED_INTERVAL_MAX;
     this.recentMax = limits.recentMax ?? FEED_RECENT_MAX;
+    this.syscallHooksChoice = limits.syscallHooks ?? 'auto';
   }
 
   /** Decode one ring buffer record (a view: copy nothing by reference). null = ignore it. */

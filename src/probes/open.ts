@@ -1,5 +1,6 @@
 // open feed: one event per open/openat/openat2 (native 64-bit syscalls), successful or not
-// (bpf/open.bpf.c, one tp_btf/sys_exit program). `path` is the path as passed (relative to the
+// (bpf/open.bpf.c: one program per syscall on its exit tracepoint, syscalls:sys_exit_open*; where
+// tracefs cannot be mounted, one tp_btf/sys_exit program). `path` is the path as passed (relative to the
 // dirfd for openat*), cut at OPEN_PATH_LEN-1 (255) bytes and escaped (strings.ts); `flags` the
 // raw open flags (openat2: open_how.flags), `flags_text` their names; `fd` on success, `errno`
 // and `errno_name` on failure (the other ones null). `uid` is the real uid, `comm` the

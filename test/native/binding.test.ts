@@ -2,8 +2,10 @@
 // before load, map operations (incl. batch), ring buffer delivered on the event loop, program
 // run statistics, and errors that carry errno, code and stage.
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { acquireStats, BpfError, BpfObject, bpfObjectPath, releaseStats, RingBufferReader } from '../../src/probes/bpf.js';
+import { ensureTracefs } from '../../src/probes/tracefs.js';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,6 +89,50 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
       obj.close();
       obj = null;
       expect(await waitUnloaded(ids)).toEqual([]);
+    } finally {
+      releaseStats();
+    }
+  });
+
+  it('attaches one program to an extra tracepoint (attachTracepoint), idempotently; detach removes every link', async () => {
+    // The exec feed's ps_exec_enter (section: syscalls/sys_enter_execve), also put on
+    // sys_enter_execveat. libbpf needs tracefs for tracepoint ids: mounted here if missing.
+    expect(ensureTracefs()).toBeNull();
+    acquireStats();
+    try {
+      obj = BpfObject.open(bpfObjectPath('exec'));
+      for (const p of obj.programs()) obj.setAutoload(p.name, p.section.startsWith('tracepoint/'));
+      obj.load();
+      const links = () => readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_link';
+        } catch {
+          return false;
+        }
+      }).length;
+      const base = links();
+      obj.attach('ps_exec_enter');
+      obj.attachTracepoint('ps_exec_enter', 'syscalls', 'sys_enter_execveat');
+      obj.attachTracepoint('ps_exec_enter', 'syscalls', 'sys_enter_execveat'); // idempotent
+      expect(links() - base).toBe(2);
+      expect(obj.isAttached('ps_exec_enter')).toBe(true);
+      expect(() => obj!.attachTracepoint('ps_exec_enter', 'syscalls', 'sys_enter_no_such_syscall')).toThrow(BpfError);
+
+      // 5 failing execveat(AT_FDCWD, missing) calls: each runs the program (on the extra link).
+      const at = ['import ctypes', 'libc = ctypes.CDLL(None, use_errno=True)',
+        'argv = (ctypes.c_char_p * 2)(b"/nonexistent/x", None)',
+        'for _ in range(5): libc.syscall(ctypes.c_long(322), ctypes.c_long(-100), ctypes.c_char_p(b"/nonexistent/x"), argv, argv, ctypes.c_long(0))'].join('\n');
+      const runs = () => obj!.progInfo('ps_exec_enter').runCnt;
+      const a = runs();
+      expect(spawnSync('/usr/bin/python3', ['-c', at]).status).toBe(0);
+      expect(runs() - a).toBeGreaterThanOrEqual(5);
+
+      obj.detach('ps_exec_enter');
+      expect(obj.isAttached('ps_exec_enter')).toBe(false);
+      expect(links()).toBe(base);
+      const b = runs();
+      expect(spawnSync('/usr/bin/python3', ['-c', at]).status).toBe(0);
+      expect(runs()).toBe(b);
     } finally {
       releaseStats();
     }

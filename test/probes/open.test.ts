@@ -59,64 +59,72 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     expect(await waitUnloaded(ids)).toEqual([]);
   });
 
-  it('reports an open for writing with its flags and fd, and a missing path with ENOENT', async () => {
-    probe = new OpenProbe();
-    probe.start(feedConfig());
-    expect(probe.progIds().length).toBe(1); // tp_btf sys_exit only
-    dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-    const { r, got, file, missing } = await retryOnDrops(drops, async () => {
-      const file = path.join(dir, unique('w'));
-      const missing = path.join(dir, unique('missing'));
-      const r = py<{ fd: number; err: number }>(WRITE, file, missing);
-      const mine = (all: OpenEvent[]) => all.filter((e) => e.path === file || e.path === missing);
-      return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 2)) };
-    }, (x) => x.got.length >= 2);
-    expect(r.fd).toBeGreaterThanOrEqual(0);
-    expect(r.err).toBe(2);
-    expect(got).toHaveLength(2);
-    const [w, m] = got;
-    expect(w).toEqual({
-      ts: w.ts,
-      pid: r.pid,
-      tid: r.pid,
-      uid: process.getuid!(),
-      comm: 'python3',
-      syscall: 'openat',
-      path: file,
-      flags: 0o2000101, // O_WRONLY|O_CREAT|O_CLOEXEC as the kernel got them
-      flags_text: 'O_WRONLY|O_CREAT|O_CLOEXEC',
-      fd: r.fd,
-      errno: null,
-      errno_name: null,
+  // The per-syscall tracepoints (default) and the tp_btf fallback (no tracefs) report the same.
+  for (const [hooks, progs] of [
+    ['tracepoint', 3], // sys_exit_open, sys_exit_openat, sys_exit_openat2 (no enter programs)
+    ['tp_btf', 1], // tp_btf sys_exit only
+  ] as const) {
+    it(`reports an open for writing with its flags and fd, and a missing path with ENOENT (${hooks})`, async () => {
+      probe = new OpenProbe(hooks === 'tp_btf' ? { syscallHooks: 'tp_btf' } : {});
+      probe.start(feedConfig());
+      expect(probe.syscallHooks?.hooks).toBe(hooks);
+      expect(probe.progIds().length).toBe(progs);
+      dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
+      const { r, got, file, missing } = await retryOnDrops(drops, async () => {
+        const file = path.join(dir, unique('w'));
+        const missing = path.join(dir, unique('missing'));
+        const r = py<{ fd: number; err: number }>(WRITE, file, missing);
+        const mine = (all: OpenEvent[]) => all.filter((e) => e.path === file || e.path === missing);
+        return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 2)) };
+      }, (x) => x.got.length >= 2);
+      expect(r.fd).toBeGreaterThanOrEqual(0);
+      expect(r.err).toBe(2);
+      expect(got).toHaveLength(2);
+      const [w, m] = got;
+      expect(w).toEqual({
+        ts: w.ts,
+        pid: r.pid,
+        tid: r.pid,
+        uid: process.getuid!(),
+        comm: 'python3',
+        syscall: 'openat',
+        path: file,
+        flags: 0o2000101, // O_WRONLY|O_CREAT|O_CLOEXEC as the kernel got them
+        flags_text: 'O_WRONLY|O_CREAT|O_CLOEXEC',
+        fd: r.fd,
+        errno: null,
+        errno_name: null,
+      });
+      expect(Object.keys(w)).toEqual(['ts', 'pid', 'tid', 'uid', 'comm', 'syscall', 'path', 'flags', 'flags_text', 'fd', 'errno', 'errno_name']);
+      expect(Math.abs(w.ts - Date.now())).toBeLessThan(5000);
+      expect(m).toMatchObject({ pid: r.pid, syscall: 'openat', path: missing, flags_text: 'O_RDONLY|O_CLOEXEC', fd: null, errno: 2, errno_name: 'ENOENT' });
+      expect(m.ts).toBeGreaterThanOrEqual(w.ts);
+      expect(probe.cost().run_cnt).toBeGreaterThan(0); // (lost is system-wide here: other processes may storm)
     });
-    expect(Object.keys(w)).toEqual(['ts', 'pid', 'tid', 'uid', 'comm', 'syscall', 'path', 'flags', 'flags_text', 'fd', 'errno', 'errno_name']);
-    expect(Math.abs(w.ts - Date.now())).toBeLessThan(5000);
-    expect(m).toMatchObject({ pid: r.pid, syscall: 'openat', path: missing, flags_text: 'O_RDONLY|O_CLOEXEC', fd: null, errno: 2, errno_name: 'ENOENT' });
-    expect(m.ts).toBeGreaterThanOrEqual(w.ts);
-    expect(probe.cost().run_cnt).toBeGreaterThan(0); // (lost is system-wide here: other processes may storm)
-  });
 
-  it('reports open(2) and openat2(2), successes and failures', async () => {
-    probe = new OpenProbe();
-    probe.start(feedConfig());
-    dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-    const { r, got, file, missing } = await retryOnDrops(drops, async () => {
-      const file = path.join(dir, unique('raw'));
-      const missing = path.join(dir, unique('missing2'));
-      const r = py<{ fd_open: number; fd_at2: number; err_at2: number }>(RAW, file, missing);
-      const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && (e.path === file || e.path === missing));
-      return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 3)) };
-    }, (x) => x.got.length >= 3);
-    expect(r.fd_open).toBeGreaterThanOrEqual(0);
-    expect(r.fd_at2).toBeGreaterThanOrEqual(0);
-    expect(r.err_at2).toBe(2);
-    expect(got.map((e) => [e.syscall, e.path, e.flags_text, e.fd, e.errno_name])).toEqual([
-      ['open', file, 'O_RDWR|O_CREAT|O_TRUNC', r.fd_open, null],
-      ['openat2', file, 'O_RDONLY|O_NOFOLLOW|O_CLOEXEC', r.fd_at2, null],
-      ['openat2', missing, 'O_RDONLY', null, 'ENOENT'],
-    ]);
-    expect(got[2].errno).toBe(2);
-  });
+    it(`reports open(2) and openat2(2), successes and failures (${hooks})`, async () => {
+      probe = new OpenProbe(hooks === 'tp_btf' ? { syscallHooks: 'tp_btf' } : {});
+      probe.start(feedConfig());
+      expect(probe.syscallHooks?.hooks).toBe(hooks);
+      dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
+      const { r, got, file, missing } = await retryOnDrops(drops, async () => {
+        const file = path.join(dir, unique('raw'));
+        const missing = path.join(dir, unique('missing2'));
+        const r = py<{ fd_open: number; fd_at2: number; err_at2: number }>(RAW, file, missing);
+        const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && (e.path === file || e.path === missing));
+        return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 3)) };
+      }, (x) => x.got.length >= 3);
+      expect(r.fd_open).toBeGreaterThanOrEqual(0);
+      expect(r.fd_at2).toBeGreaterThanOrEqual(0);
+      expect(r.err_at2).toBe(2);
+      expect(got.map((e) => [e.syscall, e.path, e.flags_text, e.fd, e.errno_name])).toEqual([
+        ['open', file, 'O_RDWR|O_CREAT|O_TRUNC', r.fd_open, null],
+        ['openat2', file, 'O_RDONLY|O_NOFOLLOW|O_CLOEXEC', r.fd_at2, null],
+        ['openat2', missing, 'O_RDONLY', null, 'ENOENT'],
+      ]);
+      expect(got[2].errno).toBe(2);
+    });
+  }
 
   it('escapes a path and a comm that hold terminal escape sequences', async () => {
     probe = new OpenProbe();

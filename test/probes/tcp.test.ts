@@ -151,14 +151,18 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
     return retryOnDrops(drops, attempt, (r) => !r.dropped);
   }
 
-  for (const [family, addr, acceptCall] of [
-    [4, '127.0.0.1', 'accept4'],
-    [6, '::1', 'accept'],
+  // The per-syscall tracepoints (default) and the tp_btf fallback (no tracefs) report the same.
+  for (const [family, addr, acceptCall, hooks, progs] of [
+    [4, '127.0.0.1', 'accept4', 'tracepoint', 4], // inet_sock_set_state + sys_exit_connect, _accept, _accept4
+    [6, '::1', 'accept', 'tracepoint', 4],
+    [4, '127.0.0.1', 'accept4', 'tp_btf', 2], // tp_btf inet_sock_set_state + sys_exit
+    [6, '::1', 'accept', 'tp_btf', 2],
   ] as const) {
-    it(`IPv${family}: connect and ${acceptCall} events carry the caller's pid and both ends`, async () => {
-      probe = new TcpProbe();
+    it(`IPv${family}: connect and ${acceptCall} events carry the caller's pid and both ends (${hooks})`, async () => {
+      probe = new TcpProbe(hooks === 'tp_btf' ? { syscallHooks: 'tp_btf' } : {});
       probe.start(feedConfig());
-      expect(probe.progIds().length).toBe(2); // tp_btf inet_sock_set_state + sys_exit
+      expect(probe.syscallHooks?.hooks).toBe(hooks);
+      expect(probe.progIds().length).toBe(progs);
       const { l, c, a, got, codes } = await pair<object>([addr, acceptCall], CONNECTER, addr, (x) => x.length >= 2);
       expect(codes).toEqual([0, 0]);
       expect(a).toEqual({ peer_port: c.sport, local_port: l.port });
