@@ -86,7 +86,7 @@ function installPeers(): string {
   return 'installed by the bench (apt-get)';
 }
 
-/** bpftrace and BCC attach tracepoints through tracefs; perfscope (tp_btf) does not need it. */
+/** bpftrace and BCC attach tracepoints through tracefs (perfscope's feeds mount it themselves when it is missing). */
 function ensureTracefs(): string {
   if (existsSync('/sys/kernel/tracing/events') || existsSync('/sys/kernel/debug/tracing/events')) return 'already mounted';
   const r = run('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
