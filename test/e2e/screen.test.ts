@@ -3,7 +3,9 @@
 // pin a CPU, help, pause, focus), bytes written per second, and every way out — q, SIGHUP,
 // SIGTERM, SIGKILL — leaving the terminal restored and nothing of perfscope loaded in the kernel.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { heldProgramIds, loadedPrograms, noBpf, waitUnloaded } from '../helpers/bpf.js';
 import { PROMPT_RE, ROOT, TmuxSession, alive, sleep, waitExit } from './tmux.js';
@@ -218,6 +220,41 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     expect(await waitExit(perfscope)).toBe(true);
     await expectRestored(s);
     await expectAllUnloaded(ids);
+  });
+
+  it('a file whose name holds ESC ] 0;pwned BEL is shown escaped in the open feed, never written raw', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perfscope-e2e-'));
+    const evil = join(dir, '\x1b]0;pwned\x07.txt');
+    try {
+      const s = await launch(80, 24, ['--probes', 'open,proc'], '', (x) => /open on/.test(x) && /proc on/.test(x));
+      await s.press('Tab', 'Tab', 'Tab'); // offcpu -> runqlat -> exec -> open
+      await s.waitScreen((x) => x.includes('[open]'), 'the open pane');
+      await s.press('/');
+      s.type('pwned');
+      await sleep(300);
+      await s.press('Enter');
+      await s.waitScreen((x) => x.includes('filter /pwned'), 'the filter');
+      const end = Date.now() + 20_000;
+      let screen = '';
+      while (Date.now() < end) {
+        writeFileSync(evil, 'x');
+        await sleep(500);
+        screen = s.capture();
+        if (screen.includes('\\e]0;pwned\\a')) break;
+      }
+      expect(screen).toContain('\\e]0;pwned\\a.txt');
+      const raw = s.raw().toString('latin1');
+      expect(raw).toContain('\\e]0;pwned');
+      expect(raw).not.toContain('\x1b]0;pwned');
+      expect(s.display('#{pane_title}')).not.toContain('pwned');
+      const ids = heldProgramIds(perfscope);
+      s.keys('q');
+      expect(await waitExit(perfscope)).toBe(true);
+      await expectRestored(s);
+      await expectAllUnloaded(ids);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('NO_COLOR: no colour escape reaches the terminal', async () => {

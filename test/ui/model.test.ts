@@ -102,6 +102,17 @@ describe('feed lines', () => {
     expect(f.lines.map((l) => l.split(' ').pop())).toEqual(['95', '97', '99']);
     expect(f.matching).toBe(50);
   });
+  it('an open path too long for the line keeps its end; the filter still sees the whole path', () => {
+    const e = openEvent({ path: '/very/long/directory/name/that/does/not/fit/file-42.txt' });
+    const line = openLine(e, 60);
+    expect([...line].length).toBe(60);
+    expect(line).toMatch(/…[^ ]*\/file-42\.txt$/);
+    expect(openLine(e)).toContain('/very/long/directory');
+    const v = feedView('open', [e], 'very/long', 5, 60);
+    expect(v.matching).toBe(1);
+    expect(v.lines[0]).toBe(line);
+    expect(feedView('open', [e], '', 5, 200).lines[0]).toBe(openLine(e));
+  });
 });
 
 describe('status line', () => {

@@ -35,7 +35,7 @@ export function FeedPane({ name, width, height }: FeedPaneProps): React.JSX.Elem
   const showFilterLine = editing || filter !== '';
   const body = bodyRows(height);
   const rows = Math.max(0, body - 1 - (showFilterLine ? 1 : 0));
-  const view = feedView(name, events, filter, rows);
+  const view = feedView(name, events, filter, rows, width - 2);
   const cost = costInfo(health, interval);
   const info = [cost, feed.lost ? `lost ${fmtCount(feed.lost)} total` : ''].filter(Boolean).join(' │ ');
   return (

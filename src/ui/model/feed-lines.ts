@@ -74,10 +74,17 @@ export function execLine(e: ExecEventView): string {
   return `${fmtClock(e.ts)} ${pad(safe(e.comm), 16)} ${lpad(e.pid, 7)} ${lpad(e.ppid, 7)} ${lpad(ret, 6)} ${argvText(e)}`;
 }
 
-export function openLine(e: OpenEventView): string {
+/**
+ * One open event. A path longer than the line's `width` keeps its end (`…/dir/file`), as the
+ * file name is what tells opens apart; the other feeds are cut at the right by the pane.
+ */
+export function openLine(e: OpenEventView, width = Infinity): string {
   const fd = e.fd === null ? '-1' : String(e.fd);
   const err = e.errno === null || e.errno === 0 ? '' : safe(e.errno_name ?? String(e.errno));
-  return `${fmtClock(e.ts)} ${pad(safe(e.comm), 16)} ${lpad(e.pid, 7)} ${lpad(fd, 4)} ${pad(err, 7)} ${safe(e.path)}`;
+  const head = `${fmtClock(e.ts)} ${pad(safe(e.comm), 16)} ${lpad(e.pid, 7)} ${lpad(fd, 4)} ${pad(err, 7)} `;
+  const path = [...safe(e.path)];
+  const room = width - head.length;
+  return head + (path.length > room && room > 1 ? '…' + path.slice(path.length - room + 1).join('') : path.join(''));
 }
 
 function hostPort(family: number, addr: string, port: number): string {
@@ -90,9 +97,9 @@ export function tcpLine(e: TcpEventView): string {
   return `${fmtClock(e.ts)} ${pad(safe(e.comm), 16)} ${lpad(e.pid, 7)} ${kind} ${pad(hostPort(e.family, e.saddr, e.sport), 21)} ${hostPort(e.family, e.daddr, e.dport)}`;
 }
 
-export const FEED_LINE: Readonly<Record<FeedName, (e: never) => string>> = {
+export const FEED_LINE: Readonly<Record<FeedName, (e: never, width?: number) => string>> = {
   exec: execLine as (e: never) => string,
-  open: openLine as (e: never) => string,
+  open: openLine as (e: never, width?: number) => string,
   tcp: tcpLine as (e: never) => string,
 };
 
@@ -103,16 +110,20 @@ export interface FeedView {
   readonly matching: number;
 }
 
-/** The newest `height` lines of a feed that contain `filter` (case-insensitive), newest last. */
-export function feedView(name: FeedName, events: readonly unknown[], filter: string, height: number): FeedView {
-  const fmt = FEED_LINE[name] as (e: unknown) => string;
+/**
+ * The newest `height` lines of a feed that contain `filter` (case-insensitive), newest last,
+ * laid out for `width` columns. The filter matches the whole line, not just what fits.
+ */
+export function feedView(name: FeedName, events: readonly unknown[], filter: string, height: number, width = Infinity): FeedView {
+  const full = FEED_LINE[name] as (e: unknown, width?: number) => string;
+  const fmt = (e: unknown) => full(e, width);
   const f = filter.toLowerCase();
   const out: string[] = [];
   let matching = 0;
   // Walk from the newest: stop formatting once the screen is full (still count matches).
   for (let i = events.length - 1; i >= 0; i--) {
     const line = fmt(events[i]);
-    if (f && !line.toLowerCase().includes(f)) continue;
+    if (f && !line.toLowerCase().includes(f) && !full(events[i]).toLowerCase().includes(f)) continue;
     matching++;
     if (out.length < height) out.push(line);
     else if (!f) {
