@@ -113,6 +113,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   // NO_COLOR (https://no-color.org): chalk, which Ink uses, does not read it; FORCE_COLOR=0
   // turns its colour level to 0 before it is loaded, so no colour escape is ever written.
   if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
+  // React picks its build when it is first loaded: without NODE_ENV it is the development
+  // build, which checks and records every render (DEV fibers, performance.measure per
+  // component) — most of the screen's React time and garbage. NODE_ENV=development still wins.
+  if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
   const { startScreen } = await import('./ui/screen.js');
   restoreUi = startScreen(
     store,
