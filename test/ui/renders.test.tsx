@@ -31,6 +31,9 @@ function nextInterval(store: AppStore, i: number): IntervalSnapshot {
   };
 }
 
+/** Terminal cells of a line of this test (the CJK characters used here take two). */
+const cells = (l: string) => [...l].reduce((w, ch) => w + (/[\u4e00-\u9fff]/.test(ch) ? 2 : 1), 0);
+
 async function settle(): Promise<void> {
   await tick(20);
 }
@@ -84,6 +87,43 @@ describe('renders per tick', () => {
     store.getState().appendFeed('tcp', [{ ts: 0 }]);
     await settle();
     expect(r.frames.length).toBe(before + 2);
+    r.unmount();
+  });
+});
+
+describe('panes clip vertically only (text is already fitted to the width)', () => {
+  it('long reasons, wide characters and long lines stay inside the border', async () => {
+    const long = 'x'.repeat(300);
+    const store = fixtureStore({
+      health: { offcpu: { state: 'failed', reason: `${long} ${'word '.repeat(80)}` } },
+      data: { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample() },
+    });
+    const r = renderWith(store, <App onQuit={() => {}} />);
+    await settle();
+    const check = () => {
+      const lines = stripSgr(r.lastFrame() ?? '').split('\n');
+      expect(lines.length).toBeLessThanOrEqual(24);
+      // ink-testing-library's stdout is 100 columns wide; every pane row is │...│ of exactly 100.
+      const body = lines.filter((l) => l.startsWith('│'));
+      expect(body.length).toBeGreaterThan(5);
+      for (const l of body) {
+        expect(cells(l), l).toBe(100);
+        expect(l.endsWith('│'), l).toBe(true);
+      }
+    };
+    check();
+    expect(stripSgr(r.lastFrame() ?? '')).toContain('failed: xxxx');
+    // A running pane with rows wider than the pane (double-width characters in comm).
+    store.getState().setHealth('offcpu', { state: 'running' });
+    const wide = offcpuSample();
+    store.getState().commitInterval({
+      ...store.getState().latest!,
+      probes: { ...store.getState().latest!.probes, offcpu: { state: 'running' } },
+      data: { ...store.getState().latest!.data, offcpu: { ...wide, rows: wide.rows.map((row) => ({ ...row, comm: '漢字漢字漢字漢字', preempted_by: '漢字漢字漢字漢字漢字漢字' })) } },
+    });
+    await settle();
+    expect(stripSgr(r.lastFrame() ?? '')).toContain('漢字');
+    check();
     r.unmount();
   });
 });
