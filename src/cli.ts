@@ -117,6 +117,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   // CI and CONTINUOUS_INTEGRATION once, at import; '0' and 'false' mean no). The screen only
   // starts on a real terminal, where someone is watching: tell Ink so, before it is imported.
   for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) if (k in process.env) process.env[k] = 'false';
+  // React picks its build when it is first loaded: without NODE_ENV it is the development
+  // build, which checks and records every render (DEV fibers, performance.measure per
+  // component) — most of the screen's React time and garbage. NODE_ENV=development still wins.
+  if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
   const { startScreen } = await import('./ui/screen.js');
   restoreUi = startScreen(
     store,

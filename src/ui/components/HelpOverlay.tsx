@@ -11,7 +11,7 @@ export interface HelpOverlayProps {
 export function HelpOverlay({ width, height }: HelpOverlayProps): React.JSX.Element {
   const keyW = KEY_HELP.reduce((m, [k]) => Math.max(m, k.length), 0);
   return (
-    <Box flexDirection="column" width={width} height={height} borderStyle="double" overflow="hidden" paddingX={1}>
+    <Box flexDirection="column" width={width} height={height} borderStyle="double" overflowY="hidden" paddingX={1}>
       <Text bold>perfscope keys (? or Esc closes this help)</Text>
       {KEY_HELP.map(([k, what]) => (
         <Text key={k} wrap="truncate">
