@@ -4,6 +4,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ProbeCost, ProbeName, ProbeState } from '../probes/types.js';
 import { PROBE_NAMES } from '../probes/types.js';
 import { Ring } from './ring.js';
+import { histQuantile } from '../probes/runqlat.js';
 
 export const FEED_NAMES = ['exec', 'open', 'tcp'] as const;
 export type FeedName = (typeof FEED_NAMES)[number];
@@ -69,6 +70,29 @@ export interface AppState {
   /** Frozen feed copies while paused. */
   shownFeeds: Record<FeedName, readonly unknown[]> | null;
   quitRequested: boolean;
+  /** Per-interval figures kept for the sparklines (newest last, at most TREND_POINTS). */
+  trend: readonly TrendPoint[];
+  /** The trend frozen by pause (null when live). */
+  shownTrend: readonly TrendPoint[] | null;
+}
+
+/** Intervals kept for the sparklines: wider than any pane. */
+export const TREND_POINTS = 240;
+
+/** What the sparklines need of one interval: run-queue p99 (us) per CPU key ("all", "0", ...). */
+export interface TrendPoint {
+  readonly runqP99: Readonly<Record<string, number | null>>;
+}
+
+/** The trend point of one interval (pure). A probe that did not report gives an empty point. */
+export function trendPoint(snap: IntervalSnapshot): TrendPoint {
+  const rq = snap.data.runqlat as { all?: number[]; cpus?: Record<string, number[]> } | null | undefined;
+  const runqP99: Record<string, number | null> = {};
+  if (rq?.all) {
+    runqP99.all = histQuantile(rq.all, 0.99);
+    for (const [cpu, slots] of Object.entries(rq.cpus ?? {})) runqP99[cpu] = histQuantile(slots, 0.99);
+  }
+  return { runqP99 };
 }
 
 export interface AppActions {
@@ -144,6 +168,8 @@ export function createAppStore(init: StoreInit): AppStore {
     feeds: emptyFeeds(),
     shownFeeds: null,
     quitRequested: false,
+    trend: [],
+    shownTrend: null,
 
     commitInterval: (snap) =>
       set((s) => {
@@ -153,9 +179,11 @@ export function createAppStore(init: StoreInit): AppStore {
           const lost = snap.probes[n]?.cost?.lost ?? 0;
           if (lost > 0) feeds = { ...feeds, [n]: { ...feeds[n], lost: feeds[n].lost + lost } };
         }
+        const trend = [...s.trend.slice(-(TREND_POINTS - 1)), trendPoint(snap)];
         return {
           latest: snap,
           shown: s.paused ? s.shown : snap,
+          trend,
           intervals: s.intervals + 1,
           health: { ...snap.probes },
           feeds,
@@ -175,9 +203,10 @@ export function createAppStore(init: StoreInit): AppStore {
     togglePause: () =>
       set((s) =>
         s.paused
-          ? { paused: false, shown: s.latest, shownFeeds: null }
+          ? { paused: false, shown: s.latest, shownFeeds: null, shownTrend: null }
           : {
               paused: true,
+              shownTrend: s.trend,
               shownFeeds: {
                 exec: s.feeds.exec.lines.toArray(),
                 open: s.feeds.open.lines.toArray(),

@@ -4,6 +4,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { HBars } from './HBars.js';
+import { Sparkline } from './Sparkline.js';
 import { bucketLabel, fmtCount, fmtUs } from '../format.js';
 import { histQuantile, type RunqlatSample } from '../../probes/runqlat.js';
 import { PaneFrame } from './PaneFrame.js';
@@ -20,6 +21,7 @@ export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Elem
   const health = useAppStore((s) => s.health.runqlat);
   const focused = useAppStore((s) => s.focus === 'runqlat');
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const trend = useAppStore((s) => s.shownTrend ?? s.trend);
   const info = costInfo(health, interval);
   const title = `Run-queue latency ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
   if (health.state !== 'running' || !data) {
@@ -49,11 +51,22 @@ export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Elem
     for (let k = from; k <= hi; k++) rows.push({ label: bucketLabel(k), value: slots[k] });
   }
   rows = rows.slice(-rowsAvail);
+  const stats = `n=${fmtCount(count)} p50=${fmtUs(p50)} p99=${fmtUs(p99)} max≤${hi >= 0 ? fmtUs(2 ** (hi + 1)) : '-'}`;
+  // The p99 of the last intervals, one cell each, where the line has room (at least 8 cells).
+  const key = pinned === null ? 'all' : String(pinned);
+  const trendW = width - 2 - stats.length - '  p99 trend '.length;
+  const p99s = trendW >= 8 ? trend.slice(-trendW).map((t) => t.runqP99[key] ?? null) : [];
   return (
     <PaneFrame title={title} info={info} toggleKey="2" width={width} height={height} focused={focused} health={health}>
       <Text wrap="truncate">
         n={fmtCount(count)} p50=<Text bold>{fmtUs(p50)}</Text> p99=<Text bold>{fmtUs(p99)}</Text> max≤
         {hi >= 0 ? fmtUs(2 ** (hi + 1)) : '-'}
+        {p99s.length ? (
+          <Text dimColor>
+            {'  p99 trend '}
+            <Sparkline values={p99s} width={trendW} />
+          </Text>
+        ) : null}
       </Text>
       {rows.length ? <HBars rows={rows} width={width - 2} /> : <Text dimColor>no task waited for a CPU</Text>}
     </PaneFrame>
