@@ -29,8 +29,8 @@ function ensureCleanup(): void {
 
 /** The status line is the screen's last row; it names the probes. */
 export const STATUS_RE = /\b(offcpu|runqlat|exec|proc)\b/;
-/** After the first interval the status line carries the BPF cost: "123ns×4.5k/s". */
-export const FIRST_INTERVAL_RE = /\d+ns×/;
+/** After the first interval the shown pane's title carries its BPF cost: "123ns/run 4.5K runs/s". */
+export const FIRST_INTERVAL_RE = /\d+ns\/run/;
 
 export interface Session {
   name: string;
@@ -76,10 +76,11 @@ export async function startSession(name: string, limitS: number, timeoutMs: numb
   if (r.code !== 0) throw new Error(`tmux new-session: ${r.stderr.trim().split('\n')[0]}`);
   const times: StartupTimes = { frame_ms: null, interval_ms: null };
   while (performance.now() - t0 < timeoutMs) {
-    const row = lastRow(capture(name));
+    const screen = capture(name);
+    const row = lastRow(screen);
     const t = performance.now() - t0;
     if (times.frame_ms === null && STATUS_RE.test(row)) times.frame_ms = t;
-    if (FIRST_INTERVAL_RE.test(row)) {
+    if (times.frame_ms !== null && FIRST_INTERVAL_RE.test(screen.join("\n"))) {
       times.frame_ms ??= t;
       times.interval_ms = t;
       break;
