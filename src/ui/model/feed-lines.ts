@@ -3,48 +3,14 @@
 // through safe().
 import { safe } from '../safe.js';
 import type { FeedName } from '../../store/store.js';
+import type { ExecEvent } from '../../probes/exec.js';
+import type { OpenEvent } from '../../probes/open.js';
+import type { TcpEvent } from '../../probes/tcp.js';
 
-export interface ExecEventView {
-  ts: number;
-  pid: number;
-  ppid: number;
-  uid: number;
-  comm: string;
-  filename: string;
-  argv: string[];
-  argv_truncated: boolean;
-  ret: number;
-  ret_name: string | null;
-}
-
-export interface OpenEventView {
-  ts: number;
-  pid: number;
-  tid: number;
-  uid: number;
-  comm: string;
-  syscall: string;
-  path: string;
-  flags: number;
-  flags_text: string;
-  fd: number | null;
-  errno: number | null;
-  errno_name: string | null;
-}
-
-export interface TcpEventView {
-  ts: number;
-  kind: 'connect' | 'accept';
-  pid: number;
-  tid: number;
-  uid: number;
-  comm: string;
-  family: 4 | 6;
-  saddr: string;
-  sport: number;
-  daddr: string;
-  dport: number;
-}
+// The events exactly as the probes decode them (types only: nothing of the probes runs here).
+export type ExecEventView = ExecEvent;
+export type OpenEventView = OpenEvent;
+export type TcpEventView = TcpEvent;
 
 /** Local wall-clock time HH:MM:SS of an epoch-ms timestamp. */
 export function fmtClock(ts: number): string {
