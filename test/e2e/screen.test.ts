@@ -192,25 +192,30 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     await s.waitScreen(() => s.display('#{pane_current_command}') === 'bash', 'the shell back', 10_000);
   });
 
-  it('an exec whose argv holds ESC ] 0;pwned BEL is shown escaped, never written raw', async () => {
-    const s = await launch(80, 24, ['--probes', 'exec,proc'], '', (x) => /exec on/.test(x) && /proc on/.test(x));
-    await s.press('Tab', 'Tab'); // offcpu -> runqlat -> exec
-    await s.waitScreen((x) => x.includes('[exec]'), 'the exec pane');
+  /**
+   * Runs perfscope with one feed, focuses that feed, filters it on "pwned", then calls `trigger`
+   * (which makes the kernel see a string holding ESC ] 0;pwned BEL) until the escaped form is on
+   * screen; the raw sequence must never have reached the terminal (nor its title).
+   */
+  async function showsEscaped(feed: 'exec' | 'open', tabs: number, trigger: () => void, shown: string): Promise<void> {
+    const on = new RegExp(`${feed} on`);
+    const s = await launch(80, 24, ['--probes', `${feed},proc`], '', (x) => on.test(x) && /proc on/.test(x));
+    await s.press(...new Array<string>(tabs).fill('Tab'));
+    await s.waitScreen((x) => x.includes(`[${feed}]`), `the ${feed} pane`);
     await s.press('/');
     s.type('pwned');
     await sleep(300);
     await s.press('Enter');
     await s.waitScreen((x) => x.includes('filter /pwned'), 'the filter');
-    const evil = '\x1b]0;pwned\x07';
     const end = Date.now() + 20_000;
     let screen = '';
     while (Date.now() < end) {
-      spawnSync('/bin/true', [evil, 'tail']);
+      trigger();
       await sleep(500);
       screen = s.capture();
       if (screen.includes('\\e]0;pwned\\a')) break;
     }
-    expect(screen).toContain('\\e]0;pwned\\a tail');
+    expect(screen).toContain(shown);
     const raw = s.raw().toString('latin1');
     expect(raw).toContain('\\e]0;pwned');
     expect(raw).not.toContain('\x1b]0;pwned');
@@ -220,38 +225,18 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     expect(await waitExit(perfscope)).toBe(true);
     await expectRestored(s);
     await expectAllUnloaded(ids);
+  }
+
+  it('an exec whose argv holds ESC ] 0;pwned BEL is shown escaped, never written raw', async () => {
+    // offcpu -> runqlat -> exec
+    await showsEscaped('exec', 2, () => spawnSync('/bin/true', ['\x1b]0;pwned\x07', 'tail']), '\\e]0;pwned\\a tail');
   });
 
   it('a file whose name holds ESC ] 0;pwned BEL is shown escaped in the open feed, never written raw', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'perfscope-e2e-'));
-    const evil = join(dir, '\x1b]0;pwned\x07.txt');
     try {
-      const s = await launch(80, 24, ['--probes', 'open,proc'], '', (x) => /open on/.test(x) && /proc on/.test(x));
-      await s.press('Tab', 'Tab', 'Tab'); // offcpu -> runqlat -> exec -> open
-      await s.waitScreen((x) => x.includes('[open]'), 'the open pane');
-      await s.press('/');
-      s.type('pwned');
-      await sleep(300);
-      await s.press('Enter');
-      await s.waitScreen((x) => x.includes('filter /pwned'), 'the filter');
-      const end = Date.now() + 20_000;
-      let screen = '';
-      while (Date.now() < end) {
-        writeFileSync(evil, 'x');
-        await sleep(500);
-        screen = s.capture();
-        if (screen.includes('\\e]0;pwned\\a')) break;
-      }
-      expect(screen).toContain('\\e]0;pwned\\a.txt');
-      const raw = s.raw().toString('latin1');
-      expect(raw).toContain('\\e]0;pwned');
-      expect(raw).not.toContain('\x1b]0;pwned');
-      expect(s.display('#{pane_title}')).not.toContain('pwned');
-      const ids = heldProgramIds(perfscope);
-      s.keys('q');
-      expect(await waitExit(perfscope)).toBe(true);
-      await expectRestored(s);
-      await expectAllUnloaded(ids);
+      // offcpu -> runqlat -> exec -> open
+      await showsEscaped('open', 3, () => writeFileSync(join(dir, '\x1b]0;pwned\x07.txt'), 'x'), '\\e]0;pwned\\a.txt');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
