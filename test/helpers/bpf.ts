@@ -1,6 +1,7 @@
 // Shared by the probe tests: they need root and BPF. In CI (PERFSCOPE_REQUIRE_BPF=1) a missing
 // capability is a failure, never a silent skip.
 import { execFileSync } from 'node:child_process';
+import { expect } from 'vitest';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { bpfUnavailableReason } from '../../src/probes/bpf.js';
 
@@ -72,4 +73,16 @@ export async function waitUnloaded(ids: readonly number[], ms = 3000): Promise<n
     left = stillLoaded(ids);
   }
   return left;
+}
+
+/**
+ * Stop a probe (if any) and check that nothing of it is left: no program or link fd in this
+ * process, and its programs gone from the kernel (`ids`: taken before stop, as a stopped probe
+ * no longer knows them; default: the probe's own).
+ */
+export async function stopAndExpectUnloaded(probe: { progIds(): number[]; stop(): void } | null, ids?: readonly number[]): Promise<void> {
+  const progs = ids ?? probe?.progIds() ?? [];
+  probe?.stop();
+  expect(heldProgramIds()).toEqual([]);
+  expect(await waitUnloaded(progs)).toEqual([]);
 }

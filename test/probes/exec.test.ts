@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { ExecProbe, type ExecEvent } from '../../src/probes/exec.js';
-import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
+import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, PYTHON, unique, waitFor } from './helpers/feeds.js';
 
 function run(cmd: string, args: string[]): Promise<{ pid?: number; code: number | null; error?: NodeJS.ErrnoException }> {
@@ -15,11 +15,8 @@ function run(cmd: string, args: string[]): Promise<{ pid?: number; code: number 
 describe.skipIf(noBpf)('exec probe (real BPF)', () => {
   let probe: ExecProbe | null = null;
   afterEach(async () => {
-    const ids = probe?.progIds() ?? [];
-    probe?.stop();
+    await stopAndExpectUnloaded(probe);
     probe = null;
-    expect(heldProgramIds()).toEqual([]);
-    expect(await waitUnloaded(ids)).toEqual([]);
   });
 
   // The per-syscall tracepoints (default) and the tp_btf fallback (no tracefs) report the same.

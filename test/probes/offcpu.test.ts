@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { OffcpuProbe, type OffcpuRow, type OffcpuSample } from '../../src/probes/offcpu.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
 import type { ProbeConfig } from '../../src/probes/types.js';
-import { heldProgramIds, noBpf, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
+import { heldProgramIds, noBpf, stopAndExpectUnloaded, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
 import { busy, kill, pingPong, sleeper } from './helpers/offcpu-workloads.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,10 +36,8 @@ describe.skipIf(noBpf)('offcpu probe (real BPF)', () => {
   let ids: number[] = [];
   afterEach(async () => {
     kill(children);
-    probe?.stop();
+    await stopAndExpectUnloaded(probe, ids);
     probe = null;
-    expect(heldProgramIds()).toEqual([]);
-    expect(await waitUnloaded(ids)).toEqual([]);
     ids = [];
   });
 

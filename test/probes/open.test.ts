@@ -6,7 +6,7 @@ import path from 'node:path';
 import { snapshotToLine } from '../../src/json.js';
 import { OpenProbe, type OpenEvent } from '../../src/probes/open.js';
 import type { IntervalSnapshot } from '../../src/store/store.js';
-import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
+import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, PYTHON, retryOnDrops, unique, waitFor } from './helpers/feeds.js';
 
 /** Runs a python3 snippet; it prints one JSON object, returned with the child's pid. */
@@ -50,13 +50,10 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
   let dir = '';
   const drops = () => probe?.kernelDropsSinceStart() ?? 0;
   afterEach(async () => {
-    const ids = probe?.progIds() ?? [];
-    probe?.stop();
-    probe = null;
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = '';
-    expect(heldProgramIds()).toEqual([]);
-    expect(await waitUnloaded(ids)).toEqual([]);
+    await stopAndExpectUnloaded(probe);
+    probe = null;
   });
 
   // The per-syscall tracepoints (default) and the tp_btf fallback (no tracefs) report the same.

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { RunqlatProbe } from '../../src/probes/runqlat.js';
-import { heldProgramIds, noBpf, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
+import { heldProgramIds, noBpf, stopAndExpectUnloaded, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -13,11 +13,10 @@ function busyLoop(cpu: number): ChildProcess {
 describe.skipIf(noBpf)('runqlat probe (real BPF)', () => {
   const children: ChildProcess[] = [];
   let probe: RunqlatProbe | null = null;
-  afterEach(() => {
+  afterEach(async () => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
-    probe?.stop();
+    await stopAndExpectUnloaded(probe);
     probe = null;
-    expect(heldProgramIds()).toEqual([]);
   });
 
   it('puts two busy loops sharing CPU 1 into the millisecond buckets of CPU 1, not of CPU 0', async () => {

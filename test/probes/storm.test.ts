@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OpenProbe } from '../../src/probes/open.js';
-import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
+import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, sleep } from './helpers/feeds.js';
 
 const STORM_C = fileURLToPath(new URL('./helpers/storm.c', import.meta.url));
@@ -28,11 +28,8 @@ describe.skipIf(noBpf)('open storm (real BPF)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   afterEach(async () => {
-    const ids = probe?.progIds() ?? [];
-    probe?.stop();
+    await stopAndExpectUnloaded(probe);
     probe = null;
-    expect(heldProgramIds()).toEqual([]);
-    expect(await waitUnloaded(ids)).toEqual([]);
   });
 
   it('a busy feed wakes its reader by itself (no sample() needed)', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { TcpProbe, ipv6Text, type TcpEvent } from '../../src/probes/tcp.js';
-import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
+import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, PYTHON, retryOnDrops, sleep, waitFor } from './helpers/feeds.js';
 
 /** A python3 child that prints JSON lines; `next()` resolves with the next one. */
@@ -105,11 +105,8 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
   const children: PyChild[] = [];
   afterEach(async () => {
     for (const c of children.splice(0)) c.kill();
-    const ids = probe?.progIds() ?? [];
-    probe?.stop();
+    await stopAndExpectUnloaded(probe);
     probe = null;
-    expect(heldProgramIds()).toEqual([]);
-    expect(await waitUnloaded(ids)).toEqual([]);
   });
 
   function child(code: string, args: string[]): PyChild {
