@@ -96,39 +96,30 @@ function times(s: Summary): string {
 
 type Table = { head: string[]; rows: string[][] };
 
+type SubjectReport = BenchReport['subjects'][number];
+type LoadReport = NonNullable<SubjectReport['loads'][LoadName]>;
+
+/** One row per subject that ran: its label, then `cell` of each load ('–' where it has none). */
+function perLoadRows(r: BenchReport, cell: (x: LoadReport, s: SubjectReport) => string): string[][] {
+  return r.subjects
+    .filter((s) => s.status === 'ok')
+    .map((s) => [s.label, ...LOADS.map((l) => (s.loads[l] ? cell(s.loads[l]!, s) : '–'))]);
+}
+
 function costTable(r: BenchReport): Table {
-  const head = ['BPF ns per program run', ...LOADS];
-  const rows: string[][] = [];
-  for (const s of r.subjects) {
-    if (s.status !== 'ok') continue;
-    rows.push([
-      s.label,
-      ...LOADS.map((l) => {
-        const x = s.loads[l];
-        if (!x || x.ns_per_event.median === null) return '–';
-        const ratioPart = s.group === 'floor' || x.ratio_to_floor.median === null ? '' : ` ${times(x.ratio_to_floor)}`;
-        return `${range(x.ns_per_event)}${ratioPart}`;
-      }),
-    ]);
-  }
-  return { head, rows };
+  const rows = perLoadRows(r, (x, s) => {
+    if (x.ns_per_event.median === null) return '–';
+    const ratioPart = s.group === 'floor' || x.ratio_to_floor.median === null ? '' : ` ${times(x.ratio_to_floor)}`;
+    return `${range(x.ns_per_event)}${ratioPart}`;
+  });
+  return { head: ['BPF ns per program run', ...LOADS], rows };
 }
 
 function perOpTable(r: BenchReport): Table {
-  const head = ['BPF ns per load op (runs per op)', ...LOADS];
-  const rows: string[][] = [];
-  for (const s of r.subjects) {
-    if (s.status !== 'ok') continue;
-    rows.push([
-      s.label,
-      ...LOADS.map((l) => {
-        const x = s.loads[l];
-        if (!x || x.bpf_ns_per_op.median === null) return '–';
-        return `${num(x.bpf_ns_per_op.median)} (${num(x.events_per_op.median, 1)})`;
-      }),
-    ]);
-  }
-  return { head, rows };
+  const rows = perLoadRows(r, (x) =>
+    x.bpf_ns_per_op.median === null ? '–' : `${num(x.bpf_ns_per_op.median)} (${num(x.events_per_op.median, 1)})`,
+  );
+  return { head: ['BPF ns per load op (runs per op)', ...LOADS], rows };
 }
 
 function slowdownTable(r: BenchReport): Table {
@@ -142,10 +133,7 @@ function slowdownTable(r: BenchReport): Table {
       return all.length ? num(all.map((x) => x.median!).sort((a, b) => a - b)[all.length >> 1]) : '–';
     }),
   ]);
-  for (const s of r.subjects) {
-    if (s.status !== 'ok') continue;
-    rows.push([s.label, ...LOADS.map((l) => (s.loads[l] ? times(s.loads[l]!.slowdown) : '–'))]);
-  }
+  rows.push(...perLoadRows(r, (x) => times(x.slowdown)));
   return { head, rows };
 }
 
