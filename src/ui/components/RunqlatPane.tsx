@@ -51,7 +51,8 @@ export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Elem
     for (let k = from; k <= hi; k++) rows.push({ label: bucketLabel(k), value: slots[k] });
   }
   rows = rows.slice(-rowsAvail);
-  const stats = `n=${fmtCount(count)} p50=${fmtUs(p50)} p99=${fmtUs(p99)} max≤${hi >= 0 ? fmtUs(2 ** (hi + 1)) : '-'}`;
+  const [nText, p50Text, p99Text, maxText] = [fmtCount(count), fmtUs(p50), fmtUs(p99), hi >= 0 ? fmtUs(2 ** (hi + 1)) : '-'];
+  const stats = `n=${nText} p50=${p50Text} p99=${p99Text} max≤${maxText}`;
   // The p99 of the last intervals, one cell each, where the line has room (at least 8 cells).
   const key = pinned === null ? 'all' : String(pinned);
   const trendW = width - 2 - stats.length - '  p99 trend '.length;
@@ -59,8 +60,7 @@ export function RunqlatPane({ width, height }: RunqlatPaneProps): React.JSX.Elem
   return (
     <PaneFrame title={title} info={info} toggleKey="2" width={width} height={height} focused={focused} health={health}>
       <Text wrap="truncate">
-        n={fmtCount(count)} p50=<Text bold>{fmtUs(p50)}</Text> p99=<Text bold>{fmtUs(p99)}</Text> max≤
-        {hi >= 0 ? fmtUs(2 ** (hi + 1)) : '-'}
+        n={nText} p50=<Text bold>{p50Text}</Text> p99=<Text bold>{p99Text}</Text> max≤{maxText}
         {p99s.length ? (
           <Text dimColor>
             {'  p99 trend '}
