@@ -5,7 +5,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addon, bpfUnavailableReason, describeError, PACKAGE_ROOT } from '../probes/bpf.js';
+import { addon } from '../probes/bpf/addon.js';
+import { bpfUnavailableReason } from '../probes/bpf/caps.js';
+import { describeError } from '../probes/bpf/error.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { measureProcTick } from '../probes/proc.js';
 import { cleanupAll, exited, onCleanup, run } from './children.js';
 import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadName, type LoadSpec } from './loads.js';

@@ -4,7 +4,8 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { BpfObject, bpfObjectPath, PACKAGE_ROOT } from '../probes/bpf.js';
+import { BpfObject, bpfObjectPath } from '../probes/bpf/object.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { onlineCpus } from '../probes/cpus.js';
 import { PROBE_FACTORIES } from '../probes/registry.js';
 import type { Probe, ProbeConfig, ProbeName } from '../probes/types.js';

@@ -26,7 +26,8 @@
 // (sub-ms) and re-checked at each sample() against Date.now() (a stepped wall clock is
 // followed at 1 ms precision). CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) cannot be read from
 // Node with better than /proc/uptime's 10 ms, which is why it is not used.
-import { RingBufferReader, type BpfObject } from './bpf.js';
+import type { BpfObject } from './bpf/object.js';
+import { RingBufferReader } from './bpf/ringbuf.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';

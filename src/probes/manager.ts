@@ -2,7 +2,8 @@
 // It starts every selected probe, samples them once per tick into one IntervalSnapshot, moves feed
 // events to the store at a bounded rate, and follows the user's intents (toggle, pin) from the
 // store. A probe that throws is marked failed and stopped; the others go on.
-import { bpfUnavailableReason, describeError } from './bpf.js';
+import { bpfUnavailableReason } from './bpf/caps.js';
+import { describeError } from './bpf/error.js';
 import { PROBE_FACTORIES } from './registry.js';
 import { PROBE_NAMES, type Probe, type ProbeConfig, type ProbeCost, type ProbeName } from './types.js';
 import type { AppStore, FeedName, IntervalSnapshot, ProbeHealth } from '../store/store.js';

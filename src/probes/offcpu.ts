@@ -13,7 +13,9 @@
 //   3. reports the interval's overflow (inserts that failed because the hash was full) as
 //      `overflow` and as cost().lost.
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
-import { BpfError, BpfMap, type BpfObject } from './bpf.js';
+import { BpfError } from './bpf/error.js';
+import type { BpfMap } from './bpf/map.js';
+import type { BpfObject } from './bpf/object.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';

@@ -1,7 +1,7 @@
 // runqlat: run-queue latency as log2 microsecond histograms, per CPU and for all CPUs.
 // The kernel keeps cumulative per-CPU counts (bpf/runqlat.bpf.c); each tick we read them once
 // and report the difference from the previous read, so nothing is lost between intervals.
-import type { BpfObject } from './bpf.js';
+import type { BpfObject } from './bpf/object.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
 import type { ProbeConfig } from './types.js';
 

@@ -4,7 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { acquireStats, BpfError, BpfObject, bpfObjectPath, releaseStats, RingBufferReader } from '../../src/probes/bpf.js';
+import { BpfError } from '../../src/probes/bpf/error.js';
+import { BpfObject, bpfObjectPath } from '../../src/probes/bpf/object.js';
+import { RingBufferReader } from '../../src/probes/bpf/ringbuf.js';
+import { acquireStats, releaseStats } from '../../src/probes/bpf/stats.js';
 import { ensureTracefs } from '../../src/probes/tracefs.js';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 

@@ -7,9 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  computeCounters, counterDelta, cpuCounters, cpuDelta, cpuPercents, diskCounters, elapsedSeconds, isPartition, memCounters,
-  netCounters, processRows, rate, tcpCounters, vmstatCounters,
+  computeCounters, cpuCounters, cpuDelta, cpuPercents, diskCounters, elapsedSeconds, isPartition, memCounters,
+  netCounters, processRows, tcpCounters, vmstatCounters,
 } from '../../src/probes/proc/model.js';
+import { counterDelta, rate } from '../../src/model/counter.js';
 import { readDiskstats, readNetDev, readRaw, readSnmp, readStat } from '../../src/probes/proc/readers.js';
 import { ProcProbe, TOP_N } from '../../src/probes/proc.js';
 import type { CpuTimes, RawDisk, RawProc, RawSample } from '../../src/probes/proc/types.js';

@@ -5,6 +5,8 @@ import type {
   CountersSample, CpuPct, CpuTimes, DiskCounters, LoadCounters, MemCounters, NetCounters, RawDisk, RawProc,
   RawSample, TcpCounters, TopRow, VmstatCounters,
 } from './types.js';
+// counterDelta and rate: the wrap and restart rules are documented in src/model/counter.ts.
+import { counterDelta, rate } from '../../model/counter.js';
 
 /**
  * USER_HZ, the unit of every tick count in /proc/stat and /proc/PID/stat. It is 100 on Linux
@@ -18,35 +20,6 @@ export const PAGE_KB = 4;
 export const SECTOR_BYTES = 512;
 /** How many rows `top` and `top_on_pinned` hold. */
 export const TOP_N = 10;
-
-const U32 = 2 ** 32;
-const U64 = 2 ** 64;
-
-/**
- * Increase of a cumulative counter. The readers store a 64-bit counter at or above 2^63 as the
- * signed 64-bit integer with the same bits (parseCounter in readers.ts), so:
- * - cur >= prev: the plain difference — which is also exact across a 64-bit wrap (prev near 2^64,
- *   stored as a small negative number; cur small and positive);
- * - cur negative, prev not: the counter crossed 2^63, still going up;
- * - prev in the upper half of the 32-bit range and cur in the lower half: a 32-bit counter wrapped
- *   (unsigned long on 32-bit kernels: net/dev, snmp; the millisecond fields of diskstats are 32-bit
- *   (%u) even on 64-bit kernels): the difference modulo 2^32, as sysstat takes it;
- * - any other step back: the counter restarted (a device or interface re-created, a CPU back
- *   online) and its current value is the increase, as sysstat's check_net_dev_reg does. sysstat
- *   applies the modulo-2^32 rule to any backwards step, which turns a restart into a 4e9 spike; we
- *   apply it only where a wrap is plausible.
- */
-export function counterDelta(cur: number, prev: number): number {
-  if (cur >= prev) return cur - prev;
-  if (cur < 0 && prev >= 0) return cur + U64 - prev;
-  if (prev >= U32 / 2 && prev < U32 && cur >= 0 && cur < U32 / 2) return cur + U32 - prev;
-  return cur < 0 ? cur + U64 : cur;
-}
-
-/** Per-second rate of a counter over elapsedS seconds (0 for an empty interval). */
-export function rate(cur: number, prev: number, elapsedS: number): number {
-  return elapsedS > 0 ? counterDelta(cur, prev) / elapsedS : 0;
-}
 
 /** Round to 2 decimals, as sysstat prints (keeps the --json line short). */
 export function r2(x: number): number {

@@ -1,0 +1,60 @@
+// The native libbpf binding (build/perfscope.node), loaded once, on first use: nothing loads it
+// at import time, so a module that only names these types costs nothing.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../paths.js';
+import { BpfError } from './error.js';
+
+export const ADDON_PATH = path.join(PACKAGE_ROOT, 'build', 'perfscope.node');
+
+export interface NativeMapInfo { name: string; fd: number; type: number; keySize: number; valueSize: number; maxEntries: number }
+export interface NativeProgInfo { id: number; runTimeNs: number; runCnt: number; recursionMisses: number }
+export interface NativeObject {
+  setGlobal(name: string, value: Buffer): void;
+  setAutoload(prog: string, on: boolean): void;
+  load(): void;
+  programs(): { name: string; section: string; autoload: boolean; fd: number }[];
+  maps(): NativeMapInfo[];
+  attach(prog: string): void;
+  attachTracepoint(prog: string, category: string, name: string): void;
+  detach(prog: string): void;
+  isAttached(prog: string): boolean;
+  progInfo(prog: string): NativeProgInfo;
+  close(): void;
+}
+export interface NativeRingBuffer { consume(): number; close(): void }
+export interface Native {
+  BpfObject: new (path: string) => NativeObject;
+  RingBuffer: new (fd: number, cb: (batch: Buffer, count: number) => void, maxBatch?: number) => NativeRingBuffer;
+  libbpfVersion(): string;
+  numPossibleCpus(): number;
+  enableStats(): number;
+  closeFd(fd: number): void;
+  mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
+  mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
+  mapDelete(fd: number, key: Buffer): boolean;
+  mapKeys(fd: number, keySize: number): Buffer;
+  mapBatch(fd: number, keySize: number, valueSize: number, maxEntries: number, del: boolean): { keys: Buffer; values: Buffer; count: number };
+  mapInfo(fd: number): NativeMapInfo & { id: number };
+}
+
+let native: Native | undefined;
+
+/** The addon, loaded once. Throws a BpfError (stage 'addon') that says how to build it. */
+export function addon(): Native {
+  if (native) return native;
+  if (!existsSync(ADDON_PATH)) {
+    throw new BpfError(`native addon not built (${ADDON_PATH} is missing): run ./dev start or make build`, 2, 'ENOENT', 'addon');
+  }
+  try {
+    native = createRequire(import.meta.url)(ADDON_PATH) as Native;
+  } catch (e) {
+    throw new BpfError(`native addon does not load: ${(e as Error).message.split('\n')[0]}`, 0, 'EADDON', 'addon');
+  }
+  return native;
+}
+
+export function possibleCpus(): number {
+  return addon().numPossibleCpus();
+}
