@@ -1,8 +1,11 @@
 // Command line: perfscope [-C CPU] [-p PID] [-i SECONDS] [--probes LIST] [--no-bpf]
 //                         [--json [--count N]] [--help] [--version]
+// The probe names (--probes) and the toggle keys in the usage come from the catalogue.
 // Parsed with node:util parseArgs (strict); every bad input becomes a UsageError (exit 2).
 import { parseArgs } from 'node:util';
-import { PROBE_NAMES, type ProbeName } from './probes/types.js';
+import type { Catalogue } from './catalogue.js';
+import { CATALOGUE } from './catalogue.js';
+import { formatCpuList } from './model/format.js';
 
 export class UsageError extends Error {}
 
@@ -11,7 +14,8 @@ export interface Options {
   pid: number | null;
   comm: string | null;
   intervalS: number;
-  probes: ProbeName[];
+  /** Names of the probes to start, in catalogue order. */
+  probes: string[];
   noBpf: boolean;
   json: boolean;
   count: number | null;
@@ -20,17 +24,19 @@ export interface Options {
   version: boolean;
 }
 
-export const USAGE = `Usage: perfscope [options]
+export function usage(cat: Catalogue = CATALOGUE): string {
+  const names = cat.map((p) => p.name);
+  const toggles = cat.filter((p) => p.key !== null);
+  return `Usage: perfscope [options]
 
-Live performance console: off-CPU maxima, run-queue latency, exec/open/tcp feeds
-and sysstat-style counters, refreshed every interval.
+Live performance console, refreshed every interval: ${cat.map((p) => p.title).join(', ')}.
 
 Options:
   -C, --cpu CPU         pin the view (and the off-CPU probe's kernel filter) to one CPU
   -p, --pid PID         only events of this process (feeds)
   -c, --comm TEXT       only events of tasks whose name contains TEXT (feeds)
   -i, --interval SECS   refresh interval in seconds (default 1, min 0.1)
-      --probes LIST     comma-separated probes to start: ${PROBE_NAMES.join(',')} (default: all)
+      --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all)
       --no-bpf          start no BPF probe (counters from /proc only)
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
       --json            no screen: print one JSON object per interval (NDJSON) to stdout
@@ -38,10 +44,11 @@ Options:
   -h, --help            show this help
   -V, --version         show the version
 
-Keys: q quit, ? help, 1-5 toggle offcpu/runqlat/exec/open/tcp, ] [ pin next/previous CPU,
+Keys: q quit, ? help, ${toggles.map((p) => p.key).join(' ')} toggle ${toggles.map((p) => p.name).join('/')}, ] [ pin next/previous CPU,
 a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
 i idle tasks.
 BPF probes need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.`;
+}
 
 function intArg(name: string, v: string, min: number): number {
   if (!/^\d+$/.test(v)) throw new UsageError(`${name} must be a whole number, got '${v}'`);
@@ -50,7 +57,8 @@ function intArg(name: string, v: string, min: number): number {
   return n;
 }
 
-export function parseOptions(argv: readonly string[], onlineCpus: readonly number[]): Options {
+export function parseOptions(argv: readonly string[], onlineCpus: readonly number[], cat: Catalogue = CATALOGUE): Options {
+  const names: string[] = cat.map((p) => p.name);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -89,14 +97,14 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     intervalS = Number(v);
     if (intervalS < 0.1 || intervalS > 3600) throw new UsageError(`-i/--interval must be between 0.1 and 3600 seconds, got '${v}'`);
   }
-  let probes: ProbeName[] = [...PROBE_NAMES];
+  let probes = names;
   if (str('probes') !== undefined) {
     const list = str('probes')!.split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length === 0) throw new UsageError('--probes needs at least one probe name');
     for (const p of list) {
-      if (!(PROBE_NAMES as readonly string[]).includes(p)) throw new UsageError(`unknown probe '${p}' (probes: ${PROBE_NAMES.join(', ')})`);
+      if (!names.includes(p)) throw new UsageError(`unknown probe '${p}' (probes: ${names.join(', ')})`);
     }
-    probes = [...new Set(list)] as ProbeName[];
+    probes = names.filter((n) => list.includes(n));
   }
   const json = values.json === true;
   const count = str('count') !== undefined ? intArg('-n/--count', str('count')!, 1) : null;
@@ -116,15 +124,4 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     help: values.help === true,
     version: values.version === true,
   };
-}
-
-export function formatCpuList(cpus: readonly number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < cpus.length; ) {
-    let j = i;
-    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
-    parts.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
 }

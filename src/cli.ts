@@ -1,15 +1,18 @@
-// perfscope's entry: parse flags, build the store and the probe manager, then either print
-// NDJSON (--json) or run the Ink screen. Every exit path stops the probes and restores the
+// perfscope's entry: parse flags, then wire the catalogue's probes to their sinks through the
+// probe manager: --json prints NDJSON (no store, no Ink); the screen gets the store (and the
+// store's intents drive the manager). Every exit path stops the probes and restores the
 // terminal; BPF programs are owned by file descriptors, so even SIGKILL frees them.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseOptions, USAGE, UsageError, type Options } from './args.js';
+import { parseOptions, usage, UsageError, type Options } from './args.js';
+import { CATALOGUE } from './catalogue.js';
 import { onlineCpus } from './probes/cpus.js';
 import { bpfUnavailableReason } from './probes/bpf/caps.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { ProbeManager } from './probes/manager.js';
-import { createAppStore, type AppStore } from './store/store.js';
-import { snapshotToLine } from './json.js';
+import { createAppStore } from './store/store.js';
+import { followIntents, storeSink } from './store/store-sink.js';
+import { jsonSink } from './sinks/json.js';
 
 function version(): string {
   try {
@@ -41,7 +44,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw e;
   }
   if (opts.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(usage(CATALOGUE) + '\n');
     return;
   }
   if (opts.version) {
@@ -53,30 +56,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(2);
   }
 
-  const store: AppStore = createAppStore({
-    host: { hostname: os.hostname(), kernel: os.release(), cpus, bootTimeMs: Date.now() - os.uptime() * 1000 },
-    intervalS: opts.intervalS,
-    pinnedCpu: opts.cpu,
-    enabled: opts.probes,
-    showIdle: opts.showIdle,
-  });
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
-  const manager = new ProbeManager(store, {
-    intervalS: opts.intervalS,
-    pid: opts.pid,
-    comm: opts.comm,
-    cpus,
-    bpfReason,
-    feedFlushMs: opts.json ? 0 : 100,
-  });
-
+  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason };
+  let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;
   let exiting = false;
   const exit = (code: number, message?: string) => {
     if (exiting) return;
     exiting = true;
     try {
-      manager.stop();
+      manager?.stop();
     } finally {
       restoreUi?.();
       restoreUi = null;
@@ -96,20 +85,28 @@ export async function main(argv: readonly string[]): Promise<void> {
   // A closed pipe (perfscope --json | head) ends the run quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => exit(e.code === 'EPIPE' ? 0 : 1, e.code === 'EPIPE' ? undefined : oneLine(e)));
 
-  manager.start();
-
   if (opts.json) {
-    let n = 0;
-    manager.run((snap) => {
-      process.stdout.write(snapshotToLine(snap));
-      n++;
-      if (opts.count !== null && n >= opts.count) {
-        // Let stdout drain before exiting.
-        process.stdout.write('', () => exit(0));
-      }
+    // Every probe is started (or has failed) before the first interval begins.
+    const sink = jsonSink(CATALOGUE, (line) => process.stdout.write(line), opts.count, () => {
+      // Let stdout drain before exiting.
+      process.stdout.write('', () => exit(0));
     });
+    const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks: [sink] }));
+    await m.start(opts.probes);
+    if (!exiting) m.run();
     return;
   }
+
+  const store = createAppStore({
+    catalogue: CATALOGUE,
+    host: { hostname: os.hostname(), kernel: os.release(), cpus, bootTimeMs: Date.now() - os.uptime() * 1000 },
+    intervalS: opts.intervalS,
+    pinnedCpu: opts.cpu,
+    enabled: opts.probes,
+    showIdle: opts.showIdle,
+  });
+  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store)] }));
+  followIntents(store, m);
 
   // NO_COLOR (https://no-color.org): chalk, which Ink uses, does not read it; FORCE_COLOR=0
   // turns its colour level to 0 before it is loaded, so no colour escape is ever written.
@@ -123,10 +120,12 @@ export async function main(argv: readonly string[]): Promise<void> {
   // component) — most of the screen's React time and garbage. NODE_ENV=development still wins.
   if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
   const { startScreen } = await import('./ui/screen.js');
-  restoreUi = startScreen(
+  restoreUi = await startScreen(
     store,
     () => exit(0),
     (e) => exit(1, `internal error: ${oneLine(e)}`),
   );
-  manager.run();
+  // The first frame is drawn: the probes start behind it (their panes say starting…).
+  void m.start(opts.probes);
+  m.run();
 }

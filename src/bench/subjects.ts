@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { BpfObject, bpfObjectPath } from '../probes/bpf/object.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { onlineCpus } from '../probes/cpus.js';
-import { PROBE_FACTORIES } from '../probes/registry.js';
-import type { Probe, ProbeConfig, ProbeName } from '../probes/types.js';
+import { CATALOGUE } from '../catalogue.js';
+import type { ProbeConfig } from '../probes/types.js';
 import { exited, spawnTracked, stopChild } from './children.js';
 import { cpuNs, heldProgramIds, processTree, programStats, rssKb } from './host.js';
 import { runDelta, runDeltaByIds, type RunDelta, type RunStats } from './stats.js';
@@ -84,17 +84,12 @@ export const FLOOR: Subject = {
   },
 };
 
-/** One subject per BPF probe in the registry (whatever it holds when the bench runs). */
+/** One subject per BPF probe of the catalogue (whatever it holds when the bench runs). */
 export function probeSubjects(): Subject[] {
   const out: Subject[] = [];
-  for (const [name, factory] of Object.entries(PROBE_FACTORIES) as [ProbeName, () => Probe<unknown, unknown>][]) {
-    let bpf = false;
-    try {
-      bpf = factory().bpf;
-    } catch {
-      bpf = true; // a factory that throws is reported when the bench tries to start it
-    }
-    if (!bpf) continue;
+  for (const spec of CATALOGUE) {
+    if (!spec.bpf) continue;
+    const name = spec.name;
     out.push({
       id: `probe:${name}`,
       label: `perfscope ${name}`,
@@ -102,9 +97,9 @@ export function probeSubjects(): Subject[] {
       probe: name,
       async start() {
         const t0 = now();
-        const probe = factory();
+        const probe = await spec.create();
         try {
-          probe.start(probeConfig());
+          await probe.start(probeConfig());
         } catch (e) {
           try {
             probe.stop();

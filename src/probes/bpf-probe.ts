@@ -6,10 +6,12 @@ import { BpfError } from './bpf/error.js';
 import { BpfObject, bpfObjectPath, type ProgStats } from './bpf/object.js';
 import { acquireStats, releaseStats } from './bpf/stats.js';
 import { chooseSyscallHooks, type HookChoice, type SyscallHooksChoice } from './tracefs.js';
-import type { ProbeConfig, ProbeCost, ProbeName } from './types.js';
+import { counterDelta } from '../model/counter.js';
+import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 
-export abstract class BpfProbe {
-  abstract readonly name: ProbeName;
+export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
+  /** The BPF object's basename: build/bpf/<name>.bpf.o. */
+  abstract readonly name: string;
   readonly bpf = true;
   protected obj: BpfObject | null = null;
   private lastStats: ProgStats | null = null;
@@ -56,13 +58,15 @@ export abstract class BpfProbe {
     }
   }
 
+  abstract sample(): S;
+
   cost(): ProbeCost {
     if (!this.obj) return {};
     const s = this.obj.stats();
     const prev = this.lastStats ?? s;
     this.lastStats = s;
-    const run_ns = s.runTimeNs - prev.runTimeNs;
-    const run_cnt = s.runCnt - prev.runCnt;
+    const run_ns = counterDelta(s.runTimeNs, prev.runTimeNs);
+    const run_cnt = counterDelta(s.runCnt, prev.runCnt);
     return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost: this.lostSinceLast() };
   }
 

@@ -8,7 +8,8 @@
 // execsnoop shows it), the caller's after a failed one. `uid` is the real uid.
 import type { BpfObject } from './bpf/object.js';
 import { errnoName } from './errno.js';
-import { FeedProbe, type FeedEventBase } from './feed.js';
+import { FeedProbe } from './feed.js';
+import type { ExecEvent } from './exec-spec.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';
 
@@ -21,19 +22,6 @@ export const EXEC_F_ARGS_TRUNCATED = 1;
 const OFF = { ts: 0, pid: 8, ppid: 12, uid: 16, ret: 20, argc: 24, flags: 28, comm: 32, filename: 48, args: 304 } as const;
 export const EXEC_EVENT_BASE = OFF.args;
 
-export interface ExecEvent extends FeedEventBase {
-  ts: number;
-  pid: number;
-  ppid: number;
-  uid: number;
-  comm: string;
-  filename: string;
-  argv: string[];
-  argv_truncated: boolean;
-  /** 0 or a negative errno. */
-  ret: number;
-  ret_name: string | null;
-}
 
 export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => number): ExecEvent | null {
   if (rec.length < EXEC_EVENT_BASE) return null;
@@ -56,7 +44,7 @@ export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
 }
 
 export class ExecProbe extends FeedProbe<ExecEvent> {
-  readonly name = 'exec' as const;
+  readonly name = 'exec';
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     super.configure(obj, config);

@@ -6,8 +6,7 @@
 //     FEED_INTERVAL_MAX = 50,000). Events beyond it are not kept and are counted as lost.
 //   - drain() (the screen, ~10 Hz) returns and clears the recent list: the events since the
 //     previous drain(), in order, at most `recentMax` (default FEED_RECENT_MAX = 5,000) newest;
-//     older ones are skipped for the screen only (they are still in sample()), counted in
-//     `recentSkipped`.
+//     older ones are skipped for the screen only (they are still in sample() and --json).
 // Delivery: the ring buffer's reader is woken by the kernel (libuv polls its epoll fd), and
 // sample() and drain() also consume synchronously first. The open and tcp programs wake the
 // reader only once 64 KiB are waiting (feed_wakeup in bpf/feed.bpf.h: a wake-up per event costs
@@ -28,9 +27,11 @@
 // Node with better than /proc/uptime's 10 ms, which is why it is not used.
 import type { BpfObject } from './bpf/object.js';
 import { RingBufferReader } from './bpf/ringbuf.js';
+import { counterDelta } from '../model/counter.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
+import type { FeedEventBase } from './feed-spec.js';
 
 export const FEED_INTERVAL_MAX = 50_000;
 export const FEED_RECENT_MAX = 5_000;
@@ -41,13 +42,6 @@ export interface FeedLimits {
   /** Syscall hooks (tracefs.ts): 'auto' (default) = per-syscall tracepoints when tracefs can be
    * used, else the tp_btf/sys_enter|sys_exit fallback; 'tp_btf' = the fallback. */
   syscallHooks?: SyscallHooksChoice;
-}
-
-export interface FeedEventBase {
-  /** Milliseconds since the epoch, with a sub-millisecond fraction. */
-  ts: number;
-  pid: number;
-  comm: string;
 }
 
 /** Converts kernel CLOCK_MONOTONIC nanoseconds into epoch milliseconds. */
@@ -74,7 +68,7 @@ export class FeedClock {
   }
 }
 
-export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe {
+export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<E[], E> {
   private reader: RingBufferReader | null = null;
   private interval: E[] = [];
   private recent: E[] = [];
@@ -85,8 +79,6 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe {
   protected readonly clock = new FeedClock();
   readonly intervalMax: number;
   readonly recentMax: number;
-  /** Events that were left out of drain() because the screen did not drain in time (total). */
-  recentSkipped = 0;
   /** Totals since start: events decoded and kept by the filters, and user-side overflow. */
   totals = { received: 0, overflow: 0 };
 
@@ -136,9 +128,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe {
       this.recent.push(ev);
     }
     if (this.recent.length > 2 * this.recentMax) {
-      const cut = this.recent.length - this.recentMax;
-      this.recentSkipped += cut;
-      this.recent = this.recent.slice(cut);
+      this.recent = this.recent.slice(this.recent.length - this.recentMax);
     }
   }
 
@@ -161,11 +151,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe {
     this.consume();
     let out = this.recent;
     this.recent = [];
-    if (out.length > this.recentMax) {
-      const cut = out.length - this.recentMax;
-      this.recentSkipped += cut;
-      out = out.slice(cut);
-    }
+    if (out.length > this.recentMax) out = out.slice(out.length - this.recentMax);
     return out;
   }
 
@@ -185,7 +171,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe {
 
   protected override lostSinceLast(): number {
     const d = this.readDrops();
-    const kernel = d >= this.lastDrops ? d - this.lastDrops : d;
+    const kernel = counterDelta(d, this.lastDrops);
     this.lastDrops = d;
     const user = this.overflow;
     this.overflow = 0;

@@ -1,13 +1,24 @@
-// The probe manager: owns the tick, the pinned CPU, per-probe on/off and each probe's health.
-// It starts every selected probe, samples them once per tick into one IntervalSnapshot, moves feed
-// events to the store at a bounded rate, and follows the user's intents (toggle, pin) from the
-// store. A probe that throws is marked failed and stopped; the others go on.
+// The probe manager: owns the tick, the pinned CPU, per-probe on/off and each probe's health, for
+// the probes of a catalogue. It samples every running probe once per tick into one Interval and
+// hands it to its sinks (the store, the --json writer, ...), hands feed events to them in
+// batches at a bounded rate, and reports health changes between ticks. It knows none of its
+// sinks. Starting a probe is asynchronous (its module is imported, its programs loaded): the
+// probe is `starting` meanwhile and the caller's event loop, and so the screen, keeps running.
+// A probe that throws is marked failed and stopped; the others go on.
 import { bpfUnavailableReason } from './bpf/caps.js';
 import { describeError } from './bpf/error.js';
-import { PROBE_FACTORIES } from './registry.js';
-import { PROBE_NAMES, type Probe, type ProbeConfig, type ProbeCost, type ProbeName } from './types.js';
-import type { AppStore, FeedName, IntervalSnapshot, ProbeHealth } from '../store/store.js';
-import { FEED_NAMES } from '../store/store.js';
+import { ProbeUnavailable, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from './types.js';
+import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue.js';
+
+/** Where the manager's output goes. Every method is optional. */
+export interface Sink {
+  /** Every complete interval, in order. */
+  interval?(iv: Interval): void;
+  /** A batch of a feed's events, in order (the screen's bounded-rate flush). */
+  feed?<N extends FeedName>(name: N, events: readonly EventOf<N>[]): void;
+  /** A probe's health changed between intervals (starting, running, failed, off). */
+  health?(name: ProbeName, h: ProbeHealth): void;
+}
 
 export interface ManagerOptions {
   intervalS: number;
@@ -15,41 +26,51 @@ export interface ManagerOptions {
   comm: string | null;
   procRoot?: string;
   cpus: readonly number[];
+  pinnedCpu?: number | null;
   /** Why BPF cannot be used at all (no root, no BTF, --no-bpf), or null. */
   bpfReason?: string | null;
   /** Feed flush period for the screen (ms); 0 = only at ticks. */
   feedFlushMs?: number;
-  factories?: Partial<Record<ProbeName, () => Probe<unknown, unknown>>>;
+  sinks?: readonly Sink[];
   now?: () => number;
 }
 
-type AnyProbe = Probe<unknown, unknown>;
+// The catalogue's specs create probes of their own sample type; the manager keeps each one under
+// its name and stores its sample under the same name, which is what IntervalData says.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyProbe = Probe<any, any>;
 
 export class ProbeManager {
-  private probes = new Map<ProbeName, AnyProbe>();
-  private health = {} as Record<ProbeName, ProbeHealth>;
+  private probes = new Map<string, AnyProbe>();
+  private health = new Map<string, ProbeHealth>();
+  /** Bumped by every enable/disable of a probe: a start that finishes under an older one is undone. */
+  private generation = new Map<string, number>();
+  private pending = new Set<Promise<void>>();
   private tickTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
-  private unsubscribe: (() => void) | null = null;
   private lastTick = 0;
   private nextDue = 0;
   private stopped = false;
+  private pinned: number | null;
   private readonly now: () => number;
-  private readonly factories: Partial<Record<ProbeName, () => AnyProbe>>;
+  private readonly sinks: readonly Sink[];
   readonly bpfReason: string | null;
 
   constructor(
-    private readonly store: AppStore,
+    readonly catalogue: Catalogue,
     private readonly opts: ManagerOptions,
   ) {
     this.now = opts.now ?? (() => performance.now());
-    this.factories = opts.factories ?? PROBE_FACTORIES;
+    this.sinks = opts.sinks ?? [];
+    this.pinned = opts.pinnedCpu ?? null;
     this.bpfReason = opts.bpfReason === undefined ? bpfUnavailableReason(opts.procRoot ?? '/proc') : opts.bpfReason;
+    for (const s of catalogue) this.health.set(s.name, { state: 'off' });
+    this.lastTick = this.now();
   }
 
   private config(): ProbeConfig {
     return {
-      pinnedCpu: this.store.getState().pinnedCpu,
+      pinnedCpu: this.pinned,
       pid: this.opts.pid,
       comm: this.opts.comm,
       intervalS: this.opts.intervalS,
@@ -58,38 +79,71 @@ export class ProbeManager {
     };
   }
 
-  private setHealth(name: ProbeName, h: ProbeHealth): void {
-    this.health[name] = h;
-    this.store.getState().setHealth(name, h);
+  private setHealth(name: string, h: ProbeHealth): void {
+    this.health.set(name, h);
+    for (const s of this.sinks) s.health?.(name as ProbeName, h);
   }
 
-  /** Start (or mark) one probe according to the store's `enabled`. Never throws. */
-  private enable(name: ProbeName): void {
-    if (this.probes.has(name)) return;
-    const factory = this.factories[name];
-    if (!factory) return this.setHealth(name, { state: 'unavailable', reason: 'not built into this perfscope yet' });
-    let probe: AnyProbe;
-    try {
-      probe = factory();
-    } catch (e) {
-      return this.setHealth(name, { state: 'failed', reason: describeError(e) });
+  private bump(name: string): number {
+    const g = (this.generation.get(name) ?? 0) + 1;
+    this.generation.set(name, g);
+    return g;
+  }
+
+  /** Is a probe wanted (running or starting)? */
+  isEnabled(name: string): boolean {
+    const st = this.health.get(name)?.state;
+    return st === 'running' || st === 'starting';
+  }
+
+  /** Switch a probe on or off. Resolves when it is running, off, unavailable or failed; never rejects. */
+  setEnabled(name: string, on: boolean): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (!on) {
+      this.bump(name);
+      this.disable(name);
+      return Promise.resolve();
     }
-    if (probe.bpf && this.bpfReason) return this.setHealth(name, { state: 'unavailable', reason: this.bpfReason });
+    if (this.isEnabled(name)) return this.settled();
+    const gen = this.bump(name);
+    this.setHealth(name, { state: 'starting' });
+    const p = this.startOne(name, gen).finally(() => this.pending.delete(p));
+    this.pending.add(p);
+    return p;
+  }
+
+  private async startOne(name: string, gen: number): Promise<void> {
+    const current = () => !this.stopped && this.generation.get(name) === gen;
+    const spec = this.catalogue.find((s) => s.name === name);
+    if (!spec) return this.setHealth(name, { state: 'unavailable', reason: 'not built into this perfscope' });
+    if (spec.bpf && this.bpfReason) return this.setHealth(name, { state: 'unavailable', reason: this.bpfReason });
+    let probe: AnyProbe | null = null;
     try {
-      probe.start(this.config());
+      // Let the caller finish its turn (a key press, the first frame) before any work.
+      await new Promise<void>((r) => setImmediate(r));
+      if (!current()) return;
+      probe = await spec.create();
+      if (!current()) return;
+      const config = this.config();
+      await probe.start(config);
+      if (!current()) {
+        probe.stop();
+        return;
+      }
+      if (this.pinned !== config.pinnedCpu) probe.setPinnedCpu?.(this.pinned);
       this.probes.set(name, probe);
       this.setHealth(name, { state: 'running' });
     } catch (e) {
       try {
-        probe.stop();
+        probe?.stop();
       } catch {
-        /* already reported */
+        /* the start error is the one to report */
       }
-      this.setHealth(name, { state: 'failed', reason: describeError(e) });
+      if (current()) this.setHealth(name, { state: e instanceof ProbeUnavailable ? 'unavailable' : 'failed', reason: describeError(e) });
     }
   }
 
-  private disable(name: ProbeName, state: 'off' | 'failed' = 'off', reason?: string): void {
+  private disable(name: string, state: 'off' | 'failed' = 'off', reason?: string): void {
     const p = this.probes.get(name);
     this.probes.delete(name);
     if (p) {
@@ -103,98 +157,100 @@ export class ProbeManager {
     this.setHealth(name, reason ? { state, reason } : { state });
   }
 
+  /** Resolves when no start is in flight. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+
   /** Probes currently running (for tests and the bench). */
-  running(): ReadonlyMap<ProbeName, AnyProbe> {
+  running(): ReadonlyMap<string, AnyProbe> {
     return this.probes;
   }
 
-  /** Start the enabled probes and follow the store's intents. Does not start the timer. */
-  start(): void {
-    const s = this.store.getState();
-    for (const name of PROBE_NAMES) {
-      if (s.enabled[name]) this.enable(name);
-      else this.setHealth(name, { state: 'off' });
-    }
+  /** Start these probes (the others are off). Resolves when every start has settled. */
+  start(enabled: readonly string[]): Promise<void> {
     this.lastTick = this.now();
-    let prevEnabled = s.enabled;
-    let prevPinned = s.pinnedCpu;
-    this.unsubscribe = this.store.subscribe((st) => {
-      if (this.stopped) return;
-      if (st.enabled !== prevEnabled) {
-        const was = prevEnabled;
-        prevEnabled = st.enabled;
-        for (const name of PROBE_NAMES) {
-          if (st.enabled[name] === was[name]) continue;
-          if (st.enabled[name]) this.enable(name);
-          else this.disable(name);
-        }
-      }
-      if (st.pinnedCpu !== prevPinned) {
-        prevPinned = st.pinnedCpu;
-        for (const [name, p] of this.probes) {
-          try {
-            p.setPinnedCpu?.(st.pinnedCpu);
-          } catch (e) {
-            this.disable(name, 'failed', describeError(e));
-          }
-        }
-      }
-    });
+    for (const s of this.catalogue) {
+      if (enabled.includes(s.name)) void this.setEnabled(s.name, true);
+      else this.setHealth(s.name, { state: 'off' });
+    }
+    return this.settled();
   }
 
-  /** Move pending feed events into the store (bounded rate: called by a timer, not per event). */
-  flushFeeds(): void {
-    const st = this.store.getState();
-    for (const name of FEED_NAMES as readonly FeedName[]) {
-      const p = this.probes.get(name);
-      if (!p?.drain) continue;
+  /** Follow a live change of the pinned CPU (probes with kernel-side filters change them). */
+  setPinnedCpu(cpu: number | null): void {
+    if (cpu === this.pinned) return;
+    this.pinned = cpu;
+    for (const [name, p] of this.probes) {
       try {
-        const ev = p.drain();
-        if (ev.length) st.appendFeed(name, ev);
+        p.setPinnedCpu?.(cpu);
       } catch (e) {
+        this.bump(name);
         this.disable(name, 'failed', describeError(e));
       }
     }
   }
 
-  /** Sample every running probe once and commit one interval to the store. */
-  tick(): IntervalSnapshot {
+  get pinnedCpu(): number | null {
+    return this.pinned;
+  }
+
+  /** Hand pending feed events to the sinks (bounded rate: called by a timer, not per event). */
+  flushFeeds(): void {
+    for (const spec of this.catalogue) {
+      if (spec.kind !== 'feed') continue;
+      const p = this.probes.get(spec.name);
+      if (!p?.drain) continue;
+      try {
+        const ev = p.drain();
+        if (ev.length) for (const s of this.sinks) s.feed?.(spec.name as FeedName, ev);
+      } catch (e) {
+        this.bump(spec.name);
+        this.disable(spec.name, 'failed', describeError(e));
+      }
+    }
+  }
+
+  /** Sample every running probe once and hand one interval to every sink. */
+  tick(): Interval {
     const t = this.now();
     const elapsed = (t - this.lastTick) / 1000;
     this.lastTick = t;
     this.flushFeeds();
-    const data: Partial<Record<ProbeName, unknown>> = {};
-    const probes = {} as Record<ProbeName, ProbeHealth>;
-    for (const name of PROBE_NAMES) {
+    const data: Record<string, unknown> = {};
+    const probes: Record<string, ProbeHealth> = {};
+    for (const spec of this.catalogue) {
+      const name = spec.name;
       const p = this.probes.get(name);
+      data[name] = null;
       if (p) {
         try {
           data[name] = p.sample();
           const cost: ProbeCost | undefined = p.cost?.();
-          this.health[name] = cost ? { state: 'running', cost } : { state: 'running' };
+          this.health.set(name, cost ? { state: 'running', cost } : { state: 'running' });
         } catch (e) {
+          this.bump(name);
           this.disable(name, 'failed', describeError(e));
           data[name] = null;
         }
-      } else {
-        data[name] = null;
       }
-      probes[name] = this.health[name] ?? { state: 'off' };
+      probes[name] = this.health.get(name) ?? { state: 'off' };
     }
-    const snap: IntervalSnapshot = {
+    const iv: Interval = {
       time: new Date().toISOString(),
       interval_s: Math.round(elapsed * 1000) / 1000,
-      pinned_cpu: this.store.getState().pinnedCpu,
-      probes,
-      data,
+      pinned_cpu: this.pinned,
+      probes: probes as Interval['probes'],
+      data: data as IntervalData,
     };
-    this.store.getState().commitInterval(snap);
-    return snap;
+    for (const s of this.sinks) s.interval?.(iv);
+    return iv;
   }
 
   /** Run the tick timer (drift-free: each tick is scheduled from the previous due time). */
-  run(onTick?: (snap: IntervalSnapshot) => void): void {
+  run(): void {
     const period = this.opts.intervalS * 1000;
+    this.lastTick = this.now();
     this.nextDue = this.now() + period;
     const schedule = () => {
       if (this.stopped) return;
@@ -202,8 +258,7 @@ export class ProbeManager {
       this.tickTimer = setTimeout(() => {
         this.nextDue += period;
         if (this.nextDue < this.now()) this.nextDue = this.now() + period; // fell behind: skip, don't burst
-        const snap = this.tick();
-        onTick?.(snap);
+        this.tick();
         schedule();
       }, delay);
     };
@@ -215,14 +270,12 @@ export class ProbeManager {
     }
   }
 
-  /** Stop the timers and every probe (idempotent, never throws). */
+  /** Stop the timers and every probe (idempotent, never throws). A start still in flight is undone when it finishes. */
   stop(): void {
     this.stopped = true;
     if (this.tickTimer) clearTimeout(this.tickTimer);
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.tickTimer = this.flushTimer = null;
-    this.unsubscribe?.();
-    this.unsubscribe = null;
     for (const [name, p] of this.probes) {
       try {
         p.stop();

@@ -13,12 +13,14 @@
 //   3. reports the interval's overflow (inserts that failed because the hash was full) as
 //      `overflow` and as cost().lost.
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
+import { counterDelta } from '../model/counter.js';
 import { BpfError } from './bpf/error.js';
 import type { BpfMap } from './bpf/map.js';
 import type { BpfObject } from './bpf/object.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';
+import type { OffcpuRow, OffcpuSample } from './offcpu-spec.js';
 
 /** Mirrors bpf/offcpu.h. */
 export const OFFCPU_COMM_LEN = 16;
@@ -50,33 +52,6 @@ export interface OffcpuEntry {
   preempted: number;
   /** '' when never preempted. */
   preemptedBy: string;
-}
-
-export interface OffcpuRow {
-  cpu: number;
-  /** Thread id (0: the CPU's idle task). */
-  pid: number;
-  tgid: number;
-  comm: string;
-  /** Longest off-CPU time that ended in the interval, us (0.1 us resolution). */
-  max_us: number;
-  /** Sum of the off-CPU times that ended in the interval, us (0.1 us resolution). */
-  total_us: number;
-  /** Times the task came back on this CPU in the interval. */
-  returns: number;
-  /** How many of those absences began with an involuntary switch-out (still runnable). */
-  preempted: number;
-  /** Comm of the task that most recently took the CPU from it by preemption; null if never. */
-  preempted_by: string | null;
-}
-
-export interface OffcpuSample {
-  /** Real tasks, sorted by max_us descending, at most topPerCpu per CPU. */
-  rows: OffcpuRow[];
-  /** Idle tasks (pid 0, one per CPU), same shape and order; [] when hidden. */
-  idle: OffcpuRow[];
-  /** Returns not aggregated in the interval because the kernel hash was full. */
-  overflow: number;
 }
 
 export interface OffcpuOptions {
@@ -158,11 +133,6 @@ export function buildSample(entries: readonly OffcpuEntry[], filter: OffcpuFilte
   return { rows, idle, overflow };
 }
 
-/** The --json keys: `offcpu` (real tasks) and `offcpu_idle` (idle tasks). */
-export function toJsonRows(s: OffcpuSample): { offcpu: OffcpuRow[]; offcpu_idle: OffcpuRow[] } {
-  return { offcpu: s.rows, offcpu_idle: s.idle };
-}
-
 /** The offcpu_cfg.watch word for a pinned CPU (null: all CPUs). */
 export function watchWord(cpu: number | null): number {
   if (cpu === null) return OFFCPU_WATCH_ALL;
@@ -202,8 +172,8 @@ export function drainQuiet(map: BpfMap): [Buffer, Buffer][] {
   return got;
 }
 
-export class OffcpuProbe extends BpfProbe {
-  readonly name = 'offcpu' as const;
+export class OffcpuProbe extends BpfProbe<OffcpuSample> {
+  readonly name = 'offcpu';
   private readonly opts: Required<OffcpuOptions>;
   private filter: OffcpuFilter = { topPerCpu: OFFCPU_TOP_PER_CPU, idle: true, pid: null, comm: null };
   private gens: [BpfMap, BpfMap] | null = null;
@@ -279,7 +249,7 @@ export class OffcpuProbe extends BpfProbe {
     if (!this.obj || !this.gens) return { rows: [], idle: [], overflow: 0 };
     const entries = this.flip();
     const seen = this.readOverflow();
-    const overflow = seen >= this.overflowSeen ? seen - this.overflowSeen : seen;
+    const overflow = counterDelta(seen, this.overflowSeen);
     this.overflowSeen = seen;
     this.lostPending += overflow;
     return buildSample(entries, this.filter, overflow);

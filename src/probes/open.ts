@@ -6,7 +6,8 @@
 // and `errno_name` on failure (the other ones null). `uid` is the real uid, `comm` the
 // calling thread's name.
 import { errnoName } from './errno.js';
-import { FeedProbe, type FeedEventBase } from './feed.js';
+import { FeedProbe } from './feed.js';
+import { OPEN_SYSCALLS, type OpenEvent } from './open-spec.js';
 import { openFlagsText } from './openflags.js';
 import { cString } from './strings.js';
 
@@ -15,25 +16,7 @@ export const OPEN_COMM_LEN = 16;
 export const OPEN_PATH_LEN = 256;
 const OFF = { ts: 0, flags: 8, ret: 16, pid: 24, tid: 28, uid: 32, sys: 36, comm: 40, path: 56 } as const;
 export const OPEN_EVENT_SIZE = OFF.path + OPEN_PATH_LEN;
-export const OPEN_SYSCALLS = ['open', 'openat', 'openat2'] as const;
-export type OpenSyscall = (typeof OPEN_SYSCALLS)[number];
 
-export interface OpenEvent extends FeedEventBase {
-  ts: number;
-  pid: number;
-  tid: number;
-  uid: number;
-  comm: string;
-  syscall: OpenSyscall;
-  path: string;
-  flags: number;
-  flags_text: string;
-  /** The new fd on success, else null. */
-  fd: number | null;
-  /** Positive errno on failure, else null. */
-  errno: number | null;
-  errno_name: string | null;
-}
 
 export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => number): OpenEvent | null {
   if (rec.length < OPEN_EVENT_SIZE) return null;
@@ -59,7 +42,7 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
 }
 
 export class OpenProbe extends FeedProbe<OpenEvent> {
-  readonly name = 'open' as const;
+  readonly name = 'open';
   protected decode(rec: Buffer): OpenEvent | null {
     return decodeOpen(rec, (b, off) => this.clock.wallMs(b, off));
   }

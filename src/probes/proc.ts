@@ -10,20 +10,12 @@ import { computeCounters, elapsedSeconds } from './proc/model.js';
 import type { CountersSample, RawSample } from './proc/types.js';
 import type { Probe, ProbeConfig } from './types.js';
 
-export type {
-  CountersSample, CpuPct, DiskCounters, LoadCounters, MemCounters, NetCounters, TcpCounters, TopRow, VmstatCounters,
-  RawSample, RawStat, RawDisk, RawNetDev, RawProc, RawLoadavg, CpuTimes,
-} from './proc/types.js';
-export { CLK_TCK, PAGE_KB, SECTOR_BYTES, TOP_N, computeCounters } from './proc/model.js';
-export { PidStatReader, readDiskstats, readLoadavg, readMeminfo, readNetDev, readPids, readRaw, readSnmp, readStat, readVmstat } from './proc/readers.js';
-
 export interface ProcProbeOptions {
   /** Monotonic clock in ns (tests pass a fake one). */
   clock?: () => bigint;
 }
 
 export class ProcProbe implements Probe<CountersSample> {
-  readonly name = 'proc' as const;
   readonly bpf = false;
   private root = '/proc';
   private prev: RawSample | null = null;

@@ -3,7 +3,8 @@
 // end of the connection, daddr/dport the peer's, for both kinds. A connect is reported when
 // connect() returns 0, or -EINPROGRESS for a non-blocking one (the SYN is sent; the outcome
 // is not followed); see the header of bpf/tcp.bpf.c for what is and is not covered.
-import { FeedProbe, type FeedEventBase } from './feed.js';
+import { FeedProbe } from './feed.js';
+import type { TcpEvent, TcpKind } from './tcp-spec.js';
 import { cString } from './strings.js';
 
 /** Mirrors bpf/tcp.h. */
@@ -13,21 +14,7 @@ export const TCP_KIND_ACCEPT = 2;
 const OFF = { ts: 0, pid: 8, tid: 12, uid: 16, kind: 20, family: 24, sport: 28, dport: 32, saddr: 40, daddr: 56, comm: 72 } as const;
 export const TCP_EVENT_SIZE = OFF.comm + TCP_COMM_LEN;
 
-export type TcpKind = 'connect' | 'accept';
 
-export interface TcpEvent extends FeedEventBase {
-  ts: number;
-  kind: TcpKind;
-  pid: number;
-  tid: number;
-  uid: number;
-  comm: string;
-  family: 4 | 6;
-  saddr: string;
-  sport: number;
-  daddr: string;
-  dport: number;
-}
 
 /** IPv4 text from 4 bytes in network order. */
 export function ipv4Text(b: Uint8Array, off = 0): string {
@@ -89,7 +76,7 @@ export function decodeTcp(rec: Buffer, wallMs: (b: Buffer, off: number) => numbe
 }
 
 export class TcpProbe extends FeedProbe<TcpEvent> {
-  readonly name = 'tcp' as const;
+  readonly name = 'tcp';
   protected decode(rec: Buffer): TcpEvent | null {
     return decodeTcp(rec, (b, off) => this.clock.wallMs(b, off));
   }

@@ -1,10 +1,11 @@
-// The contract every data source follows, BPF or /proc: start(config) once, sample() each tick,
-// stop() once. The manager owns the tick, the toggles, the pinned CPU and each probe's health.
+// What a probe is, for every layer: the life cycle a data source follows (Probe: start once,
+// sample() each tick, stop once) and the spec that describes it to the rest of perfscope
+// (ProbeSpec: name, title, toggle key, kind, and the pure functions the sinks and the screen
+// need). Types (and one error class) only; nothing here loads the native addon: the store and
+// the screen import this module freely. The list of specs, in order, is the catalogue (src/catalogue.ts).
 
-export const PROBE_NAMES = ['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc'] as const;
-export type ProbeName = (typeof PROBE_NAMES)[number];
-
-export type ProbeState = 'running' | 'off' | 'unavailable' | 'failed';
+/** 'starting': the user asked for it and its programs are being loaded (off the render path). */
+export type ProbeState = 'running' | 'starting' | 'off' | 'unavailable' | 'failed';
 
 export interface ProbeConfig {
   /** CPU the view is pinned to, or null for all CPUs. Probes that filter in the kernel follow it live. */
@@ -29,20 +30,83 @@ export interface ProbeCost {
   lost?: number;
 }
 
-export interface Probe<TSample = unknown, TEvent = never> {
-  readonly name: ProbeName;
+export interface ProbeHealth {
+  state: ProbeState;
+  reason?: string;
+  cost?: ProbeCost;
+}
+
+export interface Probe<S, E = never> {
   /** Needs BPF (root or CAP_BPF+CAP_PERFMON, kernel BTF). */
   readonly bpf: boolean;
-  /** Load and attach. Throws (ideally a BpfError) when it cannot run. */
-  start(config: ProbeConfig): void;
+  /** Load and attach. Throws or rejects (ideally with a BpfError) when it cannot run. */
+  start(config: ProbeConfig): void | Promise<void>;
   /** The data of the interval that ends now. */
-  sample(): TSample;
+  sample(): S;
   /** Cost and losses of the interval that ends now (called right after sample()). */
   cost?(): ProbeCost;
   /** Feed probes: the events that arrived since the last drain, in order. */
-  drain?(): TEvent[];
+  drain?(): E[];
   /** Follow a live change of the pinned CPU (kernel-side filters). */
   setPinnedCpu?(cpu: number | null): void;
   /** Detach everything and free the kernel objects. Must be safe to call twice. */
   stop(): void;
+}
+
+/** What the overview pane and the status line tell a probe about the screen. */
+export interface ViewContext {
+  readonly pinned: number | null;
+  readonly intervalS: number;
+  /** Columns available for one line. */
+  readonly width: number;
+}
+
+/** One parsed --json line, as a replay source reads it back. */
+export type JsonLine = Readonly<Record<string, unknown>>;
+
+/**
+ * A probe, described once. `name` is its bpf/ basename, its key in --json's `probes`, its pane id
+ * and its test basename. S is the sample of one interval; E the event type of a feed (S = E[]).
+ */
+export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> {
+  readonly name: N;
+  /** Pane title, e.g. "Off-CPU maxima". */
+  readonly title: string;
+  /** Label in the tab row. */
+  readonly tab: string;
+  /** Key that switches it on and off ("1"), or null when it cannot be switched. */
+  readonly key: string | null;
+  /** 'feed': events in order (the screen drains them at a bounded rate); 'aggregate': one sample per tick. */
+  readonly kind: 'feed' | 'aggregate';
+  /** Needs BPF (root or CAP_BPF+CAP_PERFMON, kernel BTF). */
+  readonly bpf: boolean;
+  /** Where the large layout puts its pane: column, place in it (top first), share of its height. */
+  readonly grid: { readonly column: 0 | 1; readonly row: number; readonly weight: number };
+  /** A fresh, not yet started instance (the implementation is imported only now). */
+  create(): Promise<Probe<S, E>>;
+  /** Its part of a --json line: top-level keys, in order, null values when it did not run. */
+  toJson(sample: S | null): Record<string, unknown>;
+  /** The inverse of toJson, for replay: its sample from a parsed --json line, or null. */
+  fromJson(line: JsonLine): S | null;
+  /** The figures the screen keeps per interval for its trends (series name -> value). */
+  trend?(sample: S): Readonly<Record<string, number | null>>;
+  /** A few words for the compact overview, one line per probe ("p99 1.7ms"). */
+  summary(sample: S, view: ViewContext): string;
+  /** One or two lines for the overview pane. */
+  overview(sample: S, view: ViewContext): string[];
+  /** Facts for the header line, if it has any (the load averages). */
+  header?(sample: S): HeaderFacts;
+}
+
+export interface HeaderFacts {
+  readonly load?: readonly [number, number, number];
+}
+
+/**
+ * Thrown by a probe's create() or start() when it cannot run on this host at all (a kernel
+ * without its hook, a missing file): the manager marks it `unavailable` with this message
+ * instead of `failed`.
+ */
+export class ProbeUnavailable extends Error {
+  override readonly name = 'ProbeUnavailable';
 }

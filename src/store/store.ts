@@ -1,41 +1,29 @@
-// One zustand store: written by the probe manager (interval snapshots, feed batches, health) and by
-// user intents (pin, toggle, pause, focus). The screen and the --json sink read the same truth.
+// One zustand store: written by the probe manager through its sink (intervals, feed batches,
+// health: src/store/store-sink.ts) and by user intents (pin, toggle, pause, focus). The screen
+// reads it. It knows the probes only through the catalogue it is given.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { ProbeCost, ProbeName, ProbeState } from '../probes/types.js';
-import { PROBE_NAMES } from '../probes/types.js';
+import type { ProbeHealth } from '../probes/types.js';
+import type { Catalogue, EventOf, FeedName, Interval, ProbeName } from '../catalogue.js';
+import { fromSpec, sampleOf } from '../catalogue.js';
 import { Ring } from './ring.js';
-import { histQuantile } from '../probes/runqlat.js';
 
-export const FEED_NAMES = ['exec', 'open', 'tcp'] as const;
-export type FeedName = (typeof FEED_NAMES)[number];
 /** Lines kept per feed for the screen (the newest win). */
 export const FEED_CAPACITY = 500;
 
-export interface ProbeHealth {
-  state: ProbeState;
-  reason?: string;
-  cost?: ProbeCost;
-}
-
-/** One interval, exactly as --json prints it (minus formatting). */
-export interface IntervalSnapshot {
-  time: string;
-  interval_s: number;
-  pinned_cpu: number | null;
-  probes: Record<ProbeName, ProbeHealth>;
-  data: Partial<Record<ProbeName, unknown>>;
-}
-
-export interface FeedState {
-  lines: Ring<unknown>;
+export interface FeedState<E> {
+  lines: Ring<E>;
   /** Bumped on every append so selectors see a change. */
   seq: number;
   /** Events lost since start (kernel drops and overflow), as reported by the probe's cost(). */
   lost: number;
 }
 
-export type PaneId = 'offcpu' | 'runqlat' | 'exec' | 'open' | 'tcp' | 'counters';
-export const PANE_ORDER: readonly PaneId[] = ['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'counters'];
+export type Feeds = { [N in FeedName]: FeedState<EventOf<N>> };
+export type FrozenFeeds = { [N in FeedName]: readonly EventOf<N>[] };
+
+/** The overview, then one pane per probe of the catalogue. */
+export const OVERVIEW = 'overview';
+export type PaneId = typeof OVERVIEW | ProbeName;
 
 export interface HostInfo {
   hostname: string;
@@ -45,7 +33,14 @@ export interface HostInfo {
   bootTimeMs?: number;
 }
 
+/** What the sparklines need of one interval: each probe's trend figures (see ProbeSpec.trend). */
+export type TrendPoint = Readonly<Partial<Record<ProbeName, Readonly<Record<string, number | null>>>>>;
+
+/** Intervals kept for the sparklines: wider than any pane. */
+export const TREND_POINTS = 240;
+
 export interface AppState {
+  catalogue: Catalogue;
   host: HostInfo;
   intervalS: number;
   pinnedCpu: number | null;
@@ -54,21 +49,21 @@ export interface AppState {
   helpOpen: boolean;
   focus: PaneId;
   /** Per-feed text filter typed with '/'. */
-  filters: Record<FeedName, string>;
+  filters: Readonly<Record<string, string>>;
   /** Is the user typing a filter for the focused feed? */
   filterEditing: boolean;
   showIdle: boolean;
   /** What the user asked for; the manager makes it so and reports health. */
-  enabled: Record<ProbeName, boolean>;
-  health: Record<ProbeName, ProbeHealth>;
+  enabled: Readonly<Record<ProbeName, boolean>>;
+  health: Readonly<Record<ProbeName, ProbeHealth>>;
   /** The newest complete interval. */
-  latest: IntervalSnapshot | null;
+  latest: Interval | null;
   /** What the screen shows: the newest interval, or the one frozen by pause. */
-  shown: IntervalSnapshot | null;
+  shown: Interval | null;
   intervals: number;
-  feeds: Record<FeedName, FeedState>;
+  feeds: Feeds;
   /** Frozen feed copies while paused. */
-  shownFeeds: Record<FeedName, readonly unknown[]> | null;
+  shownFeeds: FrozenFeeds | null;
   quitRequested: boolean;
   /** Per-interval figures kept for the sparklines (newest last, at most TREND_POINTS). */
   trend: readonly TrendPoint[];
@@ -76,28 +71,9 @@ export interface AppState {
   shownTrend: readonly TrendPoint[] | null;
 }
 
-/** Intervals kept for the sparklines: wider than any pane. */
-export const TREND_POINTS = 240;
-
-/** What the sparklines need of one interval: run-queue p99 (us) per CPU key ("all", "0", ...). */
-export interface TrendPoint {
-  readonly runqP99: Readonly<Record<string, number | null>>;
-}
-
-/** The trend point of one interval (pure). A probe that did not report gives an empty point. */
-export function trendPoint(snap: IntervalSnapshot): TrendPoint {
-  const rq = snap.data.runqlat as { all?: number[]; cpus?: Record<string, number[]> } | null | undefined;
-  const runqP99: Record<string, number | null> = {};
-  if (rq?.all) {
-    runqP99.all = histQuantile(rq.all, 0.99);
-    for (const [cpu, slots] of Object.entries(rq.cpus ?? {})) runqP99[cpu] = histQuantile(slots, 0.99);
-  }
-  return { runqP99 };
-}
-
 export interface AppActions {
-  commitInterval(snap: IntervalSnapshot): void;
-  appendFeed(name: FeedName, events: readonly unknown[]): void;
+  commitInterval(iv: Interval): void;
+  appendFeed<N extends FeedName>(name: N, events: readonly EventOf<N>[]): void;
   setHealth(name: ProbeName, h: ProbeHealth): void;
   toggleProbe(name: ProbeName): void;
   setEnabled(name: ProbeName, on: boolean): void;
@@ -117,25 +93,32 @@ export interface AppActions {
 export type AppStore = StoreApi<AppState & AppActions>;
 
 export interface StoreInit {
+  catalogue: Catalogue;
   host: HostInfo;
   intervalS: number;
   pinnedCpu: number | null;
-  enabled: ProbeName[];
+  enabled: readonly string[];
   showIdle?: boolean;
 }
 
-function initialHealth(enabled: ProbeName[]): Record<ProbeName, ProbeHealth> {
-  const h = {} as Record<ProbeName, ProbeHealth>;
-  for (const n of PROBE_NAMES) h[n] = { state: enabled.includes(n) ? 'running' : 'off' };
-  return h;
+/** The panes in focus order: the overview, then the catalogue's probes. */
+export function paneOrder(cat: Catalogue): PaneId[] {
+  return [OVERVIEW, ...cat.map((s) => s.name)];
 }
 
-function emptyFeeds(): Record<FeedName, FeedState> {
-  return {
-    exec: { lines: new Ring(FEED_CAPACITY), seq: 0, lost: 0 },
-    open: { lines: new Ring(FEED_CAPACITY), seq: 0, lost: 0 },
-    tcp: { lines: new Ring(FEED_CAPACITY), seq: 0, lost: 0 },
-  };
+export function isFeed(cat: Catalogue, name: string): name is FeedName {
+  return cat.some((s) => s.name === name && s.kind === 'feed');
+}
+
+/** The trend point of one interval (pure). A probe that did not report adds nothing. */
+export function trendPoint(cat: Catalogue, iv: Interval): TrendPoint {
+  const out: Partial<Record<ProbeName, Readonly<Record<string, number | null>>>> = {};
+  for (const spec of cat) {
+    const s = sampleOf(iv, spec.name);
+    const trend = spec.trend;
+    if (trend && s !== null) out[spec.name] = fromSpec(() => trend(s), {});
+  }
+  return out;
 }
 
 /** Next/previous online CPU after `cur` (null = all: next starts from the first). */
@@ -147,45 +130,64 @@ export function stepCpu(cpus: readonly number[], cur: number | null, step: 1 | -
   return cpus[(i + step + cpus.length) % cpus.length];
 }
 
+function byName<T>(cat: Catalogue, f: (name: ProbeName) => T): Record<ProbeName, T> {
+  const out = {} as Record<ProbeName, T>;
+  for (const s of cat) out[s.name] = f(s.name);
+  return out;
+}
+
+function emptyFeeds(cat: Catalogue): Feeds {
+  const out: Record<string, FeedState<unknown>> = {};
+  for (const s of cat) if (s.kind === 'feed') out[s.name] = { lines: new Ring(FEED_CAPACITY), seq: 0, lost: 0 };
+  return out as Feeds;
+}
+
+function frozenFeeds(feeds: Feeds): FrozenFeeds {
+  const out: Record<string, readonly unknown[]> = {};
+  for (const [n, f] of Object.entries(feeds) as [string, FeedState<unknown>][]) out[n] = f.lines.toArray();
+  return out as FrozenFeeds;
+}
+
 export function createAppStore(init: StoreInit): AppStore {
-  const enabled = {} as Record<ProbeName, boolean>;
-  for (const n of PROBE_NAMES) enabled[n] = init.enabled.includes(n);
+  const cat = init.catalogue;
+  const order = paneOrder(cat);
   return createStore<AppState & AppActions>()((set, get) => ({
+    catalogue: cat,
     host: init.host,
     intervalS: init.intervalS,
     pinnedCpu: init.pinnedCpu,
     paused: false,
     helpOpen: false,
-    focus: 'offcpu',
-    filters: { exec: '', open: '', tcp: '' },
+    focus: OVERVIEW,
+    filters: Object.fromEntries(cat.filter((s) => s.kind === 'feed').map((s) => [s.name, ''])),
     filterEditing: false,
     showIdle: init.showIdle ?? false,
-    enabled,
-    health: initialHealth(init.enabled),
+    enabled: byName(cat, (n) => init.enabled.includes(n)),
+    health: byName(cat, (n) => ({ state: init.enabled.includes(n) ? 'starting' : 'off' })),
     latest: null,
     shown: null,
     intervals: 0,
-    feeds: emptyFeeds(),
+    feeds: emptyFeeds(cat),
     shownFeeds: null,
     quitRequested: false,
     trend: [],
     shownTrend: null,
 
-    commitInterval: (snap) =>
+    commitInterval: (iv) =>
       set((s) => {
         // Feed losses accumulate from each interval's cost().lost.
         let feeds = s.feeds;
-        for (const n of FEED_NAMES) {
-          const lost = snap.probes[n]?.cost?.lost ?? 0;
+        for (const n of Object.keys(feeds) as FeedName[]) {
+          const lost = iv.probes[n]?.cost?.lost ?? 0;
           if (lost > 0) feeds = { ...feeds, [n]: { ...feeds[n], lost: feeds[n].lost + lost } };
         }
-        const trend = [...s.trend.slice(-(TREND_POINTS - 1)), trendPoint(snap)];
+        const trend = [...s.trend.slice(-(TREND_POINTS - 1)), trendPoint(cat, iv)];
         return {
-          latest: snap,
-          shown: s.paused ? s.shown : snap,
+          latest: iv,
+          shown: s.paused ? s.shown : iv,
           trend,
           intervals: s.intervals + 1,
-          health: { ...snap.probes },
+          health: { ...iv.probes },
           feeds,
         };
       }),
@@ -204,24 +206,16 @@ export function createAppStore(init: StoreInit): AppStore {
       set((s) =>
         s.paused
           ? { paused: false, shown: s.latest, shownFeeds: null, shownTrend: null }
-          : {
-              paused: true,
-              shownTrend: s.trend,
-              shownFeeds: {
-                exec: s.feeds.exec.lines.toArray(),
-                open: s.feeds.open.lines.toArray(),
-                tcp: s.feeds.tcp.lines.toArray(),
-              },
-            },
+          : { paused: true, shownTrend: s.trend, shownFeeds: frozenFeeds(s.feeds) },
       ),
     toggleHelp: () => set((s) => ({ helpOpen: !s.helpOpen })),
     focusNext: (step) =>
       set((s) => {
-        const i = PANE_ORDER.indexOf(s.focus);
-        return { focus: PANE_ORDER[(i + step + PANE_ORDER.length) % PANE_ORDER.length], filterEditing: false };
+        const i = order.indexOf(s.focus);
+        return { focus: order[(i + step + order.length) % order.length], filterEditing: false };
       }),
     setFocus: (p) => set(() => ({ focus: p, filterEditing: false })),
-    startFilter: () => set((s) => ((FEED_NAMES as readonly string[]).includes(s.focus) ? { filterEditing: true } : {})),
+    startFilter: () => set((s) => (isFeed(cat, s.focus) ? { filterEditing: true } : {})),
     setFilter: (name, text) => set((s) => ({ filters: { ...s.filters, [name]: text } })),
     endFilter: () => set(() => ({ filterEditing: false })),
     toggleIdle: () => set((s) => ({ showIdle: !s.showIdle })),

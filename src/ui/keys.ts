@@ -1,10 +1,16 @@
 // The keyboard, as a pure function of (store state, key): one dispatcher keyed on the current
 // mode (filter editing, help overlay, normal). It only calls store intents; the probe manager
 // follows them. Tested without rendering (test/ui/keys.test.ts).
-import type { AppActions, AppState, FeedName } from '../store/store.js';
-import type { ProbeName } from '../probes/types.js';
+// The toggle keys are the catalogue's (ProbeSpec.key).
+import { isFeed, type AppActions, type AppState } from '../store/store.js';
+import type { Catalogue, ProbeName } from '../catalogue.js';
 
-export const TOGGLE_KEYS: Readonly<Record<string, ProbeName>> = { '1': 'offcpu', '2': 'runqlat', '3': 'exec', '4': 'open', '5': 'tcp' };
+/** Toggle key -> probe, from the catalogue. */
+export function toggleKeys(cat: Catalogue): ReadonlyMap<string, ProbeName> {
+  const m = new Map<string, ProbeName>();
+  for (const s of cat) if (s.key !== null) m.set(s.key, s.name);
+  return m;
+}
 
 /** The parts of Ink's Key we use. */
 export interface KeyInfo {
@@ -23,24 +29,27 @@ export interface KeyInfo {
 export type KeyResult = 'quit' | 'handled' | 'ignored';
 
 /** The keyboard table, shown by the help overlay and copied in the README. */
-export const KEY_HELP: readonly (readonly [string, string])[] = [
-  ['q, Ctrl-C', 'quit'],
-  ['?', 'open / close this help'],
-  ['1 2 3 4 5', 'switch offcpu, runqlat, exec, open, tcp on/off'],
-  ['] [', 'pin the next / previous online CPU'],
-  ['a', 'all CPUs (unpin)'],
-  ['space', 'pause / resume the display (probes keep counting)'],
-  ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
-  ['/', 'filter the focused feed (Enter or Esc ends)'],
-  ['i', 'show / hide idle tasks in off-CPU'],
-];
+export function keyHelp(cat: Catalogue): readonly (readonly [string, string])[] {
+  const toggles = cat.filter((s) => s.key !== null);
+  return [
+    ['q, Ctrl-C', 'quit'],
+    ['?', 'open / close this help'],
+    [toggles.map((s) => s.key).join(' '), `switch ${toggles.map((s) => s.name).join(', ')} on/off`],
+    ['] [', 'pin the next / previous online CPU'],
+    ['a', 'all CPUs (unpin)'],
+    ['space', 'pause / resume the display (probes keep counting)'],
+    ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
+    ['/', 'filter the focused feed (Enter or Esc ends)'],
+    ['i', 'show / hide idle tasks in off-CPU'],
+  ];
+}
 
 export const MAX_FILTER_LEN = 64;
 
 export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
   if (key.ctrl && input === 'c') return 'quit';
-  if (s.filterEditing) {
-    const feed = s.focus as FeedName;
+  if (s.filterEditing && isFeed(s.catalogue, s.focus)) {
+    const feed = s.focus;
     if (key.return || key.escape) {
       s.endFilter();
       return 'handled';
@@ -67,8 +76,9 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     return 'ignored';
   }
   if (input === 'q') return 'quit';
+  const toggled = toggleKeys(s.catalogue).get(input);
   if (input === '?') s.toggleHelp();
-  else if (input in TOGGLE_KEYS) s.toggleProbe(TOGGLE_KEYS[input]);
+  else if (toggled) s.toggleProbe(toggled);
   else if (input === ']') s.pinNext(1);
   else if (input === '[') s.pinNext(-1);
   else if (input === 'a') s.pinCpu(null);
@@ -78,7 +88,7 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
   else if (key.leftArrow) s.focusNext(-1);
   else if (input === '/') s.startFilter();
   else if (input === 'i') s.toggleIdle();
-  else if (key.escape && s.filters[s.focus as FeedName]) s.setFilter(s.focus as FeedName, '');
+  else if (key.escape && isFeed(s.catalogue, s.focus) && s.filters[s.focus]) s.setFilter(s.focus, '');
   else return 'ignored';
   return 'handled';
 }

@@ -1,8 +1,11 @@
 // Where each pane goes for a terminal size (pure, tested without rendering):
 //   - below MIN_COLUMNS x MIN_ROWS: a one-line message with the size needed;
 //   - "tabs" (e.g. 80x24): header, a tab row, the focused pane full size, the status line;
-//   - "grid" (GRID_COLUMNS x GRID_ROWS and larger, e.g. 160x48): every pane at once in two columns.
-import type { PaneId } from '../store/store.js';
+//   - "grid" (GRID_COLUMNS x GRID_ROWS and larger, e.g. 160x48): every pane at once in two columns,
+//     each probe in the column its spec names, sized by its weight; the overview on top of the
+//     right column, one line per probe (two when the screen is tall).
+import type { Catalogue } from '../catalogue.js';
+import { OVERVIEW, type PaneId } from '../store/store.js';
 
 export const MIN_COLUMNS = 60;
 export const MIN_ROWS = 16;
@@ -44,7 +47,13 @@ export function chromeRows(kind: 'tabs' | 'grid'): number {
   return kind === 'tabs' ? 3 : 2;
 }
 
-export function computeLayout(columns: number, rows: number, focus: PaneId): Layout {
+/** Rows of the overview in the grid: a heading per probe, and a line each when tall enough. */
+export function overviewRows(probes: number, body: number): number {
+  const tall = 2 * probes + 3;
+  return body >= 4 * tall ? tall : probes + 3;
+}
+
+export function computeLayout(columns: number, rows: number, focus: PaneId, cat: Catalogue): Layout {
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
     return { kind: 'too-small', message: `perfscope needs a terminal of at least ${MIN_COLUMNS}x${MIN_ROWS} (this one is ${columns}x${rows})` };
   }
@@ -52,23 +61,14 @@ export function computeLayout(columns: number, rows: number, focus: PaneId): Lay
     return { kind: 'tabs', width: columns, pane: { pane: focus, width: columns, height: rows - chromeRows('tabs') } };
   }
   const body = rows - chromeRows('grid');
-  const left = Math.floor(columns / 2);
-  const right = columns - left;
-  const lh = splitRows(body, [4, 3, 3]);
-  const rh = splitRows(body, [5, 2.5, 2.5]);
-  return {
-    kind: 'grid',
-    columns: [
-      [
-        { pane: 'offcpu', width: left, height: lh[0] },
-        { pane: 'runqlat', width: left, height: lh[1] },
-        { pane: 'exec', width: left, height: lh[2] },
-      ],
-      [
-        { pane: 'counters', width: right, height: rh[0] },
-        { pane: 'open', width: right, height: rh[1] },
-        { pane: 'tcp', width: right, height: rh[2] },
-      ],
-    ],
-  };
+  const widths = [Math.floor(columns / 2), columns - Math.floor(columns / 2)];
+  const ov = overviewRows(cat.length, body);
+  const columnsOut = [0, 1].map((col) => {
+    const specs = cat.filter((s) => s.grid.column === col).sort((a, b) => a.grid.row - b.grid.row);
+    const top: Rect[] = col === 1 ? [{ pane: OVERVIEW, width: widths[col], height: ov }] : [];
+    const left = body - (col === 1 ? ov : 0);
+    const hs = specs.length ? splitRows(left, specs.map((s) => s.grid.weight)) : [];
+    return [...top, ...specs.map((s, i) => ({ pane: s.name, width: widths[col], height: hs[i] }))];
+  });
+  return { kind: 'grid', columns: columnsOut };
 }

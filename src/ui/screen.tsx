@@ -7,21 +7,25 @@ import { StoreContext } from './store-context.js';
 import { ThemeContext, themeFromEnv } from './theme.js';
 import { frameDiffingStdout } from './frame-writer.js';
 import type { AppStore } from '../store/store.js';
+import { loadPanes, PanesProvider } from './panes.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
 
 /**
- * `onError` is called when rendering throws (Ink unmounts the app): the caller stops the probes
+ * The probes' panes are imported first (the catalogue's loaders). `onError` is called when rendering throws (Ink unmounts the app): the caller stops the probes
  * and restores the terminal as for any other exit.
  */
-export function startScreen(store: AppStore, onQuit: () => void, onError: (e: unknown) => void = () => onQuit()): () => void {
+export async function startScreen(store: AppStore, onQuit: () => void, onError: (e: unknown) => void = () => onQuit()): Promise<() => void> {
+  const panes = await loadPanes(store.getState().catalogue);
   const out = process.stdout;
   out.write(ENTER_ALT);
   const ink = render(
     <ThemeContext.Provider value={themeFromEnv(process.env)}>
       <StoreContext.Provider value={store}>
-        <App onQuit={onQuit} />
+        <PanesProvider panes={panes}>
+          <App onQuit={onQuit} />
+        </PanesProvider>
       </StoreContext.Provider>
     </ThemeContext.Provider>,
     { stdout: frameDiffingStdout(out), exitOnCtrlC: false, patchConsole: false, maxFps: 4, incrementalRendering: true },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatCpuList, parseOptions, UsageError } from '../../src/args.js';
+import { parseOptions, UsageError } from '../../src/args.js';
+import { formatCpuList } from '../../src/model/format.js';
 import { parseCpuList } from '../../src/probes/cpus.js';
 
 const cpus = [0, 1];

@@ -4,8 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
-import { PROBE_NAMES } from '../../src/probes/types.js';
-import { PROBE_FACTORIES } from '../../src/probes/registry.js';
+import { CATALOGUE } from '../../src/catalogue.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 
@@ -105,7 +104,7 @@ describe('not root', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
-    const bpfProbes = PROBE_NAMES.filter((p) => p !== 'proc' && PROBE_FACTORIES[p]);
+    const bpfProbes = CATALOGUE.filter((p) => p.bpf).map((p) => p.name);
     expect(bpfProbes.length).toBeGreaterThanOrEqual(3);
     for (const p of bpfProbes) {
       expect(j.probes[p].state).toBe('unavailable');

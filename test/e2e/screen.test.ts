@@ -29,7 +29,8 @@ function held(pid: number): Map<number, string> {
   return new Map(ids.map((id) => [id, names.get(id) ?? '?']));
 }
 
-const firstFrame = (s: string) => /perfscope|pin all/.test(s) && /proc on/.test(s) && /offcpu on/.test(s) && /CPU +PID/.test(s);
+// The off-CPU table (the grid) or its line in the overview (the first tab at 80x24).
+const firstFrame = (s: string) => /perfscope|pin all/.test(s) && /proc on/.test(s) && /offcpu on/.test(s) && (/CPU +PID/.test(s) || /worst CPU\d|no task went off-CPU/.test(s));
 
 async function launch(columns: number, rows: number, args: string[] = [], env = '', ready = firstFrame): Promise<TmuxSession> {
   session = new TmuxSession(columns, rows);
@@ -65,6 +66,16 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     const names = [...h.values()];
     for (const n of ['ps_offcpu_sw', 'ps_rq_switch', 'ps_exec_enter', 'ps_exec_exit']) expect(names).toContain(n);
     expect(names.every((n) => n.startsWith('ps_'))).toBe(true);
+
+    // The first screen is the overview: a heading and a line of its own from every running probe.
+    const overview = await s.waitScreen(
+      (x) => /worst CPU\d/.test(x) && /p99 /.test(x) && /\d+\/s/.test(x) && /cpu usr\/sys\/io all/.test(x) && /mem used/.test(x),
+      'the overview with every probe',
+    );
+    expect(overview).toContain('[overview]');
+    for (const p of ['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'counters']) expect(overview).toMatch(new RegExp(`│${p} +on `));
+    s.keys('Tab');
+    await s.waitScreen((x) => x.includes('[offcpu]') && /CPU +PID/.test(x), 'the off-CPU pane');
 
     // Bytes written to the terminal per second, steady state, all probes on, the default pane
     // (off-CPU) shown.
@@ -133,6 +144,7 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     );
     expect(screen).not.toMatch(/unavailable|failed/);
     const ids = heldProgramIds(perfscope);
+    s.keys('Tab'); // from the overview (the grid's top right) to the off-CPU pane
     s.tmux('resize-window', '-t', 't', '-x', '80', '-y', '24');
     await s.waitScreen((x) => x.includes('[offcpu]') && !x.includes('Counters (/proc)'), 'the tabbed layout after resize');
     s.tmux('resize-window', '-t', 't', '-x', '50', '-y', '12');
@@ -228,15 +240,15 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
   }
 
   it('an exec whose argv holds ESC ] 0;pwned BEL is shown escaped, never written raw', async () => {
-    // offcpu -> runqlat -> exec
-    await showsEscaped('exec', 2, () => spawnSync('/bin/true', ['\x1b]0;pwned\x07', 'tail']), '\\e]0;pwned\\a tail');
+    // overview -> offcpu -> runqlat -> exec
+    await showsEscaped('exec', 3, () => spawnSync('/bin/true', ['\x1b]0;pwned\x07', 'tail']), '\\e]0;pwned\\a tail');
   });
 
   it('a file whose name holds ESC ] 0;pwned BEL is shown escaped in the open feed, never written raw', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'perfscope-e2e-'));
     try {
-      // offcpu -> runqlat -> exec -> open
-      await showsEscaped('open', 3, () => writeFileSync(join(dir, '\x1b]0;pwned\x07.txt'), 'x'), '\\e]0;pwned\\a.txt');
+      // overview -> offcpu -> runqlat -> exec -> open
+      await showsEscaped('open', 4, () => writeFileSync(join(dir, '\x1b]0;pwned\x07.txt'), 'x'), '\\e]0;pwned\\a.txt');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -244,6 +256,7 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
 
   it('NO_COLOR: no colour escape reaches the terminal', async () => {
     const s = await launch(80, 24, [], 'NO_COLOR=1');
+    s.keys('Tab'); // the off-CPU pane, after the overview
     await sleep(2500);
     const ids = heldProgramIds(perfscope);
     s.keys('q');
@@ -267,7 +280,7 @@ describe('perfscope in a terminal, not root', () => {
     perfscope = await session.perfscopePid();
     const screen = await session.waitScreen((x) => x.includes('needs root') && x.includes('proc on'), 'the unavailable off-CPU pane');
     expect(screen).toMatch(/offcpu n\/a/);
-    await session.press('Tab', 'Tab', 'Tab', 'Tab', 'Tab');
+    await session.press('Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Tab');
     await session.waitScreen((x) => x.includes('[counters]') && /load \d/.test(x), 'the counters');
     session.keys('q');
     expect(await waitExit(perfscope)).toBe(true);

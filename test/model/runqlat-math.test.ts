@@ -1,6 +1,8 @@
 // Pure: decoding the kernel's histogram, differences of cumulative counters, percentiles.
 import { describe, expect, it } from 'vitest';
-import { bucketBounds, decodeHist, diffSlots, histQuantile, RUNQLAT_HIST_BYTES, RUNQLAT_MAX_SLOTS, summarize, type CpuHist } from '../../src/probes/runqlat.js';
+import { decodeHist, RUNQLAT_HIST_BYTES, RUNQLAT_MAX_SLOTS, summarize, type CpuHist } from '../../src/probes/runqlat.js';
+import { histQuantile, log2Bounds as bucketBounds } from '../../src/model/hist.js';
+import { counterDeltas as diffSlots } from '../../src/model/counter.js';
 
 const hist = (slots: Record<number, number>, totalNs = 0): CpuHist => {
   const s = new Array(RUNQLAT_MAX_SLOTS).fill(0);

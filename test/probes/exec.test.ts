@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { ExecProbe, type ExecEvent } from '../../src/probes/exec.js';
+import { ExecProbe } from '../../src/probes/exec.js';
+import type { ExecEvent } from '../../src/probes/exec-spec.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, PYTHON, unique, waitFor } from './helpers/feeds.js';
 

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { ProbeManager } from '../../src/probes/manager.js';
 import { createAppStore } from '../../src/store/store.js';
-import type { Probe, ProbeConfig, ProbeName } from '../../src/probes/types.js';
+import { followIntents, storeSink } from '../../src/store/store-sink.js';
+import { CATALOGUE, type Catalogue, type ProbeName } from '../../src/catalogue.js';
+import { ProbeUnavailable, type Probe, type ProbeConfig } from '../../src/probes/types.js';
 
 class Fake implements Probe<unknown, unknown> {
   started = 0;
@@ -40,21 +42,39 @@ class Fake implements Probe<unknown, unknown> {
   }
 }
 
+/** The real catalogue with each probe's create() replaced by a fake's (none: not built). */
+function catalogueWith(factories: Partial<Record<ProbeName, () => Fake>>): Catalogue {
+  return CATALOGUE.map((spec) => ({
+    ...spec,
+    create: async () => {
+      const f = factories[spec.name];
+      if (!f) throw new ProbeUnavailable('not built into this perfscope yet');
+      return f();
+    },
+  }));
+}
+
+/** A store and a manager wired as the CLI wires them (the store's sink, its intents). */
+function wire(enabled: ProbeName[], factories: Partial<Record<ProbeName, () => Fake>>, bpfReason: string | null, now?: () => number) {
+  const store = createAppStore({ catalogue: CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled });
+  const m = new ProbeManager(catalogueWith(factories), { intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason, now, sinks: [storeSink(store)] });
+  followIntents(store, m);
+  return { store, m, start: () => m.start(enabled) };
+}
+
 function setup(enabled: ProbeName[], fakes: Partial<Record<ProbeName, Fake>>, bpfReason: string | null = null) {
-  const store = createAppStore({ host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled });
   const factories: Partial<Record<ProbeName, () => Fake>> = {};
   for (const [n, f] of Object.entries(fakes)) factories[n as ProbeName] = () => f!;
   let t = 0;
-  const m = new ProbeManager(store, { intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason, factories, now: () => (t += 1000) });
-  return { store, m };
+  return wire(enabled, factories, bpfReason, () => (t += 1000));
 }
 
 describe('ProbeManager', () => {
-  it('a probe that fails to start is failed with its reason; the others run', () => {
+  it('a probe that fails to start is failed with its reason; the others run', async () => {
     const good = new Fake('runqlat');
     const bad = new Fake('offcpu', false, 'start');
-    const { store, m } = setup(['runqlat', 'offcpu'], { runqlat: good, offcpu: bad });
-    m.start();
+    const { store, m, start } = setup(['runqlat', 'offcpu'], { runqlat: good, offcpu: bad });
+    await start();
     const snap = m.tick();
     expect(snap.probes.offcpu).toEqual({ state: 'failed', reason: 'boom at start' });
     expect(snap.probes.runqlat.state).toBe('running');
@@ -65,11 +85,11 @@ describe('ProbeManager', () => {
     m.stop();
   });
 
-  it('a probe that throws while sampling is stopped and failed; the others keep sampling', () => {
+  it('a probe that throws while sampling is stopped and failed; the others keep sampling', async () => {
     const good = new Fake('runqlat');
     const bad = new Fake('exec', false, 'sample');
-    const { m } = setup(['runqlat', 'exec'], { runqlat: good, exec: bad });
-    m.start();
+    const { m, start } = setup(['runqlat', 'exec'], { runqlat: good, exec: bad });
+    await start();
     const s1 = m.tick();
     expect(s1.probes.exec).toEqual({ state: 'failed', reason: 'boom at sample' });
     expect(bad.stopped).toBe(1);
@@ -79,11 +99,11 @@ describe('ProbeManager', () => {
     m.stop();
   });
 
-  it('BPF probes are unavailable with the reason when BPF cannot be used; others run', () => {
+  it('BPF probes are unavailable with the reason when BPF cannot be used; others run', async () => {
     const b = new Fake('runqlat', true);
     const p = new Fake('proc', false);
-    const { m } = setup(['runqlat', 'proc'], { runqlat: b, proc: p }, 'needs root (CAP_BPF and CAP_PERFMON)');
-    m.start();
+    const { m, start } = setup(['runqlat', 'proc'], { runqlat: b, proc: p }, 'needs root (CAP_BPF and CAP_PERFMON)');
+    await start();
     const s = m.tick();
     expect(s.probes.runqlat).toEqual({ state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' });
     expect(b.started).toBe(0);
@@ -91,29 +111,26 @@ describe('ProbeManager', () => {
     m.stop();
   });
 
-  it('probes not selected are off; a probe with no implementation is unavailable', () => {
-    const { m } = setup(['tcp'], {});
-    m.start();
+  it('probes not selected are off; a probe with no implementation is unavailable', async () => {
+    const { m, start } = setup(['tcp'], {});
+    await start();
     const s = m.tick();
     expect(s.probes.runqlat.state).toBe('off');
     expect(s.probes.tcp.state).toBe('unavailable');
     m.stop();
   });
 
-  it('follows toggles from the store: off stops the probe, on starts a fresh one', () => {
+  it('follows toggles from the store: off stops the probe, on starts a fresh one', async () => {
     const made: Fake[] = [];
-    const store = createAppStore({ host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled: ['runqlat'] });
-    const m = new ProbeManager(store, {
-      intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason: null,
-      factories: { runqlat: () => { const f = new Fake('runqlat'); made.push(f); return f; } },
-    });
-    m.start();
+    const { store, m, start } = wire(['runqlat'], { runqlat: () => { const f = new Fake('runqlat'); made.push(f); return f; } }, null);
+    await start();
     expect(made).toHaveLength(1);
     store.getState().toggleProbe('runqlat');
     expect(made[0].stopped).toBe(1);
     expect(store.getState().health.runqlat.state).toBe('off');
     expect(m.tick().data.runqlat).toBeNull();
     store.getState().toggleProbe('runqlat');
+    await m.settled();
     expect(made).toHaveLength(2);
     expect(made[1].started).toBe(1);
     expect(m.tick().probes.runqlat.state).toBe('running');
@@ -121,11 +138,11 @@ describe('ProbeManager', () => {
     expect(made[1].stopped).toBe(1);
   });
 
-  it('passes pin changes to running probes live, and the config at start', () => {
+  it('passes pin changes to running probes live, and the config at start', async () => {
     const f = new Fake('offcpu');
-    const { store, m } = setup(['offcpu'], { offcpu: f });
+    const { store, m, start } = setup(['offcpu'], { offcpu: f });
     store.getState().pinCpu(1);
-    m.start();
+    await start();
     expect(f.config?.pinnedCpu).toBe(1);
     store.getState().pinNext(1); // 1 -> 0 (wraps)
     store.getState().pinCpu(null);
@@ -134,10 +151,10 @@ describe('ProbeManager', () => {
     m.stop();
   });
 
-  it('moves feed events into the store in order and reports the measured interval', () => {
+  it('moves feed events into the store in order and reports the measured interval', async () => {
     const f = new Fake('exec');
-    const { store, m } = setup(['exec'], { exec: f });
-    m.start();
+    const { store, m, start } = setup(['exec'], { exec: f });
+    await start();
     f.pending.push({ a: 1 }, { a: 2 });
     m.flushFeeds();
     f.pending.push({ a: 3 });

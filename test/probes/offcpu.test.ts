@@ -2,7 +2,8 @@
 // shared machine a timing failure deserves a rerun before any tolerance is questioned.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { OffcpuProbe, type OffcpuRow, type OffcpuSample } from '../../src/probes/offcpu.js';
+import { OffcpuProbe } from '../../src/probes/offcpu.js';
+import type { OffcpuRow, OffcpuSample } from '../../src/probes/offcpu-spec.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
 import type { ProbeConfig } from '../../src/probes/types.js';
 import { heldProgramIds, noBpf, stopAndExpectUnloaded, stillLoaded, waitUnloaded } from '../helpers/bpf.js';

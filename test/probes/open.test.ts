@@ -3,9 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { snapshotToLine } from '../../src/json.js';
-import { OpenProbe, type OpenEvent } from '../../src/probes/open.js';
-import type { IntervalSnapshot } from '../../src/store/store.js';
+import { intervalToLine } from '../../src/sinks/json.js';
+import { CATALOGUE, type Interval } from '../../src/catalogue.js';
+import { OpenProbe } from '../../src/probes/open.js';
+import type { OpenEvent } from '../../src/probes/open-spec.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, PYTHON, retryOnDrops, unique, waitFor } from './helpers/feeds.js';
 
@@ -146,7 +147,7 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     }
     // The --json line, as the CLI writes it.
     const snap = { time: new Date().toISOString(), interval_s: 1, pinned_cpu: null, probes: {}, data: { open: got } };
-    const line = snapshotToLine(snap as unknown as IntervalSnapshot);
+    const line = intervalToLine(CATALOGUE, snap as unknown as Interval);
     expect(line).not.toContain('\x1b');
     expect(line).not.toContain('\x7f');
     expect(line).not.toMatch(/\\u00(1b|7f)/i); // escaped before JSON: not even as JSON escapes

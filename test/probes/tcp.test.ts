@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { TcpProbe, ipv6Text, type TcpEvent } from '../../src/probes/tcp.js';
+import { TcpProbe, ipv6Text } from '../../src/probes/tcp.js';
+import type { TcpEvent } from '../../src/probes/tcp-spec.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, PYTHON, retryOnDrops, sleep, waitFor } from './helpers/feeds.js';
 

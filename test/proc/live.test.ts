@@ -31,7 +31,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcProbe, measureProcTick, type CountersSample } from '../../src/probes/proc.js';
+import { ProcProbe, measureProcTick } from '../../src/probes/proc.js';
+import type { CountersSample } from '../../src/probes/proc/types.js';
 import type { ProbeConfig } from '../../src/probes/types.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

@@ -12,7 +12,8 @@ import {
 } from '../../src/probes/proc/model.js';
 import { counterDelta, rate } from '../../src/model/counter.js';
 import { readDiskstats, readNetDev, readRaw, readSnmp, readStat } from '../../src/probes/proc/readers.js';
-import { ProcProbe, TOP_N } from '../../src/probes/proc.js';
+import { ProcProbe } from '../../src/probes/proc.js';
+import { TOP_N } from '../../src/probes/proc/model.js';
 import type { CpuTimes, RawDisk, RawProc, RawSample } from '../../src/probes/proc/types.js';
 
 const FX = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');

@@ -14,6 +14,7 @@ async function until(pred: () => boolean, ms = 2000): Promise<void> {
 describe('App', () => {
   it('keys typed reach the store; help, focus and pause show on screen; q quits', async () => {
     const store = fixtureStore();
+    store.getState().setFocus('offcpu'); // the pane after the overview
     let quit = 0;
     const r = renderWith(store, <App onQuit={() => quit++} />);
     const frame = () => stripSgr(r.lastFrame() ?? '');

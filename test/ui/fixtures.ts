@@ -1,10 +1,13 @@
 // Fixture data of the shapes the probes produce (the same as --json), and a store holding them.
-import { createAppStore, type AppStore, type IntervalSnapshot, type ProbeHealth } from '../../src/store/store.js';
-import { PROBE_NAMES, type ProbeName } from '../../src/probes/types.js';
-import type { OffcpuSample } from '../../src/probes/offcpu.js';
-import type { RunqlatSample } from '../../src/probes/runqlat.js';
+import { createAppStore, type AppStore } from '../../src/store/store.js';
+import { CATALOGUE, probeNames, type Catalogue, type Interval, type IntervalData, type ProbeName } from '../../src/catalogue.js';
+import type { ProbeHealth } from '../../src/probes/types.js';
+import type { OffcpuSample } from '../../src/probes/offcpu-spec.js';
+import type { RunqlatSample } from '../../src/probes/runqlat-spec.js';
 import type { CountersSample } from '../../src/probes/proc/types.js';
-import type { ExecEventView, OpenEventView, TcpEventView } from '../../src/ui/model/feed-lines.js';
+import type { ExecEvent as ExecEventView } from '../../src/probes/exec-spec.js';
+import type { OpenEvent as OpenEventView } from '../../src/probes/open-spec.js';
+import type { TcpEvent as TcpEventView } from '../../src/probes/tcp-spec.js';
 
 export const ESC = '\x1b';
 export const CSI_C1 = '\u009b';
@@ -73,21 +76,24 @@ export function running(cost?: ProbeHealth['cost']): ProbeHealth {
 
 export interface FixtureStoreOptions {
   health?: Partial<Record<ProbeName, ProbeHealth>>;
-  data?: Partial<Record<ProbeName, unknown>>;
+  data?: Partial<IntervalData>;
   pinned?: number | null;
+  /** Another catalogue (a test's own); the fixture data is the default catalogue's. */
+  catalogue?: Catalogue;
 }
 
 /** A store with one committed interval holding fixture data (all probes running by default). */
 export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
-  const store = createAppStore({ host: HOST, intervalS: 1, pinnedCpu: o.pinned ?? null, enabled: [...PROBE_NAMES] });
+  const catalogue = o.catalogue ?? CATALOGUE;
+  const store = createAppStore({ catalogue, host: HOST, intervalS: 1, pinnedCpu: o.pinned ?? null, enabled: probeNames(catalogue) });
   const probes = {} as Record<ProbeName, ProbeHealth>;
-  for (const n of PROBE_NAMES) probes[n] = o.health?.[n] ?? running();
-  const snap: IntervalSnapshot = {
+  for (const n of probeNames(catalogue)) probes[n] = o.health?.[n] ?? running();
+  const snap: Interval = {
     time: new Date(TS).toISOString(),
     interval_s: 1,
     pinned_cpu: o.pinned ?? null,
     probes,
-    data: o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [] },
+    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [] }) },
   };
   store.getState().commitInterval(snap);
   return store;

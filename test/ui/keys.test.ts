@@ -1,6 +1,10 @@
 // Every key's effect on the store, without rendering (handleKey is pure over the store).
 import { describe, expect, it } from 'vitest';
-import { handleInput, handleKey, KEY_HELP, TOGGLE_KEYS } from '../../src/ui/keys.js';
+import { handleInput, handleKey, keyHelp, toggleKeys } from '../../src/ui/keys.js';
+import { CATALOGUE } from '../../src/catalogue.js';
+
+const TOGGLE_KEYS = toggleKeys(CATALOGUE);
+const KEY_HELP = keyHelp(CATALOGUE);
 import { fixtureStore } from './fixtures.js';
 import type { AppStore } from '../../src/store/store.js';
 
@@ -38,8 +42,8 @@ describe('keys', () => {
 
   it('1..5 switch offcpu, runqlat, exec, open, tcp off and on; proc has no key', () => {
     const s = fixtureStore();
-    expect(Object.values(TOGGLE_KEYS)).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp']);
-    for (const [k, name] of Object.entries(TOGGLE_KEYS)) {
+    expect([...TOGGLE_KEYS.values()]).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp']);
+    for (const [k, name] of TOGGLE_KEYS) {
       press(s, k);
       expect(s.getState().enabled[name]).toBe(false);
       press(s, k);
@@ -80,6 +84,8 @@ describe('keys', () => {
 
   it('Tab / Shift-Tab / arrows move the focus between panes', () => {
     const s = fixtureStore();
+    expect(s.getState().focus).toBe('overview');
+    press(s, '', { tab: true });
     expect(s.getState().focus).toBe('offcpu');
     press(s, '', { tab: true });
     expect(s.getState().focus).toBe('runqlat');
@@ -89,7 +95,9 @@ describe('keys', () => {
     expect(s.getState().focus).toBe('runqlat');
     press(s, '', { leftArrow: true });
     press(s, '', { leftArrow: true });
-    expect(s.getState().focus).toBe('counters');
+    expect(s.getState().focus).toBe('overview');
+    press(s, '', { leftArrow: true });
+    expect(s.getState().focus).toBe('proc');
   });
 
   it('/ filters the focused feed: typing, backspace, Enter ends; not on a non-feed pane', () => {
@@ -120,6 +128,7 @@ describe('keys', () => {
 
   it('several keys in one chunk (slow link, paste) act one by one, in order', () => {
     const s = fixtureStore();
+    s.getState().setFocus('offcpu'); // the pane after the overview
     const chunk = (input: string, key = {}) => handleInput(s.getState, input, key);
     expect(chunk('44')).toBe('handled');
     expect(s.getState().enabled.open).toBe(true); // off and on again

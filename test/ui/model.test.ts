@@ -3,13 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { safe, hasControl } from '../../src/ui/safe.js';
 import { computeLayout, splitRows, MIN_COLUMNS, MIN_ROWS } from '../../src/ui/layout.js';
 import { fitColumns, renderTable, type Column } from '../../src/ui/model/table.js';
-import { execLine, feedView, openLine, tcpLine } from '../../src/ui/model/feed-lines.js';
+import { feedView } from '../../src/ui/model/feed-lines.js';
+import { EXEC_LINES, execLine } from '../../src/ui/model/exec-lines.js';
+import { OPEN_LINES, openLine } from '../../src/ui/model/open-lines.js';
+import { tcpLine } from '../../src/ui/model/tcp-lines.js';
 import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../../src/ui/model/status.js';
 import { headerText, fmtUptime } from '../../src/ui/model/header.js';
 import { offcpuTable } from '../../src/ui/model/offcpu-table.js';
-import { countersLines, fmtKb, fmtNum } from '../../src/ui/model/counters-lines.js';
-import { PROBE_NAMES, type ProbeName } from '../../src/probes/types.js';
-import type { ProbeHealth } from '../../src/store/store.js';
+import { countersLines, fmtKb, fmtNum } from '../../src/ui/model/proc-lines.js';
+import { CATALOGUE, probeNames, type ProbeName } from '../../src/catalogue.js';
+import type { ProbeHealth } from '../../src/probes/types.js';
 import { countersSample, execEvent, offcpuSample, openEvent, tcpEvent, RAW_CONTROL } from './fixtures.js';
 
 describe('safe', () => {
@@ -33,21 +36,21 @@ describe('safe', () => {
 
 describe('layout', () => {
   it('too small: one line with the size needed', () => {
-    const l = computeLayout(50, 20, 'offcpu');
+    const l = computeLayout(50, 20, 'offcpu', CATALOGUE);
     expect(l.kind).toBe('too-small');
     if (l.kind === 'too-small') expect(l.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
-    expect(computeLayout(80, MIN_ROWS - 1, 'offcpu').kind).toBe('too-small');
+    expect(computeLayout(80, MIN_ROWS - 1, 'offcpu', CATALOGUE).kind).toBe('too-small');
   });
   it('80x24: tabs, the focused pane full size', () => {
-    const l = computeLayout(80, 24, 'exec');
+    const l = computeLayout(80, 24, 'exec', CATALOGUE);
     expect(l).toEqual({ kind: 'tabs', width: 80, pane: { pane: 'exec', width: 80, height: 21 } });
   });
   it('160x48: every pane at once, the heights add up, the widths add up', () => {
-    const l = computeLayout(160, 48, 'exec');
+    const l = computeLayout(160, 48, 'exec', CATALOGUE);
     expect(l.kind).toBe('grid');
     if (l.kind !== 'grid') return;
     const panes = l.columns.flat().map((r) => r.pane).sort();
-    expect(panes).toEqual(['counters', 'exec', 'offcpu', 'open', 'runqlat', 'tcp']);
+    expect(panes).toEqual(['exec', 'offcpu', 'open', 'overview', 'proc', 'runqlat', 'tcp']);
     for (const col of l.columns) expect(col.reduce((a, r) => a + r.height, 0)).toBe(46);
     expect(l.columns[0][0].width + l.columns[1][0].width).toBe(160);
   });
@@ -94,11 +97,11 @@ describe('feed lines', () => {
   });
   it('feedView: newest at the bottom, filtered case-insensitively, bounded by the height', () => {
     const evs = Array.from({ length: 100 }, (_, i) => execEvent({ argv: [i % 2 ? 'Odd' : 'even', String(i)] }));
-    const v = feedView('exec', evs, '', 5);
+    const v = feedView(EXEC_LINES, evs, '', 5);
     expect(v.lines.length).toBe(5);
     expect(v.lines[4]).toContain('Odd 99');
     expect(v.matching).toBe(100);
-    const f = feedView('exec', evs, 'odd', 3);
+    const f = feedView(EXEC_LINES, evs, 'odd', 3);
     expect(f.lines.map((l) => l.split(' ').pop())).toEqual(['95', '97', '99']);
     expect(f.matching).toBe(50);
   });
@@ -108,26 +111,26 @@ describe('feed lines', () => {
     expect([...line].length).toBe(60);
     expect(line).toMatch(/…[^ ]*\/file-42\.txt$/);
     expect(openLine(e)).toContain('/very/long/directory');
-    const v = feedView('open', [e], 'very/long', 5, 60);
+    const v = feedView(OPEN_LINES, [e], 'very/long', 5, 60);
     expect(v.matching).toBe(1);
     expect(v.lines[0]).toBe(line);
-    expect(feedView('open', [e], '', 5, 200).lines[0]).toBe(openLine(e));
+    expect(feedView(OPEN_LINES, [e], '', 5, 200).lines[0]).toBe(openLine(e));
   });
 });
 
 describe('status line', () => {
   const health = {} as Record<ProbeName, ProbeHealth>;
-  for (const n of PROBE_NAMES) health[n] = { state: 'running', cost: { run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 0 } };
+  for (const n of probeNames(CATALOGUE)) health[n] = { state: 'running', cost: { run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 0 } };
   health.proc = { state: 'running' };
   health.open = { state: 'unavailable', reason: 'not built' };
   it('as detailed as fits; never wider than the terminal at 80 columns', () => {
     for (const w of [60, 80, 120, 200]) {
-      const segs = statusSegments(health, 2, w);
+      const segs = statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: w });
       const len = segs.reduce((a, s) => a + s.text.length, 0) + STATUS_SEPARATOR.length * 5 + STATUS_HINT.length;
       expect(len <= w || w < 70).toBe(true);
     }
-    expect(statusSegments(health, 2, 200)[0].text).toBe('1 offcpu on 500ns 2/s');
-    expect(statusSegments(health, 0, 200)[0].text).toBe('1 offcpu on 500ns 0/s');
+    expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 200 })[0].text).toBe('1 offcpu on 500ns 2/s');
+    expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 0, width: 200 })[0].text).toBe('1 offcpu on 500ns 0/s');
   });
 });
 

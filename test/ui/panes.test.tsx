@@ -1,10 +1,18 @@
 // Every pane with data, with zero data and with its probe unavailable / failed / off.
 import React from 'react';
 import { describe, expect, it } from 'vitest';
+import { runqlat } from '../../src/probes/runqlat-spec.js';
+import { offcpu } from '../../src/probes/offcpu-spec.js';
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
 import { RunqlatPane } from '../../src/ui/components/RunqlatPane.js';
-import { FeedPane } from '../../src/ui/components/FeedPane.js';
-import { CountersPane } from '../../src/ui/components/CountersPane.js';
+import { ExecPane } from '../../src/ui/components/ExecPane.js';
+import { OpenPane } from '../../src/ui/components/OpenPane.js';
+import { TcpPane } from '../../src/ui/components/TcpPane.js';
+import { ProcPane } from '../../src/ui/components/ProcPane.js';
+import { exec } from '../../src/probes/exec-spec.js';
+import { open } from '../../src/probes/open-spec.js';
+import { tcp } from '../../src/probes/tcp-spec.js';
+import { proc } from '../../src/probes/proc-spec.js';
 import { Header } from '../../src/ui/components/Header.js';
 import { StatusBar } from '../../src/ui/components/StatusBar.js';
 import { TabRow } from '../../src/ui/components/TabRow.js';
@@ -17,7 +25,7 @@ const frameOf = (r: { lastFrame: () => string | undefined }) => stripSgr(r.lastF
 
 describe('OffcpuPane', () => {
   it('shows the rows CPU by CPU, sorted by max_us, idle tasks hidden', () => {
-    const f = frameOf(renderWith(fixtureStore(), <OffcpuPane width={80} height={12} />));
+    const f = frameOf(renderWith(fixtureStore(), <OffcpuPane spec={offcpu} width={80} height={12} />));
     expect(f).toContain('Off-CPU maxima (all CPUs)');
     expect(f).toMatch(/CPU\s+PID\s+TGID\s+COMM\s+MAX\s+TOTAL/);
     const nginx = f.indexOf(' 888 ');
@@ -35,7 +43,7 @@ describe('OffcpuPane', () => {
   it('shows idle tasks when asked, and only the pinned CPU when pinned', () => {
     const s = fixtureStore({ pinned: 0 });
     s.getState().toggleIdle();
-    const f = frameOf(renderWith(s, <OffcpuPane width={80} height={12} />));
+    const f = frameOf(renderWith(s, <OffcpuPane spec={offcpu} width={80} height={12} />));
     expect(f).toContain('(CPU 0) +idle');
     expect(f).toContain('swapper/0');
     expect(f).toContain('nginx');
@@ -44,51 +52,51 @@ describe('OffcpuPane', () => {
 
   it('shows the map overflow when non-zero', () => {
     const s = fixtureStore({ data: { offcpu: offcpuSample({ overflow: 17 }) } });
-    expect(frameOf(renderWith(s, <OffcpuPane width={80} height={12} />))).toContain('map overflow: 17');
+    expect(frameOf(renderWith(s, <OffcpuPane spec={offcpu} width={80} height={12} />))).toContain('map overflow: 17');
   });
 
   it('zero data: says nothing went off-CPU; before the first interval: waiting', () => {
     const s = fixtureStore({ data: { offcpu: { rows: [], idle: [], overflow: 0 } } });
-    expect(frameOf(renderWith(s, <OffcpuPane width={80} height={12} />))).toContain('no task went off-CPU');
+    expect(frameOf(renderWith(s, <OffcpuPane spec={offcpu} width={80} height={12} />))).toContain('no task went off-CPU');
     const s2 = fixtureStore({ data: {} });
-    expect(frameOf(renderWith(s2, <OffcpuPane width={80} height={12} />))).toContain('waiting for the first interval');
+    expect(frameOf(renderWith(s2, <OffcpuPane spec={offcpu} width={80} height={12} />))).toContain('waiting for the first interval');
   });
 
   it('unavailable / failed / off: the state and the reason', () => {
-    let f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' } } }), <OffcpuPane width={80} height={12} />));
+    let f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' } } }), <OffcpuPane spec={offcpu} width={80} height={12} />));
     expect(f).toContain('[unavailable]');
     expect(f).toContain('needs root (CAP_BPF and CAP_PERFMON)');
-    f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'failed', reason: 'load: EPERM' } } }), <OffcpuPane width={80} height={12} />));
+    f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'failed', reason: 'load: EPERM' } } }), <OffcpuPane spec={offcpu} width={80} height={12} />));
     expect(f).toContain('[failed]');
     expect(f).toContain('failed: load: EPERM');
-    f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'off' } } }), <OffcpuPane width={80} height={12} />));
+    f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'off' } } }), <OffcpuPane spec={offcpu} width={80} height={12} />));
     expect(f).toContain('[off]');
     expect(f).toContain('press 1 to switch it on');
   });
 
   it('shows the BPF cost in its title', () => {
     const s = fixtureStore({ health: { offcpu: running({ run_ns: 1_000_000, run_cnt: 2000, ns_per_event: 500, lost: 0 }) } });
-    expect(frameOf(renderWith(s, <OffcpuPane width={80} height={12} />))).toContain('500ns/run 2.0K runs/s');
+    expect(frameOf(renderWith(s, <OffcpuPane spec={offcpu} width={80} height={12} />))).toContain('500ns/run 2.0K runs/s');
   });
 });
 
 describe('RunqlatPane', () => {
   it('shows the histogram with count, p50, p99', () => {
-    const f = frameOf(renderWith(fixtureStore(), <RunqlatPane width={80} height={14} />));
+    const f = frameOf(renderWith(fixtureStore(), <RunqlatPane spec={runqlat} width={80} height={14} />));
     expect(f).toContain('Run-queue latency (all CPUs)');
     expect(f).toContain('n=152');
     expect(f).toMatch(/4-7 +100 █/);
     expect(f).toContain('1024-2047');
   });
   it('pinned: the CPU histogram', () => {
-    const f = frameOf(renderWith(fixtureStore({ pinned: 1 }), <RunqlatPane width={80} height={14} />));
+    const f = frameOf(renderWith(fixtureStore({ pinned: 1 }), <RunqlatPane spec={runqlat} width={80} height={14} />));
     expect(f).toContain('(CPU 1)');
     expect(f).toMatch(/4-7 +50 /);
   });
   it('zero data and unavailable', () => {
     const zero = { ...runqlatSample(), all: new Array(27).fill(0), cpus: {}, count: 0 };
-    expect(frameOf(renderWith(fixtureStore({ data: { runqlat: zero } }), <RunqlatPane width={80} height={14} />))).toContain('no task waited for a CPU');
-    const f = frameOf(renderWith(fixtureStore({ health: { runqlat: UNAVAIL } }), <RunqlatPane width={80} height={14} />));
+    expect(frameOf(renderWith(fixtureStore({ data: { runqlat: zero } }), <RunqlatPane spec={runqlat} width={80} height={14} />))).toContain('no task waited for a CPU');
+    const f = frameOf(renderWith(fixtureStore({ health: { runqlat: UNAVAIL } }), <RunqlatPane spec={runqlat} width={80} height={14} />));
     expect(f).toContain('[unavailable]');
     expect(f).toContain('not built into this perfscope yet');
   });
@@ -99,7 +107,7 @@ describe('FeedPane', () => {
     const s = fixtureStore();
     const evs = Array.from({ length: 30 }, (_, i) => execEvent({ pid: 5000 + i, argv: ['prog', `arg${i}`] }));
     s.getState().appendFeed('exec', evs);
-    const f = frameOf(renderWith(s, <FeedPane name="exec" width={80} height={10} />));
+    const f = frameOf(renderWith(s, <ExecPane spec={exec} width={80} height={10} />));
     const lines = f.split('\n');
     expect(lines.length).toBe(10);
     expect(f).toMatch(/TIME\s+COMM\s+PID\s+PPID\s+RET ARGS/);
@@ -112,14 +120,14 @@ describe('FeedPane', () => {
   it('exec: a failed exec shows its errno name and a truncated argv is marked', () => {
     const s = fixtureStore();
     s.getState().appendFeed('exec', [execEvent({ ret: -2, ret_name: 'ENOENT', argv: ['nope', 'x'], argv_truncated: true })]);
-    const f = frameOf(renderWith(s, <FeedPane name="exec" width={80} height={8} />));
+    const f = frameOf(renderWith(s, <ExecPane spec={exec} width={80} height={8} />));
     expect(f).toContain('ENOENT nope x …');
   });
 
   it('open: like opensnoop (fd, error name, path)', () => {
     const s = fixtureStore();
     s.getState().appendFeed('open', [openEvent(), openEvent({ path: '/nonexistent', fd: null, errno: 2, errno_name: 'ENOENT' })]);
-    const f = frameOf(renderWith(s, <FeedPane name="open" width={80} height={8} />));
+    const f = frameOf(renderWith(s, <OpenPane spec={open} width={80} height={8} />));
     expect(f).toMatch(/cat\s+6001\s+3\s+\/etc\/passwd/);
     expect(f).toMatch(/cat\s+6001\s+-1 ENOENT\s+\/nonexistent/);
   });
@@ -127,7 +135,7 @@ describe('FeedPane', () => {
   it('tcp: like tcpconnect (kind, addresses, ports; IPv6 in brackets)', () => {
     const s = fixtureStore();
     s.getState().appendFeed('tcp', [tcpEvent(), tcpEvent({ kind: 'accept', family: 6, saddr: '::1', sport: 22, daddr: '::1', dport: 51000 })]);
-    const f = frameOf(renderWith(s, <FeedPane name="tcp" width={80} height={8} />));
+    const f = frameOf(renderWith(s, <TcpPane spec={tcp} width={80} height={8} />));
     expect(f).toContain('10.0.0.2:40000');
     expect(f).toContain('93.184.216.34:443');
     expect(f).toMatch(/acc \[::1\]:22\s+\[::1\]:51000/);
@@ -139,7 +147,7 @@ describe('FeedPane', () => {
     s.getState().appendFeed('exec', [execEvent({ argv: ['alpha'] }), execEvent({ argv: ['beta'] })]);
     s.getState().setFocus('exec');
     s.getState().setFilter('exec', 'bet');
-    const f = frameOf(renderWith(s, <FeedPane name="exec" width={100} height={8} />));
+    const f = frameOf(renderWith(s, <ExecPane spec={exec} width={100} height={8} />));
     expect(f).toContain('lost 5');
     expect(f).toContain('lost 12 total');
     expect(f).toContain('filter /bet (1 match)');
@@ -148,9 +156,9 @@ describe('FeedPane', () => {
   });
 
   it('zero events, and unavailable (open and tcp are not built yet)', () => {
-    expect(frameOf(renderWith(fixtureStore(), <FeedPane name="exec" width={80} height={8} />))).toContain('no event yet');
+    expect(frameOf(renderWith(fixtureStore(), <ExecPane spec={exec} width={80} height={8} />))).toContain('no event yet');
     for (const name of ['open', 'tcp'] as const) {
-      const f = frameOf(renderWith(fixtureStore({ health: { [name]: UNAVAIL } }), <FeedPane name={name} width={80} height={8} />));
+      const f = frameOf(renderWith(fixtureStore({ health: { [name]: UNAVAIL } }), name === 'open' ? <OpenPane spec={open} width={80} height={8} /> : <TcpPane spec={tcp} width={80} height={8} />));
       expect(f).toContain('[unavailable]');
       expect(f).toContain('unavailable: not built into this perfscope yet');
     }
@@ -161,7 +169,7 @@ describe('FeedPane', () => {
     s.getState().appendFeed('exec', [execEvent({ argv: ['before'] })]);
     s.getState().togglePause();
     s.getState().appendFeed('exec', [execEvent({ argv: ['after'] })]);
-    const f = frameOf(renderWith(s, <FeedPane name="exec" width={80} height={8} />));
+    const f = frameOf(renderWith(s, <ExecPane spec={exec} width={80} height={8} />));
     expect(f).toContain('before');
     expect(f).not.toContain('after');
   });
@@ -169,7 +177,7 @@ describe('FeedPane', () => {
 
 describe('CountersPane', () => {
   it('compact at 80x24: load, CPUs (the pinned one highlighted), vmstat, mem, disks, net, tcp, top', () => {
-    const r = renderWith(fixtureStore({ pinned: 1 }), <CountersPane width={80} height={21} />);
+    const r = renderWith(fixtureStore({ pinned: 1 }), <ProcPane spec={proc} width={80} height={21} />);
     const f = frameOf(r);
     for (const t of ['load 1.25 0.50 0.25', '%usr', 'vmstat r 3 b 1', 'mem MiB total 24105', 'vda', 'eth0', 'tcp/s active 1', 'cc1plus']) expect(f).toContain(t);
     expect(f.split('\n').length).toBe(21);
@@ -182,16 +190,16 @@ describe('CountersPane', () => {
     const cpu = countersSample().cpu;
     const many: Record<string, (typeof cpu)['all']> = { all: cpu.all };
     for (let i = 0; i < 16; i++) many[String(i)] = { ...cpu['0'], idle: 100 - i };
-    const small = frameOf(renderWith(fixtureStore({ data: { proc: countersSample({ cpu: many }) } }), <CountersPane width={80} height={21} />));
+    const small = frameOf(renderWith(fixtureStore({ data: { proc: countersSample({ cpu: many }) } }), <ProcPane spec={proc} width={80} height={21} />));
     expect(small).toMatch(/\(\d+\/16\)/);
-    const big = frameOf(renderWith(fixtureStore({ data: { proc: countersSample({ cpu: many }) } }), <CountersPane width={120} height={45} />));
+    const big = frameOf(renderWith(fixtureStore({ data: { proc: countersSample({ cpu: many }) } }), <ProcPane spec={proc} width={120} height={45} />));
     expect(big).not.toMatch(/\(\d+\/16\)/);
     expect(big).toContain('%guest');
     expect(big).toMatch(/\n│15 /);
   });
   it('zero data (first interval not yet) and failed', () => {
-    expect(frameOf(renderWith(fixtureStore({ data: {} }), <CountersPane width={80} height={21} />))).toContain('waiting for the first interval');
-    const f = frameOf(renderWith(fixtureStore({ health: { proc: { state: 'failed', reason: 'ENOENT /proc/stat' } } }), <CountersPane width={80} height={21} />));
+    expect(frameOf(renderWith(fixtureStore({ data: {} }), <ProcPane spec={proc} width={80} height={21} />))).toContain('waiting for the first interval');
+    const f = frameOf(renderWith(fixtureStore({ health: { proc: { state: 'failed', reason: 'ENOENT /proc/stat' } } }), <ProcPane spec={proc} width={80} height={21} />));
     expect(f).toContain('failed: ENOENT /proc/stat');
   });
 });

@@ -4,11 +4,22 @@ import { render } from 'ink-testing-library';
 import { StoreContext } from '../../src/ui/store-context.js';
 import { ThemeContext, type Theme } from '../../src/ui/theme.js';
 import type { AppStore } from '../../src/store/store.js';
+import { loadPanes, PanesProvider } from '../../src/ui/panes.js';
+
+import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
+import type { Panes } from '../../src/ui/panes.js';
+
+/** The panes of a catalogue, loaded as the screen loads them before its first frame. */
+const cache = new Map<Catalogue, Panes>([[CATALOGUE, await loadPanes(CATALOGUE)]]);
+
 
 export function renderWith(store: AppStore, node: React.ReactElement, theme: Theme = { color: true }) {
+  const panes = cache.get(store.getState().catalogue) ?? new Map();
   return render(
     <ThemeContext.Provider value={theme}>
-      <StoreContext.Provider value={store}>{node}</StoreContext.Provider>
+      <StoreContext.Provider value={store}>
+        <PanesProvider panes={panes}>{node}</PanesProvider>
+      </StoreContext.Provider>
     </ThemeContext.Provider>,
   );
 }

@@ -5,8 +5,9 @@
 import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/components/App.js';
-import type { AppStore, IntervalSnapshot } from '../../src/store/store.js';
-import { countersSample, execEvent, fixtureStore, offcpuSample, runqlatSample } from './fixtures.js';
+import type { AppStore } from '../../src/store/store.js';
+import type { Interval as IntervalSnapshot } from '../../src/catalogue.js';
+import { countersSample, execEvent, fixtureStore, offcpuSample, runqlatSample, tcpEvent } from './fixtures.js';
 import { renderWith, stripSgr, tick } from './render.js';
 
 /** The interval after `prev`: new time, new data, new costs (as the manager commits it). */
@@ -41,6 +42,7 @@ async function settle(): Promise<void> {
 describe('renders per tick', () => {
   it('one frame per interval; feed flushes for a feed not shown draw nothing', async () => {
     const store = fixtureStore();
+    store.getState().setFocus('offcpu'); // the pane after the overview
     const r = renderWith(store, <App onQuit={() => {}} />);
     await settle();
     expect(stripSgr(r.lastFrame() ?? '')).toContain('Off-CPU maxima');
@@ -84,7 +86,7 @@ describe('renders per tick', () => {
     expect(r.frames.length).toBe(before + 2);
     expect(stripSgr(r.lastFrame() ?? '')).toContain('third');
     // Another feed's events do not redraw the exec pane.
-    store.getState().appendFeed('tcp', [{ ts: 0 }]);
+    store.getState().appendFeed('tcp', [tcpEvent({ ts: 0 })]);
     await settle();
     expect(r.frames.length).toBe(before + 2);
     r.unmount();

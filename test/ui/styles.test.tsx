@@ -3,13 +3,20 @@
 // is highlighted, and an event holding raw ESC / C1 CSI / a bidi override never reaches the frame
 // raw.
 import { vi, describe, expect, it } from 'vitest';
+import { offcpu } from '../../src/probes/offcpu-spec.js';
 vi.hoisted(() => {
   process.env.FORCE_COLOR = '3';
 });
 import React from 'react';
 import { App } from '../../src/ui/components/App.js';
-import { CountersPane } from '../../src/ui/components/CountersPane.js';
-import { FeedPane } from '../../src/ui/components/FeedPane.js';
+import { ExecPane } from '../../src/ui/components/ExecPane.js';
+import { OpenPane } from '../../src/ui/components/OpenPane.js';
+import { TcpPane } from '../../src/ui/components/TcpPane.js';
+import { ProcPane } from '../../src/ui/components/ProcPane.js';
+import { exec } from '../../src/probes/exec-spec.js';
+import { open } from '../../src/probes/open-spec.js';
+import { tcp } from '../../src/probes/tcp-spec.js';
+import { proc } from '../../src/probes/proc-spec.js';
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
 import { themeFromEnv } from '../../src/ui/theme.js';
 import { CSI_C1, ESC, RAW_CONTROL, RLO, execEvent, fixtureStore, offcpuSample, openEvent, tcpEvent } from './fixtures.js';
@@ -35,6 +42,7 @@ describe('NO_COLOR', () => {
 
   it('the whole screen has colour escapes normally and none under NO_COLOR', () => {
     const store = fixtureStore({ health: { open: { state: 'unavailable', reason: 'x' }, tcp: { state: 'failed', reason: 'y' } } });
+    store.getState().setFocus('offcpu'); // the pane after the overview
     const coloured = renderWith(store, <App onQuit={() => {}} />, { color: true });
     expect(colourEscapes(coloured.lastFrame() ?? '').length).toBeGreaterThan(0);
     coloured.unmount();
@@ -48,7 +56,7 @@ describe('NO_COLOR', () => {
 
 describe('highlight', () => {
   it("the pinned CPU's row is drawn inverse", () => {
-    const f = renderWith(fixtureStore({ pinned: 1 }), <CountersPane width={80} height={21} />).lastFrame() ?? '';
+    const f = renderWith(fixtureStore({ pinned: 1 }), <ProcPane spec={proc} width={80} height={21} />).lastFrame() ?? '';
     const lines = f.split('\n');
     const cpu1 = lines.find((l) => /^│1 +10\.0/.test(stripSgr(l)));
     const cpu0 = lines.find((l) => /^│0 +50\.0/.test(stripSgr(l)));
@@ -65,10 +73,10 @@ describe('untrusted text never reaches the terminal raw', () => {
     store.getState().appendFeed('open', [openEvent({ comm: evil, path: `/tmp/${evil}` })]);
     store.getState().appendFeed('tcp', [tcpEvent({ comm: evil, daddr: evil })]);
     const frames = [
-      renderWith(store, <FeedPane name="exec" width={120} height={8} />).lastFrame() ?? '',
-      renderWith(store, <FeedPane name="open" width={120} height={8} />).lastFrame() ?? '',
-      renderWith(store, <FeedPane name="tcp" width={120} height={8} />).lastFrame() ?? '',
-      renderWith(store, <OffcpuPane width={120} height={8} />).lastFrame() ?? '',
+      renderWith(store, <ExecPane spec={exec} width={120} height={8} />).lastFrame() ?? '',
+      renderWith(store, <OpenPane spec={open} width={120} height={8} />).lastFrame() ?? '',
+      renderWith(store, <TcpPane spec={tcp} width={120} height={8} />).lastFrame() ?? '',
+      renderWith(store, <OffcpuPane spec={offcpu} width={120} height={8} />).lastFrame() ?? '',
     ];
     for (const raw of frames) {
       const text = stripSgr(raw); // Ink's own styling only: what is left must hold no control

@@ -21,8 +21,9 @@ export function App({ onQuit }: AppProps): React.JSX.Element {
   useKeys(onQuit);
   const { columns, rows } = useTerminalSize();
   const focus = useAppStore((s) => s.focus);
+  const cat = useAppStore((s) => s.catalogue);
   const help = useAppStore((s) => s.helpOpen);
-  const layout = computeLayout(columns, rows, focus);
+  const layout = computeLayout(columns, rows, focus, cat);
   if (layout.kind === 'too-small') {
     return <Text wrap="truncate">{layout.message}</Text>;
   }

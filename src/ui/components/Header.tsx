@@ -2,7 +2,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import type { CountersSample } from '../../probes/proc/types.js';
+import { fromSpec, sampleOf } from '../../catalogue.js';
 import { headerText } from '../model/header.js';
 import { safe } from '../safe.js';
 import { useTheme } from '../hooks/use-theme.js';
@@ -13,7 +13,15 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
   const interval = useAppStore((s) => s.intervalS);
   const paused = useAppStore((s) => s.paused);
   const time = useAppStore((s) => s.shown?.time ?? null);
-  const load = useAppStore((s) => (s.shown?.data.proc as CountersSample | null | undefined)?.load ?? null);
+  const cat = useAppStore((s) => s.catalogue);
+  const shown = useAppStore((s) => s.shown);
+  // The load averages come from whichever probe's spec gives header facts (the /proc counters).
+  let load: readonly [number, number, number] | null = null;
+  for (const spec of cat) {
+    const sample = shown && spec.header ? sampleOf(shown, spec.name) : null;
+    const header = spec.header;
+    load = (sample !== null && header ? fromSpec(() => header(sample).load, undefined) : undefined) ?? load;
+  }
   const c = useTheme();
   const uptimeS = time !== null && host.bootTimeMs !== undefined ? (Date.parse(time) - host.bootTimeMs) / 1000 : null;
   const h = headerText(
@@ -21,7 +29,7 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
       hostname: safe(host.hostname),
       kernel: safe(host.kernel),
       uptimeS,
-      load: load ? [load.load1, load.load5, load.load15] : null,
+      load,
       cpus: host.cpus,
       pinned,
       intervalS: interval,

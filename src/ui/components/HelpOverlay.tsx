@@ -1,7 +1,8 @@
 // The '?' overlay: the keyboard table.
 import React from 'react';
 import { Box, Text } from 'ink';
-import { KEY_HELP } from '../keys.js';
+import { keyHelp } from '../keys.js';
+import { useAppStore } from '../store-context.js';
 
 export interface HelpOverlayProps {
   readonly width: number;
@@ -9,11 +10,12 @@ export interface HelpOverlayProps {
 }
 
 export function HelpOverlay({ width, height }: HelpOverlayProps): React.JSX.Element {
-  const keyW = KEY_HELP.reduce((m, [k]) => Math.max(m, k.length), 0);
+  const help = keyHelp(useAppStore((s) => s.catalogue));
+  const keyW = help.reduce((m, [k]) => Math.max(m, k.length), 0);
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="double" overflowY="hidden" paddingX={1}>
       <Text bold>perfscope keys (? or Esc closes this help)</Text>
-      {KEY_HELP.map(([k, what]) => (
+      {help.map(([k, what]) => (
         <Text key={k} wrap="truncate">
           <Text bold>{k.padEnd(keyW)}</Text>  {what}
         </Text>

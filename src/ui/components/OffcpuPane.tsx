@@ -2,28 +2,23 @@
 import React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import type { OffcpuSample } from '../../probes/offcpu.js';
+import type { PaneProps } from '../pane.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
 import { offcpuTable } from '../model/offcpu-table.js';
 import { costInfo } from '../model/cost.js';
 import { useTheme } from '../hooks/use-theme.js';
 
-export interface OffcpuPaneProps {
-  readonly width: number;
-  readonly height: number;
-}
-
-export function OffcpuPane({ width, height }: OffcpuPaneProps): React.JSX.Element {
-  const data = useAppStore((s) => s.shown?.data.offcpu as OffcpuSample | null | undefined);
+export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Element {
+  const data = useAppStore((s) => s.shown?.data.offcpu ?? null);
   const pinned = useAppStore((s) => s.pinnedCpu);
   const showIdle = useAppStore((s) => s.showIdle);
   const health = useAppStore((s) => s.health.offcpu);
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const focused = useAppStore((s) => s.focus === 'offcpu');
   const c = useTheme();
-  const title = `Off-CPU maxima ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}${showIdle ? ' +idle' : ''}`;
-  const frame = { title, width, height, focused, health, toggleKey: '1', info: costInfo(health, interval) };
+  const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}${showIdle ? ' +idle' : ''}`;
+  const frame = { title, width, height, focused, health, toggleKey: spec.key ?? undefined, info: costInfo(health, interval) };
   if (health.state !== 'running' || !data) {
     return (
       <PaneFrame {...frame}>

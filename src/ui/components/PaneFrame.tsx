@@ -5,7 +5,7 @@
 // with grapheme segmentation: ~7 % of the screen's render time for nothing).
 import React from 'react';
 import { Box, Text } from 'ink';
-import type { ProbeHealth } from '../../store/store.js';
+import type { ProbeHealth } from '../../probes/types.js';
 import { useFocusBorder, useTheme } from '../hooks/use-theme.js';
 import { safe } from '../safe.js';
 

@@ -1,21 +1,20 @@
-// The pane for a layout rectangle.
+// The pane for a layout rectangle: the overview, or the probe's own pane (PlainPane without one).
 import React from 'react';
 import type { Rect } from '../layout.js';
-import { OffcpuPane } from './OffcpuPane.js';
-import { RunqlatPane } from './RunqlatPane.js';
-import { FeedPane } from './FeedPane.js';
-import { CountersPane } from './CountersPane.js';
+import { useAppStore } from '../store-context.js';
+import { findProbe } from '../../catalogue.js';
+import { OVERVIEW } from '../../store/store.js';
+import { usePanes } from '../panes.js';
+import { OverviewPane } from './OverviewPane.js';
+import { PlainPane } from './PlainPane.js';
 
-export function PaneView({ rect }: { readonly rect: Rect }): React.JSX.Element {
+export function PaneView({ rect }: { readonly rect: Rect }): React.JSX.Element | null {
+  const cat = useAppStore((s) => s.catalogue);
+  const panes = usePanes();
   const { width, height } = rect;
-  switch (rect.pane) {
-    case 'offcpu':
-      return <OffcpuPane width={width} height={height} />;
-    case 'runqlat':
-      return <RunqlatPane width={width} height={height} />;
-    case 'counters':
-      return <CountersPane width={width} height={height} />;
-    default:
-      return <FeedPane name={rect.pane} width={width} height={height} />;
-  }
+  if (rect.pane === OVERVIEW) return <OverviewPane width={width} height={height} />;
+  const spec = findProbe(cat, rect.pane);
+  if (!spec) return null;
+  const Pane = panes.get(spec.name) ?? PlainPane;
+  return <Pane spec={spec} width={width} height={height} />;
 }

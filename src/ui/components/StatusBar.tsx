@@ -6,13 +6,15 @@ import { useAppStore } from '../store-context.js';
 import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../model/status.js';
 import { useTheme } from '../hooks/use-theme.js';
 
-const STATE_COLOR = { running: 'green', off: 'gray', unavailable: 'yellow', failed: 'red' } as const;
+const STATE_COLOR = { running: 'green', starting: 'cyan', off: 'gray', unavailable: 'yellow', failed: 'red' } as const;
 
 export function StatusBar({ width }: { readonly width: number }): React.JSX.Element {
+  const cat = useAppStore((s) => s.catalogue);
   const health = useAppStore((s) => s.health);
-  const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const pinned = useAppStore((s) => s.pinnedCpu);
+  const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const c = useTheme();
-  const segs = statusSegments(health, interval, width);
+  const segs = statusSegments(cat, health, { pinned, intervalS, width });
   return (
     <Box width={width}>
       <Text wrap="truncate">

@@ -1,34 +1,34 @@
-// The tab row of the small layout: every pane, the shown one marked; each tab carries its
-// probe's state when it is not running.
+// The tab row of the small layout: the overview and every probe of the catalogue, the shown one
+// marked; each tab carries its probe's state when it is not running.
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import { PANE_ORDER, type PaneId } from '../../store/store.js';
-import type { ProbeName } from '../../probes/types.js';
+import { OVERVIEW } from '../../store/store.js';
 import { STATE_WORD } from '../model/status.js';
 import { useTheme } from '../hooks/use-theme.js';
 
-const LABEL: Readonly<Record<PaneId, string>> = { offcpu: 'offcpu', runqlat: 'runqlat', exec: 'exec', open: 'open', tcp: 'tcp', counters: 'counters' };
-const PROBE: Readonly<Record<PaneId, ProbeName>> = { offcpu: 'offcpu', runqlat: 'runqlat', exec: 'exec', open: 'open', tcp: 'tcp', counters: 'proc' };
-
 export function TabRow({ width }: { readonly width: number }): React.JSX.Element {
+  const cat = useAppStore((s) => s.catalogue);
   const focus = useAppStore((s) => s.focus);
   const health = useAppStore((s) => s.health);
   const c = useTheme();
+  const tabs = [{ id: OVERVIEW, label: OVERVIEW, running: true }];
+  for (const spec of cat) {
+    const st = health[spec.name]?.state ?? 'off';
+    tabs.push({ id: spec.name, label: `${spec.tab}${st === 'running' ? '' : ` ${STATE_WORD[st]}`}`, running: st === 'running' });
+  }
   return (
     <Box width={width}>
       <Text wrap="truncate">
-        {PANE_ORDER.map((p) => {
-          const st = health[PROBE[p]].state;
-          const label = `${LABEL[p]}${st === 'running' ? '' : ` ${STATE_WORD[st]}`}`;
-          return p === focus ? (
-            <Text key={p} inverse bold>
-              {`[${label}]`}
+        {tabs.map((t) =>
+          t.id === focus ? (
+            <Text key={t.id} inverse bold>
+              {`[${t.label}]`}
             </Text>
           ) : (
-            <Text key={p} color={st === 'running' ? undefined : c('gray')}>{` ${label} `}</Text>
-          );
-        })}
+            <Text key={t.id} color={t.running ? undefined : c('gray')}>{` ${t.label} `}</Text>
+          ),
+        )}
         <Text dimColor> Tab ⇆</Text>
       </Text>
     </Box>

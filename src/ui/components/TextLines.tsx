@@ -1,7 +1,7 @@
 // Lines of plain text from the pane models, one <Text> per line (kinds: heading, highlight, dim).
 import React from 'react';
 import { Box, Text } from 'ink';
-import type { Line } from '../model/counters-lines.js';
+import type { Line } from '../model/lines.js';
 import { safe } from '../safe.js';
 
 export interface TextLinesProps {

@@ -1,7 +1,7 @@
 // A probe's BPF cost and losses for its pane title: "712ns/run 2.5K runs/s lost 3" (program
 // runs, from the kernel's BPF run statistics: for exec, every syscall entry and exit counts).
-import type { ProbeHealth } from '../../store/store.js';
-import { fmtCount } from '../format.js';
+import type { ProbeHealth } from '../../probes/types.js';
+import { fmtCount } from '../../model/format.js';
 import { eventsPerSecond } from './status.js';
 
 export function costInfo(h: ProbeHealth, intervalS: number): string {

@@ -1,13 +1,13 @@
 // The header line: what runs where, and whether the screen is live. The right part (pin,
 // interval, live/paused) always shows; the left part drops its least useful fields first.
-import { formatCpuList } from '../../args.js';
+import { formatCpuList } from '../../model/format.js';
 
 export interface HeaderInput {
   readonly hostname: string;
   readonly kernel: string;
   /** Seconds since boot at the shown interval, or null before the first one. */
   readonly uptimeS: number | null;
-  readonly load: readonly [number, number, number] | null;
+  readonly load: readonly [number, number, number] | null | undefined;
   readonly cpus: readonly number[];
   readonly pinned: number | null;
   readonly intervalS: number;

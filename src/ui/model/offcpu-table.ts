@@ -1,8 +1,8 @@
 // The off-CPU pane as text: for the pinned CPU one table sorted by max_us; for all CPUs the
 // same table CPU by CPU (each CPU's rows sorted by max_us, the CPU shown on its first row),
 // with the rows shared fairly between CPUs. Idle tasks (pid 0) only when asked for.
-import type { OffcpuRow, OffcpuSample } from '../../probes/offcpu.js';
-import { fmtCount, fmtUs } from '../format.js';
+import type { OffcpuRow, OffcpuSample } from '../../probes/offcpu-spec.js';
+import { fmtCount, fmtUs } from '../../model/format.js';
 import { renderTable, type Column } from './table.js';
 
 interface Row extends OffcpuRow {

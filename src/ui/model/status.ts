@@ -1,13 +1,14 @@
 // The status line: every probe's state, BPF cost (ns per event, events per second) and lost
-// events, as detailed as the width allows. Pure.
-import { PROBE_NAMES, type ProbeName, type ProbeState } from '../../probes/types.js';
-import type { ProbeHealth } from '../../store/store.js';
-import { fmtCount } from '../format.js';
+// events, as detailed as the width allows, in catalogue order. Pure.
+import type { ProbeHealth, ProbeState, ViewContext } from '../../probes/types.js';
+import type { AnyEntry, Catalogue } from '../../catalogue.js';
+import { fmtCount } from '../../model/format.js';
+import { perSecond } from '../../model/counter.js';
 
-export const STATE_WORD: Readonly<Record<ProbeState, string>> = { running: 'on', off: 'off', unavailable: 'n/a', failed: 'FAILED' };
+export const STATE_WORD: Readonly<Record<ProbeState, string>> = { running: 'on', starting: '…', off: 'off', unavailable: 'n/a', failed: 'FAILED' };
 
 export interface StatusSegment {
-  readonly probe: ProbeName;
+  readonly probe: string;
   readonly state: ProbeState;
   readonly text: string;
 }
@@ -19,16 +20,16 @@ export const STATUS_HINT = ' │ ? help';
 export function eventsPerSecond(h: ProbeHealth, intervalS: number): number | null {
   const cnt = h.cost?.run_cnt;
   if (cnt === undefined) return null;
-  return intervalS > 0 ? cnt / intervalS : 0;
+  return perSecond(cnt, intervalS);
 }
 
-function segment(name: ProbeName, h: ProbeHealth, intervalS: number, level: number): string {
-  const key = name === 'proc' ? '' : `${PROBE_NAMES.indexOf(name) + 1}`;
-  let s = level >= 1 ? `${key}${key ? ' ' : ''}${name} ${STATE_WORD[h.state]}` : `${name} ${STATE_WORD[h.state]}`;
+function segment(spec: AnyEntry, h: ProbeHealth, view: ViewContext, level: number): string {
+  const key = spec.key ?? '';
+  let s = level >= 1 ? `${key}${key ? ' ' : ''}${spec.name} ${STATE_WORD[h.state]}` : `${spec.name} ${STATE_WORD[h.state]}`;
   const c = h.cost;
   if (level >= 2 && h.state === 'running' && c?.ns_per_event != null) s += ` ${Math.round(c.ns_per_event)}ns`;
   if (level >= 3 && h.state === 'running') {
-    const eps = eventsPerSecond(h, intervalS);
+    const eps = eventsPerSecond(h, view.intervalS);
     if (eps !== null) s += ` ${fmtCount(eps)}/s`;
   }
   if (c?.lost) s += ` lost ${fmtCount(c.lost)}`;
@@ -36,13 +37,16 @@ function segment(name: ProbeName, h: ProbeHealth, intervalS: number, level: numb
 }
 
 /** The most detailed segments that fit in `width` (with the help hint). */
-export function statusSegments(health: Readonly<Record<ProbeName, ProbeHealth>>, intervalS: number, width: number): StatusSegment[] {
+export function statusSegments(cat: Catalogue, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext): StatusSegment[] {
   let best: StatusSegment[] = [];
   for (let level = 0; level <= 3; level++) {
-    const segs = PROBE_NAMES.map((n) => ({ probe: n, state: health[n].state, text: segment(n, health[n], intervalS, level) }));
+    const segs = cat.map((spec) => {
+      const h = health[spec.name] ?? { state: 'off' as const };
+      return { probe: spec.name, state: h.state, text: segment(spec, h, view, level) };
+    });
     const len = segs.reduce((a, s) => a + s.text.length, 0) + SEP.length * (segs.length - 1) + STATUS_HINT.length;
-    if (level === 0 || len <= width) best = segs;
-    if (len > width) break;
+    if (level === 0 || len <= view.width) best = segs;
+    if (len > view.width) break;
   }
   return best;
 }

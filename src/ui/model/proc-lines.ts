@@ -1,15 +1,11 @@
-// The counters pane as text lines: the sysstat "60-second checklist" (uptime, mpstat -P ALL,
+// The proc probe's pane (the counters) as text lines: the sysstat "60-second checklist" (uptime, mpstat -P ALL,
 // vmstat 1, free -m, iostat -xz, sar -n DEV, sar -n TCP,ETCP, pidstat) fitted to the space.
 // Compact at 80x24 (the all row, the pinned CPU, busy disks/interfaces, a few top processes);
 // every CPU, disk, interface and more processes when the pane is larger. Pure.
 import type { CountersSample, CpuPct, TopRow } from '../../probes/proc/types.js';
 import { safe } from '../safe.js';
 
-export type LineKind = 'heading' | 'text' | 'highlight' | 'dim';
-export interface Line {
-  readonly text: string;
-  readonly kind: LineKind;
-}
+import type { Line, LineKind } from './lines.js';
 
 const n1 = (v: number | null | undefined, w: number) => (v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1)).padStart(w);
 

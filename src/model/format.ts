@@ -1,4 +1,5 @@
-// Small formatting helpers shared by the panes (pure, tested).
+// Short human figures shared by the panes, the overview and the status line (pure, tested).
+import { log2Bounds } from './hist.js';
 
 /** Microseconds as a short human figure: 850us, 12.3ms, 1.20s. */
 export function fmtUs(us: number | null | undefined): string {
@@ -10,9 +11,8 @@ export function fmtUs(us: number | null | undefined): string {
 
 /** A log2 bucket label in microseconds, like BCC's runqlat: "0-1", "2-3", "4-7", ... */
 export function bucketLabel(k: number): string {
-  const lo = k === 0 ? 0 : 2 ** k;
-  const hi = 2 ** (k + 1) - 1;
-  return `${compact(lo)}-${compact(hi)}`;
+  const [lo, hi] = log2Bounds(k);
+  return `${compact(lo)}-${compact(hi - 1)}`;
 }
 
 function compact(n: number): string {
@@ -27,4 +27,16 @@ export function fmtCount(n: number | null | undefined): string {
   if (n < 1000) return String(Math.round(n));
   if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e4 ? 1 : 0)}K`;
   return `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)}M`;
+}
+
+/** CPU numbers as a list with ranges: 0-3,5,7-8. */
+export function formatCpuList(cpus: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < cpus.length; ) {
+    let j = i;
+    while (j + 1 < cpus.length && cpus[j + 1] === cpus[j] + 1) j++;
+    parts.push(i === j ? `${cpus[i]}` : `${cpus[i]}-${cpus[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
 }

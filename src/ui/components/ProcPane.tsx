@@ -3,22 +3,17 @@
 import React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import type { CountersSample } from '../../probes/proc/types.js';
+import type { PaneProps } from '../pane.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { countersLines } from '../model/counters-lines.js';
+import { countersLines } from '../model/proc-lines.js';
 
-export interface CountersPaneProps {
-  readonly width: number;
-  readonly height: number;
-}
-
-export function CountersPane({ width, height }: CountersPaneProps): React.JSX.Element {
-  const data = useAppStore((s) => s.shown?.data.proc as CountersSample | null | undefined);
+export function ProcPane({ spec, width, height }: PaneProps): React.JSX.Element {
+  const data = useAppStore((s) => s.shown?.data.proc ?? null);
   const pinned = useAppStore((s) => s.pinnedCpu);
   const health = useAppStore((s) => s.health.proc);
-  const focused = useAppStore((s) => s.focus === 'counters');
-  const frame = { title: 'Counters (/proc)', width, height, focused, health };
+  const focused = useAppStore((s) => s.focus === 'proc');
+  const frame = { title: spec.title, width, height, focused, health };
   if (health.state !== 'running' || !data) {
     return (
       <PaneFrame {...frame}>

@@ -1,0 +1,92 @@
+// The offcpu probe described to the rest of perfscope (see ProbeSpec): its sample type and the
+// pure functions the --json writer, replay, the status line and the overview need. The probe
+// itself (kernel aggregation, generation flips) is in offcpu.ts, imported only by create().
+import { fmtUs } from '../model/format.js';
+import type { JsonLine, ProbeSpec, ViewContext } from './types.js';
+
+export interface OffcpuRow {
+  cpu: number;
+  /** Thread id (0: the CPU's idle task). */
+  pid: number;
+  tgid: number;
+  comm: string;
+  /** Longest off-CPU time that ended in the interval, us (0.1 us resolution). */
+  max_us: number;
+  /** Sum of the off-CPU times that ended in the interval, us (0.1 us resolution). */
+  total_us: number;
+  /** Times the task came back on this CPU in the interval. */
+  returns: number;
+  /** How many of those absences began with an involuntary switch-out (still runnable). */
+  preempted: number;
+  /** Comm of the task that most recently took the CPU from it by preemption; null if never. */
+  preempted_by: string | null;
+}
+
+export interface OffcpuSample {
+  /** Real tasks, sorted by max_us descending, at most topPerCpu per CPU. */
+  rows: OffcpuRow[];
+  /** Idle tasks (pid 0, one per CPU), same shape and order; [] when hidden. */
+  idle: OffcpuRow[];
+  /** Returns not aggregated in the interval because the kernel hash was full. */
+  overflow: number;
+}
+
+/** The longest absence of each CPU (the pinned one only when pinned), longest first. */
+export function worstPerCpu(s: OffcpuSample, pinned: number | null): OffcpuRow[] {
+  const best = new Map<number, OffcpuRow>();
+  for (const r of s.rows) {
+    if (pinned !== null && r.cpu !== pinned) continue;
+    const b = best.get(r.cpu);
+    if (!b || r.max_us > b.max_us) best.set(r.cpu, r);
+  }
+  return [...best.values()].sort((a, b) => b.max_us - a.max_us || a.cpu - b.cpu);
+}
+
+function rowsOf(v: unknown): OffcpuRow[] | null {
+  return Array.isArray(v) ? (v as OffcpuRow[]) : null;
+}
+
+function lostOf(line: JsonLine): number {
+  const p = (line.probes as Record<string, { lost?: unknown } | undefined> | undefined)?.offcpu;
+  return typeof p?.lost === 'number' ? p.lost : 0;
+}
+
+export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
+  name: 'offcpu',
+  title: 'Off-CPU maxima',
+  tab: 'offcpu',
+  key: '1',
+  kind: 'aggregate',
+  bpf: true,
+  grid: { column: 0, row: 0, weight: 4 },
+  create: async () => new (await import('./offcpu.js')).OffcpuProbe(),
+  // Real tasks under "offcpu", the idle tasks (pid 0) kept apart under "offcpu_idle".
+  toJson: (s) => ({ offcpu: s ? s.rows : null, offcpu_idle: s ? s.idle : null }),
+  fromJson(line) {
+    const rows = rowsOf(line.offcpu);
+    // The interval's overflow is reported as the probe's lost events.
+    return rows ? { rows, idle: rowsOf(line.offcpu_idle) ?? [], overflow: lostOf(line) } : null;
+  },
+  summary(s, v) {
+    const w = worstPerCpu(s, v.pinned)[0];
+    return w ? `max ${fmtUs(w.max_us)} ${w.comm}` : 'max -';
+  },
+  overview(s, v: ViewContext) {
+    const worst = worstPerCpu(s, v.pinned);
+    if (worst.length === 0) return ['no task went off-CPU'];
+    const parts = worst.map((r) => `CPU${r.cpu} ${fmtUs(r.max_us)} ${r.comm}[${r.pid}]${r.preempted_by ? ` by ${r.preempted_by}` : ''}`);
+    // As many CPUs as fit on two lines, worst first.
+    const lines: string[] = [];
+    let cur = 'worst ';
+    for (const p of parts) {
+      if (cur.length > 6 && cur.length + p.length + 2 > v.width) {
+        lines.push(cur.trimEnd());
+        if (lines.length === 2) return lines;
+        cur = '      ';
+      }
+      cur += `${p}  `;
+    }
+    lines.push(cur.trimEnd());
+    return lines.slice(0, 2);
+  },
+};

@@ -1,0 +1,31 @@
+// The open feed described to the rest of perfscope (see ProbeSpec). The probe is open.ts.
+import { feedSpec, type FeedEventBase } from './feed-spec.js';
+
+export const OPEN_SYSCALLS = ['open', 'openat', 'openat2'] as const;
+export type OpenSyscall = (typeof OPEN_SYSCALLS)[number];
+
+export interface OpenEvent extends FeedEventBase {
+  ts: number;
+  pid: number;
+  tid: number;
+  uid: number;
+  comm: string;
+  syscall: OpenSyscall;
+  path: string;
+  flags: number;
+  flags_text: string;
+  /** The new fd on success, else null. */
+  fd: number | null;
+  /** Positive errno on failure, else null. */
+  errno: number | null;
+  errno_name: string | null;
+}
+
+export const open = feedSpec<'open', OpenEvent>({
+  name: 'open',
+  title: 'open',
+  key: '4',
+  grid: { column: 1, row: 1, weight: 2.5 },
+  create: async () => new (await import('./open.js')).OpenProbe(),
+  brief: (e) => e.path + (e.errno_name ? ` ${e.errno_name}` : ''),
+});

@@ -1,0 +1,9 @@
+// The tcp feed's pane: the feed pane with its lines (src/ui/model/tcp-lines.ts).
+import React from 'react';
+import type { PaneProps } from '../pane.js';
+import { FeedPane } from './FeedPane.js';
+import { TCP_LINES } from '../model/tcp-lines.js';
+
+export function TcpPane(props: PaneProps): React.JSX.Element {
+  return <FeedPane {...props} name="tcp" lines={TCP_LINES} />;
+}

@@ -1,0 +1,53 @@
+// Starting a probe never blocks the screen: its toggle key returns at once, the probe is
+// `starting…` while its start runs, and frames keep being drawn meanwhile. The injected start
+// finishes only once the screen has drawn several frames showing it as starting — which cannot
+// happen if the start held the event loop — so nothing here depends on timing.
+import React from 'react';
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
+import { ProbeManager } from '../../src/probes/manager.js';
+import type { Probe } from '../../src/probes/types.js';
+import { createAppStore } from '../../src/store/store.js';
+import { followIntents, storeSink } from '../../src/store/store-sink.js';
+import { App } from '../../src/ui/components/App.js';
+import { handleKey } from '../../src/ui/keys.js';
+import { HOST } from './fixtures.js';
+import { renderWith, stripSgr, tick } from './render.js';
+
+describe('a slow probe start', () => {
+  it('leaves the screen drawing frames while the probe is starting', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const slow: Probe<never[], never> = {
+      bpf: false,
+      start: async () => {
+        started++;
+        await gate;
+      },
+      sample: () => [],
+      stop: () => {},
+    };
+    // exec's spec, with a start that takes as long as the test wants.
+    const cat = CATALOGUE.map((s) => (s.name === 'exec' ? { ...s, bpf: false, create: async () => slow } : s)) as Catalogue;
+    const store = createAppStore({ catalogue: cat, host: HOST, intervalS: 0.05, pinnedCpu: null, enabled: [] });
+    const m = new ProbeManager(cat, { intervalS: 0.05, pid: null, comm: null, cpus: [0, 1], bpfReason: null, sinks: [storeSink(store)] });
+    followIntents(store, m);
+    await m.start([]);
+    const r = renderWith(store, <App onQuit={() => {}} />);
+    m.run(); // a tick, and so a frame, every 50 ms
+
+    expect(handleKey(store.getState(), '3', {})).toBe('handled');
+    expect(store.getState().health.exec.state).toBe('starting');
+    const from = r.frames.length;
+    const startingFrames = () => r.frames.slice(from).filter((f) => /3 exec …/.test(stripSgr(f)) && /starting…/.test(stripSgr(f))).length;
+    while (startingFrames() < 5) await tick(20);
+    expect(started).toBe(1);
+    release();
+    await m.settled();
+    while (!/3 exec on/.test(stripSgr(r.lastFrame() ?? ''))) await tick(20);
+    expect(store.getState().health.exec.state).toBe('running');
+    m.stop();
+    r.unmount();
+  });
+});
