@@ -42,6 +42,11 @@ struct {
 	__uint(max_entries, 1 << 20); /* 1 MiB: ~3,270 events of 320 bytes (with the record header) */
 } events SEC(".maps");
 
+/* BTF only: a ring-buffer record is never a map's or global's type, so without this
+ * struct open_event would not be in the object's BTF, which test/probes/layout.test.ts reads to
+ * check src/probes/open.ts. libbpf skips the section: no map, nothing loaded. */
+struct open_event *btf_anchor_open_event SEC(".btf_anchor") __attribute__((unused));
+
 /* Report the open* syscall `sys` that returns `ret`, its arguments read from `regs`. */
 static __always_inline void report(struct pt_regs *regs, __u32 sys, long ret)
 {

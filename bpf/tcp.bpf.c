@@ -62,6 +62,11 @@ struct {
 	__uint(max_entries, 1 << 18); /* 256 KiB: ~2,700 events of 96 bytes (with the record header) */
 } events SEC(".maps");
 
+/* BTF only: a ring-buffer record is never a map's or global's type, so without this
+ * struct tcp_event would not be in the object's BTF, which test/probes/layout.test.ts reads to
+ * check src/probes/tcp.ts. libbpf skips the section: no map, nothing loaded. */
+struct tcp_event *btf_anchor_tcp_event SEC(".btf_anchor") __attribute__((unused));
+
 /* The sock a connect() in flight has put in SYN_SENT. */
 struct connecting {
 	struct sock *sk;

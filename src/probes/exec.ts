@@ -19,8 +19,11 @@ export const EXEC_FILENAME_LEN = 256;
 export const EXEC_MAX_ARGS = 20;
 export const EXEC_ARG_LEN = 128;
 export const EXEC_F_ARGS_TRUNCATED = 1;
-const OFF = { ts: 0, pid: 8, ppid: 12, uid: 16, ret: 20, argc: 24, flags: 28, comm: 32, filename: 48, args: 304 } as const;
+const OFF = { ts_ns: 0, pid: 8, ppid: 12, uid: 16, ret: 20, argc: 24, flags: 28, comm: 32, filename: 48, args: 304 } as const;
 export const EXEC_EVENT_BASE = OFF.args;
+/** struct exec_event as decoded here, by C member name; size null: a record is EXEC_EVENT_BASE +
+ * argc * EXEC_ARG_LEN bytes. test/probes/layout.test.ts checks it against the object's BTF. */
+export const EXEC_LAYOUT = { struct: 'exec_event', size: null, fields: OFF } as const;
 
 
 export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => number): ExecEvent | null {
@@ -30,7 +33,7 @@ export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
   for (let i = 0; i < argc; i++) argv[i] = cString(rec, OFF.args + i * EXEC_ARG_LEN, EXEC_ARG_LEN);
   const ret = rec.readInt32LE(OFF.ret);
   return {
-    ts: wallMs(rec, OFF.ts),
+    ts: wallMs(rec, OFF.ts_ns),
     pid: rec.readUInt32LE(OFF.pid),
     ppid: rec.readUInt32LE(OFF.ppid),
     uid: rec.readUInt32LE(OFF.uid),

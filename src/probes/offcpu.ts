@@ -33,6 +33,17 @@ const V_PREEMPTED = 24;
 const V_TGID = 28;
 const V_COMM = 32;
 const V_BY = 48;
+/** struct offcpu_key and struct offcpu_val as decoded here, by C member name
+ * (test/probes/layout.test.ts checks them against the object's BTF). */
+export const OFFCPU_LAYOUT = {
+  key: { struct: 'offcpu_key', size: OFFCPU_KEY_BYTES, fields: { cpu: 0, pid: 4 } },
+  val: {
+    struct: 'offcpu_val',
+    size: OFFCPU_VAL_BYTES,
+    fields: { max_ns: V_MAX, total_ns: V_TOTAL, returns: V_RETURNS, preempted: V_PREEMPTED, tgid: V_TGID, comm: V_COMM, preempted_by: V_BY },
+  },
+} as const;
+const K = OFFCPU_LAYOUT.key.fields;
 export const OFFCPU_WATCH_INIT = 0;
 export const OFFCPU_WATCH_ALL = 1;
 export const OFFCPU_WATCH_CPU0 = 2;
@@ -74,8 +85,8 @@ export interface OffcpuFilter {
 
 export function decodeEntry(key: Buffer, val: Buffer): OffcpuEntry {
   return {
-    cpu: key.readUInt32LE(0),
-    pid: key.readUInt32LE(4),
+    cpu: key.readUInt32LE(K.cpu),
+    pid: key.readUInt32LE(K.pid),
     tgid: val.readUInt32LE(V_TGID),
     comm: cString(val, V_COMM, OFFCPU_COMM_LEN),
     maxNs: u64(val, V_MAX),

@@ -14,8 +14,11 @@ import { cString } from './strings.js';
 /** Mirrors bpf/open.h. */
 export const OPEN_COMM_LEN = 16;
 export const OPEN_PATH_LEN = 256;
-const OFF = { ts: 0, flags: 8, ret: 16, pid: 24, tid: 28, uid: 32, sys: 36, comm: 40, path: 56 } as const;
+const OFF = { ts_ns: 0, flags: 8, ret: 16, pid: 24, tid: 28, uid: 32, sys: 36, comm: 40, path: 56 } as const;
 export const OPEN_EVENT_SIZE = OFF.path + OPEN_PATH_LEN;
+/** struct open_event as decoded here, by C member name (test/probes/layout.test.ts checks it
+ * against the object's BTF). */
+export const OPEN_LAYOUT = { struct: 'open_event', size: OPEN_EVENT_SIZE, fields: OFF } as const;
 
 
 export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => number): OpenEvent | null {
@@ -26,7 +29,7 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
   const ret = Number(rec.readBigInt64LE(OFF.ret));
   // Field order is the --json order (README, "Feeds").
   return {
-    ts: wallMs(rec, OFF.ts),
+    ts: wallMs(rec, OFF.ts_ns),
     pid: rec.readUInt32LE(OFF.pid),
     tid: rec.readUInt32LE(OFF.tid),
     uid: rec.readUInt32LE(OFF.uid),

@@ -11,6 +11,9 @@ import { histCount, histQuantile, histRange } from '../model/hist.js';
 /** Mirrors RUNQLAT_MAX_SLOTS and struct runqlat_hist in bpf/runqlat.h. */
 export const RUNQLAT_MAX_SLOTS = 27;
 export const RUNQLAT_HIST_BYTES = RUNQLAT_MAX_SLOTS * 8 + 8;
+/** struct runqlat_hist as decoded here, by C member name (test/probes/layout.test.ts checks it
+ * against the object's BTF). slots: RUNQLAT_MAX_SLOTS u64. */
+export const RUNQLAT_LAYOUT = { struct: 'runqlat_hist', size: RUNQLAT_HIST_BYTES, fields: { slots: 0, total_ns: RUNQLAT_MAX_SLOTS * 8 } } as const;
 
 export interface CpuHist {
   slots: number[];
@@ -20,8 +23,8 @@ export interface CpuHist {
 /** Decode one CPU's slot of the `hists` per-CPU array. */
 export function decodeHist(b: Buffer): CpuHist {
   const slots = new Array<number>(RUNQLAT_MAX_SLOTS);
-  for (let i = 0; i < RUNQLAT_MAX_SLOTS; i++) slots[i] = u64(b, i * 8);
-  return { slots, totalNs: u64(b, RUNQLAT_MAX_SLOTS * 8) };
+  for (let i = 0; i < RUNQLAT_MAX_SLOTS; i++) slots[i] = u64(b, RUNQLAT_LAYOUT.fields.slots + i * 8);
+  return { slots, totalNs: u64(b, RUNQLAT_LAYOUT.fields.total_ns) };
 }
 
 function round1(v: number | null): number | null {

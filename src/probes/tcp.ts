@@ -11,8 +11,11 @@ import { cString } from './strings.js';
 export const TCP_COMM_LEN = 16;
 export const TCP_KIND_CONNECT = 1;
 export const TCP_KIND_ACCEPT = 2;
-const OFF = { ts: 0, pid: 8, tid: 12, uid: 16, kind: 20, family: 24, sport: 28, dport: 32, saddr: 40, daddr: 56, comm: 72 } as const;
+const OFF = { ts_ns: 0, pid: 8, tid: 12, uid: 16, kind: 20, family: 24, sport: 28, dport: 32, pad: 36, saddr: 40, daddr: 56, comm: 72 } as const;
 export const TCP_EVENT_SIZE = OFF.comm + TCP_COMM_LEN;
+/** struct tcp_event as decoded here, by C member name (test/probes/layout.test.ts checks it
+ * against the object's BTF). `pad` is listed so the check knows it; it is never read. */
+export const TCP_LAYOUT = { struct: 'tcp_event', size: TCP_EVENT_SIZE, fields: OFF } as const;
 
 
 
@@ -61,7 +64,7 @@ export function decodeTcp(rec: Buffer, wallMs: (b: Buffer, off: number) => numbe
   const addr = family === 4 ? ipv4Text : ipv6Text;
   // Field order is the --json order (README, "Feeds").
   return {
-    ts: wallMs(rec, OFF.ts),
+    ts: wallMs(rec, OFF.ts_ns),
     kind,
     pid: rec.readUInt32LE(OFF.pid),
     tid: rec.readUInt32LE(OFF.tid),

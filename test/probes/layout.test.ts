@@ -1,0 +1,147 @@
+// The decoders' struct layouts (src/probes/*.ts, written by hand) against the BTF of the objects
+// they decode (build/bpf/*.bpf.o, from bpf/*.h): a member added, moved or resized in C fails
+// here until the decoder follows. Reads object files only: no root, no BPF, never skipped.
+import { describe, expect, it } from 'vitest';
+import { bpfObjectPath } from '../../src/probes/bpf/object.js';
+import { EXEC_ARG_LEN, EXEC_COMM_LEN, EXEC_EVENT_BASE, EXEC_FILENAME_LEN, EXEC_LAYOUT, EXEC_MAX_ARGS } from '../../src/probes/exec.js';
+import { OFFCPU_COMM_LEN, OFFCPU_KEY_BYTES, OFFCPU_LAYOUT, OFFCPU_VAL_BYTES } from '../../src/probes/offcpu.js';
+import { OPEN_COMM_LEN, OPEN_EVENT_SIZE, OPEN_LAYOUT, OPEN_PATH_LEN } from '../../src/probes/open.js';
+import { RUNQLAT_HIST_BYTES, RUNQLAT_LAYOUT, RUNQLAT_MAX_SLOTS } from '../../src/probes/runqlat.js';
+import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.js';
+import { btfStruct } from '../helpers/btf.js';
+
+interface Layout {
+  struct: string;
+  size: number | null;
+  fields: Readonly<Record<string, number>>;
+}
+
+interface Case {
+  name: string;
+  object: string;
+  layout: Layout;
+  /** The struct size the decoder relies on (exec: the full record, EXEC_EVENT_BASE + every arg slot). */
+  size: number;
+  /** Bytes of each member as the decoder reads it: scalar widths (readUInt32LE: 4, u64: 8), arrays from the TS constants. */
+  bytes: Record<string, number>;
+  /** Array dimensions the decoder relies on, by member. */
+  dims: Record<string, number[]>;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'exec',
+    object: 'exec',
+    layout: EXEC_LAYOUT,
+    size: EXEC_EVENT_BASE + EXEC_MAX_ARGS * EXEC_ARG_LEN,
+    bytes: {
+      ts_ns: 8,
+      pid: 4,
+      ppid: 4,
+      uid: 4,
+      ret: 4,
+      argc: 4,
+      flags: 4,
+      comm: EXEC_COMM_LEN,
+      filename: EXEC_FILENAME_LEN,
+      args: EXEC_MAX_ARGS * EXEC_ARG_LEN,
+    },
+    dims: { comm: [EXEC_COMM_LEN], filename: [EXEC_FILENAME_LEN], args: [EXEC_MAX_ARGS, EXEC_ARG_LEN] },
+  },
+  {
+    name: 'open',
+    object: 'open',
+    layout: OPEN_LAYOUT,
+    size: OPEN_EVENT_SIZE,
+    bytes: { ts_ns: 8, flags: 8, ret: 8, pid: 4, tid: 4, uid: 4, sys: 4, comm: OPEN_COMM_LEN, path: OPEN_PATH_LEN },
+    dims: { comm: [OPEN_COMM_LEN], path: [OPEN_PATH_LEN] },
+  },
+  {
+    name: 'tcp',
+    object: 'tcp',
+    layout: TCP_LAYOUT,
+    size: TCP_EVENT_SIZE,
+    // saddr/daddr: 16 bytes, as ipv6Text reads them (IPv4 uses the first 4).
+    bytes: { ts_ns: 8, pid: 4, tid: 4, uid: 4, kind: 4, family: 4, sport: 4, dport: 4, pad: 4, saddr: 16, daddr: 16, comm: TCP_COMM_LEN },
+    dims: { saddr: [16], daddr: [16], comm: [TCP_COMM_LEN] },
+  },
+  {
+    name: 'offcpu key',
+    object: 'offcpu',
+    layout: OFFCPU_LAYOUT.key,
+    size: OFFCPU_KEY_BYTES,
+    bytes: { cpu: 4, pid: 4 },
+    dims: {},
+  },
+  {
+    name: 'offcpu value',
+    object: 'offcpu',
+    layout: OFFCPU_LAYOUT.val,
+    size: OFFCPU_VAL_BYTES,
+    bytes: { max_ns: 8, total_ns: 8, returns: 8, preempted: 4, tgid: 4, comm: OFFCPU_COMM_LEN, preempted_by: OFFCPU_COMM_LEN },
+    dims: { comm: [OFFCPU_COMM_LEN], preempted_by: [OFFCPU_COMM_LEN] },
+  },
+  {
+    name: 'runqlat hist',
+    object: 'runqlat',
+    layout: RUNQLAT_LAYOUT,
+    size: RUNQLAT_HIST_BYTES,
+    bytes: { slots: RUNQLAT_MAX_SLOTS * 8, total_ns: 8 },
+    dims: { slots: [RUNQLAT_MAX_SLOTS] },
+  },
+];
+
+describe('decoder layouts match the BPF objects\' BTF', () => {
+  it.each(CASES)('$name: struct $layout.struct', ({ object, layout, size, bytes, dims }) => {
+    const file = bpfObjectPath(object);
+    const btf = btfStruct(file, layout.struct);
+    const where = `struct ${layout.struct} (${file})`;
+    const fields = Object.keys(layout.fields);
+
+    // This test's own tables cover exactly the layout's fields.
+    expect(Object.keys(bytes).sort(), 'bytes table of this test vs the TS layout').toEqual([...fields].sort());
+
+    // Every member of the C struct is known to the decoder (a deliberately unread one is listed too).
+    const unknown = [...btf.members.keys()].filter((m) => !(m in layout.fields));
+    expect(unknown, `${where}: members missing from the TS layout`).toEqual([]);
+    const absent = fields.filter((f) => !btf.members.has(f));
+    expect(absent, `${where}: TS layout fields that are not members`).toEqual([]);
+
+    for (const f of fields) {
+      const m = btf.members.get(f)!;
+      expect(m.offset, `${where}: offset of ${f} (BTF, expected: TS layout)`).toBe(layout.fields[f]);
+      expect(m.size, `${where}: bytes of ${f} (BTF, expected: TS)`).toBe(bytes[f]);
+      expect(m.dims, `${where}: array dimensions of ${f} (BTF, expected: TS)`).toEqual(dims[f] ?? []);
+    }
+
+    expect(btf.size, `${where}: struct size (BTF, expected: TS)`).toBe(size);
+    if (layout.size !== null) expect(layout.size, `${where}: the layout's size`).toBe(size);
+  });
+
+  it('exec: the variable-length record ends with its argument slots', () => {
+    // bpf/exec.bpf.c sends EXEC_EVENT_BASE + argc * EXEC_ARG_LEN bytes: args must be last.
+    const btf = btfStruct(bpfObjectPath('exec'), EXEC_LAYOUT.struct);
+    const last = [...btf.members.keys()].at(-1);
+    expect(last).toBe('args');
+    expect(btf.members.get('args')!.offset).toBe(EXEC_EVENT_BASE);
+  });
+});
+
+describe('btfStruct errors', () => {
+  it('says to run make build when the object is missing', () => {
+    expect(() => btfStruct('/nonexistent/x.bpf.o', 'exec_event')).toThrow(/not found: run `make build`/);
+  });
+  it('names the struct when it is not in the BTF', () => {
+    expect(() => btfStruct(bpfObjectPath('exec'), 'no_such_struct')).toThrow(/struct no_such_struct is not in the BTF/);
+  });
+  it('says bpftool is missing', () => {
+    const saved = process.env.BPFTOOL;
+    process.env.BPFTOOL = '/nonexistent/bpftool';
+    try {
+      expect(() => btfStruct(bpfObjectPath('exec'), 'exec_event')).toThrow(/bpftool not found/);
+    } finally {
+      if (saved === undefined) delete process.env.BPFTOOL;
+      else process.env.BPFTOOL = saved;
+    }
+  });
+});
