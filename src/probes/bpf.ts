@@ -30,6 +30,7 @@ interface NativeObject {
   setGlobal(name: string, value: Buffer): void;
   setAutoload(prog: string, on: boolean): void;
   load(): void;
+  loadAsync(): Promise<void>;
   programs(): { name: string; section: string; autoload: boolean; fd: number }[];
   maps(): NativeMapInfo[];
   attach(prog: string): void;
@@ -81,6 +82,17 @@ function wrap<T>(fn: () => T): T {
     const err = e as Error & { errno?: number; code?: string; stage?: BpfStage; log?: string };
     if (typeof err.errno === 'number') throw new BpfError(err.message, err.errno, err.code ?? 'EUNKNOWN', err.stage ?? 'read', err.log);
     throw e;
+  }
+}
+
+/** wrap() for a promise: rejects with a BpfError where wrap() would throw one. */
+async function wrapAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    return wrap<never>(() => {
+      throw e;
+    });
   }
 }
 
@@ -246,6 +258,16 @@ export class BpfObject {
 
   load(): this {
     wrap(() => this.o.load());
+    return this;
+  }
+
+  /**
+   * load() on the libuv thread pool: the event loop runs on while the verifier works. Rejects
+   * like load() throws. Until it settles every other method throws (EBUSY), but close(): that
+   * takes effect when the load ends, and the promise then rejects (ECANCELED).
+   */
+  async loadAsync(): Promise<this> {
+    await wrapAsync(() => this.o.loadAsync());
     return this;
   }
 
