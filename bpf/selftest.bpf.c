@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* selftest: exercises every part of the native binding with one tiny program: a `const volatile`
  * filter set before load, an array map written from user space, a hash map the program fills,
- * a ring buffer, and a per-CPU drop counter. Used by test/native/binding.test.ts only. */
+ * a ring buffer, and a per-CPU drop counter; plus one program the verifier rejects (autoload
+ * off: the tests turn it on to check load errors). Used by test/native/binding.test.ts only. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -69,4 +70,16 @@ int BPF_PROG(ps_st_switch, bool preempt, struct task_struct *prev, struct task_s
 	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+/* Rejected by the verifier: dereferences a hash lookup's result without the NULL check (a hash,
+ * as the verifier knows an array lookup of a constant in-range key cannot fail). The '?' turns
+ * autoload off by default; only the load-error tests turn it on. */
+SEC("?tp_btf/sched_switch")
+int BPF_PROG(ps_st_reject)
+{
+	__u32 zero = 0;
+	__u64 *cnt = bpf_map_lookup_elem(&seen, &zero);
+
+	return *cnt;
 }

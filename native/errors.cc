@@ -10,9 +10,11 @@
 
 namespace perfscope {
 namespace {
-std::string g_log;          // bounded: the last few KiB libbpf printed during one call
+// Per thread: a load on a thread pool thread must neither race with nor mix into the main
+// thread's log (or another load's). Bounded: the last few KiB libbpf printed during one call.
+thread_local std::string t_log;
 constexpr size_t kLogMax = 16384;
-bool g_debug = false;
+bool g_debug = false;  // set once, before any thread can load
 
 int PrintFn(enum libbpf_print_level level, const char* fmt, va_list ap) {
   char buf[2048];
@@ -23,26 +25,19 @@ int PrintFn(enum libbpf_print_level level, const char* fmt, va_list ap) {
   if (n < 0) return 0;
   if (g_debug) fputs(buf, stderr);
   if (level == LIBBPF_DEBUG) return 0;
-  g_log.append(buf, std::min<size_t>(n, sizeof buf - 1));
-  if (g_log.size() > kLogMax) g_log.erase(0, g_log.size() - kLogMax);
+  t_log.append(buf, std::min<size_t>(n, sizeof buf - 1));
+  if (t_log.size() > kLogMax) t_log.erase(0, t_log.size() - kLogMax);
   return 0;
 }
-}  // namespace
 
-void InstallLibbpfPrint() {
-  g_debug = getenv("PERFSCOPE_LIBBPF_DEBUG") != nullptr;
-  libbpf_set_print(PrintFn);
-}
-
-void LogReset() { g_log.clear(); }
-
-std::string LogTail(size_t max_lines) {
+// The last max_lines non-empty lines of log, joined with " | ".
+std::string LogTail(const std::string& log, size_t max_lines = 6) {
   std::vector<std::string> lines;
   size_t start = 0;
-  while (start < g_log.size()) {
-    size_t end = g_log.find('\n', start);
-    if (end == std::string::npos) end = g_log.size();
-    if (end > start) lines.emplace_back(g_log.substr(start, end - start));
+  while (start < log.size()) {
+    size_t end = log.find('\n', start);
+    if (end == std::string::npos) end = log.size();
+    if (end > start) lines.emplace_back(log.substr(start, end - start));
     start = end + 1;
   }
   std::string out;
@@ -53,20 +48,39 @@ std::string LogTail(size_t max_lines) {
   }
   return out;
 }
+}  // namespace
 
-void ThrowErrno(const Napi::Env& env, int err, const char* stage, const std::string& what) {
+void InstallLibbpfPrint() {
+  g_debug = getenv("PERFSCOPE_LIBBPF_DEBUG") != nullptr;
+  libbpf_set_print(PrintFn);
+}
+
+void LogReset() { t_log.clear(); }
+
+std::string LogTake() {
+  std::string out;
+  out.swap(t_log);
+  return out;
+}
+
+Napi::Error ErrnoError(const Napi::Env& env, int err, const char* stage, const std::string& what,
+                       const std::string& log) {
   if (err < 0) err = -err;
   if (err == 0) err = EINVAL;
   const char* code = strerrorname_np(err);
   std::string msg = what + ": " + strerror(err);
-  std::string tail = LogTail();
+  std::string tail = LogTail(log);
   if (!tail.empty()) msg += " (libbpf: " + tail + ")";
   Napi::Error e = Napi::Error::New(env, msg);
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("code", Napi::String::New(env, code ? code : "EUNKNOWN"));
   e.Set("stage", Napi::String::New(env, stage));
-  if (!g_log.empty()) e.Set("log", Napi::String::New(env, g_log));
-  throw e;
+  if (!log.empty()) e.Set("log", Napi::String::New(env, log));
+  return e;
+}
+
+void ThrowErrno(const Napi::Env& env, int err, const char* stage, const std::string& what) {
+  throw ErrnoError(env, err, stage, what, t_log);
 }
 
 }  // namespace perfscope

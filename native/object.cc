@@ -17,6 +17,7 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod<&BpfObject::SetGlobal>("setGlobal"),
                          InstanceMethod<&BpfObject::SetAutoload>("setAutoload"),
                          InstanceMethod<&BpfObject::Load>("load"),
+                         InstanceMethod<&BpfObject::LoadAsync>("loadAsync"),
                          InstanceMethod<&BpfObject::Programs>("programs"),
                          InstanceMethod<&BpfObject::Maps>("maps"),
                          InstanceMethod<&BpfObject::Attach>("attach"),
@@ -44,7 +45,78 @@ BpfObject::BpfObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<BpfObjec
   }
 }
 
-BpfObject::~BpfObject() { DestroyAll(); }
+// loadAsync(): bpf_object__load on a libuv thread pool thread; settles on the main thread.
+// The worker holds a reference to the JS object, so the BpfObject outlives the load.
+class LoadWorker : public Napi::AsyncWorker {
+ public:
+  LoadWorker(Napi::Env env, BpfObject* self, Napi::Object js)
+      : Napi::AsyncWorker(env, "perfscope:bpf_object__load"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        self_(self),
+        obj_(self->obj_),
+        path_(self->path_) {
+    ref_ = Napi::Persistent(js);
+  }
+  ~LoadWorker() override {
+    if (self_) self_->loader_ = nullptr;
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  // The BpfObject is being destroyed while the load runs (only at environment teardown: ref_
+  // keeps it from being collected). obj_ is libbpf's until Execute returns: OnOK closes it.
+  void Orphan() { self_ = nullptr; }
+
+ protected:
+  // Thread pool: touches nothing but obj_ (which no other thread touches meanwhile).
+  void Execute() override {
+    LogReset();
+    err_ = bpf_object__load(obj_);
+    log_ = LogTake();
+  }
+
+  // Main thread. The object's state first (no JS involved), then the promise.
+  void OnOK() override {
+    if (!self_) {
+      bpf_object__close(obj_);
+      return;
+    }
+    BpfObject* self = self_;
+    self->loader_ = nullptr;
+    bool closed = self->close_pending_;
+    if (closed) self->DestroyAll();
+    else if (!err_) self->loaded_ = true;
+    // Settling fails only when the environment is shutting down (no JS can run): the error
+    // node-addon-api throws then must not escape (it would terminate the process).
+    Napi::Env env = Env();
+    try {
+      if (err_)
+        deferred_.Reject(ErrnoError(env, err_, "load", "cannot load BPF object " + path_, log_).Value());
+      else if (closed)
+        deferred_.Reject(
+            ErrnoError(env, ECANCELED, "load", "BPF object " + path_ + " closed while loading", "").Value());
+      else
+        deferred_.Resolve(env.Undefined());
+    } catch (const Napi::Error&) {
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference ref_;
+  BpfObject* self_;
+  bpf_object* obj_;
+  std::string path_;
+  int err_ = 0;
+  std::string log_;
+};
+
+BpfObject::~BpfObject() {
+  if (loader_) {
+    loader_->Orphan();  // the worker closes obj_ once libbpf is done with it
+    obj_ = nullptr;
+  }
+  DestroyAll();
+}
 
 void BpfObject::DestroyAll() {
   for (auto& [name, link] : links_) bpf_link__destroy(link);
@@ -53,7 +125,14 @@ void BpfObject::DestroyAll() {
   obj_ = nullptr;
 }
 
+void BpfObject::NotBusy(const Napi::Env& env, const char* what) {
+  if (loader_)
+    throw ErrnoError(env, EBUSY, "load",
+                     std::string(what) + ": BpfObject: busy loading " + path_ + " (loadAsync() in flight)", "");
+}
+
 void BpfObject::Require(const Napi::Env& env, bool loaded, const char* what) {
+  NotBusy(env, what);
   if (!obj_) throw Napi::Error::New(env, std::string(what) + ": BPF object is closed");
   if (loaded && !loaded_) throw Napi::Error::New(env, std::string(what) + ": BPF object is not loaded");
   if (!loaded && loaded_) throw Napi::Error::New(env, std::string(what) + ": only before load()");
@@ -134,8 +213,27 @@ Napi::Value BpfObject::Load(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// loadAsync() -> Promise<void>: load() on the thread pool, so that the event loop runs on while
+// the verifier works. Rejects like load() throws (errno, code, stage 'load', log); a close()
+// meanwhile takes effect when the load ends, and the promise then rejects (ECANCELED).
+Napi::Value BpfObject::LoadAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    Require(env, false, "loadAsync");
+  } catch (const Napi::Error& e) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
+  }
+  auto* worker = new LoadWorker(env, this, info.This().As<Napi::Object>());
+  loader_ = worker;
+  worker->Queue();
+  return worker->Promise();
+}
+
 Napi::Value BpfObject::Programs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  NotBusy(env, "programs");
   if (!obj_) throw Napi::Error::New(env, "programs: BPF object is closed");
   Napi::Array out = Napi::Array::New(env);
   bpf_program* prog;
@@ -154,6 +252,7 @@ Napi::Value BpfObject::Programs(const Napi::CallbackInfo& info) {
 // maps(): [{name, fd, type, keySize, valueSize, maxEntries}] (fd is -1 before load)
 Napi::Value BpfObject::Maps(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  NotBusy(env, "maps");
   if (!obj_) throw Napi::Error::New(env, "maps: BPF object is closed");
   Napi::Array out = Napi::Array::New(env);
   bpf_map* map;
@@ -225,6 +324,7 @@ static bool OwnLink(const std::string& key, const std::string& name) {
 // detach(prog): destroy every link of prog (its own and its extra tracepoints).
 Napi::Value BpfObject::Detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  NotBusy(env, "detach");
   if (!obj_) return env.Undefined();
   bpf_program* prog = Program(info, 0);
   std::string name = bpf_program__name(prog);
@@ -245,6 +345,7 @@ Napi::Value BpfObject::Detach(const Napi::CallbackInfo& info) {
 // isAttached(prog): true while any link of prog (its own or an extra tracepoint) exists.
 Napi::Value BpfObject::IsAttached(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  NotBusy(env, "isAttached");
   if (!obj_) return Napi::Boolean::New(env, false);
   bpf_program* prog = Program(info, 0);
   std::string name = bpf_program__name(prog);
@@ -272,7 +373,12 @@ Napi::Value BpfObject::ProgInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// close(): idempotent. During a loadAsync() it only marks the object: the load's end closes it.
 Napi::Value BpfObject::Close(const Napi::CallbackInfo& info) {
+  if (loader_) {
+    close_pending_ = true;
+    return info.Env().Undefined();
+  }
   DestroyAll();
   return info.Env().Undefined();
 }

@@ -1,5 +1,5 @@
 // BpfObject: one BPF ELF object through its life cycle
-// open -> set read-only globals -> load -> attach/detach each program -> close.
+// open -> set read-only globals -> load (or loadAsync) -> attach/detach each program -> close.
 #pragma once
 #include <napi.h>
 #include <map>
@@ -11,6 +11,8 @@ struct bpf_link;
 
 namespace perfscope {
 
+class LoadWorker;
+
 class BpfObject : public Napi::ObjectWrap<BpfObject> {
  public:
   static Napi::Function Init(Napi::Env env);
@@ -20,6 +22,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
  private:
   Napi::Value SetGlobal(const Napi::CallbackInfo& info);
   Napi::Value Load(const Napi::CallbackInfo& info);
+  Napi::Value LoadAsync(const Napi::CallbackInfo& info);
   Napi::Value Programs(const Napi::CallbackInfo& info);
   Napi::Value Maps(const Napi::CallbackInfo& info);
   Napi::Value Attach(const Napi::CallbackInfo& info);
@@ -31,11 +34,18 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Close(const Napi::CallbackInfo& info);
 
   bpf_program* Program(const Napi::CallbackInfo& info, size_t arg);
+  void NotBusy(const Napi::Env& env, const char* what);
   void Require(const Napi::Env& env, bool loaded, const char* what);
   void DestroyAll();
 
+  friend class LoadWorker;
+
   bpf_object* obj_ = nullptr;
   bool loaded_ = false;
+  // While a loadAsync() runs on the thread pool, libbpf owns obj_: every method throws (EBUSY)
+  // but close(), which is deferred to the end of the load (close_pending_).
+  LoadWorker* loader_ = nullptr;
+  bool close_pending_ = false;
   std::string path_;
   std::map<std::string, bpf_link*> links_;  // keys: "prog" and "prog@category/tracepoint"
 };

@@ -5,7 +5,7 @@
 import { BpfError } from './bpf/error.js';
 import { BpfObject, bpfObjectPath, type ProgStats } from './bpf/object.js';
 import { acquireStats, releaseStats } from './bpf/stats.js';
-import { chooseSyscallHooks, type HookChoice, type SyscallHooksChoice } from './tracefs.js';
+import { chooseSyscallHooks, chooseSyscallHooksAsync, type HookChoice, type SyscallHooksChoice } from './tracefs.js';
 import { counterDelta } from '../model/counter.js';
 import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 
@@ -34,17 +34,47 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   start(config: ProbeConfig): void {
     if (this.obj) return;
     const obj = BpfObject.open(bpfObjectPath(this.name));
-    try {
+    this.attach(obj, config, () => {
       this.syscallHooks = chooseSyscallHooks(obj, this.syscallHooksChoice);
       this.configure(obj, config);
       obj.load();
+    });
+  }
+
+  /**
+   * start() without holding the event loop: tracefs is mounted by an asynchronous mount(8) and
+   * the verifier runs on the libuv thread pool (BpfObject.loadAsync). The manager uses this one.
+   */
+  async startAsync(config: ProbeConfig): Promise<void> {
+    if (this.obj) return;
+    const obj = BpfObject.open(bpfObjectPath(this.name));
+    let failure: { e: unknown } | null = null;
+    try {
+      this.syscallHooks = await chooseSyscallHooksAsync(obj, this.syscallHooksChoice);
+      this.configure(obj, config);
+      await obj.loadAsync();
+    } catch (e) {
+      failure = { e };
+    }
+    this.attach(obj, config, () => {
+      if (failure) throw failure.e;
+    });
+  }
+
+  /** load (or report how loading failed), attach, take the first statistics; on failure close everything. */
+  private attach(obj: BpfObject, config: ProbeConfig, load: () => void): void {
+    let stats = false;
+    try {
+      load();
       obj.attachAll();
       acquireStats();
+      stats = true;
       this.obj = obj;
       this.lastStats = obj.stats();
       this.started(obj, config);
     } catch (e) {
       this.obj = null;
+      if (stats) releaseStats();
       try {
         this.stopping();
       } finally {

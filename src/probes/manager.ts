@@ -125,7 +125,7 @@ export class ProbeManager {
       probe = await spec.create();
       if (!current()) return;
       const config = this.config();
-      await probe.start(config);
+      await (probe.startAsync ? probe.startAsync(config) : probe.start(config));
       if (!current()) {
         probe.stop();
         return;

@@ -41,6 +41,8 @@ export interface Probe<S, E = never> {
   readonly bpf: boolean;
   /** Load and attach. Throws or rejects (ideally with a BpfError) when it cannot run. */
   start(config: ProbeConfig): void | Promise<void>;
+  /** The same without holding the event loop while the kernel verifies its programs (the manager prefers it). */
+  startAsync?(config: ProbeConfig): Promise<void>;
   /** The data of the interval that ends now. */
   sample(): S;
   /** Cost and losses of the interval that ends now (called right after sample()). */

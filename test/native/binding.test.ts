@@ -1,9 +1,13 @@
 // The native binding against the real kernel: open/load/attach/detach/re-attach, globals set
 // before load, map operations (incl. batch), ring buffer delivered on the event loop, program
-// run statistics, and errors that carry errno, code and stage.
+// run statistics, errors that carry errno, code and stage, and loads on the thread pool
+// (loadAsync).
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { BpfError } from '../../src/probes/bpf/error.js';
 import { BpfObject, bpfObjectPath } from '../../src/probes/bpf/object.js';
 import { RingBufferReader } from '../../src/probes/bpf/ringbuf.js';
@@ -232,5 +236,186 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
     const per = obj.map('drops').lookupPerCpu(u32(0))!;
     expect(per.length).toBeGreaterThanOrEqual(2);
     expect(per.every((b) => b.length === 8)).toBe(true);
+  });
+});
+
+describe.skipIf(noBpf)('loadAsync: the load on the thread pool', () => {
+  const objs: BpfObject[] = [];
+  const open = (file = bpfObjectPath('selftest')) => {
+    const o = BpfObject.open(file);
+    objs.push(o);
+    return o;
+  };
+  /** The error a failing call throws (or a failing promise rejects with). */
+  const thrown = (fn: () => unknown): Error & { code?: string; stage?: string } => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error('did not throw');
+  };
+  /** A selftest object whose load the verifier rejects (ps_st_reject turned on). */
+  const rejected = (file?: string) => open(file).setAutoload('ps_st_reject', true);
+  // The verifier log names kernel addresses (map pointers), which differ from load to load.
+  const unaddressed = (log: string | undefined) => log?.replace(/0x[0-9a-f]{8,}/g, '0x…');
+
+  afterEach(() => {
+    for (const o of objs.splice(0)) o.close();
+    expect(heldProgramIds()).toEqual([]);
+  });
+
+  it('resolves to the object, which then attaches and works as after load()', async () => {
+    acquireStats();
+    const child = switcher(4000);
+    try {
+      const obj = open();
+      obj.setGlobalU32('targ_tgid', child.pid!).setGlobalU32('magic', 0xa5a5);
+      expect(await obj.loadAsync()).toBe(obj);
+      expect(obj.programNames()).toEqual(['ps_st_switch']);
+      const ids = obj.progIds();
+      expect(heldProgramIds()).toEqual(ids);
+      obj.map('enabled').update(u32(0), u32(1));
+      obj.attachAll();
+      await sleep(400);
+      expect(obj.progInfo('ps_st_switch').runCnt).toBeGreaterThan(0);
+      expect(obj.map('seen').keys().map((k) => k.readUInt32LE(0))).toContain(child.pid);
+      expect(() => obj.load()).toThrow(/only before load\(\)/);
+      obj.close();
+      expect(await waitUnloaded(ids)).toEqual([]);
+    } finally {
+      child.kill();
+      releaseStats();
+    }
+  });
+
+  it('while it runs every other method throws EBUSY; a close() meanwhile closes the object when it ends', async () => {
+    const obj = open();
+    const loading = obj.loadAsync();
+    // Synchronous code runs before the load can settle (that takes the event loop).
+    const busy = [
+      () => obj.setGlobalU32('magic', 1),
+      () => obj.setAutoload('ps_st_switch', false),
+      () => obj.load(),
+      () => obj.programs(),
+      () => obj.map('seen'),
+      () => obj.attach('ps_st_switch'),
+      () => obj.detach('ps_st_switch'),
+      () => obj.isAttached('ps_st_switch'),
+      () => obj.progInfo('ps_st_switch'),
+    ].map(thrown);
+    for (const e of busy) {
+      expect(e.message).toMatch(/BpfObject: busy loading .*selftest\.bpf\.o/);
+      expect(e.code).toBe('EBUSY');
+    }
+    expect(busy[0]).toBeInstanceOf(BpfError); // through the facade's wrap()
+    const second = await obj.loadAsync().catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(BpfError);
+    expect(second).toMatchObject({ code: 'EBUSY', stage: 'load' });
+
+    obj.close(); // deferred in the addon: the worker closes the object when libbpf is done
+    expect(() => obj.programs()).toThrow(/closed/);
+    const err = await loading.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BpfError);
+    expect(err).toMatchObject({ code: 'ECANCELED', stage: 'load' });
+    expect(heldProgramIds()).toEqual([]);
+
+    // A load that fails while a close() waits: the rejection is the load's own error.
+    const bad = rejected();
+    const failing = bad.loadAsync();
+    bad.close();
+    expect(await failing.catch((e: unknown) => e)).toMatchObject({ code: 'EACCES', stage: 'load' });
+    expect(heldProgramIds()).toEqual([]);
+  });
+
+  it('a failing load rejects with the same BpfError as load() throws: stage load, errno, code, libbpf log', async () => {
+    const err = (await rejected().loadAsync().catch((e: unknown) => e)) as BpfError;
+    expect(err).toBeInstanceOf(BpfError);
+    expect(err).toMatchObject({ stage: 'load', errno: 13, code: 'EACCES' });
+    expect(err.message).toMatch(/cannot load BPF object .*selftest\.bpf\.o: Permission denied \(libbpf: /);
+    expect(err.log).toMatch(/prog 'ps_st_reject'/);
+    expect(err.log).toMatch(/invalid mem access/);
+
+    const sync = thrown(() => rejected().load()) as BpfError;
+    expect(sync).toBeInstanceOf(BpfError);
+    expect([sync.errno, sync.code, sync.stage]).toEqual([err.errno, err.code, err.stage]);
+    expect(unaddressed(err.log)).toBe(unaddressed(sync.log));
+    expect(unaddressed(err.message)).toBe(unaddressed(sync.message));
+    expect(heldProgramIds()).toEqual([]);
+  });
+
+  it('keeps the libbpf log of each load to itself: two failing loads at once, and a failing call on the main thread meanwhile', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'perfscope-'));
+    try {
+      const [a, b] = ['first', 'second'].map((n) => {
+        const f = path.join(dir, `${n}.bpf.o`);
+        copyFileSync(bpfObjectPath('selftest'), f);
+        return rejected(f);
+      });
+      let settled = false;
+      const both = Promise.allSettled([a.loadAsync(), b.loadAsync()]).finally(() => (settled = true));
+      // Meanwhile libbpf logs on the main thread too, once per turn of the loop.
+      const mainLogs: (string | undefined)[] = [];
+      do {
+        mainLogs.push((thrown(() => BpfObject.open('/nonexistent/main-thread.bpf.o')) as BpfError).log);
+        await new Promise((r) => setImmediate(r));
+      } while (!settled);
+      const [ea, eb] = (await both).map((r) => (r.status === 'rejected' ? (r.reason as BpfError) : null));
+      expect(ea?.log).toMatch(/failed to load object '.*first\.bpf\.o'/);
+      expect(eb?.log).toMatch(/failed to load object '.*second\.bpf\.o'/);
+      expect(ea?.log).not.toMatch(/second\.bpf\.o|main-thread/);
+      expect(eb?.log).not.toMatch(/first\.bpf\.o|main-thread/);
+      for (const log of mainLogs) expect(log).toBe('libbpf: elf: failed to open /nonexistent/main-thread.bpf.o: No such file or directory\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two objects load in parallel (Promise.all) and both run', async () => {
+    acquireStats();
+    const child = switcher(4000);
+    try {
+      const [a, b] = [open(), open()];
+      for (const o of [a, b]) o.setGlobalU32('targ_tgid', child.pid!);
+      expect(await Promise.all([a.loadAsync(), b.loadAsync()])).toEqual([a, b]);
+      const ids = [...a.progIds(), ...b.progIds()];
+      expect(new Set(ids).size).toBe(2);
+      expect(heldProgramIds()).toEqual([...ids].sort((x, y) => x - y));
+      for (const o of [a, b]) {
+        o.map('enabled').update(u32(0), u32(1));
+        o.attachAll();
+      }
+      await sleep(400);
+      for (const o of [a, b]) expect(o.progInfo('ps_st_switch').runCnt).toBeGreaterThan(0);
+    } finally {
+      child.kill();
+      releaseStats();
+    }
+  });
+
+  it('the event loop runs while a real probe object loads', async () => {
+    // The off-CPU probe's object, configured as OffCpuProbe.configure() does.
+    const obj = open(bpfObjectPath('offcpu'));
+    obj.setGlobalI32('initial_cpu', -1).setGlobal('count_totals', Buffer.from([1]));
+    // Start from an I/O callback (the poll phase): the loop's check phase, where immediates
+    // run, comes before the next poll, where the load's end can be taken up. So an immediate
+    // runs before the promise settles unless the load blocked the loop (or settled without it).
+    await stat('/');
+    let immediates = 0;
+    let loading = true;
+    const spin = () => {
+      immediates++;
+      if (loading) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const p = obj.loadAsync();
+    const before = immediates; // nothing ran yet: loadAsync() itself did not wait
+    await p;
+    loading = false;
+    const during = immediates - before;
+    expect(before).toBe(0);
+    expect(during).toBeGreaterThan(0);
+    expect(obj.programNames().length).toBeGreaterThan(0);
+    expect(heldProgramIds()).toEqual(obj.progIds().sort((x, y) => x - y));
   });
 });

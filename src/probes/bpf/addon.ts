@@ -14,6 +14,8 @@ export interface NativeObject {
   setGlobal(name: string, value: Buffer): void;
   setAutoload(prog: string, on: boolean): void;
   load(): void;
+  /** load() on the libuv thread pool; see BpfObject.loadAsync(). */
+  loadAsync(): Promise<void>;
   programs(): { name: string; section: string; autoload: boolean; fd: number }[];
   maps(): NativeMapInfo[];
   attach(prog: string): void;

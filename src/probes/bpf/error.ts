@@ -34,6 +34,15 @@ export function wrap<T>(fn: () => T): T {
   }
 }
 
+/** wrap() for a promise: rejects with a BpfError where wrap() would throw one. */
+export async function wrapAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw asBpfError(e);
+  }
+}
+
 /** A one-line reason for a failed start, shown in the probe's pane and in --json. */
 export function describeError(e: unknown): string {
   if (e instanceof BpfError) {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { addon, type NativeObject } from './addon.js';
-import { BpfError, wrap } from './error.js';
+import { BpfError, wrap, wrapAsync } from './error.js';
 import { BpfMap } from './map.js';
 
 export interface ProgStats {
@@ -58,6 +58,16 @@ export class BpfObject {
 
   load(): this {
     wrap(() => this.o.load());
+    return this;
+  }
+
+  /**
+   * load() on the libuv thread pool: the event loop runs on while the verifier works. Rejects
+   * like load() throws. Until it settles every other method throws (EBUSY), but close(): that
+   * takes effect when the load ends, and the promise then rejects (ECANCELED).
+   */
+  async loadAsync(): Promise<this> {
+    await wrapAsync(() => this.o.loadAsync());
     return this;
   }
 
