@@ -71,8 +71,3 @@ export function cString(buf: Buffer, offset: number, size: number): string {
   while (stop < end && buf[stop] !== 0) stop++;
   return escapeBytes(buf.subarray(offset, stop));
 }
-
-/** Escape a JS string that came from an untrusted source (e.g. read from /proc as latin1/utf8). */
-export function escapeText(s: string): string {
-  return escapeBytes(Buffer.from(s, 'utf8'));
-}

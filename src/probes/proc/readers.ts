@@ -138,7 +138,7 @@ function readOptional(file: string): string | null {
 
 /**
  * A name from a file read as latin1 (one char per byte): back to its bytes, then escaped, so UTF-8
- * names show as themselves and anything else as \xNN (escapeText on the latin1 string would
+ * names show as themselves and anything else as \xNN (escaping the latin1 string's UTF-8 would
  * re-encode every byte above 0x7f).
  */
 function nameOf(latin1: string): string {
@@ -371,8 +371,8 @@ const F_GUEST = 43;
 /**
  * Parse /proc/PID/stat. comm is whatever the process chose
  * (prctl(PR_SET_NAME) allows spaces, parentheses and control bytes, and stat prints it raw), so it
- * ends at the LAST ')' of the line; its bytes are escaped with escapeBytes — the byte-level form of
- * escapeText, which also keeps invalid UTF-8 visible as \xNN instead of turning it into U+FFFD.
+ * ends at the LAST ')' of the line; its bytes are escaped with escapeBytes, byte by byte, which
+ * keeps invalid UTF-8 visible as \xNN instead of turning it into U+FFFD.
  * The fields after comm are walked byte by byte: no string split of 50 fields per process.
  */
 export function parsePidStat(buf: Buffer, file: string): RawProc {
