@@ -83,3 +83,12 @@ int BPF_PROG(ps_st_reject)
 
 	return *cnt;
 }
+
+/* On a hook no kernel has: its load fails, and BpfObject.missingTpBtf() names the hook (the way
+ * a probe on a kernel without one of its tracepoints reports itself unavailable). Autoload off
+ * by default, like ps_st_reject. */
+SEC("?tp_btf/perfscope_no_such_tracepoint")
+int BPF_PROG(ps_st_nohook)
+{
+	return 0;
+}

@@ -7,7 +7,7 @@ import { BpfObject, bpfObjectPath, type ProgStats } from './bpf/object.js';
 import { acquireStats, releaseStats } from './bpf/stats.js';
 import { chooseSyscallHooks, chooseSyscallHooksAsync, type HookChoice, type SyscallHooksChoice } from './tracefs.js';
 import { counterDelta } from '../model/counter.js';
-import type { Probe, ProbeConfig, ProbeCost } from './types.js';
+import { ProbeUnavailable, type Probe, type ProbeConfig, type ProbeCost } from './types.js';
 
 export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   /** The BPF object's basename: build/bpf/<name>.bpf.o. */
@@ -75,10 +75,15 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
     } catch (e) {
       this.obj = null;
       if (stats) releaseStats();
+      // A kernel without one of the hooks: the probe cannot run here at all, and says which.
+      const missing = e instanceof BpfError && e.stage === 'load' ? obj.missingTpBtf() : [];
       try {
         this.stopping();
       } finally {
         obj.close();
+      }
+      if (missing.length) {
+        throw new ProbeUnavailable(`this kernel has no tracepoint ${missing.join(', ')} (tp_btf/${missing[0]}${missing.length > 1 ? ', ...' : ''})`);
       }
       const why = this.syscallHooks?.reason;
       if (why && e instanceof BpfError) {

@@ -33,6 +33,8 @@ export interface Native {
   numPossibleCpus(): number;
   enableStats(): number;
   closeFd(fd: number): void;
+  /** Does the kernel's BTF have the raw tracepoint btf_trace_<name> (what tp_btf/<name> attaches to)? */
+  probeTpBtf(name: string): boolean;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;

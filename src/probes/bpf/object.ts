@@ -81,6 +81,17 @@ export class BpfObject {
     return this.o.programs().filter((p) => p.autoload).map((p) => p.name);
   }
 
+  /**
+   * The tp_btf hooks of the programs to be loaded that this kernel does not have (read from its
+   * BTF, once per hook: for explaining a failed load, not for every start).
+   */
+  missingTpBtf(): string[] {
+    const hooks = this.programs()
+      .filter((p) => p.autoload && p.section.startsWith('tp_btf/'))
+      .map((p) => p.section.slice('tp_btf/'.length));
+    return [...new Set(hooks)].filter((h) => !wrap(() => addon().probeTpBtf(h)));
+  }
+
   attach(prog: string): void {
     wrap(() => this.o.attach(prog));
   }
