@@ -1,9 +1,10 @@
 // The --json contract: one object per interval, one per line (NDJSON), built from the same
 // Interval every sink gets. The probes' parts come from their specs, in catalogue order; field
 // names are documented in the README.
-import type { Catalogue, Interval } from '../catalogue.js';
-import { healthOf, sampleOf } from '../catalogue.js';
+import type { Catalogue, Interval, IntervalData } from '../catalogue.js';
+import { fromSpec, healthOf, sampleOf } from '../catalogue.js';
 import type { Sink } from '../probes/manager.js';
+import type { JsonLine, ProbeCost, ProbeHealth, ProbeState } from '../probes/types.js';
 
 export interface ProbeJson {
   state: string;
@@ -36,6 +37,44 @@ export function intervalToJson(cat: Catalogue, iv: Interval): Record<string, unk
   const out: Record<string, unknown> = { time: iv.time, interval_s: iv.interval_s, pinned_cpu: iv.pinned_cpu, probes };
   for (const spec of cat) Object.assign(out, spec.toJson(sampleOf(iv, spec.name)));
   return out;
+}
+
+const STATES: readonly ProbeState[] = ['running', 'starting', 'off', 'unavailable', 'failed'];
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+function healthFromJson(v: unknown): ProbeHealth {
+  const p = (v ?? {}) as Partial<Record<keyof ProbeJson, unknown>>;
+  const state = STATES.includes(p.state as ProbeState) ? (p.state as ProbeState) : 'off';
+  const h: ProbeHealth = { state };
+  if (typeof p.reason === 'string') h.reason = p.reason;
+  const cost: ProbeCost = {};
+  if (num(p.run_ns) !== undefined) cost.run_ns = num(p.run_ns);
+  if (num(p.run_cnt) !== undefined) cost.run_cnt = num(p.run_cnt);
+  if (p.ns_per_event === null || num(p.ns_per_event) !== undefined) cost.ns_per_event = p.ns_per_event === null ? null : num(p.ns_per_event);
+  if (num(p.lost) !== undefined) cost.lost = num(p.lost);
+  if (Object.keys(cost).length) h.cost = cost;
+  return h;
+}
+
+/**
+ * The inverse of intervalToJson, for a replay source: the interval a parsed line describes, each
+ * probe's data from its spec's fromJson (null when absent or not of its shape).
+ */
+export function intervalFromJson(cat: Catalogue, line: JsonLine): Interval {
+  const probesJson = (line.probes ?? {}) as Readonly<Record<string, unknown>>;
+  const probes: Record<string, ProbeHealth> = {};
+  const data: Record<string, unknown> = {};
+  for (const spec of cat) {
+    probes[spec.name] = healthFromJson(probesJson[spec.name]);
+    data[spec.name] = fromSpec(() => spec.fromJson(line), null);
+  }
+  return {
+    time: typeof line.time === 'string' ? line.time : new Date(0).toISOString(),
+    interval_s: num(line.interval_s) ?? 0,
+    pinned_cpu: num(line.pinned_cpu) ?? null,
+    probes: probes as Interval['probes'],
+    data: data as IntervalData,
+  };
 }
 
 export function intervalToLine(cat: Catalogue, iv: Interval): string {

@@ -1,0 +1,54 @@
+// The --json writer and its inverse (what a replay source reads back): for every probe of the
+// catalogue, fromJson undoes toJson, so a line read back is the interval that was written.
+import { describe, expect, it } from 'vitest';
+import { CATALOGUE, type Interval } from '../../src/catalogue.js';
+import { intervalFromJson, intervalToJson, intervalToLine } from '../../src/sinks/json.js';
+import { countersSample, execEvent, offcpuSample, runqlatSample, TS } from '../ui/fixtures.js';
+
+const IV: Interval = {
+  time: new Date(TS).toISOString(),
+  interval_s: 1.002,
+  pinned_cpu: 1,
+  probes: {
+    offcpu: { state: 'running', cost: { run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 2 } },
+    runqlat: { state: 'running', cost: { run_ns: 10, run_cnt: 1, ns_per_event: 10, lost: 0 } },
+    exec: { state: 'running', cost: { run_ns: 0, run_cnt: 0, ns_per_event: null, lost: 0 } },
+    open: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' },
+    tcp: { state: 'failed', reason: 'load: boom' },
+    proc: { state: 'running' },
+  },
+  data: {
+    offcpu: offcpuSample({ overflow: 2 }),
+    runqlat: runqlatSample(),
+    exec: [execEvent(), execEvent({ pid: 2, argv: ['x\\e'] })],
+    open: null,
+    tcp: null,
+    proc: countersSample(),
+  },
+};
+
+describe('--json and back', () => {
+  it('every probe reads back what it wrote: the same interval, the same line', () => {
+    const line = intervalToLine(CATALOGUE, IV);
+    const back = intervalFromJson(CATALOGUE, JSON.parse(line));
+    expect(back).toEqual(IV);
+    expect(intervalToLine(CATALOGUE, back)).toBe(line);
+  });
+
+  it('the line keeps the contract: top-level keys in order, offcpu split from its idle rows, counters for proc', () => {
+    const j = intervalToJson(CATALOGUE, IV);
+    expect(Object.keys(j)).toEqual(['time', 'interval_s', 'pinned_cpu', 'probes', 'offcpu', 'offcpu_idle', 'runqlat', 'exec', 'open', 'tcp', 'counters']);
+    expect(j.offcpu).toEqual(IV.data.offcpu?.rows);
+    expect(j.offcpu_idle).toEqual(IV.data.offcpu?.idle);
+    expect(j.counters).toEqual(IV.data.proc);
+    expect(Object.keys(j.probes as object)).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc']);
+  });
+
+  it('a line of another shape reads as probes that did not run, never a throw', () => {
+    const back = intervalFromJson(CATALOGUE, { time: 5, probes: { offcpu: { state: 'bogus' } }, offcpu: 'x', runqlat: { all: 1 }, exec: {}, counters: [] });
+    expect(back.probes.offcpu).toEqual({ state: 'off' });
+    expect(Object.values(back.data)).toEqual([null, null, null, null, null, null]);
+    expect(back.interval_s).toBe(0);
+    expect(back.pinned_cpu).toBeNull();
+  });
+});
