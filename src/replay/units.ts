@@ -1,0 +1,97 @@
+// The units the record and replay flags take: durations (--duration 90s, 10m, 1h), sizes
+// (--max-size 10M) and points in time (--from/--to, the g prompt: HH:MM:SS or ISO 8601).
+// Pure; a bad value is a RangeError with a one-line message.
+
+/** Seconds: a number with an optional unit, ms, s (default), m or h. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new RangeError(`a duration is a number with s, m or h (e.g. 90s, 10m, 1h), got '${v}'`);
+  const k = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? 's'] as number;
+  const s = Number(m[1]) * k;
+  if (!(s > 0)) throw new RangeError(`a duration must be more than 0, got '${v}'`);
+  return s;
+}
+
+/** Bytes: a whole number with an optional unit K, M, G (powers of 1024; "KB", "MiB" also read). */
+export function parseSize(v: string): number {
+  const m = /^(\d+)\s*(?:([KMG])(?:i?B)?|B)?$/i.exec(v.trim());
+  if (!m) throw new RangeError(`a size is a whole number with K, M or G (e.g. 10M), got '${v}'`);
+  const k = m[2] ? 1024 ** ('KMG'.indexOf(m[2].toUpperCase()) + 1) : 1;
+  const n = Number(m[1]) * k;
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`a size must be at least 1 byte, got '${v}'`);
+  return n;
+}
+
+/** A point in a recording: a time of day (UTC, as the recorded times are) or an absolute time. */
+export type TimeSpec = { readonly kind: 'clock'; readonly secondOfDay: number; readonly text: string } | { readonly kind: 'absolute'; readonly ms: number; readonly text: string };
+
+export function parseTimeSpec(v: string): TimeSpec {
+  const t = v.trim();
+  const c = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(t);
+  if (c) {
+    const [h, m, s] = [Number(c[1]), Number(c[2]), Number(c[3] ?? 0)];
+    if (h > 23 || m > 59 || s > 59) throw new RangeError(`not a time of day: '${v}'`);
+    return { kind: 'clock', secondOfDay: h * 3600 + m * 60 + s, text: t };
+  }
+  // ISO 8601 with a date: 2026-11-24T18:11:29Z, 2026-11-24T18:11:29.5+01:00, 2026-11-24 18:11.
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(t)) {
+    const ms = Date.parse(/[T ]/.test(t) && !/(Z|[+-]\d{2}:?\d{2})$/.test(t) ? t.replace(' ', 'T') + 'Z' : t.replace(' ', 'T'));
+    if (Number.isFinite(ms)) return { kind: 'absolute', ms, text: t };
+  }
+  throw new RangeError(`a time is HH:MM:SS (UTC) or ISO 8601 (2026-11-24T18:11:29Z), got '${v}'`);
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The first of `times` (ms, ascending) at or after the spec: a time of day is taken on each day
+ * the recording spans, the first that falls inside it. -1: the recording holds no such time.
+ */
+export function indexAt(times: readonly number[], spec: TimeSpec): number {
+  if (times.length === 0) return -1;
+  const first = times[0];
+  const last = times[times.length - 1];
+  let target: number | null = null;
+  if (spec.kind === 'absolute') target = spec.ms;
+  else {
+    for (let day = Math.floor(first / DAY) * DAY; day <= last; day += DAY) {
+      const t = day + spec.secondOfDay * 1000;
+      // A time of day names its whole second.
+      if (t + 999 >= first && t <= last) {
+        target = t;
+        break;
+      }
+    }
+  }
+  if (target === null || target > last) return -1;
+  const i = times.findIndex((x) => x >= target!);
+  return i;
+}
+
+/** The index after the last of `times` at or before the spec (for --to: the second named is included). */
+export function indexUntil(times: readonly number[], spec: TimeSpec): number {
+  if (times.length === 0) return 0;
+  let limit: number;
+  if (spec.kind === 'absolute') limit = spec.ms;
+  else {
+    // The last day on which the time of day falls at or after the recording's start.
+    const first = times[0];
+    let best: number | null = null;
+    for (let day = Math.floor(first / DAY) * DAY; day <= times[times.length - 1]; day += DAY) {
+      const t = day + spec.secondOfDay * 1000 + 999;
+      if (t >= first) best = t;
+    }
+    if (best === null) return 0;
+    limit = best;
+  }
+  let n = 0;
+  while (n < times.length && times[n] <= limit) n++;
+  return n;
+}
+
+/** HH:MM:SS (UTC) of an ISO time. */
+export function clockOf(iso: string | null): string {
+  if (!iso) return '--:--:--';
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 19) : '--:--:--';
+}
