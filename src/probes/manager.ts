@@ -18,6 +18,8 @@ export interface Sink {
   feed?<N extends FeedName>(name: N, events: readonly EventOf<N>[]): void;
   /** A probe's health changed between intervals (starting, running, failed, off). */
   health?(name: ProbeName, h: ProbeHealth): void;
+  /** A replay source went back (or jumped far): forget the intervals and events so far. The manager never calls it. */
+  rewind?(): void;
 }
 
 export interface ManagerOptions {

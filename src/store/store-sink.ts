@@ -10,6 +10,7 @@ export function storeSink(store: AppStore): Sink {
     interval: (iv) => store.getState().commitInterval(iv),
     feed: (name, events) => store.getState().appendFeed(name, events),
     health: (name, h) => store.getState().setHealth(name, h),
+    rewind: () => store.getState().resetData(),
   };
 }
 
@@ -31,5 +32,28 @@ export function followIntents(store: AppStore, control: ProbeControl): () => voi
       }
     }
     if (st.pinnedCpu !== was.pinnedCpu) control.setPinnedCpu(st.pinnedCpu);
+  });
+}
+
+export interface ReplayControl {
+  step(n: number): void;
+  togglePause(): void;
+  /** Go to a time typed at the prompt; a one-line error for bad input, or null. */
+  seekTime(text: string): string | null;
+}
+
+/** Pass the replay keys' requests on to the replay source (as followIntents does for the manager); returns the unsubscribe function. */
+export function followReplayIntents(store: AppStore, control: ReplayControl): () => void {
+  let prev = store.getState().replayIntent;
+  return store.subscribe((st) => {
+    const r = st.replayIntent;
+    if (r === prev || r === null) return;
+    prev = r;
+    if (r.kind === 'step') control.step(r.n);
+    else if (r.kind === 'pause') control.togglePause();
+    else {
+      const err = control.seekTime(r.text);
+      store.getState().setNotice(err === null ? null : `go to: ${err}`);
+    }
   });
 }

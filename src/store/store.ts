@@ -39,6 +39,23 @@ export type TrendPoint = Readonly<Partial<Record<ProbeName, Readonly<Record<stri
 /** Intervals kept for the sparklines: wider than any pane. */
 export const TREND_POINTS = 240;
 
+/** Where a replay is (set by the replay source through setReplay); null when the screen is live. */
+export interface ReplayView {
+  /** 1-based index of the interval shown (0 before the first). */
+  readonly position: number;
+  readonly total: number;
+  /** Its recorded time (ISO 8601). */
+  readonly time: string | null;
+  readonly paused: boolean;
+  readonly ended: boolean;
+}
+
+/** What the replay keys ask of the replay source (followReplayIntents passes it on); seq makes each one new. */
+export type ReplayIntent =
+  | { readonly seq: number; readonly kind: 'step'; readonly n: number }
+  | { readonly seq: number; readonly kind: 'pause' }
+  | { readonly seq: number; readonly kind: 'goto'; readonly text: string };
+
 export interface AppState {
   catalogue: Catalogue;
   host: HostInfo;
@@ -69,6 +86,14 @@ export interface AppState {
   trend: readonly TrendPoint[];
   /** The trend frozen by pause (null when live). */
   shownTrend: readonly TrendPoint[] | null;
+  /** A replay's position (null: live). */
+  replay: ReplayView | null;
+  /** The latest replay key's request, for the replay source. */
+  replayIntent: ReplayIntent | null;
+  /** The text typed at the replay's go-to prompt (g), or null when it is not open. */
+  replayPrompt: string | null;
+  /** One line for the status line (a bad go-to time, a recording that stopped), or null. */
+  notice: string | null;
 }
 
 export interface AppActions {
@@ -88,6 +113,17 @@ export interface AppActions {
   endFilter(): void;
   toggleIdle(): void;
   requestQuit(): void;
+  setReplay(r: ReplayView): void;
+  replayStep(n: number): void;
+  replayTogglePause(): void;
+  openReplayPrompt(): void;
+  setReplayPrompt(text: string): void;
+  /** Enter at the prompt: ask the source to go there (it answers with setNotice on bad input). */
+  submitReplayPrompt(): void;
+  closeReplayPrompt(): void;
+  setNotice(text: string | null): void;
+  /** Forget every interval and event (a replay went back); the settings stay. */
+  resetData(): void;
 }
 
 export type AppStore = StoreApi<AppState & AppActions>;
@@ -99,6 +135,8 @@ export interface StoreInit {
   pinnedCpu: number | null;
   enabled: readonly string[];
   showIdle?: boolean;
+  /** A replay: its first position (the screen shows `replay` instead of `live`). */
+  replay?: ReplayView;
 }
 
 /** The panes in focus order: the overview, then the catalogue's probes. */
@@ -172,6 +210,10 @@ export function createAppStore(init: StoreInit): AppStore {
     quitRequested: false,
     trend: [],
     shownTrend: null,
+    replay: init.replay ?? null,
+    replayIntent: null,
+    replayPrompt: null,
+    notice: null,
 
     commitInterval: (iv) =>
       set((s) => {
@@ -220,5 +262,20 @@ export function createAppStore(init: StoreInit): AppStore {
     endFilter: () => set(() => ({ filterEditing: false })),
     toggleIdle: () => set((s) => ({ showIdle: !s.showIdle })),
     requestQuit: () => set(() => ({ quitRequested: true })),
+    setReplay: (r) => set(() => ({ replay: r })),
+    replayStep: (n) => set((s) => ({ replayIntent: { seq: (s.replayIntent?.seq ?? 0) + 1, kind: 'step', n } })),
+    replayTogglePause: () => set((s) => ({ replayIntent: { seq: (s.replayIntent?.seq ?? 0) + 1, kind: 'pause' } })),
+    openReplayPrompt: () => set((s) => (s.replay ? { replayPrompt: '', notice: null } : {})),
+    setReplayPrompt: (text) => set((s) => (s.replayPrompt === null ? {} : { replayPrompt: text })),
+    submitReplayPrompt: () =>
+      set((s) =>
+        s.replayPrompt === null
+          ? {}
+          : { replayPrompt: null, replayIntent: { seq: (s.replayIntent?.seq ?? 0) + 1, kind: 'goto', text: s.replayPrompt } },
+      ),
+    closeReplayPrompt: () => set(() => ({ replayPrompt: null })),
+    setNotice: (text) => set(() => ({ notice: text })),
+    resetData: () =>
+      set(() => ({ latest: null, shown: null, intervals: 0, feeds: emptyFeeds(cat), shownFeeds: null, trend: [], shownTrend: null })),
   }));
 }

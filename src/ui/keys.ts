@@ -29,8 +29,22 @@ export interface KeyInfo {
 export type KeyResult = 'quit' | 'handled' | 'ignored';
 
 /** The keyboard table, shown by the help overlay and copied in the README. */
-export function keyHelp(cat: Catalogue): readonly (readonly [string, string])[] {
+export function keyHelp(cat: Catalogue, replay = false): readonly (readonly [string, string])[] {
   const toggles = cat.filter((s) => s.key !== null);
+  if (replay) {
+    return [
+      ['q, Ctrl-C', 'quit'],
+      ['?', 'open / close this help'],
+      ['space', 'pause / resume the replay'],
+      ['t T', 'step one interval forward / back (pauses)'],
+      ['j J', 'jump 10 intervals forward / back (pauses)'],
+      ['g', 'go to a time: HH:MM:SS (UTC) or ISO 8601, then Enter'],
+      ['] [ a', 'pin the view to the next / previous CPU, all CPUs'],
+      ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
+      ['/', 'filter the focused feed (Enter or Esc ends)'],
+      ['i', 'show / hide idle tasks in off-CPU'],
+    ];
+  }
   return [
     ['q, Ctrl-C', 'quit'],
     ['?', 'open / close this help'],
@@ -45,6 +59,26 @@ export function keyHelp(cat: Catalogue): readonly (readonly [string, string])[] 
 }
 
 export const MAX_FILTER_LEN = 64;
+export const MAX_PROMPT_LEN = 40;
+
+const printable = (raw: string) => [...raw].filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
+
+/** The replay's go-to prompt (g): text, Backspace, Enter asks the source, Esc closes. */
+function promptKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
+  const text = s.replayPrompt ?? '';
+  if (key.escape) s.closeReplayPrompt();
+  else if (key.return) s.submitReplayPrompt();
+  else if (key.backspace || key.delete) s.setReplayPrompt([...text].slice(0, -1).join(''));
+  else {
+    const raw = input ?? '';
+    const enter = raw.search(/[\r\n]/);
+    const typed = key.ctrl || key.meta ? '' : printable(enter >= 0 ? raw.slice(0, enter) : raw);
+    if (typed) s.setReplayPrompt([...(text + typed)].slice(0, MAX_PROMPT_LEN).join(''));
+    if (enter >= 0) s.submitReplayPrompt();
+    if (!typed && enter < 0) return 'ignored';
+  }
+  return 'handled';
+}
 
 export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
   if (key.ctrl && input === 'c') return 'quit';
@@ -67,6 +101,7 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     if (enter >= 0) s.endFilter();
     return text || enter >= 0 ? 'handled' : 'ignored';
   }
+  if (s.replay && s.replayPrompt !== null) return promptKey(s, input, key);
   if (s.helpOpen) {
     if (input === '?' || key.escape) {
       s.toggleHelp();
@@ -76,13 +111,35 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     return 'ignored';
   }
   if (input === 'q') return 'quit';
+  if (s.replay) {
+    // A replay: these keys drive the replay source; the toggles have nothing to start (ignored);
+    // pinning changes only the view, as the other view keys below do.
+    const steps: Record<string, number> = { t: 1, T: -1, j: 10, J: -10 };
+    if (input === ' ') s.replayTogglePause();
+    else if (steps[input] !== undefined) s.replayStep(steps[input]);
+    else if (input === 'g') s.openReplayPrompt();
+    else if (toggleKeys(s.catalogue).has(input)) return 'ignored';
+    else return viewKey(s, input, key);
+    return 'handled';
+  }
   const toggled = toggleKeys(s.catalogue).get(input);
+  if (toggled) {
+    s.toggleProbe(toggled);
+    return 'handled';
+  }
+  if (input === ' ') {
+    s.togglePause();
+    return 'handled';
+  }
+  return viewKey(s, input, key);
+}
+
+/** The keys that change only what is shown, live or in a replay. */
+function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
   if (input === '?') s.toggleHelp();
-  else if (toggled) s.toggleProbe(toggled);
   else if (input === ']') s.pinNext(1);
   else if (input === '[') s.pinNext(-1);
   else if (input === 'a') s.pinCpu(null);
-  else if (input === ' ') s.togglePause();
   else if (key.tab) s.focusNext(key.shift ? -1 : 1);
   else if (key.rightArrow) s.focusNext(1);
   else if (key.leftArrow) s.focusNext(-1);
@@ -107,7 +164,7 @@ export function handleInput(get: () => AppState & AppActions, input: string, key
   let result: KeyResult = 'ignored';
   for (let i = 0; i < chars.length; i++) {
     const s = get();
-    if (s.filterEditing) {
+    if (s.filterEditing || s.replayPrompt !== null) {
       // The filter takes the text up to its Enter (included); keys after it act as keys.
       let end = i;
       while (end < chars.length && chars[end] !== '\r' && chars[end] !== '\n') end++;

@@ -1,4 +1,5 @@
-// Host, kernel, uptime, load, CPUs, pinned CPU, interval, live or paused: from the store only.
+// Host, kernel, uptime, load, CPUs, pinned CPU, interval, live or paused (or a replay's time and
+// position): from the store only.
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
@@ -11,7 +12,8 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
   const host = useAppStore((s) => s.host);
   const pinned = useAppStore((s) => s.pinnedCpu);
   const interval = useAppStore((s) => s.intervalS);
-  const paused = useAppStore((s) => s.paused);
+  const replay = useAppStore((s) => s.replay);
+  const paused = useAppStore((s) => (s.replay ? s.replay.paused : s.paused));
   const time = useAppStore((s) => s.shown?.time ?? null);
   const cat = useAppStore((s) => s.catalogue);
   const shown = useAppStore((s) => s.shown);
@@ -34,6 +36,7 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
       pinned,
       intervalS: interval,
       paused,
+      replay,
     },
     width,
   );

@@ -10,7 +10,7 @@ export interface HelpOverlayProps {
 }
 
 export function HelpOverlay({ width, height }: HelpOverlayProps): React.JSX.Element {
-  const help = keyHelp(useAppStore((s) => s.catalogue));
+  const help = keyHelp(useAppStore((s) => s.catalogue), useAppStore((s) => s.replay !== null));
   const keyW = help.reduce((m, [k]) => Math.max(m, k.length), 0);
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="double" overflowY="hidden" paddingX={1}>

@@ -1,10 +1,13 @@
 // Every probe's state, BPF cost (ns per event, events per second) and lost events, as detailed
 // as the width allows; the focused pane shows the reason of a probe that is not running.
+// In its place: the replay's go-to prompt while it is open, or a notice (a bad go-to time, a
+// recording that stopped).
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../model/status.js';
 import { useTheme } from '../hooks/use-theme.js';
+import { safe } from '../safe.js';
 
 const STATE_COLOR = { running: 'green', starting: 'cyan', off: 'gray', unavailable: 'yellow', failed: 'red' } as const;
 
@@ -13,7 +16,29 @@ export function StatusBar({ width }: { readonly width: number }): React.JSX.Elem
   const health = useAppStore((s) => s.health);
   const pinned = useAppStore((s) => s.pinnedCpu);
   const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const prompt = useAppStore((s) => s.replayPrompt);
+  const notice = useAppStore((s) => s.notice);
   const c = useTheme();
+  if (prompt !== null) {
+    return (
+      <Box width={width}>
+        <Text wrap="truncate">
+          <Text bold>go to (HH:MM:SS UTC or ISO 8601, Enter; Esc cancels): </Text>
+          {safe(prompt)}
+          <Text inverse> </Text>
+        </Text>
+      </Box>
+    );
+  }
+  if (notice !== null) {
+    return (
+      <Box width={width}>
+        <Text wrap="truncate" color={c('yellow')}>
+          {safe(notice)}
+        </Text>
+      </Box>
+    );
+  }
   const segs = statusSegments(cat, health, { pinned, intervalS, width });
   return (
     <Box width={width}>

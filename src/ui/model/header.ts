@@ -1,6 +1,7 @@
 // The header line: what runs where, and whether the screen is live. The right part (pin,
 // interval, live/paused) always shows; the left part drops its least useful fields first.
 import { formatCpuList } from '../../model/format.js';
+import { clockOf } from '../../replay/units.js';
 
 export interface HeaderInput {
   readonly hostname: string;
@@ -12,6 +13,14 @@ export interface HeaderInput {
   readonly pinned: number | null;
   readonly intervalS: number;
   readonly paused: boolean;
+  /** A replay: its recorded time and position instead of `live`. */
+  readonly replay?: { readonly time: string | null; readonly position: number; readonly total: number; readonly paused: boolean; readonly ended: boolean } | null;
+}
+
+/** `replay 14:03:07 (12/3600)`, with PAUSED or end when so. */
+export function replayWord(r: NonNullable<HeaderInput['replay']>): string {
+  const state = r.paused ? 'PAUSED ' : r.ended ? 'end ' : '';
+  return `replay ${state}${clockOf(r.time)} (${r.position}/${r.total})`;
 }
 
 export function fmtUptime(s: number | null): string {
@@ -28,7 +37,7 @@ export interface HeaderText {
 }
 
 export function headerText(i: HeaderInput, width: number): HeaderText {
-  const right = `pin ${i.pinned === null ? 'all' : `CPU ${i.pinned}`} │ ${i.intervalS}s │ ${i.paused ? 'PAUSED' : 'live'}`;
+  const right = `pin ${i.pinned === null ? 'all' : `CPU ${i.pinned}`} │ ${i.intervalS}s │ ${i.replay ? replayWord(i.replay) : i.paused ? 'PAUSED' : 'live'}`;
   const load = i.load ? i.load.map((l) => l.toFixed(2)).join(' ') : '- - -';
   const host = `perfscope ${i.hostname}`;
   const up = `up ${fmtUptime(i.uptimeS)}`;
