@@ -1,11 +1,14 @@
 // Command line: perfscope [-C CPU] [-p PID] [-i SECONDS] [--probes LIST] [--no-bpf]
-//                         [--json [--count N]] [--help] [--version]
+//                         [--json [--count N]] [--record FILE] [--help] [--version]
+//               perfscope record -o FILE [--duration D] [--max-size SIZE] [--json] [options]
+//               perfscope replay FILE [--json [--from TIME] [--to TIME]]
 // The probe names (--probes) and the toggle keys in the usage come from the catalogue.
 // Parsed with node:util parseArgs (strict); every bad input becomes a UsageError (exit 2).
 import { parseArgs } from 'node:util';
 import type { Catalogue } from './catalogue.js';
 import { CATALOGUE } from './catalogue.js';
 import { formatCpuList } from './model/format.js';
+import { parseDuration, parseSize, parseTimeSpec } from './replay/units.js';
 
 export class UsageError extends Error {}
 
@@ -22,12 +25,27 @@ export interface Options {
   showIdle: boolean;
   help: boolean;
   version: boolean;
+  /** `perfscope record` (headless recording), `perfscope replay FILE`, or the live console. */
+  command: 'live' | 'record' | 'replay';
+  /** Record every interval to this file (record -o FILE, --record FILE), or null. */
+  record: string | null;
+  /** Recording: stop after this long (seconds), or null. */
+  durationS: number | null;
+  /** Recording: stop before the file would exceed this (bytes), or null. */
+  maxSize: number | null;
+  /** replay: the recording to read. */
+  replayFile: string | null;
+  /** replay --json: the range, as typed (HH:MM:SS UTC or ISO 8601). */
+  from: string | null;
+  to: string | null;
 }
 
 export function usage(cat: Catalogue = CATALOGUE): string {
   const names = cat.map((p) => p.name);
   const toggles = cat.filter((p) => p.key !== null);
   return `Usage: perfscope [options]
+       perfscope record -o FILE [--duration D] [--max-size SIZE] [--json] [options]
+       perfscope replay FILE [--json [--from TIME] [--to TIME]]
 
 Live performance console, refreshed every interval: ${cat.map((p) => p.title).join(', ')}.
 
@@ -41,12 +59,17 @@ Options:
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
       --json            no screen: print one JSON object per interval (NDJSON) to stdout
   -n, --count N         with --json: exit after N intervals
+      --record FILE     also record every interval to FILE (as perfscope record does)
+  -o, --output FILE     record: the recording file (created or truncated, mode 0600)
+      --duration D      recording: stop after D (90s, 10m, 1h)
+      --max-size SIZE   recording: stop before the file would grow past SIZE (e.g. 10M)
+      --from, --to TIME replay --json: only the intervals in this range (HH:MM:SS UTC or ISO 8601)
   -h, --help            show this help
   -V, --version         show the version
 
 Keys: q quit, ? help, ${toggles.map((p) => p.key).join(' ')} toggle ${toggles.map((p) => p.name).join('/')}, ] [ pin next/previous CPU,
 a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
-i idle tasks.
+i idle tasks. Replay: space pause, t T step, j J jump 10, g go to a time, q quit.
 BPF probes need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.`;
 }
 
@@ -57,12 +80,45 @@ function intArg(name: string, v: string, min: number): number {
   return n;
 }
 
+function replayOptions(argv: readonly string[], names: string[]): Options {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: { json: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+  if (values.help !== true && positionals.length !== 1) throw new UsageError('replay takes one recording: perfscope replay FILE');
+  for (const k of ['from', 'to'] as const) {
+    const v = values[k] as string | undefined;
+    if (v === undefined) continue;
+    if (values.json !== true) throw new UsageError(`--${k} only goes with replay --json`);
+    try {
+      parseTimeSpec(v);
+    } catch (e) {
+      throw new UsageError(`--${k}: ${(e as Error).message}`);
+    }
+  }
+  return {
+    cpu: null, pid: null, comm: null, intervalS: 1, probes: names, noBpf: true, json: values.json === true, count: null,
+    showIdle: false, help: values.help === true, version: false, command: 'replay', record: null, durationS: null, maxSize: null,
+    replayFile: positionals[0] ?? null, from: (values.from as string | undefined) ?? null, to: (values.to as string | undefined) ?? null,
+  };
+}
+
 export function parseOptions(argv: readonly string[], onlineCpus: readonly number[], cat: Catalogue = CATALOGUE): Options {
   const names: string[] = cat.map((p) => p.name);
+  if (argv[0] === 'replay') return replayOptions(argv.slice(1), names);
+  const command = argv[0] === 'record' ? 'record' : 'live';
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: command === 'record' ? argv.slice(1) : [...argv],
       strict: true,
       allowPositionals: false,
       options: {
@@ -77,6 +133,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
         count: { type: 'string', short: 'n' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
+        record: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        duration: { type: 'string' },
+        'max-size': { type: 'string' },
       },
     }));
   } catch (e) {
@@ -111,7 +171,36 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
   if (count !== null && !json) throw new UsageError('-n/--count only goes with --json');
   const comm = str('comm') ?? null;
   if (comm !== null && comm.length === 0) throw new UsageError('-c/--comm needs some text');
+  let record: string | null = null;
+  if (command === 'record') {
+    if (str('record') !== undefined) throw new UsageError('perfscope record takes -o FILE, not --record');
+    record = str('output') ?? null;
+    if (record === null) throw new UsageError('perfscope record needs -o FILE');
+  } else {
+    if (str('output') !== undefined) throw new UsageError('-o/--output only goes with perfscope record');
+    record = str('record') ?? null;
+  }
+  if (record !== null && record.length === 0) throw new UsageError('the recording file name is empty');
+  const unit = <T>(flag: string, f: (v: string) => T): T | null => {
+    const v = str(flag);
+    if (v === undefined) return null;
+    if (record === null) throw new UsageError(`--${flag} only goes with a recording (perfscope record, --record)`);
+    try {
+      return f(v);
+    } catch (e) {
+      throw new UsageError(`--${flag}: ${(e as Error).message}`);
+    }
+  };
+  const durationS = unit('duration', parseDuration);
+  const maxSize = unit('max-size', parseSize);
   return {
+    command,
+    record,
+    durationS,
+    maxSize,
+    replayFile: null,
+    from: null,
+    to: null,
     cpu,
     pid,
     comm,

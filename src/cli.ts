@@ -1,7 +1,9 @@
 // perfscope's entry: parse flags, then wire the catalogue's probes to their sinks through the
 // probe manager: --json prints NDJSON (no store, no Ink); the screen gets the store (and the
-// store's intents drive the manager). Every exit path stops the probes and restores the
-// terminal; BPF programs are owned by file descriptors, so even SIGKILL frees them.
+// store's intents drive the manager); --record / `perfscope record` add the recorder sink;
+// `perfscope replay` feeds the same sinks from a recording instead (src/replay/). Every exit path
+// stops the probes and restores the terminal; BPF programs are owned by file descriptors, so even
+// SIGKILL frees them.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
@@ -13,6 +15,9 @@ import { ProbeManager } from './probes/manager.js';
 import { createAppStore } from './store/store.js';
 import { followIntents, storeSink } from './store/store-sink.js';
 import { jsonSink } from './sinks/json.js';
+import { openRecorder, type Recorder } from './sinks/recorder.js';
+import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from './replay/run.js';
+import type { AppStore } from './store/store.js';
 
 function version(): string {
   try {
@@ -51,7 +56,19 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`perfscope ${version()}\n`);
     return;
   }
-  if (!opts.json && !(process.stdout.isTTY && process.stdin.isTTY)) {
+  let recording: LoadedRecording | null = null;
+  if (opts.command === 'replay') {
+    try {
+      recording = loadRecording(opts.replayFile!);
+    } catch (e) {
+      if (!(e instanceof ReplayInputError)) throw e;
+      process.stderr.write(`perfscope: ${e.message}\n`);
+      process.exit(2);
+    }
+    // A file cut short: said once, here, or under the screen in its status line and again at exit.
+    if (recording.stop && opts.json) process.stderr.write(`perfscope: ${recording.stop}\n`);
+  }
+  if (!opts.json && opts.command !== 'record' && !(process.stdout.isTTY && process.stdin.isTTY)) {
     process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json for headless output\n');
     process.exit(2);
   }
@@ -60,15 +77,22 @@ export async function main(argv: readonly string[]): Promise<void> {
   const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason };
   let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;
+  let recorder: Recorder | null = null;
+  let stopReplay: Cleanup | null = null;
+  /** Lines for stderr once the terminal is back (a recording that stopped under the screen). */
+  const notes: string[] = [];
   let exiting = false;
   const exit = (code: number, message?: string) => {
     if (exiting) return;
     exiting = true;
     try {
       manager?.stop();
+      stopReplay?.();
+      recorder?.finish();
     } finally {
       restoreUi?.();
       restoreUi = null;
+      for (const n of notes) process.stderr.write(`perfscope: ${n}\n`);
       if (message) process.stderr.write(`perfscope: ${message}\n`);
       process.exit(code);
     }
@@ -85,19 +109,61 @@ export async function main(argv: readonly string[]): Promise<void> {
   // A closed pipe (perfscope --json | head) ends the run quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => exit(e.code === 'EPIPE' ? 0 : 1, e.code === 'EPIPE' ? undefined : oneLine(e)));
 
-  if (opts.json) {
+  if (recording) {
+    if (opts.json) {
+      replayAll(CATALOGUE, recording, [jsonSink(CATALOGUE, (line) => process.stdout.write(line), null, () => {})], opts.from, opts.to);
+      process.stdout.write('', () => exit(0));
+      return;
+    }
+    const { store, source } = replayScreen(CATALOGUE, recording);
+    stopReplay = () => source.stop();
+    if (recording.stop) notes.push(recording.stop);
+    restoreUi = await showScreen(store, exit);
+    source.start();
+    return;
+  }
+
+  let store: AppStore | null = null;
+  if (opts.record !== null) {
+    const headless = opts.json || opts.command === 'record';
+    try {
+      recorder = openRecorder(CATALOGUE, opts.record, recordingHeader(CATALOGUE, cpus, opts.intervalS, version()), {
+        maxSize: opts.maxSize,
+        maxRecords: opts.durationS === null ? null : Math.max(1, Math.round(opts.durationS / opts.intervalS)),
+        onEnd: (why, message) => {
+          // Headless, the recording is the run (a write error ends `record` alone with 1; with
+          // --json the lines go on); under the screen the status line says it and the probes go on.
+          if (headless) {
+            if (why !== 'done') process.stderr.write(`perfscope: ${message}\n`);
+            if (why !== 'error') process.stdout.write('', () => exit(0));
+            else if (!opts.json) exit(1);
+          } else {
+            notes.push(message);
+            store?.getState().setNotice(message);
+          }
+        },
+      });
+    } catch (e) {
+      process.stderr.write(`perfscope: ${opts.record}: ${oneLine(e)}\n`);
+      process.exit(2);
+    }
+  }
+  const recorderSinks = recorder ? [recorder.sink] : [];
+
+  if (opts.json || opts.command === 'record') {
     // Every probe is started (or has failed) before the first interval begins.
     const sink = jsonSink(CATALOGUE, (line) => process.stdout.write(line), opts.count, () => {
       // Let stdout drain before exiting.
       process.stdout.write('', () => exit(0));
     });
-    const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks: [sink] }));
+    const sinks = opts.json ? [sink, ...recorderSinks] : recorderSinks;
+    const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks }));
     await m.start(opts.probes);
     if (!exiting) m.run();
     return;
   }
 
-  const store = createAppStore({
+  store = createAppStore({
     catalogue: CATALOGUE,
     host: { hostname: os.hostname(), kernel: os.release(), cpus, bootTimeMs: Date.now() - os.uptime() * 1000 },
     intervalS: opts.intervalS,
@@ -105,9 +171,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     enabled: opts.probes,
     showIdle: opts.showIdle,
   });
-  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store)] }));
+  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store), ...recorderSinks] }));
   followIntents(store, m);
+  restoreUi = await showScreen(store, exit);
+  // The first frame is drawn: the probes start behind it (their panes say starting…).
+  void m.start(opts.probes);
+  m.run();
+}
 
+/** Draw the screen on the store; returns what restores the terminal. */
+async function showScreen(store: AppStore, exit: (code: number, message?: string) => void): Promise<Cleanup> {
   // NO_COLOR (https://no-color.org): chalk, which Ink uses, does not read it; FORCE_COLOR=0
   // turns its colour level to 0 before it is loaded, so no colour escape is ever written.
   if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
@@ -120,12 +193,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   // component) — most of the screen's React time and garbage. NODE_ENV=development still wins.
   if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
   const { startScreen } = await import('./ui/screen.js');
-  restoreUi = await startScreen(
+  return startScreen(
     store,
     () => exit(0),
     (e) => exit(1, `internal error: ${oneLine(e)}`),
   );
-  // The first frame is drawn: the probes start behind it (their panes say starting…).
-  void m.start(opts.probes);
-  m.run();
 }

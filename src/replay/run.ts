@@ -1,0 +1,98 @@
+// What the command line needs for record and replay: the header a recording starts with (this
+// host), reading a recording for replay (one-line errors), replay --json, and the store a
+// replayed screen runs on. The screen itself and the exits are the CLI's (src/cli.ts).
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import type { Catalogue } from '../catalogue.js';
+import { probeNames } from '../catalogue.js';
+import type { Sink } from '../probes/manager.js';
+import { createAppStore, TREND_POINTS, type AppStore } from '../store/store.js';
+import { followReplayIntents, storeSink } from '../store/store-sink.js';
+import { COMPRESSION, readRecording, stopMessage, type RecordingHeader } from './format.js';
+import { ReplaySource } from './source.js';
+import { parseTimeSpec } from './units.js';
+
+const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+
+/** The header of a recording made now, on this host. */
+export function recordingHeader(cat: Catalogue, cpus: readonly number[], intervalS: number, version: string): RecordingHeader {
+  let bootId: string | null = null;
+  try {
+    bootId = readFileSync(BOOT_ID, 'utf8').trim();
+  } catch {
+    bootId = null;
+  }
+  return {
+    host: os.hostname(),
+    kernel: os.release(),
+    boot_id: bootId,
+    boot_time: new Date(Math.round(Date.now() - os.uptime() * 1000)).toISOString(),
+    cpus: [...cpus],
+    interval_s: intervalS,
+    perfscope_version: version,
+    probes: probeNames(cat),
+    start_time: new Date().toISOString(),
+    compression: COMPRESSION,
+  };
+}
+
+/** Bad input: not there, not a recording, a newer format. One line; exit 2. */
+export class ReplayInputError extends Error {}
+
+export interface LoadedRecording {
+  readonly header: RecordingHeader;
+  readonly lines: string[];
+  /** Where reading stopped short (truncated or corrupt), as one line, or null. */
+  readonly stop: string | null;
+}
+
+export function loadRecording(file: string): LoadedRecording {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message.split('\n')[0];
+    throw new ReplayInputError(`${file}: ${why}`);
+  }
+  const r = readRecording(buf);
+  if (!r.ok) throw new ReplayInputError(`${file}: ${r.error}`);
+  return { header: r.header, lines: r.lines, stop: r.stop ? stopMessage(file, r.stop) : null };
+}
+
+/** replay --json: every interval in [from, to] through the given sinks (the json sink), at once. */
+export function replayAll(cat: Catalogue, rec: LoadedRecording, sinks: readonly Sink[], from: string | null, to: string | null): void {
+  const src = new ReplaySource(cat, rec.lines, { sinks });
+  const [a, b] = src.rangeOf(from === null ? null : parseTimeSpec(from), to === null ? null : parseTimeSpec(to));
+  src.emitRange(a, b);
+}
+
+/** The store a replayed screen shows, and its source (not started yet; its keys already followed). */
+export function replayScreen(cat: Catalogue, rec: LoadedRecording): { store: AppStore; source: ReplaySource } {
+  const h = rec.header;
+  const boot = h.boot_time ? Date.parse(h.boot_time) : NaN;
+  let pinned: number | null = null;
+  try {
+    const first = rec.lines.length ? (JSON.parse(rec.lines[0]) as { pinned_cpu?: unknown }) : {};
+    pinned = typeof first.pinned_cpu === 'number' ? first.pinned_cpu : null;
+  } catch {
+    pinned = null;
+  }
+  const store = createAppStore({
+    catalogue: cat,
+    host: { hostname: h.host, kernel: h.kernel, cpus: h.cpus, ...(Number.isFinite(boot) ? { bootTimeMs: boot } : {}) },
+    intervalS: h.interval_s,
+    pinnedCpu: pinned,
+    enabled: [],
+    replay: { position: 0, total: rec.lines.length, time: null, paused: false, ended: false },
+  });
+  const source = new ReplaySource(cat, rec.lines, {
+    sinks: [storeSink(store)],
+    history: TREND_POINTS,
+    intervalS: h.interval_s,
+    onPosition: (p) => store.getState().setReplay(p),
+  });
+  followReplayIntents(store, source);
+  if (rec.stop) store.getState().setNotice(rec.stop);
+  return { store, source };
+}
