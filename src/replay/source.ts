@@ -73,10 +73,11 @@ export class ReplaySource {
     for (const spec of this.catalogue) {
       const h: ProbeHealth = healthOf(iv, spec.name);
       const key = h.state + '\0' + (h.reason ?? '');
-      if (this.prevHealth.get(spec.name) !== key) {
-        this.prevHealth.set(spec.name, key);
-        for (const s of this.opts.sinks) s.health?.(spec.name as ProbeName, h);
-      }
+      if (this.prevHealth.get(spec.name) === key) continue;
+      this.prevHealth.set(spec.name, key);
+      for (const s of this.opts.sinks) s.health?.(spec.name as ProbeName, h);
+    }
+    for (const spec of this.catalogue) {
       if (spec.kind !== 'feed') continue;
       const events = sampleOf(iv, spec.name);
       if (Array.isArray(events) && events.length) {
