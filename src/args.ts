@@ -1,11 +1,14 @@
 // Command line: perfscope [-C CPU] [-p PID] [-i SECONDS] [--probes LIST] [--no-bpf]
-//                         [--json [--count N]] [--help] [--version]
+//                         [--json [--count N]] [--listen [ADDR:]PORT [--no-screen] [--prom-top N]
+//                         [--prom-node]] [--help] [--version]
 // The probe names (--probes) and the toggle keys in the usage come from the catalogue.
 // Parsed with node:util parseArgs (strict); every bad input becomes a UsageError (exit 2).
 import { parseArgs } from 'node:util';
 import type { Catalogue } from './catalogue.js';
 import { CATALOGUE } from './catalogue.js';
 import { formatCpuList } from './model/format.js';
+import { PROM_TOP_DEFAULT, PROM_TOP_MAX } from './sinks/prometheus.js';
+import { parseListen, type ListenAddress } from './sinks/prometheus-http.js';
 
 export class UsageError extends Error {}
 
@@ -20,6 +23,12 @@ export interface Options {
   json: boolean;
   count: number | null;
   showIdle: boolean;
+  /** --listen: serve /metrics there (Prometheus), or null. */
+  listen: ListenAddress | null;
+  /** --no-screen (only with --listen): run headless, as a service. */
+  noScreen: boolean;
+  promTop: number;
+  promNode: boolean;
   help: boolean;
   version: boolean;
 }
@@ -41,6 +50,10 @@ Options:
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
       --json            no screen: print one JSON object per interval (NDJSON) to stdout
   -n, --count N         with --json: exit after N intervals
+      --listen [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR 127.0.0.1 unless given)
+      --no-screen       with --listen: no screen, run as a service (no TTY needed)
+      --prom-top N      with --listen: off-CPU gauges for the top N tasks per CPU (1-${PROM_TOP_MAX}, default ${PROM_TOP_DEFAULT})
+      --prom-node       with --listen: also a few /proc figures under node_exporter's names
   -h, --help            show this help
   -V, --version         show the version
 
@@ -75,6 +88,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
         'show-idle': { type: 'boolean' },
         json: { type: 'boolean' },
         count: { type: 'string', short: 'n' },
+        listen: { type: 'string' },
+        'no-screen': { type: 'boolean' },
+        'prom-top': { type: 'string' },
+        'prom-node': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -111,6 +128,22 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
   if (count !== null && !json) throw new UsageError('-n/--count only goes with --json');
   const comm = str('comm') ?? null;
   if (comm !== null && comm.length === 0) throw new UsageError('-c/--comm needs some text');
+  let listen: ListenAddress | null = null;
+  if (str('listen') !== undefined) {
+    try {
+      listen = parseListen(str('listen')!);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const noScreen = values['no-screen'] === true;
+  if (noScreen && !listen) throw new UsageError('--no-screen only goes with --listen (for headless output without it, use --json)');
+  let promTop = PROM_TOP_DEFAULT;
+  if (str('prom-top') !== undefined) {
+    promTop = intArg('--prom-top', str('prom-top')!, 1);
+    if (promTop > PROM_TOP_MAX) throw new UsageError(`--prom-top must be between 1 and ${PROM_TOP_MAX}, got '${str('prom-top')}'`);
+  }
+  if ((str('prom-top') !== undefined || values['prom-node'] === true) && !listen) throw new UsageError('--prom-top and --prom-node only go with --listen');
   return {
     cpu,
     pid,
@@ -121,6 +154,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     json,
     count,
     showIdle: values['show-idle'] === true,
+    listen,
+    noScreen,
+    promTop,
+    promNode: values['prom-node'] === true,
     help: values.help === true,
     version: values.version === true,
   };

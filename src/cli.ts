@@ -1,6 +1,7 @@
 // perfscope's entry: parse flags, then wire the catalogue's probes to their sinks through the
 // probe manager: --json prints NDJSON (no store, no Ink); the screen gets the store (and the
-// store's intents drive the manager). Every exit path stops the probes and restores the
+// store's intents drive the manager); --listen adds the Prometheus sink and its HTTP server to
+// either, or runs it alone with --no-screen. Every exit path stops the probes and restores the
 // terminal; BPF programs are owned by file descriptors, so even SIGKILL frees them.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,9 @@ import { ProbeManager } from './probes/manager.js';
 import { createAppStore } from './store/store.js';
 import { followIntents, storeSink } from './store/store-sink.js';
 import { jsonSink } from './sinks/json.js';
+import { PrometheusSink } from './sinks/prometheus.js';
+import { describeListenError, startMetricsServer } from './sinks/prometheus-http.js';
+import type { Sink } from './probes/manager.js';
 
 function version(): string {
   try {
@@ -51,8 +55,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`perfscope ${version()}\n`);
     return;
   }
-  if (!opts.json && !(process.stdout.isTTY && process.stdin.isTTY)) {
-    process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json for headless output\n');
+  const headless = opts.json || opts.noScreen;
+  if (!headless && !(process.stdout.isTTY && process.stdin.isTTY)) {
+    process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json or --listen PORT --no-screen for headless output\n');
     process.exit(2);
   }
 
@@ -73,9 +78,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(code);
     }
   };
+  // Run as a service (--no-screen), SIGINT and SIGTERM are the normal way to stop: exit 0.
   const signals: [NodeJS.Signals, number][] = [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
+    ['SIGINT', opts.noScreen ? 0 : 130],
+    ['SIGTERM', opts.noScreen ? 0 : 143],
     ['SIGHUP', 129],
     ['SIGQUIT', 131],
   ];
@@ -85,13 +91,31 @@ export async function main(argv: readonly string[]): Promise<void> {
   // A closed pipe (perfscope --json | head) ends the run quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => exit(e.code === 'EPIPE' ? 0 : 1, e.code === 'EPIPE' ? undefined : oneLine(e)));
 
-  if (opts.json) {
+  // --listen: bound before any probe starts, so a bad address fails at once.
+  const promSinks: Sink[] = [];
+  if (opts.listen) {
+    const prom = new PrometheusSink(CATALOGUE, { top: opts.promTop, node: opts.promNode });
+    try {
+      const server = await startMetricsServer(opts.listen, prom);
+      if (opts.noScreen) process.stderr.write(`perfscope: serving http://${server.address}/metrics\n`);
+    } catch (e) {
+      return exit(1, describeListenError(opts.listen, e));
+    }
+    promSinks.push(prom);
+  }
+
+  if (headless) {
     // Every probe is started (or has failed) before the first interval begins.
-    const sink = jsonSink(CATALOGUE, (line) => process.stdout.write(line), opts.count, () => {
-      // Let stdout drain before exiting.
-      process.stdout.write('', () => exit(0));
-    });
-    const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks: [sink] }));
+    const sinks: Sink[] = [...promSinks];
+    if (opts.json) {
+      sinks.unshift(
+        jsonSink(CATALOGUE, (line) => process.stdout.write(line), opts.count, () => {
+          // Let stdout drain before exiting.
+          process.stdout.write('', () => exit(0));
+        }),
+      );
+    }
+    const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks }));
     await m.start(opts.probes);
     if (!exiting) m.run();
     return;
@@ -105,7 +129,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     enabled: opts.probes,
     showIdle: opts.showIdle,
   });
-  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store)] }));
+  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store), ...promSinks] }));
   followIntents(store, m);
 
   // NO_COLOR (https://no-color.org): chalk, which Ink uses, does not read it; FORCE_COLOR=0
