@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PKGS=(clang-16 llvm-16 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
-          sysstat tmux linux-perf procps iproute2 util-linux)
+          sysstat tmux linux-perf procps iproute2 util-linux prometheus)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -21,6 +21,17 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # prometheus (for promtool and the --listen end-to-end test, which runs its own server on a
+  # free port): its package enables and starts a system service on :9090. perfscope needs no
+  # server running: stop and disable the packaged one if the install started it.
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    if [[ -d /run/systemd/system ]]; then
+      systemctl disable --now prometheus >/dev/null 2>&1 || true
+    elif [[ -x /etc/init.d/prometheus ]]; then
+      /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+      update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
+  fi
 fi
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then

@@ -1,5 +1,6 @@
 // Command line: perfscope [-C CPU] [-p PID] [-i SECONDS] [--probes LIST] [--no-bpf]
-//                         [--json [--count N]] [--record FILE] [--help] [--version]
+//                         [--json [--count N]] [--record FILE] [--listen [ADDR:]PORT [--no-screen]
+//                         [--prom-top N] [--prom-node]] [--help] [--version]
 //               perfscope record -o FILE [--duration D] [--max-size SIZE] [--json] [options]
 //               perfscope replay FILE [--json [--from TIME] [--to TIME]]
 // The probe names (--probes) and the toggle keys in the usage come from the catalogue.
@@ -9,6 +10,8 @@ import type { Catalogue } from './catalogue.js';
 import { CATALOGUE } from './catalogue.js';
 import { formatCpuList } from './model/format.js';
 import { parseDuration, parseSize, parseTimeSpec } from './replay/units.js';
+import { PROM_TOP_DEFAULT, PROM_TOP_MAX } from './sinks/prometheus.js';
+import { parseListen, type ListenAddress } from './sinks/prometheus-http.js';
 
 export class UsageError extends Error {}
 
@@ -23,6 +26,12 @@ export interface Options {
   json: boolean;
   count: number | null;
   showIdle: boolean;
+  /** --listen: serve /metrics there (Prometheus), or null. */
+  listen: ListenAddress | null;
+  /** --no-screen (only with --listen): run headless, as a service. */
+  noScreen: boolean;
+  promTop: number;
+  promNode: boolean;
   help: boolean;
   version: boolean;
   /** `perfscope record` (headless recording), `perfscope replay FILE`, or the live console. */
@@ -64,6 +73,10 @@ Options:
       --duration D      recording: stop after D (90s, 10m, 1h)
       --max-size SIZE   recording: stop before the file would grow past SIZE (e.g. 10M)
       --from, --to TIME replay --json: only the intervals in this range (HH:MM:SS UTC or ISO 8601)
+      --listen [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR 127.0.0.1 unless given)
+      --no-screen       with --listen: no screen, run as a service (no TTY needed)
+      --prom-top N      with --listen: off-CPU gauges for the top N tasks per CPU (1-${PROM_TOP_MAX}, default ${PROM_TOP_DEFAULT})
+      --prom-node       with --listen: also a few /proc figures under node_exporter's names
   -h, --help            show this help
   -V, --version         show the version
 
@@ -108,6 +121,7 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     cpu: null, pid: null, comm: null, intervalS: 1, probes: names, noBpf: true, json: values.json === true, count: null,
     showIdle: false, help: values.help === true, version: false, command: 'replay', record: null, durationS: null, maxSize: null,
     replayFile: positionals[0] ?? null, from: (values.from as string | undefined) ?? null, to: (values.to as string | undefined) ?? null,
+    listen: null, noScreen: false, promTop: PROM_TOP_DEFAULT, promNode: false,
   };
 }
 
@@ -131,6 +145,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
         'show-idle': { type: 'boolean' },
         json: { type: 'boolean' },
         count: { type: 'string', short: 'n' },
+        listen: { type: 'string' },
+        'no-screen': { type: 'boolean' },
+        'prom-top': { type: 'string' },
+        'prom-node': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
         record: { type: 'string' },
@@ -193,6 +211,22 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
   };
   const durationS = unit('duration', parseDuration);
   const maxSize = unit('max-size', parseSize);
+  let listen: ListenAddress | null = null;
+  if (str('listen') !== undefined) {
+    try {
+      listen = parseListen(str('listen')!);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  const noScreen = values['no-screen'] === true;
+  if (noScreen && !listen) throw new UsageError('--no-screen only goes with --listen (for headless output without it, use --json)');
+  let promTop = PROM_TOP_DEFAULT;
+  if (str('prom-top') !== undefined) {
+    promTop = intArg('--prom-top', str('prom-top')!, 1);
+    if (promTop > PROM_TOP_MAX) throw new UsageError(`--prom-top must be between 1 and ${PROM_TOP_MAX}, got '${str('prom-top')}'`);
+  }
+  if ((str('prom-top') !== undefined || values['prom-node'] === true) && !listen) throw new UsageError('--prom-top and --prom-node only go with --listen');
   return {
     command,
     record,
@@ -210,6 +244,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     json,
     count,
     showIdle: values['show-idle'] === true,
+    listen,
+    noScreen,
+    promTop,
+    promNode: values['prom-node'] === true,
     help: values.help === true,
     version: values.version === true,
   };

@@ -1,9 +1,10 @@
 // perfscope's entry: parse flags, then wire the catalogue's probes to their sinks through the
 // probe manager: --json prints NDJSON (no store, no Ink); the screen gets the store (and the
 // store's intents drive the manager); --record / `perfscope record` add the recorder sink;
-// `perfscope replay` feeds the same sinks from a recording instead (src/replay/). Every exit path
-// stops the probes and restores the terminal; BPF programs are owned by file descriptors, so even
-// SIGKILL frees them.
+// --listen adds the Prometheus sink and its HTTP server to either, or runs it alone with
+// --no-screen; `perfscope replay` feeds the same sinks from a recording instead (src/replay/).
+// Every exit path stops the probes and restores the terminal; BPF programs are owned by file
+// descriptors, so even SIGKILL frees them.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
@@ -18,6 +19,9 @@ import { jsonSink } from './sinks/json.js';
 import { openRecorder, type Recorder } from './sinks/recorder.js';
 import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from './replay/run.js';
 import type { AppStore } from './store/store.js';
+import { PrometheusSink } from './sinks/prometheus.js';
+import { describeListenError, startMetricsServer } from './sinks/prometheus-http.js';
+import type { Sink } from './probes/manager.js';
 
 function version(): string {
   try {
@@ -68,8 +72,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     // A file cut short: said once, here, or under the screen in its status line and again at exit.
     if (recording.stop && opts.json) process.stderr.write(`perfscope: ${recording.stop}\n`);
   }
-  if (!opts.json && opts.command !== 'record' && !(process.stdout.isTTY && process.stdin.isTTY)) {
-    process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json for headless output\n');
+  const headless = opts.json || opts.noScreen || opts.command === 'record';
+  if (!headless && !(process.stdout.isTTY && process.stdin.isTTY)) {
+    process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json or --listen PORT --no-screen for headless output\n');
     process.exit(2);
   }
 
@@ -97,9 +102,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(code);
     }
   };
+  // Run as a service (--no-screen), SIGINT and SIGTERM are the normal way to stop: exit 0.
   const signals: [NodeJS.Signals, number][] = [
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
+    ['SIGINT', opts.noScreen ? 0 : 130],
+    ['SIGTERM', opts.noScreen ? 0 : 143],
     ['SIGHUP', 129],
     ['SIGQUIT', 131],
   ];
@@ -123,9 +129,23 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
 
+  // --listen: bound before any probe starts, so a bad address fails at once.
+  const promSinks: Sink[] = [];
+  if (opts.listen) {
+    const prom = new PrometheusSink(CATALOGUE, { top: opts.promTop, node: opts.promNode });
+    try {
+      const server = await startMetricsServer(opts.listen, prom);
+      if (opts.noScreen) process.stderr.write(`perfscope: serving http://${server.address}/metrics\n`);
+    } catch (e) {
+      return exit(1, describeListenError(opts.listen, e));
+    }
+    promSinks.push(prom);
+  }
+
   let store: AppStore | null = null;
   if (opts.record !== null) {
-    const headless = opts.json || opts.command === 'record';
+    // Without a screen and without a service, the recording is the run.
+    const recordingIsTheRun = opts.json || opts.command === 'record';
     try {
       recorder = openRecorder(CATALOGUE, opts.record, recordingHeader(CATALOGUE, cpus, opts.intervalS, version()), {
         maxSize: opts.maxSize,
@@ -133,7 +153,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         onEnd: (why, message) => {
           // Headless, the recording is the run (a write error ends `record` alone with 1; with
           // --json the lines go on); under the screen the status line says it and the probes go on.
-          if (headless) {
+          if (recordingIsTheRun) {
             if (why !== 'done') process.stderr.write(`perfscope: ${message}\n`);
             if (why !== 'error') process.stdout.write('', () => exit(0));
             else if (!opts.json) exit(1);
@@ -150,13 +170,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const recorderSinks = recorder ? [recorder.sink] : [];
 
-  if (opts.json || opts.command === 'record') {
+  if (headless) {
     // Every probe is started (or has failed) before the first interval begins.
     const sink = jsonSink(CATALOGUE, (line) => process.stdout.write(line), opts.count, () => {
       // Let stdout drain before exiting.
       process.stdout.write('', () => exit(0));
     });
-    const sinks = opts.json ? [sink, ...recorderSinks] : recorderSinks;
+    const sinks: Sink[] = [...(opts.json ? [sink] : []), ...recorderSinks, ...promSinks];
     const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks }));
     await m.start(opts.probes);
     if (!exiting) m.run();
@@ -171,7 +191,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     enabled: opts.probes,
     showIdle: opts.showIdle,
   });
-  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store), ...recorderSinks] }));
+  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store), ...recorderSinks, ...promSinks] }));
   followIntents(store, m);
   restoreUi = await showScreen(store, exit);
   // The first frame is drawn: the probes start behind it (their panes say starting…).

@@ -22,4 +22,5 @@ export const exec = feedSpec<'exec', ExecEvent>({
   grid: { column: 0, row: 2, weight: 3 },
   create: async () => new (await import('./exec.js')).ExecProbe(),
   brief: (e) => (e.argv.length ? e.argv.join(' ') : e.filename) + (e.ret === 0 ? '' : ` ${e.ret_name ?? e.ret}`),
+  prom: { what: 'execve/execveat calls, also failed ones', label: 'result', values: ['ok', 'error'], classify: (e) => (e.ret === 0 ? 'ok' : 'error') },
 });

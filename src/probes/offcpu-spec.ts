@@ -2,7 +2,7 @@
 // pure functions the --json writer, replay, the status line and the overview need. The probe
 // itself (kernel aggregation, generation flips) is in offcpu.ts, imported only by create().
 import { fmtUs } from '../model/format.js';
-import type { JsonLine, ProbeSpec, ViewContext } from './types.js';
+import type { JsonLine, PromExporter, PromOptions, PromSeries, ProbeSpec, ViewContext } from './types.js';
 
 export interface OffcpuRow {
   cpu: number;
@@ -51,6 +51,44 @@ function lostOf(line: JsonLine): number {
   return typeof p?.lost === 'number' ? p.lost : 0;
 }
 
+/**
+ * Prometheus: gauges of the last complete interval, for the `top` tasks of each CPU with the
+ * longest absence (idle tasks left out), so the series follow the tasks that matter and do not
+ * pile up with short-lived ones: a task's series disappears when it leaves its CPU's top.
+ */
+function offcpuExporter(o: PromOptions): PromExporter<OffcpuSample> {
+  let last: OffcpuSample | null = null;
+  return {
+    add(s) {
+      last = s;
+    },
+    families() {
+      if (!last) return [];
+      const byCpu = new Map<number, OffcpuRow[]>();
+      for (const r of last.rows) {
+        const l = byCpu.get(r.cpu) ?? [];
+        byCpu.set(r.cpu, l);
+        // One series per (cpu, pid): the sample has one row each; keep the longest if not.
+        if (!l.some((x) => x.pid === r.pid)) l.push(r);
+      }
+      const max: PromSeries[] = [];
+      const total: PromSeries[] = [];
+      for (const cpu of [...byCpu.keys()].sort((a, b) => a - b)) {
+        const rows = byCpu.get(cpu)!.sort((a, b) => b.max_us - a.max_us || a.pid - b.pid).slice(0, o.top);
+        for (const r of rows) {
+          const labels = { cpu: String(cpu), pid: String(r.pid), comm: r.comm };
+          max.push({ labels, value: Math.round(r.max_us * 1000) / 1e9 });
+          total.push({ labels, value: Math.round(r.total_us * 1000) / 1e9 });
+        }
+      }
+      return [
+        { name: 'perfscope_offcpu_max_seconds', type: 'gauge', help: 'Longest time the task was off the CPU, among the absences that ended in the last complete interval; the top tasks of each CPU only (--prom-top).', series: max },
+        { name: 'perfscope_offcpu_seconds', type: 'gauge', help: 'Sum of the task\'s off-CPU times that ended in the last complete interval on this CPU; the same tasks as perfscope_offcpu_max_seconds.', series: total },
+      ];
+    },
+  };
+}
+
 export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
   name: 'offcpu',
   title: 'Off-CPU maxima',
@@ -67,6 +105,7 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
     // The interval's overflow is reported as the probe's lost events.
     return rows ? { rows, idle: rowsOf(line.offcpu_idle) ?? [], overflow: lostOf(line) } : null;
   },
+  prometheus: offcpuExporter,
   summary(s, v) {
     const w = worstPerCpu(s, v.pinned)[0];
     return w ? `max ${fmtUs(w.max_us)} ${w.comm}` : 'max -';

@@ -28,4 +28,5 @@ export const open = feedSpec<'open', OpenEvent>({
   grid: { column: 1, row: 1, weight: 2.5 },
   create: async () => new (await import('./open.js')).OpenProbe(),
   brief: (e) => e.path + (e.errno_name ? ` ${e.errno_name}` : ''),
+  prom: { what: 'open/openat/openat2 calls, also failed ones', label: 'result', values: ['ok', 'error'], classify: (e) => (e.errno === null ? 'ok' : 'error') },
 });

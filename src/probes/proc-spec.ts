@@ -3,7 +3,7 @@
 // release: the key says what the data is, the probe name where it comes from. The probe is
 // proc.ts, its readers and model are in proc/.
 import type { CountersSample, CpuPct } from './proc/types.js';
-import type { JsonLine, ProbeSpec } from './types.js';
+import type { JsonLine, PromExporter, PromFamily, PromOptions, ProbeSpec } from './types.js';
 
 const pct = (c: CpuPct) => `${c.usr.toFixed(0)}/${c.sys.toFixed(0)}/${c.iowait.toFixed(0)}`;
 
@@ -11,6 +11,43 @@ function cpuKeys(s: CountersSample): string[] {
   return Object.keys(s.cpu)
     .filter((k) => k !== 'all')
     .sort((a, b) => Number(a) - Number(b));
+}
+
+/**
+ * Prometheus: nothing by default (node_exporter exports /proc); with --prom-node, a few figures
+ * under node_exporter's own names. Gauges are the last interval's; the two counters are rebuilt
+ * from the interval rates (rate x interval) and count from perfscope's start, not from boot, so
+ * rate() and increase() agree with node_exporter's and the absolute value does not.
+ */
+function procExporter(o: PromOptions): PromExporter<CountersSample> {
+  let last: CountersSample | null = null;
+  let cs = 0;
+  let intr = 0;
+  const MiB = 1024 * 1024;
+  return {
+    add(s) {
+      if (!o.node || !s) return;
+      last = s;
+      cs += Math.round(s.vmstat.cs * s.interval_s);
+      intr += Math.round(s.vmstat.in * s.interval_s);
+    },
+    families() {
+      if (!last) return [];
+      const g = (name: string, help: string, value: number): PromFamily => ({ name, type: 'gauge', help, series: [{ labels: {}, value }] });
+      const c = (name: string, help: string, value: number): PromFamily => ({ name, type: 'counter', help, series: [{ labels: {}, value }] });
+      return [
+        g('node_load1', '1m load average.', last.load.load1),
+        g('node_load5', '5m load average.', last.load.load5),
+        g('node_load15', '15m load average.', last.load.load15),
+        g('node_procs_running', 'Number of processes in runnable state (procs_running of /proc/stat).', last.load.running),
+        g('node_procs_blocked', 'Number of processes blocked waiting for I/O to complete (procs_blocked).', last.load.blocked),
+        g('node_memory_MemTotal_bytes', 'Memory information field MemTotal_bytes (0.1 MiB resolution).', Math.round(last.mem.total * MiB)),
+        g('node_memory_MemAvailable_bytes', 'Memory information field MemAvailable_bytes (0.1 MiB resolution).', Math.round(last.mem.available * MiB)),
+        c('node_context_switches', 'Total number of context switches, since perfscope started (rebuilt from its interval rates).', cs),
+        c('node_intr', 'Total number of interrupts serviced, since perfscope started (rebuilt from its interval rates).', intr),
+      ];
+    },
+  };
 }
 
 export const proc: ProbeSpec<'proc', CountersSample, never> = {
@@ -27,6 +64,7 @@ export const proc: ProbeSpec<'proc', CountersSample, never> = {
     const v = line.counters as CountersSample | null | undefined;
     return v && typeof v === 'object' && v.load ? v : null;
   },
+  prometheus: procExporter,
   summary: (s) => `load ${s.load.load1.toFixed(2)}`,
   header: (s) => ({ load: [s.load.load1, s.load.load5, s.load.load15] }),
   overview(s, v) {

@@ -3,7 +3,7 @@
 // replay, the trend, the status line and the overview need. The probe itself is runqlat.ts.
 import { histCount, histQuantile, histRange, log2Bounds } from '../model/hist.js';
 import { fmtCount, fmtUs } from '../model/format.js';
-import type { JsonLine, ProbeSpec } from './types.js';
+import type { JsonLine, ProbeSpec, PromExporter, PromSeries } from './types.js';
 
 export interface RunqlatSample {
   unit: 'us';
@@ -42,6 +42,58 @@ export function statsText(st: HistStats): { n: string; p50: string; p99: string;
   return { n: fmtCount(st.count), p50: fmtUs(st.p50), p99: fmtUs(st.p99), max: st.maxBound === null ? '-' : fmtUs(st.maxBound) };
 }
 
+/**
+ * Prometheus: one cumulative histogram per CPU (label `cpu`; no "all" series: PromQL sums the
+ * CPUs), in seconds. Bucket k's upper bound is 2^(k+1) us; the kernel's last slot also holds
+ * every longer wait (bpf/runqlat.bpf.c clamps), so it has no finite bound and only counts in +Inf.
+ * `_sum`: the sample has the exact sum of the waits of all CPUs only (mean_us x count, mean
+ * rounded to 0.1 us); each CPU's `_sum` is its count times that interval's all-CPU mean, so
+ * the CPUs' `_sum` add up to the exact total and a single CPU's mean is approximated.
+ */
+function runqlatExporter(): PromExporter<RunqlatSample> {
+  const perCpu = new Map<string, { slots: number[]; count: number; sumUs: number }>();
+  return {
+    add(s) {
+      if (!s) return;
+      const mean = s.mean_us ?? 0;
+      for (const [cpu, slots] of Object.entries(s.cpus)) {
+        let c = perCpu.get(cpu);
+        if (!c) perCpu.set(cpu, (c = { slots: [], count: 0, sumUs: 0 }));
+        let n = 0;
+        slots.forEach((v, k) => {
+          c.slots[k] = (c.slots[k] ?? 0) + v;
+          n += v;
+        });
+        c.count += n;
+        c.sumUs += n * mean;
+      }
+    },
+    families() {
+      if (perCpu.size === 0) return [];
+      const series: PromSeries[] = [];
+      for (const cpu of [...perCpu.keys()].sort((a, b) => Number(a) - Number(b))) {
+        const c = perCpu.get(cpu)!;
+        let cum = 0;
+        for (let k = 0; k < c.slots.length - 1; k++) {
+          cum += c.slots[k] ?? 0;
+          series.push({ suffix: '_bucket', labels: { cpu, le: String(log2Bounds(k)[1] / 1e6) }, value: cum });
+        }
+        series.push({ suffix: '_bucket', labels: { cpu, le: '+Inf' }, value: c.count });
+        series.push({ suffix: '_sum', labels: { cpu }, value: Math.round(c.sumUs * 1000) / 1e9 });
+        series.push({ suffix: '_count', labels: { cpu }, value: c.count });
+      }
+      return [
+        {
+          name: 'perfscope_runqueue_latency_seconds',
+          type: 'histogram',
+          help: 'Time runnable tasks waited for a CPU, by the CPU they then ran on, since perfscope started (log2 buckets; _sum per CPU is its count times the all-CPU mean of each interval).',
+          series,
+        },
+      ];
+    },
+  };
+}
+
 export const runqlat: ProbeSpec<'runqlat', RunqlatSample, never> = {
   name: 'runqlat',
   title: 'Run-queue latency',
@@ -62,6 +114,7 @@ export const runqlat: ProbeSpec<'runqlat', RunqlatSample, never> = {
     for (const [cpu, slots] of Object.entries(s.cpus)) p99[cpu] = histQuantile(slots, 0.99);
     return p99;
   },
+  prometheus: runqlatExporter,
   summary: (s, v) => `p99 ${fmtUs(histStats(shownSlots(s, v.pinned)).p99)}`,
   overview(s, v) {
     const t = statsText(histStats(shownSlots(s, v.pinned)));

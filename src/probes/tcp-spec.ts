@@ -24,4 +24,5 @@ export const tcp = feedSpec<'tcp', TcpEvent>({
   grid: { column: 1, row: 2, weight: 2.5 },
   create: async () => new (await import('./tcp.js')).TcpProbe(),
   brief: (e) => `${e.kind} ${e.family === 6 ? `[${e.daddr}]` : e.daddr}:${e.dport}`,
+  prom: { what: 'TCP connects and accepts (IPv4 and IPv6)', label: 'kind', values: ['connect', 'accept'], classify: (e) => e.kind },
 });
