@@ -13,8 +13,8 @@ function hex2(b: number): string {
   return '\\x' + b.toString(16).padStart(2, '0');
 }
 
-/** Code points that must not reach a terminal raw even when valid UTF-8. */
-function unsafeCodePoint(cp: number): boolean {
+/** Code points that must not reach a terminal raw even when valid UTF-8 (C0 controls aside). */
+export function unsafeCodePoint(cp: number): boolean {
   return (
     cp === 0x7f ||
     (cp >= 0x80 && cp <= 0x9f) || // C1 controls (CSI is 0x9b)

@@ -10,6 +10,7 @@ import type { Catalogue, Interval } from '../catalogue.js';
 import { fromSpec, healthOf, sampleOf } from '../catalogue.js';
 import type { Sink } from '../probes/manager.js';
 import type { PromExporter, PromFamily, PromOptions, PromSeries, ProbeState } from '../probes/types.js';
+import { unsafeCodePoint } from '../probes/strings.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
 
@@ -23,18 +24,13 @@ export const PROM_TOP_MAX = 100;
 
 const STATES: readonly ProbeState[] = ['running', 'starting', 'off', 'unavailable', 'failed'];
 
-/** Code points never written raw into a label value (besides `\`, `"` and newline, which the format escapes). */
+/**
+ * Code points never written raw into a label value (besides `\`, `"` and newline, which the
+ * format escapes): C0 controls, a lone surrogate (not valid UTF-8), and the set the decoders
+ * escape (src/probes/strings.ts).
+ */
 function unsafe(cp: number): boolean {
-  return (
-    cp < 0x20 ||
-    (cp >= 0x7f && cp <= 0x9f) ||
-    (cp >= 0x200b && cp <= 0x200f) ||
-    (cp >= 0x2028 && cp <= 0x202e) ||
-    (cp >= 0x2060 && cp <= 0x206f) ||
-    (cp >= 0xd800 && cp <= 0xdfff) || // a lone surrogate (not valid UTF-8)
-    cp === 0xfeff ||
-    (cp >= 0xfff9 && cp <= 0xfffb)
-  );
+  return cp < 0x20 || (cp >= 0xd800 && cp <= 0xdfff) || unsafeCodePoint(cp);
 }
 
 /**
