@@ -103,16 +103,18 @@ export class Recorder {
 }
 
 /** A recorder writing to `path` (created or truncated, mode 0600: feeds hold other users' argv and paths). */
+// The file is opened by the first write (the header's), so a --max-size smaller than the header
+// is refused by the Recorder before any file is created.
 export function openRecorder(cat: Catalogue, path: string, header: RecordingHeader, opts: RecorderOptions): Recorder {
-  const size = encodeHeader(header).length;
-  if (opts.maxSize !== null && size > opts.maxSize) {
-    throw new RecorderError(`--max-size ${opts.maxSize} bytes is smaller than the recording's header (${size} bytes)`);
-  }
-  const fd = openSync(path, 'w', 0o600);
+  let fd: number | null = null;
+  const close = () => {
+    if (fd !== null) closeSync(fd);
+    fd = null;
+  };
   try {
-    return new Recorder(cat, header, (b) => writeSync(fd, b), opts, path, () => closeSync(fd));
+    return new Recorder(cat, header, (b) => writeSync((fd ??= openSync(path, 'w', 0o600)), b), opts, path, close);
   } catch (e) {
-    closeSync(fd);
+    close();
     throw e;
   }
 }
