@@ -77,8 +77,15 @@ export function intervalFromJson(cat: Catalogue, line: JsonLine): Interval {
   };
 }
 
+// The line of each interval, made once: the json sink and the recorder both write it.
+const lines = new WeakMap<Interval, { cat: Catalogue; line: string }>();
+
 export function intervalToLine(cat: Catalogue, iv: Interval): string {
-  return JSON.stringify(intervalToJson(cat, iv)) + '\n';
+  const hit = lines.get(iv);
+  if (hit?.cat === cat) return hit.line;
+  const line = JSON.stringify(intervalToJson(cat, iv)) + '\n';
+  lines.set(iv, { cat, line });
+  return line;
 }
 
 /** Writes every interval as a line; after `count` lines (null: never) calls onDone once. */
