@@ -38,7 +38,7 @@ $(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS)
 	@test -f "$(NODE_INC)/node_api.h" || { echo "perfscope: Node.js headers not found at $(NODE_INC) (install the nodejs headers for $$($(NODE) --version))" >&2; exit 1; }
 	@test -n "$(NAPI_INC)" || { echo "perfscope: node-addon-api missing: run npm ci" >&2; exit 1; }
 	@mkdir -p $(B)
-	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -fvisibility=hidden \
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -pthread -fvisibility=hidden \
 	  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
 	  -I$(NODE_INC) -I$(NAPI_INC) -o $@.tmp $(NATIVE_SRCS) -lbpf -lelf -lz && mv $@.tmp $@
 

@@ -27,6 +27,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Maps(const Napi::CallbackInfo& info);
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
+  Napi::Value DetachTracepoints(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value IsAttached(const Napi::CallbackInfo& info);
   Napi::Value ProgInfo(const Napi::CallbackInfo& info);
@@ -47,7 +48,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   LoadWorker* loader_ = nullptr;
   bool close_pending_ = false;
   std::string path_;
-  std::map<std::string, bpf_link*> links_;  // keys: "prog" and "prog@category/tracepoint"
+  std::map<std::string, bpf_link*> links_;  // keys: "prog" and "prog@category/tracepoint" and "prog@category/tracepoint#cookie"
 };
 
 }  // namespace perfscope

@@ -47,6 +47,8 @@ export interface Options {
   /** replay --json: the range, as typed (HH:MM:SS UTC or ISO 8601). */
   from: string | null;
   to: string | null;
+  /** The values of each probe's own option (--trace ...), as typed, by probe name (resolved later, against the host). */
+  probeArgs: Record<string, string[]>;
 }
 
 export function usage(cat: Catalogue = CATALOGUE): string {
@@ -66,7 +68,7 @@ Options:
       --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all)
       --no-bpf          start no BPF probe (counters from /proc only)
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
-      --json            no screen: print one JSON object per interval (NDJSON) to stdout
+${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metavar}\n                        ${p.args!.help}\n`).join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
   -n, --count N         with --json: exit after N intervals
       --record FILE     also record every interval to FILE (as perfscope record does)
   -o, --output FILE     record: the recording file (created or truncated, mode 0600)
@@ -82,7 +84,7 @@ Options:
 
 Keys: q quit, ? help, ${toggles.map((p) => p.key).join(' ')} toggle ${toggles.map((p) => p.name).join('/')}, ] [ pin next/previous CPU,
 a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
-i idle tasks. Replay: space pause, t T step, j J jump 10, g go to a time, q quit.
+i idle tasks, + add a ${cat.filter((p) => p.args).map((p) => p.args!.flag).join('/') || 'probe value'} (Tab completes), - remove the selected row (up/down select). Replay: space pause, t T step, j J jump 10, g go to a time, q quit.
 BPF probes need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.`;
 }
 
@@ -121,7 +123,7 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     cpu: null, pid: null, comm: null, intervalS: 1, probes: names, noBpf: true, json: values.json === true, count: null,
     showIdle: false, help: values.help === true, version: false, command: 'replay', record: null, durationS: null, maxSize: null,
     replayFile: positionals[0] ?? null, from: (values.from as string | undefined) ?? null, to: (values.to as string | undefined) ?? null,
-    listen: null, noScreen: false, promTop: PROM_TOP_DEFAULT, promNode: false,
+    listen: null, noScreen: false, promTop: PROM_TOP_DEFAULT, promNode: false, probeArgs: {},
   };
 }
 
@@ -129,7 +131,8 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
   const names: string[] = cat.map((p) => p.name);
   if (argv[0] === 'replay') return replayOptions(argv.slice(1), names);
   const command = argv[0] === 'record' ? 'record' : 'live';
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
+  const own = cat.filter((p) => p.args);
   try {
     ({ values } = parseArgs({
       args: command === 'record' ? argv.slice(1) : [...argv],
@@ -155,6 +158,7 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
         output: { type: 'string', short: 'o' },
         duration: { type: 'string' },
         'max-size': { type: 'string' },
+        ...Object.fromEntries(own.map((p) => [p.args!.flag, { type: 'string' as const, multiple: true as const }])),
       },
     }));
   } catch (e) {
@@ -227,7 +231,16 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     if (promTop > PROM_TOP_MAX) throw new UsageError(`--prom-top must be between 1 and ${PROM_TOP_MAX}, got '${str('prom-top')}'`);
   }
   if ((str('prom-top') !== undefined || values['prom-node'] === true) && !listen) throw new UsageError('--prom-top and --prom-node only go with --listen');
+  const probeArgs: Record<string, string[]> = {};
+  for (const p of own) {
+    const v = values[p.args!.flag] as string[] | undefined;
+    if (!v?.length) continue;
+    if (!probes.includes(p.name)) throw new UsageError(`--${p.args!.flag} needs the ${p.name} probe, which --probes leaves out`);
+    if (v.some((x) => x.trim() === '')) throw new UsageError(`--${p.args!.flag} needs a value (${p.args!.metavar})`);
+    probeArgs[p.name] = v;
+  }
   return {
+    probeArgs,
     command,
     record,
     durationS,

@@ -9,6 +9,7 @@ import { open } from './probes/open-spec.js';
 import { proc } from './probes/proc-spec.js';
 import { runqlat } from './probes/runqlat-spec.js';
 import { tcp } from './probes/tcp-spec.js';
+import { trace } from './probes/trace-spec.js';
 import type { ProbeHealth, ProbeSpec } from './probes/types.js';
 import type { PaneComponent } from './ui/pane.js';
 
@@ -28,6 +29,7 @@ export const CATALOGUE = [
   entry(open, () => import('./ui/components/OpenPane.js').then((m) => m.OpenPane)),
   entry(tcp, () => import('./ui/components/TcpPane.js').then((m) => m.TcpPane)),
   entry(proc, () => import('./ui/components/ProcPane.js').then((m) => m.ProcPane)),
+  entry(trace, () => import('./ui/components/TracePane.js').then((m) => m.TracePane)),
 ] as const;
 
 type Entry = (typeof CATALOGUE)[number];

@@ -13,6 +13,7 @@ import { onlineCpus } from './probes/cpus.js';
 import { bpfUnavailableReason } from './probes/bpf/caps.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { ProbeManager } from './probes/manager.js';
+import { ProbeArgError } from './probes/types.js';
 import { createAppStore } from './store/store.js';
 import { followIntents, storeSink } from './store/store-sink.js';
 import { jsonSink } from './sinks/json.js';
@@ -78,8 +79,21 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.exit(2);
   }
 
+  // A probe's own option (--trace ...) is checked against this host before anything starts.
+  const args: Record<string, string[]> = {};
+  for (const spec of CATALOGUE) {
+    const typed = opts.probeArgs[spec.name];
+    if (!spec.args || !typed) continue;
+    try {
+      args[spec.name] = spec.args.resolve(typed);
+    } catch (e) {
+      if (!(e instanceof ProbeArgError)) throw e;
+      process.stderr.write(`perfscope: ${e.message}\n`);
+      process.exit(2);
+    }
+  }
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
-  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason };
+  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason, args };
   let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;
   let recorder: Recorder | null = null;
@@ -179,6 +193,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     const sinks: Sink[] = [...(opts.json ? [sink] : []), ...recorderSinks, ...promSinks];
     const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks }));
     await m.start(opts.probes);
+    // What the command line asked a probe to attach and it could not (a tracepoint the kernel
+    // refuses): a usage error, as a name that does not exist is, not a run without it.
+    for (const name of Object.keys(args)) {
+      const h = m.healthOf(name);
+      if (h.state === 'failed' || h.state === 'unavailable') return exit(2, `${name}: ${h.reason ?? h.state}`);
+    }
     if (!exiting) m.run();
     return;
   }

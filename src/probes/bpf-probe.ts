@@ -22,6 +22,10 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
 
   /** Set `const volatile` globals here (between open and load). */
   protected configure(_obj: BpfObject, _config: ProbeConfig): void {}
+  /** Attach the loaded programs (every one, by default). */
+  protected attachPrograms(obj: BpfObject): void {
+    obj.attachAll();
+  }
   /** After load and attach: open ring buffers, read initial counters, ... */
   protected started(_obj: BpfObject, _config: ProbeConfig): void {}
   /** Before detach: close ring buffers, ... */
@@ -66,7 +70,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
     let stats = false;
     try {
       load();
-      obj.attachAll();
+      this.attachPrograms(obj);
       acquireStats();
       stats = true;
       this.obj = obj;

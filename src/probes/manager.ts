@@ -7,7 +7,7 @@
 // A probe that throws is marked failed and stopped; the others go on.
 import { bpfUnavailableReason } from './bpf/caps.js';
 import { describeError } from './bpf/error.js';
-import { ProbeUnavailable, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from './types.js';
+import { ProbeUnavailable, type ArgsEdit, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from './types.js';
 import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue.js';
 
 /** Where the manager's output goes. Every method is optional. */
@@ -35,7 +35,13 @@ export interface ManagerOptions {
   feedFlushMs?: number;
   sinks?: readonly Sink[];
   now?: () => number;
+  /** The values of each probe's own option (ProbeSpec.args, e.g. --trace), resolved, by probe name. */
+  args?: Readonly<Record<string, readonly string[]>>;
 }
+
+const NO_ARGS: readonly string[] = [];
+
+
 
 // The catalogue's specs create probes of their own sample type; the manager keeps each one under
 // its name and stores its sample under the same name, which is what IntervalData says.
@@ -56,6 +62,10 @@ export class ProbeManager {
   private pinned: number | null;
   private readonly now: () => number;
   private readonly sinks: readonly Sink[];
+  /** Each probe's own option values (kept across off/on). */
+  private args = new Map<string, readonly string[]>();
+  /** Option edits run one after another. */
+  private edits: Promise<unknown> = Promise.resolve();
   readonly bpfReason: string | null;
 
   constructor(
@@ -67,10 +77,11 @@ export class ProbeManager {
     this.pinned = opts.pinnedCpu ?? null;
     this.bpfReason = opts.bpfReason === undefined ? bpfUnavailableReason(opts.procRoot ?? '/proc') : opts.bpfReason;
     for (const s of catalogue) this.health.set(s.name, { state: 'off' });
+    for (const [name, values] of Object.entries(opts.args ?? {})) this.args.set(name, values);
     this.lastTick = this.now();
   }
 
-  private config(): ProbeConfig {
+  private config(name: string): ProbeConfig {
     return {
       pinnedCpu: this.pinned,
       pid: this.opts.pid,
@@ -78,7 +89,48 @@ export class ProbeManager {
       intervalS: this.opts.intervalS,
       procRoot: this.opts.procRoot ?? '/proc',
       cpus: this.opts.cpus,
+      args: this.args.get(name) ?? NO_ARGS,
     };
+  }
+
+  /** The values of a probe's own option, as they are now. */
+  argsOf(name: string): readonly string[] {
+    return this.args.get(name) ?? [];
+  }
+
+  /**
+   * Add a value to a probe's own option (ProbeSpec.args) or remove one, live: the running probe
+   * follows it (an off one starts, for an add). Resolves with null, or with the one line saying
+   * why not; then nothing has changed. Never rejects; edits run in order.
+   */
+  editArgs(name: string, edit: ArgsEdit): Promise<string | null> {
+    const run = this.edits.then(() => this.applyEdit(name, edit));
+    this.edits = run;
+    return run;
+  }
+
+  private async applyEdit(name: string, edit: ArgsEdit): Promise<string | null> {
+    const spec = this.catalogue.find((s) => s.name === name);
+    if (!spec?.args) return `${name} takes no values`;
+    if (this.stopped) return null;
+    const cur = this.args.get(name) ?? [];
+    let next: string[];
+    try {
+      next = 'add' in edit ? spec.args.resolve([...cur, edit.add]) : cur.filter((v) => v !== edit.remove);
+    } catch (e) {
+      return describeError(e);
+    }
+    const probe = this.probes.get(name);
+    if (probe?.setArgs) {
+      try {
+        await probe.setArgs(next);
+      } catch (e) {
+        return describeError(e);
+      }
+    }
+    this.args.set(name, next);
+    if (!probe && 'add' in edit && !this.isEnabled(name)) void this.setEnabled(name, true);
+    return null;
   }
 
   private setHealth(name: string, h: ProbeHealth): void {
@@ -90,6 +142,11 @@ export class ProbeManager {
     const g = (this.generation.get(name) ?? 0) + 1;
     this.generation.set(name, g);
     return g;
+  }
+
+  /** A probe's health now. */
+  healthOf(name: string): ProbeHealth {
+    return this.health.get(name) ?? { state: 'off' };
   }
 
   /** Is a probe wanted (running or starting)? */
@@ -126,12 +183,15 @@ export class ProbeManager {
       if (!current()) return;
       probe = await spec.create();
       if (!current()) return;
-      const config = this.config();
+      const config = this.config(name);
       await (probe.startAsync ? probe.startAsync(config) : probe.start(config));
       if (!current()) {
         probe.stop();
         return;
       }
+      // Its option was edited while it started: follow the edit.
+      const args = this.args.get(name) ?? NO_ARGS;
+      if (args !== config.args && probe.setArgs) await probe.setArgs(args);
       if (this.pinned !== config.pinnedCpu) probe.setPinnedCpu?.(this.pinned);
       this.probes.set(name, probe);
       this.setHealth(name, { state: 'running' });

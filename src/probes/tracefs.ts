@@ -80,6 +80,16 @@ export async function ensureTracefsAsync(): Promise<string | null> {
   return tracefsAfterMount(await mountAsync());
 }
 
+/**
+ * The tracing directory libbpf reads tracepoint ids from (the debugfs one when it is there, as
+ * libbpf prefers it), for reading available_events and formats; null when neither has events/.
+ */
+export function tracingDir(): string | null {
+  if (existsSync(`${DEBUGFS_TRACING_DIR}/events`)) return DEBUGFS_TRACING_DIR;
+  if (existsSync(`${TRACEFS_DIR}/events`)) return TRACEFS_DIR;
+  return null;
+}
+
 /** A per-syscall tracepoint program (needs tracefs to attach). */
 export function isSyscallTracepoint(section: string): boolean {
   return section.startsWith('tracepoint/syscalls/') || section.startsWith('tp/syscalls/');

@@ -19,6 +19,8 @@ export interface ProbeConfig {
   readonly procRoot: string;
   /** Online CPUs at start. */
   readonly cpus: readonly number[];
+  /** The values of the probe's own option (ProbeSpec.args: e.g. the tracepoints of --trace), resolved; none when absent. */
+  readonly args?: readonly string[];
 }
 
 /** BPF cost and losses of one interval (absent for probes without BPF programs). */
@@ -51,8 +53,44 @@ export interface Probe<S, E = never> {
   drain?(): E[];
   /** Follow a live change of the pinned CPU (kernel-side filters). */
   setPinnedCpu?(cpu: number | null): void;
+  /**
+   * Probes with an option of their own (ProbeSpec.args): follow a live change of its values
+   * (resolved), attaching what is new and detaching what is gone. Rejects with one line for the
+   * user, and then nothing has changed.
+   */
+  setArgs?(values: readonly string[]): Promise<void>;
   /** Detach everything and free the kernel objects. Must be safe to call twice. */
   stop(): void;
+}
+
+/**
+ * A probe's own repeatable option, on the command line (--FLAG VALUE, repeatable) and at the
+ * screen's prompt (+ adds a value, - removes the one of the selected row).
+ */
+export interface ProbeArgs {
+  /** The long option, without its dashes ("trace"). */
+  readonly flag: string;
+  /** What a value looks like, for --help ("CAT:NAME[:FIELD]"). */
+  readonly metavar: string;
+  /** One line for --help. */
+  readonly help: string;
+  /**
+   * Values as typed -> the resolved list (expanded, checked against this host, each once, in
+   * order); throws ProbeArgError with the one line the user sees.
+   */
+  resolve(values: readonly string[]): string[];
+  /** Completions of a partly typed value, for the prompt (sorted, a bounded number). */
+  complete(text: string): string[];
+  /** The values of the rows its pane shows for a sample, top to bottom (what - removes). */
+  rowValues(sample: unknown): string[];
+}
+
+/** A live change of a probe's own option: one value added (as typed) or removed (as resolved). */
+export type ArgsEdit = { readonly add: string } | { readonly remove: string };
+
+/** A value of a probe's own option that cannot be used: its message is the user's one line. */
+export class ProbeArgError extends Error {
+  override readonly name = 'ProbeArgError';
 }
 
 /** What the overview pane and the status line tell a probe about the screen. */
@@ -100,6 +138,8 @@ export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> 
   header?(sample: S): HeaderFacts;
   /** Its metrics for `--listen` (src/sinks/prometheus.ts): a fresh exporter per sink. */
   readonly prometheus?: PromSpec<S>;
+  /** An option of its own (--trace), editable live from the screen. */
+  readonly args?: ProbeArgs;
 }
 
 /** The Prometheus sink's options a probe's exporter may follow (--prom-top, --prom-node). */

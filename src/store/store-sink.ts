@@ -3,6 +3,7 @@
 // the probes. The manager is known here only by this interface.
 import type { ProbeName } from '../catalogue.js';
 import type { AppStore } from './store.js';
+import type { ArgsEdit } from '../probes/types.js';
 import type { Sink } from '../probes/manager.js';
 
 export function storeSink(store: AppStore): Sink {
@@ -18,6 +19,8 @@ export interface ProbeControl {
   /** Asynchronous: returns at once, the probe shows `starting` until it runs. */
   setEnabled(name: ProbeName, on: boolean): unknown;
   setPinnedCpu(cpu: number | null): void;
+  /** A value added to or removed from a probe's own option: null, or the one line why not. */
+  editArgs?(name: ProbeName, edit: ArgsEdit): Promise<string | null>;
 }
 
 /** Pass the store's toggles and pin changes on; returns the unsubscribe function. */
@@ -32,6 +35,12 @@ export function followIntents(store: AppStore, control: ProbeControl): () => voi
       }
     }
     if (st.pinnedCpu !== was.pinnedCpu) control.setPinnedCpu(st.pinnedCpu);
+    const ask = st.argsIntent;
+    if (ask && ask !== was.argsIntent && control.editArgs) {
+      const spec = st.catalogue.find((p) => p.name === ask.probe);
+      const what = 'add' in ask.edit ? `added ${ask.edit.add}` : `removed ${ask.edit.remove}`;
+      void control.editArgs(ask.probe, ask.edit).then((err) => store.getState().setNotice(err ?? `--${spec?.args?.flag ?? ask.probe}: ${what}`));
+    }
   });
 }
 

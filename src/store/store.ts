@@ -2,7 +2,7 @@
 // health: src/store/store-sink.ts) and by user intents (pin, toggle, pause, focus). The screen
 // reads it. It knows the probes only through the catalogue it is given.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { ProbeHealth } from '../probes/types.js';
+import type { ArgsEdit, ProbeHealth } from '../probes/types.js';
 import type { Catalogue, EventOf, FeedName, Interval, ProbeName } from '../catalogue.js';
 import { fromSpec, sampleOf } from '../catalogue.js';
 import { Ring } from './ring.js';
@@ -94,6 +94,25 @@ export interface AppState {
   replayPrompt: string | null;
   /** One line for the status line (a bad go-to time, a recording that stopped), or null. */
   notice: string | null;
+  /** The prompt of a probe's own option (+): the probe, the text typed, the last completions; null when closed. */
+  argsPrompt: ArgsPrompt | null;
+  /** The latest + / - request, for the manager. */
+  argsIntent: ArgsIntent | null;
+  /** The selected row of each pane that has rows to select (up/down), by pane. */
+  cursor: Readonly<Record<string, number>>;
+}
+
+export interface ArgsPrompt {
+  readonly probe: ProbeName;
+  readonly text: string;
+  /** What Tab offered last (shown under the prompt), [] before. */
+  readonly choices: readonly string[];
+}
+
+export interface ArgsIntent {
+  readonly seq: number;
+  readonly probe: ProbeName;
+  readonly edit: ArgsEdit;
 }
 
 export interface AppActions {
@@ -122,6 +141,18 @@ export interface AppActions {
   submitReplayPrompt(): void;
   closeReplayPrompt(): void;
   setNotice(text: string | null): void;
+  /** +: open the prompt of the focused probe's own option (or of the first probe that has one, focused). */
+  openArgsPrompt(): void;
+  setArgsPrompt(text: string): void;
+  /** Tab at the prompt: complete the text as far as the completions agree, and list them. */
+  completeArgsPrompt(): void;
+  /** Enter: ask for the value typed (the manager answers with setNotice). */
+  submitArgsPrompt(): void;
+  closeArgsPrompt(): void;
+  /** up/down in the focused pane's rows. */
+  moveCursor(step: number): void;
+  /** -: remove the value of the selected row of the focused pane. */
+  removeAtCursor(): void;
   /** Forget every interval and event (a replay went back); the settings stay. */
   resetData(): void;
 }
@@ -186,6 +217,28 @@ function frozenFeeds(feeds: Feeds): FrozenFeeds {
   return out as FrozenFeeds;
 }
 
+/** The longest common prefix of some strings ("" for none). */
+export function commonPrefix(list: readonly string[]): string {
+  if (list.length === 0) return '';
+  let p = list[0];
+  for (const x of list) while (!x.startsWith(p)) p = p.slice(0, -1);
+  return p;
+}
+
+/** The values of the rows a pane with its own option shows now, top to bottom ([] for other panes). */
+export function rowValues(s: AppState, pane: PaneId): string[] {
+  const spec = s.catalogue.find((p) => p.name === pane);
+  if (!spec?.args || !s.shown) return [];
+  const args = spec.args;
+  return fromSpec(() => args.rowValues(sampleOf(s.shown!, spec.name)), []);
+}
+
+/** The selected row of a pane, within its rows now (0 when it has none). */
+export function cursorOf(s: AppState, pane: PaneId): number {
+  const n = rowValues(s, pane).length;
+  return n === 0 ? 0 : Math.min(s.cursor[pane] ?? 0, n - 1);
+}
+
 export function createAppStore(init: StoreInit): AppStore {
   const cat = init.catalogue;
   const order = paneOrder(cat);
@@ -214,6 +267,9 @@ export function createAppStore(init: StoreInit): AppStore {
     replayIntent: null,
     replayPrompt: null,
     notice: null,
+    argsPrompt: null,
+    argsIntent: null,
+    cursor: {},
 
     commitInterval: (iv) =>
       set((s) => {
@@ -275,6 +331,45 @@ export function createAppStore(init: StoreInit): AppStore {
       ),
     closeReplayPrompt: () => set(() => ({ replayPrompt: null })),
     setNotice: (text) => set(() => ({ notice: text })),
+    openArgsPrompt: () =>
+      set((s) => {
+        const spec = cat.find((p) => p.name === s.focus && p.args) ?? cat.find((p) => p.args);
+        if (!spec || s.replay) return {};
+        return { argsPrompt: { probe: spec.name, text: '', choices: [] }, focus: spec.name, notice: null, filterEditing: false };
+      }),
+    setArgsPrompt: (text) => set((s) => (s.argsPrompt ? { argsPrompt: { ...s.argsPrompt, text, choices: [] } } : {})),
+    completeArgsPrompt: () =>
+      set((s) => {
+        const p = s.argsPrompt;
+        const args = p && cat.find((x) => x.name === p.probe)?.args;
+        if (!p || !args) return {};
+        const choices = fromSpec(() => args.complete(p.text), []);
+        const prefix = commonPrefix(choices);
+        return { argsPrompt: { ...p, text: prefix.length > p.text.length ? prefix : p.text, choices } };
+      }),
+    submitArgsPrompt: () =>
+      set((s) => {
+        const p = s.argsPrompt;
+        if (!p) return {};
+        const text = p.text.trim();
+        if (!text) return { argsPrompt: null };
+        return { argsPrompt: null, argsIntent: { seq: (s.argsIntent?.seq ?? 0) + 1, probe: p.probe, edit: { add: text } } };
+      }),
+    closeArgsPrompt: () => set(() => ({ argsPrompt: null })),
+    moveCursor: (step) =>
+      set((s) => {
+        const n = rowValues(s, s.focus).length;
+        if (n === 0) return {};
+        const cur = Math.min(s.cursor[s.focus] ?? 0, n - 1);
+        return { cursor: { ...s.cursor, [s.focus]: Math.max(0, Math.min(n - 1, cur + step)) } };
+      }),
+    removeAtCursor: () =>
+      set((s) => {
+        const values = rowValues(s, s.focus);
+        if (values.length === 0 || s.replay) return {};
+        const v = values[Math.min(s.cursor[s.focus] ?? 0, values.length - 1)];
+        return { argsIntent: { seq: (s.argsIntent?.seq ?? 0) + 1, probe: s.focus as ProbeName, edit: { remove: v } } };
+      }),
     resetData: () =>
       set(() => ({ latest: null, shown: null, intervals: 0, feeds: emptyFeeds(cat), shownFeeds: null, trend: [], shownTrend: null })),
   }));

@@ -24,6 +24,8 @@ export interface KeyInfo {
   readonly delete?: boolean;
   readonly leftArrow?: boolean;
   readonly rightArrow?: boolean;
+  readonly upArrow?: boolean;
+  readonly downArrow?: boolean;
 }
 
 export type KeyResult = 'quit' | 'handled' | 'ignored';
@@ -55,11 +57,19 @@ export function keyHelp(cat: Catalogue, replay = false): readonly (readonly [str
     ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
     ['/', 'filter the focused feed (Enter or Esc ends)'],
     ['i', 'show / hide idle tasks in off-CPU'],
+    ...cat
+      .filter((s) => s.args)
+      .flatMap((s): (readonly [string, string])[] => [
+        ['+', `${s.name}: add a --${s.args!.flag} value (${s.args!.metavar}; Tab completes, Enter adds, Esc cancels)`],
+        ['↑ ↓  -', `${s.name}: select a row, remove its value`],
+      ]),
   ];
 }
 
 export const MAX_FILTER_LEN = 64;
 export const MAX_PROMPT_LEN = 40;
+/** A tracepoint with its field: "syscalls:sys_enter_process_vm_writev:flags" is 39. */
+export const MAX_ARGS_LEN = 96;
 
 const printable = (raw: string) => [...raw].filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
 
@@ -80,8 +90,27 @@ function promptKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyRe
   return 'handled';
 }
 
+/** The prompt of a probe's own option (+): text, Tab completes, Enter asks the manager, Esc closes. */
+function argsPromptKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
+  const text = s.argsPrompt?.text ?? '';
+  if (key.escape) s.closeArgsPrompt();
+  else if (key.tab) s.completeArgsPrompt();
+  else if (key.return) s.submitArgsPrompt();
+  else if (key.backspace || key.delete) s.setArgsPrompt([...text].slice(0, -1).join(''));
+  else {
+    const raw = input ?? '';
+    const enter = raw.search(/[\r\n]/);
+    const typed = key.ctrl || key.meta ? '' : printable(enter >= 0 ? raw.slice(0, enter) : raw).replace(/\t/g, '');
+    if (typed) s.setArgsPrompt([...(text + typed)].slice(0, MAX_ARGS_LEN).join(''));
+    if (enter >= 0) s.submitArgsPrompt();
+    if (!typed && enter < 0) return 'ignored';
+  }
+  return 'handled';
+}
+
 export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
   if (key.ctrl && input === 'c') return 'quit';
+  if (s.argsPrompt !== null) return argsPromptKey(s, input, key);
   if (s.filterEditing && isFeed(s.catalogue, s.focus)) {
     const feed = s.focus;
     if (key.return || key.escape) {
@@ -131,7 +160,20 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     s.togglePause();
     return 'handled';
   }
+  if (input === '+' && s.catalogue.some((p) => p.args)) {
+    s.openArgsPrompt();
+    return 'handled';
+  }
+  if (input === '-' && hasRows(s)) {
+    s.removeAtCursor();
+    return 'handled';
+  }
   return viewKey(s, input, key);
+}
+
+/** Is the focused pane one whose rows can be selected (a probe with its own option)? */
+function hasRows(s: AppState): boolean {
+  return s.catalogue.some((p) => p.name === s.focus && p.args);
 }
 
 /** The keys that change only what is shown, live or in a replay. */
@@ -145,6 +187,7 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
   else if (key.leftArrow) s.focusNext(-1);
   else if (input === '/') s.startFilter();
   else if (input === 'i') s.toggleIdle();
+  else if ((key.upArrow || key.downArrow) && hasRows(s)) s.moveCursor(key.upArrow ? -1 : 1);
   else if (key.escape && isFeed(s.catalogue, s.focus) && s.filters[s.focus]) s.setFilter(s.focus, '');
   else return 'ignored';
   return 'handled';
@@ -164,7 +207,7 @@ export function handleInput(get: () => AppState & AppActions, input: string, key
   let result: KeyResult = 'ignored';
   for (let i = 0; i < chars.length; i++) {
     const s = get();
-    if (s.filterEditing || s.replayPrompt !== null) {
+    if (s.filterEditing || s.replayPrompt !== null || s.argsPrompt !== null) {
       // The filter takes the text up to its Enter (included); keys after it act as keys.
       let end = i;
       while (end < chars.length && chars[end] !== '\r' && chars[end] !== '\n') end++;

@@ -26,6 +26,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
       open: running({ run_ns: 0, run_cnt: 0, ns_per_event: null, lost: 0 }),
       tcp: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' },
       proc: running(),
+      trace: running(),
       ...probes,
     },
     data: {
@@ -35,6 +36,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
       open: [openEvent(), openEvent({ fd: null, errno: 13, errno_name: 'EACCES' }), openEvent()],
       tcp: [tcpEvent(), tcpEvent({ kind: 'accept' })],
       proc: countersSample(),
+      trace: null,
       ...data,
     },
   };

@@ -8,6 +8,7 @@ import type { CountersSample } from '../../src/probes/proc/types.js';
 import type { ExecEvent as ExecEventView } from '../../src/probes/exec-spec.js';
 import type { OpenEvent as OpenEventView } from '../../src/probes/open-spec.js';
 import type { TcpEvent as TcpEventView } from '../../src/probes/tcp-spec.js';
+import { traceHist, type TraceSample } from '../../src/probes/trace-spec.js';
 
 export const ESC = '\x1b';
 export const CSI_C1 = '\u009b';
@@ -34,6 +35,25 @@ export function runqlatSample(): RunqlatSample {
   all[3] = 50;
   all[10] = 2;
   return { unit: 'us', all, cpus: { '0': all.map((v) => Math.floor(v / 2)), '1': all.map((v) => v - Math.floor(v / 2)) }, count: 152, p50_us: 5, p99_us: 1500, mean_us: 30, max_bucket: 10 };
+}
+
+/** Two tracepoints: a count (with a hostile comm) and a field histogram in bytes. */
+export function traceSample(): TraceSample {
+  const slots = new Array(64).fill(0);
+  slots[12] = 1000;
+  slots[3] = 10;
+  return {
+    tracepoints: [
+      {
+        id: 'sched:sched_process_fork', tracepoint: 'sched:sched_process_fork', field: null, count: 50, rate: 50, other_tasks: 0, task_lost: 0,
+        tasks: [{ pid: 42, comm: 'forker', count: 48 }, { pid: 7, comm: 'evil\\e[31m', count: 2 }], hist: null, runs: 50, run_ns: 20000, ns_per_run: 400,
+      },
+      {
+        id: 'block:block_rq_issue:bytes', tracepoint: 'block:block_rq_issue', field: 'bytes', count: 1010, rate: 1010, other_tasks: 0, task_lost: 3,
+        tasks: [{ pid: 9, comm: 'dd', count: 1010 }], hist: traceHist(slots, 0, 'bytes'), runs: 1200, run_ns: 300000, ns_per_run: 250,
+      },
+    ],
+  };
 }
 
 const cpuPct = (usr: number, idle: number) => ({ usr, nice: 0, sys: 5, iowait: 1, irq: 0, soft: 0.5, steal: 0, guest: 0, gnice: 0, idle });
@@ -93,7 +113,7 @@ export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
     interval_s: 1,
     pinned_cpu: o.pinned ?? null,
     probes,
-    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [] }) },
+    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, trace: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample() }) },
   };
   store.getState().commitInterval(snap);
   return store;

@@ -50,7 +50,7 @@ describe('layout', () => {
     expect(l.kind).toBe('grid');
     if (l.kind !== 'grid') return;
     const panes = l.columns.flat().map((r) => r.pane).sort();
-    expect(panes).toEqual(['exec', 'offcpu', 'open', 'overview', 'proc', 'runqlat', 'tcp']);
+    expect(panes).toEqual(['exec', 'offcpu', 'open', 'overview', 'proc', 'runqlat', 'tcp', 'trace']);
     for (const col of l.columns) expect(col.reduce((a, r) => a + r.height, 0)).toBe(46);
     expect(l.columns[0][0].width + l.columns[1][0].width).toBe(160);
   });

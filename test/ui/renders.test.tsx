@@ -28,6 +28,7 @@ function nextInterval(store: AppStore, i: number): IntervalSnapshot {
       exec: [],
       open: [],
       tcp: [],
+      trace: null,
     },
   };
 }

@@ -19,7 +19,8 @@ export interface NativeObject {
   programs(): { name: string; section: string; autoload: boolean; fd: number }[];
   maps(): NativeMapInfo[];
   attach(prog: string): void;
-  attachTracepoint(prog: string, category: string, name: string): void;
+  attachTracepoint(prog: string, category: string, name: string, cookie?: number): void;
+  detachTracepoints(prog: string, list: readonly (readonly [string, string, number?])[]): void;
   detach(prog: string): void;
   isAttached(prog: string): boolean;
   progInfo(prog: string): NativeProgInfo;

@@ -95,9 +95,21 @@ export class BpfObject {
   attach(prog: string): void {
     wrap(() => this.o.attach(prog));
   }
-  /** Attach a loaded program to one more tracepoint `category/name`; detach(prog) removes it too. */
-  attachTracepoint(prog: string, category: string, name: string): void {
-    wrap(() => this.o.attachTracepoint(prog, category, name));
+  /**
+   * Attach a loaded program to one more tracepoint `category/name` (any tracepoint, for a
+   * SEC("tracepoint") program); with a cookie, bpf_get_attach_cookie() returns it in the runs
+   * from this attachment. detach(prog) removes it too, detachTracepoint() only it.
+   */
+  attachTracepoint(prog: string, category: string, name: string, cookie?: number): void {
+    wrap(() => this.o.attachTracepoint(prog, category, name, cookie));
+  }
+  /**
+   * Remove attachments made by attachTracepoint ([category, name, cookie?] each; those that do
+   * not exist are skipped), all at once: each waits for a grace period in the kernel (~70 ms
+   * here), and closed together those overlap (so do detach() and close()).
+   */
+  detachTracepoints(prog: string, list: readonly (readonly [string, string, number?])[]): void {
+    wrap(() => this.o.detachTracepoints(prog, list));
   }
   /**
    * Declare that attachAll() also attaches `prog` to the tracepoint `category/name` (one program

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/* trace: count any tracepoint, and a log2 histogram of one numeric field of it, with one
+ * program compiled at build time (no compiler on the host).
+ *
+ * 1. Attachment. `trace_hit` is a SEC("tracepoint") program with no tracepoint of its own: user
+ *    space attaches it to each tracepoint the user names (libbpf's tracepoint attach, a perf
+ *    event link) with a BPF cookie, the slot of that attachment. bpf_get_attach_cookie() tells
+ *    every run which slot it counts for. Before attaching, user space writes the slot's config
+ *    (`slots`): where the field to histogram is in the tracepoint's record, as the tracepoint's
+ *    tracefs `format` file says (offset, size, signedness), or size 0 for a count only.
+ * 2. Filters, in the kernel: -p (targ_tgid, before load), -c (a substring of the task's comm,
+ *    before load), -C (the watched CPU, a word user space writes live, as in offcpu).
+ * 3. Counts and histograms: per slot, in the CPU's own slot of a PERCPU_ARRAY, cumulative and
+ *    never cleared: user space takes differences, so nothing is lost between two reads. Atomic
+ *    adds: a run can be preempted (syscall tracepoints may fault) by another run on the CPU.
+ * 4. By (pid, comm): a HASH per generation, as offcpu does: the one slot of the ARRAY_OF_MAPS
+ *    `gens` says which of agg0/agg1 the program writes; user space flips it every tick (the
+ *    update returns after an RCU grace period, and every run of this program is inside one RCU
+ *    read-side section: kernel/trace/bpf_trace.c, trace_call_bpf()), then reads and empties the
+ *    old one. A hit that finds the hash full is counted in the slot's `task_lost`.
+ * 5. Cost per slot: the kernel's run statistics are per program, and one program serves every
+ *    slot. So one run in TRACE_TIMED_EVERY of each slot (per CPU) times itself with two clock
+ *    reads; user space shares the program's measured run time out between the slots in
+ *    proportion to runs x mean timed cost.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "perfscope.bpf.h"
+#include "trace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+/* Set before load. */
+const volatile __u32 targ_tgid = 0;
+const volatile __s32 initial_cpu = TRACE_ALL_CPUS;
+const volatile __u32 targ_comm_len = 0; /* 0: no comm filter; else 1..15 */
+const volatile char targ_comm[TRACE_COMM_LEN] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TRACE_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct trace_slot);
+} slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct trace_cfg);
+} trace_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TRACE_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct trace_stat);
+} stats SEC(".maps");
+
+struct trace_agg {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TRACE_MAX_TASKS);
+	__type(key, struct trace_task_key);
+	__type(value, __u64);
+};
+
+struct trace_agg agg0 SEC(".maps");
+struct trace_agg agg1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct trace_agg);
+} gens SEC(".maps") = {
+	.values = { &agg0 },
+};
+
+static __always_inline bool watched(void)
+{
+	__u32 zero = 0, w = TRACE_WATCH_INIT, cpu = bpf_get_smp_processor_id();
+	struct trace_cfg *c = bpf_map_lookup_elem(&trace_cfg, &zero);
+
+	if (c)
+		w = *(volatile __u32 *)&c->watch;
+	if (w == TRACE_WATCH_INIT)
+		return initial_cpu < 0 || (__u32)initial_cpu == cpu;
+	if (w == TRACE_WATCH_ALL)
+		return true;
+	return w - TRACE_WATCH_CPU0 == cpu;
+}
+
+/* Does comm contain targ_comm (targ_comm_len bytes)? */
+static __always_inline bool comm_matches(const char *comm)
+{
+	__u32 len = targ_comm_len;
+
+	if (!len)
+		return true;
+	for (__u32 i = 0; i < TRACE_COMM_LEN; i++) {
+		bool same = true;
+
+		if (i + len > TRACE_COMM_LEN - 1)
+			return false;
+		for (__u32 j = 0; j < TRACE_COMM_LEN - 1; j++) {
+			if (j >= len)
+				break;
+			if (comm[(i + j) & (TRACE_COMM_LEN - 1)] != targ_comm[j]) {
+				same = false;
+				break;
+			}
+		}
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/* The slot's field as a signed or unsigned 64-bit value; false when it cannot be read. */
+static __always_inline bool read_field(void *ctx, const struct trace_slot *cfg, __u64 *v, bool *neg)
+{
+	void *p = ctx + (cfg->field_off & 0xffff);
+	bool sgn = cfg->field_signed;
+
+	*neg = false;
+	switch (cfg->field_size) {
+	case 1: {
+		__u8 x;
+		if (bpf_probe_read_kernel(&x, 1, p))
+			return false;
+		*v = x;
+		*neg = sgn && (__s8)x < 0;
+		return true;
+	}
+	case 2: {
+		__u16 x;
+		if (bpf_probe_read_kernel(&x, 2, p))
+			return false;
+		*v = x;
+		*neg = sgn && (__s16)x < 0;
+		return true;
+	}
+	case 4: {
+		__u32 x;
+		if (bpf_probe_read_kernel(&x, 4, p))
+			return false;
+		*v = x;
+		*neg = sgn && (__s32)x < 0;
+		return true;
+	}
+	case 8: {
+		__u64 x;
+		if (bpf_probe_read_kernel(&x, 8, p))
+			return false;
+		*v = x;
+		*neg = sgn && (__s64)x < 0;
+		return true;
+	}
+	}
+	return false;
+}
+
+static __always_inline void count_task(__u32 slot, __u32 tgid, struct trace_stat *st)
+{
+	struct trace_task_key key = { .slot = slot, .pid = tgid };
+	__u32 zero = 0;
+	__u64 one = 1, *c;
+	void *agg;
+	long err;
+
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	agg = bpf_map_lookup_elem(&gens, &zero);
+	if (!agg)
+		return;
+	c = bpf_map_lookup_elem(agg, &key);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	err = bpf_map_update_elem(agg, &key, &one, BPF_NOEXIST);
+	if (err == -EEXIST) { /* another CPU inserted it meanwhile */
+		c = bpf_map_lookup_elem(agg, &key);
+		if (c) {
+			__sync_fetch_and_add(c, 1);
+			return;
+		}
+	}
+	if (err)
+		__sync_fetch_and_add(&st->task_lost, 1);
+}
+
+static __always_inline void hit(void *ctx, __u32 slot, struct trace_stat *st)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct trace_slot *cfg;
+	char comm[TRACE_COMM_LEN];
+	__u64 v;
+	bool neg;
+
+	if (targ_tgid && tgid != targ_tgid)
+		return;
+	if (!watched())
+		return;
+	if (targ_comm_len) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!comm_matches(comm))
+			return;
+	}
+	__sync_fetch_and_add(&st->hits, 1);
+	cfg = bpf_map_lookup_elem(&slots, &slot);
+	if (cfg && cfg->field_size && read_field(ctx, cfg, &v, &neg)) {
+		if (neg)
+			__sync_fetch_and_add(&st->negative, 1);
+		else
+			__sync_fetch_and_add(&st->hist[log2_u64(v) & (TRACE_HIST_SLOTS - 1)], 1);
+	}
+	count_task(slot, tgid, st);
+}
+
+SEC("tracepoint")
+int trace_hit(void *ctx)
+{
+	__u32 slot = bpf_get_attach_cookie(ctx);
+	struct trace_stat *st;
+	__u64 t0 = 0, runs;
+
+	if (slot >= TRACE_MAX_SLOTS)
+		return 0;
+	st = bpf_map_lookup_elem(&stats, &slot);
+	if (!st)
+		return 0;
+	/* Not atomic: a run preempted here may lose one increment of `runs`, which only weighs the
+	 * cost estimate; the counts above are exact. */
+	runs = st->runs++;
+	if (runs % TRACE_TIMED_EVERY == 0)
+		t0 = bpf_ktime_get_ns();
+	hit(ctx, slot, st);
+	if (t0) {
+		__sync_fetch_and_add(&st->timed_ns, bpf_ktime_get_ns() - t0);
+		__sync_fetch_and_add(&st->timed_runs, 1);
+	}
+	return 0;
+}

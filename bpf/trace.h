@@ -1,0 +1,47 @@
+/* trace: shared between bpf/trace.bpf.c and src/probes/trace.ts. Data only. */
+#ifndef PERFSCOPE_TRACE_H
+#define PERFSCOPE_TRACE_H
+
+#define TRACE_MAX_SLOTS 256    /* tracepoints attached at once (one slot each, the attachment's cookie) */
+#define TRACE_HIST_SLOTS 64    /* log2 buckets: slot k holds [2^k, 2^(k+1)), slot 0 holds [0, 2) */
+#define TRACE_MAX_TASKS 16384  /* (slot, pid, comm) rows per generation */
+#define TRACE_COMM_LEN 16
+#define TRACE_TIMED_EVERY 16   /* one run in this many of each slot (per CPU) times itself */
+
+/* Value of the ARRAY `slots`, by slot: written by user space before the slot is attached. */
+struct trace_slot {
+	__u32 field_off;   /* offset of the numeric field in the tracepoint's record */
+	__u32 field_size;  /* 1, 2, 4 or 8; 0: count only, no histogram */
+	__u32 field_signed;
+	__u32 pad;
+};
+
+/* Value of the one-entry ARRAY `trace_cfg`, written live by user space. */
+struct trace_cfg {
+	__u32 watch; /* TRACE_WATCH_INIT (0): as initial_cpu; TRACE_WATCH_ALL; TRACE_WATCH_CPU0 + cpu */
+};
+#define TRACE_WATCH_INIT 0
+#define TRACE_WATCH_ALL 1
+#define TRACE_WATCH_CPU0 2
+#define TRACE_ALL_CPUS (-1)
+
+/* Value of the PERCPU_ARRAY `stats`, by slot: cumulative, never cleared (user space takes
+ * differences, and reads a slot's values when it attaches it as its baseline). */
+struct trace_stat {
+	__u64 runs;         /* every run from this slot's attachment, filtered out or not */
+	__u64 hits;         /* runs that passed the filters (-p, -c, -C): the slot's count */
+	__u64 negative;     /* hits whose (signed) field was below zero: in no bucket */
+	__u64 task_lost;    /* hits with no (pid, comm) row: the generation's hash was full */
+	__u64 timed_runs;   /* runs that timed themselves */
+	__u64 timed_ns;     /* their time, from first to last instruction */
+	__u64 hist[TRACE_HIST_SLOTS];
+};
+
+/* Key of the per-generation HASH of (slot, pid, comm) counts; the value is a __u64 count. */
+struct trace_task_key {
+	__u32 slot;
+	__u32 pid; /* tgid: the process */
+	char comm[TRACE_COMM_LEN];
+};
+
+#endif

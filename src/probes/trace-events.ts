@@ -1,0 +1,218 @@
+// The tracepoints of this host, as tracefs lists them: names (available_events), wildcard
+// expansion, the fields of one tracepoint (its `format` file), and the checks that turn what a
+// user typed (--trace CATEGORY:NAME[:FIELD], or the screen's prompt) into attachable targets, or
+// into one line saying why not. Reads files only (no BPF): the screen's prompt completes with it.
+//
+// Names typed by the user are untrusted: a path under tracefs is only ever built from a category
+// and a name that match NAME_RE, and from a pair that available_events lists.
+import { readFileSync } from 'node:fs';
+import { ensureTracefs, tracingDir, TRACEFS_DIR } from './tracefs.js';
+
+/** Tracepoints attached at once (bpf/trace.h TRACE_MAX_SLOTS). */
+export const TRACE_MAX_TARGETS = 256;
+
+/** Thrown for a value that cannot be traced: its message is the one line the user sees. */
+export class TraceArgError extends Error {
+  override readonly name = 'TraceArgError';
+}
+
+/** A numeric field of a tracepoint's record, where the kernel puts it. */
+export interface TraceField {
+  readonly name: string;
+  /** As the format file declares it ("size_t", "unsigned int", "long"). */
+  readonly type: string;
+  readonly offset: number;
+  readonly size: 1 | 2 | 4 | 8;
+  readonly signed: boolean;
+}
+
+/** One thing to attach: a tracepoint, counted, and maybe one numeric field, histogrammed. */
+export interface TraceTarget {
+  /** "sched:sched_switch" or "syscalls:sys_enter_read:count": the key in --json and on screen. */
+  readonly id: string;
+  readonly category: string;
+  readonly name: string;
+  readonly field: TraceField | null;
+  /** The field's unit when its name says it ("ns", "us", "ms", "bytes"), else null. */
+  readonly unit: string | null;
+}
+
+/** A field declared in a format file, numeric or not. */
+export interface FormatField {
+  readonly name: string;
+  readonly type: string;
+  readonly offset: number;
+  readonly size: number;
+  readonly signed: boolean;
+  /** Why it cannot be histogrammed ("an array", "a pointer", "a string"), or null. */
+  readonly notNumeric: string | null;
+}
+
+const NAME_RE = /^[A-Za-z0-9_]+$/;
+const GLOB_RE = /^[A-Za-z0-9_*?]+$/;
+const FIELD_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Parse a tracepoint's format file: its fields, in order (the common_* ones included). */
+export function parseFormat(text: string): FormatField[] {
+  const out: FormatField[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\s*field:(.+?);\s*offset:(\d+);\s*size:(\d+);\s*signed:(\d+);/.exec(line);
+    if (!m) continue;
+    const decl = m[1].trim();
+    const d = /^(.*?)\s*\b([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?$/.exec(decl);
+    if (!d) continue;
+    const type = (d[1].trim() + (d[3] ?? '')).trim();
+    const size = Number(m[3]);
+    let notNumeric: string | null = null;
+    if (/__data_loc|__rel_loc/.test(decl)) notNumeric = 'a string';
+    else if (d[3] !== undefined) notNumeric = 'an array';
+    else if (type.includes('*')) notNumeric = 'a pointer';
+    else if (![1, 2, 4, 8].includes(size)) notNumeric = `${size} bytes wide`;
+    out.push({ name: d[2], type, offset: Number(m[2]), size, signed: m[4] === '1', notNumeric });
+  }
+  return out;
+}
+
+/** The unit a field's name states, or null. */
+export function unitOf(field: string): string | null {
+  const f = field.toLowerCase();
+  if (f === 'bytes' || f.endsWith('_bytes')) return 'bytes';
+  const m = /_(ns|us|ms)$/.exec(f);
+  return m ? m[1] : null;
+}
+
+/** A shell-style wildcard (* and ?) as a regular expression over a whole name. */
+function globRe(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[*?]/g, (c) => (c === '*' ? '[A-Za-z0-9_]*' : '[A-Za-z0-9_]'))}$`);
+}
+
+/** What a TraceTarget list is checked against: tracefs, or a fixture in tests. */
+export interface TraceEvents {
+  /** Where to tell the user to look ("/sys/kernel/tracing/available_events"). */
+  readonly listPath: string;
+  /** Every tracepoint, "category:name". */
+  names(): readonly string[];
+  /** The format file of one listed tracepoint. */
+  format(category: string, name: string): string;
+}
+
+/**
+ * This host's tracepoints (mounting tracefs first if it is not mounted; throws TraceArgError when
+ * it cannot be). PERFSCOPE_TRACING_DIR, for tests, names another directory to read the names and
+ * formats from (attaching still goes through the kernel's own tracefs: a name listed there but
+ * not in the kernel is refused by the kernel, as a tracepoint of an unloaded module is).
+ */
+export function hostEvents(): TraceEvents {
+  let dir = process.env.PERFSCOPE_TRACING_DIR || tracingDir();
+  if (dir === null) {
+    const why = ensureTracefs();
+    if (why !== null) throw new TraceArgError(`cannot read the tracepoints: ${why}`);
+    dir = tracingDir() ?? TRACEFS_DIR;
+  }
+  const root = dir;
+  let names: string[] | null = null;
+  return {
+    listPath: `${root}/available_events`,
+    names() {
+      if (names === null) {
+        try {
+          names = readFileSync(`${root}/available_events`, 'utf8').split('\n').filter((l) => /^[A-Za-z0-9_]+:[A-Za-z0-9_]+$/.test(l));
+        } catch (e) {
+          throw new TraceArgError(`cannot read ${root}/available_events: ${(e as Error).message}`);
+        }
+      }
+      return names;
+    },
+    format(category, name) {
+      if (!NAME_RE.test(category) || !NAME_RE.test(name)) throw new TraceArgError(`bad tracepoint name ${category}:${name}`);
+      return readFileSync(`${root}/events/${category}/${name}/format`, 'utf8');
+    },
+  };
+}
+
+function safe(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+/** The tracepoints a CATEGORY:NAME pattern (wildcards allowed) names, in available_events order. */
+export function expand(events: TraceEvents, category: string, name: string): string[] {
+  const c = globRe(category);
+  const n = globRe(name);
+  return events.names().filter((full) => {
+    const i = full.indexOf(':');
+    return c.test(full.slice(0, i)) && n.test(full.slice(i + 1));
+  });
+}
+
+/** One value as typed -> its targets. Throws TraceArgError with the line the user sees. */
+export function resolveOne(events: TraceEvents, text: string): TraceTarget[] {
+  const parts = text.trim().split(':');
+  if (parts.length < 2 || parts.length > 3 || !GLOB_RE.test(parts[0]) || !GLOB_RE.test(parts[1]) || (parts.length === 3 && !FIELD_RE.test(parts[2]))) {
+    throw new TraceArgError(`bad tracepoint '${safe(text)}': expected CATEGORY:NAME or CATEGORY:NAME:FIELD (wildcards * and ? in CATEGORY and NAME)`);
+  }
+  const [category, name, fieldName] = parts;
+  const wild = /[*?]/.test(category + name);
+  const matches = expand(events, category, name);
+  if (matches.length === 0) {
+    throw new TraceArgError(wild ? `'${text}' matches no tracepoint; see ${events.listPath}` : `no tracepoint ${category}:${name}; see ${events.listPath}`);
+  }
+  if (matches.length > TRACE_MAX_TARGETS) {
+    throw new TraceArgError(`'${text}' matches ${matches.length} tracepoints; at most ${TRACE_MAX_TARGETS} can be attached at once`);
+  }
+  return matches.map((full) => {
+    const [cat, tp] = full.split(':');
+    if (fieldName === undefined) return { id: full, category: cat, name: tp, field: null, unit: null };
+    let fields: FormatField[];
+    try {
+      fields = parseFormat(events.format(cat, tp));
+    } catch (e) {
+      throw e instanceof TraceArgError ? e : new TraceArgError(`cannot read the format of ${full}: ${(e as Error).message}`);
+    }
+    const f = fields.find((x) => x.name === fieldName);
+    if (!f) {
+      const numeric = fields.filter((x) => !x.notNumeric && !x.name.startsWith('common_')).map((x) => x.name);
+      throw new TraceArgError(`no field '${fieldName}' in ${full}; its numeric fields: ${numeric.join(', ') || 'none'}`);
+    }
+    if (f.notNumeric) throw new TraceArgError(`field '${fieldName}' of ${full} is not numeric (${f.type}: ${f.notNumeric})`);
+    const field: TraceField = { name: f.name, type: f.type, offset: f.offset, size: f.size as TraceField['size'], signed: f.signed };
+    return { id: `${full}:${f.name}`, category: cat, name: tp, field, unit: unitOf(f.name) };
+  });
+}
+
+/** Every value as typed -> the targets, each once, in order; at most TRACE_MAX_TARGETS. */
+export function resolveTargets(events: TraceEvents, values: readonly string[]): TraceTarget[] {
+  const out = new Map<string, TraceTarget>();
+  for (const v of values) for (const t of resolveOne(events, v)) out.set(t.id, t);
+  if (out.size > TRACE_MAX_TARGETS) {
+    throw new TraceArgError(`${values.length > 1 ? 'these tracepoints make' : 'that makes'} ${out.size} tracepoints; at most ${TRACE_MAX_TARGETS} can be attached at once`);
+  }
+  return [...out.values()];
+}
+
+/**
+ * Completions of a partly typed value: tracepoint names ("sched:sched_sw" -> "sched:sched_switch"),
+ * and after a second ':' the numeric fields of that tracepoint. Sorted; at most `max`.
+ */
+export function completions(events: TraceEvents, text: string, max = 200): string[] {
+  const parts = text.split(':');
+  if (parts.length === 3) {
+    const [cat, tp, prefix] = parts;
+    if (!NAME_RE.test(cat) || !NAME_RE.test(tp) || !events.names().includes(`${cat}:${tp}`)) return [];
+    let fields: FormatField[] = [];
+    try {
+      fields = parseFormat(events.format(cat, tp));
+    } catch {
+      return [];
+    }
+    return fields
+      .filter((f) => !f.notNumeric && !f.name.startsWith('common_') && f.name.startsWith(prefix))
+      .map((f) => `${cat}:${tp}:${f.name}`)
+      .slice(0, max);
+  }
+  if (parts.length > 3) return [];
+  const out: string[] = [];
+  for (const n of events.names()) {
+    if (n.startsWith(text)) out.push(n);
+  }
+  return out.sort().slice(0, max);
+}

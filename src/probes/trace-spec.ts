@@ -1,0 +1,204 @@
+// The trace probe described to the rest of perfscope (see ProbeSpec): any tracepoint the user
+// names (--trace CATEGORY:NAME[:FIELD], or + in the screen), counted per interval by tracepoint
+// and by (pid, comm), and for CATEGORY:NAME:FIELD a log2 histogram of that numeric field. The
+// probe is trace.ts (bpf/trace.bpf.c); names, formats and checks are trace-events.ts.
+import { histCount, histQuantile, log2Bounds } from '../model/hist.js';
+import { fmtCount } from '../model/format.js';
+import { completions, hostEvents, resolveTargets, TraceArgError, type TraceEvents } from './trace-events.js';
+import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec, type PromExporter, type PromSeries } from './types.js';
+
+export interface TraceTask {
+  /** Process id (tgid). */
+  pid: number;
+  /** The task's name when it hit the tracepoint (escaped). */
+  comm: string;
+  count: number;
+}
+
+/** A log2 histogram of the field: bucket 0 is [0, 2), bucket k >= 1 is [2^k, 2^(k+1)), in the field's own unit. */
+export interface TraceHist {
+  /** "ns", "us", "ms", "bytes" when the field's name says so, else null. */
+  unit: string | null;
+  slots: number[];
+  /** Values below zero (a signed field): in no bucket. */
+  negative: number;
+  count: number;
+  p50: number | null;
+  p99: number | null;
+  /** Index of the highest non-empty bucket, or null. */
+  max_bucket: number | null;
+}
+
+export interface TraceRow {
+  /** "sched:sched_switch", or "syscalls:sys_enter_read:count" with a field. */
+  id: string;
+  tracepoint: string;
+  field: string | null;
+  /** Hits in the interval (after -p, -c, -C). */
+  count: number;
+  /** count per second of the measured interval. */
+  rate: number;
+  /** The tasks with most hits, most first (at most TRACE_TOP_TASKS). */
+  tasks: TraceTask[];
+  /** Hits of the tasks not listed. */
+  other_tasks: number;
+  /** Hits with no (pid, comm) row (the kernel's table was full): in count, in no task. */
+  task_lost: number;
+  hist: TraceHist | null;
+  /** Program runs from this attachment (filtered out or not), and their share of the BPF run time. */
+  runs: number;
+  run_ns: number | null;
+  ns_per_run: number | null;
+}
+
+export interface TraceSample {
+  /** Every attached tracepoint, most hits first. */
+  tracepoints: TraceRow[];
+}
+
+export const TRACE_TOP_TASKS = 20;
+
+/** The rows in the order the pane shows them: most hits first, then by name. */
+export function sortRows(rows: readonly TraceRow[]): TraceRow[] {
+  return [...rows].sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** A field value in its unit, short: "4K" bytes, "1.5ms" for ns, plain otherwise. */
+export function fmtValue(v: number, unit: string | null): string {
+  if (unit === 'bytes') {
+    if (v >= 1 << 30) return `${Math.round(v / (1 << 30))}G`;
+    if (v >= 1 << 20) return `${Math.round(v / (1 << 20))}M`;
+    if (v >= 1 << 10) return `${Math.round(v / (1 << 10))}K`;
+    return String(v);
+  }
+  const scale: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6 };
+  if (unit !== null && scale[unit] !== undefined) {
+    const ns = v * scale[unit];
+    if (ns < 1e3) return `${Math.round(ns)}ns`;
+    if (ns < 1e6) return `${(ns / 1e3).toFixed(ns < 1e4 ? 1 : 0)}us`;
+    if (ns < 1e9) return `${(ns / 1e6).toFixed(ns < 1e7 ? 1 : 0)}ms`;
+    return `${(ns / 1e9).toFixed(1)}s`;
+  }
+  return fmtCount(v);
+}
+
+/** A bucket's label in the field's unit: "4K-8K", "1.0us-2.0us", "0-1". */
+export function traceBucketLabel(k: number, unit: string | null): string {
+  const [lo, hi] = log2Bounds(k);
+  return `${fmtValue(lo, unit)}-${fmtValue(k === 0 ? 1 : hi, unit)}`;
+}
+
+/** The histogram of an interval's bucket counts. */
+export function traceHist(slots: number[], negative: number, unit: string | null): TraceHist {
+  let max: number | null = null;
+  slots.forEach((v, k) => {
+    if (v > 0) max = k;
+  });
+  const q = (p: number) => {
+    const v = histQuantile(slots, p);
+    return v === null ? null : Math.round(v);
+  };
+  return { unit, slots, negative, count: histCount(slots), p50: q(0.5), p99: q(0.99), max_bucket: max };
+}
+
+function rateText(r: TraceRow): string {
+  return `${fmtCount(r.rate)}/s`;
+}
+
+/** One line of a row for the overview: "sched:sched_switch 1.2K/s (bash 300/s)". */
+export function rowLine(r: TraceRow): string {
+  const top = r.tasks[0];
+  const hist = r.hist && r.hist.count ? `  p50 ${fmtValue(r.hist.p50 ?? 0, r.hist.unit)} p99 ${fmtValue(r.hist.p99 ?? 0, r.hist.unit)}` : '';
+  return `${r.id} ${rateText(r)}${top ? ` (${top.comm} ${top.pid})` : ''}${hist}`;
+}
+
+/** Prometheus: each tracepoint's hits, cumulative since the sink started. */
+function traceExporter(): PromExporter<TraceSample> {
+  const totals = new Map<string, { tracepoint: string; field: string | null; count: number }>();
+  return {
+    add(s) {
+      if (!s) return;
+      for (const r of s.tracepoints) {
+        const t = totals.get(r.id) ?? { tracepoint: r.tracepoint, field: r.field, count: 0 };
+        t.count += r.count;
+        totals.set(r.id, t);
+      }
+    },
+    families() {
+      if (totals.size === 0) return [];
+      const series: PromSeries[] = [...totals.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([, t]) => ({ labels: t.field ? { tracepoint: t.tracepoint, field: t.field } : { tracepoint: t.tracepoint }, value: t.count }) as PromSeries);
+      return [
+        {
+          name: 'perfscope_tracepoint_hits',
+          type: 'counter',
+          help: 'Hits of each tracepoint attached with --trace (after -p, -c, -C), since perfscope started (label field: the attachment that also histograms that field).',
+          series,
+        },
+      ];
+    },
+  };
+}
+
+let events: TraceEvents | null = null;
+/** This host's tracepoints, read once per process (available_events does not change while it runs but for modules). */
+function host(): TraceEvents {
+  events ??= hostEvents();
+  return events;
+}
+
+function argError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
+    throw e;
+  }
+}
+
+const traceArgs: ProbeArgs = {
+  flag: 'trace',
+  metavar: 'CAT:NAME[:FIELD]',
+  help: 'count a tracepoint (wildcards: sched:*), and histogram a numeric field (repeatable)',
+  resolve: (values) => argError(() => resolveTargets(host(), values).map((t) => t.id)),
+  complete: (text) => {
+    try {
+      return completions(host(), text);
+    } catch {
+      return [];
+    }
+  },
+  rowValues: (s) => {
+    const rows = (s as TraceSample | null)?.tracepoints;
+    return Array.isArray(rows) ? sortRows(rows).map((r) => r.id) : [];
+  },
+};
+
+export const trace: ProbeSpec<'trace', TraceSample, never> = {
+  name: 'trace',
+  title: 'Tracepoints',
+  tab: 'trace',
+  key: '7',
+  kind: 'aggregate',
+  bpf: true,
+  grid: { column: 1, row: 3, weight: 2 },
+  args: traceArgs,
+  create: async () => new (await import('./trace.js')).TraceProbe(),
+  toJson: (s) => ({ trace: s }),
+  fromJson: (line: JsonLine) => {
+    const v = line.trace as TraceSample | null | undefined;
+    return v && Array.isArray(v.tracepoints) ? v : null;
+  },
+  prometheus: traceExporter,
+  summary: (s) => {
+    const rows = sortRows(s.tracepoints);
+    if (rows.length === 0) return 'none attached';
+    return `${rows.length} tp, top ${rows[0].id} ${rateText(rows[0])}`;
+  },
+  overview(s) {
+    const rows = sortRows(s.tracepoints);
+    if (rows.length === 0) return ['no tracepoint attached (+ adds one, or --trace CAT:NAME)'];
+    return rows.slice(0, 2).map(rowLine);
+  },
+};

@@ -1,0 +1,336 @@
+// trace: the tracepoints of --trace (and of the screen's + prompt), each attached to the one
+// program of bpf/trace.bpf.c with a BPF cookie naming its slot. Per tick: the slots' cumulative
+// per-CPU counts and histograms, read and differenced (nothing lost between reads), and the
+// (slot, pid, comm) counts of the generation the program just left (see the object's comment).
+// With no tracepoint attached nothing is loaded; the object loads with the first one and is
+// unloaded when the last one goes.
+import { BpfError, describeError } from './bpf/error.js';
+import type { BpfMap } from './bpf/map.js';
+import type { BpfObject, ProgStats } from './bpf/object.js';
+import { BpfProbe, u64 } from './bpf-probe.js';
+import { escapeBytes } from './strings.js';
+import { hostEvents, resolveTargets, TraceArgError, type TraceTarget } from './trace-events.js';
+import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
+import { ProbeArgError, type ProbeConfig, type ProbeCost } from './types.js';
+import { counterDelta } from '../model/counter.js';
+
+/** Mirrors bpf/trace.h. */
+export const TRACE_HIST_SLOTS = 64;
+export const TRACE_COMM_LEN = 16;
+/** struct trace_stat and struct trace_task_key as decoded here (test/probes/layout.test.ts checks them against BTF). */
+export const TRACE_STAT_LAYOUT = {
+  struct: 'trace_stat',
+  size: 48 + TRACE_HIST_SLOTS * 8,
+  fields: { runs: 0, hits: 8, negative: 16, task_lost: 24, timed_runs: 32, timed_ns: 40, hist: 48 },
+} as const;
+export const TRACE_KEY_LAYOUT = { struct: 'trace_task_key', size: 8 + TRACE_COMM_LEN, fields: { slot: 0, pid: 4, comm: 8 } } as const;
+export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8 } } as const;
+const WATCH_ALL = 1;
+const WATCH_CPU0 = 2;
+const PROG = 'trace_hit';
+
+/** A slot's cumulative figures, summed over the CPUs. */
+interface SlotStat {
+  runs: number;
+  hits: number;
+  negative: number;
+  taskLost: number;
+  timedRuns: number;
+  timedNs: number;
+  hist: number[];
+}
+
+interface Attached {
+  readonly target: TraceTarget;
+  readonly slot: number;
+  prev: SlotStat;
+}
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}
+
+function decodeStat(b: Buffer, into: SlotStat): void {
+  const f = TRACE_STAT_LAYOUT.fields;
+  into.runs += u64(b, f.runs);
+  into.hits += u64(b, f.hits);
+  into.negative += u64(b, f.negative);
+  into.taskLost += u64(b, f.task_lost);
+  into.timedRuns += u64(b, f.timed_runs);
+  into.timedNs += u64(b, f.timed_ns);
+  for (let k = 0; k < TRACE_HIST_SLOTS; k++) into.hist[k] += u64(b, f.hist + 8 * k);
+}
+
+function emptyStat(): SlotStat {
+  return { runs: 0, hits: 0, negative: 0, taskLost: 0, timedRuns: 0, timedNs: 0, hist: new Array<number>(TRACE_HIST_SLOTS).fill(0) };
+}
+
+/** The top tasks of one slot and the hits of the rest. Pure. */
+export function topTasks(tasks: TraceTask[], n = TRACE_TOP_TASKS): { tasks: TraceTask[]; other: number } {
+  const sorted = [...tasks].sort((a, b) => b.count - a.count || a.pid - b.pid || (a.comm < b.comm ? -1 : 1));
+  const other = sorted.slice(n).reduce((a, t) => a + t.count, 0);
+  return { tasks: sorted.slice(0, n), other };
+}
+
+export class TraceProbe extends BpfProbe<TraceSample> {
+  readonly name = 'trace';
+  private config: ProbeConfig | null = null;
+  private attached = new Map<string, Attached>();
+  /** Targets to attach when the object is (re)loaded. */
+  private pending: TraceTarget[] = [];
+  private nextSlot = 0;
+  private gens: [BpfMap, BpfMap] | null = null;
+  private active = 0;
+  private lastSample = 0;
+  private lastProg: ProgStats | null = null;
+  private lostPending = 0;
+  private pinned: number | null = null;
+
+  private resolve(values: readonly string[]): TraceTarget[] {
+    if (values.length === 0) return [];
+    try {
+      return resolveTargets(hostEvents(), values);
+    } catch (e) {
+      if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
+      throw e;
+    }
+  }
+
+  override start(config: ProbeConfig): void {
+    this.config = config;
+    this.pinned = config.pinnedCpu;
+    this.pending = this.resolve(config.args ?? []);
+    if (this.pending.length) super.start(config);
+  }
+
+  override async startAsync(config: ProbeConfig): Promise<void> {
+    this.config = config;
+    this.pinned = config.pinnedCpu;
+    this.pending = this.resolve(config.args ?? []);
+    if (this.pending.length) await super.startAsync(config);
+  }
+
+  protected override configure(obj: BpfObject, config: ProbeConfig): void {
+    if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
+    obj.setGlobalI32('initial_cpu', config.pinnedCpu ?? -1);
+    if (config.comm) {
+      const bytes = Buffer.from(config.comm, 'utf8');
+      // A comm holds at most 15 bytes: a longer text is in no comm (length 16 matches none).
+      obj.setGlobalU32('targ_comm_len', bytes.length > TRACE_COMM_LEN - 1 ? TRACE_COMM_LEN : bytes.length);
+      const c = Buffer.alloc(TRACE_COMM_LEN);
+      bytes.copy(c, 0, 0, TRACE_COMM_LEN - 1);
+      obj.setGlobal('targ_comm', c);
+    }
+  }
+
+  /** Instead of attachAll (the program has no tracepoint of its own): the pending targets. */
+  protected override attachPrograms(obj: BpfObject): void {
+    this.gens = [obj.map('agg0'), obj.map('agg1')];
+    this.active = 0;
+    this.attached.clear();
+    const targets = this.pending;
+    this.pending = [];
+    this.attachTargets(obj, targets);
+  }
+
+  protected override started(obj: BpfObject): void {
+    this.lastSample = performance.now();
+    this.lastProg = obj.stats();
+  }
+
+  /** Attach each target in a free slot; on a failure, detach the ones attached here and throw ProbeArgError. */
+  private attachTargets(obj: BpfObject, targets: readonly TraceTarget[]): void {
+    const done: string[] = [];
+    try {
+      for (const t of targets) {
+        if (this.attached.has(t.id)) continue;
+        const slot = this.freeSlot();
+        const cfg = Buffer.alloc(TRACE_SLOT_LAYOUT.size);
+        if (t.field) {
+          cfg.writeUInt32LE(t.field.offset, TRACE_SLOT_LAYOUT.fields.field_off);
+          cfg.writeUInt32LE(t.field.size, TRACE_SLOT_LAYOUT.fields.field_size);
+          cfg.writeUInt32LE(t.field.signed ? 1 : 0, TRACE_SLOT_LAYOUT.fields.field_signed);
+        }
+        obj.map('slots').update(u32(slot), cfg);
+        const prev = this.readStat(obj, slot);
+        try {
+          obj.attachTracepoint(PROG, t.category, t.name, slot);
+        } catch (e) {
+          const why = e instanceof BpfError ? `${e.code}: ${e.message.replace(/^cannot attach [^:]*: ?/, '')}` : describeError(e);
+          throw new ProbeArgError(`the kernel refused to attach ${t.category}:${t.name} (${why})`);
+        }
+        this.attached.set(t.id, { target: t, slot, prev });
+        done.push(t.id);
+      }
+    } catch (e) {
+      this.detach(obj, done);
+      throw e;
+    }
+  }
+
+  /** Detach these attachments, all at once (each waits for a grace period in the kernel). */
+  private detach(obj: BpfObject, ids: readonly string[]): void {
+    const list: [string, string, number][] = [];
+    for (const id of ids) {
+      const a = this.attached.get(id);
+      if (!a) continue;
+      this.attached.delete(id);
+      list.push([a.target.category, a.target.name, a.slot]);
+    }
+    if (list.length) obj.detachTracepoints(PROG, list);
+  }
+
+  /** A slot no attachment uses, after the last one given out (so a slot is reused as late as possible). */
+  private freeSlot(): number {
+    const used = new Set([...this.attached.values()].map((a) => a.slot));
+    for (let i = 0; i < 256; i++) {
+      const s = (this.nextSlot + i) % 256;
+      if (!used.has(s)) {
+        this.nextSlot = (s + 1) % 256;
+        return s;
+      }
+    }
+    throw new ProbeArgError('every tracepoint slot is in use (256)');
+  }
+
+  private readStat(obj: BpfObject, slot: number): SlotStat {
+    const s = emptyStat();
+    for (const b of obj.map('stats').lookupPerCpu(u32(slot)) ?? []) decodeStat(b, s);
+    return s;
+  }
+
+  /** The attached targets, as resolved values (what --trace would give). */
+  values(): string[] {
+    return [...this.attached.keys()];
+  }
+
+  async setArgs(values: readonly string[]): Promise<void> {
+    const config = this.config;
+    if (!config) throw new ProbeArgError('the trace probe is not running');
+    const targets = this.resolve(values);
+    const want = new Set(targets.map((t) => t.id));
+    if (!this.obj) {
+      if (targets.length === 0) return;
+      this.pending = targets;
+      await super.startAsync({ ...config, pinnedCpu: this.pinned });
+      return;
+    }
+    const obj = this.obj;
+    this.attachTargets(
+      obj,
+      targets.filter((t) => !this.attached.has(t.id)),
+    );
+    this.detach(
+      obj,
+      [...this.attached.keys()].filter((id) => !want.has(id)),
+    );
+    if (this.attached.size === 0) this.stop();
+  }
+
+  setPinnedCpu(cpu: number | null): void {
+    this.pinned = cpu;
+    if (!this.obj) return;
+    this.obj.map('trace_cfg').update(u32(0), u32(cpu === null ? WATCH_ALL : WATCH_CPU0 + cpu));
+  }
+
+  /** Switch the program to the other generation; the (slot, pid, comm) counts of the one it left. */
+  private flip(): Map<number, TraceTask[]> {
+    const out = new Map<number, TraceTask[]>();
+    const gens = this.gens;
+    if (!gens || !this.obj) return out;
+    const next = 1 - this.active;
+    // Returns after synchronize_rcu(): no run is still writing gens[this.active].
+    this.obj.map('gens').update(u32(0), u32(gens[next].fd));
+    const old = gens[this.active];
+    this.active = next;
+    const k = TRACE_KEY_LAYOUT.fields;
+    for (const [key, value] of old.takeAll()) {
+      const slot = key.readUInt32LE(k.slot);
+      const raw = key.subarray(k.comm, k.comm + TRACE_COMM_LEN);
+      const nul = raw.indexOf(0);
+      const task: TraceTask = { pid: key.readUInt32LE(k.pid), comm: escapeBytes(nul >= 0 ? raw.subarray(0, nul) : raw), count: u64(value, 0) };
+      const l = out.get(slot);
+      if (l) l.push(task);
+      else out.set(slot, [task]);
+    }
+    return out;
+  }
+
+  sample(): TraceSample {
+    const obj = this.obj;
+    if (!obj) return { tracepoints: [] };
+    const t = performance.now();
+    const seconds = Math.max((t - this.lastSample) / 1000, 1e-3);
+    this.lastSample = t;
+    const tasks = this.flip();
+    const prog = obj.stats();
+    const last = this.lastProg ?? prog;
+    this.lastProg = prog;
+    const progNs = counterDelta(prog.runTimeNs, last.runTimeNs);
+    this.lostPending += counterDelta(prog.recursionMisses, last.recursionMisses);
+    const parts: { a: Attached; d: SlotStat }[] = [];
+    for (const a of this.attached.values()) {
+      const cur = this.readStat(obj, a.slot);
+      const p = a.prev;
+      a.prev = cur;
+      parts.push({
+        a,
+        d: {
+          runs: counterDelta(cur.runs, p.runs),
+          hits: counterDelta(cur.hits, p.hits),
+          negative: counterDelta(cur.negative, p.negative),
+          taskLost: counterDelta(cur.taskLost, p.taskLost),
+          timedRuns: counterDelta(cur.timedRuns, p.timedRuns),
+          timedNs: counterDelta(cur.timedNs, p.timedNs),
+          hist: cur.hist.map((v, k) => counterDelta(v, p.hist[k])),
+        },
+      });
+    }
+    // The program's run time, shared out by runs x mean timed cost of each slot (the mean over
+    // every slot where one has no timed run yet).
+    const timedRuns = parts.reduce((s, x) => s + x.d.timedRuns, 0);
+    const meanAll = timedRuns ? parts.reduce((s, x) => s + x.d.timedNs, 0) / timedRuns : 1;
+    const weights = parts.map((x) => x.d.runs * (x.d.timedRuns ? x.d.timedNs / x.d.timedRuns : meanAll));
+    const wsum = weights.reduce((a, b) => a + b, 0);
+    const rows: TraceRow[] = parts.map(({ a, d }, i) => {
+      const top = topTasks(tasks.get(a.slot) ?? []);
+      this.lostPending += d.taskLost;
+      const runNs = wsum > 0 ? Math.round((progNs * weights[i]) / wsum) : d.runs ? 0 : null;
+      return {
+        id: a.target.id,
+        tracepoint: `${a.target.category}:${a.target.name}`,
+        field: a.target.field?.name ?? null,
+        count: d.hits,
+        rate: Math.round((d.hits / seconds) * 10) / 10,
+        tasks: top.tasks,
+        other_tasks: top.other,
+        task_lost: d.taskLost,
+        hist: a.target.field ? traceHist(d.hist, d.negative, a.target.unit) : null,
+        runs: d.runs,
+        run_ns: runNs,
+        ns_per_run: runNs !== null && d.runs ? Math.round(runNs / d.runs) : null,
+      };
+    });
+    return { tracepoints: sortRows(rows) };
+  }
+
+  protected override lostSinceLast(): number {
+    const n = this.lostPending;
+    this.lostPending = 0;
+    return n;
+  }
+
+  override cost(): ProbeCost {
+    // Nothing loaded (no tracepoint): no cost, nothing lost.
+    return this.obj ? super.cost() : {};
+  }
+
+  override stop(): void {
+    this.gens = null;
+    this.attached.clear();
+    this.lastProg = null;
+    super.stop();
+  }
+}

@@ -1,0 +1,83 @@
+// Tracepoints attached with --trace or +: one row each (rate, count, name, BPF cost per run, top
+// tasks), ↑/↓ select, - removes the selected one; the selected row's histogram when it has a
+// field; while the + prompt is open, the prompt and its completions at the bottom.
+import React from 'react';
+import { Box, Text } from 'ink';
+import { useAppStore } from '../store-context.js';
+import { sampleOf } from '../../catalogue.js';
+import type { PaneProps } from '../pane.js';
+import { bodyRows, PaneFrame } from './PaneFrame.js';
+import { HBars } from './HBars.js';
+import { costInfo } from '../model/cost.js';
+import { traceLines } from '../model/trace-lines.js';
+import { cursorOf, type PaneId } from '../../store/store.js';
+import type { ProbeHealth } from '../../probes/types.js';
+import type { TraceSample } from '../../probes/trace-spec.js';
+import { safe } from '../safe.js';
+
+const OFF: ProbeHealth = { state: 'off' };
+
+export function TracePane({ spec, width, height }: PaneProps): React.JSX.Element {
+  const shown = useAppStore((s) => s.shown);
+  const all = useAppStore((s) => s.health);
+  const health = (all as Readonly<Record<string, ProbeHealth>>)[spec.name] ?? OFF;
+  const focused = useAppStore((s) => s.focus === spec.name);
+  const cursor = useAppStore((s) => cursorOf(s, spec.name as PaneId));
+  const prompt = useAppStore((s) => (s.argsPrompt?.probe === spec.name ? s.argsPrompt : null));
+  const pinned = useAppStore((s) => s.pinnedCpu);
+  const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
+  const frame = { title, info: costInfo(health, intervalS), toggleKey: spec.key ?? undefined, width, height, focused, health };
+  const inner = Math.max(1, width - 2);
+  const promptLines = prompt ? Math.min(4, 1 + (prompt.choices.length ? Math.min(3, prompt.choices.length) : 0)) : 0;
+  const body = Math.max(1, bodyRows(height) - promptLines);
+  const sample = shown ? (sampleOf(shown, spec.name) as TraceSample | null) : null;
+  const promptView = prompt ? (
+    <Box flexDirection="column">
+      <Text wrap="truncate">
+        <Text bold>add --{spec.args?.flag ?? ''} {spec.args?.metavar ?? ''} (Tab completes, Enter, Esc): </Text>
+        {safe(prompt.text)}
+        <Text inverse> </Text>
+      </Text>
+      {prompt.choices.length > 0 ? (
+        <Text dimColor wrap="wrap">
+          {safe(prompt.choices.slice(0, 40).join('  '))}
+          {prompt.choices.length > 40 ? `  … ${prompt.choices.length} in all` : ''}
+        </Text>
+      ) : null}
+    </Box>
+  ) : null;
+  if (!sample || sample.tracepoints.length === 0) {
+    const msg =
+      health.state === 'running' || health.state === 'off'
+        ? `no tracepoint attached: + adds one (Tab completes), or start with --${spec.args?.flag ?? ''} ${spec.args?.metavar ?? ''}`
+        : '';
+    return (
+      <PaneFrame {...frame}>
+        <Text dimColor wrap="truncate">
+          {msg}
+        </Text>
+        {promptView}
+      </PaneFrame>
+    );
+  }
+  const lines = traceLines(sample, cursor, inner, body);
+  return (
+    <PaneFrame {...frame}>
+      {lines.rows.map((r, i) => (
+        <Text key={i} wrap="truncate" inverse={r.selected && focused}>
+          {safe(r.text)}
+        </Text>
+      ))}
+      {lines.hist ? (
+        <>
+          <Text wrap="truncate" bold>
+            {safe(lines.hist.heading)}
+          </Text>
+          <HBars rows={lines.hist.bars} width={inner} />
+        </>
+      ) : null}
+      {promptView}
+    </PaneFrame>
+  );
+}

@@ -1,0 +1,56 @@
+// The trace pane's lines (pure, tested without rendering): one row per attached tracepoint
+// (rate, count, name, its BPF cost per run, its top tasks), the selected row marked; under them
+// the histogram of the selected row when it has a field; while + is open, the completions.
+import { fmtCount } from '../../model/format.js';
+import { histRange } from '../../model/hist.js';
+import { fmtValue, sortRows, traceBucketLabel, type TraceRow, type TraceSample } from '../../probes/trace-spec.js';
+
+export interface TraceLines {
+  /** Row lines, top to bottom; `selected` marks the cursor's. */
+  readonly rows: readonly { readonly text: string; readonly selected: boolean }[];
+  /** The selected row's histogram heading and buckets, or null. */
+  readonly hist: { readonly heading: string; readonly bars: readonly { label: string; value: number }[] } | null;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : ' '.repeat(n - s.length) + s;
+}
+
+function tasksText(r: TraceRow, n: number): string {
+  const shown = r.tasks.slice(0, n).map((t) => `${t.comm}[${t.pid}] ${fmtCount(t.count)}`);
+  const more = r.tasks.length - n + (r.other_tasks ? 1 : 0);
+  return shown.join(', ') + (more > 0 && shown.length ? ', …' : '');
+}
+
+/** The lines for a pane `width` columns wide with `rows` lines of body. */
+export function traceLines(s: TraceSample, cursor: number, width: number, rows: number): TraceLines {
+  const sorted = sortRows(s.tracepoints);
+  const sel = sorted.length ? Math.min(cursor, sorted.length - 1) : -1;
+  const selRow = sel >= 0 ? sorted[sel] : null;
+  const histRows = selRow?.hist && selRow.hist.count ? Math.min(12, Math.max(0, rows - sorted.length - 1)) : 0;
+  const rowBudget = Math.max(1, rows - (histRows ? histRows + 1 : 0));
+  // Keep the selected row in view.
+  const first = Math.max(0, Math.min(sel - rowBudget + 1, sorted.length - rowBudget));
+  const visible = sorted.slice(Math.max(0, first), Math.max(0, first) + rowBudget);
+  const idW = Math.min(44, Math.max(12, ...visible.map((r) => r.id.length)));
+  const out = visible.map((r) => {
+    const cost = r.ns_per_run !== null ? ` ${r.ns_per_run}ns` : '';
+    const lost = r.task_lost ? ` lost ${fmtCount(r.task_lost)}` : '';
+    const text = `${pad(fmtCount(r.rate), 6)}/s ${pad(fmtCount(r.count), 6)}  ${r.id.padEnd(idW)}${cost}${lost}  ${tasksText(r, 3)}`;
+    return { text: text.length > width ? text.slice(0, width - 1) + '…' : text, selected: r === selRow };
+  });
+  let hist: TraceLines['hist'] = null;
+  if (selRow?.hist && histRows > 0) {
+    const h = selRow.hist;
+    const range = histRange(h.slots);
+    const bars: { label: string; value: number }[] = [];
+    if (range) {
+      const from = Math.max(range.lo, range.hi - histRows + 2);
+      for (let k = from; k <= range.hi; k++) bars.push({ label: traceBucketLabel(k, h.unit), value: h.slots[k] });
+    }
+    const neg = h.negative ? `  below 0: ${fmtCount(h.negative)}` : '';
+    const heading = `${selRow.id}${h.unit ? ` (${h.unit})` : ''}: n=${fmtCount(h.count)} p50=${fmtValue(h.p50 ?? 0, h.unit)} p99=${fmtValue(h.p99 ?? 0, h.unit)}${neg}`;
+    hist = { heading, bars };
+  }
+  return { rows: out, hist };
+}
