@@ -10,14 +10,17 @@
  *    tracefs `format` file says (offset, size, signedness), or size 0 for a count only.
  * 2. Filters, in the kernel: -p (targ_tgid, before load), -c (a substring of the task's comm,
  *    before load), -C (the watched CPU, a word user space writes live, as in offcpu).
- * 3. Counts and histograms: per slot, in the CPU's own slot of a PERCPU_ARRAY, cumulative and
- *    never cleared: user space takes differences, so nothing is lost between two reads. Atomic
- *    adds: a run can be preempted (syscall tracepoints may fault) by another run on the CPU.
- * 4. By (pid, comm): a HASH per generation, as offcpu does: the one slot of the ARRAY_OF_MAPS
- *    `gens` says which of agg0/agg1 the program writes; user space flips it every tick (the
- *    update returns after an RCU grace period, and every run of this program is inside one RCU
- *    read-side section: kernel/trace/bpf_trace.c, trace_call_bpf()), then reads and empties the
- *    old one. A hit that finds the hash full is counted in the slot's `task_lost`.
+ * 3. Counts and histograms: per generation and slot, in the CPU's own slot of a PERCPU_ARRAY,
+ *    cumulative and never cleared. Atomic adds: a run can be preempted (syscall tracepoints may
+ *    fault) by another run on the same CPU.
+ * 4. Generations. The (pid, comm) counts are in a HASH per generation, as offcpu does: the one
+ *    slot of the ARRAY_OF_MAPS `gens` says which of agg0/agg1 the program writes; user space
+ *    flips it every tick (the update returns after an RCU grace period, and every run of this
+ *    program is inside one RCU read-side section: kernel/trace/bpf_trace.c, trace_call_bpf()),
+ *    then reads and empties the old one. The run also picks its counters of 3. by the hash it
+ *    got (agg1: the second half of `stats`), so that an interval's count, histogram and task
+ *    rows are of the same runs: user space takes the old generation's differences since it last
+ *    read that generation. A hit that finds the hash full is counted in the slot's `task_lost`.
  * 5. Cost per slot: the kernel's run statistics are per program, and one program serves every
  *    slot. So one run in TRACE_TIMED_EVERY of each slot (per CPU) times itself with two clock
  *    reads; user space shares the program's measured run time out between the slots in
@@ -55,9 +58,10 @@ struct {
 	__type(value, struct trace_cfg);
 } trace_cfg SEC(".maps");
 
+/* By generation and slot: [gen * TRACE_MAX_SLOTS + slot] (see 4.). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TRACE_MAX_SLOTS);
+	__uint(max_entries, 2 * TRACE_MAX_SLOTS);
 	__type(key, __u32);
 	__type(value, struct trace_stat);
 } stats SEC(".maps");
@@ -165,18 +169,13 @@ static __always_inline bool read_field(void *ctx, const struct trace_slot *cfg, 
 	return false;
 }
 
-static __always_inline void count_task(__u32 slot, __u32 tgid, struct trace_stat *st)
+static __always_inline void count_task(void *agg, __u32 slot, __u32 tgid, struct trace_stat *st)
 {
 	struct trace_task_key key = { .slot = slot, .pid = tgid };
-	__u32 zero = 0;
 	__u64 one = 1, *c;
-	void *agg;
 	long err;
 
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	agg = bpf_map_lookup_elem(&gens, &zero);
-	if (!agg)
-		return;
 	c = bpf_map_lookup_elem(agg, &key);
 	if (c) {
 		__sync_fetch_and_add(c, 1);
@@ -194,7 +193,7 @@ static __always_inline void count_task(__u32 slot, __u32 tgid, struct trace_stat
 		__sync_fetch_and_add(&st->task_lost, 1);
 }
 
-static __always_inline void hit(void *ctx, __u32 slot, struct trace_stat *st)
+static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_stat *st)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct trace_slot *cfg;
@@ -219,19 +218,25 @@ static __always_inline void hit(void *ctx, __u32 slot, struct trace_stat *st)
 		else
 			__sync_fetch_and_add(&st->hist[log2_u64(v) & (TRACE_HIST_SLOTS - 1)], 1);
 	}
-	count_task(slot, tgid, st);
+	count_task(agg, slot, tgid, st);
 }
 
 SEC("tracepoint")
 int trace_hit(void *ctx)
 {
-	__u32 slot = bpf_get_attach_cookie(ctx);
+	__u32 slot = bpf_get_attach_cookie(ctx), zero = 0, key;
 	struct trace_stat *st;
 	__u64 t0 = 0, runs;
+	void *agg;
 
 	if (slot >= TRACE_MAX_SLOTS)
 		return 0;
-	st = bpf_map_lookup_elem(&stats, &slot);
+	agg = bpf_map_lookup_elem(&gens, &zero);
+	if (!agg)
+		return 0;
+	/* The generation's own counters: everything of one run lands in the same generation. */
+	key = (agg == (void *)&agg1 ? TRACE_MAX_SLOTS : 0) + slot;
+	st = bpf_map_lookup_elem(&stats, &key);
 	if (!st)
 		return 0;
 	/* Not atomic: a run preempted here may lose one increment of `runs`, which only weighs the
@@ -239,7 +244,7 @@ int trace_hit(void *ctx)
 	runs = st->runs++;
 	if (runs % TRACE_TIMED_EVERY == 0)
 		t0 = bpf_ktime_get_ns();
-	hit(ctx, slot, st);
+	hit(ctx, agg, slot, st);
 	if (t0) {
 		__sync_fetch_and_add(&st->timed_ns, bpf_ktime_get_ns() - t0);
 		__sync_fetch_and_add(&st->timed_runs, 1);

@@ -184,7 +184,7 @@ export function resolveTargets(events: TraceEvents, values: readonly string[]): 
   const out = new Map<string, TraceTarget>();
   for (const v of values) for (const t of resolveOne(events, v)) out.set(t.id, t);
   if (out.size > TRACE_MAX_TARGETS) {
-    throw new TraceArgError(`${values.length > 1 ? 'these tracepoints make' : 'that makes'} ${out.size} tracepoints; at most ${TRACE_MAX_TARGETS} can be attached at once`);
+    throw new TraceArgError(`${out.size} tracepoints in all; at most ${TRACE_MAX_TARGETS} can be attached at once`);
   }
   return [...out.values()];
 }

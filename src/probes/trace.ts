@@ -9,7 +9,7 @@ import type { BpfMap } from './bpf/map.js';
 import type { BpfObject, ProgStats } from './bpf/object.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
 import { escapeBytes } from './strings.js';
-import { hostEvents, resolveTargets, TraceArgError, type TraceTarget } from './trace-events.js';
+import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
 import { ProbeArgError, type ProbeConfig, type ProbeCost } from './types.js';
 import { counterDelta } from '../model/counter.js';
@@ -43,7 +43,8 @@ interface SlotStat {
 interface Attached {
   readonly target: TraceTarget;
   readonly slot: number;
-  prev: SlotStat;
+  /** Each generation's figures as last read (see bpf/trace.bpf.c, 4.). */
+  readonly prev: [SlotStat, SlotStat];
 }
 
 function u32(v: number): Buffer {
@@ -87,6 +88,8 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private lastProg: ProgStats | null = null;
   private lostPending = 0;
   private pinned: number | null = null;
+  /** The generation the last flip left. */
+  private left = 0;
 
   private resolve(values: readonly string[]): TraceTarget[] {
     if (values.length === 0) return [];
@@ -154,7 +157,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
           cfg.writeUInt32LE(t.field.signed ? 1 : 0, TRACE_SLOT_LAYOUT.fields.field_signed);
         }
         obj.map('slots').update(u32(slot), cfg);
-        const prev = this.readStat(obj, slot);
+        const prev: [SlotStat, SlotStat] = [this.readStat(obj, 0, slot), this.readStat(obj, 1, slot)];
         try {
           obj.attachTracepoint(PROG, t.category, t.name, slot);
         } catch (e) {
@@ -195,9 +198,9 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     throw new ProbeArgError('every tracepoint slot is in use (256)');
   }
 
-  private readStat(obj: BpfObject, slot: number): SlotStat {
+  private readStat(obj: BpfObject, gen: number, slot: number): SlotStat {
     const s = emptyStat();
-    for (const b of obj.map('stats').lookupPerCpu(u32(slot)) ?? []) decodeStat(b, s);
+    for (const b of obj.map('stats').lookupPerCpu(u32(gen * TRACE_MAX_TARGETS + slot)) ?? []) decodeStat(b, s);
     return s;
   }
 
@@ -241,6 +244,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     const gens = this.gens;
     if (!gens || !this.obj) return out;
     const next = 1 - this.active;
+    this.left = this.active;
     // Returns after synchronize_rcu(): no run is still writing gens[this.active].
     this.obj.map('gens').update(u32(0), u32(gens[next].fd));
     const old = gens[this.active];
@@ -271,10 +275,11 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     const progNs = counterDelta(prog.runTimeNs, last.runTimeNs);
     this.lostPending += counterDelta(prog.recursionMisses, last.recursionMisses);
     const parts: { a: Attached; d: SlotStat }[] = [];
+    const g = this.left;
     for (const a of this.attached.values()) {
-      const cur = this.readStat(obj, a.slot);
-      const p = a.prev;
-      a.prev = cur;
+      const cur = this.readStat(obj, g, a.slot);
+      const p = a.prev[g];
+      a.prev[g] = cur;
       parts.push({
         a,
         d: {
