@@ -53,6 +53,59 @@ export function probeConfig(): ProbeConfig {
   return { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus() };
 }
 
+/** An in-process BPF object whose every program is attached while the subject runs. */
+function objectSubject(id: string, label: string, group: SubjectGroup, object: string, probe?: string): Subject {
+  return {
+    id,
+    label,
+    group,
+    probe,
+    async start() {
+      const t0 = now();
+      const obj = BpfObject.open(bpfObjectPath(object));
+      try {
+        obj.load();
+        obj.attachAll();
+      } catch (e) {
+        obj.close();
+        throw e;
+      }
+      let s0: RunStats = obj.stats();
+      return {
+        progIds: obj.progIds(),
+        readyMs: now() - t0,
+        notes: [],
+        begin() {
+          s0 = obj.stats();
+        },
+        end: () => ({ delta: runDelta(s0, obj.stats()), cpuNs: null, rssKb: null }),
+        async stop() {
+          obj.detachAll();
+          obj.close();
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Beside the trace probe (which the bench runs on sched:sched_switch, its spec's bench values):
+ * an empty program on the same classic tracepoint, and bpftrace's `@[comm] = count()` on it.
+ */
+export function traceSubjects(dir: string, startTimeoutMs: number, peers: boolean): Subject[] {
+  const out = [objectSubject('floor:tracepoint', 'empty tracepoint/sched/sched_switch', 'peer', 'benchfloor_tp', 'trace')];
+  if (!peers) return out;
+  const prog = 'BEGIN { printf("tracing\\n"); } tracepoint:sched:sched_switch { @[comm] = count(); }';
+  out.push(
+    external(
+      { id: 'bpftrace:comm-count', label: "bpftrace sched_switch @[comm] = count()", group: 'peer', probe: 'trace', cmd: 'bpftrace', args: ['-e', prog], readyWhen: (o) => o.includes('tracing'), stopSignal: 'SIGINT' },
+      dir,
+      startTimeoutMs,
+    ),
+  );
+  return out;
+}
+
 export const FLOOR: Subject = {
   id: 'floor',
   label: 'floor: empty tp_btf/sched_switch',
@@ -99,7 +152,8 @@ export function probeSubjects(): Subject[] {
         const t0 = now();
         const probe = await spec.create();
         try {
-          await probe.start(probeConfig());
+          // A probe with values of its own (--trace) runs with the ones its spec gives the bench.
+          await probe.start({ ...probeConfig(), ...(spec.args ? { args: spec.args.resolve(spec.args.bench) } : {}) });
         } catch (e) {
           try {
             probe.stop();

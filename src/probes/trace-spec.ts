@@ -3,7 +3,7 @@
 // and by (pid, comm), and for CATEGORY:NAME:FIELD a log2 histogram of that numeric field. The
 // probe is trace.ts (bpf/trace.bpf.c); names, formats and checks are trace-events.ts.
 import { histCount, histQuantile, log2Bounds } from '../model/hist.js';
-import { fmtCount } from '../model/format.js';
+import { bucketLabel, fmtCount } from '../model/format.js';
 import { completions, hostEvents, resolveTargets, TraceArgError, type TraceEvents } from './trace-events.js';
 import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec, type PromExporter, type PromSeries } from './types.js';
 
@@ -82,8 +82,9 @@ export function fmtValue(v: number, unit: string | null): string {
   return fmtCount(v);
 }
 
-/** A bucket's label in the field's unit: "4K-8K", "1.0us-2.0us", "0-1". */
+/** A bucket's label in the field's unit: "4K-8K" bytes, "1.0us-2.0us" for ns, "4096-8191" plain. */
 export function traceBucketLabel(k: number, unit: string | null): string {
+  if (unit === null) return bucketLabel(k);
   const [lo, hi] = log2Bounds(k);
   return `${fmtValue(lo, unit)}-${fmtValue(k === 0 ? 1 : hi, unit)}`;
 }
@@ -161,6 +162,7 @@ const traceArgs: ProbeArgs = {
   flag: 'trace',
   metavar: 'CAT:NAME[:FIELD]',
   help: 'count a tracepoint (wildcards: sched:*), and histogram a numeric field (repeatable)',
+  bench: ['sched:sched_switch'],
   resolve: (values) => argError(() => resolveTargets(host(), values).map((t) => t.id)),
   complete: (text) => {
     try {

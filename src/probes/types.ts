@@ -74,6 +74,8 @@ export interface ProbeArgs {
   readonly metavar: string;
   /** One line for --help. */
   readonly help: string;
+  /** Values the bench runs the probe with (on its context-switch load). */
+  readonly bench: readonly string[];
   /**
    * Values as typed -> the resolved list (expanded, checked against this host, each once, in
    * order); throws ProbeArgError with the one line the user sees.

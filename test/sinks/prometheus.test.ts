@@ -9,7 +9,7 @@ import type { OffcpuRow } from '../../src/probes/offcpu-spec.js';
 import { escapeLabelValue, PrometheusSink } from '../../src/sinks/prometheus.js';
 import { parseListen, wantsOpenMetrics } from '../../src/sinks/prometheus-http.js';
 import { parseOptions } from '../../src/args.js';
-import { countersSample, ESC, execEvent, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, TS } from '../ui/fixtures.js';
+import { countersSample, ESC, execEvent, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, traceSample, TS } from '../ui/fixtures.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 
 const running = (cost?: ProbeHealth['cost']): ProbeHealth => (cost ? { state: 'running', cost } : { state: 'running' });
@@ -75,6 +75,14 @@ describe('the exposition of fixture intervals', () => {
     expect(om).toContain('# TYPE perfscope_exec_events counter\n');
     expect(om).toContain('perfscope_exec_events_total{result="ok"} 1\n');
     expect(parseExposition(om)).toEqual(parseExposition(s.exposition('text')));
+  });
+
+  it('tracepoints: hits per tracepoint (and field), cumulative over intervals; promtool passes', () => {
+    const text = sinkWith([interval({ trace: traceSample() }), interval({ trace: null }), interval({ trace: traceSample() })]).exposition('text');
+    expect(promtoolCheck(text)).toEqual({ status: 0, output: '' });
+    const samples = parseExposition(text);
+    expect(pick(samples, 'perfscope_tracepoint_hits_total', { tracepoint: 'sched:sched_process_fork' }).map((x) => x.value)).toEqual([100]);
+    expect(pick(samples, 'perfscope_tracepoint_hits_total', { tracepoint: 'block:block_rq_issue', field: 'bytes' }).map((x) => x.value)).toEqual([2020]);
   });
 
   it('before the first interval: only the interval counter, at 0', () => {

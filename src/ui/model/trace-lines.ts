@@ -27,8 +27,11 @@ export function traceLines(s: TraceSample, cursor: number, width: number, rows: 
   const sorted = sortRows(s.tracepoints);
   const sel = sorted.length ? Math.min(cursor, sorted.length - 1) : -1;
   const selRow = sel >= 0 ? sorted[sel] : null;
-  const histRows = selRow?.hist && selRow.hist.count ? Math.min(12, Math.max(0, rows - sorted.length - 1)) : 0;
-  const rowBudget = Math.max(1, rows - (histRows ? histRows + 1 : 0));
+  // The rows first; the selected row's histogram gets what is left (at most half of a tall pane).
+  const wantHist = selRow?.hist ? selRow.hist.count > 0 : false;
+  const rowBudget = Math.max(1, wantHist && rows >= 8 ? Math.min(sorted.length, rows - Math.min(Math.floor(rows / 2), 12)) : Math.min(sorted.length, rows));
+  const left = rows - rowBudget - 1;
+  const histRows = wantHist && left >= 2 ? left : 0;
   // Keep the selected row in view.
   const first = Math.max(0, Math.min(sel - rowBudget + 1, sorted.length - rowBudget));
   const visible = sorted.slice(Math.max(0, first), Math.max(0, first) + rowBudget);
@@ -45,7 +48,8 @@ export function traceLines(s: TraceSample, cursor: number, width: number, rows: 
     const range = histRange(h.slots);
     const bars: { label: string; value: number }[] = [];
     if (range) {
-      const from = Math.max(range.lo, range.hi - histRows + 2);
+      // The whole non-empty range when it fits, else its top (the tail matters most).
+      const from = Math.max(range.lo, range.hi - (histRows - 1) + 1);
       for (let k = from; k <= range.hi; k++) bars.push({ label: traceBucketLabel(k, h.unit), value: h.slots[k] });
     }
     const neg = h.negative ? `  below 0: ${fmtCount(h.negative)}` : '';
