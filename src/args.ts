@@ -84,7 +84,7 @@ ${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metava
 
 Keys: q quit, ? help, ${toggles.map((p) => p.key).join(' ')} toggle ${toggles.map((p) => p.name).join('/')}, ] [ pin next/previous CPU,
 a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
-i idle tasks, + add a ${cat.filter((p) => p.args).map((p) => p.args!.flag).join('/') || 'probe value'} (Tab completes), - remove the selected row (up/down select). Replay: space pause, t T step, j J jump 10, g go to a time, q quit.
+i idle tasks, + add a ${cat.filter((p) => p.args).map((p) => `--${p.args!.flag}`).join('/') || 'probe'} value (Tab completes), - remove the selected row (up/down select). Replay: space pause, t T step, j J jump 10, g go to a time, q quit.
 BPF probes need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.`;
 }
 

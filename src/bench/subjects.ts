@@ -106,36 +106,7 @@ export function traceSubjects(dir: string, startTimeoutMs: number, peers: boolea
   return out;
 }
 
-export const FLOOR: Subject = {
-  id: 'floor',
-  label: 'floor: empty tp_btf/sched_switch',
-  group: 'floor',
-  async start() {
-    const t0 = now();
-    const obj = BpfObject.open(bpfObjectPath('benchfloor'));
-    try {
-      obj.load();
-      obj.attachAll();
-    } catch (e) {
-      obj.close();
-      throw e;
-    }
-    let s0: RunStats = obj.stats();
-    return {
-      progIds: obj.progIds(),
-      readyMs: now() - t0,
-      notes: [],
-      begin() {
-        s0 = obj.stats();
-      },
-      end: () => ({ delta: runDelta(s0, obj.stats()), cpuNs: null, rssKb: null }),
-      async stop() {
-        obj.detachAll();
-        obj.close();
-      },
-    };
-  },
-};
+export const FLOOR: Subject = objectSubject('floor', 'floor: empty tp_btf/sched_switch', 'floor', 'benchfloor');
 
 /** One subject per BPF probe of the catalogue (whatever it holds when the bench runs). */
 export function probeSubjects(): Subject[] {

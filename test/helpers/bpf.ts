@@ -86,3 +86,16 @@ export async function stopAndExpectUnloaded(probe: { progIds(): number[]; stop()
   expect(heldProgramIds()).toEqual([]);
   expect(await waitUnloaded(progs)).toEqual([]);
 }
+
+/** bpf_link fds this process holds (one per attached program or tracepoint of its probes). */
+export function linkFds(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_link') n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}

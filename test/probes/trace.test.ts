@@ -4,7 +4,7 @@
 // kernel; detaching; a tracepoint the kernel refuses.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,25 +13,12 @@ import { TraceProbe } from '../../src/probes/trace.js';
 import type { TraceRow, TraceSample } from '../../src/probes/trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from '../../src/probes/types.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
-import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
+import { linkFds, noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 
 const WORK_C = fileURLToPath(new URL('./helpers/tracework.c', import.meta.url));
 
 function config(over: Partial<ProbeConfig> = {}): ProbeConfig {
   return { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus(), args: [], ...over };
-}
-
-/** bpf_link fds this process holds (one per attached tracepoint of the probe). */
-function linkFds(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_link') n++;
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return n;
 }
 
 interface Work {

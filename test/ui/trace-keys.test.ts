@@ -2,26 +2,13 @@
 // and manager as the screen: + opens the prompt, Tab completes, Enter attaches; ↓ selects a row,
 // - detaches it and leaves nothing of it loaded; bad input is one line in the status line.
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { CATALOGUE } from '../../src/catalogue.js';
 import { ProbeManager } from '../../src/probes/manager.js';
 import { createAppStore, type AppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
 import { handleKey, handleInput } from '../../src/ui/keys.js';
-import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
+import { heldProgramIds, linkFds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 import { HOST } from './fixtures.js';
-
-function linkFds(): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_link') n++;
-    } catch {
-      /* closed meanwhile */
-    }
-  }
-  return n;
-}
 
 const until = async (ok: () => boolean, ms = 10_000) => {
   const end = Date.now() + ms;
