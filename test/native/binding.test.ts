@@ -394,9 +394,8 @@ describe.skipIf(noBpf)('loadAsync: the load on the thread pool', () => {
   });
 
   it('the event loop runs while a real probe object loads', async () => {
-    // The off-CPU probe's object, configured as OffCpuProbe.configure() does.
-    const obj = open(bpfObjectPath('offcpu'));
-    obj.setGlobalI32('initial_cpu', -1).setGlobal('count_totals', Buffer.from([1]));
+    // The scheduler probes' object (its configuration is live, in a map: nothing to set before load).
+    const obj = open(bpfObjectPath('sched'));
     // Start from an I/O callback (the poll phase): the loop's check phase, where immediates
     // run, comes before the next poll, where the load's end can be taken up. So an immediate
     // runs before the promise settles unless the load blocked the loop (or settled without it).
