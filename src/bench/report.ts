@@ -4,6 +4,8 @@ import type { LoadName, LoadSpec } from './loads.js';
 import type { Summary } from './stats.js';
 import type { SubjectGroup } from './subjects.js';
 
+/** The subject every ×floor ratio is taken against (src/bench/subjects.ts FLOOR). */
+const FLOOR_ID = 'floor';
 /** The reference peer of the per-switch table (the strongest peer on the scheduler hooks). */
 const SWITCH_REFERENCE = 'libbpf-tools:runqlat';
 import type { StartupTimes, WindowResult } from './terminal.js';
@@ -118,7 +120,7 @@ function perLoadRows(r: BenchReport, cell: (x: LoadReport, s: SubjectReport) => 
 function costTable(r: BenchReport): Table {
   const rows = perLoadRows(r, (x, s) => {
     if (x.ns_per_event.median === null) return '–';
-    const ratioPart = s.group === 'floor' || x.ratio_to_floor.median === null ? '' : ` ${times(x.ratio_to_floor)}`;
+    const ratioPart = s.id === FLOOR_ID || x.ratio_to_floor.median === null ? '' : ` ${times(x.ratio_to_floor)}`;
     return `${range(x.ns_per_event)}${ratioPart}`;
   });
   return { head: ['BPF ns per program run', ...LOADS], rows };
@@ -140,7 +142,7 @@ function switchTable(r: BenchReport, reference: string): Table {
     .map((s) => {
       const x = s.loads.switch!;
       const vsRef = ref === null || x.ns_per_switch.median === null ? '–' : `×${(x.ns_per_switch.median / ref).toFixed(2)}`;
-      return [s.label, range(x.ns_per_switch), s.group === 'floor' ? '–' : times(x.switch_ratio_to_floor), s.id === reference ? '×1.00' : vsRef];
+      return [s.label, range(x.ns_per_switch), s.id === FLOOR_ID ? '–' : times(x.switch_ratio_to_floor), s.id === reference ? '×1.00' : vsRef];
     });
   return { head: ['BPF ns per context switch', 'ns per switch', '× floor', `× ${refLabel}`], rows };
 }

@@ -56,37 +56,46 @@ export function probeConfig(): ProbeConfig {
   return { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus() };
 }
 
-export const FLOOR: Subject = {
-  id: 'floor',
-  label: 'floor: empty tp_btf/sched_switch',
-  group: 'floor',
-  sched: true,
-  async start() {
-    const t0 = now();
-    const obj = BpfObject.open(bpfObjectPath('benchfloor'));
-    try {
-      obj.load();
-      obj.attachAll();
-    } catch (e) {
-      obj.close();
-      throw e;
-    }
-    let s0: RunStats = obj.stats();
-    return {
-      progIds: obj.progIds(),
-      readyMs: now() - t0,
-      notes: [],
-      begin() {
-        s0 = obj.stats();
-      },
-      end: () => ({ delta: runDelta(s0, obj.stats()), cpuNs: null, rssKb: null }),
-      async stop() {
-        obj.detachAll();
+/** An empty program on sched_switch: `prog` of bpf/benchfloor.bpf.c, the others not loaded. */
+function floorSubject(id: string, label: string, prog: string): Subject {
+  return {
+    id,
+    label,
+    group: 'floor',
+    sched: true,
+    async start() {
+      const t0 = now();
+      const obj = BpfObject.open(bpfObjectPath('benchfloor'));
+      try {
+        for (const p of obj.programs()) obj.setAutoload(p.name, p.name === prog);
+        obj.load();
+        obj.attachAll();
+      } catch (e) {
         obj.close();
-      },
-    };
-  },
-};
+        throw e;
+      }
+      let s0: RunStats = obj.stats();
+      return {
+        progIds: obj.progIds(),
+        readyMs: now() - t0,
+        notes: [],
+        begin() {
+          s0 = obj.stats();
+        },
+        end: () => ({ delta: runDelta(s0, obj.stats()), cpuNs: null, rssKb: null }),
+        async stop() {
+          obj.detachAll();
+          obj.close();
+        },
+      };
+    },
+  };
+}
+
+/** The reference of every ×floor ratio. */
+export const FLOOR = floorSubject('floor', 'floor: empty tp_btf/sched_switch', 'ps_bench_floor');
+/** The same on raw_tp: the two hooks' fixed costs side by side. */
+export const FLOOR_RAW = floorSubject('floor:raw_tp', 'floor: empty raw_tp/sched_switch', 'ps_bench_floor_raw');
 
 /** The probes that run on every context switch (their row in the per-switch table). */
 const SCHED_PROBES = ['offcpu', 'runqlat'];

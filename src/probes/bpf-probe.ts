@@ -82,9 +82,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
       } finally {
         obj.close();
       }
-      if (missing.length) {
-        throw new ProbeUnavailable(`this kernel has no tracepoint ${missing.join(', ')} (tp_btf/${missing[0]}${missing.length > 1 ? ', ...' : ''})`);
-      }
+      if (missing.length) throw noHook(missing);
       const why = this.syscallHooks?.reason;
       if (why && e instanceof BpfError) {
         throw new BpfError(`${e.message} (tp_btf fallback: ${why})`, e.errno, e.code, e.stage, e.log);
@@ -100,9 +98,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
     const s = this.obj.stats();
     const prev = this.lastStats ?? s;
     this.lastStats = s;
-    const run_ns = counterDelta(s.runTimeNs, prev.runTimeNs);
-    const run_cnt = counterDelta(s.runCnt, prev.runCnt);
-    return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost: this.lostSinceLast() };
+    return costBetween(prev, s, this.lostSinceLast());
   }
 
   /** Kernel program ids of this probe (tests check they are gone after stop). */
@@ -123,6 +119,18 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
       obj?.close();
     }
   }
+}
+
+/** A probe whose object needs tp_btf hooks this kernel lacks cannot run here at all, and says which. */
+export function noHook(missing: readonly string[]): ProbeUnavailable {
+  return new ProbeUnavailable(`this kernel has no tracepoint ${missing.join(', ')} (tp_btf/${missing[0]}${missing.length > 1 ? ', ...' : ''})`);
+}
+
+/** The cost of the interval between two readings of the run statistics; `share`: this probe's part of them (1: all). */
+export function costBetween(prev: ProgStats, cur: ProgStats, lost: number, share = 1): ProbeCost {
+  const run_ns = Math.round(counterDelta(cur.runTimeNs, prev.runTimeNs) / share);
+  const run_cnt = Math.round(counterDelta(cur.runCnt, prev.runCnt) / share);
+  return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost };
 }
 
 /** Read a little-endian u64 counter as a number (exact up to 2^53). */

@@ -15,8 +15,8 @@
 import { BpfError } from './bpf/error.js';
 import { BpfObject, bpfObjectPath, type ProgStats } from './bpf/object.js';
 import { acquireStats, releaseStats } from './bpf/stats.js';
-import { counterDelta } from '../model/counter.js';
-import { ProbeUnavailable, type Probe, type ProbeConfig, type ProbeCost } from './types.js';
+import { costBetween, noHook } from './bpf-probe.js';
+import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 
 /** Mirrors bpf/sched.h. */
 export const SCHED_PART_OFFCPU = 1;
@@ -70,9 +70,7 @@ class SchedObject {
       if (stats) releaseStats();
       const missing = e instanceof BpfError && e.stage === 'load' ? obj.missingTpBtf() : [];
       obj.close();
-      if (missing.length) {
-        throw new ProbeUnavailable(`this kernel has no tracepoint ${missing.join(', ')} (tp_btf/${missing[0]}${missing.length > 1 ? ', ...' : ''})`);
-      }
+      if (missing.length) throw noHook(missing);
       throw e;
     }
   }
@@ -224,10 +222,7 @@ export abstract class SchedProbe<S> implements Probe<S> {
     const prev = this.lastStats ?? s;
     this.lastStats = s;
     // Both parts on: each reports half of the one program's figures (the sums stay exact).
-    const share = SHARED.parts === (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT) ? 2 : 1;
-    const run_ns = Math.round(counterDelta(s.runTimeNs, prev.runTimeNs) / share);
-    const run_cnt = Math.round(counterDelta(s.runCnt, prev.runCnt) / share);
-    return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost: this.lostSinceLast() };
+    return costBetween(prev, s, this.lostSinceLast(), SHARED.parts === (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT) ? 2 : 1);
   }
 
   /** Kernel program ids of the shared object while this part is on. */
