@@ -14,7 +14,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   abstract readonly name: string;
   readonly bpf = true;
   protected obj: BpfObject | null = null;
-  private lastStats: ProgStats | null = null;
+  private readonly meter = new CostMeter();
   /** Which syscall hooks to load when the object has both sets ('auto': tracepoints if tracefs allows). */
   protected syscallHooksChoice: SyscallHooksChoice = 'auto';
   /** The syscall hooks of the last start() and why the fallback was used; null: none to choose. */
@@ -70,7 +70,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
       acquireStats();
       stats = true;
       this.obj = obj;
-      this.lastStats = obj.stats();
+      this.meter.reset(obj);
       this.started(obj, config);
     } catch (e) {
       this.obj = null;
@@ -94,11 +94,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   abstract sample(): S;
 
   cost(): ProbeCost {
-    if (!this.obj) return {};
-    const s = this.obj.stats();
-    const prev = this.lastStats ?? s;
-    this.lastStats = s;
-    return costBetween(prev, s, this.lostSinceLast());
+    return this.obj ? this.meter.take(this.obj, this.lostSinceLast()) : {};
   }
 
   /** Kernel program ids of this probe (tests check they are gone after stop). */
@@ -110,7 +106,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
     const obj = this.obj;
     if (!obj) return;
     this.obj = null;
-    this.lastStats = null;
+    this.meter.reset(null);
     releaseStats();
     try {
       this.stopping();
@@ -126,11 +122,24 @@ export function noHook(missing: readonly string[]): ProbeUnavailable {
   return new ProbeUnavailable(`this kernel has no tracepoint ${missing.join(', ')} (tp_btf/${missing[0]}${missing.length > 1 ? ', ...' : ''})`);
 }
 
-/** The cost of the interval between two readings of the run statistics; `share`: this probe's part of them (1: all). */
-export function costBetween(prev: ProgStats, cur: ProgStats, lost: number, share = 1): ProbeCost {
-  const run_ns = Math.round(counterDelta(cur.runTimeNs, prev.runTimeNs) / share);
-  const run_cnt = Math.round(counterDelta(cur.runCnt, prev.runCnt) / share);
-  return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost };
+/** A probe's cost per interval: differences of its object's cumulative run statistics. */
+export class CostMeter {
+  private last: ProgStats | null = null;
+
+  /** Start from this object's figures now (null: forget). */
+  reset(obj: BpfObject | null): void {
+    this.last = obj ? obj.stats() : null;
+  }
+
+  /** The interval since the previous call; `share`: this probe's part of the programs' figures (1: all). */
+  take(obj: BpfObject, lost: number, share = 1): ProbeCost {
+    const cur = obj.stats();
+    const prev = this.last ?? cur;
+    this.last = cur;
+    const run_ns = Math.round(counterDelta(cur.runTimeNs, prev.runTimeNs) / share);
+    const run_cnt = Math.round(counterDelta(cur.runCnt, prev.runCnt) / share);
+    return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost };
+  }
 }
 
 /** Read a little-endian u64 counter as a number (exact up to 2^53). */

@@ -13,9 +13,9 @@
 // Cost: the kernel counts run time per program; while both parts are on, each probe reports
 // half of the program's run time and runs (the sums stay exact), alone it reports all of it.
 import { BpfError } from './bpf/error.js';
-import { BpfObject, bpfObjectPath, type ProgStats } from './bpf/object.js';
+import { BpfObject, bpfObjectPath } from './bpf/object.js';
 import { acquireStats, releaseStats } from './bpf/stats.js';
-import { costBetween, noHook } from './bpf-probe.js';
+import { CostMeter, noHook } from './bpf-probe.js';
 import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 
 /** Mirrors bpf/sched.h. */
@@ -180,7 +180,7 @@ export abstract class SchedProbe<S> implements Probe<S> {
   protected abstract readonly part: number;
   /** The shared object while this part is on. */
   protected obj: BpfObject | null = null;
-  private lastStats: ProgStats | null = null;
+  private readonly meter = new CostMeter();
 
   /** Before the part's bit is set: reset its maps, write its config (the part is off: nothing writes them). */
   protected abstract joined(obj: BpfObject, config: ProbeConfig, shared: SchedControl): void;
@@ -204,7 +204,7 @@ export abstract class SchedProbe<S> implements Probe<S> {
     try {
       this.joined(obj, config, CONTROL);
       this.obj = obj;
-      this.lastStats = obj.stats();
+      this.meter.reset(obj);
       SHARED.on(this.part);
     } catch (e) {
       this.obj = null;
@@ -218,11 +218,8 @@ export abstract class SchedProbe<S> implements Probe<S> {
 
   cost(): ProbeCost {
     if (!this.obj) return {};
-    const s = this.obj.stats();
-    const prev = this.lastStats ?? s;
-    this.lastStats = s;
     // Both parts on: each reports half of the one program's figures (the sums stay exact).
-    return costBetween(prev, s, this.lostSinceLast(), SHARED.parts === (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT) ? 2 : 1);
+    return this.meter.take(this.obj, this.lostSinceLast(), SHARED.parts === (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT) ? 2 : 1);
   }
 
   /** Kernel program ids of the shared object while this part is on. */
@@ -233,7 +230,7 @@ export abstract class SchedProbe<S> implements Probe<S> {
   stop(): void {
     if (!this.obj) return;
     this.obj = null;
-    this.lastStats = null;
+    this.meter.reset(null);
     try {
       SHARED.off(this.part);
       this.left();
