@@ -16,3 +16,12 @@ int BPF_PROG(ps_bench_floor)
 {
 	return 0;
 }
+
+/* The same empty program on the raw tracepoint (untyped arguments: reading a task field there
+ * takes a probe-read helper call, where tp_btf loads it directly). Loaded only by the bench's
+ * raw_tp floor subject, to measure the two hooks' fixed costs side by side. */
+SEC("raw_tp/sched_switch")
+int ps_bench_floor_raw(void *ctx)
+{
+	return 0;
+}

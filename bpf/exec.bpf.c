@@ -3,22 +3,38 @@
  *
  * This kernel has neither kprobes nor usable fentry/fexit (trampoline programs fail to load
  * with EPERM). The hooks are the per-syscall tracepoints syscalls:sys_enter_execve /
- * sys_enter_execveat (capture filename and argv from user memory: after a successful exec the
- * old address space is gone, so entry is the last moment they can be read) and
- * syscalls:sys_exit_execve / sys_exit_execveat (add the result and submit). The kernel runs
- * these programs only for their own syscall: every other syscall pays a bitmap test in
- * perf_syscall_enter/exit and no BPF run. (ia32 syscalls are not traced there at all.) One
- * enter and one exit program, each also attached to the execveat tracepoint by user space.
+ * sys_enter_execveat (note the call: which syscall, and where its filename and argv are) and
+ * syscalls:sys_exit_execve / sys_exit_execveat (read them, add the result and submit). The
+ * kernel runs these programs only for their own syscall: every other syscall pays a bitmap
+ * test in perf_syscall_enter/exit and no BPF run. (ia32 syscalls are not traced there at all.)
+ * One enter and one exit program, each also attached to the execveat tracepoint by user space.
  * tp_btf/sched_process_exec would only see successes.
  *
- * Fallback: the same work on the raw tp_btf/sys_enter + tp_btf/sys_exit (ps_exec_raw_*), which
- * run for every syscall of the host and bail out on the number, for hosts where tracefs is
- * not mounted and cannot be (libbpf resolves the syscall tracepoints' ids through tracefs).
- * User space loads one set or the other (src/probes/tracefs.ts), never both.
+ * The strings are read at exit, not at entry: at entry the caller's strings may lie in pages
+ * its address space has not faulted in yet (a forked child's view of the parent's .rodata, say),
+ * which a BPF program cannot fault in: every such read fails, and a failed read costs a page
+ * fault's exception handling (measured here: ~1.5-2 us each, most of an exec's BPF time, for
+ * an empty filename and argv). By the exit the kernel has read them itself:
+ *  - after a failed exec the caller's memory is unchanged: read at the syscall's own argument
+ *    pointers, still in the task's saved registers (pt_regs are saved at entry and exec never
+ *    rewrites them on failure), read through bpf_task_pt_regs(current); the kernel has read
+ *    the filename (getname()), and the arguments too unless it failed before copying them;
+ *  - after a successful one the old address space is gone, and the new program's stack holds
+ *    the very strings the kernel copied, in pages it has just written: argv through the
+ *    argv[] array at mm->start_stack + 8 (after argc), the filename at mm->env_end (copied
+ *    first, above the environment strings: fs/exec.c, bprm->exec). For a #! script the new
+ *    argv is the one the kernel made for the interpreter (interpreter, script, then the
+ *    arguments after argv[0]), as /proc/PID/cmdline shows it.
+ * The record is built in a per-CPU buffer (one program run: no sleeping in between) and only
+ * its used part is copied to the ring buffer.
  *
- * The capture lives in task-local storage: it survives de_thread() (an exec from a non-leader
- * thread changes the task's pid, not its task_struct), has no entry limit, and disappears
- * with the task.
+ * Nothing is kept between entry and exit (no entry program, no task storage: allocating a
+ * task's storage on its first exec cost ~1.5 us here, as much as the rest).
+ *
+ * Fallback: the same work on the raw tp_btf/sys_exit (ps_exec_raw_exit), which runs for every
+ * syscall of the host and bails out on the number, for hosts where tracefs is not mounted and
+ * cannot be (libbpf resolves the syscall tracepoints' ids through tracefs). User space loads
+ * one or the other (src/probes/tracefs.ts), never both.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -37,28 +53,22 @@ struct {
 	__uint(max_entries, 1 << 21); /* 2 MiB: ~700 full-size events */
 } events SEC(".maps");
 
+/* The record being built (a full-size one: 2,864 bytes do not fit on the BPF stack). */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct exec_event);
-} pending SEC(".maps");
+} scratch SEC(".maps");
 
-static __always_inline void capture(struct task_struct *task, long nr, const char *filename,
-				    const char *const *argv)
+/* filename and the first EXEC_MAX_ARGS arguments from user memory the kernel has just read. */
+static __always_inline void capture(struct exec_event *e, const char *filename, const char *const *argv)
 {
-	struct exec_event *e;
 	const char *arg;
+	long n;
 	char c;
 	__u32 i;
 
-	e = bpf_task_storage_get(&pending, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!e)
-		return;
-	/* While a capture is in flight ts_ns holds the syscall number (non-zero): the exit checks
-	 * it against its own syscall's number, so a stale capture can never be reported with
-	 * another result. */
-	e->ts_ns = nr;
 	e->argc = 0;
 	e->flags = 0;
 	if (bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename) < 0)
@@ -67,10 +77,10 @@ static __always_inline void capture(struct task_struct *task, long nr, const cha
 		arg = 0;
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
 			break;
-		if (bpf_probe_read_user_str(e->args[i], EXEC_ARG_LEN, arg) < 0)
+		n = bpf_probe_read_user_str(e->args[i], EXEC_ARG_LEN, arg);
+		if (n < 0)
 			e->args[i][0] = 0;
-		else if (e->args[i][EXEC_ARG_LEN - 2] &&
-			 !bpf_probe_read_user(&c, 1, arg + EXEC_ARG_LEN - 1) && c)
+		else if (n == EXEC_ARG_LEN && !bpf_probe_read_user(&c, 1, arg + EXEC_ARG_LEN - 1) && c)
 			e->flags |= EXEC_F_ARGS_TRUNCATED; /* the byte after the kept 127 is not the NUL */
 		e->argc = i + 1;
 	}
@@ -81,36 +91,47 @@ static __always_inline void capture(struct task_struct *task, long nr, const cha
 	}
 }
 
-/* Add the result and submit the capture made at entry of syscall `nr`. */
+/* The syscall `nr` (NR_execve or NR_execveat) returns `ret`: read the strings, add the result
+ * and submit. A successful exec returns as an execve: set_personality_64bit() sets orig_ax to
+ * __NR_execve ("pretend that this comes from a 64bit execve"), so a successful execveat leaves
+ * through sys_exit_execve (raw: orig_ax 59), never through sys_exit_execveat. */
 static __always_inline void submit(long nr, long ret)
 {
 	struct task_struct *task;
 	struct exec_event *e;
-	__u32 argc;
+	struct mm_struct *mm;
+	struct pt_regs *regs;
+	__u32 argc, zero = 0;
 
+	if (!feed_native_syscall() || feed_skip())
+		return;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return;
 	task = bpf_get_current_task_btf();
-	e = bpf_task_storage_get(&pending, task, 0, 0);
-	if (!e || !e->ts_ns)
-		return;
-	/* A successful exec returns as an execve: set_personality_64bit() sets orig_ax to
-	 * __NR_execve ("pretend that this comes from a 64bit execve"), so a successful execveat
-	 * leaves through sys_exit_execve (raw: orig_ax 59), never through sys_exit_execveat. */
-	if (e->ts_ns != nr && !(nr == NR_execve && ret == 0 && e->ts_ns == NR_execveat)) {
-		e->ts_ns = 0;
-		return;
+	if (ret == 0) {
+		mm = task->mm;
+		if (!mm)
+			return;
+		capture(e, (const char *)mm->env_end, (const char *const *)(mm->start_stack + 8));
+	} else {
+		regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		if (nr == NR_execve) /* execve(pathname, argv, envp) */
+			capture(e, (const char *)regs->di, (const char *const *)regs->si);
+		else /* execveat(dirfd, pathname, argv, envp, flags) */
+			capture(e, (const char *)regs->si, (const char *const *)regs->dx);
 	}
 	e->ts_ns = bpf_ktime_get_ns();
 	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = task->real_parent->tgid;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->ret = (__s32)ret;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	argc = e->argc;
 	if (argc > EXEC_MAX_ARGS)
 		argc = EXEC_MAX_ARGS;
-	if (bpf_ringbuf_output(&events, e, EXEC_EVENT_BASE + argc * EXEC_ARG_LEN, 0))
+	if (bpf_ringbuf_output(&events, e, EXEC_EVENT_BASE + argc * EXEC_ARG_LEN, feed_wakeup(&events)))
 		feed_drop();
-	e->ts_ns = 0;
 }
 
 /* Per-syscall tracepoints (the default). Each program is attached to the tracepoint of its
@@ -123,25 +144,6 @@ static __always_inline long tp_syscall_nr(const long *id)
 	return *(const int *)id;
 }
 
-SEC("tracepoint/syscalls/sys_enter_execve") /* also sys_enter_execveat */
-int ps_exec_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	long nr = tp_syscall_nr(&ctx->id);
-
-	if (!feed_native_syscall() || feed_skip())
-		return 0;
-	if (nr == NR_execve) /* execve(pathname, argv, envp) */
-		capture(bpf_get_current_task_btf(), nr, (const char *)ctx->args[0],
-			(const char *const *)ctx->args[1]);
-	else if (nr == NR_execveat) /* execveat(dirfd, pathname, argv, envp, flags) */
-		capture(bpf_get_current_task_btf(), nr, (const char *)ctx->args[1],
-			(const char *const *)ctx->args[2]);
-	return 0;
-}
-
-/* No native check at exit: the in-flight capture (made by a native execve/execveat, holding
- * its number) identifies the syscall; the next enter of either overwrites it. A successful
- * execveat comes back through sys_exit_execve (see submit). */
 SEC("tracepoint/syscalls/sys_exit_execve") /* also sys_exit_execveat */
 int ps_exec_exit(struct trace_event_raw_sys_exit *ctx)
 {
@@ -151,26 +153,13 @@ int ps_exec_exit(struct trace_event_raw_sys_exit *ctx)
 
 /* Fallback: raw syscall tracepoints, run for every syscall of the host. */
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(ps_exec_raw_enter, struct pt_regs *regs, long id)
-{
-	if (id != NR_execve && id != NR_execveat)
-		return 0;
-	if (!feed_native_syscall() || feed_skip())
-		return 0;
-	if (id == NR_execve) /* execve(pathname, argv, envp) */
-		capture(bpf_get_current_task_btf(), id, (const char *)regs->di,
-			(const char *const *)regs->si);
-	else /* execveat(dirfd, pathname, argv, envp, flags) */
-		capture(bpf_get_current_task_btf(), id, (const char *)regs->si,
-			(const char *const *)regs->dx);
-	return 0;
-}
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ps_exec_raw_exit, struct pt_regs *regs, long ret)
 {
-	/* Every syscall's exit: only a capture for this very syscall number is submitted. */
-	submit(regs->orig_ax, ret);
+	/* Every syscall's exit: only execve's and execveat's go on. */
+	long nr = regs->orig_ax;
+
+	if (nr == NR_execve || nr == NR_execveat)
+		submit(nr, ret);
 	return 0;
 }

@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick]`: what perfscope costs the host it runs on, side by side with the
-// tools people use today (bpftrace, BCC), measured here and now. See README "Performance" for
+// tools people use today (bpftrace, BCC, libbpf-tools), measured here and now. See README "Performance" for
 // what each number means. Needs root; installs the peers with apt-get when they are missing;
 // leaves nothing behind (children, tmux server, tracefs mount it made, BPF programs, stats).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { cleanupAll, exited, onCleanup, run } from './children.js';
 import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadName, type LoadSpec } from './loads.js';
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
-import { FLOOR, peerSubjects, perfscopeSubject, probeSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
+import { FLOOR, FLOOR_RAW, peerSubjects, perfscopeSubject, probeSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
 import { killSession, killTmuxServer, measureWindow, pipeToFile, startSession, TMUX_SOCKET, type StartupTimes } from './terminal.js';
 import { heldProgramIds } from './host.js';
 
@@ -27,7 +27,7 @@ interface Options {
 
 const USAGE = `usage: npm run bench [-- --quick] [--no-peers] [--rounds N] [--out DIR]
   --quick      short runs for development (~1-2 min); default is the full run (~6 min)
-  --no-peers   skip bpftrace and BCC (no apt-get, no tracefs mount)
+  --no-peers   skip bpftrace, BCC and libbpf-tools (no apt-get, no tracefs mount)
   --rounds N   interleaved rounds (default 5, quick 3)
   --out DIR    where bench.json and bench.md go (default build/)`;
 
@@ -75,15 +75,17 @@ function enableStats(): { how: string; before: string; after: () => string } {
   }
 }
 
+const PEER_PACKAGES = 'bpftrace bpfcc-tools libbpf-tools';
+
 function installPeers(): string {
-  const have = () => run('sh', ['-c', 'command -v bpftrace && ls /usr/sbin/*-bpfcc']).code === 0;
+  const have = () => run('sh', ['-c', 'command -v bpftrace && ls /usr/sbin/*-bpfcc && dpkg -s libbpf-tools']).code === 0;
   if (have()) return 'installed';
-  log('installing bpftrace and bpfcc-tools (apt-get)');
+  log(`installing ${PEER_PACKAGES} (apt-get)`);
   const env = 'DEBIAN_FRONTEND=noninteractive';
-  let r = run('sh', ['-c', `${env} apt-get install -y -qq --no-install-recommends bpftrace bpfcc-tools`], 300_000);
+  let r = run('sh', ['-c', `${env} apt-get install -y -qq --no-install-recommends ${PEER_PACKAGES}`], 300_000);
   if (r.code !== 0) {
     run('sh', ['-c', `${env} apt-get update -qq`], 180_000);
-    r = run('sh', ['-c', `${env} apt-get install -y -qq --no-install-recommends bpftrace bpfcc-tools`], 300_000);
+    r = run('sh', ['-c', `${env} apt-get install -y -qq --no-install-recommends ${PEER_PACKAGES}`], 300_000);
   }
   if (r.code !== 0) return `apt-get install failed: ${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 160)}`;
   return 'installed by the bench (apt-get)';
@@ -109,8 +111,18 @@ interface Raw {
   progCount: number;
   notes: string[];
   ready: number[];
-  /** per load, per round */
-  runs: Map<LoadName, { m: Measured; ns: number | null; none: number | null }[]>;
+  /** per load, per round; switches: the host's context switches while the load ran with the subject */
+  runs: Map<LoadName, { m: Measured; ns: number | null; none: number | null; switches: number | null }[]>;
+}
+
+/** The host's context switches since boot (/proc/stat ctxt: one per sched_switch tracepoint hit). */
+function contextSwitches(): number | null {
+  try {
+    const m = /^ctxt (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
 }
 
 async function measureSubject(raw: Raw, kit: LoadKit, specs: LoadSpec[]): Promise<void> {
@@ -124,12 +136,14 @@ async function measureSubject(raw: Raw, kit: LoadKit, specs: LoadSpec[]): Promis
   raw.ready.push(running.readyMs);
   raw.progCount = running.progIds.length;
   if (!raw.notes.length) raw.notes = running.notes;
-  const got: { spec: LoadSpec; m: Measured; ns: number | null }[] = [];
+  const got: { spec: LoadSpec; m: Measured; ns: number | null; switches: number | null }[] = [];
   try {
     for (const spec of specs) {
       running.begin();
+      const c0 = contextSwitches();
       const ns = await runLoad(kit, spec);
-      got.push({ spec, m: running.end(), ns });
+      const c1 = contextSwitches();
+      got.push({ spec, m: running.end(), ns, switches: c0 === null || c1 === null ? null : c1 - c0 });
     }
   } finally {
     await running.stop();
@@ -138,7 +152,7 @@ async function measureSubject(raw: Raw, kit: LoadKit, specs: LoadSpec[]): Promis
   for (const g of got) {
     const none = await runLoad(kit, g.spec);
     const list = raw.runs.get(g.spec.name) ?? [];
-    list.push({ m: g.m, ns: g.ns, none });
+    list.push({ m: g.m, ns: g.ns, none, switches: g.switches });
     raw.runs.set(g.spec.name, list);
   }
 }
@@ -150,6 +164,7 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
     label: s.label,
     group: s.group,
     probe: s.probe,
+    sched: s.sched,
     status: raw.failed ? 'failed' : 'ok',
     reason: raw.failed,
     prog_count: raw.progCount,
@@ -162,6 +177,8 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
     const runs = raw.runs.get(spec.name) ?? [];
     const floorRuns = floor?.runs.get(spec.name) ?? [];
     const nsPerEvent = runs.map((r) => r.m.delta?.ns_per_event ?? null);
+    const perSwitch = runs.map((r) => (r.m.delta && r.switches ? r.m.delta.run_ns / r.switches : null));
+    const floorPerSwitch = floorRuns.map((r) => (r.m.delta && r.switches && r.m.delta.run_cnt >= FLOOR_MIN_RUNS ? r.m.delta.run_ns / r.switches : null));
     const lr: LoadResult = {
       ns_per_event: summarize(nsPerEvent),
       events_per_op: summarize(runs.map((r) => (r.m.delta ? r.m.delta.run_cnt / spec.count : null))),
@@ -170,6 +187,8 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
       ratio_to_floor: summarize(
         nsPerEvent.map((x, i) => ((floorRuns[i]?.m.delta?.run_cnt ?? 0) >= FLOOR_MIN_RUNS ? ratio(x, floorRuns[i]!.m.delta!.ns_per_event) : null)),
       ),
+      ns_per_switch: summarize(perSwitch),
+      switch_ratio_to_floor: summarize(perSwitch.map((x, i) => ratio(x, floorPerSwitch[i]))),
       ns_per_op: summarize(runs.map((r) => r.ns)),
       none_ns_per_op: summarize(runs.map((r) => r.none)),
       slowdown: (({ pairs: _p, ...rest }) => rest)(pairedRatio(runs.map((r) => r.ns), runs.map((r) => r.none))),
@@ -177,6 +196,7 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
       raw: {
         ns_per_event: nsPerEvent,
         run_cnt: runs.map((r) => r.m.delta?.run_cnt ?? null),
+        switches: runs.map((r) => r.switches),
         ns_per_op: runs.map((r) => r.ns),
         none_ns_per_op: runs.map((r) => r.none),
       },
@@ -307,7 +327,7 @@ async function main(): Promise<void> {
 
   const perfscope = await terminalPart(kit, opts.quick, dir, rounds);
 
-  const subjects: Subject[] = [FLOOR, ...probeSubjects(), perfscopeSubject(dir), ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers)];
+  const subjects: Subject[] = [FLOOR, FLOOR_RAW, ...probeSubjects(), perfscopeSubject(dir), ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers)];
   const missingPeers: SubjectResult[] = [];
   if (opts.peers) {
     const peers = peerSubjects(dir, opts.quick ? 20_000 : 30_000);

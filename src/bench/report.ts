@@ -3,6 +3,11 @@
 import type { LoadName, LoadSpec } from './loads.js';
 import type { Summary } from './stats.js';
 import type { SubjectGroup } from './subjects.js';
+
+/** The subject every ×floor ratio is taken against (src/bench/subjects.ts FLOOR). */
+const FLOOR_ID = 'floor';
+/** The reference peer of the per-switch table (the strongest peer on the scheduler hooks). */
+const SWITCH_REFERENCE = 'libbpf-tools:runqlat';
 import type { StartupTimes, WindowResult } from './terminal.js';
 
 export interface LoadResult {
@@ -14,6 +19,10 @@ export interface LoadResult {
   bpf_ns_per_op: Summary;
   /** ns_per_event ÷ the floor's, paired by round. */
   ratio_to_floor: Summary;
+  /** run_ns ÷ the host's context switches during the load (/proc/stat ctxt). */
+  ns_per_switch: Summary;
+  /** ns_per_switch ÷ the floor's, paired by round. */
+  switch_ratio_to_floor: Summary;
   /** Load time per operation with the subject, and with nothing attached right after. */
   ns_per_op: Summary;
   none_ns_per_op: Summary;
@@ -24,7 +33,7 @@ export interface LoadResult {
   /** Resident memory of the tool's processes (timeout wrapper included), KiB, at the end of the load. */
   tool_rss_kb: Summary;
   /** Every round's values, in round order (null: that run failed or nothing ran). */
-  raw: { ns_per_event: (number | null)[]; run_cnt: (number | null)[]; ns_per_op: (number | null)[]; none_ns_per_op: (number | null)[] };
+  raw: { ns_per_event: (number | null)[]; run_cnt: (number | null)[]; switches: (number | null)[]; ns_per_op: (number | null)[]; none_ns_per_op: (number | null)[] };
 }
 
 export interface SubjectResult {
@@ -32,6 +41,8 @@ export interface SubjectResult {
   label: string;
   group: SubjectGroup;
   probe?: string;
+  /** Runs on every context switch (listed in the per-switch table). */
+  sched?: boolean;
   status: 'ok' | 'failed';
   reason?: string;
   prog_count: number;
@@ -109,7 +120,7 @@ function perLoadRows(r: BenchReport, cell: (x: LoadReport, s: SubjectReport) => 
 function costTable(r: BenchReport): Table {
   const rows = perLoadRows(r, (x, s) => {
     if (x.ns_per_event.median === null) return '–';
-    const ratioPart = s.group === 'floor' || x.ratio_to_floor.median === null ? '' : ` ${times(x.ratio_to_floor)}`;
+    const ratioPart = s.id === FLOOR_ID || x.ratio_to_floor.median === null ? '' : ` ${times(x.ratio_to_floor)}`;
     return `${range(x.ns_per_event)}${ratioPart}`;
   });
   return { head: ['BPF ns per program run', ...LOADS], rows };
@@ -120,6 +131,20 @@ function perOpTable(r: BenchReport): Table {
     x.bpf_ns_per_op.median === null ? '–' : `${num(x.bpf_ns_per_op.median)} (${num(x.events_per_op.median, 1)})`,
   );
   return { head: ['BPF ns per load op (runs per op)', ...LOADS], rows };
+}
+
+/** The subjects that run on every context switch, per switch of the switch load, against the floor and the reference peer. */
+function switchTable(r: BenchReport, reference: string): Table {
+  const ref = r.subjects.find((s) => s.id === reference && s.status === 'ok')?.loads.switch?.ns_per_switch.median ?? null;
+  const refLabel = r.subjects.find((s) => s.id === reference)?.label ?? reference;
+  const rows = r.subjects
+    .filter((s) => s.status === 'ok' && s.sched && s.loads.switch)
+    .map((s) => {
+      const x = s.loads.switch!;
+      const vsRef = ref === null || x.ns_per_switch.median === null ? '–' : `×${(x.ns_per_switch.median / ref).toFixed(2)}`;
+      return [s.label, range(x.ns_per_switch), s.id === FLOOR_ID ? '–' : times(x.switch_ratio_to_floor), s.id === reference ? '×1.00' : vsRef];
+    });
+  return { head: ['BPF ns per context switch', 'ns per switch', '× floor', `× ${refLabel}`], rows };
 }
 
 function slowdownTable(r: BenchReport): Table {
@@ -204,6 +229,10 @@ function sections(r: BenchReport): [string, Table][] {
   const out: [string, Table][] = [
     ['BPF cost per event: median (min–max) ns per program run; ×N = ratio to the empty floor program, same round', costTable(r)],
     ['BPF time per load operation, ns (program runs per operation)', perOpTable(r)],
+    [
+      "Scheduler hooks: BPF ns per context switch during the switch load (all of a subject's program runs ÷ the host's context switches, /proc/stat ctxt; × floor: ÷ the empty program's, same round; last column: ratio of medians)",
+      switchTable(r, SWITCH_REFERENCE),
+    ],
     ['Slowdown of each load: time per operation with the subject ÷ without (interleaved runs, ratio of medians, (min–max) of the pairs)', slowdownTable(r)],
     ["CPU used by the tools' own processes while each load ran (user space and their syscalls; not the BPF time, which the load's tasks pay)", toolCpuTable(r)],
     ['perfscope itself', selfTable(r)],

@@ -1,6 +1,7 @@
 // What runs while a load runs: nothing, the empty floor program, one perfscope probe in this
-// process, the real perfscope binary with every probe, or a peer tool (bpftrace, BCC). Each
-// starts, reports its BPF run statistics and user-space CPU over a load (begin/end), and stops.
+// process (or the scheduler probes together), the real perfscope binary with every probe, or a
+// peer tool (bpftrace, BCC, libbpf-tools). Each starts, reports its BPF run statistics and
+// user-space CPU over a load (begin/end), and stops.
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -41,6 +42,8 @@ export interface Subject {
   readonly group: SubjectGroup;
   /** The perfscope probe this one compares with. */
   readonly probe?: string;
+  /** Runs on every context switch: listed in the per-switch table. */
+  readonly sched?: boolean;
   start(): Promise<Running>;
 }
 
@@ -53,17 +56,22 @@ export function probeConfig(): ProbeConfig {
   return { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus() };
 }
 
-/** An in-process BPF object whose every program is attached while the subject runs. */
-function objectSubject(id: string, label: string, group: SubjectGroup, object: string, probe?: string): Subject {
+/**
+ * An in-process BPF object attached while the subject runs: every program, or only `only` (the
+ * others not loaded).
+ */
+function objectSubject(o: { id: string; label: string; group: SubjectGroup; object: string; probe?: string; only?: string; sched?: boolean }): Subject {
   return {
-    id,
-    label,
-    group,
-    probe,
+    id: o.id,
+    label: o.label,
+    group: o.group,
+    probe: o.probe,
+    ...(o.sched ? { sched: true } : {}),
     async start() {
       const t0 = now();
-      const obj = BpfObject.open(bpfObjectPath(object));
+      const obj = BpfObject.open(bpfObjectPath(o.object));
       try {
+        if (o.only) for (const p of obj.programs()) obj.setAutoload(p.name, p.name === o.only);
         obj.load();
         obj.attachAll();
       } catch (e) {
@@ -93,7 +101,7 @@ function objectSubject(id: string, label: string, group: SubjectGroup, object: s
  * an empty program on the same classic tracepoint, and bpftrace's `@[comm] = count()` on it.
  */
 export function traceSubjects(dir: string, startTimeoutMs: number, peers: boolean): Subject[] {
-  const out = [objectSubject('floor:tracepoint', 'empty tracepoint/sched/sched_switch', 'peer', 'benchfloor_tp', 'trace')];
+  const out = [objectSubject({ id: 'floor:tracepoint', label: 'empty tracepoint/sched/sched_switch', group: 'peer', object: 'benchfloor_tp', probe: 'trace' })];
   if (!peers) return out;
   const prog = 'BEGIN { printf("tracing\\n"); } tracepoint:sched:sched_switch { @[comm] = count(); }';
   out.push(
@@ -106,66 +114,99 @@ export function traceSubjects(dir: string, startTimeoutMs: number, peers: boolea
   return out;
 }
 
-export const FLOOR: Subject = objectSubject('floor', 'floor: empty tp_btf/sched_switch', 'floor', 'benchfloor');
 
-/** One subject per BPF probe of the catalogue (whatever it holds when the bench runs). */
+/** The reference of every ×floor ratio. */
+export const FLOOR = objectSubject({ id: 'floor', label: 'floor: empty tp_btf/sched_switch', group: 'floor', object: 'benchfloor', only: 'ps_bench_floor', sched: true });
+/** The same on raw_tp: the two hooks' fixed costs side by side. */
+export const FLOOR_RAW = objectSubject({ id: 'floor:raw_tp', label: 'floor: empty raw_tp/sched_switch', group: 'floor', object: 'benchfloor', only: 'ps_bench_floor_raw', sched: true });
+
+/** The probes that run on every context switch (their row in the per-switch table). */
+const SCHED_PROBES = ['offcpu', 'runqlat'];
+
+/**
+ * One subject per BPF probe of the catalogue (whatever it holds when the bench runs), and one for
+ * the scheduler probes together (both on at once, as perfscope runs them by default).
+ */
 export function probeSubjects(): Subject[] {
   const out: Subject[] = [];
-  for (const spec of CATALOGUE) {
-    if (!spec.bpf) continue;
-    const name = spec.name;
-    out.push({
-      id: `probe:${name}`,
-      label: `perfscope ${name}`,
-      group: 'probe',
-      probe: name,
-      async start() {
-        const t0 = now();
-        const probe = await spec.create();
-        try {
+  const bpfSpecs = CATALOGUE.filter((s) => s.bpf);
+  for (const spec of bpfSpecs) {
+    out.push(inProcess(`probe:${spec.name}`, `perfscope ${spec.name}`, [spec], spec.name));
+  }
+  const sched = bpfSpecs.filter((s) => SCHED_PROBES.includes(s.name));
+  if (sched.length > 1) {
+    out.push(inProcess(`probes:${sched.map((s) => s.name).join('+')}`, `perfscope ${sched.map((s) => s.name).join(' + ')} together`, sched));
+  }
+  return out;
+}
+
+type Spec = (typeof CATALOGUE)[number];
+
+/** Probes started in the bench process through their probe classes; their costs summed. */
+function inProcess(id: string, label: string, specs: readonly Spec[], probe?: string): Subject {
+  return {
+    id,
+    label,
+    group: 'probe',
+    probe,
+    sched: specs.some((s) => SCHED_PROBES.includes(s.name)),
+    async start() {
+      const t0 = now();
+      const probes: Awaited<ReturnType<Spec['create']>>[] = [];
+      try {
+        for (const spec of specs) {
+          const p = await spec.create();
+          probes.push(p);
           // A probe with values of its own (--trace) runs with the ones its spec gives the bench.
-          await probe.start({ ...probeConfig(), ...(spec.args ? { args: spec.args.resolve(spec.args.bench) } : {}) });
-        } catch (e) {
+          await p.start({ ...probeConfig(), ...(spec.args ? { args: spec.args.resolve(spec.args.bench) } : {}) });
+        }
+      } catch (e) {
+        for (const p of probes) {
           try {
-            probe.stop();
+            p.stop();
           } catch {
             /* the start error is the one to report */
           }
-          throw e;
         }
-        // Sample like the manager does, so maps are read and ring buffers drained as in real use.
-        // Not cost(): it takes the difference since its last call, which begin()/end() own.
-        const timer = setInterval(() => {
+        throw e;
+      }
+      // Sample like the manager does, so maps are read and ring buffers drained as in real use.
+      // Not cost(): it takes the difference since its last call, which begin()/end() own.
+      const timer = setInterval(() => {
+        for (const p of probes) {
           try {
-            probe.sample();
-            probe.drain?.();
+            p.sample();
+            p.drain?.();
           } catch {
             /* measured anyway */
           }
-        }, 1000);
-        const ids = (probe as { progIds?: () => number[] }).progIds?.() ?? [];
-        return {
-          progIds: ids,
-          readyMs: now() - t0,
-          notes: [],
-          begin() {
-            probe.cost?.();
-          },
-          end() {
-            const c = probe.cost?.() ?? {};
-            const run_ns = c.run_ns ?? 0;
-            const run_cnt = c.run_cnt ?? 0;
-            return { delta: { run_ns, run_cnt, ns_per_event: c.ns_per_event ?? (run_cnt > 0 ? run_ns / run_cnt : null) }, cpuNs: null, rssKb: null };
-          },
-          async stop() {
-            clearInterval(timer);
-            probe.stop();
-          },
-        };
-      },
-    });
-  }
-  return out;
+        }
+      }, 1000);
+      const ids = probes.flatMap((p) => (p as { progIds?: () => number[] }).progIds?.() ?? []);
+      return {
+        progIds: [...new Set(ids)],
+        readyMs: now() - t0,
+        notes: [],
+        begin() {
+          for (const p of probes) p.cost?.();
+        },
+        end() {
+          let run_ns = 0;
+          let run_cnt = 0;
+          for (const p of probes) {
+            const c = p.cost?.() ?? {};
+            run_ns += c.run_ns ?? 0;
+            run_cnt += c.run_cnt ?? 0;
+          }
+          return { delta: { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null }, cpuNs: null, rssKb: null };
+        },
+        async stop() {
+          clearInterval(timer);
+          for (const p of probes) p.stop();
+        },
+      };
+    },
+  };
 }
 
 /** First line of a tool's error output that says what went wrong. */
@@ -187,6 +228,7 @@ interface ExternalSpec {
   label: string;
   group: SubjectGroup;
   probe?: string;
+  sched?: boolean;
   cmd: string;
   args: string[];
   /** Ready when the stdout file matches this (after the programs are attached). */
@@ -218,6 +260,7 @@ function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subj
     label: spec.label,
     group: spec.group,
     probe: spec.probe,
+    sched: spec.sched ?? (spec.group === 'perfscope' || (spec.probe !== undefined && SCHED_PROBES.includes(spec.probe))),
     async start() {
       const base = path.join(dir, spec.id.replace(/[^\w.-]+/g, '_'));
       const outFile = `${base}.out`;
@@ -257,6 +300,7 @@ function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subj
       }
       // Programs attached; let the tool settle (bpftrace prints its BEGIN line right after attaching).
       await sleep(200);
+      if (done) throw new Error(firstErrorLine(readTail(errFile) + '\n' + readTail(outFile))); // e.g. its attach failed after the load
       ids = heldProgramIds(processTree(child.pid!));
       let before = new Map<number, RunStats>();
       let cpu0 = 0;
@@ -340,7 +384,11 @@ export interface PeerListing {
 }
 
 /**
- * The peers: bpftrace's and BCC's tools for what perfscope's probes show. bpftrace's stock
+ * The peers: bpftrace's, BCC's and libbpf-tools' tools for what perfscope's probes show.
+ * libbpf-tools (Debian's package: CO-RE C ports of the BCC tools, in /usr/sbin without a suffix)
+ * are the strongest: compiled programs, no runtime compiler. execsnoop runs with -x (failed execs
+ * too, as the exec probe reports them); offcputime walks a kernel and a user stack per switch,
+ * which the offcpu probe does not. bpftrace's stock
  * runqlat.bt includes <linux/sched.h> for TASK_RUNNING, which needs kernel headers; a copy
  * without the include (TASK_RUNNING written as 0) runs the same programs and is measured too.
  */
@@ -393,6 +441,26 @@ export function peerSubjects(dir: string, startTimeoutMs: number): PeerListing {
     subjects.push(
       external({ id, label: `BCC ${path.basename(cmd)}`, group: 'peer', probe, cmd, args: [], readyWhen: bccReady, stopSignal: 'SIGINT', env: { PYTHONUNBUFFERED: '1' } }, dir, startTimeoutMs),
     );
+  }
+  const libbpf: [string, string, string[]][] = [
+    ['runqlat', 'runqlat', []],
+    ['offcputime', 'offcpu', []],
+    ['execsnoop', 'exec', ['-x']],
+    ['opensnoop', 'open', []],
+    ['tcpconnect', 'tcp', []],
+  ];
+  for (const [tool, probe, args] of libbpf) {
+    const id = `libbpf-tools:${tool}`;
+    const cmd = `/usr/sbin/${tool}`;
+    if (!existsSync(cmd)) {
+      missing.push({ id, probe, reason: 'not installed (libbpf-tools not found)' });
+      continue;
+    }
+    const label = `libbpf-tools ${[tool, ...args].join(' ')}${tool === 'offcputime' ? ' (+ stack walks)' : ''}`;
+    // Their stdout to a file is block-buffered (and offcputime prints nothing until it stops):
+    // ready once the tool holds its programs (it attaches right after loading; external() then
+    // waits 200 ms more).
+    subjects.push(external({ id, label, group: 'peer', probe, cmd, args, readyWhen: () => true, stopSignal: 'SIGINT' }, dir, startTimeoutMs));
   }
   return { subjects, missing };
 }

@@ -14,7 +14,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   abstract readonly name: string;
   readonly bpf = true;
   protected obj: BpfObject | null = null;
-  private lastStats: ProgStats | null = null;
+  private readonly meter = new CostMeter();
   /** Which syscall hooks to load when the object has both sets ('auto': tracepoints if tracefs allows). */
   protected syscallHooksChoice: SyscallHooksChoice = 'auto';
   /** The syscall hooks of the last start() and why the fallback was used; null: none to choose. */
@@ -74,7 +74,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
       acquireStats();
       stats = true;
       this.obj = obj;
-      this.lastStats = obj.stats();
+      this.meter.reset(obj);
       this.started(obj, config);
     } catch (e) {
       this.obj = null;
@@ -86,9 +86,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
       } finally {
         obj.close();
       }
-      if (missing.length) {
-        throw new ProbeUnavailable(`this kernel has no tracepoint ${missing.join(', ')} (tp_btf/${missing[0]}${missing.length > 1 ? ', ...' : ''})`);
-      }
+      if (missing.length) throw noHook(missing);
       const why = this.syscallHooks?.reason;
       if (why && e instanceof BpfError) {
         throw new BpfError(`${e.message} (tp_btf fallback: ${why})`, e.errno, e.code, e.stage, e.log);
@@ -100,13 +98,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   abstract sample(): S;
 
   cost(): ProbeCost {
-    if (!this.obj) return {};
-    const s = this.obj.stats();
-    const prev = this.lastStats ?? s;
-    this.lastStats = s;
-    const run_ns = counterDelta(s.runTimeNs, prev.runTimeNs);
-    const run_cnt = counterDelta(s.runCnt, prev.runCnt);
-    return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost: this.lostSinceLast() };
+    return this.obj ? this.meter.take(this.obj, this.lostSinceLast()) : {};
   }
 
   /** Kernel program ids of this probe (tests check they are gone after stop). */
@@ -118,7 +110,7 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
     const obj = this.obj;
     if (!obj) return;
     this.obj = null;
-    this.lastStats = null;
+    this.meter.reset(null);
     releaseStats();
     try {
       this.stopping();
@@ -126,6 +118,31 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
       obj?.detachAll();
       obj?.close();
     }
+  }
+}
+
+/** A probe whose object needs tp_btf hooks this kernel lacks cannot run here at all, and says which. */
+export function noHook(missing: readonly string[]): ProbeUnavailable {
+  return new ProbeUnavailable(`this kernel has no tracepoint ${missing.join(', ')} (tp_btf/${missing[0]}${missing.length > 1 ? ', ...' : ''})`);
+}
+
+/** A probe's cost per interval: differences of its object's cumulative run statistics. */
+export class CostMeter {
+  private last: ProgStats | null = null;
+
+  /** Start from this object's figures now (null: forget). */
+  reset(obj: BpfObject | null): void {
+    this.last = obj ? obj.stats() : null;
+  }
+
+  /** The interval since the previous call; `share`: this probe's part of the programs' figures (1: all). */
+  take(obj: BpfObject, lost: number, share = 1): ProbeCost {
+    const cur = obj.stats();
+    const prev = this.last ?? cur;
+    this.last = cur;
+    const run_ns = Math.round(counterDelta(cur.runTimeNs, prev.runTimeNs) / share);
+    const run_cnt = Math.round(counterDelta(cur.runCnt, prev.runCnt) / share);
+    return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost };
   }
 }
 

@@ -1,7 +1,9 @@
 // exec feed: one event per execve/execveat, successful or not (bpf/exec.bpf.c).
-// filename and argv are captured at syscall entry (syscalls:sys_enter_execve/execveat), the
-// result at return (syscalls:sys_exit_execve/execveat); where tracefs cannot be mounted, the
-// tp_btf/sys_enter + sys_exit fallback (tracefs.ts; fentry/fexit fail to load with EPERM here):
+// filename, argv and the result are read at the syscall's return (syscalls:sys_exit_execve/
+// execveat), once the kernel has faulted the strings in: after a failure from the caller's
+// memory, after a success from the new program's stack (for a #! script: the argv the kernel
+// made for the interpreter); where tracefs cannot be mounted, the tp_btf/sys_exit fallback
+// (tracefs.ts; fentry/fexit fail to load with EPERM here):
 // the first EXEC_MAX_ARGS (20) arguments, each cut at EXEC_ARG_LEN-1 (127) bytes, with
 // argv_truncated when any was cut or there were more; filename cut at 255 bytes.
 // `comm` is the task's comm at return: the new program's name after a successful exec (as
@@ -51,9 +53,8 @@ export class ExecProbe extends FeedProbe<ExecEvent> {
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     super.configure(obj, config);
-    // One enter and one exit program, each on execve's tracepoint (its section) and execveat's
-    // (same format). Nothing to do for the tp_btf fallback (those programs are not loaded then).
-    obj.alsoAttach('ps_exec_enter', 'syscalls', 'sys_enter_execveat');
+    // One exit program, on execve's tracepoint (its section) and execveat's (same format).
+    // Nothing to do for the tp_btf fallback (that program is not loaded then).
     obj.alsoAttach('ps_exec_exit', 'syscalls', 'sys_exit_execveat');
   }
 

@@ -1,7 +1,8 @@
 // offcpu: who was kicked off which CPU, for how long, and by whom, per interval.
 //
-// The kernel side (bpf/offcpu.bpf.c) aggregates every return to a CPU into a hash keyed by
-// {cpu, pid}. There are two such hashes (generations, agg0 and agg1); the one slot of the
+// The kernel side is the off-CPU part of the scheduler object (bpf/sched.bpf.c, shared with the
+// run-queue probe: src/probes/sched.ts). It aggregates every return to a CPU into a hash keyed
+// by {cpu, pid}. There are two such hashes (generations, agg0 and agg1); the one slot of the
 // ARRAY_OF_MAPS `gens` says which one the program writes. Each tick sample():
 //   1. writes the fd of the OTHER (empty) hash into gens[0]. The kernel's map-in-map update
 //      returns only after an RCU grace period (kernel/bpf/syscall.c, map_update_elem ->
@@ -12,12 +13,15 @@
 //      between the read and the clear), ready to be the next tick's spare;
 //   3. reports the interval's overflow (inserts that failed because the hash was full) as
 //      `overflow` and as cost().lost.
+// When the part goes on (start) both generations and the totals are emptied first: the object
+// may have been loaded, and this part on before, while the run-queue probe kept it.
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
 import { counterDelta } from '../model/counter.js';
 import { BpfError } from './bpf/error.js';
 import type { BpfMap } from './bpf/map.js';
 import type { BpfObject } from './bpf/object.js';
-import { BpfProbe, u64 } from './bpf-probe.js';
+import { u64 } from './bpf-probe.js';
+import { SCHED_PART_OFFCPU, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';
 import type { OffcpuRow, OffcpuSample } from './offcpu-spec.js';
@@ -44,7 +48,6 @@ export const OFFCPU_LAYOUT = {
   },
 } as const;
 const K = OFFCPU_LAYOUT.key.fields;
-export const OFFCPU_WATCH_INIT = 0;
 export const OFFCPU_WATCH_ALL = 1;
 export const OFFCPU_WATCH_CPU0 = 2;
 
@@ -183,8 +186,9 @@ export function drainQuiet(map: BpfMap): [Buffer, Buffer][] {
   return got;
 }
 
-export class OffcpuProbe extends BpfProbe<OffcpuSample> {
+export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   readonly name = 'offcpu';
+  protected readonly part = SCHED_PART_OFFCPU;
   private readonly opts: Required<OffcpuOptions>;
   private filter: OffcpuFilter = { topPerCpu: OFFCPU_TOP_PER_CPU, idle: true, pid: null, comm: null };
   private gens: [BpfMap, BpfMap] | null = null;
@@ -192,6 +196,7 @@ export class OffcpuProbe extends BpfProbe<OffcpuSample> {
   private overflowSeen = 0;
   private lostPending = 0;
   private pinned: number | null = null;
+  private control: SchedControl | null = null;
 
   constructor(opts: OffcpuOptions = {}) {
     super();
@@ -202,23 +207,25 @@ export class OffcpuProbe extends BpfProbe<OffcpuSample> {
     };
   }
 
-  protected override configure(obj: BpfObject, config: ProbeConfig): void {
-    if (config.pinnedCpu !== null) watchWord(config.pinnedCpu); // validate
-    obj.setGlobalI32('initial_cpu', config.pinnedCpu ?? -1);
-    obj.setGlobal('count_totals', Buffer.from([this.opts.countTotals ? 1 : 0]));
-  }
-
-  protected override started(obj: BpfObject, config: ProbeConfig): void {
+  protected override joined(obj: BpfObject, config: ProbeConfig, control: SchedControl): void {
+    const word = watchWord(config.pinnedCpu); // validates
     this.gens = [obj.map('agg0'), obj.map('agg1')];
-    this.active = 0; // gens[0] = &agg0 at load (static initialisation)
+    // Nothing writes them while the part is off: start from agg0, both empty, no totals.
+    obj.map('gens').update(u32(0), u32(this.gens[0].fd));
+    this.active = 0;
+    for (const g of this.gens) drainQuiet(g);
+    drainQuiet(obj.map('returns_total'));
+    this.control = control;
+    control.set({ watch: word, countTotals: this.opts.countTotals ? 1 : 0 });
     this.pinned = config.pinnedCpu;
     this.filter = { topPerCpu: this.opts.topPerCpu, idle: this.opts.idle, pid: config.pid, comm: config.comm };
-    this.overflowSeen = this.readOverflow();
+    this.overflowSeen = this.readOverflow(obj);
     this.lostPending = 0;
   }
 
-  protected override stopping(): void {
+  protected override left(): void {
     this.gens = null;
+    this.control = null;
   }
 
   protected override lostSinceLast(): number {
@@ -237,11 +244,11 @@ export class OffcpuProbe extends BpfProbe<OffcpuSample> {
     const word = watchWord(cpu);
     this.pinned = cpu;
     if (!this.obj) return;
-    this.obj.map('offcpu_cfg').update(u32(0), u32(word));
+    this.control?.set({ watch: word });
   }
 
-  private readOverflow(): number {
-    const per = this.obj?.map('overflow').lookupPerCpu(u32(0)) ?? [];
+  private readOverflow(obj: BpfObject | null = this.obj): number {
+    const per = obj?.map('overflow').lookupPerCpu(u32(0)) ?? [];
     return per.reduce((a, b) => a + u64(b, 0), 0);
   }
 
@@ -273,10 +280,5 @@ export class OffcpuProbe extends BpfProbe<OffcpuSample> {
     if (!this.opts.countTotals) throw new Error('offcpu: returnsTotals() needs { countTotals: true }');
     for (const [k, v] of this.obj.map('returns_total').entries()) out.set(k.readUInt32LE(0), u64(v, 0));
     return out;
-  }
-
-  override stop(): void {
-    this.gens = null;
-    super.stop();
   }
 }

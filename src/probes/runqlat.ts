@@ -1,8 +1,11 @@
 // runqlat: run-queue latency as log2 microsecond histograms, per CPU and for all CPUs.
-// The kernel keeps cumulative per-CPU counts (bpf/runqlat.bpf.c); each tick we read them once
-// and report the difference from the previous read, so nothing is lost between intervals.
+// The kernel side is the run-queue part of the scheduler object (bpf/sched.bpf.c, shared with
+// the off-CPU probe: src/probes/sched.ts), which keeps cumulative per-CPU counts; each tick we
+// read them once and report the difference from the previous read, so nothing is lost between
+// intervals.
 import type { BpfObject } from './bpf/object.js';
-import { BpfProbe, u64 } from './bpf-probe.js';
+import { u64 } from './bpf-probe.js';
+import { SCHED_PART_RUNQLAT, SchedProbe } from './sched.js';
 import type { ProbeConfig } from './types.js';
 import type { RunqlatSample } from './runqlat-spec.js';
 import { counterDelta, counterDeltas } from '../model/counter.js';
@@ -57,32 +60,33 @@ export function summarize(perCpu: Map<number, CpuHist>, prev: Map<number, CpuHis
   };
 }
 
-export class RunqlatProbe extends BpfProbe<RunqlatSample> {
+export class RunqlatProbe extends SchedProbe<RunqlatSample> {
   readonly name = 'runqlat';
+  protected readonly part = SCHED_PART_RUNQLAT;
   private prev: Map<number, CpuHist> | null = null;
   private cpus: readonly number[] = [];
 
-  protected override started(_obj: BpfObject, config: ProbeConfig): void {
+  protected override joined(obj: BpfObject, config: ProbeConfig): void {
     this.cpus = config.cpus;
-    this.prev = this.read();
+    this.prev = this.read(obj);
   }
 
-  private read(): Map<number, CpuHist> {
-    const per = this.obj!.map('hists').lookupPerCpu(Buffer.alloc(4)) ?? [];
+  protected override left(): void {
+    this.prev = null;
+  }
+
+  private read(obj: BpfObject | null = this.obj): Map<number, CpuHist> {
+    const per = obj!.map('hists').lookupPerCpu(Buffer.alloc(4)) ?? [];
     const m = new Map<number, CpuHist>();
     per.forEach((b, cpu) => m.set(cpu, decodeHist(b)));
     return m;
   }
 
   sample(): RunqlatSample {
+    if (!this.obj) return summarize(new Map(), null, this.cpus);
     const cur = this.read();
     const s = summarize(cur, this.prev, this.cpus);
     this.prev = cur;
     return s;
-  }
-
-  override stop(): void {
-    this.prev = null;
-    super.stop();
   }
 }

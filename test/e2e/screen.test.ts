@@ -64,7 +64,7 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     let h = held(perfscope);
     h.forEach((_, id) => seen.add(id));
     const names = [...h.values()];
-    for (const n of ['ps_offcpu_sw', 'ps_rq_switch', 'ps_exec_enter', 'ps_exec_exit']) expect(names).toContain(n);
+    for (const n of ['ps_sched_switch', 'ps_exec_exit']) expect(names).toContain(n);
     expect(names.every((n) => n.startsWith('ps_'))).toBe(true);
 
     // The first screen is the overview: a heading and a line of its own from every running probe.
@@ -95,13 +95,13 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     h = held(perfscope);
     expect([...h.values()].filter((n) => n.startsWith('ps_exec'))).toEqual([]);
     expect(await waitUnloaded(execIds, 10_000)).toEqual([]);
-    expect([...h.values()]).toContain('ps_offcpu_sw'); // the others stay
+    expect([...h.values()]).toContain('ps_sched_switch'); // the others stay
     s.keys('3');
     const onScreen = await s.waitScreen((x) => /exec on/.test(x), 'exec on again');
     h = held(perfscope);
     h.forEach((_, id) => seen.add(id));
     const back = [...h].filter(([, n]) => n.startsWith('ps_exec'));
-    expect(back.map(([, n]) => n).sort(), `held: ${JSON.stringify([...h])}\n${onScreen}`).toEqual(['ps_exec_enter', 'ps_exec_exit']);
+    expect(back.map(([, n]) => n).sort(), `held: ${JSON.stringify([...h])}\n${onScreen}`).toEqual(['ps_exec_exit']);
     expect(back.some(([id]) => execIds.includes(id))).toBe(false); // freshly loaded
 
     // Pin CPU 1 (] goes to the first online CPU, then the next).

@@ -102,8 +102,8 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
   });
 
   it('attaches one program to an extra tracepoint (attachTracepoint), idempotently; detach removes every link', async () => {
-    // The exec feed's ps_exec_enter (section: syscalls/sys_enter_execve), also put on
-    // sys_enter_execveat. libbpf needs tracefs for tracepoint ids: mounted here if missing.
+    // The exec feed's ps_exec_exit (section: syscalls/sys_exit_execve), also put on
+    // sys_exit_execveat. libbpf needs tracefs for tracepoint ids: mounted here if missing.
     expect(ensureTracefs()).toBeNull();
     acquireStats();
     try {
@@ -118,24 +118,24 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
         }
       }).length;
       const base = links();
-      obj.attach('ps_exec_enter');
-      obj.attachTracepoint('ps_exec_enter', 'syscalls', 'sys_enter_execveat');
-      obj.attachTracepoint('ps_exec_enter', 'syscalls', 'sys_enter_execveat'); // idempotent
+      obj.attach('ps_exec_exit');
+      obj.attachTracepoint('ps_exec_exit', 'syscalls', 'sys_exit_execveat');
+      obj.attachTracepoint('ps_exec_exit', 'syscalls', 'sys_exit_execveat'); // idempotent
       expect(links() - base).toBe(2);
-      expect(obj.isAttached('ps_exec_enter')).toBe(true);
-      expect(() => obj!.attachTracepoint('ps_exec_enter', 'syscalls', 'sys_enter_no_such_syscall')).toThrow(BpfError);
+      expect(obj.isAttached('ps_exec_exit')).toBe(true);
+      expect(() => obj!.attachTracepoint('ps_exec_exit', 'syscalls', 'sys_exit_no_such_syscall')).toThrow(BpfError);
 
       // 5 failing execveat(AT_FDCWD, missing) calls: each runs the program (on the extra link).
       const at = ['import ctypes', 'libc = ctypes.CDLL(None, use_errno=True)',
         'argv = (ctypes.c_char_p * 2)(b"/nonexistent/x", None)',
         'for _ in range(5): libc.syscall(ctypes.c_long(322), ctypes.c_long(-100), ctypes.c_char_p(b"/nonexistent/x"), argv, argv, ctypes.c_long(0))'].join('\n');
-      const runs = () => obj!.progInfo('ps_exec_enter').runCnt;
+      const runs = () => obj!.progInfo('ps_exec_exit').runCnt;
       const a = runs();
       expect(spawnSync('/usr/bin/python3', ['-c', at]).status).toBe(0);
       expect(runs() - a).toBeGreaterThanOrEqual(5);
 
-      obj.detach('ps_exec_enter');
-      expect(obj.isAttached('ps_exec_enter')).toBe(false);
+      obj.detach('ps_exec_exit');
+      expect(obj.isAttached('ps_exec_exit')).toBe(false);
       expect(links()).toBe(base);
       const b = runs();
       expect(spawnSync('/usr/bin/python3', ['-c', at]).status).toBe(0);
@@ -394,9 +394,8 @@ describe.skipIf(noBpf)('loadAsync: the load on the thread pool', () => {
   });
 
   it('the event loop runs while a real probe object loads', async () => {
-    // The off-CPU probe's object, configured as OffCpuProbe.configure() does.
-    const obj = open(bpfObjectPath('offcpu'));
-    obj.setGlobalI32('initial_cpu', -1).setGlobal('count_totals', Buffer.from([1]));
+    // The scheduler probes' object (its configuration is live, in a map: nothing to set before load).
+    const obj = open(bpfObjectPath('sched'));
     // Start from an I/O callback (the poll phase): the loop's check phase, where immediates
     // run, comes before the next poll, where the load's end can be taken up. So an immediate
     // runs before the promise settles unless the load blocked the loop (or settled without it).

@@ -22,8 +22,8 @@ describe.skipIf(noBpf)('exec probe (real BPF)', () => {
 
   // The per-syscall tracepoints (default) and the tp_btf fallback (no tracefs) report the same.
   for (const [hooks, progs] of [
-    ['tracepoint', 2], // enter on sys_enter_execve + sys_enter_execveat, exit on sys_exit_execve + sys_exit_execveat
-    ['tp_btf', 2], // tp_btf sys_enter + sys_exit
+    ['tracepoint', 1], // exit on sys_exit_execve + sys_exit_execveat
+    ['tp_btf', 1], // tp_btf sys_exit
   ] as const) {
     it(`reports a successful exec once, with argv, ppid and ret 0 (${hooks})`, async () => {
       probe = new ExecProbe(hooks === 'tp_btf' ? { syscallHooks: 'tp_btf' } : {});

@@ -67,7 +67,7 @@ const CASES: Case[] = [
   },
   {
     name: 'offcpu key',
-    object: 'offcpu',
+    object: 'sched',
     layout: OFFCPU_LAYOUT.key,
     size: OFFCPU_KEY_BYTES,
     bytes: { cpu: 4, pid: 4 },
@@ -75,7 +75,7 @@ const CASES: Case[] = [
   },
   {
     name: 'offcpu value',
-    object: 'offcpu',
+    object: 'sched',
     layout: OFFCPU_LAYOUT.val,
     size: OFFCPU_VAL_BYTES,
     bytes: { max_ns: 8, total_ns: 8, returns: 8, preempted: 4, tgid: 4, comm: OFFCPU_COMM_LEN, preempted_by: OFFCPU_COMM_LEN },
@@ -83,7 +83,7 @@ const CASES: Case[] = [
   },
   {
     name: 'runqlat hist',
-    object: 'runqlat',
+    object: 'sched',
     layout: RUNQLAT_LAYOUT,
     size: RUNQLAT_HIST_BYTES,
     bytes: { slots: RUNQLAT_MAX_SLOTS * 8, total_ns: 8 },

@@ -96,7 +96,7 @@ describe.skipIf(noBpf)('tracefs for the per-syscall tracepoints (real BPF, priva
       before: false,
       after: true,
       hooks: { hooks: 'tracepoint', reason: null },
-      progs: 2,
+      progs: 1,
       events: 1,
       held: 0,
     });
@@ -107,7 +107,7 @@ describe.skipIf(noBpf)('tracefs for the per-syscall tracepoints (real BPF, priva
     expect(r.err).toBe('');
     expect(r.status).toBe(0);
     const got = JSON.parse(r.out);
-    expect(got).toMatchObject({ before: false, after: false, hooks: { hooks: 'tp_btf' }, progs: 2, events: 1, held: 0 });
+    expect(got).toMatchObject({ before: false, after: false, hooks: { hooks: 'tp_btf' }, progs: 1, events: 1, held: 0 });
     expect(got.hooks.reason).toMatch(/^cannot run mount: /);
   });
 });
@@ -121,8 +121,8 @@ function fakeMount(body: string): string {
 }
 
 describe.skipIf(noBpf)('tracefs, asynchronously (ensureTracefsAsync, chooseSyscallHooksAsync)', () => {
-  const TRACEPOINTS = ['ps_exec_enter', 'ps_exec_exit'];
-  const RAW = ['ps_exec_raw_enter', 'ps_exec_raw_exit'];
+  const TRACEPOINTS = ['ps_exec_exit'];
+  const RAW = ['ps_exec_raw_exit'];
   const asyncRun = (pathEnv: string, mode = 'full') => {
     const r = inPrivateMountNs(pathEnv, ASYNC_SCRIPT, [TRACEFS_JS, BPF_JS, mode]);
     expect(r.err).toBe('');

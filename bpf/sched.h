@@ -1,0 +1,33 @@
+/* sched: the scheduler object (bpf/sched.bpf.c), shared by the off-CPU and run-queue probes.
+ * Data only: its config word and the per-task value. The probes' own layouts stay in offcpu.h
+ * and runqlat.h; every layout is mirrored in src/probes/sched.ts. */
+#ifndef PERFSCOPE_SCHED_H
+#define PERFSCOPE_SCHED_H
+
+/* sched_cfg.parts: which probes' work the sched_switch program does (0: it returns at once). */
+#define SCHED_PART_OFFCPU  1
+#define SCHED_PART_RUNQLAT 2
+
+/* Value of the one-entry ARRAY `sched_cfg`, written live from user space. Each field is one
+ * aligned 32-bit word, so a program never sees one half written. */
+struct sched_cfg {
+	__u32 parts;        /* SCHED_PART_* */
+	__u32 watch;        /* off-CPU: OFFCPU_WATCH_* */
+	__u32 off_epoch;    /* off-CPU: bumped each time the part goes on; stamps of older ones are stale */
+	__u32 rq_epoch;     /* run queue: the same for its per-task baseline */
+	__u32 count_totals; /* off-CPU: keep returns_total */
+};
+
+/* Task-local storage, one value per task for both parts. */
+struct sched_task {
+	__u64 out_ns;       /* off-CPU: bpf_ktime_get_ns() at the last switch-out */
+	__u32 out_epoch;    /* off_epoch of that stamp; 0: none, or consumed */
+	__u32 preempted;    /* off-CPU: the task was still runnable when it left */
+	char by[16];        /* off-CPU: comm of the task that took the CPU, when preempted */
+	__u64 rq_delay;     /* run queue: sched_info.run_delay at the last switch-out */
+	__u64 rq_pcount;    /* run queue: sched_info.pcount then */
+	__u32 rq_epoch;     /* rq_epoch of that baseline; 0: none */
+	__u32 _pad;
+};
+
+#endif

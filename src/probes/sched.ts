@@ -1,0 +1,248 @@
+// The scheduler object (bpf/sched.bpf.c): one tp_btf/sched_switch program that does the work of
+// both scheduler probes (off-CPU times, run-queue latency), shared by them in this process. The
+// object is loaded when the first of them starts and unloaded when the last one stops; in
+// between each probe switches its own part of the program's work on and off through the live
+// config word `sched_cfg` (no reload, no re-attach): the other part keeps counting, untouched.
+//
+// A part that goes on bumps its epoch before its bit is set: task state the kernel kept for an
+// earlier on-period (an off-CPU stamp, a run-queue baseline) carries the old epoch and is
+// ignored. A part that goes off clears its bit and then waits for an RCU grace period (a
+// map-in-map update: see bpf/sched.bpf.c), so no run of the program still does its work when
+// its maps are read or reset.
+//
+// Cost: the kernel counts run time per program; while both parts are on, each probe reports
+// half of the program's run time and runs (the sums stay exact), alone it reports all of it.
+import { BpfError } from './bpf/error.js';
+import { BpfObject, bpfObjectPath } from './bpf/object.js';
+import { acquireStats, releaseStats } from './bpf/stats.js';
+import { CostMeter, noHook } from './bpf-probe.js';
+import type { Probe, ProbeConfig, ProbeCost } from './types.js';
+
+/** Mirrors bpf/sched.h. */
+export const SCHED_PART_OFFCPU = 1;
+export const SCHED_PART_RUNQLAT = 2;
+/** struct sched_cfg: five u32 words. */
+const CFG_BYTES = 20;
+
+interface Cfg {
+  parts: number;
+  watch: number;
+  offEpoch: number;
+  rqEpoch: number;
+  countTotals: number;
+}
+
+const ZERO_KEY = Buffer.alloc(4);
+
+function cfgBuffer(c: Cfg): Buffer {
+  const b = Buffer.alloc(CFG_BYTES);
+  b.writeUInt32LE(c.parts, 0);
+  b.writeUInt32LE(c.watch, 4);
+  b.writeUInt32LE(c.offEpoch >>> 0, 8);
+  b.writeUInt32LE(c.rqEpoch >>> 0, 12);
+  b.writeUInt32LE(c.countTotals, 16);
+  return b;
+}
+
+/** The one loaded scheduler object of this process, and who uses it. */
+class SchedObject {
+  private obj: BpfObject | null = null;
+  private loading: Promise<BpfObject> | null = null;
+  private users = 0;
+  /** Epochs only grow (also across reloads): 0 is "never". */
+  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0 };
+
+  private open(): BpfObject {
+    return BpfObject.open(bpfObjectPath('sched'));
+  }
+
+  /** After load: attach, hold the run statistics; on failure close and explain. */
+  private attach(obj: BpfObject, load: () => void): BpfObject {
+    let stats = false;
+    try {
+      load();
+      obj.map('sched_cfg').update(ZERO_KEY, cfgBuffer({ ...this.cfg, parts: 0 }));
+      obj.attachAll();
+      acquireStats();
+      stats = true;
+      return obj;
+    } catch (e) {
+      if (stats) releaseStats();
+      const missing = e instanceof BpfError && e.stage === 'load' ? obj.missingTpBtf() : [];
+      obj.close();
+      if (missing.length) throw noHook(missing);
+      throw e;
+    }
+  }
+
+  acquire(): BpfObject {
+    if (!this.obj) {
+      if (this.loading) throw new BpfError('sched: the scheduler object is being loaded', 16, 'EBUSY', 'load');
+      const obj = this.open();
+      this.obj = this.attach(obj, () => obj.load());
+      this.cfg.parts = 0;
+    }
+    this.users++;
+    return this.obj;
+  }
+
+  async acquireAsync(): Promise<BpfObject> {
+    if (!this.obj) {
+      if (!this.loading) {
+        const obj = this.open();
+        this.loading = (async () => {
+          let failure: { e: unknown } | null = null;
+          try {
+            await obj.loadAsync();
+          } catch (e) {
+            failure = { e };
+          }
+          return this.attach(obj, () => {
+            if (failure) throw failure.e;
+          });
+        })().finally(() => (this.loading = null));
+        this.obj = await this.loading;
+        this.cfg.parts = 0;
+      } else {
+        await this.loading;
+      }
+    }
+    this.users++;
+    return this.obj!;
+  }
+
+  release(): void {
+    if (this.users === 0) return;
+    this.users--;
+    if (this.users > 0 || !this.obj) return;
+    const obj = this.obj;
+    this.obj = null;
+    this.cfg.parts = 0;
+    releaseStats();
+    try {
+      obj.detachAll();
+    } finally {
+      obj.close();
+    }
+  }
+
+  private write(): void {
+    this.obj?.map('sched_cfg').update(ZERO_KEY, cfgBuffer(this.cfg));
+  }
+
+  /** Parts on now. */
+  get parts(): number {
+    return this.cfg.parts;
+  }
+
+  /** Change the config without touching `parts` (off-CPU watch word, totals). */
+  set(patch: Partial<Omit<Cfg, 'parts' | 'offEpoch' | 'rqEpoch'>>): void {
+    Object.assign(this.cfg, patch);
+    this.write();
+  }
+
+  /** Switch a part on: first its new epoch, then its bit (the program reads the bit first). */
+  on(part: number): void {
+    if (part === SCHED_PART_OFFCPU) this.cfg.offEpoch = (this.cfg.offEpoch + 1) >>> 0 || 1;
+    else this.cfg.rqEpoch = (this.cfg.rqEpoch + 1) >>> 0 || 1;
+    this.write();
+    this.cfg.parts |= part;
+    this.write();
+  }
+
+  /** Switch a part off; returns once no run of the program can still be doing its work. */
+  off(part: number): void {
+    if (!(this.cfg.parts & part)) return;
+    this.cfg.parts &= ~part;
+    this.write();
+    this.quiesce();
+  }
+
+  /** Wait for an RCU grace period: an ARRAY_OF_MAPS update returns only after one. */
+  quiesce(): void {
+    const obj = this.obj;
+    if (!obj) return;
+    const fd = Buffer.alloc(4);
+    fd.writeUInt32LE(obj.map('barrier_inner').fd);
+    obj.map('barrier').update(ZERO_KEY, fd);
+  }
+}
+
+const SHARED = new SchedObject();
+
+/**
+ * A probe that is one part of the scheduler object. Like BpfProbe (start/startAsync, sample,
+ * cost, progIds, stop), but the object is shared: start joins it, stop leaves it.
+ */
+export abstract class SchedProbe<S> implements Probe<S> {
+  abstract readonly name: string;
+  readonly bpf = true;
+  protected abstract readonly part: number;
+  /** The shared object while this part is on. */
+  protected obj: BpfObject | null = null;
+  private readonly meter = new CostMeter();
+
+  /** Before the part's bit is set: reset its maps, write its config (the part is off: nothing writes them). */
+  protected abstract joined(obj: BpfObject, config: ProbeConfig, shared: SchedControl): void;
+  /** After the part's bit is cleared and no run does its work any more. */
+  protected left(): void {}
+  protected lostSinceLast(): number {
+    return 0;
+  }
+
+  start(config: ProbeConfig): void {
+    if (this.obj) return;
+    this.join(SHARED.acquire(), config);
+  }
+
+  async startAsync(config: ProbeConfig): Promise<void> {
+    if (this.obj) return;
+    this.join(await SHARED.acquireAsync(), config);
+  }
+
+  private join(obj: BpfObject, config: ProbeConfig): void {
+    try {
+      this.joined(obj, config, CONTROL);
+      this.obj = obj;
+      this.meter.reset(obj);
+      SHARED.on(this.part);
+    } catch (e) {
+      this.obj = null;
+      SHARED.off(this.part);
+      SHARED.release();
+      throw e;
+    }
+  }
+
+  abstract sample(): S;
+
+  cost(): ProbeCost {
+    if (!this.obj) return {};
+    // Both parts on: each reports half of the one program's figures (the sums stay exact).
+    return this.meter.take(this.obj, this.lostSinceLast(), SHARED.parts === (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT) ? 2 : 1);
+  }
+
+  /** Kernel program ids of the shared object while this part is on. */
+  progIds(): number[] {
+    return this.obj ? this.obj.progIds() : [];
+  }
+
+  stop(): void {
+    if (!this.obj) return;
+    this.obj = null;
+    this.meter.reset(null);
+    try {
+      SHARED.off(this.part);
+      this.left();
+    } finally {
+      SHARED.release();
+    }
+  }
+}
+
+/** What a part may change of the shared config. */
+export interface SchedControl {
+  set(patch: { watch?: number; countTotals?: number }): void;
+}
+
+const CONTROL: SchedControl = { set: (patch) => SHARED.set(patch) };

@@ -1,0 +1,117 @@
+// The two scheduler probes share one object and one sched_switch program (bpf/sched.bpf.c,
+// src/probes/sched.ts). With both on, switching either one off (and on again) must leave the
+// other's numbers as they are alone: a 20 ms sleeper on CPU 0 still reads 19-25 ms off-CPU, and
+// two busy loops sharing CPU 1 still fill the millisecond buckets of CPU 1's run-queue
+// histogram. Only what the scheduler guarantees on a busy host too: the sleeper runs SCHED_FIFO,
+// so it is away at least its 20 ms each time and gets its CPU back as soon as it wakes (no
+// other task's slice in its off-CPU time), and each loop waits for the other's slice
+// (milliseconds) whenever it is preempted.
+import { afterEach, describe, expect, it } from 'vitest';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { OffcpuProbe } from '../../src/probes/offcpu.js';
+import type { OffcpuSample } from '../../src/probes/offcpu-spec.js';
+import { RunqlatProbe } from '../../src/probes/runqlat.js';
+import type { RunqlatSample } from '../../src/probes/runqlat-spec.js';
+import { onlineCpus } from '../../src/probes/cpus.js';
+import type { ProbeConfig } from '../../src/probes/types.js';
+import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
+import { busy, kill, sleeper } from './helpers/offcpu-workloads.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function config(): ProbeConfig {
+  return { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus() };
+}
+
+/**
+ * The sleeper's row on CPU 0 holds only 20 ms sleeps: each absence at least 19 ms, and they read
+ * 19-25 ms (their mean: one absence stretched by something the test does not control, on a host
+ * loaded by others, moves the mean by a fraction of a millisecond, where it would fail a bound
+ * on the longest one).
+ */
+function expectSleeper(s: OffcpuSample, pid: number, what: string): void {
+  const r = s.rows.find((x) => x.pid === pid && x.cpu === 0);
+  expect(r, `${what}: sleeper row on CPU 0`).toBeDefined();
+  expect(r!.comm).toBe('ps_sched_sl');
+  expect(r!.max_us, what).toBeGreaterThanOrEqual(19_000);
+  expect(r!.total_us, what).toBeGreaterThanOrEqual(19_000 * r!.returns);
+  expect(r!.total_us / r!.returns, `${what}: mean absence`).toBeLessThanOrEqual(25_000);
+  expect(r!.returns, what).toBeGreaterThanOrEqual(20);
+  expect(s.overflow).toBe(0);
+}
+
+/** Most waits on CPU 1 are milliseconds (bucket 10 starts at 1024 us): the loops' slices. */
+function expectLoops(s: RunqlatSample, what: string): void {
+  const h = s.cpus['1'];
+  const total = h.reduce((a, b) => a + b, 0);
+  expect(total, `${what}: waits on CPU 1`).toBeGreaterThan(0);
+  expect(h.slice(10).reduce((a, b) => a + b, 0) / total, `${what}: ms share on CPU 1`).toBeGreaterThan(0.5);
+  expect(s.count).toBe(s.all.reduce((a, b) => a + b, 0));
+}
+
+describe.skipIf(noBpf)('offcpu and runqlat together (one shared program)', () => {
+  const children: ChildProcess[] = [];
+  let off: OffcpuProbe | null = null;
+  let rq: RunqlatProbe | null = null;
+  afterEach(async () => {
+    kill(children);
+    const ids = [...(off?.progIds() ?? []), ...(rq?.progIds() ?? [])];
+    off?.stop();
+    rq?.stop();
+    off = rq = null;
+    expect(heldProgramIds()).toEqual([]);
+    expect(await waitUnloaded(ids)).toEqual([]);
+  });
+
+  it('switching one off and on again leaves the other one right', async () => {
+    expect(onlineCpus()).toEqual(expect.arrayContaining([0, 1]));
+    off = new OffcpuProbe({ topPerCpu: Infinity });
+    rq = new RunqlatProbe();
+    off.start(config());
+    rq.start(config());
+    const ids = off.progIds();
+    expect(ids.length).toBe(1);
+    expect(rq.progIds()).toEqual(ids); // one program serves both
+    const s = sleeper(0, 'ps_sched_sl');
+    children.push(s, busy(1, 'ps_sched_a'), busy(1, 'ps_sched_b'));
+    execFileSync('chrt', ['-f', '-p', '10', String(s.pid)]);
+    await sleep(1200);
+    off.sample();
+    rq.sample();
+
+    await sleep(1000);
+    expectSleeper(off.sample(), s.pid!, 'both on');
+    expectLoops(rq.sample(), 'both on');
+
+    // runqlat off: offcpu goes on, on the same program (nothing reloaded).
+    rq.stop();
+    expect(rq.progIds()).toEqual([]);
+    expect(off.progIds()).toEqual(ids);
+    expect(heldProgramIds()).toEqual(ids);
+    await sleep(1000);
+    expectSleeper(off.sample(), s.pid!, 'runqlat off');
+    expect(off.cost().run_cnt).toBeGreaterThan(0);
+
+    // runqlat on again: it counts from now, right away.
+    rq.start(config());
+    expect(rq.progIds()).toEqual(ids);
+    await sleep(1500);
+    expectLoops(rq.sample(), 'runqlat on again');
+    expectSleeper(off.sample(), s.pid!, 'runqlat on again');
+
+    // offcpu off: runqlat goes on.
+    off.stop();
+    expect(off.sample()).toEqual({ rows: [], idle: [], overflow: 0 });
+    expect(rq.progIds()).toEqual(ids);
+    await sleep(1500);
+    expectLoops(rq.sample(), 'offcpu off');
+    expect(rq.cost().run_cnt).toBeGreaterThan(0);
+
+    // offcpu on again: stamps from its earlier on-period are ignored, the sleeper reads right.
+    off.start(config());
+    expect(off.progIds()).toEqual(ids);
+    await sleep(1000);
+    expectSleeper(off.sample(), s.pid!, 'offcpu on again');
+    expectLoops(rq.sample(), 'offcpu on again');
+  });
+});
