@@ -44,8 +44,10 @@
  * switch-out: if pcount moved, the run that ends now began with a wait of exactly the run_delay
  * difference (a wait cut by a migration included), counted on this CPU's own slot of a per-CPU
  * array: the CPU the task waited for and then ran on. No clock read, no program on the
- * wake-up hooks, nothing that can fill up. A wait is counted when the run it led to ends (a
- * task's first switch-out after the part went on only sets its baseline).
+ * wake-up hooks, nothing that can fill up. A wait is counted when the run it led to ends. A
+ * task that existed when the part went on is measured from its first switch-out after that (its
+ * baseline); one started later (task->start_time after rq_since) from zero, so its first wait,
+ * from the wake-up of a new task, counts too.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -238,6 +240,14 @@ static __always_inline void runqlat_depart(struct sched_cfg *cfg, struct sched_t
 	__u32 zero = 0, epoch = cfg->rq_epoch, slot;
 	struct runqlat_hist *h;
 
+	/* A task started after the part went on has its whole accounting in this on-period: its
+	 * baseline is zero, so the wait before its first run counts too (a short-lived task may
+	 * have only that one). */
+	if (t->rq_epoch != epoch && prev->start_time > cfg->rq_since) {
+		t->rq_delay = 0;
+		t->rq_pcount = 0;
+		t->rq_epoch = epoch;
+	}
 	if (t->rq_epoch == epoch && pcount != t->rq_pcount) {
 		wait = delay - t->rq_delay;
 		h = bpf_map_lookup_elem(&hists, &zero);

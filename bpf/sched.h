@@ -8,14 +8,16 @@
 #define SCHED_PART_OFFCPU  1
 #define SCHED_PART_RUNQLAT 2
 
-/* Value of the one-entry ARRAY `sched_cfg`, written live from user space. Each field is one
- * aligned 32-bit word, so a program never sees one half written. */
+/* Value of the one-entry ARRAY `sched_cfg`, written live from user space. Each field read while
+ * its part is on is one aligned 32-bit word, so a program never sees one half written. */
 struct sched_cfg {
 	__u32 parts;        /* SCHED_PART_* */
 	__u32 watch;        /* off-CPU: OFFCPU_WATCH_* */
 	__u32 off_epoch;    /* off-CPU: bumped each time the part goes on; stamps of older ones are stale */
 	__u32 rq_epoch;     /* run queue: the same for its per-task baseline */
 	__u32 count_totals; /* off-CPU: keep returns_total */
+	__u32 _pad;
+	__u64 rq_since;     /* run queue: CLOCK_MONOTONIC ns when rq_epoch began (written, like it, while the part is off) */
 };
 
 /* Task-local storage, one value per task for both parts. */

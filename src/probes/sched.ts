@@ -21,8 +21,13 @@ import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 /** Mirrors bpf/sched.h. */
 export const SCHED_PART_OFFCPU = 1;
 export const SCHED_PART_RUNQLAT = 2;
-/** struct sched_cfg: five u32 words. */
-const CFG_BYTES = 20;
+/** struct sched_cfg: five u32 words, a pad, the u64 rq_since (test/probes/layout.test.ts checks it against BTF). */
+const CFG_BYTES = 32;
+export const SCHED_CFG_LAYOUT = {
+  struct: 'sched_cfg',
+  size: CFG_BYTES,
+  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, _pad: 20, rq_since: 24 },
+} as const;
 
 interface Cfg {
   parts: number;
@@ -30,6 +35,8 @@ interface Cfg {
   offEpoch: number;
   rqEpoch: number;
   countTotals: number;
+  /** CLOCK_MONOTONIC ns when rqEpoch began (task->start_time's clock). */
+  rqSince: bigint;
 }
 
 const ZERO_KEY = Buffer.alloc(4);
@@ -41,6 +48,7 @@ function cfgBuffer(c: Cfg): Buffer {
   b.writeUInt32LE(c.offEpoch >>> 0, 8);
   b.writeUInt32LE(c.rqEpoch >>> 0, 12);
   b.writeUInt32LE(c.countTotals, 16);
+  b.writeBigUInt64LE(c.rqSince, 24);
   return b;
 }
 
@@ -50,7 +58,7 @@ class SchedObject {
   private loading: Promise<BpfObject> | null = null;
   private users = 0;
   /** Epochs only grow (also across reloads): 0 is "never". */
-  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0 };
+  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n };
 
   private open(): BpfObject {
     return BpfObject.open(bpfObjectPath('sched'));
@@ -136,7 +144,7 @@ class SchedObject {
   }
 
   /** Change the config without touching `parts` (off-CPU watch word, totals). */
-  set(patch: Partial<Omit<Cfg, 'parts' | 'offEpoch' | 'rqEpoch'>>): void {
+  set(patch: Partial<Omit<Cfg, 'parts' | 'offEpoch' | 'rqEpoch' | 'rqSince'>>): void {
     Object.assign(this.cfg, patch);
     this.write();
   }
@@ -144,7 +152,11 @@ class SchedObject {
   /** Switch a part on: first its new epoch, then its bit (the program reads the bit first). */
   on(part: number): void {
     if (part === SCHED_PART_OFFCPU) this.cfg.offEpoch = (this.cfg.offEpoch + 1) >>> 0 || 1;
-    else this.cfg.rqEpoch = (this.cfg.rqEpoch + 1) >>> 0 || 1;
+    else {
+      this.cfg.rqEpoch = (this.cfg.rqEpoch + 1) >>> 0 || 1;
+      // process.hrtime is CLOCK_MONOTONIC on Linux, the clock of task->start_time.
+      this.cfg.rqSince = process.hrtime.bigint();
+    }
     this.write();
     this.cfg.parts |= part;
     this.write();

@@ -8,6 +8,8 @@ import { OFFCPU_COMM_LEN, OFFCPU_KEY_BYTES, OFFCPU_LAYOUT, OFFCPU_VAL_BYTES } fr
 import { OPEN_COMM_LEN, OPEN_EVENT_SIZE, OPEN_LAYOUT, OPEN_PATH_LEN } from '../../src/probes/open.js';
 import { RUNQLAT_HIST_BYTES, RUNQLAT_LAYOUT, RUNQLAT_MAX_SLOTS } from '../../src/probes/runqlat.js';
 import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.js';
+import { SCHED_CFG_LAYOUT } from '../../src/probes/sched.js';
+import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
 import { btfStruct } from '../helpers/btf.js';
 
 interface Layout {
@@ -88,6 +90,38 @@ const CASES: Case[] = [
     size: RUNQLAT_HIST_BYTES,
     bytes: { slots: RUNQLAT_MAX_SLOTS * 8, total_ns: 8 },
     dims: { slots: [RUNQLAT_MAX_SLOTS] },
+  },
+  {
+    name: 'sched config word',
+    object: 'sched',
+    layout: SCHED_CFG_LAYOUT,
+    size: SCHED_CFG_LAYOUT.size,
+    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, _pad: 4, rq_since: 8 },
+    dims: {},
+  },
+  {
+    name: 'trace slot counters',
+    object: 'trace',
+    layout: TRACE_STAT_LAYOUT,
+    size: TRACE_STAT_LAYOUT.size,
+    bytes: { runs: 8, hits: 8, negative: 8, task_lost: 8, timed_runs: 8, timed_ns: 8, hist: TRACE_HIST_SLOTS * 8 },
+    dims: { hist: [TRACE_HIST_SLOTS] },
+  },
+  {
+    name: 'trace task key',
+    object: 'trace',
+    layout: TRACE_KEY_LAYOUT,
+    size: TRACE_KEY_LAYOUT.size,
+    bytes: { slot: 4, pid: 4, comm: TRACE_COMM_LEN },
+    dims: { comm: [TRACE_COMM_LEN] },
+  },
+  {
+    name: 'trace slot config',
+    object: 'trace',
+    layout: TRACE_SLOT_LAYOUT,
+    size: TRACE_SLOT_LAYOUT.size,
+    bytes: { field_off: 4, field_size: 4, field_signed: 4, pad: 4 },
+    dims: {},
   },
 ];
 

@@ -1,10 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RunqlatProbe } from '../../src/probes/runqlat.js';
 import { heldProgramIds, noBpf, stopAndExpectUnloaded, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const WORK_C = fileURLToPath(new URL('./helpers/tracework.c', import.meta.url));
 
 function busyLoop(cpu: number): ChildProcess {
   return spawn('taskset', ['-c', String(cpu), 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' });
@@ -42,6 +47,32 @@ describe.skipIf(noBpf)('runqlat probe (real BPF)', () => {
     expect(s.p99_us!).toBeGreaterThanOrEqual(s.p50_us!);
     const cost = probe.cost();
     expect(cost.run_cnt).toBeGreaterThan(0);
+  });
+
+  it('counts the first wait of short-lived tasks: 500 forks that exit at once, pinned to CPU 1 with their parent, give at least 1,000 waits there', async () => {
+    // On the one CPU they may use, the parent and each child take turns: each child waits once
+    // (from its creation to its only run) and the parent at least once per child (woken when it
+    // exits, or preempted by it): at least two waits per fork, whatever else runs. A child's one
+    // wait is counted at its only switch-out, its death: a probe that only took a baseline
+    // there would count about half.
+    const dir = mkdtempSync(path.join(tmpdir(), 'perfscope-rq-'));
+    try {
+      const bin = path.join(dir, 'forker');
+      execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', bin, WORK_C]);
+      probe = new RunqlatProbe();
+      probe.start({ pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: onlineCpus() });
+      probe.sample();
+      const c = spawn('taskset', ['-c', '1', bin, 'fork', '500'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      children.push(c);
+      const exited = new Promise((r) => c.on('exit', r));
+      c.stdin!.write('go\n');
+      expect(await exited).toBe(0);
+      await sleep(50);
+      const cpu1 = probe.sample().cpus['1'];
+      expect(cpu1.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('detaches on stop: no program of this process is left loaded', async () => {
