@@ -332,20 +332,24 @@ static std::string TracepointKey(const std::string& prog, const std::string& cat
   return key;
 }
 
+// An optional cookie argument: undefined (none) or a whole number up to 2^53 - 1.
+static bool CookieArg(const Napi::Value& v, bool& has_cookie, uint64_t& cookie) {
+  has_cookie = !v.IsUndefined();
+  cookie = 0;
+  if (!has_cookie) return true;
+  if (!v.IsNumber()) return false;
+  double c = v.As<Napi::Number>().DoubleValue();
+  if (!(c >= 0 && c <= 9007199254740991.0) || c != static_cast<double>(static_cast<uint64_t>(c))) return false;
+  cookie = static_cast<uint64_t>(c);
+  return true;
+}
+
 static bool TracepointArgs(const Napi::CallbackInfo& info, std::string& cat, std::string& tp, bool& has_cookie,
                            uint64_t& cookie) {
   if (info.Length() < 3 || !info[1].IsString() || !info[2].IsString()) return false;
   cat = info[1].As<Napi::String>().Utf8Value();
   tp = info[2].As<Napi::String>().Utf8Value();
-  has_cookie = info.Length() > 3 && !info[3].IsUndefined();
-  cookie = 0;
-  if (has_cookie) {
-    if (!info[3].IsNumber()) return false;
-    double c = info[3].As<Napi::Number>().DoubleValue();
-    if (!(c >= 0 && c <= 9007199254740991.0) || c != static_cast<double>(static_cast<uint64_t>(c))) return false;
-    cookie = static_cast<uint64_t>(c);
-  }
-  return true;
+  return CookieArg(info[3], has_cookie, cookie);
 }
 
 Napi::Value BpfObject::AttachTracepoint(const Napi::CallbackInfo& info) {
@@ -390,12 +394,12 @@ Napi::Value BpfObject::DetachTracepoints(const Napi::CallbackInfo& info) {
     Napi::Array e = v.As<Napi::Array>();
     if (e.Length() < 2 || !e.Get(0u).IsString() || !e.Get(1u).IsString())
       throw Napi::TypeError::New(env, "detachTracepoints: each entry is [category, name, cookie?]");
-    bool has_cookie = e.Length() > 2 && !e.Get(2u).IsUndefined();
-    double c = has_cookie && e.Get(2u).IsNumber() ? e.Get(2u).As<Napi::Number>().DoubleValue() : 0;
-    if (has_cookie && !(c >= 0 && c <= 9007199254740991.0 && c == static_cast<double>(static_cast<uint64_t>(c))))
+    bool has_cookie;
+    uint64_t cookie;
+    if (!CookieArg(e.Get(2u), has_cookie, cookie))
       throw Napi::TypeError::New(env, "detachTracepoints: a cookie is a whole number");
     auto it = links_.find(TracepointKey(pname, e.Get(0u).As<Napi::String>().Utf8Value(), e.Get(1u).As<Napi::String>().Utf8Value(),
-                                        has_cookie, static_cast<uint64_t>(c)));
+                                        has_cookie, cookie));
     if (it == links_.end()) continue;
     gone.push_back(it->second);
     links_.erase(it);
