@@ -6,6 +6,7 @@
 // Names typed by the user are untrusted: a path under tracefs is only ever built from a category
 // and a name that match NAME_RE, and from a pair that available_events lists.
 import { readFileSync } from 'node:fs';
+import { escapeBytes } from './strings.js';
 import { ensureTracefs, tracingDir, TRACEFS_DIR } from './tracefs.js';
 
 /** Tracepoints attached at once (bpf/trace.h TRACE_MAX_SLOTS). */
@@ -96,6 +97,9 @@ export interface TraceEvents {
   format(category: string, name: string): string;
 }
 
+/** One reader per tracing directory: available_events is read once per process (and formats once each). */
+const hosts = new Map<string, TraceEvents>();
+
 /**
  * This host's tracepoints (mounting tracefs first if it is not mounted; throws TraceArgError when
  * it cannot be). PERFSCOPE_TRACING_DIR, for tests, names another directory to read the names and
@@ -109,9 +113,12 @@ export function hostEvents(): TraceEvents {
     if (why !== null) throw new TraceArgError(`cannot read the tracepoints: ${why}`);
     dir = tracingDir() ?? TRACEFS_DIR;
   }
+  const known = hosts.get(dir);
+  if (known) return known;
   const root = dir;
   let names: string[] | null = null;
-  return {
+  const formats = new Map<string, string>();
+  const events: TraceEvents = {
     listPath: `${root}/available_events`,
     names() {
       if (names === null) {
@@ -125,13 +132,17 @@ export function hostEvents(): TraceEvents {
     },
     format(category, name) {
       if (!NAME_RE.test(category) || !NAME_RE.test(name)) throw new TraceArgError(`bad tracepoint name ${category}:${name}`);
-      return readFileSync(`${root}/events/${category}/${name}/format`, 'utf8');
+      const key = `${category}:${name}`;
+      let f = formats.get(key);
+      if (f === undefined) {
+        f = readFileSync(`${root}/events/${category}/${name}/format`, 'utf8');
+        formats.set(key, f);
+      }
+      return f;
     },
   };
-}
-
-function safe(text: string): string {
-  return JSON.stringify(text).slice(1, -1);
+  hosts.set(root, events);
+  return events;
 }
 
 /** The tracepoints a CATEGORY:NAME pattern (wildcards allowed) names, in available_events order. */
@@ -148,7 +159,7 @@ export function expand(events: TraceEvents, category: string, name: string): str
 export function resolveOne(events: TraceEvents, text: string): TraceTarget[] {
   const parts = text.trim().split(':');
   if (parts.length < 2 || parts.length > 3 || !GLOB_RE.test(parts[0]) || !GLOB_RE.test(parts[1]) || (parts.length === 3 && !FIELD_RE.test(parts[2]))) {
-    throw new TraceArgError(`bad tracepoint '${safe(text)}': expected CATEGORY:NAME or CATEGORY:NAME:FIELD (wildcards * and ? in CATEGORY and NAME)`);
+    throw new TraceArgError(`bad tracepoint '${escapeBytes(Buffer.from(text, 'utf8'))}': expected CATEGORY:NAME or CATEGORY:NAME:FIELD (wildcards * and ? in CATEGORY and NAME)`);
   }
   const [category, name, fieldName] = parts;
   const wild = /[*?]/.test(category + name);

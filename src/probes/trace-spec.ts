@@ -2,9 +2,9 @@
 // names (--trace CATEGORY:NAME[:FIELD], or + in the screen), counted per interval by tracepoint
 // and by (pid, comm), and for CATEGORY:NAME:FIELD a log2 histogram of that numeric field. The
 // probe is trace.ts (bpf/trace.bpf.c); names, formats and checks are trace-events.ts.
-import { histCount, histQuantile, log2Bounds } from '../model/hist.js';
+import { histCount, histQuantile, histRange, log2Bounds } from '../model/hist.js';
 import { bucketLabel, fmtCount } from '../model/format.js';
-import { completions, hostEvents, resolveTargets, TraceArgError, type TraceEvents } from './trace-events.js';
+import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
 import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec, type PromExporter, type PromSeries } from './types.js';
 
 export interface TraceTask {
@@ -91,15 +91,11 @@ export function traceBucketLabel(k: number, unit: string | null): string {
 
 /** The histogram of an interval's bucket counts. */
 export function traceHist(slots: number[], negative: number, unit: string | null): TraceHist {
-  let max: number | null = null;
-  slots.forEach((v, k) => {
-    if (v > 0) max = k;
-  });
   const q = (p: number) => {
     const v = histQuantile(slots, p);
     return v === null ? null : Math.round(v);
   };
-  return { unit, slots, negative, count: histCount(slots), p50: q(0.5), p99: q(0.99), max_bucket: max };
+  return { unit, slots, negative, count: histCount(slots), p50: q(0.5), p99: q(0.99), max_bucket: histRange(slots)?.hi ?? null };
 }
 
 function rateText(r: TraceRow): string {
@@ -142,13 +138,6 @@ function traceExporter(): PromExporter<TraceSample> {
   };
 }
 
-let events: TraceEvents | null = null;
-/** This host's tracepoints, read once per process (available_events does not change while it runs but for modules). */
-function host(): TraceEvents {
-  events ??= hostEvents();
-  return events;
-}
-
 function argError<T>(fn: () => T): T {
   try {
     return fn();
@@ -163,10 +152,10 @@ const traceArgs: ProbeArgs = {
   metavar: 'CAT:NAME[:FIELD]',
   help: 'count a tracepoint (wildcards: sched:*), and histogram a numeric field (repeatable)',
   bench: ['sched:sched_switch'],
-  resolve: (values) => argError(() => resolveTargets(host(), values).map((t) => t.id)),
+  resolve: (values) => argError(() => resolveTargets(hostEvents(), values).map((t) => t.id)),
   complete: (text) => {
     try {
-      return completions(host(), text);
+      return completions(hostEvents(), text);
     } catch {
       return [];
     }
