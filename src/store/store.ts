@@ -360,15 +360,13 @@ export function createAppStore(init: StoreInit): AppStore {
       set((s) => {
         const n = rowValues(s, s.focus).length;
         if (n === 0) return {};
-        const cur = Math.min(s.cursor[s.focus] ?? 0, n - 1);
-        return { cursor: { ...s.cursor, [s.focus]: Math.max(0, Math.min(n - 1, cur + step)) } };
+        return { cursor: { ...s.cursor, [s.focus]: Math.max(0, Math.min(n - 1, cursorOf(s, s.focus) + step)) } };
       }),
     removeAtCursor: () =>
       set((s) => {
         const values = rowValues(s, s.focus);
         if (values.length === 0 || s.replay) return {};
-        const v = values[Math.min(s.cursor[s.focus] ?? 0, values.length - 1)];
-        return { argsIntent: { seq: (s.argsIntent?.seq ?? 0) + 1, probe: s.focus as ProbeName, edit: { remove: v } } };
+        return { argsIntent: { seq: (s.argsIntent?.seq ?? 0) + 1, probe: s.focus as ProbeName, edit: { remove: values[cursorOf(s, s.focus)] } } };
       }),
     resetData: () =>
       set(() => ({ latest: null, shown: null, intervals: 0, feeds: emptyFeeds(cat), shownFeeds: null, trend: [], shownTrend: null })),

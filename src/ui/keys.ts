@@ -73,64 +73,54 @@ export const MAX_ARGS_LEN = 96;
 
 const printable = (raw: string) => [...raw].filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
 
-/** The replay's go-to prompt (g): text, Backspace, Enter asks the source, Esc closes. */
-function promptKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
-  const text = s.replayPrompt ?? '';
-  if (key.escape) s.closeReplayPrompt();
-  else if (key.return) s.submitReplayPrompt();
-  else if (key.backspace || key.delete) s.setReplayPrompt([...text].slice(0, -1).join(''));
+/** What a one-line prompt does with its keys. */
+interface Prompt {
+  readonly text: string;
+  readonly max: number;
+  set(text: string): void;
+  submit(): void;
+  close(): void;
+  /** Tab, where the prompt completes. */
+  complete?(): void;
+}
+
+/** A one-line prompt: printable text (a chunk may end with its Enter), Backspace, Enter submits, Esc closes. */
+function promptKey(p: Prompt, input: string, key: KeyInfo): KeyResult {
+  if (key.escape) p.close();
+  else if (key.tab && p.complete) p.complete();
+  else if (key.return) p.submit();
+  else if (key.backspace || key.delete) p.set([...p.text].slice(0, -1).join(''));
   else {
     const raw = input ?? '';
     const enter = raw.search(/[\r\n]/);
     const typed = key.ctrl || key.meta ? '' : printable(enter >= 0 ? raw.slice(0, enter) : raw);
-    if (typed) s.setReplayPrompt([...(text + typed)].slice(0, MAX_PROMPT_LEN).join(''));
-    if (enter >= 0) s.submitReplayPrompt();
+    if (typed) p.set([...(p.text + typed)].slice(0, p.max).join(''));
+    if (enter >= 0) p.submit();
     if (!typed && enter < 0) return 'ignored';
   }
   return 'handled';
 }
 
-/** The prompt of a probe's own option (+): text, Tab completes, Enter asks the manager, Esc closes. */
-function argsPromptKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
-  const text = s.argsPrompt?.text ?? '';
-  if (key.escape) s.closeArgsPrompt();
-  else if (key.tab) s.completeArgsPrompt();
-  else if (key.return) s.submitArgsPrompt();
-  else if (key.backspace || key.delete) s.setArgsPrompt([...text].slice(0, -1).join(''));
-  else {
-    const raw = input ?? '';
-    const enter = raw.search(/[\r\n]/);
-    const typed = key.ctrl || key.meta ? '' : printable(enter >= 0 ? raw.slice(0, enter) : raw).replace(/\t/g, '');
-    if (typed) s.setArgsPrompt([...(text + typed)].slice(0, MAX_ARGS_LEN).join(''));
-    if (enter >= 0) s.submitArgsPrompt();
-    if (!typed && enter < 0) return 'ignored';
-  }
-  return 'handled';
+/** The replay's go-to prompt (g): Enter asks the source. */
+function replayPrompt(s: AppState & AppActions): Prompt {
+  return { text: s.replayPrompt ?? '', max: MAX_PROMPT_LEN, set: s.setReplayPrompt, submit: s.submitReplayPrompt, close: s.closeReplayPrompt };
+}
+
+/** The prompt of a probe's own option (+): Tab completes, Enter asks the manager. */
+function argsPrompt(s: AppState & AppActions): Prompt {
+  return { text: s.argsPrompt?.text ?? '', max: MAX_ARGS_LEN, set: s.setArgsPrompt, submit: s.submitArgsPrompt, close: s.closeArgsPrompt, complete: s.completeArgsPrompt };
 }
 
 export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
   if (key.ctrl && input === 'c') return 'quit';
-  if (s.argsPrompt !== null) return argsPromptKey(s, input, key);
+  if (s.argsPrompt !== null) return promptKey(argsPrompt(s), input, key);
   if (s.filterEditing && isFeed(s.catalogue, s.focus)) {
-    const feed = s.focus;
-    if (key.return || key.escape) {
-      s.endFilter();
-      return 'handled';
-    }
-    if (key.backspace || key.delete) {
-      s.setFilter(feed, [...s.filters[feed]].slice(0, -1).join(''));
-      return 'handled';
-    }
     // Printable input only: a pasted control sequence never lands in the filter. Text typed
     // quickly can arrive in one chunk with its Enter ("abc\r"): keep the text, then end.
-    const raw = input ?? '';
-    const enter = raw.search(/[\r\n]/);
-    const text = [...(enter >= 0 ? raw.slice(0, enter) : raw)].filter((c) => c >= ' ' && c !== '\x7f' && !(c >= '\x80' && c <= '\x9f')).join('');
-    if (text && !key.ctrl && !key.meta) s.setFilter(feed, [...(s.filters[feed] + text)].slice(0, MAX_FILTER_LEN).join(''));
-    if (enter >= 0) s.endFilter();
-    return text || enter >= 0 ? 'handled' : 'ignored';
+    const feed = s.focus;
+    return promptKey({ text: s.filters[feed], max: MAX_FILTER_LEN, set: (t) => s.setFilter(feed, t), submit: s.endFilter, close: s.endFilter }, input, key);
   }
-  if (s.replay && s.replayPrompt !== null) return promptKey(s, input, key);
+  if (s.replay && s.replayPrompt !== null) return promptKey(replayPrompt(s), input, key);
   if (s.helpOpen) {
     if (input === '?' || key.escape) {
       s.toggleHelp();
