@@ -20,6 +20,17 @@ static __always_inline unsigned int task_state(struct task_struct *t)
 	return BPF_CORE_READ((struct task_struct___o *)t, state);
 }
 
+/* A live CPU filter: one aligned 32-bit word user space writes into a config map (never seen
+ * half written), read at every event. PERFSCOPE_WATCH_ALL: every CPU; PERFSCOPE_WATCH_CPU0 + n:
+ * only CPU n (src/probes/cpus.ts watchWord() writes it). */
+#define PERFSCOPE_WATCH_ALL  1
+#define PERFSCOPE_WATCH_CPU0 2
+
+static __always_inline bool cpu_watched(__u32 w, __u32 cpu)
+{
+	return w == PERFSCOPE_WATCH_ALL || w - PERFSCOPE_WATCH_CPU0 == cpu;
+}
+
 static __always_inline __u32 log2_u64(__u64 v)
 {
 	__u32 r = 0, shift;

@@ -143,11 +143,6 @@ static __always_inline void copy_comm(char *dst, const char *src)
 	((__u64 *)dst)[1] = ((const __u64 *)src)[1];
 }
 
-static __always_inline bool watched(__u32 w, __u32 cpu)
-{
-	return w == OFFCPU_WATCH_ALL || w - OFFCPU_WATCH_CPU0 == cpu;
-}
-
 static __always_inline void lost_one(void)
 {
 	__u32 zero = 0;
@@ -191,7 +186,7 @@ static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_ta
 	if ((__s64)delta < 0)
 		return;
 	cpu = bpf_get_smp_processor_id();
-	if (!watched(*(volatile __u32 *)&cfg->watch, cpu))
+	if (!cpu_watched(*(volatile __u32 *)&cfg->watch, cpu))
 		return;
 
 	key.cpu = cpu;

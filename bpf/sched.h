@@ -12,7 +12,7 @@
  * its part is on is one aligned 32-bit word, so a program never sees one half written. */
 struct sched_cfg {
 	__u32 parts;        /* SCHED_PART_* */
-	__u32 watch;        /* off-CPU: OFFCPU_WATCH_* */
+	__u32 watch;        /* off-CPU: the CPU filter word (PERFSCOPE_WATCH_* in perfscope.bpf.h) */
 	__u32 off_epoch;    /* off-CPU: bumped each time the part goes on; stamps of older ones are stale */
 	__u32 rq_epoch;     /* run queue: the same for its per-task baseline */
 	__u32 count_totals; /* off-CPU: keep returns_total */

@@ -9,7 +9,7 @@
  *    (`slots`): where the field to histogram is in the tracepoint's record, as the tracepoint's
  *    tracefs `format` file says (offset, size, signedness), or size 0 for a count only.
  * 2. Filters, in the kernel: -p (targ_tgid, before load), -c (a substring of the task's comm,
- *    before load), -C (the watched CPU, a word user space writes live, as in offcpu).
+ *    before load), -C (the CPU filter word, written before the first attach and live after).
  * 3. Counts and histograms: per generation and slot, in the CPU's own slot of a PERCPU_ARRAY,
  *    cumulative and never cleared. Atomic adds: a run can be preempted (syscall tracepoints may
  *    fault) by another run on the same CPU.
@@ -40,7 +40,6 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set before load. */
 const volatile __u32 targ_tgid = 0;
-const volatile __s32 initial_cpu = TRACE_ALL_CPUS;
 const volatile __u32 targ_comm_len = 0; /* 0: no comm filter; else 1..15 */
 const volatile char targ_comm[TRACE_COMM_LEN] = {};
 
@@ -87,16 +86,10 @@ struct {
 
 static __always_inline bool watched(void)
 {
-	__u32 zero = 0, w = TRACE_WATCH_INIT, cpu = bpf_get_smp_processor_id();
+	__u32 zero = 0;
 	struct trace_cfg *c = bpf_map_lookup_elem(&trace_cfg, &zero);
 
-	if (c)
-		w = *(volatile __u32 *)&c->watch;
-	if (w == TRACE_WATCH_INIT)
-		return initial_cpu < 0 || (__u32)initial_cpu == cpu;
-	if (w == TRACE_WATCH_ALL)
-		return true;
-	return w - TRACE_WATCH_CPU0 == cpu;
+	return c && cpu_watched(*(volatile __u32 *)&c->watch, bpf_get_smp_processor_id());
 }
 
 /* Does comm contain targ_comm (targ_comm_len bytes)? */
@@ -125,48 +118,21 @@ static __always_inline bool comm_matches(const char *comm)
 	return false;
 }
 
-/* The slot's field as a signed or unsigned 64-bit value; false when it cannot be read. */
+/* The slot's field as a 64-bit value (little-endian: `size` bytes read into a zeroed word), and
+ * whether it is below zero (a signed field); false when it cannot be read. */
 static __always_inline bool read_field(void *ctx, const struct trace_slot *cfg, __u64 *v, bool *neg)
 {
-	void *p = ctx + (cfg->field_off & 0xffff);
-	bool sgn = cfg->field_signed;
+	__u32 size = cfg->field_size, shift;
+	__u64 x = 0;
 
-	*neg = false;
-	switch (cfg->field_size) {
-	case 1: {
-		__u8 x;
-		if (bpf_probe_read_kernel(&x, 1, p))
-			return false;
-		*v = x;
-		*neg = sgn && (__s8)x < 0;
-		return true;
-	}
-	case 2: {
-		__u16 x;
-		if (bpf_probe_read_kernel(&x, 2, p))
-			return false;
-		*v = x;
-		*neg = sgn && (__s16)x < 0;
-		return true;
-	}
-	case 4: {
-		__u32 x;
-		if (bpf_probe_read_kernel(&x, 4, p))
-			return false;
-		*v = x;
-		*neg = sgn && (__s32)x < 0;
-		return true;
-	}
-	case 8: {
-		__u64 x;
-		if (bpf_probe_read_kernel(&x, 8, p))
-			return false;
-		*v = x;
-		*neg = sgn && (__s64)x < 0;
-		return true;
-	}
-	}
-	return false;
+	if (size == 0 || size > 8)
+		return false;
+	if (bpf_probe_read_kernel(&x, size, ctx + (cfg->field_off & 0xffff)))
+		return false;
+	shift = 64 - 8 * size;
+	*neg = cfg->field_signed && (__s64)(x << shift) < 0;
+	*v = x;
+	return true;
 }
 
 static __always_inline void count_task(void *agg, __u32 slot, __u32 tgid, struct trace_stat *st)

@@ -16,14 +16,11 @@ struct trace_slot {
 	__u32 pad;
 };
 
-/* Value of the one-entry ARRAY `trace_cfg`, written live by user space. */
+/* Value of the one-entry ARRAY `trace_cfg`, written by user space before the first attach and
+ * live after. */
 struct trace_cfg {
-	__u32 watch; /* TRACE_WATCH_INIT (0): as initial_cpu; TRACE_WATCH_ALL; TRACE_WATCH_CPU0 + cpu */
+	__u32 watch; /* the CPU filter word (PERFSCOPE_WATCH_* in perfscope.bpf.h) */
 };
-#define TRACE_WATCH_INIT 0
-#define TRACE_WATCH_ALL 1
-#define TRACE_WATCH_CPU0 2
-#define TRACE_ALL_CPUS (-1)
 
 /* Value of the PERCPU_ARRAY `stats`, by slot: cumulative, never cleared (user space takes
  * differences, and reads a slot's values when it attaches it as its baseline). */

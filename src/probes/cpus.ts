@@ -22,3 +22,14 @@ export function onlineCpus(sysRoot = '/sys'): number[] {
     return osCpus().map((_, i) => i);
   }
 }
+
+/** The CPU filter word of the BPF programs (bpf/perfscope.bpf.h PERFSCOPE_WATCH_*): every CPU, or one. */
+export const WATCH_ALL = 1;
+export const WATCH_CPU0 = 2;
+
+/** The filter word for a pinned CPU (null: all CPUs). */
+export function watchWord(cpu: number | null): number {
+  if (cpu === null) return WATCH_ALL;
+  if (!Number.isInteger(cpu) || cpu < 0) throw new RangeError(`bad CPU ${cpu}`);
+  return WATCH_CPU0 + cpu;
+}

@@ -18,12 +18,14 @@
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
 import { counterDelta } from '../model/counter.js';
 import { BpfError } from './bpf/error.js';
-import type { BpfMap } from './bpf/map.js';
+import { u32, type BpfMap } from './bpf/map.js';
+import { Generations } from './bpf/generations.js';
 import type { BpfObject } from './bpf/object.js';
 import { u64 } from './bpf-probe.js';
 import { SCHED_PART_OFFCPU, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';
+import { watchWord } from './cpus.js';
 import type { OffcpuRow, OffcpuSample } from './offcpu-spec.js';
 
 /** Mirrors bpf/offcpu.h. */
@@ -48,8 +50,6 @@ export const OFFCPU_LAYOUT = {
   },
 } as const;
 const K = OFFCPU_LAYOUT.key.fields;
-export const OFFCPU_WATCH_ALL = 1;
-export const OFFCPU_WATCH_CPU0 = 2;
 
 /** Default number of rows kept per CPU and interval. */
 export const OFFCPU_TOP_PER_CPU = 20;
@@ -147,19 +147,6 @@ export function buildSample(entries: readonly OffcpuEntry[], filter: OffcpuFilte
   return { rows, idle, overflow };
 }
 
-/** The offcpu_cfg.watch word for a pinned CPU (null: all CPUs). */
-export function watchWord(cpu: number | null): number {
-  if (cpu === null) return OFFCPU_WATCH_ALL;
-  if (!Number.isInteger(cpu) || cpu < 0) throw new RangeError(`offcpu: bad CPU ${cpu}`);
-  return OFFCPU_WATCH_CPU0 + cpu;
-}
-
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-}
-
 /**
  * Every entry of a map nothing writes any more, then empty it. Read first (a failed batch read
  * loses nothing), clear second.
@@ -191,8 +178,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   protected readonly part = SCHED_PART_OFFCPU;
   private readonly opts: Required<OffcpuOptions>;
   private filter: OffcpuFilter = { topPerCpu: OFFCPU_TOP_PER_CPU, idle: true, pid: null, comm: null };
-  private gens: [BpfMap, BpfMap] | null = null;
-  private active = 0;
+  private gens: Generations | null = null;
   private overflowSeen = 0;
   private lostPending = 0;
   private pinned: number | null = null;
@@ -209,11 +195,10 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
 
   protected override joined(obj: BpfObject, config: ProbeConfig, control: SchedControl): void {
     const word = watchWord(config.pinnedCpu); // validates
-    this.gens = [obj.map('agg0'), obj.map('agg1')];
+    this.gens = new Generations(obj.map('gens'), [obj.map('agg0'), obj.map('agg1')]);
     // Nothing writes them while the part is off: start from agg0, both empty, no totals.
-    obj.map('gens').update(u32(0), u32(this.gens[0].fd));
-    this.active = 0;
-    for (const g of this.gens) drainQuiet(g);
+    this.gens.reset();
+    for (const g of this.gens.maps) drainQuiet(g);
     drainQuiet(obj.map('returns_total'));
     this.control = control;
     control.set({ watch: word, countTotals: this.opts.countTotals ? 1 : 0 });
@@ -255,12 +240,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   /** Switch the program to the other generation and return the entries of the one it left. */
   private flip(): OffcpuEntry[] {
     const gens = this.gens!;
-    const next = 1 - this.active;
-    // Returns after synchronize_rcu(): no program is still writing gens[this.active].
-    this.obj!.map('gens').update(u32(0), u32(gens[next].fd));
-    const old = gens[this.active];
-    this.active = next;
-    return drainQuiet(old).map(([k, v]) => decodeEntry(k, v));
+    return drainQuiet(gens.maps[gens.flip()]).map(([k, v]) => decodeEntry(k, v));
   }
 
   sample(): OffcpuSample {

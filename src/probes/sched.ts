@@ -14,6 +14,7 @@
 // half of the program's run time and runs (the sums stay exact), alone it reports all of it.
 import { BpfError } from './bpf/error.js';
 import { BpfObject, bpfObjectPath } from './bpf/object.js';
+import { u32 } from './bpf/map.js';
 import { acquireStats, releaseStats } from './bpf/stats.js';
 import { CostMeter, noHook } from './bpf-probe.js';
 import type { Probe, ProbeConfig, ProbeCost } from './types.js';
@@ -174,9 +175,7 @@ class SchedObject {
   quiesce(): void {
     const obj = this.obj;
     if (!obj) return;
-    const fd = Buffer.alloc(4);
-    fd.writeUInt32LE(obj.map('barrier_inner').fd);
-    obj.map('barrier').update(ZERO_KEY, fd);
+    obj.map('barrier').update(ZERO_KEY, u32(obj.map('barrier_inner').fd));
   }
 }
 

@@ -1,17 +1,20 @@
 // trace: the tracepoints of --trace (and of the screen's + prompt), each attached to the one
-// program of bpf/trace.bpf.c with a BPF cookie naming its slot. Per tick: the slots' cumulative
-// per-CPU counts and histograms, read and differenced (nothing lost between reads), and the
-// (slot, pid, comm) counts of the generation the program just left (see the object's comment).
+// program of bpf/trace.bpf.c with a BPF cookie naming its slot. Per tick: a flip of the
+// generations, then the slots' per-CPU counts and histograms of the generation the program left,
+// differenced since that generation was last read, and its (slot, pid, comm) counts (see the
+// object's comment: all of one interval come from the same runs, nothing lost between reads).
 // With no tracepoint attached nothing is loaded; the object loads with the first one and is
 // unloaded when the last one goes.
 import { BpfError, describeError } from './bpf/error.js';
-import type { BpfMap } from './bpf/map.js';
+import { u32, type BpfMap } from './bpf/map.js';
+import { Generations } from './bpf/generations.js';
 import type { BpfObject, ProgStats } from './bpf/object.js';
 import { BpfProbe, u64 } from './bpf-probe.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
-import { ProbeArgError, type ProbeConfig, type ProbeCost } from './types.js';
+import { ProbeArgError, type ProbeConfig } from './types.js';
+import { watchWord } from './cpus.js';
 import { counterDelta } from '../model/counter.js';
 
 /** Mirrors bpf/trace.h. */
@@ -25,8 +28,6 @@ export const TRACE_STAT_LAYOUT = {
 } as const;
 export const TRACE_KEY_LAYOUT = { struct: 'trace_task_key', size: 8 + TRACE_COMM_LEN, fields: { slot: 0, pid: 4, comm: 8 } } as const;
 export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, pad: 12 } } as const;
-const WATCH_ALL = 1;
-const WATCH_CPU0 = 2;
 const PROG = 'trace_hit';
 
 /** A slot's cumulative figures, summed over the CPUs. */
@@ -45,12 +46,6 @@ interface Attached {
   readonly slot: number;
   /** Each generation's figures as last read (see bpf/trace.bpf.c, 4.). */
   readonly prev: [SlotStat, SlotStat];
-}
-
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
 }
 
 function decodeStat(b: Buffer, into: SlotStat): void {
@@ -82,14 +77,11 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   /** Targets to attach when the object is (re)loaded. */
   private pending: TraceTarget[] = [];
   private nextSlot = 0;
-  private gens: [BpfMap, BpfMap] | null = null;
-  private active = 0;
+  private gens: Generations | null = null;
   private lastSample = 0;
   private lastProg: ProgStats | null = null;
   private lostPending = 0;
   private pinned: number | null = null;
-  /** The generation the last flip left. */
-  private left = 0;
 
   private resolve(values: readonly string[]): TraceTarget[] {
     if (values.length === 0) return [];
@@ -101,23 +93,24 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     }
   }
 
-  override start(config: ProbeConfig): void {
+  /** Keep the config for later attaches; the targets to attach now (none: nothing is loaded). */
+  private prepare(config: ProbeConfig): number {
     this.config = config;
     this.pinned = config.pinnedCpu;
     this.pending = this.resolve(config.args ?? []);
-    if (this.pending.length) super.start(config);
+    return this.pending.length;
+  }
+
+  override start(config: ProbeConfig): void {
+    if (this.prepare(config)) super.start(config);
   }
 
   override async startAsync(config: ProbeConfig): Promise<void> {
-    this.config = config;
-    this.pinned = config.pinnedCpu;
-    this.pending = this.resolve(config.args ?? []);
-    if (this.pending.length) await super.startAsync(config);
+    if (this.prepare(config)) await super.startAsync(config);
   }
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
-    obj.setGlobalI32('initial_cpu', config.pinnedCpu ?? -1);
     if (config.comm) {
       const bytes = Buffer.from(config.comm, 'utf8');
       // A comm holds at most 15 bytes: a longer text is in no comm (length 16 matches none).
@@ -130,8 +123,9 @@ export class TraceProbe extends BpfProbe<TraceSample> {
 
   /** Instead of attachAll (the program has no tracepoint of its own): the pending targets. */
   protected override attachPrograms(obj: BpfObject): void {
-    this.gens = [obj.map('agg0'), obj.map('agg1')];
-    this.active = 0;
+    // gens points at agg0 at load; the CPU filter is written before anything runs.
+    this.gens = new Generations(obj.map('gens'), [obj.map('agg0'), obj.map('agg1')]);
+    obj.map('trace_cfg').update(u32(0), u32(watchWord(this.pinned)));
     this.attached.clear();
     const targets = this.pending;
     this.pending = [];
@@ -188,14 +182,14 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   /** A slot no attachment uses, after the last one given out (so a slot is reused as late as possible). */
   private freeSlot(): number {
     const used = new Set([...this.attached.values()].map((a) => a.slot));
-    for (let i = 0; i < 256; i++) {
-      const s = (this.nextSlot + i) % 256;
+    for (let i = 0; i < TRACE_MAX_TARGETS; i++) {
+      const s = (this.nextSlot + i) % TRACE_MAX_TARGETS;
       if (!used.has(s)) {
-        this.nextSlot = (s + 1) % 256;
+        this.nextSlot = (s + 1) % TRACE_MAX_TARGETS;
         return s;
       }
     }
-    throw new ProbeArgError('every tracepoint slot is in use (256)');
+    throw new ProbeArgError(`every tracepoint slot is in use (${TRACE_MAX_TARGETS})`);
   }
 
   private readStat(obj: BpfObject, gen: number, slot: number): SlotStat {
@@ -235,22 +229,14 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   setPinnedCpu(cpu: number | null): void {
     this.pinned = cpu;
     if (!this.obj) return;
-    this.obj.map('trace_cfg').update(u32(0), u32(cpu === null ? WATCH_ALL : WATCH_CPU0 + cpu));
+    this.obj.map('trace_cfg').update(u32(0), u32(watchWord(cpu)));
   }
 
-  /** Switch the program to the other generation; the (slot, pid, comm) counts of the one it left. */
-  private flip(): Map<number, TraceTask[]> {
+  /** The (slot, pid, comm) counts of a generation nothing writes any more, by slot; the map emptied. */
+  private takeTasks(gen: BpfMap): Map<number, TraceTask[]> {
     const out = new Map<number, TraceTask[]>();
-    const gens = this.gens;
-    if (!gens || !this.obj) return out;
-    const next = 1 - this.active;
-    this.left = this.active;
-    // Returns after synchronize_rcu(): no run is still writing gens[this.active].
-    this.obj.map('gens').update(u32(0), u32(gens[next].fd));
-    const old = gens[this.active];
-    this.active = next;
     const k = TRACE_KEY_LAYOUT.fields;
-    for (const [key, value] of old.takeAll()) {
+    for (const [key, value] of gen.takeAll()) {
       const slot = key.readUInt32LE(k.slot);
       const raw = key.subarray(k.comm, k.comm + TRACE_COMM_LEN);
       const nul = raw.indexOf(0);
@@ -264,18 +250,19 @@ export class TraceProbe extends BpfProbe<TraceSample> {
 
   sample(): TraceSample {
     const obj = this.obj;
-    if (!obj) return { tracepoints: [] };
+    const gens = this.gens;
+    if (!obj || !gens) return { tracepoints: [] };
     const t = performance.now();
     const seconds = Math.max((t - this.lastSample) / 1000, 1e-3);
     this.lastSample = t;
-    const tasks = this.flip();
+    const g = gens.flip();
+    const tasks = this.takeTasks(gens.maps[g]);
     const prog = obj.stats();
     const last = this.lastProg ?? prog;
     this.lastProg = prog;
     const progNs = counterDelta(prog.runTimeNs, last.runTimeNs);
     this.lostPending += counterDelta(prog.recursionMisses, last.recursionMisses);
     const parts: { a: Attached; d: SlotStat }[] = [];
-    const g = this.left;
     for (const a of this.attached.values()) {
       const cur = this.readStat(obj, g, a.slot);
       const p = a.prev[g];
@@ -325,11 +312,6 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     const n = this.lostPending;
     this.lostPending = 0;
     return n;
-  }
-
-  override cost(): ProbeCost {
-    // Nothing loaded (no tracepoint): no cost, nothing lost.
-    return this.obj ? super.cost() : {};
   }
 
   override stop(): void {

@@ -107,3 +107,10 @@ export function splitPerCpu(v: Buffer, slotBytes: number, valueSize: number): Bu
   return out;
 }
 
+
+/** A u32 as a map key or value (little-endian). */
+export function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}
