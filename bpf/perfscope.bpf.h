@@ -43,4 +43,29 @@ static __always_inline __u32 log2_u64(__u64 v)
 	return r;
 }
 
+/* Does the task's comm (16 bytes, NUL-terminated) contain pat (len bytes, 1..15)? len 0: no
+ * filter. pat is a `const volatile` rodata array set before load (-c). */
+static __always_inline bool comm_contains(const char *comm, const volatile char *pat, __u32 len)
+{
+	if (!len)
+		return true;
+	for (__u32 i = 0; i < 16; i++) {
+		bool same = true;
+
+		if (i + len > 15)
+			return false;
+		for (__u32 j = 0; j < 15; j++) {
+			if (j >= len)
+				break;
+			if (comm[(i + j) & 15] != pat[j]) {
+				same = false;
+				break;
+			}
+		}
+		if (same)
+			return true;
+	}
+	return false;
+}
+
 #endif

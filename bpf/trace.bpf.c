@@ -92,32 +92,6 @@ static __always_inline bool watched(void)
 	return c && cpu_watched(*(volatile __u32 *)&c->watch, bpf_get_smp_processor_id());
 }
 
-/* Does comm contain targ_comm (targ_comm_len bytes)? */
-static __always_inline bool comm_matches(const char *comm)
-{
-	__u32 len = targ_comm_len;
-
-	if (!len)
-		return true;
-	for (__u32 i = 0; i < TRACE_COMM_LEN; i++) {
-		bool same = true;
-
-		if (i + len > TRACE_COMM_LEN - 1)
-			return false;
-		for (__u32 j = 0; j < TRACE_COMM_LEN - 1; j++) {
-			if (j >= len)
-				break;
-			if (comm[(i + j) & (TRACE_COMM_LEN - 1)] != targ_comm[j]) {
-				same = false;
-				break;
-			}
-		}
-		if (same)
-			return true;
-	}
-	return false;
-}
-
 /* The slot's field as a 64-bit value (little-endian: `size` bytes read into a zeroed word), and
  * whether it is below zero (a signed field); false when it cannot be read. */
 static __always_inline bool read_field(void *ctx, const struct trace_slot *cfg, __u64 *v, bool *neg)
@@ -173,7 +147,7 @@ static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_s
 		return;
 	if (targ_comm_len) {
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!comm_matches(comm))
+		if (!comm_contains(comm, targ_comm, targ_comm_len))
 			return;
 	}
 	__sync_fetch_and_add(&st->hits, 1);

@@ -2,6 +2,7 @@
 // map-in-map and per-CPU maps (whose values are numPossibleCpus() slots of round_up(size, 8)).
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -95,14 +96,19 @@ Napi::Value Batch(const Napi::CallbackInfo& info) {
   uint32_t max = U32Arg(info, 3, "max entries");
   bool del = info.Length() > 4 && info[4].ToBoolean().Value();
   if (max == 0) max = 1;
-  std::vector<uint8_t> keys(static_cast<size_t>(ksize) * max), values(static_cast<size_t>(vsize) * max);
+  // Grown a batch at a time: a map of large keys (whole stacks) sized for thousands of entries
+  // usually holds a few hundred, and its full size would be touched for nothing.
+  const uint32_t chunk = std::min<uint32_t>(max, 256);
+  std::vector<uint8_t> keys, values;
   // Hash maps want an opaque batch token as large as a key (at least 4 bytes).
   std::vector<uint8_t> in(std::max<uint32_t>(ksize, 8)), out(std::max<uint32_t>(ksize, 8));
   bool first = true;
   uint32_t total = 0;
   LIBBPF_OPTS(bpf_map_batch_opts, opts);
   while (total < max) {
-    uint32_t count = max - total;
+    uint32_t count = std::min(chunk, max - total);
+    keys.resize(static_cast<size_t>(total + count) * ksize);
+    values.resize(static_cast<size_t>(total + count) * vsize);
     int err = del ? bpf_map_lookup_and_delete_batch(fd, first ? nullptr : in.data(), out.data(),
                                                     keys.data() + static_cast<size_t>(total) * ksize,
                                                     values.data() + static_cast<size_t>(total) * vsize, &count, &opts)

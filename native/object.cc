@@ -3,6 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -24,6 +28,8 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod<&BpfObject::Attach>("attach"),
                          InstanceMethod<&BpfObject::AttachTracepoint>("attachTracepoint"),
                          InstanceMethod<&BpfObject::DetachTracepoints>("detachTracepoints"),
+                         InstanceMethod<&BpfObject::AttachPerfEvent>("attachPerfEvent"),
+                         InstanceMethod<&BpfObject::DetachPerfEvents>("detachPerfEvents"),
                          InstanceMethod<&BpfObject::Detach>("detach"),
                          InstanceMethod<&BpfObject::IsAttached>("isAttached"),
                          InstanceMethod<&BpfObject::ProgInfo>("progInfo"),
@@ -406,6 +412,69 @@ Napi::Value BpfObject::DetachTracepoints(const Napi::CallbackInfo& info) {
   }
   int err = DestroyLinks(gone);
   if (err) ThrowErrno(env, -err, "attach", "cannot detach " + pname + " from a tracepoint");
+  return env.Undefined();
+}
+
+static std::string PerfEventKey(const std::string& prog, int cpu) { return prog + "@cpu#" + std::to_string(cpu); }
+
+// attachPerfEvent(prog, cpu, hz): a CPU-clock sampling event at hz samples a second on that CPU
+// (every task), with prog attached; the link owns the event (destroying it closes the fd).
+Napi::Value BpfObject::AttachPerfEvent(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attachPerfEvent");
+  bpf_program* prog = Program(info, 0);
+  if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber())
+    throw Napi::TypeError::New(env, "attachPerfEvent(prog: string, cpu: integer, hz: integer)");
+  int64_t cpu = info[1].As<Napi::Number>().Int64Value();
+  int64_t hz = info[2].As<Napi::Number>().Int64Value();
+  if (cpu < 0 || cpu > 65535 || hz < 1 || hz > 1000000)
+    throw Napi::RangeError::New(env, "attachPerfEvent: cpu 0..65535, hz 1..1000000");
+  std::string name = bpf_program__name(prog);
+  std::string key = PerfEventKey(name, static_cast<int>(cpu));
+  if (links_.count(key)) return env.Undefined();
+  perf_event_attr attr{};
+  attr.size = sizeof(attr);
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_CPU_CLOCK;
+  attr.freq = 1;
+  attr.sample_freq = static_cast<uint64_t>(hz);
+  int fd = static_cast<int>(syscall(SYS_perf_event_open, &attr, -1, static_cast<int>(cpu), -1, PERF_FLAG_FD_CLOEXEC));
+  if (fd < 0) {
+    int err = errno;
+    ThrowErrno(env, err, "attach", "cannot open a CPU-clock perf event on CPU " + std::to_string(cpu));
+  }
+  LogReset();
+  errno = 0;
+  bpf_link* link = bpf_program__attach_perf_event(prog, fd);
+  if (!link) {
+    int err = errno;
+    close(fd);
+    ThrowErrno(env, err, "attach", "cannot attach " + name + " to the perf event of CPU " + std::to_string(cpu));
+  }
+  links_[key] = link;
+  return env.Undefined();
+}
+
+// detachPerfEvents(prog, cpus): destroy those CPUs' events (the ones that do not exist are skipped).
+Napi::Value BpfObject::DetachPerfEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NotBusy(env, "detachPerfEvents");
+  if (!obj_) return env.Undefined();
+  bpf_program* prog = Program(info, 0);
+  if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "detachPerfEvents(prog: string, cpus: integer[])");
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::string pname = bpf_program__name(prog);
+  std::vector<bpf_link*> gone;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value v = list.Get(i);
+    if (!v.IsNumber()) throw Napi::TypeError::New(env, "detachPerfEvents: a CPU is an integer");
+    auto it = links_.find(PerfEventKey(pname, v.As<Napi::Number>().Int32Value()));
+    if (it == links_.end()) continue;
+    gone.push_back(it->second);
+    links_.erase(it);
+  }
+  int err = DestroyLinks(gone);
+  if (err) ThrowErrno(env, -err, "attach", "cannot detach " + pname + " from a perf event");
   return env.Undefined();
 }
 

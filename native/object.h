@@ -28,6 +28,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
   Napi::Value DetachTracepoints(const Napi::CallbackInfo& info);
+  Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info);
+  Napi::Value DetachPerfEvents(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value IsAttached(const Napi::CallbackInfo& info);
   Napi::Value ProgInfo(const Napi::CallbackInfo& info);
@@ -48,7 +50,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   LoadWorker* loader_ = nullptr;
   bool close_pending_ = false;
   std::string path_;
-  std::map<std::string, bpf_link*> links_;  // keys: "prog" and "prog@category/tracepoint" and "prog@category/tracepoint#cookie"
+  std::map<std::string, bpf_link*> links_;  // keys: "prog", "prog@category/tracepoint", "prog@category/tracepoint#cookie", "prog@cpu#N"
 };
 
 }  // namespace perfscope

@@ -12,6 +12,7 @@ import { formatCpuList } from './model/format.js';
 import { parseDuration, parseSize, parseTimeSpec } from './replay/units.js';
 import { PROM_TOP_DEFAULT, PROM_TOP_MAX } from './sinks/prometheus.js';
 import { parseListen, type ListenAddress } from './sinks/prometheus-http.js';
+import { parseOption, type OptionValue, type ProbeOption } from './probes/types.js';
 
 export class UsageError extends Error {}
 
@@ -49,6 +50,15 @@ export interface Options {
   to: string | null;
   /** The values of each probe's own option (--trace ...), as typed, by probe name (resolved later, against the host). */
   probeArgs: Record<string, string[]>;
+  /** Each probe's settings given on the command line (--frequency 99, --offcpu-stacks), by probe name, then flag. */
+  probeOptions: Record<string, Record<string, OptionValue>>;
+  /** --folded: no screen; print the run's stacks as folded lines (flame graphs) at the end. */
+  folded: boolean;
+}
+
+/** Every probe's settings, with the probe they belong to. */
+function allOptions(cat: Catalogue): { probe: string; o: ProbeOption }[] {
+  return cat.flatMap((p) => (p.options ?? []).map((o) => ({ probe: p.name, o })));
 }
 
 export function usage(cat: Catalogue = CATALOGUE): string {
@@ -68,11 +78,13 @@ Options:
       --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all)
       --no-bpf          start no BPF probe (counters from /proc only)
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
-${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metavar}\n                        ${p.args!.help}\n`).join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
+${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metavar}\n                        ${p.args!.help}\n`).join('')}${allOptions(cat).map(({ o }) => `  ${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'integer' ? ` ${o.metavar ?? 'N'}` : ''}\n                        ${o.help}\n`).join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
+      --folded          no screen: sample stacks for -d SECONDS (default 10, or until Ctrl-C), then print
+                        them as folded lines for flame graphs (--probes profile, the default, or offcpu)
   -n, --count N         with --json: exit after N intervals
       --record FILE     also record every interval to FILE (as perfscope record does)
   -o, --output FILE     record: the recording file (created or truncated, mode 0600)
-      --duration D      recording: stop after D (90s, 10m, 1h)
+  -d, --duration D      recording, --folded: stop after D (90s, 10m, 1h; a bare number is seconds)
       --max-size SIZE   recording: stop before the file would grow past SIZE (e.g. 10M)
       --from, --to TIME replay --json: only the intervals in this range (HH:MM:SS UTC or ISO 8601)
       --listen [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR 127.0.0.1 unless given)
@@ -123,7 +135,7 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     cpu: null, pid: null, comm: null, intervalS: 1, probes: names, noBpf: true, json: values.json === true, count: null,
     showIdle: false, help: values.help === true, version: false, command: 'replay', record: null, durationS: null, maxSize: null,
     replayFile: positionals[0] ?? null, from: (values.from as string | undefined) ?? null, to: (values.to as string | undefined) ?? null,
-    listen: null, noScreen: false, promTop: PROM_TOP_DEFAULT, promNode: false, probeArgs: {},
+    listen: null, noScreen: false, promTop: PROM_TOP_DEFAULT, promNode: false, probeArgs: {}, probeOptions: {}, folded: false,
   };
 }
 
@@ -156,9 +168,13 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
         version: { type: 'boolean', short: 'V' },
         record: { type: 'string' },
         output: { type: 'string', short: 'o' },
-        duration: { type: 'string' },
+        duration: { type: 'string', short: 'd' },
+        folded: { type: 'boolean' },
         'max-size': { type: 'string' },
         ...Object.fromEntries(own.map((p) => [p.args!.flag, { type: 'string' as const, multiple: true as const }])),
+        ...Object.fromEntries(
+          allOptions(cat).map(({ o }) => [o.flag, { type: o.kind === 'boolean' ? ('boolean' as const) : ('string' as const), ...(o.short ? { short: o.short } : {}) }]),
+        ),
       },
     }));
   } catch (e) {
@@ -179,8 +195,17 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     intervalS = Number(v);
     if (intervalS < 0.1 || intervalS > 3600) throw new UsageError(`-i/--interval must be between 0.1 and 3600 seconds, got '${v}'`);
   }
+  const folded = values.folded === true;
   let probes = names;
-  if (str('probes') !== undefined) {
+  if (folded) {
+    // Stacks only: one of the probes that have them.
+    const stackProbes: string[] = cat.filter((p) => p.folded).map((p) => p.name);
+    const list = str('probes') !== undefined ? str('probes')!.split(',').map((x) => x.trim()).filter(Boolean) : cat.filter((p) => p.folded?.default).map((p) => p.name);
+    for (const p of list) if (!stackProbes.includes(p)) throw new UsageError(`--folded takes --probes ${stackProbes.join(' or ')}, not '${p}'`);
+    if (list.length !== 1) throw new UsageError(`--folded takes one of --probes ${stackProbes.join(', ')}`);
+    if (values.json === true || str('listen') !== undefined || str('record') !== undefined || command === 'record') throw new UsageError('--folded goes with neither --json, --listen nor a recording');
+    probes = list;
+  } else if (str('probes') !== undefined) {
     const list = str('probes')!.split(',').map((s) => s.trim()).filter(Boolean);
     if (list.length === 0) throw new UsageError('--probes needs at least one probe name');
     for (const p of list) {
@@ -213,7 +238,14 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
       throw new UsageError(`--${flag}: ${(e as Error).message}`);
     }
   };
-  const durationS = unit('duration', parseDuration);
+  let durationS: number | null;
+  if (folded && str('duration') !== undefined) {
+    try {
+      durationS = parseDuration(str('duration')!);
+    } catch (e) {
+      throw new UsageError(`-d/--duration: ${(e as Error).message}`);
+    }
+  } else durationS = unit('duration', parseDuration);
   const maxSize = unit('max-size', parseSize);
   let listen: ListenAddress | null = null;
   if (str('listen') !== undefined) {
@@ -239,8 +271,25 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     if (v.some((x) => x.trim() === '')) throw new UsageError(`--${p.args!.flag} needs a value (${p.args!.metavar})`);
     probeArgs[p.name] = v;
   }
+  const probeOptions: Record<string, Record<string, OptionValue>> = {};
+  for (const { probe, o } of allOptions(cat)) {
+    const v = values[o.flag] as string | boolean | undefined;
+    if (v === undefined) continue;
+    if (!probes.includes(probe)) throw new UsageError(`--${o.flag} needs the ${probe} probe, which --probes leaves out`);
+    try {
+      (probeOptions[probe] ??= {})[o.flag] = parseOption(o, v);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  // The settings a probe needs for its stacks (the off-CPU stacks of --folded --probes offcpu).
+  if (folded) {
+    for (const p of cat) if (probes.includes(p.name) && p.folded?.options) probeOptions[p.name] = { ...(probeOptions[p.name] ?? {}), ...p.folded.options };
+  }
   return {
     probeArgs,
+    probeOptions,
+    folded,
     command,
     record,
     durationS,

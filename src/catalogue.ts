@@ -7,6 +7,7 @@ import { exec } from './probes/exec-spec.js';
 import { offcpu } from './probes/offcpu-spec.js';
 import { open } from './probes/open-spec.js';
 import { proc } from './probes/proc-spec.js';
+import { profile } from './probes/profile-spec.js';
 import { runqlat } from './probes/runqlat-spec.js';
 import { tcp } from './probes/tcp-spec.js';
 import { trace } from './probes/trace-spec.js';
@@ -30,6 +31,7 @@ export const CATALOGUE = [
   entry(tcp, () => import('./ui/components/TcpPane.js').then((m) => m.TcpPane)),
   entry(proc, () => import('./ui/components/ProcPane.js').then((m) => m.ProcPane)),
   entry(trace, () => import('./ui/components/TracePane.js').then((m) => m.TracePane)),
+  entry(profile, () => import('./ui/components/ProfilePane.js').then((m) => m.ProfilePane)),
 ] as const;
 
 type Entry = (typeof CATALOGUE)[number];

@@ -17,6 +17,7 @@ import { ProbeArgError } from './probes/types.js';
 import { createAppStore } from './store/store.js';
 import { followIntents, storeSink } from './store/store-sink.js';
 import { jsonSink } from './sinks/json.js';
+import { foldedSink, type FoldedSink } from './sinks/folded.js';
 import { openRecorder, type Recorder } from './sinks/recorder.js';
 import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from './replay/run.js';
 import type { AppStore } from './store/store.js';
@@ -73,7 +74,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     // A file cut short: said once, here, or under the screen in its status line and again at exit.
     if (recording.stop && opts.json) process.stderr.write(`perfscope: ${recording.stop}\n`);
   }
-  const headless = opts.json || opts.noScreen || opts.command === 'record';
+  const headless = opts.json || opts.folded || opts.noScreen || opts.command === 'record';
   if (!headless && !(process.stdout.isTTY && process.stdin.isTTY)) {
     process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json or --listen PORT --no-screen for headless output\n');
     process.exit(2);
@@ -93,7 +94,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
-  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason, args };
+  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason, args, options: opts.probeOptions };
+  let folded: FoldedSink | null = null;
   let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;
   let recorder: Recorder | null = null;
@@ -104,16 +106,23 @@ export async function main(argv: readonly string[]): Promise<void> {
   const exit = (code: number, message?: string) => {
     if (exiting) return;
     exiting = true;
+    let text = '';
     try {
       manager?.stop();
       stopReplay?.();
       recorder?.finish();
+      // --folded: the stacks so far, at the end of the run (Ctrl-C is a normal end).
+      if (folded) {
+        text = folded.text();
+        if (code === 130) code = 0;
+      }
     } finally {
       restoreUi?.();
       restoreUi = null;
       for (const n of notes) process.stderr.write(`perfscope: ${n}\n`);
       if (message) process.stderr.write(`perfscope: ${message}\n`);
-      process.exit(code);
+      if (text) process.stdout.write(text, () => process.exit(code));
+      else process.exit(code);
     }
   };
   // Run as a service (--no-screen), SIGINT and SIGTERM are the normal way to stop: exit 0.
@@ -190,12 +199,19 @@ export async function main(argv: readonly string[]): Promise<void> {
       // Let stdout drain before exiting.
       process.stdout.write('', () => exit(0));
     });
-    const sinks: Sink[] = [...(opts.json ? [sink] : []), ...recorderSinks, ...promSinks];
+    if (opts.folded) {
+      // -d (default 10 s) of intervals, then the folded lines.
+      const want = Math.max(1, Math.round((opts.durationS ?? 10) / opts.intervalS));
+      folded = foldedSink(CATALOGUE, opts.probes[0], (n) => {
+        if (n >= want) exit(0);
+      });
+    }
+    const sinks: Sink[] = [...(opts.json ? [sink] : []), ...(folded ? [folded] : []), ...recorderSinks, ...promSinks];
     const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks }));
     await m.start(opts.probes);
     // What the command line asked a probe to attach and it could not (a tracepoint the kernel
     // refuses): a usage error, as a name that does not exist is, not a run without it.
-    for (const name of Object.keys(args)) {
+    for (const name of [...Object.keys(args), ...(opts.folded ? opts.probes : [])]) {
       const h = m.healthOf(name);
       if (h.state === 'failed' || h.state === 'unavailable') return exit(2, `${name}: ${h.reason ?? h.state}`);
     }
@@ -210,6 +226,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     pinnedCpu: opts.cpu,
     enabled: opts.probes,
     showIdle: opts.showIdle,
+    options: opts.probeOptions,
   });
   const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store), ...recorderSinks, ...promSinks] }));
   followIntents(store, m);

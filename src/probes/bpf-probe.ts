@@ -150,3 +150,19 @@ export class CostMeter {
 export function u64(b: Buffer, off: number): number {
   return Number(b.readBigUInt64LE(off));
 }
+
+/**
+ * The -p and -c filters of an object that declares `targ_tgid`, `targ_comm_len` and
+ * `targ_comm[16]` (comm_contains() in bpf/perfscope.bpf.h), set before load.
+ */
+export function setTaskFilter(obj: BpfObject, config: ProbeConfig): void {
+  if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
+  if (config.comm) {
+    const bytes = Buffer.from(config.comm, 'utf8');
+    // A comm holds at most 15 bytes: a longer text is in no comm (length 16 matches none).
+    obj.setGlobalU32('targ_comm_len', bytes.length > 15 ? 16 : bytes.length);
+    const c = Buffer.alloc(16);
+    bytes.copy(c, 0, 0, 15);
+    obj.setGlobal('targ_comm', c);
+  }
+}

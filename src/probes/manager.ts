@@ -7,7 +7,7 @@
 // A probe that throws is marked failed and stopped; the others go on.
 import { bpfUnavailableReason } from './bpf/caps.js';
 import { describeError } from './bpf/error.js';
-import { ProbeUnavailable, type ArgsEdit, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from './types.js';
+import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from './types.js';
 import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue.js';
 
 /** Where the manager's output goes. Every method is optional. */
@@ -37,6 +37,8 @@ export interface ManagerOptions {
   now?: () => number;
   /** The values of each probe's own option (ProbeSpec.args, e.g. --trace), resolved, by probe name. */
   args?: Readonly<Record<string, readonly string[]>>;
+  /** Each probe's settings (ProbeSpec.options) that differ from their defaults, by probe name, then flag. */
+  options?: Readonly<Record<string, Readonly<Record<string, OptionValue>>>>;
 }
 
 const NO_ARGS: readonly string[] = [];
@@ -64,6 +66,8 @@ export class ProbeManager {
   private readonly sinks: readonly Sink[];
   /** Each probe's own option values (kept across off/on). */
   private args = new Map<string, readonly string[]>();
+  /** Each probe's settings (kept across off/on). */
+  private options = new Map<string, Readonly<Record<string, OptionValue>>>();
   /** Option edits run one after another. */
   private edits: Promise<unknown> = Promise.resolve();
   readonly bpfReason: string | null;
@@ -78,6 +82,7 @@ export class ProbeManager {
     this.bpfReason = opts.bpfReason === undefined ? bpfUnavailableReason(opts.procRoot ?? '/proc') : opts.bpfReason;
     for (const s of catalogue) this.health.set(s.name, { state: 'off' });
     for (const [name, values] of Object.entries(opts.args ?? {})) this.args.set(name, values);
+    for (const [name, values] of Object.entries(opts.options ?? {})) this.options.set(name, values);
     this.lastTick = this.now();
   }
 
@@ -90,7 +95,42 @@ export class ProbeManager {
       procRoot: this.opts.procRoot ?? '/proc',
       cpus: this.opts.cpus,
       args: this.args.get(name) ?? NO_ARGS,
+      options: this.options.get(name) ?? {},
     };
+  }
+
+  /** The value of a probe's setting now (its default when never set). */
+  optionOf(name: string, flag: string): OptionValue | undefined {
+    const o = this.catalogue.find((s) => s.name === name)?.options?.find((x) => x.flag === flag);
+    return this.options.get(name)?.[flag] ?? o?.default;
+  }
+
+  /**
+   * Change a probe's setting live (a running probe follows it; an off one takes it when it next
+   * starts). Resolves with null, or with the one line saying why not; then nothing has changed.
+   * Never rejects; runs in order with the option edits.
+   */
+  setOption(name: string, flag: string, value: OptionValue): Promise<string | null> {
+    const run = this.edits.then(() => this.applyOption(name, flag, value));
+    this.edits = run;
+    return run;
+  }
+
+  private async applyOption(name: string, flag: string, value: OptionValue): Promise<string | null> {
+    const o = this.catalogue.find((s) => s.name === name)?.options?.find((x) => x.flag === flag);
+    if (!o) return `${name} has no setting --${flag}`;
+    if (typeof value !== typeof o.default) return `--${flag} takes ${o.kind === 'boolean' ? 'on or off' : 'a whole number'}`;
+    if (this.stopped) return null;
+    const probe = this.probes.get(name);
+    if (probe?.setOption) {
+      try {
+        await probe.setOption(flag, value);
+      } catch (e) {
+        return describeError(e);
+      }
+    }
+    this.options.set(name, { ...(this.options.get(name) ?? {}), [flag]: value });
+    return null;
   }
 
   /** The values of a probe's own option, as they are now. */

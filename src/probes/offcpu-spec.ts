@@ -2,7 +2,10 @@
 // pure functions the --json writer, replay, the status line and the overview need. The probe
 // itself (kernel aggregation, generation flips) is in offcpu.ts, imported only by create().
 import { fmtUs } from '../model/format.js';
-import type { JsonLine, PromExporter, PromOptions, PromSeries, ProbeSpec, ViewContext } from './types.js';
+import type { JsonLine, ProbeOption, PromExporter, PromOptions, PromSeries, ProbeSpec, ViewContext } from './types.js';
+import type { OffStacks } from './offcpu-stacks.js';
+
+export type { OffStackRow, OffStacks } from './offcpu-stacks.js';
 
 export interface OffcpuRow {
   cpu: number;
@@ -29,6 +32,31 @@ export interface OffcpuSample {
   idle: OffcpuRow[];
   /** Returns not aggregated in the interval because the kernel hash was full. */
   overflow: number;
+  /** Off-CPU time by stack (--offcpu-stacks), or null when stacks are not collected. */
+  stacks: OffStacks | null;
+}
+
+/** Off-CPU stacks: a second object, loaded only while wanted (its stack walks cost far more than the maxima). */
+export const OFFCPU_STACKS: ProbeOption & { default: boolean } = {
+  flag: 'offcpu-stacks',
+  kind: 'boolean',
+  help: 'offcpu: also off-CPU time by kernel and user stack (Enter on a row of the pane turns it on)',
+  default: false,
+  detail: true,
+};
+
+/** The rows of the off-CPU pane in its order (CPU, then longest first), as ids: "cpu:pid". */
+export function offcpuRowOrder(s: OffcpuSample, pinned: number | null, showIdle: boolean): OffcpuRow[] {
+  let all = showIdle ? [...s.rows, ...s.idle] : [...s.rows];
+  if (pinned !== null) all = all.filter((r) => r.cpu === pinned);
+  return all.sort((a, b) => a.cpu - b.cpu || b.max_us - a.max_us || a.pid - b.pid);
+}
+
+export const offcpuRowId = (r: OffcpuRow): string => `${r.cpu}:${r.pid}`;
+
+function stacksOf(v: unknown): OffStacks | null {
+  const s = v as OffStacks | null;
+  return s && typeof s === 'object' && Array.isArray(s.rows) ? s : null;
 }
 
 /** The longest absence of each CPU (the pinned one only when pinned), longest first. */
@@ -99,12 +127,16 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
   grid: { column: 0, row: 0, weight: 4 },
   create: async () => new (await import('./offcpu.js')).OffcpuProbe(),
   // Real tasks under "offcpu", the idle tasks (pid 0) kept apart under "offcpu_idle".
-  toJson: (s) => ({ offcpu: s ? s.rows : null, offcpu_idle: s ? s.idle : null }),
+  toJson: (s) => ({ offcpu: s ? s.rows : null, offcpu_idle: s ? s.idle : null, offcpu_stacks: s?.stacks ?? null }),
   fromJson(line) {
     const rows = rowsOf(line.offcpu);
     // The interval's overflow is reported as the probe's lost events.
-    return rows ? { rows, idle: rowsOf(line.offcpu_idle) ?? [], overflow: lostOf(line) } : null;
+    return rows ? { rows, idle: rowsOf(line.offcpu_idle) ?? [], overflow: lostOf(line), stacks: stacksOf(line.offcpu_stacks) } : null;
   },
+  options: [OFFCPU_STACKS],
+  rowIds: (s, v) => offcpuRowOrder(s, v.pinned, v.showIdle).map(offcpuRowId),
+  // As offcputime -f: microseconds off the CPU.
+  folded: { default: false, unit: 'us', options: { [OFFCPU_STACKS.flag]: true }, rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: Math.round(row.total_us) })) },
   prometheus: offcpuExporter,
   summary(s, v) {
     const w = worstPerCpu(s, v.pinned)[0];

@@ -24,9 +24,10 @@ import type { BpfObject } from './bpf/object.js';
 import { u64 } from './bpf-probe.js';
 import { SCHED_PART_OFFCPU, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
-import type { ProbeConfig } from './types.js';
+import { optionOf, ProbeArgError, type OptionValue, type ProbeConfig, type ProbeCost } from './types.js';
 import { watchWord } from './cpus.js';
-import type { OffcpuRow, OffcpuSample } from './offcpu-spec.js';
+import { OFFCPU_STACKS, type OffcpuRow, type OffcpuSample } from './offcpu-spec.js';
+import type { OffStacksProbe } from './offcpu-stacks.js';
 
 /** Mirrors bpf/offcpu.h. */
 export const OFFCPU_COMM_LEN = 16;
@@ -125,7 +126,7 @@ export function compareRows(a: OffcpuRow, b: OffcpuRow): number {
 }
 
 /** The interval's sample from the entries of one generation. Pure. */
-export function buildSample(entries: readonly OffcpuEntry[], filter: OffcpuFilter, overflow: number): OffcpuSample {
+export function buildSample(entries: readonly OffcpuEntry[], filter: OffcpuFilter, overflow: number): Omit<OffcpuSample, 'stacks'> {
   const perCpu = new Map<number, OffcpuRow[]>();
   const idle: OffcpuRow[] = [];
   for (const e of entries) {
@@ -183,6 +184,10 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   private lostPending = 0;
   private pinned: number | null = null;
   private control: SchedControl | null = null;
+  /** The off-CPU stacks' own object, while they are wanted (--offcpu-stacks). */
+  private stacks: OffStacksProbe | null = null;
+  private stacksWanted = false;
+  private config: ProbeConfig | null = null;
 
   constructor(opts: OffcpuOptions = {}) {
     super();
@@ -228,6 +233,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   setPinnedCpu(cpu: number | null): void {
     const word = watchWord(cpu);
     this.pinned = cpu;
+    this.stacks?.setPinnedCpu(cpu);
     if (!this.obj) return;
     this.control?.set({ watch: word });
   }
@@ -244,13 +250,65 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   }
 
   sample(): OffcpuSample {
-    if (!this.obj || !this.gens) return { rows: [], idle: [], overflow: 0 };
+    if (!this.obj || !this.gens) return { rows: [], idle: [], overflow: 0, stacks: null };
     const entries = this.flip();
     const seen = this.readOverflow();
     const overflow = counterDelta(seen, this.overflowSeen);
     this.overflowSeen = seen;
     this.lostPending += overflow;
-    return buildSample(entries, this.filter, overflow);
+    return { ...buildSample(entries, this.filter, overflow), stacks: this.stacks ? this.stacks.sample() : null };
+  }
+
+  override start(config: ProbeConfig): void {
+    super.start(config);
+    this.config = config;
+    this.stacksWanted = optionOf(config, OFFCPU_STACKS);
+  }
+
+  override async startAsync(config: ProbeConfig): Promise<void> {
+    await super.startAsync(config);
+    this.config = config;
+    this.stacksWanted = optionOf(config, OFFCPU_STACKS);
+    if (this.stacksWanted) await this.startStacks();
+  }
+
+  private async startStacks(): Promise<void> {
+    if (this.stacks || !this.config) return;
+    const p = new (await import('./offcpu-stacks.js')).OffStacksProbe();
+    await p.startAsync({ ...this.config, pinnedCpu: this.pinned });
+    if (!this.obj || !this.stacksWanted) {
+      p.stop(); // the probe stopped or the stacks were switched off meanwhile
+      return;
+    }
+    this.stacks = p;
+  }
+
+  /** --offcpu-stacks, live: load or unload the stacks' object; the maxima go on untouched. */
+  async setOption(flag: string, value: OptionValue): Promise<void> {
+    if (flag !== OFFCPU_STACKS.flag || typeof value !== 'boolean') throw new ProbeArgError(`offcpu has no setting --${flag}`);
+    this.stacksWanted = value;
+    if (!this.obj) return;
+    if (value) await this.startStacks();
+    else {
+      this.stacks?.stop();
+      this.stacks = null;
+    }
+  }
+
+  /** The maxima's share of the scheduler object, and the stacks' own object when loaded. */
+  override cost(): ProbeCost {
+    const a = super.cost();
+    const b = this.stacks?.cost();
+    if (!b || a.run_ns === undefined) return a;
+    const run_ns = a.run_ns + (b.run_ns ?? 0);
+    const run_cnt = a.run_cnt ?? 0;
+    return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost: (a.lost ?? 0) + (b.lost ?? 0) };
+  }
+
+  override stop(): void {
+    this.stacks?.stop();
+    this.stacks = null;
+    super.stop();
   }
 
   /** The kernel's cumulative returns per thread id (only with countTotals). */

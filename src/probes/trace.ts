@@ -9,7 +9,7 @@ import { BpfError, describeError } from './bpf/error.js';
 import { u32, type BpfMap } from './bpf/map.js';
 import { Generations } from './bpf/generations.js';
 import type { BpfObject, ProgStats } from './bpf/object.js';
-import { BpfProbe, u64 } from './bpf-probe.js';
+import { BpfProbe, setTaskFilter, u64 } from './bpf-probe.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
@@ -110,15 +110,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   }
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
-    if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
-    if (config.comm) {
-      const bytes = Buffer.from(config.comm, 'utf8');
-      // A comm holds at most 15 bytes: a longer text is in no comm (length 16 matches none).
-      obj.setGlobalU32('targ_comm_len', bytes.length > TRACE_COMM_LEN - 1 ? TRACE_COMM_LEN : bytes.length);
-      const c = Buffer.alloc(TRACE_COMM_LEN);
-      bytes.copy(c, 0, 0, TRACE_COMM_LEN - 1);
-      obj.setGlobal('targ_comm', c);
-    }
+    setTaskFilter(obj, config);
   }
 
   /** Instead of attachAll (the program has no tracepoint of its own): the pending targets. */

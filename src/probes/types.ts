@@ -3,6 +3,7 @@
 // (ProbeSpec: name, title, toggle key, kind, and the pure functions the sinks and the screen
 // need). Types (and one error class) only; nothing here loads the native addon: the store and
 // the screen import this module freely. The list of specs, in order, is the catalogue (src/catalogue.ts).
+import type { StackRow } from '../stacks/frames.js';
 
 /** 'starting': the user asked for it and its programs are being loaded (off the render path). */
 export type ProbeState = 'running' | 'starting' | 'off' | 'unavailable' | 'failed';
@@ -21,6 +22,8 @@ export interface ProbeConfig {
   readonly cpus: readonly number[];
   /** The values of the probe's own option (ProbeSpec.args: e.g. the tracepoints of --trace), resolved; none when absent. */
   readonly args?: readonly string[];
+  /** The values of the probe's settings (ProbeSpec.options), by flag; a setting absent here has its default. */
+  readonly options?: Readonly<Record<string, OptionValue>>;
 }
 
 /** BPF cost and losses of one interval (absent for probes without BPF programs). */
@@ -59,6 +62,11 @@ export interface Probe<S, E = never> {
    * user, and then nothing has changed.
    */
   setArgs?(values: readonly string[]): Promise<void>;
+  /**
+   * Probes with settings (ProbeSpec.options): follow a live change of one (a value already
+   * checked against the option). Rejects with one line for the user, and then nothing changed.
+   */
+  setOption?(flag: string, value: OptionValue): Promise<void>;
   /** Detach everything and free the kernel objects. Must be safe to call twice. */
   stop(): void;
 }
@@ -85,6 +93,68 @@ export interface ProbeArgs {
   complete(text: string): string[];
   /** The values of the rows its pane shows for a sample, top to bottom (what - removes). */
   rowValues(sample: unknown): string[];
+}
+
+export type OptionValue = number | boolean;
+
+/**
+ * A setting of a probe: on the command line (--FLAG [VALUE], -SHORT), kept by the manager across
+ * off/on, changed live from the screen (an integer setting cycles through `cycle` with `key`
+ * while the probe's pane has the focus; a boolean one is switched by what the pane offers).
+ */
+export interface ProbeOption {
+  /** The long option, without its dashes ("frequency"). */
+  readonly flag: string;
+  /** A one-letter alias ("F"), if any. */
+  readonly short?: string;
+  readonly kind: 'integer' | 'boolean';
+  /** What a value looks like, for --help ("HZ"); integers only. */
+  readonly metavar?: string;
+  /** One line for --help. */
+  readonly help: string;
+  readonly default: OptionValue;
+  /** Bounds of an integer value (inclusive). */
+  readonly min?: number;
+  readonly max?: number;
+  /** Integers: the values the pane's key steps through. */
+  readonly cycle?: readonly number[];
+  /** Integers: the key that steps through `cycle` while the probe's pane has the focus. */
+  readonly key?: string;
+  /** Booleans: Enter on a row of the probe's pane (its detail view) turns it on. */
+  readonly detail?: boolean;
+}
+
+/** The value of an option as typed, checked: the value, or throws ProbeArgError with the user's line. */
+export function parseOption(o: ProbeOption, text: string | boolean): OptionValue {
+  if (o.kind === 'boolean') return text === true || text === 'true' || text === '1' || text === 'on';
+  const t = String(text).trim();
+  const v = /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!Number.isSafeInteger(v) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) {
+    throw new ProbeArgError(`--${o.flag} must be a whole number${o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : ''}, not '${t.slice(0, 40)}'`);
+  }
+  return v;
+}
+
+/** The value of a setting for a probe's config: as set, or its default. */
+export function optionOf<T extends OptionValue>(config: ProbeConfig, o: ProbeOption & { default: T }): T {
+  const v = config.options?.[o.flag];
+  return (typeof v === typeof o.default ? v : o.default) as T;
+}
+
+/** One stack of a sample as --folded prints it, and its weight. */
+export interface FoldedRow {
+  readonly row: StackRow;
+  readonly count: number;
+}
+
+export interface FoldedSpec<S> {
+  /** The probe --folded samples when --probes does not say. */
+  readonly default: boolean;
+  /** What a count is ("samples", "us"). */
+  readonly unit: string;
+  /** Settings it needs for stacks (offcpu: --offcpu-stacks). */
+  readonly options?: Readonly<Record<string, OptionValue>>;
+  rows(sample: S): readonly FoldedRow[];
 }
 
 /** A live change of a probe's own option: one value added (as typed) or removed (as resolved). */
@@ -142,6 +212,15 @@ export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> 
   readonly prometheus?: PromSpec<S>;
   /** An option of its own (--trace), editable live from the screen. */
   readonly args?: ProbeArgs;
+  /** Its settings (profile's --frequency, offcpu's --offcpu-stacks). */
+  readonly options?: readonly ProbeOption[];
+  /**
+   * The rows of its pane a user can select (up/down) and open (Enter: the pane's detail view of
+   * that row, Esc back), as ids, top to bottom; a probe with ProbeSpec.args selects its values.
+   */
+  rowIds?(sample: S, view: { readonly pinned: number | null; readonly showIdle: boolean }): string[];
+  /** A probe with stacks: what --folded prints of it. */
+  readonly folded?: FoldedSpec<S>;
 }
 
 /** The Prometheus sink's options a probe's exporter may follow (--prom-top, --prom-node). */

@@ -3,7 +3,7 @@
 // the probes. The manager is known here only by this interface.
 import type { ProbeName } from '../catalogue.js';
 import type { AppStore } from './store.js';
-import type { ArgsEdit } from '../probes/types.js';
+import type { ArgsEdit, OptionValue } from '../probes/types.js';
 import type { Sink } from '../probes/manager.js';
 
 export function storeSink(store: AppStore): Sink {
@@ -21,6 +21,8 @@ export interface ProbeControl {
   setPinnedCpu(cpu: number | null): void;
   /** A value added to or removed from a probe's own option: null, or the one line why not. */
   editArgs?(name: ProbeName, edit: ArgsEdit): Promise<string | null>;
+  /** A probe's setting changed from the screen: null, or the one line why not. */
+  setOption?(name: ProbeName, flag: string, value: OptionValue): Promise<string | null>;
 }
 
 /** Pass the store's toggles and pin changes on; returns the unsubscribe function. */
@@ -40,6 +42,11 @@ export function followIntents(store: AppStore, control: ProbeControl): () => voi
       const spec = st.catalogue.find((p) => p.name === ask.probe);
       const what = 'add' in ask.edit ? `added ${ask.edit.add}` : `removed ${ask.edit.remove}`;
       void control.editArgs(ask.probe, ask.edit).then((err) => store.getState().setNotice(err ?? `--${spec?.args?.flag ?? ask.probe}: ${what}`));
+    }
+    const opt = st.optionIntent;
+    if (opt && opt !== was.optionIntent && control.setOption) {
+      const shown = typeof opt.value === 'boolean' ? (opt.value ? 'on' : 'off') : String(opt.value);
+      void control.setOption(opt.probe, opt.flag, opt.value).then((err) => store.getState().setNotice(err ?? `--${opt.flag} ${shown}`));
     }
   });
 }

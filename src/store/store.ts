@@ -2,7 +2,7 @@
 // health: src/store/store-sink.ts) and by user intents (pin, toggle, pause, focus). The screen
 // reads it. It knows the probes only through the catalogue it is given.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { ArgsEdit, ProbeHealth } from '../probes/types.js';
+import type { ArgsEdit, OptionValue, ProbeHealth } from '../probes/types.js';
 import type { Catalogue, EventOf, FeedName, Interval, ProbeName } from '../catalogue.js';
 import { fromSpec, sampleOf } from '../catalogue.js';
 import { Ring } from './ring.js';
@@ -100,6 +100,19 @@ export interface AppState {
   argsIntent: ArgsIntent | null;
   /** The selected row of each pane that has rows to select (up/down), by pane. */
   cursor: Readonly<Record<string, number>>;
+  /** The row opened with Enter (the pane's detail view), or null. */
+  detail: { readonly pane: PaneId; readonly row: string } | null;
+  /** The settings asked from the screen so far, by probe NUL flag (optionShown reads them). */
+  options: Readonly<Record<string, OptionValue>>;
+  /** The latest change of a probe's setting asked from the screen, for the manager. */
+  optionIntent: OptionIntent | null;
+}
+
+export interface OptionIntent {
+  readonly seq: number;
+  readonly probe: ProbeName;
+  readonly flag: string;
+  readonly value: OptionValue;
 }
 
 export interface ArgsPrompt {
@@ -153,6 +166,11 @@ export interface AppActions {
   moveCursor(step: number): void;
   /** -: remove the value of the selected row of the focused pane. */
   removeAtCursor(): void;
+  /** Enter: open the selected row of the focused pane (and turn on what its detail needs). */
+  openDetail(): void;
+  closeDetail(): void;
+  /** The option key of the focused probe: its next value in the option's cycle. */
+  cycleOption(flag: string): void;
   /** Forget every interval and event (a replay went back); the settings stay. */
   resetData(): void;
 }
@@ -166,6 +184,8 @@ export interface StoreInit {
   pinnedCpu: number | null;
   enabled: readonly string[];
   showIdle?: boolean;
+  /** The probes' settings from the command line, by probe, then flag. */
+  options?: Readonly<Record<string, Readonly<Record<string, OptionValue>>>>;
   /** A replay: its first position (the screen shows `replay` instead of `live`). */
   replay?: ReplayView;
 }
@@ -225,12 +245,27 @@ export function commonPrefix(list: readonly string[]): string {
   return p;
 }
 
-/** The values of the rows a pane with its own option shows now, top to bottom ([] for other panes). */
+/** The ids of the rows a pane shows now that can be selected, top to bottom ([] for other panes). */
 export function rowValues(s: AppState, pane: PaneId): string[] {
   const spec = s.catalogue.find((p) => p.name === pane);
-  if (!spec?.args || !s.shown) return [];
+  if (!spec || !s.shown) return [];
+  const sample = sampleOf(s.shown, spec.name);
+  if (sample === null) return [];
+  const ids = spec.rowIds;
+  if (ids) return fromSpec(() => ids(sample, { pinned: s.pinnedCpu, showIdle: s.showIdle }), []);
   const args = spec.args;
-  return fromSpec(() => args.rowValues(sampleOf(s.shown!, spec.name)), []);
+  return args ? fromSpec(() => args.rowValues(sample), []) : [];
+}
+
+/** Does the focused pane have rows to select? */
+export function hasRows(s: AppState): boolean {
+  return s.catalogue.some((p) => p.name === s.focus && (p.args || p.rowIds));
+}
+
+/** The setting of a probe as the screen last asked for it (the manager's answer is a notice), or its default. */
+export function optionShown(s: AppState, probe: string, flag: string): OptionValue | undefined {
+  const o = s.catalogue.find((p) => p.name === probe)?.options?.find((x) => x.flag === flag);
+  return s.options[`${probe}\u0000${flag}`] ?? o?.default;
 }
 
 /** The selected row of a pane, within its rows now (0 when it has none). */
@@ -270,6 +305,9 @@ export function createAppStore(init: StoreInit): AppStore {
     argsPrompt: null,
     argsIntent: null,
     cursor: {},
+    detail: null,
+    optionIntent: null,
+    options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [`${p}\u0000${f}`, v]))),
 
     commitInterval: (iv) =>
       set((s) => {
@@ -367,6 +405,34 @@ export function createAppStore(init: StoreInit): AppStore {
         const values = rowValues(s, s.focus);
         if (values.length === 0 || s.replay) return {};
         return { argsIntent: { seq: (s.argsIntent?.seq ?? 0) + 1, probe: s.focus as ProbeName, edit: { remove: values[cursorOf(s, s.focus)] } } };
+      }),
+    openDetail: () =>
+      set((s) => {
+        const ids = rowValues(s, s.focus);
+        const spec = cat.find((p) => p.name === s.focus);
+        if (!spec?.rowIds || ids.length === 0) return {};
+        const patch: Partial<AppState> = { detail: { pane: s.focus, row: ids[cursorOf(s, s.focus)] } };
+        // What the detail shows may need a setting the probe does not run with yet (offcpu's stacks).
+        const need = spec.options?.find((o) => o.detail && o.kind === 'boolean');
+        if (need && optionShown(s, spec.name, need.flag) !== true && !s.replay) {
+          patch.optionIntent = { seq: (s.optionIntent?.seq ?? 0) + 1, probe: spec.name, flag: need.flag, value: true };
+          patch.options = { ...s.options, [`${spec.name}\u0000${need.flag}`]: true };
+        }
+        return patch;
+      }),
+    closeDetail: () => set(() => ({ detail: null })),
+    cycleOption: (flag) =>
+      set((s) => {
+        const spec = cat.find((p) => p.name === s.focus);
+        const o = spec?.options?.find((x) => x.flag === flag);
+        if (!spec || !o?.cycle?.length || s.replay) return {};
+        const cur = optionShown(s, spec.name, flag);
+        const i = o.cycle.indexOf(cur as number);
+        const value = o.cycle[(i + 1) % o.cycle.length];
+        return {
+          optionIntent: { seq: (s.optionIntent?.seq ?? 0) + 1, probe: spec.name, flag, value },
+          options: { ...s.options, [`${spec.name}\u0000${flag}`]: value },
+        };
       }),
     resetData: () =>
       set(() => ({ latest: null, shown: null, intervals: 0, feeds: emptyFeeds(cat), shownFeeds: null, trend: [], shownTrend: null })),

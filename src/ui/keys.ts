@@ -2,7 +2,7 @@
 // mode (filter editing, help overlay, normal). It only calls store intents; the probe manager
 // follows them. Tested without rendering (test/ui/keys.test.ts).
 // The toggle keys are the catalogue's (ProbeSpec.key).
-import { isFeed, type AppActions, type AppState } from '../store/store.js';
+import { hasRows, isFeed, type AppActions, type AppState } from '../store/store.js';
 import type { Catalogue, ProbeName } from '../catalogue.js';
 
 /** Toggle key -> probe, from the catalogue. */
@@ -154,16 +154,17 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     s.openArgsPrompt();
     return 'handled';
   }
-  if (input === '-' && hasRows(s)) {
+  // The focused probe's own setting keys (profile's f: the next sampling frequency).
+  const opt = s.catalogue.find((p) => p.name === s.focus)?.options?.find((o) => o.key === input && o.cycle);
+  if (opt) {
+    s.cycleOption(opt.flag);
+    return 'handled';
+  }
+  if (input === '-' && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.args)) {
     s.removeAtCursor();
     return 'handled';
   }
   return viewKey(s, input, key);
-}
-
-/** Is the focused pane one whose rows can be selected (a probe with its own option)? */
-function hasRows(s: AppState): boolean {
-  return s.catalogue.some((p) => p.name === s.focus && p.args);
 }
 
 /** The keys that change only what is shown, live or in a replay. */
@@ -178,6 +179,8 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
   else if (input === '/') s.startFilter();
   else if (input === 'i') s.toggleIdle();
   else if ((key.upArrow || key.downArrow) && hasRows(s)) s.moveCursor(key.upArrow ? -1 : 1);
+  else if (key.return && s.detail === null && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.rowIds)) s.openDetail();
+  else if (key.escape && s.detail !== null) s.closeDetail();
   else if (key.escape && isFeed(s.catalogue, s.focus) && s.filters[s.focus]) s.setFilter(s.focus, '');
   else return 'ignored';
   return 'handled';

@@ -21,6 +21,8 @@ export interface NativeObject {
   attach(prog: string): void;
   attachTracepoint(prog: string, category: string, name: string, cookie?: number): void;
   detachTracepoints(prog: string, list: readonly (readonly [string, string, number?])[]): void;
+  attachPerfEvent(prog: string, cpu: number, hz: number): void;
+  detachPerfEvents(prog: string, cpus: readonly number[]): void;
   detach(prog: string): void;
   isAttached(prog: string): boolean;
   progInfo(prog: string): NativeProgInfo;

@@ -111,6 +111,14 @@ export class BpfObject {
   detachTracepoints(prog: string, list: readonly (readonly [string, string, number?])[]): void {
     wrap(() => this.o.detachTracepoints(prog, list));
   }
+  /** A CPU-clock sampling perf event at `hz` on `cpu` (every task on it), with `prog` (a SEC("perf_event") program) attached. */
+  attachPerfEvent(prog: string, cpu: number, hz: number): void {
+    wrap(() => this.o.attachPerfEvent(prog, cpu, hz));
+  }
+  /** Close the perf events of attachPerfEvent on these CPUs (those that have none are skipped). */
+  detachPerfEvents(prog: string, cpus: readonly number[]): void {
+    wrap(() => this.o.detachPerfEvents(prog, cpus));
+  }
   /**
    * Declare that attachAll() also attaches `prog` to the tracepoint `category/name` (one program
    * on several tracepoints of the same format, e.g. syscalls:sys_enter_execve and

@@ -1,7 +1,7 @@
 // The off-CPU pane as text: for the pinned CPU one table sorted by max_us; for all CPUs the
 // same table CPU by CPU (each CPU's rows sorted by max_us, the CPU shown on its first row),
 // with the rows shared fairly between CPUs. Idle tasks (pid 0) only when asked for.
-import type { OffcpuRow, OffcpuSample } from '../../probes/offcpu-spec.js';
+import { offcpuRowId, offcpuRowOrder, type OffcpuRow, type OffcpuSample } from '../../probes/offcpu-spec.js';
 import { fmtCount, fmtUs } from '../../model/format.js';
 import { renderTable, type Column } from './table.js';
 
@@ -28,6 +28,8 @@ export interface OffcpuTableOptions {
   readonly width: number;
   /** Rows available for table rows (the header line excluded). */
   readonly height: number;
+  /** The selected row's id (offcpuRowId), kept in view; none when undefined. */
+  readonly selected?: string;
 }
 
 export interface OffcpuTable {
@@ -36,11 +38,12 @@ export interface OffcpuTable {
   /** Rows of the interval in the view (before cutting to the height). */
   readonly total: number;
   readonly hidden: number;
+  /** Index in `rows` of the selected row, or -1. */
+  readonly selectedRow: number;
 }
 
 export function offcpuTable(s: OffcpuSample, o: OffcpuTableOptions): OffcpuTable {
-  let all = o.showIdle ? [...s.rows, ...s.idle] : [...s.rows];
-  if (o.pinned !== null) all = all.filter((r) => r.cpu === o.pinned);
+  const all = offcpuRowOrder(s, o.pinned, o.showIdle);
   const byCpu = new Map<number, OffcpuRow[]>();
   for (const r of all) {
     const l = byCpu.get(r.cpu) ?? [];
@@ -48,7 +51,6 @@ export function offcpuTable(s: OffcpuSample, o: OffcpuTableOptions): OffcpuTable
     byCpu.set(r.cpu, l);
   }
   const cpus = [...byCpu.keys()].sort((a, b) => a - b);
-  for (const c of cpus) byCpu.get(c)!.sort((a, b) => b.max_us - a.max_us || a.pid - b.pid);
   // Share the height: every CPU gets an equal share, leftovers go to the CPUs with more rows.
   const h = Math.max(0, o.height);
   const quota = new Map<number, number>(cpus.map((c) => [c, 0]));
@@ -64,7 +66,19 @@ export function offcpuTable(s: OffcpuSample, o: OffcpuTableOptions): OffcpuTable
     }
   }
   const rows: Row[] = [];
-  for (const c of cpus) byCpu.get(c)!.slice(0, quota.get(c)).forEach((r, i) => rows.push({ ...r, first: i === 0 }));
+  let selectedRow = -1;
+  for (const c of cpus) {
+    const mine = byCpu.get(c)!;
+    const q = quota.get(c)!;
+    const shown = mine.slice(0, q);
+    // A selected row past its CPU's share takes the share's last line.
+    const sel = o.selected === undefined ? -1 : mine.findIndex((r) => offcpuRowId(r) === o.selected);
+    if (sel >= q && q > 0) shown[q - 1] = mine[sel];
+    shown.forEach((r, i) => {
+      if (o.selected !== undefined && offcpuRowId(r) === o.selected) selectedRow = rows.length;
+      rows.push({ ...r, first: i === 0 });
+    });
+  }
   const t = renderTable(COLUMNS, rows, o.width);
-  return { header: t.header, rows: t.rows, total: all.length, hidden: all.length - rows.length };
+  return { header: t.header, rows: t.rows, total: all.length, hidden: all.length - rows.length, selectedRow };
 }

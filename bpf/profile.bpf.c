@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/* profile: timed sampling of on-CPU stacks (BCC's profile), with no compiler on the host.
+ *
+ * 1. Sampling. User space opens a CPU-clock perf event at F Hz on each sampled CPU (every online
+ *    CPU, or the pinned one) and attaches `profile_sample` to it; each sample runs it in the
+ *    interrupted context (NMI or hard IRQ), on the CPU sampled.
+ * 2. Filters: the idle task is only counted (`idle`); -p (targ_tgid) and -c (a substring of the
+ *    comm) are set before load.
+ * 3. Stacks. The kernel stack (from the interrupted registers: empty when the CPU was in user
+ *    mode) and the user stack (frame-pointer walk of the task's user registers) are read into a
+ *    per-CPU key with the process, its comm and its address space; the key holds whole stacks,
+ *    so rows never collide. A stack with as many frames as the key holds is marked truncated.
+ * 4. Generations. Rows are counted in a HASH per generation, picked through the one slot of the
+ *    ARRAY_OF_MAPS `gens`; user space flips it every tick (the update returns after an RCU
+ *    grace period; a perf event program runs inside rcu_read_lock(): kernel/events/core.c,
+ *    bpf_overflow_handler()) and then reads and empties the generation left. The counters of
+ *    `stats` are per generation too (the run picks them by the hash it got), so an interval's
+ *    sample count and its rows are of the same samples: samples = sum of row counts + lost.
+ * 5. Address spaces. The first sample of an address space (tgid, mm) is announced through the
+ *    ring buffer `procs`, so user space reads the process's maps while it lives.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "perfscope.bpf.h"
+#include "stacks.bpf.h"
+#include "profile.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+/* Set before load. */
+const volatile __u32 targ_tgid = 0;
+const volatile __u32 targ_comm_len = 0;
+const volatile char targ_comm[STACK_COMM_LEN] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct profile_stat);
+} stats SEC(".maps");
+
+struct profile_agg {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, STACK_MAX_ROWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct stack_key);
+	__type(value, __u64);
+};
+
+struct profile_agg agg0 SEC(".maps");
+struct profile_agg agg1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct profile_agg);
+} gens SEC(".maps") = {
+	.values = { &agg0 },
+};
+
+static __always_inline void count_row(void *agg, struct stack_key *key, struct profile_stat *st)
+{
+	__u64 one = 1, *c;
+	long err;
+
+	c = bpf_map_lookup_elem(agg, key);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	err = bpf_map_update_elem(agg, key, &one, BPF_NOEXIST);
+	if (err == -EEXIST) { /* another CPU inserted it meanwhile */
+		c = bpf_map_lookup_elem(agg, key);
+		if (c) {
+			__sync_fetch_and_add(c, 1);
+			return;
+		}
+	}
+	if (err)
+		__sync_fetch_and_add(&st->lost, 1);
+}
+
+SEC("perf_event")
+int profile_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0, gen;
+	struct profile_stat *st;
+	struct stack_key *key;
+	struct task_struct *task;
+	long n;
+	void *agg;
+
+	agg = bpf_map_lookup_elem(&gens, &zero);
+	if (!agg)
+		return 0;
+	gen = agg == (void *)&agg1;
+	st = bpf_map_lookup_elem(&stats, &gen);
+	if (!st)
+		return 0;
+	if (tid == 0) {
+		__sync_fetch_and_add(&st->idle, 1);
+		return 0;
+	}
+	if (targ_tgid && tgid != targ_tgid)
+		return 0;
+	key = bpf_map_lookup_elem(&scratch, &zero);
+	if (!key)
+		return 0;
+	bpf_get_current_comm(key->comm, sizeof(key->comm));
+	if (!comm_contains(key->comm, targ_comm, targ_comm_len))
+		return 0;
+	__sync_fetch_and_add(&st->samples, 1);
+
+	key->pid = 0;
+	key->tgid = tgid;
+	task = bpf_get_current_task_btf();
+	key->mmid = stack_mmid(task);
+
+	n = bpf_get_stack(ctx, key->kstack, sizeof(key->kstack), 0);
+	if (n < 0) {
+		__sync_fetch_and_add(&st->kfail, 1);
+		n = 0;
+	}
+	key->kframes = n / 8;
+	key->uframes = 0;
+	if (key->mmid) {
+		n = bpf_get_stack(ctx, key->ustack, sizeof(key->ustack), BPF_F_USER_STACK);
+		if (n < 0) {
+			__sync_fetch_and_add(&st->ufail, 1);
+			n = 0;
+		}
+		key->uframes = n / 8;
+		if (key->uframes && !stack_announce(tgid, key->mmid))
+			__sync_fetch_and_add(&st->unannounced, 1);
+	} else {
+		__builtin_memset(key->ustack, 0, sizeof(key->ustack));
+	}
+	count_row(agg, key, st);
+	return 0;
+}

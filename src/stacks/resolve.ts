@@ -1,0 +1,181 @@
+// From raw stacks to frames: the address spaces the BPF objects announce (bpf/stacks.bpf.h) are
+// snapshotted at once (their maps read while the process lives, so a process that exits before
+// the interval ends still resolves), and each interval's stacks are symbolized through the one
+// native Symbolizer of this process (src/stacks/symbolizer.ts: kallsyms, ELF symbol tables,
+// DWARF, perf maps, cached by file), within a time budget. Frames come back root first; names
+// from files and other processes are escaped here (src/probes/strings.ts), once.
+import { existsSync } from 'node:fs';
+import { escapeBytes } from '../probes/strings.js';
+import type { StackKey } from './layout.js';
+import { Symbolizer, type Frame } from './symbolizer.js';
+
+/** One frame as --json, the screen and the folded output see it. */
+export interface StackFrame {
+  /** Instruction address, hex ('0x…'; kernel addresses exceed 2^53). */
+  readonly addr: string;
+  /** Function name, or null when it cannot be told (then module+offset says where). */
+  readonly sym: string | null;
+  /** `[kernel]`, `[module]`, a mapped file's path, `[vdso]`, `[jit]` or `[unknown]`. */
+  readonly module: string;
+  /** From the symbol's start, or (sym null) within the module. */
+  readonly offset: number;
+  /** A function inlined into the frame before it (root first). */
+  readonly inlined?: boolean;
+}
+
+/** A stack resolved: user frames then kernel frames, each root first. */
+export interface ResolvedStack {
+  readonly user: StackFrame[];
+  readonly kernel: StackFrame[];
+}
+
+/** The frames a tracing program adds on top of the kernel stack it reads (never the kernel's own work). */
+const TRACING_FRAME = /^(bpf_prog_|bpf_trace_run|__bpf_trace_|__traceiter_|bpf_overflow_handler$|__perf_event_overflow$|perf_swevent_hrtimer$)/;
+
+interface Space {
+  handle: number | null;
+  /** Resolve() calls since it was last used. */
+  idle: number;
+}
+
+/** How many sweeps an address space of a process that exited is kept, unused, before it is freed. */
+const KEEP_SWEEPS = 3;
+
+function safeText(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x20-\x5b\x5d-\x7e]*$/.test(s) ? s : escapeBytes(Buffer.from(s, 'utf8'));
+}
+
+function clean(f: Frame): StackFrame {
+  const out: { -readonly [K in keyof StackFrame]: StackFrame[K] } = {
+    addr: f.addr,
+    sym: f.sym === null ? null : safeText(f.sym),
+    module: safeText(f.module),
+    offset: f.offset,
+  };
+  if (f.inlined) out.inlined = true;
+  return out;
+}
+
+export class StackResolver {
+  private readonly sym: Symbolizer;
+  private readonly spaces = new Map<string, Space>();
+  private readonly kernelCache = new Map<bigint, StackFrame>();
+  /** Milliseconds spent symbolizing since the last call of spentMs(). */
+  private spent = 0;
+
+  constructor(private readonly procRoot = '/proc') {
+    this.sym = new Symbolizer({ procRoot });
+  }
+
+  /** An address space seen for the first time: read its maps now, while the process lives. */
+  announce(tgid: number, mmid: number): void {
+    const id = `${tgid}:${mmid}`;
+    if (this.spaces.has(id)) return;
+    let handle: number | null = null;
+    try {
+      handle = this.sym.snapshot(tgid);
+    } catch {
+      handle = null; // already gone: its user frames show as [unknown]
+    }
+    this.spaces.set(id, { handle, idle: 0 });
+  }
+
+  /** User frames then kernel frames, root first; `deadline`: performance.now() after which files not yet read are left for later. */
+  resolve(key: StackKey, deadline: number): ResolvedStack {
+    const t0 = performance.now();
+    const kernel = this.kernelFrames(key.kernel);
+    let user: StackFrame[] = [];
+    if (key.user.length) {
+      const id = `${key.tgid}:${key.mmid}`;
+      if (!this.spaces.has(id)) this.announce(key.tgid, key.mmid); // its announcement was lost
+      const sp = this.spaces.get(id)!;
+      sp.idle = 0;
+      if (sp.handle === null) user = [...key.user].reverse().map((a) => unknownFrame(a));
+      else {
+        const per = this.sym.user(sp.handle, key.user, { budgetMs: Math.max(0, deadline - performance.now()) });
+        for (let i = per.length - 1; i >= 0; i--) for (const f of per[i]) user.push(clean(f));
+      }
+    }
+    this.spent += performance.now() - t0;
+    return { user, kernel };
+  }
+
+  private kernelFrames(addrs: BigUint64Array): StackFrame[] {
+    const missing = addrs.filter((a, i) => !this.kernelCache.has(cacheKey(a, i)));
+    if (missing.length) {
+      // Resolve leaf and return addresses apart: the symbolizer looks return addresses up at addr-1.
+      const leaf = addrs.length && !this.kernelCache.has(cacheKey(addrs[0], 0)) ? [addrs[0]] : [];
+      const rets = [...addrs.slice(1)].filter((a) => !this.kernelCache.has(cacheKey(a, 1)));
+      if (leaf.length) this.kernelCache.set(cacheKey(leaf[0], 0), clean(this.sym.kernel(BigUint64Array.from(leaf))[0]));
+      if (rets.length) {
+        // A dummy leaf first, so every real one is taken as a return address.
+        const got = this.sym.kernel(BigUint64Array.from([0n, ...rets]));
+        rets.forEach((a, i) => this.kernelCache.set(cacheKey(a, 1), clean(got[i + 1])));
+      }
+      if (this.kernelCache.size > 200_000) this.kernelCache.clear();
+    }
+    const out: StackFrame[] = [];
+    for (let i = addrs.length - 1; i >= 0; i--) out.push(this.kernelCache.get(cacheKey(addrs[i], i))!);
+    // Drop the tracing program's own frames at the leaf end: the first frame shown is the kernel's.
+    while (out.length && out[out.length - 1].sym !== null && TRACING_FRAME.test(out[out.length - 1].sym!)) out.pop();
+    return out;
+  }
+
+  /**
+   * Once per interval: free the address spaces of processes that exited and have not been used
+   * for a few intervals. Returns their tgids (the caller forgets them in the kernel's `seen`).
+   */
+  sweep(): number[] {
+    const gone: number[] = [];
+    for (const [id, sp] of this.spaces) {
+      sp.idle++;
+      if (sp.idle < KEEP_SWEEPS) continue;
+      const tgid = Number(id.slice(0, id.indexOf(':')));
+      if (existsSync(`${this.procRoot}/${tgid}`) && sp.idle < 60) continue;
+      if (sp.handle !== null) this.sym.release(sp.handle);
+      this.spaces.delete(id);
+      gone.push(tgid);
+    }
+    return gone;
+  }
+
+  /** Milliseconds spent in resolve() since the last call. */
+  spentMs(): number {
+    const s = this.spent;
+    this.spent = 0;
+    return s;
+  }
+
+  close(): void {
+    for (const sp of this.spaces.values()) if (sp.handle !== null) this.sym.release(sp.handle);
+    this.spaces.clear();
+    this.kernelCache.clear();
+  }
+}
+
+/** Leaf (i = 0) and return addresses resolve differently: cached apart. */
+function cacheKey(a: bigint, i: number): bigint {
+  return i === 0 ? a : a | (1n << 64n);
+}
+
+function unknownFrame(a: bigint): StackFrame {
+  return { addr: `0x${a.toString(16)}`, sym: null, module: '[unknown]', offset: 0 };
+}
+
+let shared: { r: StackResolver; users: number } | null = null;
+
+/** The one resolver of this process (its caches are shared by the profile and off-CPU stacks). */
+export function acquireResolver(procRoot = '/proc'): StackResolver {
+  if (!shared) shared = { r: new StackResolver(procRoot), users: 0 };
+  shared.users++;
+  return shared.r;
+}
+
+export function releaseResolver(r: StackResolver): void {
+  if (!shared || shared.r !== r) return;
+  if (--shared.users === 0) {
+    shared.r.close();
+    shared = null;
+  }
+}

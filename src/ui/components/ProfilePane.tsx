@@ -1,0 +1,55 @@
+// CPU profile: the interval's hottest on-CPU stacks, one path per line (root › … › leaf, the
+// leaf always in view), with their share of the samples; ↑/↓ select, Enter shows the selected
+// stack's frames, Esc back; f steps the sampling frequency.
+import React from 'react';
+import { Text } from 'ink';
+import { useAppStore } from '../store-context.js';
+import { sampleOf } from '../../catalogue.js';
+import type { PaneProps } from '../pane.js';
+import { bodyRows, PaneFrame } from './PaneFrame.js';
+import { TextLines } from './TextLines.js';
+import { costInfo } from '../model/cost.js';
+import { frameLines, profileLines } from '../model/stack-lines.js';
+import { cursorOf, type PaneId } from '../../store/store.js';
+import type { ProbeHealth } from '../../probes/types.js';
+import { profileRowId, type ProfileSample } from '../../probes/profile-spec.js';
+
+const OFF: ProbeHealth = { state: 'off' };
+
+export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Element {
+  const shown = useAppStore((s) => s.shown);
+  const all = useAppStore((s) => s.health);
+  const health = (all as Readonly<Record<string, ProbeHealth>>)[spec.name] ?? OFF;
+  const focused = useAppStore((s) => s.focus === spec.name);
+  const cursor = useAppStore((s) => cursorOf(s, spec.name as PaneId));
+  const detail = useAppStore((s) => (s.detail?.pane === spec.name ? s.detail.row : null));
+  const pinned = useAppStore((s) => s.pinnedCpu);
+  const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
+  const frame = { title, info: costInfo(health, intervalS), toggleKey: spec.key ?? undefined, width, height, focused, health };
+  const sample = shown ? (sampleOf(shown, spec.name) as ProfileSample | null) : null;
+  if (!sample) {
+    return (
+      <PaneFrame {...frame}>
+        <Text dimColor>waiting for the first interval…</Text>
+      </PaneFrame>
+    );
+  }
+  const body = bodyRows(height);
+  if (detail !== null) {
+    const row = sample.stacks.find((r) => profileRowId(r) === detail);
+    const lines = row
+      ? [{ text: `${row.comm}[${row.tgid}]: ${row.count} of ${sample.samples} samples (Esc back)`, kind: 'heading' as const }, ...frameLines(row, width - 2, body - 1)]
+      : [{ text: 'this stack has no sample in this interval (Esc back)', kind: 'dim' as const }];
+    return (
+      <PaneFrame {...frame}>
+        <TextLines lines={lines} />
+      </PaneFrame>
+    );
+  }
+  return (
+    <PaneFrame {...frame}>
+      <TextLines lines={profileLines(sample, width - 2, body, cursor, focused)} />
+    </PaneFrame>
+  );
+}
