@@ -40,7 +40,7 @@ $(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS)
 	@mkdir -p $(B)
 	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -pthread -fvisibility=hidden \
 	  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
-	  -I$(NODE_INC) -I$(NAPI_INC) -o $@.tmp $(NATIVE_SRCS) -lbpf -lelf -lz && mv $@.tmp $@
+	  -I$(NODE_INC) -I$(NAPI_INC) -o $@.tmp $(NATIVE_SRCS) -lbpf -lelf -ldw -lz && mv $@.tmp $@
 
 dist/.built: $(TS_SRCS) tsconfig.json package.json
 	npx tsc -p tsconfig.json

@@ -1,5 +1,5 @@
 // perfscope's libbpf binding: module entry. Generic pieces only (objects, programs, maps,
-// ring buffers, run-time statistics); nothing here knows about any one probe.
+// ring buffers, run-time statistics, the stack symbolizer); nothing here knows about any one probe.
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -12,6 +12,7 @@
 #include "maps.h"
 #include "object.h"
 #include "ringbuf.h"
+#include "symbolize.h"
 
 namespace perfscope {
 namespace {
@@ -57,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallLibbpfPrint();
   exports.Set("BpfObject", BpfObject::Init(env));
   exports.Set("RingBuffer", RingBuffer::Init(env));
+  exports.Set("Symbolizer", Symbolizer::Init(env));
   exports.Set("libbpfVersion", Napi::Function::New<LibbpfVersion>(env, "libbpfVersion"));
   exports.Set("numPossibleCpus", Napi::Function::New<NumPossibleCpus>(env, "numPossibleCpus"));
   exports.Set("enableStats", Napi::Function::New<EnableStats>(env, "enableStats"));

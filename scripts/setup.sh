@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(clang-16 llvm-16 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
+APT_PKGS=(clang-16 llvm-16 libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config make g++ python3
           sysstat tmux linux-perf procps iproute2 util-linux prometheus)
 
 missing=()

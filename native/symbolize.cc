@@ -1,0 +1,1404 @@
+#include "symbolize.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <linux/openat2.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <climits>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <list>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "errors.h"
+
+namespace perfscope {
+namespace sym {
+namespace {
+
+// Bounds: everything read here comes from files and processes we do not trust.
+constexpr size_t kMaxParsed = 512;             // files whose tables are held at once (LRU)
+constexpr size_t kMaxName = 4096;              // longer names are cut
+constexpr size_t kMaxSyms = 1 << 24;           // symbols per file
+constexpr size_t kMaxSections = 1 << 20;
+constexpr size_t kMaxPhdrs = 4096;
+constexpr size_t kMaxCuRanges = 1 << 22;
+constexpr size_t kMaxText = 64 << 20;          // maps, status, a perf map
+constexpr size_t kMaxKallsyms = 256 << 20;
+constexpr size_t kMaxVdso = 1 << 20;
+constexpr size_t kAddrCacheMax = 1 << 16;      // per handle, then cleared
+constexpr int kMaxDieDepth = 64;
+constexpr size_t kMaxDieVisits = 1 << 18;      // per lookup
+constexpr int kMaxPid = 4194304;               // PID_MAX_LIMIT
+
+int64_t NowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+struct UniqueFd {
+  int fd = -1;
+  UniqueFd() = default;
+  explicit UniqueFd(int f) : fd(f) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset(o.fd);
+      o.fd = -1;
+    }
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+  void reset(int f = -1) {
+    if (fd >= 0) close(fd);
+    fd = f;
+  }
+};
+
+// A whole file (procfs files have st_size 0), at most max bytes.
+bool ReadAll(int fd, std::string* out, size_t max) {
+  out->clear();
+  char buf[65536];
+  while (out->size() < max) {
+    ssize_t n = read(fd, buf, std::min(sizeof buf, max - out->size()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) break;
+    out->append(buf, size_t(n));
+  }
+  return true;
+}
+
+// A regular file only (a FIFO would block, a device is not a symbol file).
+int KeepRegular(int fd) {
+  struct stat st;
+  if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+int OpenRegular(const std::string& path) {
+  return KeepRegular(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+}
+
+// PATH (absolute) inside another process's root: every symlink resolves inside that root,
+// as it would for the process itself (RESOLVE_IN_ROOT), so a hostile link cannot point us at
+// one of our own files. No openat2 (kernels before 5.6): no fallback, the lookup fails.
+int OpenInRoot(int rootfd, const std::string& path) {
+  if (rootfd < 0) return -1;
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const char* rel = path.c_str();
+  while (*rel == '/') rel++;
+  if (!*rel) return -1;
+  return KeepRegular(int(syscall(SYS_openat2, rootfd, rel, &how, sizeof how)));
+}
+
+// A path from /proc/PID/maps may be used under /proc/PID/root only when it is absolute and
+// has no ".." component.
+bool SafePath(std::string_view p) {
+  if (p.empty() || p[0] != '/' || p.find('\0') != std::string_view::npos) return false;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    if (p.substr(i, j - i) == "..") return false;
+    i = j + 1;
+  }
+  return true;
+}
+
+// A .gnu_debuglink name: one path component.
+bool SafeLinkName(const char* s) {
+  size_t n = strnlen(s, 256);
+  return n > 0 && n < 256 && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+std::string DirName(const std::string& p) {
+  size_t k = p.rfind('/');
+  return k == std::string::npos || k == 0 ? std::string() : p.substr(0, k);
+}
+
+std::string Hex(std::string_view bytes) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += d[c >> 4];
+    out += d[c & 15];
+  }
+  return out;
+}
+
+std::string Cut(const char* s) { return std::string(s, strnlen(s, kMaxName)); }
+
+// C++ and Rust legacy (_ZN...17h<hash>E) names demangled; anything else as it is.
+std::string Demangle(const char* s) {
+  size_t len = strnlen(s, kMaxName + 1);
+  if (len > kMaxName) return std::string(s, kMaxName);
+  if (len > 2 && s[0] == '_' && s[1] == 'Z') {
+    int status = 0;
+    char* d = abi::__cxa_demangle(s, nullptr, nullptr, &status);
+    if (d && status == 0) {
+      std::string out(d, strnlen(d, kMaxName));
+      free(d);
+      // Rust's legacy mangling ends in a hash component, ::h + 16 hex digits: not part of the name.
+      if (out.size() > 19 && out.compare(out.size() - 19, 3, "::h") == 0 &&
+          std::all_of(out.end() - 16, out.end(), [](char c) { return isxdigit(static_cast<unsigned char>(c)); }))
+        out.resize(out.size() - 19);
+      return out;
+    }
+    free(d);
+  }
+  return std::string(s, len);
+}
+
+// Bytes from a file or another process, as valid UTF-8: each byte of an invalid sequence
+// becomes U+FFFD (the terminal escaping is the TypeScript layer's).
+std::string ValidUtf8(std::string_view s) {
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 8);
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      out += char(c);
+      i++;
+      continue;
+    }
+    size_t n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    bool ok = n > 0 && i + n < s.size();
+    for (size_t k = 1; ok && k <= n; k++) ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    if (ok) {
+      unsigned char c1 = s[i + 1];
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
+        ok = false;
+    }
+    if (ok) {
+      out.append(s.data() + i, n + 1);
+      i += n + 1;
+    } else {
+      out += "\xef\xbf\xbd";
+      i++;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Tables of one file.
+
+struct Sym {
+  uint64_t addr;
+  uint64_t end;   // exclusive: addr + st_size, or (unsized) the next symbol or the section's end
+  uint32_t name;  // offset in Tables::names
+  uint8_t rank;   // preference among aliases at one address; kUnsized marks st_size 0
+};
+constexpr uint8_t kUnsized = 0x80;
+
+struct Segment {
+  uint64_t off, filesz, vaddr;
+};
+
+struct CuRange {
+  uint64_t lo, hi;
+  Dwarf_Off off;
+};
+
+struct Tables {
+  std::vector<Segment> segs;
+  std::vector<Sym> syms;
+  std::string names;
+  // DWARF, from the file itself or its separate debug file. libdw reads the sections through
+  // the Elf handles, which read through the fds: all kept while dw lives.
+  UniqueFd debug_fd;
+  Elf* elf = nullptr;
+  Elf* debug_elf = nullptr;
+  Dwarf* dw = nullptr;
+  std::vector<CuRange> cus;
+  size_t dwarf_bytes = 0;
+
+  Tables() = default;
+  Tables(const Tables&) = delete;
+  Tables& operator=(const Tables&) = delete;
+  ~Tables() {
+    if (dw) dwarf_end(dw);
+    if (debug_elf) elf_end(debug_elf);
+    if (elf) elf_end(elf);
+  }
+  size_t Bytes() const {
+    return sizeof(*this) + segs.capacity() * sizeof(Segment) + syms.capacity() * sizeof(Sym) + names.capacity() +
+           cus.capacity() * sizeof(CuRange) + dwarf_bytes;
+  }
+
+  // File offset -> ELF virtual address, through the PT_LOAD segment holding that offset.
+  bool Translate(uint64_t off, uint64_t* vaddr) const {
+    for (const Segment& s : segs) {
+      if (off >= s.off && off - s.off < s.filesz) {
+        *vaddr = s.vaddr + (off - s.off);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The innermost symbol covering vaddr, or null (past a symbol's size, or in a gap).
+  const Sym* Find(uint64_t v) const {
+    auto it = std::upper_bound(syms.begin(), syms.end(), v, [](uint64_t x, const Sym& s) { return x < s.addr; });
+    for (int k = 0; k < 8 && it != syms.begin(); k++) {
+      --it;
+      if (v < it->end) return &*it;
+    }
+    return nullptr;
+  }
+
+  const CuRange* FindCu(uint64_t v) const {
+    auto it = std::upper_bound(cus.begin(), cus.end(), v, [](uint64_t x, const CuRange& r) { return x < r.lo; });
+    for (int k = 0; k < 16 && it != cus.begin(); k++) {
+      --it;
+      if (v < it->hi) return &*it;
+    }
+    return nullptr;
+  }
+};
+
+namespace {
+
+void ReadSegments(Elf* e, std::vector<Segment>* out) {
+  size_t n = 0;
+  if (elf_getphdrnum(e, &n) != 0) return;
+  for (size_t i = 0; i < n && i < kMaxPhdrs; i++) {
+    GElf_Phdr ph;
+    if (gelf_getphdr(e, int(i), &ph) && ph.p_type == PT_LOAD && ph.p_filesz > 0)
+      out->push_back(Segment{ph.p_offset, ph.p_filesz, ph.p_vaddr});
+  }
+}
+
+// Function symbols (FUNC, IFUNC, and NOTYPE labels of hand-written assembly) defined in an
+// executable section, from every section of `type`. Returns whether any was found.
+bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
+  size_t shnum = 0;
+  if (elf_getshdrnum(e, &shnum) != 0 || shnum == 0 || shnum > kMaxSections) return false;
+  std::vector<std::pair<uint64_t, uint64_t>> exec(shnum, {0, 0});  // [addr, end) of executable sections
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(e, scn)) != nullptr) {
+    GElf_Shdr sh;
+    size_t i = elf_ndxscn(scn);
+    if (gelf_getshdr(scn, &sh) && i < shnum && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size > 0 &&
+        sh.sh_addr + sh.sh_size > sh.sh_addr)
+      exec[i] = {sh.sh_addr, sh.sh_addr + sh.sh_size};
+  }
+  size_t ent = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
+  size_t before = t->syms.size();
+  scn = nullptr;
+  while ((scn = elf_nextscn(e, scn)) != nullptr) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || ent == 0) continue;
+    Elf_Data* d = elf_getdata(scn, nullptr);
+    if (!d) continue;
+    size_t n = d->d_size / ent;
+    for (size_t i = 0; i < n && t->syms.size() < kMaxSyms; i++) {
+      GElf_Sym s;
+      if (!gelf_getsym(d, int(i), &s)) continue;
+      int st = GELF_ST_TYPE(s.st_info);
+      if (st != STT_FUNC && st != STT_GNU_IFUNC && st != STT_NOTYPE) continue;
+      if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= shnum) continue;
+      auto [lo, hi] = exec[s.st_shndx];
+      if (hi <= lo || s.st_value < lo || s.st_value >= hi) continue;
+      const char* name = elf_strptr(e, sh.sh_link, s.st_name);
+      if (!name || !*name || name[0] == '$') continue;  // '$x', '$d': mapping symbols, not functions
+      int bind = GELF_ST_BIND(s.st_info);
+      uint8_t rank = uint8_t((s.st_size ? 8 : 0) + (st != STT_NOTYPE ? 4 : 0) +
+                             (bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0));
+      uint64_t end = hi;
+      if (s.st_size) end = s.st_value + s.st_size < s.st_value ? UINT64_MAX : s.st_value + s.st_size;
+      else rank |= kUnsized;
+      if (t->names.size() > UINT32_MAX - kMaxName - 1) break;
+      t->syms.push_back(Sym{s.st_value, end, uint32_t(t->names.size()), rank});
+      t->names.append(name, strnlen(name, kMaxName));
+      t->names.push_back('\0');
+    }
+  }
+  return t->syms.size() > before;
+}
+
+// Sorted by address, one symbol per address (the preferred alias: sized, FUNC, GLOBAL, WEAK);
+// an unsized symbol reaches at most to the next one.
+void FinishSymbols(Tables* t) {
+  auto& v = t->syms;
+  std::stable_sort(v.begin(), v.end(), [](const Sym& a, const Sym& b) {
+    if (a.addr != b.addr) return a.addr < b.addr;
+    return (a.rank & ~kUnsized) > (b.rank & ~kUnsized);
+  });
+  v.erase(std::unique(v.begin(), v.end(), [](const Sym& a, const Sym& b) { return a.addr == b.addr; }), v.end());
+  for (size_t i = 0; i + 1 < v.size(); i++)
+    if (v[i].rank & kUnsized) v[i].end = std::min(v[i].end, v[i + 1].addr);
+  v.shrink_to_fit();
+}
+
+// Does the file carry DWARF (not merely NOBITS placeholders)? Adds the debug sections' size.
+bool HasDwarf(Elf* e, size_t* bytes) {
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(e, &shstrndx) != 0) return false;
+  bool info = false;
+  size_t total = 0;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(e, scn)) != nullptr) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || sh.sh_size == 0) continue;
+    const char* name = elf_strptr(e, shstrndx, sh.sh_name);
+    if (!name) continue;
+    if (!strncmp(name, ".debug_", 7) || !strncmp(name, ".zdebug_", 8)) total += sh.sh_size;
+    if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")) info = true;
+  }
+  if (info && bytes) *bytes = total;
+  return info;
+}
+
+std::string BuildId(Elf* e) {
+  const void* p = nullptr;
+  ssize_t n = e ? dwelf_elf_gnu_build_id(e, &p) : -1;
+  return n > 0 && n <= 64 && p ? std::string(static_cast<const char*>(p), size_t(n)) : std::string();
+}
+
+// The address ranges of every compile unit, sorted: which CU holds an address, without
+// .debug_aranges (which not every compiler writes).
+void IndexCus(Tables* t) {
+  Dwarf_CU* cu = nullptr;
+  Dwarf_CU* next = nullptr;
+  Dwarf_Half version;
+  uint8_t unit_type;
+  Dwarf_Die cudie, subdie;
+  while (dwarf_get_units(t->dw, cu, &next, &version, &unit_type, &cudie, &subdie) == 0) {
+    cu = next;
+    if (unit_type != DW_UT_compile) continue;
+    Dwarf_Addr base, lo, hi;
+    ptrdiff_t off = 0;
+    while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0 && t->cus.size() < kMaxCuRanges)
+      if (hi > lo) t->cus.push_back(CuRange{lo, hi, dwarf_dieoffset(&cudie)});
+    if (t->cus.size() >= kMaxCuRanges) break;
+  }
+  std::sort(t->cus.begin(), t->cus.end(), [](const CuRange& a, const CuRange& b) { return a.lo < b.lo; });
+  t->cus.shrink_to_fit();
+}
+
+// The functions (concrete subprogram, then each inlined instance) whose code holds pc,
+// outermost first, found by walking the CU's DIE tree down through the scopes holding pc.
+bool ScopeWalk(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>* chain, int depth, size_t* visits) {
+  if (depth > kMaxDieDepth) return false;
+  Dwarf_Die child;
+  if (dwarf_child(parent, &child) != 0) return false;
+  for (;;) {
+    if (++*visits > kMaxDieVisits) return false;
+    int tag = dwarf_tag(&child);
+    switch (tag) {
+      case DW_TAG_subprogram:
+      case DW_TAG_inlined_subroutine:
+      case DW_TAG_lexical_block:
+      case DW_TAG_try_block:
+      case DW_TAG_catch_block:
+        if (dwarf_haspc(&child, pc) == 1) {
+          if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) chain->push_back(child);
+          ScopeWalk(&child, pc, chain, depth + 1, visits);
+          return true;
+        }
+        break;
+      case DW_TAG_namespace:
+      case DW_TAG_module:
+      case DW_TAG_class_type:
+      case DW_TAG_structure_type:
+      case DW_TAG_union_type:
+        if (ScopeWalk(&child, pc, chain, depth + 1, visits)) return true;
+        break;
+      default:
+        break;
+    }
+    Dwarf_Die sib;
+    if (dwarf_siblingof(&child, &sib) != 0) return false;
+    child = sib;
+  }
+}
+
+std::string DieName(Dwarf_Die* d) {
+  Dwarf_Attribute a;
+  const char* s = nullptr;
+  if (dwarf_attr_integrate(d, DW_AT_linkage_name, &a) || dwarf_attr_integrate(d, DW_AT_MIPS_linkage_name, &a))
+    s = dwarf_formstring(&a);
+  if (s && *s) return Demangle(s);
+  s = dwarf_attr_integrate(d, DW_AT_name, &a) ? dwarf_formstring(&a) : nullptr;
+  return s ? Cut(s) : std::string();
+}
+
+struct DwFrame {
+  std::string name, file;
+  uint32_t line = 0;
+  uint64_t low = 0;
+  bool has_low = false;
+};
+
+// Outermost first. Each frame's file:line is where it is in its own code: the innermost from
+// the line table, every other one the call site of the function inlined into it.
+void DwarfFrames(Tables* t, uint64_t v, std::vector<DwFrame>* out) {
+  const CuRange* r = t->FindCu(v);
+  Dwarf_Die cu;
+  if (!r || !dwarf_offdie(t->dw, r->off, &cu)) return;
+  std::vector<Dwarf_Die> chain;
+  size_t visits = 0;
+  ScopeWalk(&cu, v, &chain, 0, &visits);
+  std::string file;
+  uint32_t line = 0;
+  if (Dwarf_Line* l = dwarf_getsrc_die(&cu, v)) {
+    const char* s = dwarf_linesrc(l, nullptr, nullptr);
+    if (s) file = Cut(s);
+    int ln = 0;
+    if (dwarf_lineno(l, &ln) == 0 && ln > 0) line = uint32_t(ln);
+  }
+  if (chain.empty()) {
+    if (!file.empty()) out->push_back(DwFrame{std::string(), file, line, 0, false});
+    return;
+  }
+  Dwarf_Files* files = nullptr;
+  size_t nfiles = 0;
+  if (dwarf_getsrcfiles(&cu, &files, &nfiles) != 0) files = nullptr;
+  out->resize(chain.size());
+  for (size_t k = chain.size(); k-- > 0;) {
+    DwFrame& f = (*out)[k];
+    f.name = DieName(&chain[k]);
+    f.file = file;
+    f.line = line;
+    Dwarf_Addr low;
+    if (dwarf_lowpc(&chain[k], &low) == 0) {
+      f.low = low;
+      f.has_low = true;
+    }
+    if (dwarf_tag(&chain[k]) != DW_TAG_inlined_subroutine) continue;
+    file.clear();
+    line = 0;
+    Dwarf_Attribute a;
+    Dwarf_Word w;
+    if (files && dwarf_attr(&chain[k], DW_AT_call_file, &a) && dwarf_formudata(&a, &w) == 0 && w < nfiles) {
+      const char* s = dwarf_filesrc(files, w, nullptr, nullptr);
+      if (s) file = Cut(s);
+    }
+    if (dwarf_attr(&chain[k], DW_AT_call_line, &a) && dwarf_formudata(&a, &w) == 0 && w <= UINT32_MAX) line = uint32_t(w);
+  }
+}
+
+uint64_t Fnv(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// This process's own vDSO image: the same kernel maps the same one into every process of
+// its ABI.
+const std::string& SelfVdso() {
+  static std::string image;
+  static bool done = false;
+  if (done) return image;
+  done = true;
+  uintptr_t base = getauxval(AT_SYSINFO_EHDR);
+  UniqueFd fd(open("/proc/self/maps", O_RDONLY | O_CLOEXEC));
+  std::string maps;
+  if (!base || fd.fd < 0 || !ReadAll(fd.fd, &maps, kMaxText)) return image;
+  size_t pos = 0;
+  while (pos < maps.size()) {
+    size_t eol = maps.find('\n', pos);
+    if (eol == std::string::npos) eol = maps.size();
+    std::string line = maps.substr(pos, eol - pos);
+    pos = eol + 1;
+    unsigned long long start, end;
+    if (line.size() > 7 && line.compare(line.size() - 6, 6, "[vdso]") == 0 &&
+        sscanf(line.c_str(), "%llx-%llx", &start, &end) == 2 && start == base && end > start && end - start <= kMaxVdso)
+      image.assign(reinterpret_cast<const char*>(base), size_t(end - start));
+  }
+  return image;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Files, processes, the engine.
+
+struct FileKey {
+  uint64_t dev, ino;
+  int64_t size, mtime;
+  bool operator<(const FileKey& o) const {
+    return std::tie(dev, ino, size, mtime) < std::tie(o.dev, o.ino, o.size, o.mtime);
+  }
+};
+
+struct FileEntry {
+  std::vector<FileKey> keys;
+  std::string build_id;
+  UniqueFd fd;                      // a file...
+  std::string image;                // ...or an image read from memory (the vDSO)
+  std::shared_ptr<UniqueFd> root;   // the root it was found under (for a .gnu_debuglink beside it)
+  std::string path;                 // its path there, when safe to use
+  int users = 0;                    // handles that map it
+  std::unique_ptr<Tables> tables;   // null until parsed, and after an LRU eviction
+  std::list<FileEntry*>::iterator lru;
+};
+
+struct OutFrame {
+  uint64_t addr = 0;
+  bool has_sym = false;
+  std::string sym;
+  std::string module;
+  uint64_t offset = 0;
+  std::string file;
+  uint32_t line = 0;
+  bool inlined = false;
+  bool pending = false;
+};
+
+enum class Kind { File, Vdso, Anon, Special };
+
+struct Mapping {
+  uint64_t start, end, pgoff;
+  Kind kind;
+  std::string name;
+  FileEntry* file = nullptr;
+};
+
+struct JitSym {
+  uint64_t start, end;
+  uint32_t name, seq;
+};
+
+struct PerfMap {
+  std::vector<JitSym> syms;
+  std::string names;
+  int64_t mtime = -1, size = -1;
+  const JitSym* Find(uint64_t v) const {
+    auto it = std::upper_bound(syms.begin(), syms.end(), v, [](uint64_t x, const JitSym& s) { return x < s.start; });
+    const JitSym* best = nullptr;
+    for (int k = 0; k < 8 && it != syms.begin(); k++) {  // overlaps: the line written last wins
+      --it;
+      if (v < it->end && (!best || it->seq > best->seq)) best = &*it;
+    }
+    return best;
+  }
+  size_t Bytes() const { return syms.capacity() * sizeof(JitSym) + names.capacity(); }
+};
+
+struct Proc {
+  int pid = 0, nspid = 0;
+  UniqueFd procfd;                  // /proc/PID: fails once the process is gone (no pid reuse)
+  std::shared_ptr<UniqueFd> root;   // /proc/PID/root
+  std::vector<Mapping> maps;
+  std::vector<FileEntry*> files;    // distinct, each counted once in users
+  PerfMap perf;
+  int64_t perf_checked = 0;
+  std::unordered_map<uint64_t, std::vector<OutFrame>> cache;
+};
+
+struct KSym {
+  uint64_t addr;
+  uint32_t name, mod;  // mod: index in kmods_, 0 = the kernel
+  uint8_t rank;
+};
+
+class Engine {
+ public:
+  Engine(std::string proc_root, std::vector<std::string> debug_dirs, std::string kallsyms)
+      : proc_root_(std::move(proc_root)), debug_dirs_(std::move(debug_dirs)), kallsyms_path_(std::move(kallsyms)) {
+    elf_version(EV_CURRENT);
+  }
+  ~Engine() {
+    procs_.clear();
+    owned_.clear();
+  }
+
+  // A handle, or 0 with errno in *err.
+  int Snapshot(int pid, int* err);
+  Proc* Find(int handle) {
+    auto it = procs_.find(handle);
+    return it == procs_.end() ? nullptr : it->second.get();
+  }
+  void User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out);
+  void Kernel(const uint64_t* addrs, size_t n, std::vector<OutFrame>* out);
+  bool Release(int handle);
+  void Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes) const;
+
+ private:
+  FileEntry* OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t ino, const std::string& path);
+  FileEntry* OpenVdso(Proc* p, uint64_t start, uint64_t end);
+  FileEntry* Adopt(std::unique_ptr<FileEntry> f);
+  void Use(Proc* p, FileEntry* f);
+  void Parse(FileEntry* f);
+  void Touch(FileEntry* f);
+  Elf* FindDebugFile(FileEntry* f, Elf* e, const std::string& id, UniqueFd* out);
+  Elf* TryDebug(int fd, FileEntry* f, const std::string& id, bool check_crc, GElf_Word crc, UniqueFd* out);
+  void RefreshPerfMap(Proc* p, int64_t now, bool force);
+  bool ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std::vector<OutFrame>* out);
+  void ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, std::vector<OutFrame>* out);
+  void LoadKallsyms();
+
+  std::string proc_root_;
+  std::vector<std::string> debug_dirs_;
+  std::string kallsyms_path_;
+  std::map<int, std::unique_ptr<Proc>> procs_;
+  int next_handle_ = 1;
+  std::map<FileEntry*, std::unique_ptr<FileEntry>> owned_;
+  std::map<FileKey, FileEntry*> by_key_;
+  std::unordered_map<std::string, FileEntry*> by_build_id_;
+  std::list<FileEntry*> lru_;  // parsed files, most recently used first
+  bool kloaded_ = false;
+  std::vector<KSym> ksyms_;
+  std::string knames_;
+  std::vector<std::string> kmods_;
+  uint64_t etext_ = 0;
+};
+
+int Engine::Snapshot(int pid, int* err) {
+  std::string dir = proc_root_ + "/" + std::to_string(pid);
+  auto p = std::make_unique<Proc>();
+  p->procfd.reset(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (p->procfd.fd < 0) {
+    *err = errno == ENOENT ? ESRCH : errno;
+    return 0;
+  }
+  std::string maps;
+  {
+    UniqueFd fd(openat(p->procfd.fd, "maps", O_RDONLY | O_CLOEXEC));
+    if (fd.fd < 0 || !ReadAll(fd.fd, &maps, kMaxText)) {
+      *err = errno == ENOENT ? ESRCH : errno;
+      return 0;
+    }
+  }
+  p->pid = p->nspid = pid;
+  {
+    // NSpid: the pid in each pid namespace, innermost last: the one the process writes its
+    // perf map under.
+    UniqueFd fd(openat(p->procfd.fd, "status", O_RDONLY | O_CLOEXEC));
+    std::string status;
+    if (fd.fd >= 0 && ReadAll(fd.fd, &status, kMaxText)) {
+      size_t at = status.find("\nNSpid:");
+      if (at != std::string::npos) {
+        size_t eol = status.find('\n', at + 1);
+        std::string line = status.substr(at + 7, eol == std::string::npos ? std::string::npos : eol - at - 7);
+        size_t k = line.find_last_not_of(" \t");
+        size_t b = k == std::string::npos ? std::string::npos : line.find_last_of(" \t", k);
+        if (k != std::string::npos) {
+          long v = strtol(line.substr(b == std::string::npos ? 0 : b + 1, k - (b == std::string::npos ? 0 : b + 1) + 1).c_str(),
+                          nullptr, 10);
+          if (v > 0 && v <= kMaxPid) p->nspid = int(v);
+        }
+      }
+    }
+  }
+  p->root = std::make_shared<UniqueFd>(openat(p->procfd.fd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC));
+
+  size_t pos = 0;
+  while (pos < maps.size()) {
+    size_t eol = maps.find('\n', pos);
+    if (eol == std::string::npos) eol = maps.size();
+    std::string line = maps.substr(pos, eol - pos);
+    pos = eol + 1;
+    unsigned long long start, end, pgoff, ino;
+    unsigned maj, min;
+    char perms[8] = {0};
+    int n = 0;
+    if (sscanf(line.c_str(), "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &pgoff, &maj, &min, &ino, &n) < 7)
+      continue;
+    if (strlen(perms) < 3 || perms[2] != 'x' || end <= start) continue;
+    std::string name = n > 0 && size_t(n) <= line.size() ? line.substr(size_t(n)) : std::string();
+    Mapping m{start, end, pgoff, Kind::Anon, name, nullptr};
+    if (!name.empty() && name[0] == '/') {
+      m.kind = Kind::File;
+      m.file = OpenMapped(p.get(), start, end, ino, name);
+    } else if (name == "[vdso]") {
+      m.kind = Kind::Vdso;
+      m.file = OpenVdso(p.get(), start, end);
+    } else if (!name.empty() && name.compare(0, 5, "[anon") != 0) {
+      m.kind = Kind::Special;  // [vsyscall], ...
+    }
+    if (m.file) Use(p.get(), m.file);
+    p->maps.push_back(std::move(m));
+  }
+  std::sort(p->maps.begin(), p->maps.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
+  RefreshPerfMap(p.get(), NowNs(), true);
+  if (next_handle_ == INT_MAX) next_handle_ = 1;
+  while (procs_.count(next_handle_)) next_handle_++;
+  int h = next_handle_++;
+  procs_[h] = std::move(p);
+  return h;
+}
+
+void Engine::Use(Proc* p, FileEntry* f) {
+  if (std::find(p->files.begin(), p->files.end(), f) != p->files.end()) return;
+  p->files.push_back(f);
+  f->users++;
+}
+
+FileEntry* Engine::Adopt(std::unique_ptr<FileEntry> f) {
+  FileEntry* raw = f.get();
+  for (const FileKey& k : raw->keys) by_key_[k] = raw;
+  if (!raw->build_id.empty()) by_build_id_.emplace(raw->build_id, raw);
+  raw->lru = lru_.end();
+  owned_[raw] = std::move(f);
+  return raw;
+}
+
+// The file behind a mapping: through map_files (the very file mapped, even deleted or in
+// another mount namespace), else its path inside the process's root, if that is still the
+// same inode. Shared with every other process mapping the same file.
+FileEntry* Engine::OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t ino, const std::string& path) {
+  char mf[64];
+  snprintf(mf, sizeof mf, "map_files/%" PRIx64 "-%" PRIx64, start, end);
+  UniqueFd fd(KeepRegular(openat(p->procfd.fd, mf, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)));
+  std::string clean = path;
+  static const std::string kDeleted = " (deleted)";
+  if (clean.size() > kDeleted.size() && clean.compare(clean.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
+    clean.resize(clean.size() - kDeleted.size());
+  bool safe = SafePath(clean);
+  struct stat st;
+  if (fd.fd < 0 && safe) {
+    fd.reset(OpenInRoot(p->root->fd, clean));
+    if (fd.fd >= 0 && (fstat(fd.fd, &st) != 0 || st.st_ino != ino)) fd.reset();
+  }
+  if (fd.fd < 0 || fstat(fd.fd, &st) != 0) return nullptr;
+  FileKey key{uint64_t(st.st_dev), uint64_t(st.st_ino), int64_t(st.st_size),
+              int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+  auto it = by_key_.find(key);
+  if (it != by_key_.end()) return it->second;
+  std::string id;
+  if (Elf* e = elf_begin(fd.fd, ELF_C_READ, nullptr)) {
+    if (elf_kind(e) == ELF_K_ELF) id = BuildId(e);
+    elf_end(e);
+  }
+  if (!id.empty()) {
+    auto b = by_build_id_.find(id);
+    if (b != by_build_id_.end()) {  // the same build in another namespace (or a copy): one entry
+      b->second->keys.push_back(key);
+      by_key_[key] = b->second;
+      return b->second;
+    }
+  }
+  auto f = std::make_unique<FileEntry>();
+  f->keys.push_back(key);
+  f->build_id = id;
+  f->fd = std::move(fd);
+  if (safe) {
+    f->root = p->root;
+    f->path = clean;
+  }
+  return Adopt(std::move(f));
+}
+
+// The vDSO: the process's own image from /proc/PID/mem, else ours when it has the same size.
+FileEntry* Engine::OpenVdso(Proc* p, uint64_t start, uint64_t end) {
+  if (end - start > kMaxVdso) return nullptr;
+  std::string img(size_t(end - start), '\0');
+  UniqueFd mem(openat(p->procfd.fd, "mem", O_RDONLY | O_CLOEXEC));
+  if (mem.fd < 0 || pread(mem.fd, img.data(), img.size(), off_t(start)) != ssize_t(img.size())) {
+    const std::string& self = SelfVdso();
+    if (self.size() != img.size()) return nullptr;
+    img = self;
+  }
+  FileKey key{0, Fnv(img), int64_t(img.size()), 0};
+  auto it = by_key_.find(key);
+  if (it != by_key_.end() && it->second->image == img) return it->second;
+  if (it != by_key_.end()) return nullptr;  // a hash collision: leave it unresolved rather than wrong
+  auto f = std::make_unique<FileEntry>();
+  f->keys.push_back(key);
+  f->image = std::move(img);
+  return Adopt(std::move(f));
+}
+
+void Engine::Touch(FileEntry* f) {
+  if (f->lru != lru_.end()) lru_.erase(f->lru);
+  lru_.push_front(f);
+  f->lru = lru_.begin();
+}
+
+Elf* Engine::TryDebug(int fd, FileEntry* f, const std::string& id, bool check_crc, GElf_Word crc, UniqueFd* out) {
+  UniqueFd d(fd);
+  struct stat st;
+  if (d.fd < 0 || fstat(d.fd, &st) != 0) return nullptr;
+  for (const FileKey& k : f->keys)
+    if (k.dev == uint64_t(st.st_dev) && k.ino == uint64_t(st.st_ino)) return nullptr;  // a link to itself
+  Elf* e = elf_begin(d.fd, ELF_C_READ, nullptr);
+  if (!e) return nullptr;
+  bool ok = elf_kind(e) == ELF_K_ELF;
+  if (ok && !id.empty()) {
+    ok = BuildId(e) == id;
+  } else if (ok && check_crc) {
+    uLong c = crc32(0, nullptr, 0);
+    char buf[65536];
+    off_t at = 0;
+    for (;;) {
+      ssize_t n = pread(d.fd, buf, sizeof buf, at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      c = crc32(c, reinterpret_cast<const Bytef*>(buf), uInt(n));
+      at += n;
+    }
+    ok = GElf_Word(c) == crc;
+  } else {
+    ok = false;
+  }
+  if (!ok) {
+    elf_end(e);
+    return nullptr;
+  }
+  *out = std::move(d);
+  return e;
+}
+
+// The separate debug file: by build-id under each debug dir, else by .gnu_debuglink beside
+// the file (inside its process's root), in .debug/ there, or under <debugDir>/<its dir>.
+Elf* Engine::FindDebugFile(FileEntry* f, Elf* e, const std::string& id, UniqueFd* out) {
+  if (id.size() >= 2) {
+    std::string hex = Hex(id);
+    for (const std::string& dir : debug_dirs_)
+      if (Elf* d = TryDebug(OpenRegular(dir + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug"), f, id,
+                            false, 0, out))
+        return d;
+  }
+  GElf_Word crc = 0;
+  const char* link = dwelf_elf_gnu_debuglink(e, &crc);
+  if (!link || !SafeLinkName(link) || f->path.empty()) return nullptr;
+  std::string name = Cut(link);
+  std::string dir = DirName(f->path);
+  int rootfd = f->root ? f->root->fd : -1;
+  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/" + name), f, id, true, crc, out)) return d;
+  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/.debug/" + name), f, id, true, crc, out)) return d;
+  for (const std::string& ddir : debug_dirs_)
+    if (Elf* d = TryDebug(OpenRegular(ddir + dir + "/" + name), f, id, true, crc, out)) return d;
+  return nullptr;
+}
+
+// The costly step, once per file: segments, symbols (.symtab, else the debug file's, else
+// .dynsym) and the DWARF index. A file that is not ELF, or is broken, gets empty tables.
+void Engine::Parse(FileEntry* f) {
+  auto t = std::make_unique<Tables>();
+  Elf* e = nullptr;
+  if (!f->image.empty()) e = elf_memory(f->image.data(), f->image.size());
+  else if (f->fd.fd >= 0) e = elf_begin(f->fd.fd, ELF_C_READ, nullptr);
+  if (e && elf_kind(e) == ELF_K_ELF) {
+    ReadSegments(e, &t->segs);
+    bool symtab = LoadSymbols(e, SHT_SYMTAB, t.get());
+    size_t main_bytes = 0, debug_bytes = 0;
+    bool dwarf = HasDwarf(e, &main_bytes);
+    UniqueFd dbgfd;
+    Elf* dbg = nullptr;
+    if ((!symtab || !dwarf) && f->image.empty()) dbg = FindDebugFile(f, e, f->build_id, &dbgfd);
+    if (!symtab && dbg) symtab = LoadSymbols(dbg, SHT_SYMTAB, t.get());
+    if (!symtab) LoadSymbols(e, SHT_DYNSYM, t.get());
+    FinishSymbols(t.get());
+    Elf* dwelf = dwarf ? e : dbg && HasDwarf(dbg, &debug_bytes) ? dbg : nullptr;
+    if (dwelf) t->dw = dwarf_begin_elf(dwelf, DWARF_C_READ, nullptr);
+    if (t->dw) {
+      IndexCus(t.get());
+      t->dwarf_bytes = dwelf == e ? main_bytes : debug_bytes;
+      if (dwelf == e) {
+        t->elf = e;
+        e = nullptr;
+      } else {
+        t->debug_elf = dbg;
+        dbg = nullptr;
+        t->debug_fd = std::move(dbgfd);
+      }
+    }
+    if (dbg) elf_end(dbg);
+  }
+  if (e) elf_end(e);
+  t->segs.shrink_to_fit();
+  f->tables = std::move(t);
+  Touch(f);
+  while (lru_.size() > kMaxParsed) {
+    FileEntry* old = lru_.back();
+    lru_.pop_back();
+    old->lru = lru_.end();
+    old->tables.reset();  // parsed again if it is needed again
+  }
+}
+
+void Engine::RefreshPerfMap(Proc* p, int64_t now, bool force) {
+  if (!force && now - p->perf_checked < 1000000000) return;
+  p->perf_checked = now;
+  if (p->procfd.fd < 0) return;
+  UniqueFd alive(openat(p->procfd.fd, "stat", O_RDONLY | O_CLOEXEC));
+  if (alive.fd < 0) {  // gone: its perf map is what was read while it lived
+    p->procfd.reset();
+    return;
+  }
+  UniqueFd fd(OpenInRoot(p->root->fd, "/tmp/perf-" + std::to_string(p->nspid) + ".map"));
+  struct stat st;
+  if (fd.fd < 0 || fstat(fd.fd, &st) != 0) return;
+  int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  if (mtime == p->perf.mtime && st.st_size == p->perf.size) return;
+  std::string text;
+  if (!ReadAll(fd.fd, &text, kMaxText)) return;
+  PerfMap pm;
+  pm.mtime = mtime;
+  pm.size = st.st_size;
+  size_t pos = 0;
+  uint32_t seq = 0;
+  while (pos < text.size() && pm.syms.size() < kMaxSyms) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const char* s = line.c_str();
+    char* e1 = nullptr;
+    char* e2 = nullptr;
+    errno = 0;
+    uint64_t start = strtoull(s, &e1, 16);
+    if (e1 == s || *e1 != ' ') continue;
+    uint64_t size = strtoull(e1 + 1, &e2, 16);
+    if (errno || e2 == e1 + 1 || *e2 != ' ' || size == 0 || start + size < start || !e2[1]) continue;
+    pm.syms.push_back(JitSym{start, start + size, uint32_t(pm.names.size()), seq++});
+    pm.names.append(e2 + 1, strnlen(e2 + 1, kMaxName));
+    pm.names.push_back('\0');
+    if (pm.names.size() > UINT32_MAX - kMaxName - 1) break;
+  }
+  std::stable_sort(pm.syms.begin(), pm.syms.end(), [](const JitSym& a, const JitSym& b) { return a.start < b.start; });
+  p->perf = std::move(pm);
+  p->cache.clear();
+}
+
+void Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta,
+                           std::vector<OutFrame>* out) {
+  Tables* t = f->tables.get();
+  uint64_t v;
+  if (!t->Translate(fileoff, &v)) {
+    out->push_back(base);
+    return;
+  }
+  const Sym* s = t->Find(v);
+  std::vector<DwFrame> dw;
+  if (t->dw) DwarfFrames(t, v, &dw);
+  OutFrame outer = base;
+  if (s) {
+    outer.has_sym = true;
+    outer.sym = Demangle(t->names.c_str() + s->name);
+    outer.offset = v + delta - s->addr;
+  } else if (!dw.empty() && !dw[0].name.empty() && dw[0].has_low && dw[0].low <= v) {
+    outer.has_sym = true;  // no symbol, but the DWARF of a function holding the address
+    outer.sym = dw[0].name;
+    outer.offset = v + delta - dw[0].low;
+  }
+  if (!dw.empty()) {
+    outer.file = dw[0].file;
+    outer.line = dw[0].line;
+  }
+  out->push_back(outer);
+  for (size_t k = 1; k < dw.size(); k++) {
+    OutFrame fr = outer;
+    fr.has_sym = !dw[k].name.empty();
+    fr.sym = dw[k].name;
+    fr.file = dw[k].file;
+    fr.line = dw[k].line;
+    fr.inlined = true;
+    out->push_back(fr);
+  }
+}
+
+// Returns whether the result may be cached (a file's answer; a JIT's may change).
+bool Engine::ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std::vector<OutFrame>* out) {
+  uint64_t look = ret ? addr - 1 : addr;
+  uint64_t delta = addr - look;
+  const Mapping* m = nullptr;
+  auto it = std::upper_bound(p->maps.begin(), p->maps.end(), look, [](uint64_t x, const Mapping& mm) { return x < mm.start; });
+  if (it != p->maps.begin() && look < (it - 1)->end) m = &*(it - 1);
+  OutFrame f;
+  f.addr = addr;
+  if (!m || m->kind == Kind::Anon) {
+    if (const JitSym* j = p->perf.Find(look)) {
+      f.module = "[jit]";
+      f.has_sym = true;
+      f.sym = Demangle(p->perf.names.c_str() + j->name);
+      f.offset = addr - j->start;
+    } else if (m) {
+      f.module = "[jit]";
+      f.offset = addr - m->start;
+    } else {
+      f.module = "[unknown]";
+    }
+    out->push_back(f);
+    return false;
+  }
+  f.module = m->name;
+  if (m->kind == Kind::Special) {
+    f.offset = addr - m->start;
+    out->push_back(f);
+    return true;
+  }
+  uint64_t fileoff = look - m->start + m->pgoff;
+  f.offset = fileoff + delta;
+  FileEntry* file = m->file;
+  if (!file) {
+    out->push_back(f);
+    return true;
+  }
+  if (!file->tables) {
+    if (NowNs() >= deadline) {
+      f.pending = true;
+      out->push_back(f);
+      return false;
+    }
+    Parse(file);
+  } else {
+    Touch(file);
+  }
+  ResolveInFile(file, f, fileoff, delta, out);
+  return true;
+}
+
+void Engine::User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out) {
+  RefreshPerfMap(p, NowNs(), false);
+  out->reserve(n);
+  for (size_t i = 0; i < n; i++) {
+    uint64_t a = addrs[i];
+    bool ret = i > 0 && a > 0;
+    bool keyable = (a >> 63) == 0;
+    uint64_t key = a | (ret ? 1ull << 63 : 0);
+    if (keyable) {
+      auto c = p->cache.find(key);
+      if (c != p->cache.end()) {
+        out->push_back(c->second);
+        continue;
+      }
+    }
+    std::vector<OutFrame> frames;
+    bool cacheable = ResolveUser(p, a, ret, deadline, &frames);
+    if (cacheable && keyable) {
+      if (p->cache.size() >= kAddrCacheMax) p->cache.clear();
+      p->cache.emplace(key, frames);
+    }
+    out->push_back(std::move(frames));
+  }
+}
+
+bool Engine::Release(int handle) {
+  auto it = procs_.find(handle);
+  if (it == procs_.end()) return false;
+  for (FileEntry* f : it->second->files) {
+    if (--f->users > 0) continue;
+    for (const FileKey& k : f->keys) by_key_.erase(k);
+    if (!f->build_id.empty()) by_build_id_.erase(f->build_id);
+    if (f->lru != lru_.end()) lru_.erase(f->lru);
+    owned_.erase(f);  // closes its fd, frees its tables
+  }
+  procs_.erase(it);
+  return true;
+}
+
+void Engine::LoadKallsyms() {
+  if (kloaded_) return;
+  kloaded_ = true;
+  std::string path = kallsyms_path_.empty() ? proc_root_ + "/kallsyms" : kallsyms_path_;
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  std::string text;
+  if (fd.fd < 0 || !ReadAll(fd.fd, &text, kMaxKallsyms)) return;
+  kmods_.push_back("[kernel]");
+  std::unordered_map<std::string, uint32_t> mods;
+  bool nonzero = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string_view line(text.data() + pos, eol - pos);
+    pos = eol + 1;
+    // "ffffffff81000000 T _stext" or "ffffffffc0a01000 t fn\t[mod]"
+    size_t sp1 = line.find(' ');
+    if (sp1 == 0 || sp1 == std::string_view::npos || sp1 > 16 || line.size() < sp1 + 4 || line[sp1 + 2] != ' ') continue;
+    uint64_t addr = 0;
+    bool ok = true;
+    for (size_t i = 0; i < sp1 && ok; i++) {
+      char c = line[i];
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      ok = d >= 0;
+      addr = addr << 4 | uint64_t(d < 0 ? 0 : d);
+    }
+    if (!ok) continue;
+    char type = line[sp1 + 1];
+    std::string_view rest = line.substr(sp1 + 3);
+    std::string_view name = rest, mod;
+    size_t tab = rest.find_first_of("\t ");
+    if (tab != std::string_view::npos) {
+      name = rest.substr(0, tab);
+      mod = rest.substr(tab + 1);
+      while (!mod.empty() && (mod[0] == ' ' || mod[0] == '\t')) mod.remove_prefix(1);
+    }
+    if (name.empty() || name.size() > kMaxName) continue;
+    if (mod.empty() && name == "_etext") {  // the end of the kernel's text: a marker, not a function
+      etext_ = addr;
+      continue;
+    }
+    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
+    if (addr) nonzero = true;
+    uint32_t mi = 0;
+    if (!mod.empty()) {
+      auto [m, fresh] = mods.emplace(std::string(mod), uint32_t(kmods_.size()));
+      if (fresh) kmods_.push_back(std::string(mod));
+      mi = m->second;
+    }
+    ksyms_.push_back(KSym{addr, uint32_t(knames_.size()), mi, uint8_t(type == 'T' ? 2 : type == 't' ? 1 : 0)});
+    knames_.append(name.data(), name.size());
+    knames_.push_back('\0');
+    if (knames_.size() > UINT32_MAX - kMaxName - 1) break;
+  }
+  if (!nonzero) {  // kptr_restrict: every address reads 0, none can be told apart
+    ksyms_.clear();
+    knames_.clear();
+    etext_ = 0;
+  }
+  std::stable_sort(ksyms_.begin(), ksyms_.end(), [](const KSym& a, const KSym& b) {
+    return a.addr != b.addr ? a.addr < b.addr : a.rank > b.rank;
+  });
+  ksyms_.erase(std::unique(ksyms_.begin(), ksyms_.end(), [](const KSym& a, const KSym& b) { return a.addr == b.addr; }),
+               ksyms_.end());
+  ksyms_.shrink_to_fit();
+  knames_.shrink_to_fit();
+}
+
+// kallsyms has no sizes: a symbol reaches to the next one; the kernel's own text ends at
+// _etext; nothing is above the last symbol.
+void Engine::Kernel(const uint64_t* addrs, size_t n, std::vector<OutFrame>* out) {
+  LoadKallsyms();
+  out->reserve(n);
+  for (size_t i = 0; i < n; i++) {
+    OutFrame f;
+    f.addr = addrs[i];
+    f.module = "[unknown]";
+    uint64_t look = i > 0 && f.addr > 0 ? f.addr - 1 : f.addr;
+    auto it = std::upper_bound(ksyms_.begin(), ksyms_.end(), look, [](uint64_t x, const KSym& s) { return x < s.addr; });
+    if (look != 0 && it != ksyms_.begin()) {
+      const KSym& s = *(it - 1);
+      bool last = it == ksyms_.end();
+      bool past_text = s.mod == 0 && etext_ && s.addr < etext_ && look >= etext_;
+      if (!past_text && (!last || look == s.addr)) {
+        f.has_sym = true;
+        f.sym = Cut(knames_.c_str() + s.name);
+        f.module = kmods_[s.mod];
+        f.offset = f.addr - s.addr;
+      }
+    }
+    out->push_back(std::move(f));
+  }
+}
+
+void Engine::Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes) const {
+  *handles = procs_.size();
+  *files = owned_.size();
+  size_t syms = ksyms_.size(), b = ksyms_.capacity() * sizeof(KSym) + knames_.capacity();
+  for (const auto& [raw, f] : owned_) {
+    b += sizeof(FileEntry) + f->image.capacity();
+    if (f->tables) {
+      syms += f->tables->syms.size();
+      b += f->tables->Bytes();
+    }
+  }
+  for (const auto& [h, p] : procs_) {
+    syms += p->perf.syms.size();
+    b += sizeof(Proc) + p->maps.capacity() * sizeof(Mapping) + p->perf.Bytes();
+    for (const auto& [k, v] : p->cache) b += 64 + v.size() * sizeof(OutFrame);
+  }
+  *symbols = syms;
+  *bytes = b;
+}
+
+}  // namespace sym
+
+// ---------------------------------------------------------------------------------------------
+// JavaScript.
+
+namespace {
+
+Napi::String Str(Napi::Env env, const std::string& s) {
+  std::string v = sym::ValidUtf8(s);
+  return Napi::String::New(env, v.data(), v.size());
+}
+
+Napi::Object FrameObject(Napi::Env env, const sym::OutFrame& f) {
+  Napi::Object o = Napi::Object::New(env);
+  char hex[24];
+  snprintf(hex, sizeof hex, "0x%" PRIx64, f.addr);
+  o.Set("addr", Napi::String::New(env, hex));
+  o.Set("sym", f.has_sym ? Napi::Value(Str(env, f.sym)) : env.Null());
+  o.Set("module", Str(env, f.module));
+  o.Set("offset", Napi::Number::New(env, double(f.offset)));
+  if (!f.file.empty()) o.Set("file", Str(env, f.file));
+  if (f.line) o.Set("line", Napi::Number::New(env, f.line));
+  if (f.inlined) o.Set("inlined", Napi::Boolean::New(env, true));
+  if (f.pending) o.Set("pending", Napi::Boolean::New(env, true));
+  return o;
+}
+
+// The addresses of a BigUint64Array argument.
+std::vector<uint64_t> Addrs(const Napi::CallbackInfo& info, size_t arg, const char* usage) {
+  if (info.Length() <= arg || !info[arg].IsTypedArray() ||
+      info[arg].As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array)
+    throw Napi::TypeError::New(info.Env(), usage);
+  auto a = info[arg].As<Napi::BigUint64Array>();
+  return std::vector<uint64_t>(a.Data(), a.Data() + a.ElementLength());
+}
+
+int HandleArg(const Napi::CallbackInfo& info, const char* usage) {
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
+  double h = info[0].As<Napi::Number>().DoubleValue();
+  if (!(h >= 1 && h <= INT_MAX) || h != double(int(h))) throw Napi::TypeError::New(info.Env(), usage);
+  return int(h);
+}
+
+}  // namespace
+
+Napi::Function Symbolizer::Init(Napi::Env env) {
+  return DefineClass(env, "Symbolizer",
+                     {
+                         InstanceMethod<&Symbolizer::Snapshot>("snapshot"),
+                         InstanceMethod<&Symbolizer::User>("user"),
+                         InstanceMethod<&Symbolizer::Kernel>("kernel"),
+                         InstanceMethod<&Symbolizer::Release>("release"),
+                         InstanceMethod<&Symbolizer::Stats>("stats"),
+                     });
+}
+
+// new Symbolizer({ procRoot?, debugDirs?, kallsyms? })
+Symbolizer::Symbolizer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Symbolizer>(info) {
+  Napi::Env env = info.Env();
+  const char* usage = "Symbolizer(opts?: { procRoot?: string; debugDirs?: string[]; kallsyms?: string })";
+  std::string proc_root = "/proc", kallsyms;
+  std::vector<std::string> debug_dirs{"/usr/lib/debug"};
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[0].IsObject()) throw Napi::TypeError::New(env, usage);
+    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::Value v = o.Get("procRoot");
+    if (!v.IsUndefined()) {
+      if (!v.IsString()) throw Napi::TypeError::New(env, usage);
+      proc_root = v.As<Napi::String>().Utf8Value();
+      while (proc_root.size() > 1 && proc_root.back() == '/') proc_root.pop_back();
+      if (proc_root.empty()) throw Napi::TypeError::New(env, usage);
+    }
+    v = o.Get("debugDirs");
+    if (!v.IsUndefined()) {
+      if (!v.IsArray()) throw Napi::TypeError::New(env, usage);
+      Napi::Array a = v.As<Napi::Array>();
+      debug_dirs.clear();
+      for (uint32_t i = 0; i < a.Length(); i++) {
+        Napi::Value d = a.Get(i);
+        if (!d.IsString()) throw Napi::TypeError::New(env, usage);
+        std::string s = d.As<Napi::String>().Utf8Value();
+        while (s.size() > 1 && s.back() == '/') s.pop_back();
+        if (!s.empty()) debug_dirs.push_back(s);
+      }
+    }
+    v = o.Get("kallsyms");
+    if (!v.IsUndefined()) {
+      if (!v.IsString()) throw Napi::TypeError::New(env, usage);
+      kallsyms = v.As<Napi::String>().Utf8Value();
+    }
+  }
+  engine_ = std::make_unique<sym::Engine>(proc_root, debug_dirs, kallsyms);
+}
+
+Symbolizer::~Symbolizer() = default;
+
+// snapshot(pid) -> handle
+Napi::Value Symbolizer::Snapshot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "snapshot(pid: positive integer)";
+  if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, usage);
+  double pid = info[0].As<Napi::Number>().DoubleValue();
+  if (!(pid >= 1 && pid <= sym::kMaxPid) || pid != double(int(pid))) throw Napi::TypeError::New(env, usage);
+  LogReset();
+  int err = 0;
+  int h = engine_->Snapshot(int(pid), &err);
+  if (!h) ThrowErrno(env, err, "read", "cannot snapshot process " + std::to_string(int(pid)));
+  return Napi::Number::New(env, h);
+}
+
+// user(handle, addrs, opts?: { budgetMs }) -> Frame[][]
+Napi::Value Symbolizer::User(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage = "user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number })";
+  int h = HandleArg(info, usage);
+  std::vector<uint64_t> addrs = Addrs(info, 1, usage);
+  int64_t deadline = INT64_MAX;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsObject()) throw Napi::TypeError::New(env, usage);
+    Napi::Value b = info[2].As<Napi::Object>().Get("budgetMs");
+    if (!b.IsUndefined()) {
+      double ms = b.IsNumber() ? b.As<Napi::Number>().DoubleValue() : -1;
+      if (!(ms >= 0)) throw Napi::TypeError::New(env, usage);
+      if (ms < 1e9) deadline = sym::NowNs() + int64_t(ms * 1e6);
+    }
+  }
+  sym::Proc* p = engine_->Find(h);
+  if (!p) throw Napi::Error::New(env, "user(): unknown or released handle " + std::to_string(h));
+  std::vector<std::vector<sym::OutFrame>> frames;
+  engine_->User(p, addrs.data(), addrs.size(), deadline, &frames);
+  Napi::Array out = Napi::Array::New(env, frames.size());
+  for (size_t i = 0; i < frames.size(); i++) {
+    Napi::Array list = Napi::Array::New(env, frames[i].size());
+    for (size_t k = 0; k < frames[i].size(); k++) list.Set(uint32_t(k), FrameObject(env, frames[i][k]));
+    out.Set(uint32_t(i), list);
+  }
+  return out;
+}
+
+// kernel(addrs) -> Frame[]
+Napi::Value Symbolizer::Kernel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<uint64_t> addrs = Addrs(info, 0, "kernel(addrs: BigUint64Array)");
+  std::vector<sym::OutFrame> frames;
+  engine_->Kernel(addrs.data(), addrs.size(), &frames);
+  Napi::Array out = Napi::Array::New(env, frames.size());
+  for (size_t i = 0; i < frames.size(); i++) out.Set(uint32_t(i), FrameObject(env, frames[i]));
+  return out;
+}
+
+// release(handle) -> whether it was known
+Napi::Value Symbolizer::Release(const Napi::CallbackInfo& info) {
+  int h = HandleArg(info, "release(handle: number)");
+  return Napi::Boolean::New(info.Env(), engine_->Release(h));
+}
+
+Napi::Value Symbolizer::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t handles, files, symbols, bytes;
+  engine_->Stats(&handles, &files, &symbols, &bytes);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("handles", Napi::Number::New(env, double(handles)));
+  o.Set("files", Napi::Number::New(env, double(files)));
+  o.Set("symbols", Napi::Number::New(env, double(symbols)));
+  o.Set("bytes", Napi::Number::New(env, double(bytes)));
+  return o;
+}
+
+}  // namespace perfscope

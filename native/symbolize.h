@@ -1,0 +1,33 @@
+// Symbolizer: raw stacks (u64 instruction addresses, leaf first) to frames, for the kernel
+// (kallsyms) and for user space of a process snapshotted once (its executable mappings, the
+// files behind them opened at once and kept, its vDSO image and its JIT perf map). Files are
+// shared between processes: one cache keyed by file identity, each file's tables parsed once,
+// lazily, under an optional time budget per call. See src/stacks/symbolizer.ts for the API.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+namespace perfscope {
+
+namespace sym {
+class Engine;
+}
+
+class Symbolizer : public Napi::ObjectWrap<Symbolizer> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit Symbolizer(const Napi::CallbackInfo& info);
+  ~Symbolizer() override;
+
+ private:
+  Napi::Value Snapshot(const Napi::CallbackInfo& info);
+  Napi::Value User(const Napi::CallbackInfo& info);
+  Napi::Value Kernel(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+
+  std::unique_ptr<sym::Engine> engine_;
+};
+
+}  // namespace perfscope
