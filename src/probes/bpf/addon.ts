@@ -29,9 +29,29 @@ export interface NativeObject {
   close(): void;
 }
 export interface NativeRingBuffer { consume(): number; close(): void }
+/** One frame of a symbolized address (see src/stacks/symbolizer.ts, which documents the fields). */
+export interface NativeFrame {
+  addr: string;
+  sym: string | null;
+  module: string;
+  offset: number;
+  file?: string;
+  line?: number;
+  inlined?: boolean;
+  pending?: boolean;
+}
+export interface NativeSymbolizerOptions { procRoot?: string; debugDirs?: string[]; kallsyms?: string }
+export interface NativeSymbolizer {
+  snapshot(pid: number): number;
+  user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number }): NativeFrame[][];
+  kernel(addrs: BigUint64Array): NativeFrame[];
+  release(handle: number): boolean;
+  stats(): { handles: number; files: number; symbols: number; bytes: number };
+}
 export interface Native {
   BpfObject: new (path: string) => NativeObject;
   RingBuffer: new (fd: number, cb: (batch: Buffer, count: number) => void, maxBatch?: number) => NativeRingBuffer;
+  Symbolizer: new (opts?: NativeSymbolizerOptions) => NativeSymbolizer;
   libbpfVersion(): string;
   numPossibleCpus(): number;
   enableStats(): number;

@@ -1,0 +1,125 @@
+// Raw stacks to frames: the typed face of the addon's Symbolizer (native/symbolize.cc).
+//
+// The stack probes hand user space arrays of u64 instruction addresses, leaf first: addrs[0] is
+// the interrupted instruction, addrs[i > 0] are return addresses. A return address is looked up
+// at addr - 1 (a call that ends its function belongs to it, not to the next one); every frame
+// reports the address it was given.
+//
+// Resolution, for user space:
+//   - a file-backed executable mapping: the mapped file's ELF .symtab, else the .symtab of its
+//     separate debug file (<debugDir>/.build-id/xx/rest.debug, or .gnu_debuglink beside it, in
+//     .debug/ there, or under <debugDir>/<its dir>), else its .dynsym; then DWARF (libdw), where
+//     present, for file:line and inlined functions. Address -> file offset (addr - start +
+//     pgoff) -> ELF address through the PT_LOAD segment holding that offset;
+//   - [vdso]: the process's own vDSO image (read at snapshot);
+//   - anonymous executable memory (and any address outside the mappings): the process's
+//     /tmp/perf-NSPID.map, re-read at most once a second while the process lives.
+// Kernel addresses: kallsyms, loaded once on first use.
+//
+// Never a wrong name: an address past a symbol's size, in a gap between symbols, in a file
+// that cannot be read or is not (valid) ELF, comes back with `sym: null` and its module and
+// offset. Names and paths come from files and other processes: they are returned as they are
+// (invalid UTF-8 bytes replaced by U+FFFD) and must be escaped before they reach a terminal
+// (frameLabel() does).
+import { addon, type NativeSymbolizer } from '../probes/bpf/addon.js';
+import { wrap } from '../probes/bpf/error.js';
+import { escapeBytes } from '../probes/strings.js';
+
+export interface Frame {
+  /** The address given, '0x…' hex (kernel addresses exceed 2^53). */
+  addr: string;
+  /** The function, demangled (C++, Rust legacy), or null when it cannot be told. */
+  sym: string | null;
+  /**
+   * `[kernel]`, `[modname]` (a kernel module, `[bpf]` for BPF programs), the mapped file's path
+   * as /proc/PID/maps shows it (e.g. `/usr/lib/x86_64-linux-gnu/libc.so.6`, `… (deleted)`),
+   * `[vdso]`, `[jit]`, another special mapping's name (`[vsyscall]`), or `[unknown]` when no
+   * mapping (no kernel symbol) holds the address.
+   */
+  module: string;
+  /**
+   * addr - the symbol's start when `sym` is set (inlined frames repeat their outer frame's);
+   * else the offset in the module: the file offset for files, from the mapping's start for
+   * [vdso] and [jit], 0 for `[unknown]`. Print `module+0xoffset`.
+   */
+  offset: number;
+  /** Source file and line, from DWARF, where the address is in this frame's code. */
+  file?: string;
+  line?: number;
+  /** An inlined function (every frame of an address but its first, outermost one). */
+  inlined?: true;
+  /** The file's tables were not parsed yet (budget spent): ask again later. */
+  pending?: true;
+}
+
+export interface SymbolizerOptions {
+  /** Default `/proc`. */
+  procRoot?: string;
+  /** Where separate debug files are looked for; default `['/usr/lib/debug']`. */
+  debugDirs?: string[];
+  /** Default `<procRoot>/kallsyms`. */
+  kallsyms?: string;
+}
+
+export interface SymbolizerStats {
+  /** Snapshots not released. */
+  handles: number;
+  /** Files held (one per distinct file, shared by every handle that maps it). */
+  files: number;
+  /** Symbols in the parsed tables (files, kallsyms, perf maps). */
+  symbols: number;
+  /** About the memory the tables and caches hold. */
+  bytes: number;
+}
+
+export class Symbolizer {
+  private readonly native: NativeSymbolizer;
+
+  constructor(opts: SymbolizerOptions = {}) {
+    this.native = wrap(() => new (addon().Symbolizer)(opts));
+  }
+
+  /**
+   * Read /proc/PID/maps now and keep what symbolizing this process needs, even after it exits:
+   * every executable mapping's file (opened through /proc/PID/map_files, else its path inside
+   * /proc/PID/root), its vDSO image and its perf map. Returns a handle (a positive integer).
+   * Throws a BpfError (code ESRCH when the process does not exist).
+   */
+  snapshot(pid: number): number {
+    return wrap(() => this.native.snapshot(pid));
+  }
+
+  /**
+   * Frames of user-space addresses of a snapshotted process: one list per address, from the
+   * outermost function to the innermost inlined one (length 1 without inline information).
+   * `budgetMs` bounds the time spent on this call (monotonic clock; default unbounded): once it
+   * is spent, addresses in files whose tables are not parsed yet come back `pending` (with
+   * module and offset); files parsed already still resolve. Throws on an unknown handle.
+   */
+  user(handle: number, addrs: BigUint64Array, opts: { budgetMs?: number } = {}): Frame[][] {
+    return this.native.user(handle, addrs, opts) as Frame[][];
+  }
+
+  /** Frames of kernel addresses (one each; same addr - 1 rule for addrs[i > 0]). */
+  kernel(addrs: BigUint64Array): Frame[] {
+    return this.native.kernel(addrs) as Frame[];
+  }
+
+  /**
+   * Forget a snapshot. Files no other handle maps are closed and their tables freed. Returns
+   * whether the handle was known.
+   */
+  release(handle: number): boolean {
+    return this.native.release(handle);
+  }
+
+  stats(): SymbolizerStats {
+    return this.native.stats();
+  }
+}
+
+/** `sym+0xoffset` (or `module+0xoffset`), escaped for a terminal. */
+export function frameLabel(f: Frame): string {
+  const text = `${f.sym ?? f.module}+0x${f.offset.toString(16)}`;
+  return escapeBytes(Buffer.from(text, 'utf8'));
+}
