@@ -19,6 +19,10 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } procs SEC(".maps");
 
+/* The announcement record is only used through a local pointer: without this its struct would not
+ * be in the object's BTF (test/probes/layout.test.ts reads it). libbpf skips the section. */
+struct stack_proc *btf_anchor_stack_proc SEC(".btf_anchor") __attribute__((unused));
+
 /* A key is built here, not on the 512-byte BPF stack; one per CPU. A program of one object
  * never nests on a CPU (a perf event program runs in NMI context but not inside itself; a
  * sched_switch program runs with the run queue locked). */

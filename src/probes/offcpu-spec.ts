@@ -33,7 +33,7 @@ export interface OffcpuSample {
   /** Returns not aggregated in the interval because the kernel hash was full. */
   overflow: number;
   /** Off-CPU time by stack (--offcpu-stacks), or null when stacks are not collected. */
-  stacks: OffStacks | null;
+  stacks?: OffStacks | null;
 }
 
 /** Off-CPU stacks: a second object, loaded only while wanted (its stack walks cost far more than the maxima). */

@@ -9,7 +9,7 @@ import { watchWord } from './cpus.js';
 import { u32 } from './bpf/map.js';
 import type { ProbeConfig } from './types.js';
 import { StackCollector } from '../stacks/collector.js';
-import type { StackRow } from '../stacks/frames.js';
+import { mergeRows, type StackRow } from '../stacks/frames.js';
 import { cString } from './strings.js';
 
 /** struct offstack_stat of bpf/offstacks.h, in order. */
@@ -112,7 +112,7 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
     if (!this.obj || !c) return { rows: [], returns: 0, lost: 0, symbolize_ms: 0 };
     const got = c.take((a, b) => b.totalNs - a.totalNs, this.maxRows);
     this.lost += got.counts.lost;
-    const rows: OffStackRow[] = got.rows.map(({ value: v, ...row }) => ({
+    const raw: OffStackRow[] = got.rows.map(({ value: v, ...row }) => ({
       ...row,
       total_us: us(v.totalNs),
       max_us: us(v.maxNs),
@@ -120,6 +120,15 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
       preempted: v.preempted,
       preempted_by: v.preempted ? v.by : null,
     }));
+    // Kept per instruction address in the kernel; shown per function path.
+    const rows = mergeRows(raw, (a, b) => ({
+      ...a,
+      total_us: Math.round((a.total_us + b.total_us) * 10) / 10,
+      max_us: Math.max(a.max_us, b.max_us),
+      count: a.count + b.count,
+      preempted: a.preempted + b.preempted,
+      preempted_by: a.preempted_by ?? b.preempted_by,
+    })).sort((a, b) => b.total_us - a.total_us);
     return { rows, returns: got.counts.returns, lost: got.counts.lost, symbolize_ms: Math.round(got.symbolizeMs * 100) / 100 };
   }
 }

@@ -65,14 +65,16 @@ function profileExporter(): PromExporter<ProfileSample> {
   let samples = 0;
   let idle = 0;
   let lost = 0;
+  let seen = false;
   return {
     add(s) {
       if (!s) return;
+      seen = true;
       samples += s.samples;
       idle += s.idle;
       lost += s.lost;
     },
-    families: () => [
+    families: () => !seen ? [] : [
       { name: 'perfscope_profile_samples', type: 'counter', help: 'On-CPU stack samples of real tasks (after -p/-c).', series: [{ labels: {}, value: samples }] },
       { name: 'perfscope_profile_idle_samples', type: 'counter', help: 'Samples that found the CPU idle.', series: [{ labels: {}, value: idle }] },
       { name: 'perfscope_profile_lost_samples', type: 'counter', help: 'Samples with no stack row (the kernel table was full).', series: [{ labels: {}, value: lost }] },

@@ -7,6 +7,7 @@ import { BpfProbe, setTaskFilter, u64 } from './bpf-probe.js';
 import { PROFILE_FREQUENCY, PROFILE_MAX_STACKS, type ProfileRow, type ProfileSample } from './profile-spec.js';
 import { optionOf, ProbeArgError, type OptionValue, type ProbeConfig } from './types.js';
 import { StackCollector } from '../stacks/collector.js';
+import { mergeRows } from '../stacks/frames.js';
 
 /** struct profile_stat of bpf/profile.h, in order (test/probes/layout.test.ts checks it against BTF). */
 export const PROFILE_STAT_FIELDS = ['samples', 'idle', 'lost', 'kfail', 'ufail', 'unannounced'] as const;
@@ -103,7 +104,12 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
     if (!this.obj || !c) return { hz: this.hz, cpus: [], samples: 0, idle: 0, lost: 0, other: 0, stacks: [], symbolize_ms: 0 };
     const got = c.take((a, b) => b - a, this.maxStacks);
     this.lost += got.counts.lost;
-    const stacks: ProfileRow[] = got.rows.map(({ value, ...row }) => ({ ...row, count: value }));
+    // Rows are kept per instruction address in the kernel; shown per function path.
+    const stacks: ProfileRow[] = mergeRows(
+      got.rows.map(({ value, ...row }) => ({ ...row, count: value })),
+      (a, b) => ({ ...a, count: a.count + b.count, truncated: a.truncated || b.truncated || undefined }),
+    ).sort((a, b) => b.count - a.count);
+    for (const r of stacks) if (r.truncated === undefined) delete r.truncated;
     return {
       hz: this.hz,
       cpus: [...this.sampling],

@@ -59,7 +59,21 @@ export function fitLeaf(path: string, width: number): string {
   return '…' + path.slice(path.length - (width - 1));
 }
 
-/** Same task and same frames (what --folded and a window of intervals merge on). */
+/**
+ * Same task and same functions (what the rows of an interval, --folded and the pane's selection
+ * merge on): two samples at different instructions of one function path are one stack.
+ */
 export function stackId(r: StackRow): string {
-  return `${r.tgid}\u0000${r.pid}\u0000${r.comm}\u0000${r.user_frames}\u0000${r.frames.map((f) => `${f.sym ?? ''}@${f.module}+${f.offset}`).join('\u0000')}`;
+  return `${r.tgid}\u0000${r.pid}\u0000${r.comm}\u0000${r.user_frames}\u0000${r.frames.map((f) => frameLabel(f) + (f.inlined ? '\u0001' : '')).join('\u0000')}`;
+}
+
+/** Rows merged by stackId, in the order of their first row; `add` folds a row's figures into the first. */
+export function mergeRows<R extends StackRow>(rows: readonly R[], add: (into: R, r: R) => R): R[] {
+  const byId = new Map<string, R>();
+  for (const r of rows) {
+    const id = stackId(r);
+    const m = byId.get(id);
+    byId.set(id, m ? add(m, r) : r);
+  }
+  return [...byId.values()];
 }

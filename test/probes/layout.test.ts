@@ -11,6 +11,11 @@ import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.j
 import { SCHED_CFG_LAYOUT } from '../../src/probes/sched.js';
 import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
 import { btfStruct } from '../helpers/btf.js';
+import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
+import { PROFILE_STAT_LAYOUT } from '../../src/probes/profile.js';
+import { OFFSTACK_STAT_LAYOUT, OFFSTACK_VAL_LAYOUT } from '../../src/probes/offcpu-stacks.js';
+
+const u64s = (l: { fields: Readonly<Record<string, number>> }) => Object.fromEntries(Object.keys(l.fields).map((k) => [k, 8]));
 
 interface Layout {
   struct: string;
@@ -122,6 +127,25 @@ const CASES: Case[] = [
     size: TRACE_SLOT_LAYOUT.size,
     bytes: { field_off: 4, field_size: 4, field_signed: 4, pad: 4 },
     dims: {},
+  },
+  ...['profile', 'offstacks'].map((object) => ({
+    name: `${object} stack key`,
+    object,
+    layout: STACK_KEY_LAYOUT,
+    size: STACK_KEY_LAYOUT.size,
+    bytes: { pid: 4, tgid: 4, mmid: 4, kframes: 2, uframes: 2, comm: STACK_COMM_LEN, kstack: 8 * STACK_KDEPTH, ustack: 8 * STACK_UDEPTH },
+    dims: { comm: [STACK_COMM_LEN], kstack: [STACK_KDEPTH], ustack: [STACK_UDEPTH] },
+  })),
+  { name: 'stack announcement', object: 'profile', layout: STACK_PROC_LAYOUT, size: STACK_PROC_LAYOUT.size, bytes: { tgid: 4, mmid: 4 }, dims: {} },
+  { name: 'profile counters', object: 'profile', layout: PROFILE_STAT_LAYOUT, size: PROFILE_STAT_LAYOUT.size, bytes: u64s(PROFILE_STAT_LAYOUT), dims: {} },
+  { name: 'off-CPU stack counters', object: 'offstacks', layout: OFFSTACK_STAT_LAYOUT, size: OFFSTACK_STAT_LAYOUT.size, bytes: u64s(OFFSTACK_STAT_LAYOUT), dims: {} },
+  {
+    name: 'off-CPU stack row',
+    object: 'offstacks',
+    layout: OFFSTACK_VAL_LAYOUT,
+    size: OFFSTACK_VAL_LAYOUT.size,
+    bytes: { total_ns: 8, max_ns: 8, count: 8, preempted: 8, by: STACK_COMM_LEN },
+    dims: { by: [STACK_COMM_LEN] },
   },
 ];
 

@@ -27,6 +27,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
       tcp: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' },
       proc: running(),
       trace: running(),
+      profile: running(),
       ...probes,
     },
     data: {
@@ -37,6 +38,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
       tcp: [tcpEvent(), tcpEvent({ kind: 'accept' })],
       proc: countersSample(),
       trace: null,
+      profile: null,
       ...data,
     },
   };

@@ -9,6 +9,7 @@ import type { ExecEvent as ExecEventView } from '../../src/probes/exec-spec.js';
 import type { OpenEvent as OpenEventView } from '../../src/probes/open-spec.js';
 import type { TcpEvent as TcpEventView } from '../../src/probes/tcp-spec.js';
 import { traceHist, type TraceSample } from '../../src/probes/trace-spec.js';
+import type { ProfileSample } from '../../src/probes/profile-spec.js';
 
 export const ESC = '\x1b';
 export const CSI_C1 = '\u009b';
@@ -25,6 +26,7 @@ export function offcpuSample(over: Partial<OffcpuSample> = {}): OffcpuSample {
     ],
     idle: [{ cpu: 0, pid: 0, tgid: 0, comm: 'swapper/0', max_us: 500000, total_us: 900000, returns: 200, preempted: 200, preempted_by: 'nginx' }],
     overflow: 0,
+    stacks: null,
     ...over,
   };
 }
@@ -35,6 +37,19 @@ export function runqlatSample(): RunqlatSample {
   all[3] = 50;
   all[10] = 2;
   return { unit: 'us', all, cpus: { '0': all.map((v) => Math.floor(v / 2)), '1': all.map((v) => v - Math.floor(v / 2)) }, count: 152, p50_us: 5, p99_us: 1500, mean_us: 30, max_bucket: 10 };
+}
+
+/** Two stacks: main › mid_b › leaf_a (with a kernel part) and a stripped one with a hostile comm. */
+export function profileSample(): ProfileSample {
+  const f = (sym: string | null, module: string, offset: number, addr = '0x401136') => ({ addr, sym, module, offset });
+  return {
+    hz: 49, cpus: [0, 1], samples: 90, idle: 8, lost: 0, other: 0, symbolize_ms: 0.4,
+    stacks: [
+      { pid: 4242, tgid: 4242, comm: 'burner', user_frames: 3, count: 60,
+        frames: [f('main', '/usr/bin/burner', 20), f('mid_b', '/usr/bin/burner', 9), f('leaf_a', '/usr/bin/burner', 30), f('asm_sysvec_apic_timer_interrupt', '[kernel]', 26, '0xffffffff81e00c8a')] },
+      { pid: 77, tgid: 77, comm: 'evil\\e[31m', user_frames: 1, count: 30, truncated: true, frames: [f(null, '/tmp/stripped', 0x1139)] },
+    ],
+  };
 }
 
 /** Two tracepoints: a count (with a hostile comm) and a field histogram in bytes. */
@@ -113,7 +128,7 @@ export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
     interval_s: 1,
     pinned_cpu: o.pinned ?? null,
     probes,
-    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, trace: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample() }) },
+    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, trace: null, profile: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), profile: profileSample() }) },
   };
   store.getState().commitInterval(snap);
   return store;

@@ -40,12 +40,12 @@ describe('a slow probe start', () => {
     expect(handleKey(store.getState(), '3', {})).toBe('handled');
     expect(store.getState().health.exec.state).toBe('starting');
     const from = r.frames.length;
-    const startingFrames = () => r.frames.slice(from).filter((f) => /3 exec …/.test(stripSgr(f)) && /starting…/.test(stripSgr(f))).length;
+    const startingFrames = () => r.frames.slice(from).filter((f) => /\bexec …|… [^│]*\b3\b/.test(stripSgr(f)) && /starting…/.test(stripSgr(f))).length;
     while (startingFrames() < 5) await tick(20);
     expect(started).toBe(1);
     release();
     await m.settled();
-    while (!/3 exec on/.test(stripSgr(r.lastFrame() ?? ''))) await tick(20);
+    while (!/\bexec on|on [^│]*\b3\b/.test(stripSgr(r.lastFrame() ?? ''))) await tick(20);
     expect(store.getState().health.exec.state).toBe('running');
     m.stop();
     r.unmount();

@@ -12,11 +12,18 @@ export function TabRow({ width }: { readonly width: number }): React.JSX.Element
   const focus = useAppStore((s) => s.focus);
   const health = useAppStore((s) => s.health);
   const c = useTheme();
-  const tabs = [{ id: OVERVIEW, label: OVERVIEW, running: true }];
-  for (const spec of cat) {
-    const st = health[spec.name]?.state ?? 'off';
-    tabs.push({ id: spec.name, label: `${spec.tab}${st === 'running' ? '' : ` ${STATE_WORD[st]}`}`, running: st === 'running' });
-  }
+  const row = (words: boolean) => {
+    const tabs = [{ id: OVERVIEW, label: OVERVIEW, running: true }];
+    for (const spec of cat) {
+      const st = health[spec.name]?.state ?? 'off';
+      tabs.push({ id: spec.name, label: `${spec.tab}${st === 'running' || !words ? '' : ` ${STATE_WORD[st]}`}`, running: st === 'running' });
+    }
+    return tabs;
+  };
+  // Each tab says its probe's state when that fits; else the grey of a tab not running says it.
+  const wide = row(true);
+  const len = wide.reduce((a, t) => a + t.label.length + 2, 0) + 6;
+  const tabs = len <= width ? wide : row(false);
   return (
     <Box width={width}>
       <Text wrap="truncate">

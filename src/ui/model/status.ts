@@ -24,6 +24,7 @@ export function eventsPerSecond(h: ProbeHealth, intervalS: number): number | nul
 }
 
 function segment(spec: AnyEntry, h: ProbeHealth, view: ViewContext, level: number): string {
+  // The narrowest: a running probe by its name alone, the others with their state word.
   const key = spec.key ?? '';
   let s = level >= 1 ? `${key}${key ? ' ' : ''}${spec.name} ${STATE_WORD[h.state]}` : `${spec.name} ${STATE_WORD[h.state]}`;
   const c = h.cost;
@@ -38,14 +39,24 @@ function segment(spec: AnyEntry, h: ProbeHealth, view: ViewContext, level: numbe
 
 /** The most detailed segments that fit in `width` (with the help hint). */
 export function statusSegments(cat: Catalogue, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext): StatusSegment[] {
-  let best: StatusSegment[] = [];
+  // The narrowest: the probes grouped by state, by key where they have one ("on 1 2 3 proc 7"),
+  // and a segment of their own for those that lost events.
+  const compact: StatusSegment[] = [];
+  const groups = new Map<ProbeState, string[]>();
+  for (const spec of cat) {
+    const h = health[spec.name] ?? { state: 'off' as const };
+    groups.set(h.state, [...(groups.get(h.state) ?? []), spec.key ?? spec.name]);
+    if (h.cost?.lost) compact.push({ probe: spec.name, state: h.state, text: `${spec.name} lost ${fmtCount(h.cost.lost)}` });
+  }
+  compact.unshift(...[...groups].map(([state, who]) => ({ probe: `(${state})`, state, text: `${STATE_WORD[state]} ${who.join(' ')}` })));
+  let best: StatusSegment[] = compact;
   for (let level = 0; level <= 3; level++) {
     const segs = cat.map((spec) => {
       const h = health[spec.name] ?? { state: 'off' as const };
       return { probe: spec.name, state: h.state, text: segment(spec, h, view, level) };
     });
     const len = segs.reduce((a, s) => a + s.text.length, 0) + SEP.length * (segs.length - 1) + STATUS_HINT.length;
-    if (level === 0 || len <= view.width) best = segs;
+    if (len <= view.width) best = segs;
     if (len > view.width) break;
   }
   return best;
