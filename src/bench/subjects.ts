@@ -133,6 +133,12 @@ export function probeSubjects(): Subject[] {
   for (const spec of bpfSpecs) {
     out.push(inProcess(`probe:${spec.name}`, `perfscope ${spec.name}`, [spec], spec.name));
   }
+  // The off-CPU stacks: the offcpu probe with its stacks object on (a stack walk per switch).
+  for (const spec of bpfSpecs) {
+    for (const o of spec.options ?? []) {
+      if (o.kind === 'boolean' && o.detail) out.push(inProcess(`probe:${spec.name}+${o.flag}`, `perfscope ${spec.name} --${o.flag}`, [spec], spec.name, { [o.flag]: true }));
+    }
+  }
   const sched = bpfSpecs.filter((s) => SCHED_PROBES.includes(s.name));
   if (sched.length > 1) {
     out.push(inProcess(`probes:${sched.map((s) => s.name).join('+')}`, `perfscope ${sched.map((s) => s.name).join(' + ')} together`, sched));
@@ -143,7 +149,7 @@ export function probeSubjects(): Subject[] {
 type Spec = (typeof CATALOGUE)[number];
 
 /** Probes started in the bench process through their probe classes; their costs summed. */
-function inProcess(id: string, label: string, specs: readonly Spec[], probe?: string): Subject {
+function inProcess(id: string, label: string, specs: readonly Spec[], probe?: string, options?: Record<string, boolean | number>): Subject {
   return {
     id,
     label,
@@ -158,7 +164,8 @@ function inProcess(id: string, label: string, specs: readonly Spec[], probe?: st
           const p = await spec.create();
           probes.push(p);
           // A probe with values of its own (--trace) runs with the ones its spec gives the bench.
-          await p.start({ ...probeConfig(), ...(spec.args ? { args: spec.args.resolve(spec.args.bench) } : {}) });
+          const cfg = { ...probeConfig(), ...(spec.args ? { args: spec.args.resolve(spec.args.bench) } : {}), ...(options ? { options } : {}) };
+          await (p.startAsync ? p.startAsync(cfg) : p.start(cfg));
         }
       } catch (e) {
         for (const p of probes) {
@@ -172,10 +179,19 @@ function inProcess(id: string, label: string, specs: readonly Spec[], probe?: st
       }
       // Sample like the manager does, so maps are read and ring buffers drained as in real use.
       // Not cost(): it takes the difference since its last call, which begin()/end() own.
+      // Stack probes: the time their symbolization took per interval, in the notes.
+      const notes: string[] = [];
+      const symMs: number[] = [];
       const timer = setInterval(() => {
         for (const p of probes) {
           try {
-            p.sample();
+            const s = p.sample() as { symbolize_ms?: number; stacks?: { symbolize_ms?: number } | null } | null;
+            const ms = s?.symbolize_ms ?? s?.stacks?.symbolize_ms;
+            if (typeof ms === 'number') {
+              symMs.push(ms);
+              const sorted = [...symMs].sort((a, b) => a - b);
+              notes[0] = `symbolization per interval: median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} ms, max ${sorted[sorted.length - 1].toFixed(2)} ms (${sorted.length} intervals)`;
+            }
             p.drain?.();
           } catch {
             /* measured anyway */
@@ -186,7 +202,7 @@ function inProcess(id: string, label: string, specs: readonly Spec[], probe?: st
       return {
         progIds: [...new Set(ids)],
         readyMs: now() - t0,
-        notes: [],
+        notes,
         begin() {
           for (const p of probes) p.cost?.();
         },
