@@ -22,17 +22,11 @@
 #include <bpf/bpf_core_read.h>
 #include "perfscope.bpf.h"
 #include "stacks.bpf.h"
+#include "task_filter.bpf.h"
 #include "offstacks.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#ifndef EEXIST
-#define EEXIST 17
-#endif
-
-const volatile __u32 targ_tgid = 0;
-const volatile __u32 targ_comm_len = 0;
-const volatile char targ_comm[STACK_COMM_LEN] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -75,12 +69,6 @@ struct {
 	.values = { &agg0 },
 };
 
-static __always_inline void copy_comm(char *dst, const char *src)
-{
-	((__u64 *)dst)[0] = ((const __u64 *)src)[0];
-	((__u64 *)dst)[1] = ((const __u64 *)src)[1];
-}
-
 static __always_inline void depart(void *ctx, struct task_struct *prev, struct task_struct *next,
 				   bool preempted, __u64 now, struct offstack_stat *st)
 {
@@ -89,9 +77,7 @@ static __always_inline void depart(void *ctx, struct task_struct *prev, struct t
 
 	if (!prev->pid)
 		return; /* the idle task: its absences are the offcpu probe's idle rows, not stacks */
-	if (targ_tgid && prev->tgid != targ_tgid)
-		return;
-	if (!comm_contains(prev->comm, targ_comm, targ_comm_len))
+	if (!task_wanted(prev->tgid, prev->comm))
 		return;
 	t = bpf_task_storage_get(&tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!t)
@@ -99,7 +85,7 @@ static __always_inline void depart(void *ctx, struct task_struct *prev, struct t
 	t->out_ns = now;
 	t->preempted = preempted;
 	if (preempted)
-		copy_comm(t->by, next->comm);
+		comm_copy(t->by, next->comm);
 	t->mmid = stack_mmid(prev);
 	t->uframes = 0;
 	if (t->mmid) {
@@ -131,7 +117,7 @@ static __always_inline void count_row(void *agg, struct stack_key *key, struct o
 				v->max_ns = delta;
 			if (t->preempted) {
 				__sync_fetch_and_add(&v->preempted, 1);
-				copy_comm(v->by, t->by);
+				comm_copy(v->by, t->by);
 			}
 			return;
 		}
@@ -142,7 +128,7 @@ static __always_inline void count_row(void *agg, struct stack_key *key, struct o
 		nv.count = 1;
 		nv.preempted = t->preempted ? 1 : 0;
 		if (t->preempted)
-			copy_comm(nv.by, t->by);
+			comm_copy(nv.by, t->by);
 		err = bpf_map_update_elem(agg, key, &nv, BPF_NOEXIST);
 		if (!err)
 			return;
@@ -175,7 +161,7 @@ static __always_inline void arrive(struct task_struct *next, __u64 now, void *ag
 	key->pid = next->pid;
 	key->tgid = next->tgid;
 	key->mmid = t->mmid;
-	copy_comm(key->comm, next->comm);
+	comm_copy(key->comm, next->comm);
 	n = bpf_get_task_stack(next, key->kstack, sizeof(key->kstack), 0);
 	if (n < 0) {
 		__sync_fetch_and_add(&st->kfail, 1);

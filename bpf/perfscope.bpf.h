@@ -68,4 +68,39 @@ static __always_inline bool comm_contains(const char *comm, const volatile char 
 	return false;
 }
 
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+/* Copy a task's comm (16 bytes) with two plain loads, through a BTF pointer. */
+static __always_inline void comm_copy(char *dst, const char *src)
+{
+	((__u64 *)dst)[0] = ((const __u64 *)src)[0];
+	((__u64 *)dst)[1] = ((const __u64 *)src)[1];
+}
+
+/* Add one to the u64 count of `key` in a HASH several CPUs may update: the row is made when it
+ * is not there (another CPU may make it meanwhile: then add to that one). Returns 0, or the
+ * error of a row that could not be made (-E2BIG: the hash is full). */
+static __always_inline long hash_count(void *map, const void *key)
+{
+	__u64 one = 1, *c;
+	long err;
+
+	c = bpf_map_lookup_elem(map, key);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return 0;
+	}
+	err = bpf_map_update_elem(map, key, &one, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		c = bpf_map_lookup_elem(map, key);
+		if (c) {
+			__sync_fetch_and_add(c, 1);
+			return 0;
+		}
+	}
+	return err;
+}
+
 #endif

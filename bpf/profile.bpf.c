@@ -25,18 +25,11 @@
 #include <bpf/bpf_core_read.h>
 #include "perfscope.bpf.h"
 #include "stacks.bpf.h"
+#include "task_filter.bpf.h"
 #include "profile.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#ifndef EEXIST
-#define EEXIST 17
-#endif
-
-/* Set before load. */
-const volatile __u32 targ_tgid = 0;
-const volatile __u32 targ_comm_len = 0;
-const volatile char targ_comm[STACK_COMM_LEN] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -65,28 +58,6 @@ struct {
 	.values = { &agg0 },
 };
 
-static __always_inline void count_row(void *agg, struct stack_key *key, struct profile_stat *st)
-{
-	__u64 one = 1, *c;
-	long err;
-
-	c = bpf_map_lookup_elem(agg, key);
-	if (c) {
-		__sync_fetch_and_add(c, 1);
-		return;
-	}
-	err = bpf_map_update_elem(agg, key, &one, BPF_NOEXIST);
-	if (err == -EEXIST) { /* another CPU inserted it meanwhile */
-		c = bpf_map_lookup_elem(agg, key);
-		if (c) {
-			__sync_fetch_and_add(c, 1);
-			return;
-		}
-	}
-	if (err)
-		__sync_fetch_and_add(&st->lost, 1);
-}
-
 SEC("perf_event")
 int profile_sample(struct bpf_perf_event_data *ctx)
 {
@@ -109,13 +80,11 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 		__sync_fetch_and_add(&st->idle, 1);
 		return 0;
 	}
-	if (targ_tgid && tgid != targ_tgid)
-		return 0;
 	key = bpf_map_lookup_elem(&scratch, &zero);
 	if (!key)
 		return 0;
 	bpf_get_current_comm(key->comm, sizeof(key->comm));
-	if (!comm_contains(key->comm, targ_comm, targ_comm_len))
+	if (!task_wanted(tgid, key->comm))
 		return 0;
 	__sync_fetch_and_add(&st->samples, 1);
 
@@ -143,6 +112,7 @@ int profile_sample(struct bpf_perf_event_data *ctx)
 	} else {
 		__builtin_memset(key->ustack, 0, sizeof(key->ustack));
 	}
-	count_row(agg, key, st);
+	if (hash_count(agg, key))
+		__sync_fetch_and_add(&st->lost, 1);
 	return 0;
 }

@@ -30,18 +30,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "perfscope.bpf.h"
+#include "task_filter.bpf.h"
 #include "trace.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#ifndef EEXIST
-#define EEXIST 17
-#endif
-
-/* Set before load. */
-const volatile __u32 targ_tgid = 0;
-const volatile __u32 targ_comm_len = 0; /* 0: no comm filter; else 1..15 */
-const volatile char targ_comm[TRACE_COMM_LEN] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -112,24 +105,9 @@ static __always_inline bool read_field(void *ctx, const struct trace_slot *cfg, 
 static __always_inline void count_task(void *agg, __u32 slot, __u32 tgid, struct trace_stat *st)
 {
 	struct trace_task_key key = { .slot = slot, .pid = tgid };
-	__u64 one = 1, *c;
-	long err;
 
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	c = bpf_map_lookup_elem(agg, &key);
-	if (c) {
-		__sync_fetch_and_add(c, 1);
-		return;
-	}
-	err = bpf_map_update_elem(agg, &key, &one, BPF_NOEXIST);
-	if (err == -EEXIST) { /* another CPU inserted it meanwhile */
-		c = bpf_map_lookup_elem(agg, &key);
-		if (c) {
-			__sync_fetch_and_add(c, 1);
-			return;
-		}
-	}
-	if (err)
+	if (hash_count(agg, &key))
 		__sync_fetch_and_add(&st->task_lost, 1);
 }
 

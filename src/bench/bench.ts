@@ -14,7 +14,7 @@ import { cleanupAll, exited, onCleanup, run } from './children.js';
 import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadName, type LoadSpec } from './loads.js';
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
-import { FLOOR, FLOOR_RAW, peerSubjects, perfscopeSubject, probeSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
+import { FLOOR, FLOOR_RAW, peerSubjects, perfscopeSubject, probeSubjects, profileSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
 import { killSession, killTmuxServer, measureWindow, pipeToFile, startSession, TMUX_SOCKET, type StartupTimes } from './terminal.js';
 import { heldProgramIds } from './host.js';
 
@@ -327,7 +327,7 @@ async function main(): Promise<void> {
 
   const perfscope = await terminalPart(kit, opts.quick, dir, rounds);
 
-  const subjects: Subject[] = [FLOOR, FLOOR_RAW, ...probeSubjects(), perfscopeSubject(dir), ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers)];
+  const subjects: Subject[] = [FLOOR, FLOOR_RAW, ...probeSubjects(), perfscopeSubject(dir), ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers), ...profileSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers)];
   const missingPeers: SubjectResult[] = [];
   if (opts.peers) {
     const peers = peerSubjects(dir, opts.quick ? 20_000 : 30_000);

@@ -114,6 +114,21 @@ export function traceSubjects(dir: string, startTimeoutMs: number, peers: boolea
   return out;
 }
 
+/**
+ * Beside the profile probe: bpftrace's profile one-liner, which walks the same two stacks per
+ * sample and counts them by stack id (libbpf-tools' profile is not in Debian's package).
+ */
+export function profileSubjects(dir: string, startTimeoutMs: number, peers: boolean): Subject[] {
+  if (!peers) return [];
+  const prog = 'BEGIN { printf("profiling\\n"); } profile:hz:49 { @[kstack, ustack, comm] = count(); }';
+  return [
+    external(
+      { id: 'bpftrace:profile', label: 'bpftrace profile:hz:49 @[kstack, ustack, comm] = count()', group: 'peer', probe: 'profile', cmd: 'bpftrace', args: ['-e', prog], readyWhen: (o) => o.includes('profiling'), stopSignal: 'SIGINT' },
+      dir,
+      startTimeoutMs,
+    ),
+  ];
+}
 
 /** The reference of every ×floor ratio. */
 export const FLOOR = objectSubject({ id: 'floor', label: 'floor: empty tp_btf/sched_switch', group: 'floor', object: 'benchfloor', only: 'ps_bench_floor', sched: true });

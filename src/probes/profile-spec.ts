@@ -3,7 +3,7 @@
 // (process, comm, kernel stack, user stack), symbolized per interval. The probe is profile.ts
 // (bpf/profile.bpf.c); frames and folded lines are src/stacks/.
 import { fmtCount } from '../model/format.js';
-import { frameLabel, stackId, type StackRow } from '../stacks/frames.js';
+import { frameLabel, mergeRows, stackId, type StackRow } from '../stacks/frames.js';
 import type { JsonLine, ProbeOption, ProbeSpec, PromExporter } from './types.js';
 
 export interface ProfileRow extends StackRow {
@@ -47,6 +47,33 @@ export const profileRowId = (r: ProfileRow): string => stackId(r);
 
 /** Stacks listed per interval (the rest are counted in `other`); --folded lists them all. */
 export const PROFILE_MAX_STACKS = 500;
+
+/** The stacks of the tasks whose comm contains `text` or whose pid starts with it. Pure. */
+export function filterProfile(s: ProfileSample, text: string): ProfileSample {
+  const t = text.trim();
+  if (!t) return s;
+  return { ...s, stacks: s.stacks.filter((r) => r.comm.includes(t) || String(r.tgid).startsWith(t)) };
+}
+
+/** Consecutive intervals as one: counts added, stacks merged by function path, hottest first. Pure. */
+export function mergeProfiles(list: readonly ProfileSample[]): ProfileSample {
+  const last = list[list.length - 1];
+  const stacks = mergeRows(
+    list.flatMap((s) => s.stacks),
+    (a, b) => ({ ...a, count: a.count + b.count }),
+  ).sort((a, b) => b.count - a.count);
+  const sum = (f: (s: ProfileSample) => number) => list.reduce((a, s) => a + f(s), 0);
+  return {
+    hz: last.hz,
+    cpus: [...new Set(list.flatMap((s) => s.cpus))].sort((a, b) => a - b),
+    samples: sum((s) => s.samples),
+    idle: sum((s) => s.idle),
+    lost: sum((s) => s.lost),
+    other: sum((s) => s.other) + stacks.slice(PROFILE_MAX_STACKS).reduce((a, r) => a + r.count, 0),
+    stacks: stacks.slice(0, PROFILE_MAX_STACKS),
+    symbolize_ms: Math.round(sum((s) => s.symbolize_ms) * 100) / 100,
+  };
+}
 
 function isSample(v: unknown): v is ProfileSample {
   const s = v as ProfileSample | null;
@@ -96,6 +123,8 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   prometheus: profileExporter,
   options: [PROFILE_FREQUENCY],
   rowIds: (s) => s.stacks.map(profileRowId),
+  filterText: filterProfile,
+  merge: mergeProfiles,
   folded: { default: true, unit: 'samples', rows: (s) => s.stacks.map((row) => ({ row, count: row.count })) },
   summary: (s) => hottest(s),
   overview(s) {

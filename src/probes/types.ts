@@ -219,6 +219,10 @@ export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> 
    * that row, Esc back), as ids, top to bottom; a probe with ProbeSpec.args selects its values.
    */
   rowIds?(sample: S, view: { readonly pinned: number | null; readonly showIdle: boolean }): string[];
+  /** Its sample cut to the rows that match a text typed with `/` (the pane's filter), for panes that are not feeds. */
+  filterText?(sample: S, text: string): S;
+  /** Samples of consecutive intervals as one (the pane's `w` view: the last WINDOW_INTERVALS intervals). */
+  merge?(samples: readonly S[]): S;
   /** A probe with stacks: what --folded prints of it. */
   readonly folded?: FoldedSpec<S>;
 }

@@ -102,6 +102,10 @@ export interface AppState {
   cursor: Readonly<Record<string, number>>;
   /** The row opened with Enter (the pane's detail view), or null. */
   detail: { readonly pane: PaneId; readonly row: string } | null;
+  /** The samples of the last WINDOW_INTERVALS intervals of the probes that merge them (ProbeSpec.merge), oldest first. */
+  recent: readonly { readonly time: string; readonly samples: Readonly<Record<string, unknown>> }[];
+  /** Panes that show the window of recent intervals instead of the interval (`w`). */
+  windowed: Readonly<Record<string, boolean>>;
   /** The settings asked from the screen so far, by probe NUL flag (optionShown reads them). */
   options: Readonly<Record<string, OptionValue>>;
   /** The latest change of a probe's setting asked from the screen, for the manager. */
@@ -141,7 +145,7 @@ export interface AppActions {
   focusNext(step: 1 | -1): void;
   setFocus(p: PaneId): void;
   startFilter(): void;
-  setFilter(name: FeedName, text: string): void;
+  setFilter(name: string, text: string): void;
   endFilter(): void;
   toggleIdle(): void;
   requestQuit(): void;
@@ -171,6 +175,8 @@ export interface AppActions {
   closeDetail(): void;
   /** The option key of the focused probe: its next value in the option's cycle. */
   cycleOption(flag: string): void;
+  /** w: the focused pane shows the last WINDOW_INTERVALS intervals merged, or the interval again. */
+  toggleWindow(): void;
   /** Forget every interval and event (a replay went back); the settings stay. */
   resetData(): void;
 }
@@ -197,6 +203,34 @@ export function paneOrder(cat: Catalogue): PaneId[] {
 
 export function isFeed(cat: Catalogue, name: string): name is FeedName {
   return cat.some((s) => s.name === name && s.kind === 'feed');
+}
+
+/** Can the pane be filtered with `/` (a feed, or a probe whose spec cuts its sample by text)? */
+export function isFilterable(cat: Catalogue, name: string): boolean {
+  return cat.some((s) => s.name === name && (s.kind === 'feed' || s.filterText !== undefined));
+}
+
+/** Intervals a pane's window view (`w`) merges. */
+export const WINDOW_INTERVALS = 10;
+
+/**
+ * The sample a pane shows: the shown interval's, or (`w`) the recent intervals' merged up to the
+ * shown one; then cut by the pane's `/` filter. Null when the probe did not run.
+ */
+export function paneSample(s: AppState, pane: PaneId): unknown {
+  const spec = s.catalogue.find((p) => p.name === pane);
+  if (!spec || !s.shown) return null;
+  let sample: unknown = sampleOf(s.shown, spec.name);
+  const merge = spec.merge;
+  if (merge && s.windowed[pane]) {
+    const upTo = s.shown.time;
+    const list = s.recent.filter((r) => r.time <= upTo).map((r) => r.samples[spec.name]).filter((x) => x !== null && x !== undefined);
+    if (list.length) sample = fromSpec(() => merge(list), sample);
+  }
+  const text = s.filters[pane];
+  const cut = spec.filterText;
+  if (sample !== null && cut && text) sample = fromSpec(() => cut(sample, text), sample);
+  return sample;
 }
 
 /** The trend point of one interval (pure). A probe that did not report adds nothing. */
@@ -249,7 +283,7 @@ export function commonPrefix(list: readonly string[]): string {
 export function rowValues(s: AppState, pane: PaneId): string[] {
   const spec = s.catalogue.find((p) => p.name === pane);
   if (!spec || !s.shown) return [];
-  const sample = sampleOf(s.shown, spec.name);
+  const sample = paneSample(s, pane);
   if (sample === null) return [];
   const ids = spec.rowIds;
   if (ids) return fromSpec(() => ids(sample, { pinned: s.pinnedCpu, showIdle: s.showIdle }), []);
@@ -285,7 +319,7 @@ export function createAppStore(init: StoreInit): AppStore {
     paused: false,
     helpOpen: false,
     focus: OVERVIEW,
-    filters: Object.fromEntries(cat.filter((s) => s.kind === 'feed').map((s) => [s.name, ''])),
+    filters: Object.fromEntries(cat.filter((s) => s.kind === 'feed' || s.filterText).map((s) => [s.name, ''])),
     filterEditing: false,
     showIdle: init.showIdle ?? false,
     enabled: byName(cat, (n) => init.enabled.includes(n)),
@@ -307,6 +341,8 @@ export function createAppStore(init: StoreInit): AppStore {
     cursor: {},
     detail: null,
     optionIntent: null,
+    recent: [],
+    windowed: {},
     options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [`${p}\u0000${f}`, v]))),
 
     commitInterval: (iv) =>
@@ -318,10 +354,15 @@ export function createAppStore(init: StoreInit): AppStore {
           if (lost > 0) feeds = { ...feeds, [n]: { ...feeds[n], lost: feeds[n].lost + lost } };
         }
         const trend = [...s.trend.slice(-(TREND_POINTS - 1)), trendPoint(cat, iv)];
+        const merged = cat.filter((p) => p.merge);
+        const recent = merged.length
+          ? [...s.recent.slice(-(WINDOW_INTERVALS - 1)), { time: iv.time, samples: Object.fromEntries(merged.map((p) => [p.name, sampleOf(iv, p.name)])) }]
+          : s.recent;
         return {
           latest: iv,
           shown: s.paused ? s.shown : iv,
           trend,
+          recent,
           intervals: s.intervals + 1,
           health: { ...iv.probes },
           feeds,
@@ -351,7 +392,7 @@ export function createAppStore(init: StoreInit): AppStore {
         return { focus: order[(i + step + order.length) % order.length], filterEditing: false };
       }),
     setFocus: (p) => set(() => ({ focus: p, filterEditing: false })),
-    startFilter: () => set((s) => (isFeed(cat, s.focus) ? { filterEditing: true } : {})),
+    startFilter: () => set((s) => (isFilterable(cat, s.focus) ? { filterEditing: true } : {})),
     setFilter: (name, text) => set((s) => ({ filters: { ...s.filters, [name]: text } })),
     endFilter: () => set(() => ({ filterEditing: false })),
     toggleIdle: () => set((s) => ({ showIdle: !s.showIdle })),
@@ -421,6 +462,8 @@ export function createAppStore(init: StoreInit): AppStore {
         return patch;
       }),
     closeDetail: () => set(() => ({ detail: null })),
+    toggleWindow: () =>
+      set((s) => (cat.some((p) => p.name === s.focus && p.merge) ? { windowed: { ...s.windowed, [s.focus]: !s.windowed[s.focus] } } : {})),
     cycleOption: (flag) =>
       set((s) => {
         const spec = cat.find((p) => p.name === s.focus);
@@ -435,6 +478,6 @@ export function createAppStore(init: StoreInit): AppStore {
         };
       }),
     resetData: () =>
-      set(() => ({ latest: null, shown: null, intervals: 0, feeds: emptyFeeds(cat), shownFeeds: null, trend: [], shownTrend: null })),
+      set(() => ({ latest: null, shown: null, intervals: 0, feeds: emptyFeeds(cat), shownFeeds: null, trend: [], shownTrend: null, recent: [] })),
   }));
 }

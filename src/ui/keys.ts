@@ -2,7 +2,7 @@
 // mode (filter editing, help overlay, normal). It only calls store intents; the probe manager
 // follows them. Tested without rendering (test/ui/keys.test.ts).
 // The toggle keys are the catalogue's (ProbeSpec.key).
-import { hasRows, isFeed, type AppActions, type AppState } from '../store/store.js';
+import { hasRows, isFeed, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
 import type { Catalogue, ProbeName } from '../catalogue.js';
 
 /** Toggle key -> probe, from the catalogue. */
@@ -55,7 +55,7 @@ export function keyHelp(cat: Catalogue, replay = false): readonly (readonly [str
     ['a', 'all CPUs (unpin)'],
     ['space', 'pause / resume the display (probes keep counting)'],
     ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
-    ['/', 'filter the focused feed (Enter or Esc ends)'],
+    ['/', 'filter the focused feed or stack pane (Enter or Esc ends)'],
     ['i', 'show / hide idle tasks in off-CPU'],
     ...cat
       .filter((s) => s.args)
@@ -63,6 +63,9 @@ export function keyHelp(cat: Catalogue, replay = false): readonly (readonly [str
         ['+', `${s.name}: add a --${s.args!.flag} value (${s.args!.metavar}; Tab completes, Enter adds, Esc cancels)`],
         ['↑ ↓  -', `${s.name}: select a row, remove its value`],
       ]),
+    ...cat.filter((s) => s.rowIds).map((s): readonly [string, string] => ['↑ ↓ Enter Esc', `${s.name}: select a row, open it, back`]),
+    ...cat.flatMap((s) => (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`])),
+    ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
   ];
 }
 
@@ -114,11 +117,11 @@ function argsPrompt(s: AppState & AppActions): Prompt {
 export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
   if (key.ctrl && input === 'c') return 'quit';
   if (s.argsPrompt !== null) return promptKey(argsPrompt(s), input, key);
-  if (s.filterEditing && isFeed(s.catalogue, s.focus)) {
+  if (s.filterEditing && isFilterable(s.catalogue, s.focus)) {
     // Printable input only: a pasted control sequence never lands in the filter. Text typed
     // quickly can arrive in one chunk with its Enter ("abc\r"): keep the text, then end.
-    const feed = s.focus;
-    return promptKey({ text: s.filters[feed], max: MAX_FILTER_LEN, set: (t) => s.setFilter(feed, t), submit: s.endFilter, close: s.endFilter }, input, key);
+    const pane = s.focus;
+    return promptKey({ text: s.filters[pane] ?? '', max: MAX_FILTER_LEN, set: (t) => s.setFilter(pane, t), submit: s.endFilter, close: s.endFilter }, input, key);
   }
   if (s.replay && s.replayPrompt !== null) return promptKey(replayPrompt(s), input, key);
   if (s.helpOpen) {
@@ -181,7 +184,8 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
   else if ((key.upArrow || key.downArrow) && hasRows(s)) s.moveCursor(key.upArrow ? -1 : 1);
   else if (key.return && s.detail === null && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.rowIds)) s.openDetail();
   else if (key.escape && s.detail !== null) s.closeDetail();
-  else if (key.escape && isFeed(s.catalogue, s.focus) && s.filters[s.focus]) s.setFilter(s.focus, '');
+  else if (key.escape && isFilterable(s.catalogue, s.focus) && s.filters[s.focus]) s.setFilter(s.focus, '');
+  else if (input === 'w' && s.catalogue.some((p) => p.name === s.focus && p.merge)) s.toggleWindow();
   else return 'ignored';
   return 'handled';
 }

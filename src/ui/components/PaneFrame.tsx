@@ -39,7 +39,7 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused && focusBorder ? 'cyan' : undefined} overflowY="hidden">
       <Text wrap="truncate">
-        <Text bold>{focused ? '▶ ' : ''}{title}</Text>
+        <Text bold>{focused ? '▶ ' : ''}{safe(title)}</Text>
         {off ? <Text color={c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow')}>{state}</Text> : null}
         {right ? <Text dimColor>{' '.repeat(gap)}{right}</Text> : null}
       </Text>

@@ -1,23 +1,30 @@
 // CPU profile: the interval's hottest on-CPU stacks, one path per line (root › … › leaf, the
 // leaf always in view), with their share of the samples; ↑/↓ select, Enter shows the selected
-// stack's frames, Esc back; f steps the sampling frequency.
-import React from 'react';
+// stack's frames, Esc back; f steps the sampling frequency; w shows the last intervals merged;
+// / filters by comm or pid.
+import React, { useMemo } from 'react';
 import { Text } from 'ink';
-import { useAppStore } from '../store-context.js';
-import { sampleOf } from '../../catalogue.js';
+import { useAppStore, useAppStoreApi } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
 import { bodyRows, PaneFrame } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
 import { costInfo } from '../model/cost.js';
 import { frameLines, profileLines } from '../model/stack-lines.js';
-import { cursorOf, type PaneId } from '../../store/store.js';
+import { cursorOf, paneSample, WINDOW_INTERVALS, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
 import { profileRowId, type ProfileSample } from '../../probes/profile-spec.js';
 
 const OFF: ProbeHealth = { state: 'off' };
 
 export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Element {
+  const store = useAppStoreApi();
   const shown = useAppStore((s) => s.shown);
+  const recent = useAppStore((s) => s.recent);
+  const windowed = useAppStore((s) => s.windowed[spec.name] === true);
+  const filter = useAppStore((s) => s.filters[spec.name] ?? '');
+  // Merged and filtered anew only when one of its inputs changes (a selector must return a stable value).
+  const sample = useMemo(() => paneSample(store.getState(), spec.name as PaneId) as ProfileSample | null, [store, shown, recent, windowed, filter, spec.name]);
+  const editing = useAppStore((s) => s.filterEditing && s.focus === spec.name);
   const all = useAppStore((s) => s.health);
   const health = (all as Readonly<Record<string, ProbeHealth>>)[spec.name] ?? OFF;
   const focused = useAppStore((s) => s.focus === spec.name);
@@ -25,9 +32,8 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
   const detail = useAppStore((s) => (s.detail?.pane === spec.name ? s.detail.row : null));
   const pinned = useAppStore((s) => s.pinnedCpu);
   const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
-  const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
+  const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}${windowed ? ` last ${WINDOW_INTERVALS} intervals` : ''}${filter || editing ? ` /${filter}${editing ? '_' : ''}` : ''}`;
   const frame = { title, info: costInfo(health, intervalS), toggleKey: spec.key ?? undefined, width, height, focused, health };
-  const sample = shown ? (sampleOf(shown, spec.name) as ProfileSample | null) : null;
   if (!sample) {
     return (
       <PaneFrame {...frame}>

@@ -1,0 +1,21 @@
+/* The -p and -c filters of an object, set before load (setTaskFilter() in
+ * src/probes/bpf-probe.ts): a process id, and a text the task's comm must contain. Included once
+ * by each object that has them (it defines their read-only globals). */
+#ifndef PERFSCOPE_TASK_FILTER_BPF_H
+#define PERFSCOPE_TASK_FILTER_BPF_H
+
+#include "perfscope.bpf.h"
+
+const volatile __u32 targ_tgid = 0;
+const volatile __u32 targ_comm_len = 0; /* 0: no comm filter; else 1..15 (16: matches none) */
+const volatile char targ_comm[16] = {};
+
+/* Does a task of process `tgid` named `comm` pass the filters? */
+static __always_inline bool task_wanted(__u32 tgid, const char *comm)
+{
+	if (targ_tgid && tgid != targ_tgid)
+		return false;
+	return comm_contains(comm, targ_comm, targ_comm_len);
+}
+
+#endif
