@@ -38,6 +38,8 @@ export interface OffStacks {
   returns: number;
   lost: number;
   symbolize_ms: number;
+  /** Why there are no stacks although they were asked for (their object could not be loaded). */
+  error?: string;
 }
 
 /** Rows listed per interval (longest total first). */

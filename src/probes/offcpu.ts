@@ -17,7 +17,7 @@
 // may have been loaded, and this part on before, while the run-queue probe kept it.
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
 import { counterDelta } from '../model/counter.js';
-import { BpfError } from './bpf/error.js';
+import { BpfError, describeError } from './bpf/error.js';
 import { u32, type BpfMap } from './bpf/map.js';
 import { Generations } from './bpf/generations.js';
 import type { BpfObject } from './bpf/object.js';
@@ -187,6 +187,8 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   /** The off-CPU stacks' own object, while they are wanted (--offcpu-stacks). */
   private stacks: OffStacksProbe | null = null;
   private stacksWanted = false;
+  /** Why the stacks asked for at start could not be loaded, or null. */
+  private stacksError: string | null = null;
   private config: ProbeConfig | null = null;
 
   constructor(opts: OffcpuOptions = {}) {
@@ -256,7 +258,8 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
     const overflow = counterDelta(seen, this.overflowSeen);
     this.overflowSeen = seen;
     this.lostPending += overflow;
-    return { ...buildSample(entries, this.filter, overflow), stacks: this.stacks ? this.stacks.sample() : null };
+    const stacks = this.stacks ? this.stacks.sample() : this.stacksError ? { rows: [], returns: 0, lost: 0, symbolize_ms: 0, error: this.stacksError } : null;
+    return { ...buildSample(entries, this.filter, overflow), stacks };
   }
 
   override start(config: ProbeConfig): void {
@@ -269,7 +272,9 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
     await super.startAsync(config);
     this.config = config;
     this.stacksWanted = optionOf(config, OFFCPU_STACKS);
-    if (this.stacksWanted) await this.startStacks();
+    this.stacksError = null;
+    // Stacks that cannot be had never take the maxima down: the samples say why there are none.
+    if (this.stacksWanted) await this.startStacks().catch((e: unknown) => (this.stacksError = describeError(e)));
   }
 
   private async startStacks(): Promise<void> {
@@ -287,6 +292,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   async setOption(flag: string, value: OptionValue): Promise<void> {
     if (flag !== OFFCPU_STACKS.flag || typeof value !== 'boolean') throw new ProbeArgError(`offcpu has no setting --${flag}`);
     this.stacksWanted = value;
+    this.stacksError = null;
     if (!this.obj) return;
     if (value) await this.startStacks();
     else {

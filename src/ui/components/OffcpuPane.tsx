@@ -34,7 +34,7 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
   if (detail !== null) {
     const [cpu, pid] = detail.split(':').map(Number);
     const row = [...data.rows, ...data.idle].find((r) => r.cpu === cpu && r.pid === pid);
-    const lines = offStackLines(data.stacks?.rows ?? null, pid, row?.comm ?? '?', width - 2, body);
+    const lines = offStackLines(data.stacks?.rows ?? null, pid, row?.comm ?? '?', width - 2, body, data.stacks?.error);
     return (
       <PaneFrame {...frame}>
         <TextLines lines={lines} />

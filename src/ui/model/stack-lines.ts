@@ -42,8 +42,12 @@ export function frameLines(r: StackRow, width: number, max: number): Line[] {
 }
 
 /** The off-CPU detail view of one task (thread id `pid`): its stacks, longest total first. */
-export function offStackLines(rows: readonly OffStackRow[] | null, pid: number, comm: string, width: number, height: number): Line[] {
+export function offStackLines(rows: readonly OffStackRow[] | null, pid: number, comm: string, width: number, height: number, error?: string): Line[] {
   const out: Line[] = [{ text: `off-CPU stacks of ${comm}[${pid}] (Esc back)`.slice(0, width), kind: 'heading' }];
+  if (error) {
+    out.push({ text: `no off-CPU stacks: ${error}`.slice(0, width), kind: 'dim' });
+    return out;
+  }
   if (rows === null) {
     out.push({ text: 'collecting off-CPU stacks: they show from the next interval', kind: 'dim' });
     return out;
