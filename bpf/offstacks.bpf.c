@@ -174,7 +174,7 @@ static __always_inline void arrive(struct task_struct *next, __u64 now, void *ag
 }
 
 SEC("tp_btf/sched_switch")
-int BPF_PROG(offstacks_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+int BPF_PROG(ps_offstacks, bool preempt, struct task_struct *prev, struct task_struct *next,
 	     unsigned int prev_state)
 {
 	struct offstacks_cfg *cfg;

@@ -59,7 +59,7 @@ struct {
 };
 
 SEC("perf_event")
-int profile_sample(struct bpf_perf_event_data *ctx)
+int ps_profile(struct bpf_perf_event_data *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0, gen;

@@ -252,7 +252,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   }
 
   sample(): OffcpuSample {
-    if (!this.obj || !this.gens) return { rows: [], idle: [], overflow: 0, stacks: null };
+    if (!this.obj || !this.gens) return { rows: [], idle: [], overflow: 0 };
     const entries = this.flip();
     const seen = this.readOverflow();
     const overflow = counterDelta(seen, this.overflowSeen);

@@ -16,7 +16,7 @@ export const PROFILE_STAT_LAYOUT = {
   size: 8 * PROFILE_STAT_FIELDS.length,
   fields: Object.fromEntries(PROFILE_STAT_FIELDS.map((f, i) => [f, 8 * i])) as Record<(typeof PROFILE_STAT_FIELDS)[number], number>,
 } as const;
-const PROG = 'profile_sample';
+const PROG = 'ps_profile';
 
 export class ProfileProbe extends BpfProbe<ProfileSample> {
   readonly name = 'profile';

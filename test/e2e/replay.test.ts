@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { noBpf } from '../helpers/bpf.js';
-import { BIN, PROMPT_RE, TmuxSession, alive, sleep, waitExit } from './tmux.js';
+import { BIN, PROMPT_RE, TmuxSession, alive, sleep, statusSays, waitExit } from './tmux.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'perfscope-replay-'));
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
@@ -151,7 +151,7 @@ describe('replay in a terminal', () => {
       const m = /replay (PAUSED |end )?(\d\d:\d\d:\d\d) \((\d+)\/40\)/.exec(screen.split('\n')[0]);
       return m ? { paused: m[1] === 'PAUSED ', time: m[2], n: Number(m[3]) } : null;
     };
-    let screen = await s.waitScreen((x) => pos(x) !== null && /proc on/.test(x), 'the replay header', 45_000);
+    let screen = await s.waitScreen((x) => pos(x) !== null && statusSays(x, 'proc', 'on'), 'the replay header', 45_000);
     expect(screen.split('\n')[0]).not.toContain('live');
     s.keys('Space');
     screen = await s.waitScreen((x) => pos(x)?.paused === true, 'PAUSED');
@@ -198,7 +198,7 @@ describe('replay in a terminal', () => {
     await s.waitScreen((x) => PROMPT_RE.test(x), 'the shell prompt', 10_000);
     s.start(['--no-bpf', '-i', '0.3', '--record', file]);
     pid = await s.perfscopePid();
-    await s.waitScreen((x) => /proc on/.test(x) && /live/.test(x), 'the live screen', 45_000);
+    await s.waitScreen((x) => statusSays(x, 'proc', 'on') && /live/.test(x), 'the live screen', 45_000);
     const end = Date.now() + 30_000;
     let n = 0;
     while (Date.now() < end) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { heldProgramIds, loadedPrograms, noBpf, waitUnloaded } from '../helpers/bpf.js';
-import { PROMPT_RE, ROOT, TmuxSession, alive, sleep, waitExit } from './tmux.js';
+import { PROMPT_RE, ROOT, TmuxSession, alive, sleep, statusSays, waitExit } from './tmux.js';
 
 const LEAVE_ALT = '\x1b[?1049l';
 const ENTER_ALT = '\x1b[?1049h';
@@ -30,7 +30,7 @@ function held(pid: number): Map<number, string> {
 }
 
 // The off-CPU table (the grid) or its line in the overview (the first tab at 80x24).
-const firstFrame = (s: string) => /perfscope|pin all/.test(s) && /proc on/.test(s) && /offcpu on/.test(s) && (/CPU +PID/.test(s) || /worst CPU\d|no task went off-CPU/.test(s));
+const firstFrame = (s: string) => /perfscope|pin all/.test(s) && statusSays(s, 'proc', 'on') && statusSays(s, 'offcpu', 'on') && (/CPU +PID/.test(s) || /worst CPU\d|no task went off-CPU/.test(s));
 
 async function launch(columns: number, rows: number, args: string[] = [], env = '', ready = firstFrame): Promise<TmuxSession> {
   session = new TmuxSession(columns, rows);
@@ -91,13 +91,13 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     // 3 switches exec off: its programs are detached and unloaded; 3 again brings them back.
     const execIds = [...h].filter(([, n]) => n.startsWith('ps_exec')).map(([id]) => id);
     s.keys('3');
-    await s.waitScreen((x) => /exec off/.test(x), 'exec off in the status line');
+    await s.waitScreen((x) => statusSays(x, 'exec', 'off'), 'exec off in the status line');
     h = held(perfscope);
     expect([...h.values()].filter((n) => n.startsWith('ps_exec'))).toEqual([]);
     expect(await waitUnloaded(execIds, 10_000)).toEqual([]);
     expect([...h.values()]).toContain('ps_sched_switch'); // the others stay
     s.keys('3');
-    const onScreen = await s.waitScreen((x) => /exec on/.test(x), 'exec on again');
+    const onScreen = await s.waitScreen((x) => statusSays(x, 'exec', 'on'), 'exec on again');
     h = held(perfscope);
     h.forEach((_, id) => seen.add(id));
     const back = [...h].filter(([, n]) => n.startsWith('ps_exec'));
@@ -210,8 +210,7 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
    * screen; the raw sequence must never have reached the terminal (nor its title).
    */
   async function showsEscaped(feed: 'exec' | 'open', tabs: number, trigger: () => void, shown: string): Promise<void> {
-    const on = new RegExp(`${feed} on`);
-    const s = await launch(80, 24, ['--probes', `${feed},proc`], '', (x) => on.test(x) && /proc on/.test(x));
+    const s = await launch(80, 24, ['--probes', `${feed},proc`], '', (x) => statusSays(x, feed, 'on') && statusSays(x, 'proc', 'on'));
     await s.press(...new Array<string>(tabs).fill('Tab'));
     await s.waitScreen((x) => x.includes(`[${feed}]`), `the ${feed} pane`);
     await s.press('/');
@@ -278,7 +277,7 @@ describe('perfscope in a terminal, not root', () => {
     session.type(`setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all node ${ROOT}/bin/perfscope.js`);
     session.keys('Enter');
     perfscope = await session.perfscopePid();
-    const screen = await session.waitScreen((x) => x.includes('needs root') && x.includes('proc on'), 'the unavailable off-CPU pane');
+    const screen = await session.waitScreen((x) => x.includes('needs root') && statusSays(x, 'proc', 'on'), 'the unavailable off-CPU pane');
     expect(screen).toMatch(/offcpu n\/a/);
     await session.press('Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Tab');
     await session.waitScreen((x) => x.includes('[counters]') && /load \d/.test(x), 'the counters');

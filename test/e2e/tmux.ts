@@ -130,3 +130,13 @@ export async function waitExit(pid: number, ms = 15_000): Promise<boolean> {
   while (alive(pid) && Date.now() < end) await sleep(50);
   return !alive(pid);
 }
+
+/**
+ * Does the status line say that probe `name` is in state `word` ("on", "off", "n/a", ...)? Either
+ * as its own segment ("exec off") or, when the probes do not all fit, inside the group of its
+ * state ("on: offcpu runqlat exec").
+ */
+export function statusSays(screen: string, name: string, word: string): boolean {
+  const esc = (x: string) => x.replace(/[/.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`\\b${esc(name)} ${esc(word)}(?=\\s|$)|${esc(word)}: [^│\\n]*\\b${esc(name)}\\b`, 'm').test(screen);
+}

@@ -40,7 +40,8 @@ describe.skipIf(noBpf)('off-CPU stacks (real BPF)', () => {
     work = await startWork(built.bin, ['sleep', '200']);
     const pid = work.child.pid!;
     probe = new OffcpuProbe();
-    await probe.startAsync(config({ options: { 'offcpu-stacks': true } }));
+    // Only its stacks (-p in the kernel): what is resolved within the interval's budget is its own.
+    await probe.startAsync(config({ pid, options: { 'offcpu-stacks': true } }));
     work.go();
     await sleep(300);
     probe.sample();

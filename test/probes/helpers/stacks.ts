@@ -1,7 +1,7 @@
 // Shared by the stack tests: the known-stack program (stackwork.c) built in a temporary
 // directory, started and released, and the frames of a stack row by name.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,13 +41,6 @@ export async function startWork(bin: string, args: string[], cpu?: number): Prom
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   expect((await lines.next()).value).toBe('ready');
   return { child, exited, go: () => child.stdin!.write('go\n') };
-}
-
-/** CPU time of a process so far (utime + stime), seconds. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
 }
 
 export const userNames = (r: StackRow): (string | null)[] => r.frames.slice(0, r.user_frames).map((f) => f.sym);
