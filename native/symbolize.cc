@@ -305,7 +305,10 @@ void ReadSegments(Elf* e, std::vector<Segment>* out) {
 }
 
 // Function symbols (FUNC, IFUNC, and NOTYPE labels of hand-written assembly) defined in an
-// executable section, from every section of `type`. Returns whether any was found.
+// executable section, from every section of `type`. Returns whether any was found. The entries
+// and their string table are read straight from the sections' data (gelf_getsym and
+// elf_strptr take libelf's lock and re-validate on every call: most of the time of a table of
+// 100k symbols), every offset checked against the data's size.
 bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
   size_t shnum = 0;
   if (elf_getshdrnum(e, &shnum) != 0 || shnum == 0 || shnum > kMaxSections) return false;
@@ -319,24 +322,36 @@ bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
       exec[i] = {sh.sh_addr, sh.sh_addr + sh.sh_size};
   }
   size_t ent = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
+  bool direct = gelf_getclass(e) == ELFCLASS64;  // elf_getdata gives Elf64_Sym in memory order
   size_t before = t->syms.size();
   scn = nullptr;
   while ((scn = elf_nextscn(e, scn)) != nullptr) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || ent == 0) continue;
     Elf_Data* d = elf_getdata(scn, nullptr);
-    if (!d) continue;
-    size_t n = d->d_size / ent;
+    Elf_Scn* strscn = sh.sh_link < shnum ? elf_getscn(e, sh.sh_link) : nullptr;
+    GElf_Shdr ssh;
+    if (!d || !d->d_buf || !strscn || !gelf_getshdr(strscn, &ssh) || ssh.sh_type != SHT_STRTAB) continue;
+    Elf_Data* sd = elf_getdata(strscn, nullptr);
+    if (!sd || !sd->d_buf || sd->d_size == 0) continue;
+    const char* strs = static_cast<const char*>(sd->d_buf);
+    size_t strsz = sd->d_size;
+    bool raw = direct && d->d_type == ELF_T_SYM;
+    size_t n = d->d_size / (raw ? sizeof(Elf64_Sym) : ent);
+    t->syms.reserve(t->syms.size() + std::min(n, kMaxSyms - std::min(kMaxSyms, t->syms.size())));
     for (size_t i = 0; i < n && t->syms.size() < kMaxSyms; i++) {
       GElf_Sym s;
-      if (!gelf_getsym(d, int(i), &s)) continue;
+      if (raw) memcpy(&s, static_cast<const char*>(d->d_buf) + i * sizeof(Elf64_Sym), sizeof s);
+      else if (!gelf_getsym(d, int(i), &s)) continue;
       int st = GELF_ST_TYPE(s.st_info);
       if (st != STT_FUNC && st != STT_GNU_IFUNC && st != STT_NOTYPE) continue;
       if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= shnum) continue;
       auto [lo, hi] = exec[s.st_shndx];
       if (hi <= lo || s.st_value < lo || s.st_value >= hi) continue;
-      const char* name = elf_strptr(e, sh.sh_link, s.st_name);
-      if (!name || !*name || name[0] == '$') continue;  // '$x', '$d': mapping symbols, not functions
+      if (s.st_name == 0 || s.st_name >= strsz) continue;
+      const char* name = strs + s.st_name;
+      size_t len = strnlen(name, std::min(kMaxName, strsz - s.st_name));
+      if (len == 0 || name[0] == '$') continue;  // '$x', '$d': mapping symbols, not functions
       int bind = GELF_ST_BIND(s.st_info);
       uint8_t rank = uint8_t((s.st_size ? 8 : 0) + (st != STT_NOTYPE ? 4 : 0) +
                              (bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0));
@@ -345,7 +360,7 @@ bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
       else rank |= kUnsized;
       if (t->names.size() > UINT32_MAX - kMaxName - 1) break;
       t->syms.push_back(Sym{s.st_value, end, uint32_t(t->names.size()), rank});
-      t->names.append(name, strnlen(name, kMaxName));
+      t->names.append(name, len);
       t->names.push_back('\0');
     }
   }
@@ -364,6 +379,17 @@ void FinishSymbols(Tables* t) {
   for (size_t i = 0; i + 1 < v.size(); i++)
     if (v[i].rank & kUnsized) v[i].end = std::min(v[i].end, v[i + 1].addr);
   v.shrink_to_fit();
+  // The arena again with the kept names only (aliases dropped), exactly sized.
+  size_t total = 0;
+  for (const Sym& s : v) total += strlen(t->names.c_str() + s.name) + 1;
+  std::string names;
+  names.reserve(total);
+  for (Sym& s : v) {
+    const char* n = t->names.c_str() + s.name;
+    s.name = uint32_t(names.size());
+    names.append(n, strlen(n) + 1);
+  }
+  t->names = std::move(names);
 }
 
 // Does the file carry DWARF (not merely NOBITS placeholders)? Adds the debug sections' size.
@@ -910,27 +936,31 @@ void Engine::Parse(FileEntry* f) {
   if (e && elf_kind(e) == ELF_K_ELF) {
     ReadSegments(e, &t->segs);
     bool symtab = LoadSymbols(e, SHT_SYMTAB, t.get());
-    size_t main_bytes = 0, debug_bytes = 0;
-    bool dwarf = HasDwarf(e, &main_bytes);
+    bool dwarf = HasDwarf(e, nullptr);
     UniqueFd dbgfd;
     Elf* dbg = nullptr;
     if ((!symtab || !dwarf) && f->image.empty()) dbg = FindDebugFile(f, e, f->build_id, &dbgfd);
     if (!symtab && dbg) symtab = LoadSymbols(dbg, SHT_SYMTAB, t.get());
     if (!symtab) LoadSymbols(e, SHT_DYNSYM, t.get());
     FinishSymbols(t.get());
-    Elf* dwelf = dwarf ? e : dbg && HasDwarf(dbg, &debug_bytes) ? dbg : nullptr;
-    if (dwelf) t->dw = dwarf_begin_elf(dwelf, DWARF_C_READ, nullptr);
+    // DWARF through an Elf handle of its own: the handles the symbols were read through hold
+    // libelf's copies of .symtab and .strtab (node's: 8 MB), freed below.
+    Elf* dwsrc = dwarf ? e : dbg && HasDwarf(dbg, nullptr) ? dbg : nullptr;
+    Elf* de = nullptr;
+    if (dwsrc == e) de = f->image.empty() ? elf_begin(f->fd.fd, ELF_C_READ, nullptr) : elf_memory(f->image.data(), f->image.size());
+    else if (dwsrc) de = elf_begin(dbgfd.fd, ELF_C_READ, nullptr);
+    if (de) t->dw = dwarf_begin_elf(de, DWARF_C_READ, nullptr);
     if (t->dw) {
       IndexCus(t.get());
-      t->dwarf_bytes = dwelf == e ? main_bytes : debug_bytes;
-      if (dwelf == e) {
-        t->elf = e;
-        e = nullptr;
+      HasDwarf(de, &t->dwarf_bytes);  // after libdw decompressed what was compressed: the memory held
+      if (dwsrc == e) {
+        t->elf = de;
       } else {
-        t->debug_elf = dbg;
-        dbg = nullptr;
+        t->debug_elf = de;
         t->debug_fd = std::move(dbgfd);
       }
+    } else if (de) {
+      elf_end(de);
     }
     if (dbg) elf_end(dbg);
   }
