@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { OffcpuProbe } from '../../src/probes/offcpu.js';
 import type { OffStackRow } from '../../src/probes/offcpu-spec.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
+import { symbolizerIdle } from '../../src/stacks/resolve.js';
 import { buildStackwork, config, kernelNames, sleep, startWork, userNames, type Work } from './helpers/stacks.js';
 
 /** Is this task a kernel thread (PF_KTHREAD in /proc/PID/stat's flags)? */
@@ -46,6 +47,7 @@ describe.skipIf(noBpf)('off-CPU stacks (real BPF)', () => {
     probe.sample();
     const t0 = performance.now();
     await sleep(1000);
+    await symbolizerIdle(); // its files, parsed in the background since it was announced
     const s = probe.sample();
     const length = (performance.now() - t0) * 1000; // us
     const mine = (s.stacks?.rows ?? []).filter((r: OffStackRow) => r.pid === pid);
@@ -67,6 +69,7 @@ describe.skipIf(noBpf)('off-CPU stacks (real BPF)', () => {
     await probe.startAsync(config({ options: { 'offcpu-stacks': true } }));
     probe.sample(); // the flips wait for RCU grace periods: the grace-period kthread runs
     await sleep(500);
+    await symbolizerIdle(); // kallsyms, loaded in the background since the probe started
     const rows = [...(probe.sample().stacks?.rows ?? []), ...(await sleep(500).then(() => probe!.sample().stacks?.rows ?? []))];
     const kthreads = rows.filter((r) => isKthread(r.pid));
     expect(kthreads.length).toBeGreaterThan(0);

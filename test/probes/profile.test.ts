@@ -12,6 +12,7 @@ import { ProfileProbe } from '../../src/probes/profile.js';
 import type { ProfileRow, ProfileSample } from '../../src/probes/profile-spec.js';
 import { CATALOGUE } from '../../src/catalogue.js';
 import { foldedSink } from '../../src/sinks/folded.js';
+import { symbolizerIdle } from '../../src/stacks/resolve.js';
 import type { Interval } from '../../src/catalogue.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { buildStackwork, config, cpuSeconds, sleep, startWork, userNames, type Work } from './helpers/stacks.js';
@@ -64,6 +65,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     const cpu0 = cpuSeconds(pid);
     work.go();
     expect(await work.exited).toBe(0);
+    await symbolizerIdle(); // its files, parsed in the background since it was announced
     // Its CPU time is read before it is reaped... the process is gone: take it from the samples' side.
     const s = probe.sample();
     const rows = rowsOf([s], pid);
@@ -125,6 +127,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     work.go();
     expect(await work.exited).toBe(0);
     await sleep(200); // reaped and gone from /proc
+    await symbolizerIdle();
     const rows = rowsOf([probe.sample()], pid);
     expect(rows.some(onPath)).toBe(true);
   });
@@ -140,6 +143,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     work = await startWork(built.bin, ['burn', '1'], 1);
     work.go();
     expect(await work.exited).toBe(0);
+    await symbolizerIdle();
     const s = probe.sample();
     expect(s.cpus).toEqual([1]);
     expect(s.hz).toBe(99);
@@ -165,6 +169,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     await sleep(700);
     take();
     expect(await work.exited).toBe(0);
+    await symbolizerIdle();
     take();
     const lines = parseFolded(sink.text());
     expect(lines.reduce((a, l) => a + l.count, 0)).toBe(samples);
