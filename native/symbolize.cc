@@ -56,7 +56,7 @@ constexpr size_t kMaxCuRanges = 1 << 22;
 constexpr size_t kMaxText = 64 << 20;          // maps, status, a perf map
 constexpr size_t kMaxKallsyms = 256 << 20;
 constexpr size_t kMaxVdso = 1 << 20;
-constexpr size_t kAddrCacheMax = 1 << 16;      // per handle, then cleared
+constexpr size_t kAddrCacheMax = 1 << 16;      // per handle and per file, then cleared
 constexpr int kMaxDieDepth = 64;
 constexpr size_t kMaxDieVisits = 1 << 18;      // per lookup
 constexpr int kMaxPid = 4194304;               // PID_MAX_LIMIT
@@ -607,18 +607,6 @@ struct Source {
   std::string build_id;
 };
 
-// Main thread only.
-struct FileEntry {
-  uint64_t id = 0;                  // never reused: a parse's result finds its entry by it
-  std::vector<FileKey> keys;
-  std::string build_id;
-  std::shared_ptr<const Source> src;
-  int users = 0;                    // handles that map it
-  bool queued = false;              // handed to the worker, its tables not installed yet
-  std::unique_ptr<Tables> tables;   // null until parsed, and after an LRU eviction
-  std::list<FileEntry*>::iterator lru;
-};
-
 struct OutFrame {
   uint64_t addr = 0;
   bool has_sym = false;
@@ -629,6 +617,23 @@ struct OutFrame {
   uint32_t line = 0;
   bool inlined = false;
   bool pending = false;
+};
+
+// Main thread only.
+struct FileEntry {
+  uint64_t id = 0;                  // never reused: a parse's result finds its entry by it
+  std::vector<FileKey> keys;
+  std::string build_id;
+  std::shared_ptr<const Source> src;
+  int users = 0;                    // handles that map it
+  bool queued = false;              // handed to the worker, its tables not installed yet
+  std::unique_ptr<Tables> tables;   // null until parsed, and after an LRU eviction
+  // Lookups in these tables by file offset (and return-address bit), shared by every handle
+  // that maps the file: a libc address every sleeping process has is walked once. Its
+  // frames' addr and module are the asker's, set on the way out.
+  std::unordered_map<uint64_t, std::vector<OutFrame>> memo;
+  size_t memo_frames = 0;
+  std::list<FileEntry*>::iterator lru;
 };
 
 enum class Kind { File, Vdso, Anon, Special };
@@ -1002,6 +1007,8 @@ class Engine {
   bool ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std::vector<OutFrame>* out);
   bool ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
                      std::vector<OutFrame>* out);
+  bool ResolveInTables(Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
+                       std::vector<OutFrame>* out);
   // The worker's side: hand over a job (urgent: ahead of the others), install what it finished,
   // wait for one file or for kallsyms.
   void Start();
@@ -1091,6 +1098,8 @@ void Engine::Drain() {
       lru_.pop_back();
       old->lru = lru_.end();
       old->tables.reset();  // parsed again if it is needed again
+      old->memo.clear();
+      old->memo_frames = 0;
     }
   }
 }
@@ -1339,7 +1348,34 @@ void Engine::RefreshPerfMap(Proc* p, int64_t now, bool force) {
 // (the deadline had passed: the name from the symbol table, marked pending).
 bool Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
                            std::vector<OutFrame>* out) {
-  Tables* t = f->tables.get();
+  uint64_t key = fileoff << 1 | (delta ? 1 : 0);
+  bool keyable = (fileoff >> 63) == 0;
+  if (keyable) {
+    auto m = f->memo.find(key);
+    if (m != f->memo.end()) {
+      for (OutFrame fr : m->second) {
+        fr.addr = base.addr;
+        fr.module = base.module;
+        out->push_back(std::move(fr));
+      }
+      return true;
+    }
+  }
+  size_t first = out->size();
+  bool whole = ResolveInTables(f->tables.get(), base, fileoff, delta, deadline, out);
+  if (whole && keyable) {
+    if (f->memo.size() >= kAddrCacheMax) {
+      f->memo.clear();
+      f->memo_frames = 0;
+    }
+    f->memo_frames += out->size() - first;
+    f->memo.emplace(key, std::vector<OutFrame>(out->begin() + ptrdiff_t(first), out->end()));
+  }
+  return whole;
+}
+
+bool Engine::ResolveInTables(Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
+                             std::vector<OutFrame>* out) {
   uint64_t v;
   if (!t->Translate(fileoff, &v)) {
     out->push_back(base);
@@ -1524,6 +1560,7 @@ void Engine::Stats(size_t* handles, size_t* files, size_t* symbols, size_t* byte
       syms += f->tables->syms.size();
       b += f->tables->Bytes();
     }
+    b += f->memo.size() * 64 + f->memo_frames * sizeof(OutFrame);
   }
   for (const auto& [h, p] : procs_) {
     syms += p->perf.syms.size();
