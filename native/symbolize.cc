@@ -14,7 +14,16 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <cinttypes>
 #include <climits>
@@ -47,7 +56,7 @@ constexpr size_t kMaxCuRanges = 1 << 22;
 constexpr size_t kMaxText = 64 << 20;          // maps, status, a perf map
 constexpr size_t kMaxKallsyms = 256 << 20;
 constexpr size_t kMaxVdso = 1 << 20;
-constexpr size_t kAddrCacheMax = 1 << 16;      // per handle, then cleared
+constexpr size_t kAddrCacheMax = 1 << 16;      // per handle and per file, then cleared
 constexpr int kMaxDieDepth = 64;
 constexpr size_t kMaxDieVisits = 1 << 18;      // per lookup
 constexpr int kMaxPid = 4194304;               // PID_MAX_LIMIT
@@ -235,7 +244,11 @@ struct CuRange {
   Dwarf_Off off;
 };
 
+struct Source;
+
 struct Tables {
+  // What the Elf handles below read through (the file's fd, the vDSO image): outlives them.
+  std::shared_ptr<const Source> src;
   std::vector<Segment> segs;
   std::vector<Sym> syms;
   std::string names;
@@ -305,7 +318,10 @@ void ReadSegments(Elf* e, std::vector<Segment>* out) {
 }
 
 // Function symbols (FUNC, IFUNC, and NOTYPE labels of hand-written assembly) defined in an
-// executable section, from every section of `type`. Returns whether any was found.
+// executable section, from every section of `type`. Returns whether any was found. The entries
+// and their string table are read straight from the sections' data (gelf_getsym and
+// elf_strptr take libelf's lock and re-validate on every call: most of the time of a table of
+// 100k symbols), every offset checked against the data's size.
 bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
   size_t shnum = 0;
   if (elf_getshdrnum(e, &shnum) != 0 || shnum == 0 || shnum > kMaxSections) return false;
@@ -319,24 +335,36 @@ bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
       exec[i] = {sh.sh_addr, sh.sh_addr + sh.sh_size};
   }
   size_t ent = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
+  bool direct = gelf_getclass(e) == ELFCLASS64;  // elf_getdata gives Elf64_Sym in memory order
   size_t before = t->syms.size();
   scn = nullptr;
   while ((scn = elf_nextscn(e, scn)) != nullptr) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || ent == 0) continue;
     Elf_Data* d = elf_getdata(scn, nullptr);
-    if (!d) continue;
-    size_t n = d->d_size / ent;
+    Elf_Scn* strscn = sh.sh_link < shnum ? elf_getscn(e, sh.sh_link) : nullptr;
+    GElf_Shdr ssh;
+    if (!d || !d->d_buf || !strscn || !gelf_getshdr(strscn, &ssh) || ssh.sh_type != SHT_STRTAB) continue;
+    Elf_Data* sd = elf_getdata(strscn, nullptr);
+    if (!sd || !sd->d_buf || sd->d_size == 0) continue;
+    const char* strs = static_cast<const char*>(sd->d_buf);
+    size_t strsz = sd->d_size;
+    bool raw = direct && d->d_type == ELF_T_SYM;
+    size_t n = d->d_size / (raw ? sizeof(Elf64_Sym) : ent);
+    t->syms.reserve(t->syms.size() + std::min(n, kMaxSyms - std::min(kMaxSyms, t->syms.size())));
     for (size_t i = 0; i < n && t->syms.size() < kMaxSyms; i++) {
       GElf_Sym s;
-      if (!gelf_getsym(d, int(i), &s)) continue;
+      if (raw) memcpy(&s, static_cast<const char*>(d->d_buf) + i * sizeof(Elf64_Sym), sizeof s);
+      else if (!gelf_getsym(d, int(i), &s)) continue;
       int st = GELF_ST_TYPE(s.st_info);
       if (st != STT_FUNC && st != STT_GNU_IFUNC && st != STT_NOTYPE) continue;
       if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= shnum) continue;
       auto [lo, hi] = exec[s.st_shndx];
       if (hi <= lo || s.st_value < lo || s.st_value >= hi) continue;
-      const char* name = elf_strptr(e, sh.sh_link, s.st_name);
-      if (!name || !*name || name[0] == '$') continue;  // '$x', '$d': mapping symbols, not functions
+      if (s.st_name == 0 || s.st_name >= strsz) continue;
+      const char* name = strs + s.st_name;
+      size_t len = strnlen(name, std::min(kMaxName, strsz - s.st_name));
+      if (len == 0 || name[0] == '$') continue;  // '$x', '$d': mapping symbols, not functions
       int bind = GELF_ST_BIND(s.st_info);
       uint8_t rank = uint8_t((s.st_size ? 8 : 0) + (st != STT_NOTYPE ? 4 : 0) +
                              (bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0));
@@ -345,7 +373,7 @@ bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
       else rank |= kUnsized;
       if (t->names.size() > UINT32_MAX - kMaxName - 1) break;
       t->syms.push_back(Sym{s.st_value, end, uint32_t(t->names.size()), rank});
-      t->names.append(name, strnlen(name, kMaxName));
+      t->names.append(name, len);
       t->names.push_back('\0');
     }
   }
@@ -364,6 +392,17 @@ void FinishSymbols(Tables* t) {
   for (size_t i = 0; i + 1 < v.size(); i++)
     if (v[i].rank & kUnsized) v[i].end = std::min(v[i].end, v[i + 1].addr);
   v.shrink_to_fit();
+  // The arena again with the kept names only (aliases dropped), exactly sized.
+  size_t total = 0;
+  for (const Sym& s : v) total += strlen(t->names.c_str() + s.name) + 1;
+  std::string names;
+  names.reserve(total);
+  for (Sym& s : v) {
+    const char* n = t->names.c_str() + s.name;
+    s.name = uint32_t(names.size());
+    names.append(n, strlen(n) + 1);
+  }
+  t->names = std::move(names);
 }
 
 // Does the file carry DWARF (not merely NOBITS placeholders)? Adds the debug sections' size.
@@ -558,16 +597,14 @@ struct FileKey {
   }
 };
 
-struct FileEntry {
-  std::vector<FileKey> keys;
-  std::string build_id;
+// What parsing a file needs, fixed once the file is opened: shared by its entry (main thread)
+// and a parse in flight (the worker), so either may go first.
+struct Source {
   UniqueFd fd;                      // a file...
   std::string image;                // ...or an image read from memory (the vDSO)
   std::shared_ptr<UniqueFd> root;   // the root it was found under (for a .gnu_debuglink beside it)
   std::string path;                 // its path there, when safe to use
-  int users = 0;                    // handles that map it
-  std::unique_ptr<Tables> tables;   // null until parsed, and after an LRU eviction
-  std::list<FileEntry*>::iterator lru;
+  std::string build_id;
 };
 
 struct OutFrame {
@@ -580,6 +617,23 @@ struct OutFrame {
   uint32_t line = 0;
   bool inlined = false;
   bool pending = false;
+};
+
+// Main thread only.
+struct FileEntry {
+  uint64_t id = 0;                  // never reused: a parse's result finds its entry by it
+  std::vector<FileKey> keys;
+  std::string build_id;
+  std::shared_ptr<const Source> src;
+  int users = 0;                    // handles that map it
+  bool queued = false;              // handed to the worker, its tables not installed yet
+  std::unique_ptr<Tables> tables;   // null until parsed, and after an LRU eviction
+  // Lookups in these tables by file offset (and return-address bit), shared by every handle
+  // that maps the file: a libc address every sleeping process has is walked once. Its
+  // frames' addr and module are the asker's, set on the way out.
+  std::unordered_map<uint64_t, std::vector<OutFrame>> memo;
+  size_t memo_frames = 0;
+  std::list<FileEntry*>::iterator lru;
 };
 
 enum class Kind { File, Vdso, Anon, Special };
@@ -625,63 +679,457 @@ struct Proc {
 
 struct KSym {
   uint64_t addr;
-  uint32_t name, mod;  // mod: index in kmods_, 0 = the kernel
+  uint32_t name, mod;  // mod: index in KernelTables::mods, 0 = the kernel
   uint8_t rank;
 };
+
+namespace {
+
+Elf* TryDebug(int fd, const std::vector<FileKey>& keys, const std::string& id, bool check_crc, GElf_Word crc, UniqueFd* out) {
+  UniqueFd d(fd);
+  struct stat st;
+  if (d.fd < 0 || fstat(d.fd, &st) != 0) return nullptr;
+  for (const FileKey& k : keys)
+    if (k.dev == uint64_t(st.st_dev) && k.ino == uint64_t(st.st_ino)) return nullptr;  // a link to itself
+  Elf* e = elf_begin(d.fd, ELF_C_READ, nullptr);
+  if (!e) return nullptr;
+  bool ok = elf_kind(e) == ELF_K_ELF;
+  if (ok && !id.empty()) {
+    ok = BuildId(e) == id;
+  } else if (ok && check_crc) {
+    uLong c = crc32(0, nullptr, 0);
+    char buf[65536];
+    off_t at = 0;
+    for (;;) {
+      ssize_t n = pread(d.fd, buf, sizeof buf, at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      c = crc32(c, reinterpret_cast<const Bytef*>(buf), uInt(n));
+      at += n;
+    }
+    ok = GElf_Word(c) == crc;
+  } else {
+    ok = false;
+  }
+  if (!ok) {
+    elf_end(e);
+    return nullptr;
+  }
+  *out = std::move(d);
+  return e;
+}
+
+// The separate debug file: by build-id under each debug dir, else by .gnu_debuglink beside
+// the file (inside its process's root), in .debug/ there, or under <debugDir>/<its dir>.
+Elf* FindDebugFile(const Source& f, const std::vector<FileKey>& keys, const std::vector<std::string>& debug_dirs, Elf* e,
+                   UniqueFd* out) {
+  const std::string& id = f.build_id;
+  if (id.size() >= 2) {
+    std::string hex = Hex(id);
+    for (const std::string& dir : debug_dirs)
+      if (Elf* d = TryDebug(OpenRegular(dir + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug"), keys, id,
+                            false, 0, out))
+        return d;
+  }
+  GElf_Word crc = 0;
+  const char* link = dwelf_elf_gnu_debuglink(e, &crc);
+  if (!link || !SafeLinkName(link) || f.path.empty()) return nullptr;
+  std::string name = Cut(link);
+  std::string dir = DirName(f.path);
+  int rootfd = f.root ? f.root->fd : -1;
+  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/" + name), keys, id, true, crc, out)) return d;
+  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/.debug/" + name), keys, id, true, crc, out)) return d;
+  for (const std::string& ddir : debug_dirs)
+    if (Elf* d = TryDebug(OpenRegular(ddir + dir + "/" + name), keys, id, true, crc, out)) return d;
+  return nullptr;
+}
+
+// The costly step, once per file, on the worker thread: segments, symbols (.symtab, else the
+// debug file's, else .dynsym) and the DWARF index. A file that is not ELF, or is broken, gets
+// empty tables; null when cancelled (the engine is going away).
+std::unique_ptr<Tables> ParseFile(const std::shared_ptr<const Source>& src, const std::vector<FileKey>& keys,
+                                  const std::vector<std::string>& debug_dirs, const std::atomic<bool>& cancel) {
+  const Source* f = src.get();
+  auto t = std::make_unique<Tables>();
+  t->src = src;
+  Elf* e = nullptr;
+  if (!f->image.empty()) e = elf_memory(const_cast<char*>(f->image.data()), f->image.size());
+  else if (f->fd.fd >= 0) e = elf_begin(f->fd.fd, ELF_C_READ, nullptr);
+  if (e && elf_kind(e) == ELF_K_ELF) {
+    ReadSegments(e, &t->segs);
+    bool symtab = LoadSymbols(e, SHT_SYMTAB, t.get());
+    bool dwarf = HasDwarf(e, nullptr);
+    UniqueFd dbgfd;
+    Elf* dbg = nullptr;
+    if ((!symtab || !dwarf) && f->image.empty()) dbg = FindDebugFile(*f, keys, debug_dirs, e, &dbgfd);
+    if (!symtab && dbg) symtab = LoadSymbols(dbg, SHT_SYMTAB, t.get());
+    if (!symtab) LoadSymbols(e, SHT_DYNSYM, t.get());
+    FinishSymbols(t.get());
+    if (cancel) {
+      if (dbg) elf_end(dbg);
+      elf_end(e);
+      return nullptr;
+    }
+    // DWARF through an Elf handle of its own: the handles the symbols were read through hold
+    // libelf's copies of .symtab and .strtab (node's: 8 MB), freed below.
+    Elf* dwsrc = dwarf ? e : dbg && HasDwarf(dbg, nullptr) ? dbg : nullptr;
+    Elf* de = nullptr;
+    if (dwsrc == e) de = f->image.empty() ? elf_begin(f->fd.fd, ELF_C_READ, nullptr) : elf_memory(const_cast<char*>(f->image.data()), f->image.size());
+    else if (dwsrc) de = elf_begin(dbgfd.fd, ELF_C_READ, nullptr);
+    if (de) t->dw = dwarf_begin_elf(de, DWARF_C_READ, nullptr);
+    if (t->dw) {
+      IndexCus(t.get());
+      HasDwarf(de, &t->dwarf_bytes);  // after libdw decompressed what was compressed: the memory held
+      if (dwsrc == e) {
+        t->elf = de;
+      } else {
+        t->debug_elf = de;
+        t->debug_fd = std::move(dbgfd);
+      }
+    } else if (de) {
+      elf_end(de);
+    }
+    if (dbg) elf_end(dbg);
+  }
+  if (e) elf_end(e);
+  t->segs.shrink_to_fit();
+  return t;
+}
+
+struct KernelTables {
+  std::vector<KSym> syms;
+  std::string names;
+  std::vector<std::string> mods;  // index 0: [kernel]
+  uint64_t etext = 0;
+  size_t Bytes() const {
+    size_t b = sizeof(*this) + syms.capacity() * sizeof(KSym) + names.capacity();
+    for (const std::string& m : mods) b += sizeof(m) + m.capacity();
+    return b;
+  }
+};
+
+// kallsyms read and sorted, on the worker thread (120k symbols: tens of milliseconds); null
+// when cancelled. A file that cannot be read gives empty tables.
+std::unique_ptr<KernelTables> LoadKallsyms(const std::string& path, const std::atomic<bool>& cancel) {
+  auto k = std::make_unique<KernelTables>();
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  std::string text;
+  if (fd.fd < 0 || !ReadAll(fd.fd, &text, kMaxKallsyms)) return k;
+  if (cancel) return nullptr;
+  k->mods.push_back("[kernel]");
+  std::unordered_map<std::string, uint32_t> mods;
+  bool nonzero = false;
+  size_t pos = 0;
+  for (size_t lines = 0; pos < text.size(); lines++) {
+    if ((lines & 4095) == 0 && cancel) return nullptr;
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string::npos) eol = text.size();
+    std::string_view line(text.data() + pos, eol - pos);
+    pos = eol + 1;
+    // "ffffffff81000000 T _stext" or "ffffffffc0a01000 t fn\t[mod]"
+    size_t sp1 = line.find(' ');
+    if (sp1 == 0 || sp1 == std::string_view::npos || sp1 > 16 || line.size() < sp1 + 4 || line[sp1 + 2] != ' ') continue;
+    uint64_t addr = 0;
+    bool ok = true;
+    for (size_t i = 0; i < sp1 && ok; i++) {
+      char c = line[i];
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      ok = d >= 0;
+      addr = addr << 4 | uint64_t(d < 0 ? 0 : d);
+    }
+    if (!ok) continue;
+    char type = line[sp1 + 1];
+    std::string_view rest = line.substr(sp1 + 3);
+    std::string_view name = rest, mod;
+    size_t tab = rest.find_first_of("\t ");
+    if (tab != std::string_view::npos) {
+      name = rest.substr(0, tab);
+      mod = rest.substr(tab + 1);
+      while (!mod.empty() && (mod[0] == ' ' || mod[0] == '\t')) mod.remove_prefix(1);
+    }
+    if (name.empty() || name.size() > kMaxName) continue;
+    if (mod.empty() && name == "_etext") {  // the end of the kernel's text: a marker, not a function
+      k->etext = addr;
+      continue;
+    }
+    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
+    if (addr) nonzero = true;
+    uint32_t mi = 0;
+    if (!mod.empty()) {
+      auto [m, fresh] = mods.emplace(std::string(mod), uint32_t(k->mods.size()));
+      if (fresh) k->mods.push_back(std::string(mod));
+      mi = m->second;
+    }
+    k->syms.push_back(KSym{addr, uint32_t(k->names.size()), mi, uint8_t(type == 'T' ? 2 : type == 't' ? 1 : 0)});
+    k->names.append(name.data(), name.size());
+    k->names.push_back('\0');
+    if (k->names.size() > UINT32_MAX - kMaxName - 1) break;
+  }
+  if (!nonzero) {  // kptr_restrict: every address reads 0, none can be told apart
+    k->syms.clear();
+    k->names.clear();
+    k->etext = 0;
+  }
+  std::stable_sort(k->syms.begin(), k->syms.end(), [](const KSym& a, const KSym& b) {
+    return a.addr != b.addr ? a.addr < b.addr : a.rank > b.rank;
+  });
+  k->syms.erase(std::unique(k->syms.begin(), k->syms.end(), [](const KSym& a, const KSym& b) { return a.addr == b.addr; }),
+               k->syms.end());
+  k->syms.shrink_to_fit();
+  k->names.shrink_to_fit();
+  return k;
+}
+
+constexpr uint64_t kKernelJob = 0;  // file ids start at 1
+
+// The background queue: the main thread hands the worker jobs (a file to parse, kallsyms to
+// load) and takes finished tables back; the worker touches nothing else of the engine and no
+// N-API. Everything here is under mu but `cancel`; shared (shared_ptr) by the engine, the
+// worker thread and any whenIdle() waiter, so whichever ends last frees it.
+struct Job {
+  uint64_t id = kKernelJob;
+  std::shared_ptr<const Source> src;
+  std::vector<FileKey> keys;
+};
+
+struct Done {
+  uint64_t id = kKernelJob;
+  std::unique_ptr<Tables> tables;
+  std::unique_ptr<KernelTables> kernel;
+};
+
+struct Work {
+  std::mutex mu;
+  std::condition_variable wake;     // the worker: a job, or stop
+  std::condition_variable changed;  // waiters: a job finished, or stop
+  std::deque<Job> queue;
+  std::vector<Done> done;
+  bool busy = false;                // a job in flight
+  bool stop = false;
+  std::atomic<bool> cancel{false};  // read by a parse in flight, between its steps
+  std::vector<std::string> debug_dirs;
+  std::string kallsyms_path;
+
+  bool IdleLocked() const { return queue.empty() && !busy; }
+  void WaitIdle() {
+    std::unique_lock<std::mutex> l(mu);
+    changed.wait(l, [&] { return stop || IdleLocked(); });
+  }
+};
+
+void WorkerMain(std::shared_ptr<Work> w) {
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);  // signals are the main thread's (libuv's handlers)
+  std::unique_lock<std::mutex> l(w->mu);
+  for (;;) {
+    w->wake.wait(l, [&] { return w->stop || !w->queue.empty(); });
+    if (w->stop) break;
+    Job job = std::move(w->queue.front());
+    w->queue.pop_front();
+    w->busy = true;
+    l.unlock();
+    Done d;
+    d.id = job.id;
+    try {
+      if (job.id == kKernelJob) d.kernel = LoadKallsyms(w->kallsyms_path, w->cancel);
+      else d.tables = ParseFile(job.src, job.keys, w->debug_dirs, w->cancel);
+    } catch (const std::exception&) {  // out of memory: no tables, and the file is asked for again
+      d.tables.reset();
+      d.kernel.reset();
+    }
+    job = Job{};
+    l.lock();
+    w->busy = false;
+    if (!w->stop) w->done.push_back(std::move(d));
+    w->changed.notify_all();
+    if (w->stop) {
+      l.unlock();
+      d = Done{};  // freed outside the lock
+      l.lock();
+    }
+  }
+}
+
+}  // namespace
 
 class Engine {
  public:
   Engine(std::string proc_root, std::vector<std::string> debug_dirs, std::string kallsyms)
-      : proc_root_(std::move(proc_root)), debug_dirs_(std::move(debug_dirs)), kallsyms_path_(std::move(kallsyms)) {
+      : proc_root_(std::move(proc_root)), work_(std::make_shared<Work>()) {
     elf_version(EV_CURRENT);
+    work_->debug_dirs = std::move(debug_dirs);
+    work_->kallsyms_path = kallsyms.empty() ? proc_root_ + "/kallsyms" : std::move(kallsyms);
   }
+  // The worker is told to stop (a parse in flight stops at its next step) and joined: it never
+  // outlives the code and the tables it uses. (At process.exit no destructor runs: the worker
+  // holds its own reference to what it uses and simply dies with the process.)
   ~Engine() {
+    {
+      std::lock_guard<std::mutex> l(work_->mu);
+      work_->stop = true;
+      work_->cancel = true;
+      work_->queue.clear();
+    }
+    work_->wake.notify_all();
+    work_->changed.notify_all();
+    if (thread_.joinable()) thread_.join();
     procs_.clear();
     owned_.clear();
   }
 
-  // A handle, or 0 with errno in *err.
-  int Snapshot(int pid, int* err);
+  // A handle, or 0 with errno in *err. prefetch: hand its files to the worker now.
+  int Snapshot(int pid, bool prefetch, int* err);
   Proc* Find(int handle) {
     auto it = procs_.find(handle);
     return it == procs_.end() ? nullptr : it->second.get();
   }
+  // deadline INT64_MAX: wait for the tables needed; else nothing is parsed or waited for here.
   void User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out);
-  void Kernel(const uint64_t* addrs, size_t n, std::vector<OutFrame>* out);
+  void Kernel(const uint64_t* addrs, size_t n, int64_t deadline, std::vector<OutFrame>* out);
+  void PrefetchKernel();
   bool Release(int handle);
-  void Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes) const;
+  void Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes);
+  // Nothing queued, nothing in flight.
+  bool Idle() {
+    std::lock_guard<std::mutex> l(work_->mu);
+    return work_->IdleLocked();
+  }
+  const std::shared_ptr<Work>& work() const { return work_; }
 
  private:
   FileEntry* OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t ino, const std::string& path);
   FileEntry* OpenVdso(Proc* p, uint64_t start, uint64_t end);
-  FileEntry* Adopt(std::unique_ptr<FileEntry> f);
+  FileEntry* Adopt(std::unique_ptr<FileEntry> f, std::unique_ptr<Source> src);
   void Use(Proc* p, FileEntry* f);
-  void Parse(FileEntry* f);
   void Touch(FileEntry* f);
-  Elf* FindDebugFile(FileEntry* f, Elf* e, const std::string& id, UniqueFd* out);
-  Elf* TryDebug(int fd, FileEntry* f, const std::string& id, bool check_crc, GElf_Word crc, UniqueFd* out);
   void RefreshPerfMap(Proc* p, int64_t now, bool force);
   bool ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std::vector<OutFrame>* out);
-  void ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, std::vector<OutFrame>* out);
-  void LoadKallsyms();
+  bool ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
+                     std::vector<OutFrame>* out);
+  bool ResolveInTables(Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
+                       std::vector<OutFrame>* out);
+  // The worker's side: hand over a job (urgent: ahead of the others), install what it finished,
+  // wait for one file or for kallsyms.
+  void Start();
+  void Queue(FileEntry* f, bool urgent);
+  void Drain();
+  void WaitFor(FileEntry* f);
+  void WaitKernel();
+  bool WaitDone();
 
   std::string proc_root_;
-  std::vector<std::string> debug_dirs_;
-  std::string kallsyms_path_;
+  std::shared_ptr<Work> work_;
+  std::thread thread_;
   std::map<int, std::unique_ptr<Proc>> procs_;
   int next_handle_ = 1;
+  uint64_t next_id_ = 1;
   std::map<FileEntry*, std::unique_ptr<FileEntry>> owned_;
+  std::unordered_map<uint64_t, FileEntry*> by_id_;
   std::map<FileKey, FileEntry*> by_key_;
   std::unordered_map<std::string, FileEntry*> by_build_id_;
   std::list<FileEntry*> lru_;  // parsed files, most recently used first
-  bool kloaded_ = false;
-  std::vector<KSym> ksyms_;
-  std::string knames_;
-  std::vector<std::string> kmods_;
-  uint64_t etext_ = 0;
+  bool kqueued_ = false;
+  std::unique_ptr<KernelTables> kernel_;  // null until loaded
 };
 
-int Engine::Snapshot(int pid, int* err) {
+void Engine::Start() {
+  if (!thread_.joinable()) thread_ = std::thread(WorkerMain, work_);
+}
+
+void Engine::Queue(FileEntry* f, bool urgent) {
+  if (f->tables) return;
+  std::lock_guard<std::mutex> l(work_->mu);
+  if (work_->stop) return;
+  if (f->queued) {
+    if (!urgent) return;
+    auto& q = work_->queue;
+    auto it = std::find_if(q.begin(), q.end(), [&](const Job& j) { return j.id == f->id; });
+    if (it != q.end() && it != q.begin()) {
+      Job j = std::move(*it);
+      q.erase(it);
+      q.push_front(std::move(j));
+    }
+    return;
+  }
+  f->queued = true;
+  Job j;
+  j.id = f->id;
+  j.src = f->src;
+  j.keys = f->keys;
+  if (urgent) work_->queue.push_front(std::move(j));
+  else work_->queue.push_back(std::move(j));
+  Start();
+  work_->wake.notify_one();
+}
+
+void Engine::PrefetchKernel() {
+  if (kernel_ || kqueued_) return;
+  std::lock_guard<std::mutex> l(work_->mu);
+  if (work_->stop) return;
+  kqueued_ = true;
+  work_->queue.push_front(Job{});
+  Start();
+  work_->wake.notify_one();
+}
+
+// What the worker finished, installed (a file released meanwhile: its tables are dropped here).
+void Engine::Drain() {
+  std::vector<Done> done;
+  {
+    std::lock_guard<std::mutex> l(work_->mu);
+    done.swap(work_->done);
+  }
+  for (Done& d : done) {
+    if (d.id == kKernelJob) {
+      kqueued_ = false;
+      kernel_ = std::move(d.kernel);
+      continue;
+    }
+    auto it = by_id_.find(d.id);
+    if (it == by_id_.end() || !it->second->queued) continue;
+    FileEntry* f = it->second;
+    f->queued = false;
+    if (!d.tables) continue;  // failed: asked for again on its next use
+    f->tables = std::move(d.tables);
+    Touch(f);
+    while (lru_.size() > kMaxParsed) {
+      FileEntry* old = lru_.back();
+      lru_.pop_back();
+      old->lru = lru_.end();
+      old->tables.reset();  // parsed again if it is needed again
+      old->memo.clear();
+      old->memo_frames = 0;
+    }
+  }
+}
+
+// Blocks until the worker finishes some job; false once it is stopping.
+bool Engine::WaitDone() {
+  std::unique_lock<std::mutex> l(work_->mu);
+  work_->changed.wait(l, [&] { return work_->stop || !work_->done.empty(); });
+  return !work_->stop;
+}
+
+void Engine::WaitFor(FileEntry* f) {
+  Queue(f, true);
+  for (;;) {
+    Drain();
+    if (f->tables || !f->queued) return;
+    if (!WaitDone()) return;
+  }
+}
+
+void Engine::WaitKernel() {
+  PrefetchKernel();
+  for (;;) {
+    Drain();
+    if (kernel_ || !kqueued_) return;
+    if (!WaitDone()) return;
+  }
+}
+
+int Engine::Snapshot(int pid, bool prefetch, int* err) {
   std::string dir = proc_root_ + "/" + std::to_string(pid);
   auto p = std::make_unique<Proc>();
   p->procfd.reset(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -749,6 +1197,8 @@ int Engine::Snapshot(int pid, int* err) {
   }
   std::sort(p->maps.begin(), p->maps.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
   RefreshPerfMap(p.get(), NowNs(), true);
+  if (prefetch)
+    for (FileEntry* f : p->files) Queue(f, false);
   if (next_handle_ == INT_MAX) next_handle_ = 1;
   while (procs_.count(next_handle_)) next_handle_++;
   int h = next_handle_++;
@@ -762,8 +1212,12 @@ void Engine::Use(Proc* p, FileEntry* f) {
   f->users++;
 }
 
-FileEntry* Engine::Adopt(std::unique_ptr<FileEntry> f) {
+FileEntry* Engine::Adopt(std::unique_ptr<FileEntry> f, std::unique_ptr<Source> src) {
   FileEntry* raw = f.get();
+  raw->id = next_id_++;
+  raw->build_id = src->build_id;
+  raw->src = std::move(src);
+  by_id_[raw->id] = raw;
   for (const FileKey& k : raw->keys) by_key_[k] = raw;
   if (!raw->build_id.empty()) by_build_id_.emplace(raw->build_id, raw);
   raw->lru = lru_.end();
@@ -808,13 +1262,14 @@ FileEntry* Engine::OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t in
   }
   auto f = std::make_unique<FileEntry>();
   f->keys.push_back(key);
-  f->build_id = id;
-  f->fd = std::move(fd);
+  auto src = std::make_unique<Source>();
+  src->build_id = id;
+  src->fd = std::move(fd);
   if (safe) {
-    f->root = p->root;
-    f->path = clean;
+    src->root = p->root;
+    src->path = clean;
   }
-  return Adopt(std::move(f));
+  return Adopt(std::move(f), std::move(src));
 }
 
 // The vDSO: the process's own image from /proc/PID/mem, else ours when it has the same size.
@@ -829,121 +1284,19 @@ FileEntry* Engine::OpenVdso(Proc* p, uint64_t start, uint64_t end) {
   }
   FileKey key{0, Fnv(img), int64_t(img.size()), 0};
   auto it = by_key_.find(key);
-  if (it != by_key_.end() && it->second->image == img) return it->second;
+  if (it != by_key_.end() && it->second->src->image == img) return it->second;
   if (it != by_key_.end()) return nullptr;  // a hash collision: leave it unresolved rather than wrong
   auto f = std::make_unique<FileEntry>();
   f->keys.push_back(key);
-  f->image = std::move(img);
-  return Adopt(std::move(f));
+  auto src = std::make_unique<Source>();
+  src->image = std::move(img);
+  return Adopt(std::move(f), std::move(src));
 }
 
 void Engine::Touch(FileEntry* f) {
   if (f->lru != lru_.end()) lru_.erase(f->lru);
   lru_.push_front(f);
   f->lru = lru_.begin();
-}
-
-Elf* Engine::TryDebug(int fd, FileEntry* f, const std::string& id, bool check_crc, GElf_Word crc, UniqueFd* out) {
-  UniqueFd d(fd);
-  struct stat st;
-  if (d.fd < 0 || fstat(d.fd, &st) != 0) return nullptr;
-  for (const FileKey& k : f->keys)
-    if (k.dev == uint64_t(st.st_dev) && k.ino == uint64_t(st.st_ino)) return nullptr;  // a link to itself
-  Elf* e = elf_begin(d.fd, ELF_C_READ, nullptr);
-  if (!e) return nullptr;
-  bool ok = elf_kind(e) == ELF_K_ELF;
-  if (ok && !id.empty()) {
-    ok = BuildId(e) == id;
-  } else if (ok && check_crc) {
-    uLong c = crc32(0, nullptr, 0);
-    char buf[65536];
-    off_t at = 0;
-    for (;;) {
-      ssize_t n = pread(d.fd, buf, sizeof buf, at);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      c = crc32(c, reinterpret_cast<const Bytef*>(buf), uInt(n));
-      at += n;
-    }
-    ok = GElf_Word(c) == crc;
-  } else {
-    ok = false;
-  }
-  if (!ok) {
-    elf_end(e);
-    return nullptr;
-  }
-  *out = std::move(d);
-  return e;
-}
-
-// The separate debug file: by build-id under each debug dir, else by .gnu_debuglink beside
-// the file (inside its process's root), in .debug/ there, or under <debugDir>/<its dir>.
-Elf* Engine::FindDebugFile(FileEntry* f, Elf* e, const std::string& id, UniqueFd* out) {
-  if (id.size() >= 2) {
-    std::string hex = Hex(id);
-    for (const std::string& dir : debug_dirs_)
-      if (Elf* d = TryDebug(OpenRegular(dir + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug"), f, id,
-                            false, 0, out))
-        return d;
-  }
-  GElf_Word crc = 0;
-  const char* link = dwelf_elf_gnu_debuglink(e, &crc);
-  if (!link || !SafeLinkName(link) || f->path.empty()) return nullptr;
-  std::string name = Cut(link);
-  std::string dir = DirName(f->path);
-  int rootfd = f->root ? f->root->fd : -1;
-  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/" + name), f, id, true, crc, out)) return d;
-  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/.debug/" + name), f, id, true, crc, out)) return d;
-  for (const std::string& ddir : debug_dirs_)
-    if (Elf* d = TryDebug(OpenRegular(ddir + dir + "/" + name), f, id, true, crc, out)) return d;
-  return nullptr;
-}
-
-// The costly step, once per file: segments, symbols (.symtab, else the debug file's, else
-// .dynsym) and the DWARF index. A file that is not ELF, or is broken, gets empty tables.
-void Engine::Parse(FileEntry* f) {
-  auto t = std::make_unique<Tables>();
-  Elf* e = nullptr;
-  if (!f->image.empty()) e = elf_memory(f->image.data(), f->image.size());
-  else if (f->fd.fd >= 0) e = elf_begin(f->fd.fd, ELF_C_READ, nullptr);
-  if (e && elf_kind(e) == ELF_K_ELF) {
-    ReadSegments(e, &t->segs);
-    bool symtab = LoadSymbols(e, SHT_SYMTAB, t.get());
-    size_t main_bytes = 0, debug_bytes = 0;
-    bool dwarf = HasDwarf(e, &main_bytes);
-    UniqueFd dbgfd;
-    Elf* dbg = nullptr;
-    if ((!symtab || !dwarf) && f->image.empty()) dbg = FindDebugFile(f, e, f->build_id, &dbgfd);
-    if (!symtab && dbg) symtab = LoadSymbols(dbg, SHT_SYMTAB, t.get());
-    if (!symtab) LoadSymbols(e, SHT_DYNSYM, t.get());
-    FinishSymbols(t.get());
-    Elf* dwelf = dwarf ? e : dbg && HasDwarf(dbg, &debug_bytes) ? dbg : nullptr;
-    if (dwelf) t->dw = dwarf_begin_elf(dwelf, DWARF_C_READ, nullptr);
-    if (t->dw) {
-      IndexCus(t.get());
-      t->dwarf_bytes = dwelf == e ? main_bytes : debug_bytes;
-      if (dwelf == e) {
-        t->elf = e;
-        e = nullptr;
-      } else {
-        t->debug_elf = dbg;
-        dbg = nullptr;
-        t->debug_fd = std::move(dbgfd);
-      }
-    }
-    if (dbg) elf_end(dbg);
-  }
-  if (e) elf_end(e);
-  t->segs.shrink_to_fit();
-  f->tables = std::move(t);
-  Touch(f);
-  while (lru_.size() > kMaxParsed) {
-    FileEntry* old = lru_.back();
-    lru_.pop_back();
-    old->lru = lru_.end();
-    old->tables.reset();  // parsed again if it is needed again
-  }
 }
 
 void Engine::RefreshPerfMap(Proc* p, int64_t now, bool force) {
@@ -991,18 +1344,50 @@ void Engine::RefreshPerfMap(Proc* p, int64_t now, bool force) {
   p->cache.clear();
 }
 
-void Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta,
+// Returns whether the answer is whole: false when the DWARF walk was left for a later call
+// (the deadline had passed: the name from the symbol table, marked pending).
+bool Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
                            std::vector<OutFrame>* out) {
-  Tables* t = f->tables.get();
+  uint64_t key = fileoff << 1 | (delta ? 1 : 0);
+  bool keyable = (fileoff >> 63) == 0;
+  if (keyable) {
+    auto m = f->memo.find(key);
+    if (m != f->memo.end()) {
+      for (OutFrame fr : m->second) {
+        fr.addr = base.addr;
+        fr.module = base.module;
+        out->push_back(std::move(fr));
+      }
+      return true;
+    }
+  }
+  size_t first = out->size();
+  bool whole = ResolveInTables(f->tables.get(), base, fileoff, delta, deadline, out);
+  if (whole && keyable) {
+    if (f->memo.size() >= kAddrCacheMax) {
+      f->memo.clear();
+      f->memo_frames = 0;
+    }
+    f->memo_frames += out->size() - first;
+    f->memo.emplace(key, std::vector<OutFrame>(out->begin() + ptrdiff_t(first), out->end()));
+  }
+  return whole;
+}
+
+bool Engine::ResolveInTables(Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
+                             std::vector<OutFrame>* out) {
   uint64_t v;
   if (!t->Translate(fileoff, &v)) {
     out->push_back(base);
-    return;
+    return true;
   }
   const Sym* s = t->Find(v);
   std::vector<DwFrame> dw;
-  if (t->dw) DwarfFrames(t, v, &dw);
+  bool whole = true;
+  if (t->dw && (deadline == INT64_MAX || NowNs() < deadline)) DwarfFrames(t, v, &dw);
+  else if (t->dw) whole = false;
   OutFrame outer = base;
+  outer.pending = !whole;
   if (s) {
     outer.has_sym = true;
     outer.sym = Demangle(t->names.c_str() + s->name);
@@ -1026,6 +1411,7 @@ void Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff,
     fr.inlined = true;
     out->push_back(fr);
   }
+  return whole;
 }
 
 // Returns whether the result may be cached (a file's answer; a JIT's may change).
@@ -1066,20 +1452,20 @@ bool Engine::ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std
     return true;
   }
   if (!file->tables) {
-    if (NowNs() >= deadline) {
-      f.pending = true;
-      out->push_back(f);
-      return false;
-    }
-    Parse(file);
-  } else {
-    Touch(file);
+    if (deadline == INT64_MAX) WaitFor(file);
+    else Queue(file, false);
   }
-  ResolveInFile(file, f, fileoff, delta, out);
-  return true;
+  if (!file->tables) {  // being read in the background: the next call has it
+    f.pending = true;
+    out->push_back(f);
+    return false;
+  }
+  Touch(file);
+  return ResolveInFile(file, f, fileoff, delta, deadline, out);
 }
 
 void Engine::User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out) {
+  Drain();
   RefreshPerfMap(p, NowNs(), false);
   out->reserve(n);
   for (size_t i = 0; i < n; i++) {
@@ -1109,103 +1495,53 @@ bool Engine::Release(int handle) {
   if (it == procs_.end()) return false;
   for (FileEntry* f : it->second->files) {
     if (--f->users > 0) continue;
+    if (f->queued) {  // not started: dropped from the queue; in flight: its result is dropped on arrival
+      std::lock_guard<std::mutex> l(work_->mu);
+      auto& q = work_->queue;
+      q.erase(std::remove_if(q.begin(), q.end(), [&](const Job& j) { return j.id == f->id; }), q.end());
+    }
+    by_id_.erase(f->id);
     for (const FileKey& k : f->keys) by_key_.erase(k);
     if (!f->build_id.empty()) by_build_id_.erase(f->build_id);
     if (f->lru != lru_.end()) lru_.erase(f->lru);
-    owned_.erase(f);  // closes its fd, frees its tables
+    owned_.erase(f);  // frees its tables, and closes its fd unless a parse in flight still holds it
   }
   procs_.erase(it);
   return true;
 }
 
-void Engine::LoadKallsyms() {
-  if (kloaded_) return;
-  kloaded_ = true;
-  std::string path = kallsyms_path_.empty() ? proc_root_ + "/kallsyms" : kallsyms_path_;
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  std::string text;
-  if (fd.fd < 0 || !ReadAll(fd.fd, &text, kMaxKallsyms)) return;
-  kmods_.push_back("[kernel]");
-  std::unordered_map<std::string, uint32_t> mods;
-  bool nonzero = false;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string_view line(text.data() + pos, eol - pos);
-    pos = eol + 1;
-    // "ffffffff81000000 T _stext" or "ffffffffc0a01000 t fn\t[mod]"
-    size_t sp1 = line.find(' ');
-    if (sp1 == 0 || sp1 == std::string_view::npos || sp1 > 16 || line.size() < sp1 + 4 || line[sp1 + 2] != ' ') continue;
-    uint64_t addr = 0;
-    bool ok = true;
-    for (size_t i = 0; i < sp1 && ok; i++) {
-      char c = line[i];
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      ok = d >= 0;
-      addr = addr << 4 | uint64_t(d < 0 ? 0 : d);
-    }
-    if (!ok) continue;
-    char type = line[sp1 + 1];
-    std::string_view rest = line.substr(sp1 + 3);
-    std::string_view name = rest, mod;
-    size_t tab = rest.find_first_of("\t ");
-    if (tab != std::string_view::npos) {
-      name = rest.substr(0, tab);
-      mod = rest.substr(tab + 1);
-      while (!mod.empty() && (mod[0] == ' ' || mod[0] == '\t')) mod.remove_prefix(1);
-    }
-    if (name.empty() || name.size() > kMaxName) continue;
-    if (mod.empty() && name == "_etext") {  // the end of the kernel's text: a marker, not a function
-      etext_ = addr;
-      continue;
-    }
-    if (type != 't' && type != 'T' && type != 'w' && type != 'W') continue;
-    if (addr) nonzero = true;
-    uint32_t mi = 0;
-    if (!mod.empty()) {
-      auto [m, fresh] = mods.emplace(std::string(mod), uint32_t(kmods_.size()));
-      if (fresh) kmods_.push_back(std::string(mod));
-      mi = m->second;
-    }
-    ksyms_.push_back(KSym{addr, uint32_t(knames_.size()), mi, uint8_t(type == 'T' ? 2 : type == 't' ? 1 : 0)});
-    knames_.append(name.data(), name.size());
-    knames_.push_back('\0');
-    if (knames_.size() > UINT32_MAX - kMaxName - 1) break;
-  }
-  if (!nonzero) {  // kptr_restrict: every address reads 0, none can be told apart
-    ksyms_.clear();
-    knames_.clear();
-    etext_ = 0;
-  }
-  std::stable_sort(ksyms_.begin(), ksyms_.end(), [](const KSym& a, const KSym& b) {
-    return a.addr != b.addr ? a.addr < b.addr : a.rank > b.rank;
-  });
-  ksyms_.erase(std::unique(ksyms_.begin(), ksyms_.end(), [](const KSym& a, const KSym& b) { return a.addr == b.addr; }),
-               ksyms_.end());
-  ksyms_.shrink_to_fit();
-  knames_.shrink_to_fit();
-}
-
 // kallsyms has no sizes: a symbol reaches to the next one; the kernel's own text ends at
-// _etext; nothing is above the last symbol.
-void Engine::Kernel(const uint64_t* addrs, size_t n, std::vector<OutFrame>* out) {
-  LoadKallsyms();
+// _etext; nothing is above the last symbol. Not loaded yet: with a deadline the frames come back
+// pending ([unknown]) and the load goes on in the background; without one, it is waited for.
+void Engine::Kernel(const uint64_t* addrs, size_t n, int64_t deadline, std::vector<OutFrame>* out) {
+  Drain();
+  if (!kernel_) {
+    if (deadline == INT64_MAX) WaitKernel();
+    else PrefetchKernel();
+  }
   out->reserve(n);
+  static const KernelTables kNone;
+  const KernelTables& k = kernel_ ? *kernel_ : kNone;
+  const auto& ksyms = k.syms;
   for (size_t i = 0; i < n; i++) {
     OutFrame f;
     f.addr = addrs[i];
     f.module = "[unknown]";
+    if (!kernel_) {
+      f.pending = true;
+      out->push_back(std::move(f));
+      continue;
+    }
     uint64_t look = i > 0 && f.addr > 0 ? f.addr - 1 : f.addr;
-    auto it = std::upper_bound(ksyms_.begin(), ksyms_.end(), look, [](uint64_t x, const KSym& s) { return x < s.addr; });
-    if (look != 0 && it != ksyms_.begin()) {
+    auto it = std::upper_bound(ksyms.begin(), ksyms.end(), look, [](uint64_t x, const KSym& s) { return x < s.addr; });
+    if (look != 0 && it != ksyms.begin()) {
       const KSym& s = *(it - 1);
-      bool last = it == ksyms_.end();
-      bool past_text = s.mod == 0 && etext_ && s.addr < etext_ && look >= etext_;
+      bool last = it == ksyms.end();
+      bool past_text = s.mod == 0 && k.etext && s.addr < k.etext && look >= k.etext;
       if (!past_text && (!last || look == s.addr)) {
         f.has_sym = true;
-        f.sym = Cut(knames_.c_str() + s.name);
-        f.module = kmods_[s.mod];
+        f.sym = Cut(k.names.c_str() + s.name);
+        f.module = k.mods[s.mod];
         f.offset = f.addr - s.addr;
       }
     }
@@ -1213,16 +1549,18 @@ void Engine::Kernel(const uint64_t* addrs, size_t n, std::vector<OutFrame>* out)
   }
 }
 
-void Engine::Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes) const {
+void Engine::Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes) {
+  Drain();
   *handles = procs_.size();
   *files = owned_.size();
-  size_t syms = ksyms_.size(), b = ksyms_.capacity() * sizeof(KSym) + knames_.capacity();
+  size_t syms = kernel_ ? kernel_->syms.size() : 0, b = kernel_ ? kernel_->Bytes() : 0;
   for (const auto& [raw, f] : owned_) {
-    b += sizeof(FileEntry) + f->image.capacity();
+    b += sizeof(FileEntry) + sizeof(Source) + f->src->image.capacity();
     if (f->tables) {
       syms += f->tables->syms.size();
       b += f->tables->Bytes();
     }
+    b += f->memo.size() * 64 + f->memo_frames * sizeof(OutFrame);
   }
   for (const auto& [h, p] : procs_) {
     syms += p->perf.syms.size();
@@ -1269,6 +1607,37 @@ std::vector<uint64_t> Addrs(const Napi::CallbackInfo& info, size_t arg, const ch
   return std::vector<uint64_t>(a.Data(), a.Data() + a.ElementLength());
 }
 
+// opts.budgetMs of argument `arg` as a deadline (monotonic ns); INT64_MAX: none (wait).
+int64_t Deadline(const Napi::CallbackInfo& info, size_t arg, const char* usage) {
+  int64_t deadline = INT64_MAX;
+  if (info.Length() > arg && !info[arg].IsUndefined()) {
+    if (!info[arg].IsObject()) throw Napi::TypeError::New(info.Env(), usage);
+    Napi::Value b = info[arg].As<Napi::Object>().Get("budgetMs");
+    if (!b.IsUndefined()) {
+      double ms = b.IsNumber() ? b.As<Napi::Number>().DoubleValue() : -1;
+      if (!(ms >= 0)) throw Napi::TypeError::New(info.Env(), usage);
+      if (ms < 1e9) deadline = sym::NowNs() + int64_t(ms * 1e6);
+    }
+  }
+  return deadline;
+}
+
+// whenIdle(): waits on a libuv pool thread for the worker's queue to empty (or the engine to
+// stop), then resolves on the main thread. It holds the queue's state, not the Symbolizer.
+class IdleWaiter : public Napi::AsyncWorker {
+ public:
+  IdleWaiter(Napi::Env env, std::shared_ptr<sym::Work> w)
+      : Napi::AsyncWorker(env, "perfscope:symbolizer-idle"), work_(std::move(w)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  void Execute() override { work_->WaitIdle(); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ private:
+  std::shared_ptr<sym::Work> work_;
+  Napi::Promise::Deferred deferred_;
+};
+
 int HandleArg(const Napi::CallbackInfo& info, const char* usage) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), usage);
   double h = info[0].As<Napi::Number>().DoubleValue();
@@ -1284,6 +1653,9 @@ Napi::Function Symbolizer::Init(Napi::Env env) {
                          InstanceMethod<&Symbolizer::Snapshot>("snapshot"),
                          InstanceMethod<&Symbolizer::User>("user"),
                          InstanceMethod<&Symbolizer::Kernel>("kernel"),
+                         InstanceMethod<&Symbolizer::PrefetchKernel>("prefetchKernel"),
+                         InstanceMethod<&Symbolizer::Idle>("idle"),
+                         InstanceMethod<&Symbolizer::WhenIdle>("whenIdle"),
                          InstanceMethod<&Symbolizer::Release>("release"),
                          InstanceMethod<&Symbolizer::Stats>("stats"),
                      });
@@ -1329,16 +1701,23 @@ Symbolizer::Symbolizer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Symbol
 
 Symbolizer::~Symbolizer() = default;
 
-// snapshot(pid) -> handle
+// snapshot(pid, opts?: { prefetch }) -> handle
 Napi::Value Symbolizer::Snapshot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* usage = "snapshot(pid: positive integer)";
+  const char* usage = "snapshot(pid: positive integer, opts?: { prefetch?: boolean })";
   if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, usage);
   double pid = info[0].As<Napi::Number>().DoubleValue();
   if (!(pid >= 1 && pid <= sym::kMaxPid) || pid != double(int(pid))) throw Napi::TypeError::New(env, usage);
+  bool prefetch = false;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsObject()) throw Napi::TypeError::New(env, usage);
+    Napi::Value v = info[1].As<Napi::Object>().Get("prefetch");
+    if (!v.IsUndefined() && !v.IsBoolean()) throw Napi::TypeError::New(env, usage);
+    prefetch = v.IsBoolean() && v.As<Napi::Boolean>().Value();
+  }
   LogReset();
   int err = 0;
-  int h = engine_->Snapshot(int(pid), &err);
+  int h = engine_->Snapshot(int(pid), prefetch, &err);
   if (!h) ThrowErrno(env, err, "read", "cannot snapshot process " + std::to_string(int(pid)));
   return Napi::Number::New(env, h);
 }
@@ -1349,16 +1728,7 @@ Napi::Value Symbolizer::User(const Napi::CallbackInfo& info) {
   const char* usage = "user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number })";
   int h = HandleArg(info, usage);
   std::vector<uint64_t> addrs = Addrs(info, 1, usage);
-  int64_t deadline = INT64_MAX;
-  if (info.Length() > 2 && !info[2].IsUndefined()) {
-    if (!info[2].IsObject()) throw Napi::TypeError::New(env, usage);
-    Napi::Value b = info[2].As<Napi::Object>().Get("budgetMs");
-    if (!b.IsUndefined()) {
-      double ms = b.IsNumber() ? b.As<Napi::Number>().DoubleValue() : -1;
-      if (!(ms >= 0)) throw Napi::TypeError::New(env, usage);
-      if (ms < 1e9) deadline = sym::NowNs() + int64_t(ms * 1e6);
-    }
-  }
+  int64_t deadline = Deadline(info, 2, usage);
   sym::Proc* p = engine_->Find(h);
   if (!p) throw Napi::Error::New(env, "user(): unknown or released handle " + std::to_string(h));
   std::vector<std::vector<sym::OutFrame>> frames;
@@ -1372,12 +1742,14 @@ Napi::Value Symbolizer::User(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// kernel(addrs) -> Frame[]
+// kernel(addrs, opts?: { budgetMs }) -> Frame[]
 Napi::Value Symbolizer::Kernel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  std::vector<uint64_t> addrs = Addrs(info, 0, "kernel(addrs: BigUint64Array)");
+  const char* usage = "kernel(addrs: BigUint64Array, opts?: { budgetMs?: number })";
+  std::vector<uint64_t> addrs = Addrs(info, 0, usage);
+  int64_t deadline = Deadline(info, 1, usage);
   std::vector<sym::OutFrame> frames;
-  engine_->Kernel(addrs.data(), addrs.size(), &frames);
+  engine_->Kernel(addrs.data(), addrs.size(), deadline, &frames);
   Napi::Array out = Napi::Array::New(env, frames.size());
   for (size_t i = 0; i < frames.size(); i++) out.Set(uint32_t(i), FrameObject(env, frames[i]));
   return out;
@@ -1387,6 +1759,31 @@ Napi::Value Symbolizer::Kernel(const Napi::CallbackInfo& info) {
 Napi::Value Symbolizer::Release(const Napi::CallbackInfo& info) {
   int h = HandleArg(info, "release(handle: number)");
   return Napi::Boolean::New(info.Env(), engine_->Release(h));
+}
+
+// prefetchKernel(): start loading kallsyms in the background.
+Napi::Value Symbolizer::PrefetchKernel(const Napi::CallbackInfo& info) {
+  engine_->PrefetchKernel();
+  return info.Env().Undefined();
+}
+
+// idle() -> whether nothing is queued or being parsed in the background
+Napi::Value Symbolizer::Idle(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), engine_->Idle());
+}
+
+// whenIdle() -> Promise<void>, resolved once nothing is queued or being parsed
+Napi::Value Symbolizer::WhenIdle(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (engine_->Idle()) {
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Resolve(env.Undefined());
+    return d.Promise();
+  }
+  auto* w = new IdleWaiter(env, engine_->work());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
 }
 
 Napi::Value Symbolizer::Stats(const Napi::CallbackInfo& info) {

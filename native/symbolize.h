@@ -2,7 +2,8 @@
 // (kallsyms) and for user space of a process snapshotted once (its executable mappings, the
 // files behind them opened at once and kept, its vDSO image and its JIT perf map). Files are
 // shared between processes: one cache keyed by file identity, each file's tables parsed once,
-// lazily, under an optional time budget per call. See src/stacks/symbolizer.ts for the API.
+// on a worker thread of its own (as is kallsyms): a call with a time budget never parses nor
+// waits (what is not ready comes back pending), one without waits. See src/stacks/symbolizer.ts.
 #pragma once
 #include <napi.h>
 
@@ -24,6 +25,9 @@ class Symbolizer : public Napi::ObjectWrap<Symbolizer> {
   Napi::Value Snapshot(const Napi::CallbackInfo& info);
   Napi::Value User(const Napi::CallbackInfo& info);
   Napi::Value Kernel(const Napi::CallbackInfo& info);
+  Napi::Value PrefetchKernel(const Napi::CallbackInfo& info);
+  Napi::Value Idle(const Napi::CallbackInfo& info);
+  Napi::Value WhenIdle(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
 

@@ -18,6 +18,7 @@ import { createAppStore } from './store/store.js';
 import { followIntents, storeSink } from './store/store-sink.js';
 import { jsonSink } from './sinks/json.js';
 import { foldedSink, type FoldedSink } from './sinks/folded.js';
+import { setSymbolizeWait } from './stacks/resolve.js';
 import { openRecorder, type Recorder } from './sinks/recorder.js';
 import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from './replay/run.js';
 import type { AppStore } from './store/store.js';
@@ -200,6 +201,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write('', () => exit(0));
     });
     if (opts.folded) {
+      // No screen to keep drawing, and the lines are printed once at the end: each interval
+      // waits for the files its stacks need rather than leaving them pending (named from the first).
+      setSymbolizeWait(true);
       // -d (default 10 s) of intervals, then the folded lines.
       const want = Math.max(1, Math.round((opts.durationS ?? 10) / opts.intervalS));
       folded = foldedSink(CATALOGUE, opts.probes[0], (n) => {

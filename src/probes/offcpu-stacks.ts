@@ -34,8 +34,10 @@ export interface OffStackRow extends StackRow {
 
 export interface OffStacks {
   rows: OffStackRow[];
-  /** Absences on watched CPUs in the interval: the rows' counts + lost + those of rows not listed. */
+  /** Absences on watched CPUs in the interval: the rows' counts + other + lost. */
   returns: number;
+  /** Absences of the rows not listed (beyond the interval's cap). */
+  other: number;
   lost: number;
   symbolize_ms: number;
   /** Why there are no stacks although they were asked for (their object could not be loaded). */
@@ -111,7 +113,7 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
 
   sample(): OffStacks {
     const c = this.collector;
-    if (!this.obj || !c) return { rows: [], returns: 0, lost: 0, symbolize_ms: 0 };
+    if (!this.obj || !c) return { rows: [], returns: 0, other: 0, lost: 0, symbolize_ms: 0 };
     const got = c.take((a, b) => b.totalNs - a.totalNs, this.maxRows);
     this.lost += got.counts.lost;
     const raw: OffStackRow[] = got.rows.map(({ value: v, ...row }) => ({
@@ -131,6 +133,7 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
       preempted: a.preempted + b.preempted,
       preempted_by: a.preempted_by ?? b.preempted_by,
     })).sort((a, b) => b.total_us - a.total_us);
-    return { rows, returns: got.counts.returns, lost: got.counts.lost, symbolize_ms: Math.round(got.symbolizeMs * 100) / 100 };
+    const other = got.rest.reduce((a, v) => a + v.count, 0);
+    return { rows, returns: got.counts.returns, other, lost: got.counts.lost, symbolize_ms: Math.round(got.symbolizeMs * 100) / 100 };
   }
 }

@@ -258,7 +258,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
     const overflow = counterDelta(seen, this.overflowSeen);
     this.overflowSeen = seen;
     this.lostPending += overflow;
-    const stacks = this.stacks ? this.stacks.sample() : this.stacksError ? { rows: [], returns: 0, lost: 0, symbolize_ms: 0, error: this.stacksError } : null;
+    const stacks = this.stacks ? this.stacks.sample() : this.stacksError ? { rows: [], returns: 0, other: 0, lost: 0, symbolize_ms: 0, error: this.stacksError } : null;
     return { ...buildSample(entries, this.filter, overflow), stacks };
   }
 

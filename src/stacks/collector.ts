@@ -11,7 +11,11 @@ import { STACK_PROC_LAYOUT, type StackKey } from './layout.js';
 import { acquireResolver, releaseResolver, type StackResolver } from './resolve.js';
 import { StackTable } from './table.js';
 
-/** Symbolization time allowed per interval and probe (files not read by then resolve next time). */
+/**
+ * Symbolization time allowed per interval and probe, on the main thread: lookups in tables that
+ * are ready (their DWARF only while it lasts). Files and kallsyms are read on the addon's worker
+ * thread whatever the budget; their frames are pending until then and resolve next time.
+ */
 export const SYMBOLIZE_BUDGET_MS = 50;
 
 export interface Collected<V> {
@@ -27,6 +31,7 @@ export class StackCollector<V> {
   private readonly table: StackTable<V>;
   private readonly resolver: StackResolver;
   private ring: RingBufferReader | null;
+  private readonly unflush: () => void;
   private closed = false;
 
   constructor(
@@ -41,6 +46,7 @@ export class StackCollector<V> {
       const f = STACK_PROC_LAYOUT.fields;
       for (const r of records) this.resolver.announce(r.readUInt32LE(f.tgid), r.readUInt32LE(f.mmid));
     });
+    this.unflush = this.resolver.addFlusher(() => this.ring?.consume());
   }
 
   /** The interval's rows: `order` sorts them (hottest first), the first `max` are resolved. */
@@ -67,6 +73,7 @@ export class StackCollector<V> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unflush();
     this.ring?.close();
     this.ring = null;
     releaseResolver(this.resolver);

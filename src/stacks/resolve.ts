@@ -2,8 +2,11 @@
 // snapshotted at once (their maps read while the process lives, so a process that exits before
 // the interval ends still resolves), and each interval's stacks are symbolized through the one
 // native Symbolizer of this process (src/stacks/symbolizer.ts: kallsyms, ELF symbol tables,
-// DWARF, perf maps, cached by file), within a time budget. Frames come back root first; names
-// from files and other processes are escaped here (src/probes/strings.ts), once.
+// DWARF, perf maps, cached by file), within a time budget. The costly reads happen on the
+// addon's worker thread, started ahead: kallsyms when the resolver is made (a stack probe
+// starts), an address space's files when it is announced; until they are ready their frames
+// come back pending (module+offset) and resolve in a later interval. Frames come back root
+// first; names from files and other processes are escaped here (src/probes/strings.ts), once.
 import { existsSync } from 'node:fs';
 import { escapeBytes } from '../probes/strings.js';
 import type { StackKey } from './layout.js';
@@ -41,6 +44,15 @@ interface Space {
 /** How many sweeps an address space of a process that exited is kept, unused, before it is freed. */
 const KEEP_SWEEPS = 3;
 
+/**
+ * Wait for the tables instead of a budget (pending frames): for a run without a screen whose
+ * output is printed once at its end (--folded), where holding the thread costs nothing.
+ */
+let waitForTables = false;
+export function setSymbolizeWait(on: boolean): void {
+  waitForTables = on;
+}
+
 function safeText(s: string): string {
   // eslint-disable-next-line no-control-regex
   return /^[\x20-\x5b\x5d-\x7e]*$/.test(s) ? s : escapeBytes(Buffer.from(s, 'utf8'));
@@ -63,9 +75,24 @@ export class StackResolver {
   private readonly kernelCache = new Map<bigint, StackFrame>();
   /** Milliseconds spent symbolizing since the last call of spentMs(). */
   private spent = 0;
+  /** What delivers pending announcements now (each collector's ring buffer). */
+  private readonly flushers = new Set<() => void>();
 
   constructor(private readonly procRoot = '/proc') {
     this.sym = new Symbolizer({ procRoot });
+    this.sym.prefetchKernel();
+  }
+
+  /** `flush` delivers the announcements not heard yet (see whenIdle()); returns what removes it. */
+  addFlusher(flush: () => void): () => void {
+    this.flushers.add(flush);
+    return () => this.flushers.delete(flush);
+  }
+
+  /** Resolves once the announcements so far are heard and every file they named is read. */
+  async whenIdle(): Promise<void> {
+    for (const f of this.flushers) f();
+    await this.sym.whenIdle();
   }
 
   /** An address space seen for the first time: read its maps now, while the process lives. */
@@ -74,7 +101,7 @@ export class StackResolver {
     if (this.spaces.has(id)) return;
     let handle: number | null = null;
     try {
-      handle = this.sym.snapshot(tgid);
+      handle = this.sym.snapshot(tgid, { prefetch: true });
     } catch {
       handle = null; // already gone: its user frames show as [unknown]
     }
@@ -84,7 +111,8 @@ export class StackResolver {
   /** User frames then kernel frames, root first; `deadline`: performance.now() after which files not yet read are left for later. */
   resolve(key: StackKey, deadline: number): ResolvedStack {
     const t0 = performance.now();
-    const kernel = this.kernelFrames(key.kernel);
+    const budget = () => (waitForTables ? {} : { budgetMs: Math.max(0, deadline - performance.now()) });
+    const kernel = this.kernelFrames(key.kernel, budget());
     let user: StackFrame[] = [];
     if (key.user.length) {
       const id = `${key.tgid}:${key.mmid}`;
@@ -93,7 +121,7 @@ export class StackResolver {
       sp.idle = 0;
       if (sp.handle === null) user = [...key.user].reverse().map((a) => unknownFrame(a));
       else {
-        const per = this.sym.user(sp.handle, key.user, { budgetMs: Math.max(0, deadline - performance.now()) });
+        const per = this.sym.user(sp.handle, key.user, budget());
         for (let i = per.length - 1; i >= 0; i--) for (const f of per[i]) user.push(clean(f));
       }
     }
@@ -101,22 +129,32 @@ export class StackResolver {
     return { user, kernel };
   }
 
-  private kernelFrames(addrs: BigUint64Array): StackFrame[] {
+  private kernelFrames(addrs: BigUint64Array, opts: { budgetMs?: number }): StackFrame[] {
+    const fresh = new Map<bigint, StackFrame>();
+    // Only whole frames are kept: a pending one (kallsyms still loading) is asked for again.
+    const keep = (k: bigint, f: Frame) => {
+      const c = clean(f);
+      if (f.pending) fresh.set(k, c);
+      else this.kernelCache.set(k, c);
+    };
     const missing = addrs.filter((a, i) => !this.kernelCache.has(cacheKey(a, i)));
     if (missing.length) {
+      if (this.kernelCache.size > 200_000) this.kernelCache.clear();
       // Resolve leaf and return addresses apart: the symbolizer looks return addresses up at addr-1.
       const leaf = addrs.length && !this.kernelCache.has(cacheKey(addrs[0], 0)) ? [addrs[0]] : [];
-      const rets = [...addrs.slice(1)].filter((a) => !this.kernelCache.has(cacheKey(a, 1)));
-      if (leaf.length) this.kernelCache.set(cacheKey(leaf[0], 0), clean(this.sym.kernel(BigUint64Array.from(leaf))[0]));
+      const rets = [...new Set(addrs.slice(1))].filter((a) => !this.kernelCache.has(cacheKey(a, 1)));
+      if (leaf.length) keep(cacheKey(leaf[0], 0), this.sym.kernel(BigUint64Array.from(leaf), opts)[0]);
       if (rets.length) {
         // A dummy leaf first, so every real one is taken as a return address.
-        const got = this.sym.kernel(BigUint64Array.from([0n, ...rets]));
-        rets.forEach((a, i) => this.kernelCache.set(cacheKey(a, 1), clean(got[i + 1])));
+        const got = this.sym.kernel(BigUint64Array.from([0n, ...rets]), opts);
+        rets.forEach((a, i) => keep(cacheKey(a, 1), got[i + 1]));
       }
-      if (this.kernelCache.size > 200_000) this.kernelCache.clear();
     }
     const out: StackFrame[] = [];
-    for (let i = addrs.length - 1; i >= 0; i--) out.push(this.kernelCache.get(cacheKey(addrs[i], i))!);
+    for (let i = addrs.length - 1; i >= 0; i--) {
+      const k = cacheKey(addrs[i], i);
+      out.push(this.kernelCache.get(k) ?? fresh.get(k)!);
+    }
     // Drop the tracing program's own frames at the leaf end: the first frame shown is the kernel's.
     while (out.length && out[out.length - 1].sym !== null && TRACING_FRAME.test(out[out.length - 1].sym!)) out.pop();
     return out;
@@ -164,6 +202,14 @@ function unknownFrame(a: bigint): StackFrame {
 }
 
 let shared: { r: StackResolver; users: number } | null = null;
+
+/**
+ * Resolves once the shared resolver (if any) has heard every announcement so far and read every
+ * file they named and kallsyms: the next sample's frames are named (tests; nothing waits in a run).
+ */
+export async function symbolizerIdle(): Promise<void> {
+  if (shared) await shared.r.whenIdle();
+}
 
 /** The one resolver of this process (its caches are shared by the profile and off-CPU stacks). */
 export function acquireResolver(procRoot = '/proc'): StackResolver {

@@ -14,7 +14,14 @@
 //   - [vdso]: the process's own vDSO image (read at snapshot);
 //   - anonymous executable memory (and any address outside the mappings): the process's
 //     /tmp/perf-NSPID.map, re-read at most once a second while the process lives.
-// Kernel addresses: kallsyms, loaded once on first use.
+// Kernel addresses: kallsyms, loaded once.
+//
+// The costly steps (a file's tables: its symbols, its debug file, its DWARF index; kallsyms)
+// run on a worker thread of the addon's own, never on the caller's: a call with `budgetMs` (what
+// the stack probes make, on the thread that draws the screen) finds what is not ready yet,
+// hands it to the worker and returns its frames `pending`; a call without waits for it. Files
+// can be handed over ahead (snapshot(pid, { prefetch: true }), prefetchKernel()); whenIdle()
+// resolves once the worker has nothing left to do.
 //
 // Never a wrong name: an address past a symbol's size, in a gap between symbols, in a file
 // that cannot be read or is not (valid) ELF, comes back with `sym: null` and its module and
@@ -48,7 +55,11 @@ export interface Frame {
   line?: number;
   /** An inlined function (every frame of an address but its first, outermost one). */
   inlined?: true;
-  /** The file's tables were not parsed yet (budget spent): ask again later. */
+  /**
+   * Not whole yet, ask again later: the file's tables (or kallsyms) are being read in the
+   * background (sym null, module and offset set; `[unknown]` for the kernel), or, with `sym`
+   * set, the budget was spent before its DWARF (file:line, inlined frames) was looked up.
+   */
   pending?: true;
 }
 
@@ -83,31 +94,54 @@ export class Symbolizer {
    * Read /proc/PID/maps now and keep what symbolizing this process needs, even after it exits:
    * every executable mapping's file (opened through /proc/PID/map_files, else its path inside
    * /proc/PID/root), its vDSO image and its perf map. Returns a handle (a positive integer).
-   * Throws a BpfError (code ESRCH when the process does not exist).
+   * Throws a BpfError (code ESRCH when the process does not exist). `prefetch`: hand its files
+   * to the background worker now, so that they are parsed before they are asked for.
    */
-  snapshot(pid: number): number {
-    return wrap(() => this.native.snapshot(pid));
+  snapshot(pid: number, opts: { prefetch?: boolean } = {}): number {
+    return wrap(() => this.native.snapshot(pid, opts));
   }
 
   /**
    * Frames of user-space addresses of a snapshotted process: one list per address, from the
    * outermost function to the innermost inlined one (length 1 without inline information).
-   * `budgetMs` bounds the time spent on this call (monotonic clock; default unbounded): once it
-   * is spent, addresses in files whose tables are not parsed yet come back `pending` (with
-   * module and offset); files parsed already still resolve. Throws on an unknown handle.
+   * Without `budgetMs` the call waits for the tables it needs (parsed on the worker thread).
+   * With it, nothing is parsed or waited for here: addresses in files whose tables are not
+   * ready come back `pending` (module and offset) and the files are parsed in the background;
+   * in files that are ready, the symbol is always looked up and the DWARF only while the budget
+   * lasts (monotonic clock; after it, `pending` with `sym` set). Throws on an unknown handle.
    */
   user(handle: number, addrs: BigUint64Array, opts: { budgetMs?: number } = {}): Frame[][] {
     return this.native.user(handle, addrs, opts) as Frame[][];
   }
 
-  /** Frames of kernel addresses (one each; same addr - 1 rule for addrs[i > 0]). */
-  kernel(addrs: BigUint64Array): Frame[] {
-    return this.native.kernel(addrs) as Frame[];
+  /**
+   * Frames of kernel addresses (one each; same addr - 1 rule for addrs[i > 0]). Without
+   * `budgetMs` the first call waits for kallsyms; with it (any value), until kallsyms is loaded
+   * in the background the frames come back `pending`, module `[unknown]`.
+   */
+  kernel(addrs: BigUint64Array, opts: { budgetMs?: number } = {}): Frame[] {
+    return this.native.kernel(addrs, opts) as Frame[];
+  }
+
+  /** Start loading kallsyms in the background (once). */
+  prefetchKernel(): void {
+    this.native.prefetchKernel();
+  }
+
+  /** Nothing queued or being parsed in the background. */
+  idle(): boolean {
+    return this.native.idle();
+  }
+
+  /** Resolves once nothing is queued or being parsed in the background (the next call sees it all). */
+  whenIdle(): Promise<void> {
+    return this.native.whenIdle();
   }
 
   /**
-   * Forget a snapshot. Files no other handle maps are closed and their tables freed. Returns
-   * whether the handle was known.
+   * Forget a snapshot. Files no other handle maps are closed and their tables freed (a parse in
+   * flight finishes on the worker, and its result is dropped). Returns whether the handle was
+   * known.
    */
   release(handle: number): boolean {
     return this.native.release(handle);

@@ -5,7 +5,7 @@
 // mount namespace can see, a perf map, malformed files mapped executable, the parse budget,
 // release; the kernel from /proc/kallsyms and from fixtures. No BPF needed.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { frameLabel, Symbolizer, type Frame } from '../../src/stacks/symbolizer.js';
+import { ADDON_PATH } from '../../src/probes/bpf/addon.js';
 
 const SRC = fileURLToPath(new URL('./helpers/symt.c', import.meta.url));
 const LIB_SRC = fileURLToPath(new URL('./helpers/symtlib.c', import.meta.url));
@@ -345,6 +346,67 @@ describe('user space', () => {
     expect(s.user(h, addrs(p.addr.mid_b), { budgetMs: 0 })[0][0]).toMatchObject({ sym: 'mid_b' });
   });
 
+  it('with a budget, a file not parsed yet is parsed in the background: pending at once, named after whenIdle()', async () => {
+    const p = await start(bins.pie);
+    const s = new Symbolizer();
+    const h = s.snapshot(p.pid);
+    expect(s.idle()).toBe(true); // nothing asked for yet
+    expect(s.user(h, addrs(p.addr.leaf_a), { budgetMs: 50 })).toEqual([
+      [{ addr: hex(p.addr.leaf_a), sym: null, module: bins.pie, offset: fileOffset(p.pid, p.addr.leaf_a), pending: true }],
+    ]);
+    await s.whenIdle();
+    expect(s.idle()).toBe(true);
+    const [f] = s.user(h, addrs(p.addr.leaf_a), { budgetMs: 50 })[0];
+    expect(f).toMatchObject({ sym: 'leaf_a', offset: 0, line: lineOf('LEAF_A') });
+    expect(f.pending).toBeUndefined();
+    // libc, never asked for, was not parsed: only the file that was.
+    const [c] = s.user(h, addrs(p.addr.nanosleep), { budgetMs: 50 })[0];
+    expect(c).toMatchObject({ sym: null, module: expect.stringMatching(/\/libc\.so\.6$/), pending: true });
+    await s.whenIdle();
+    expect(s.user(h, addrs(p.addr.nanosleep), { budgetMs: 50 })[0][0].sym).toMatch(/nanosleep/);
+  });
+
+  it('snapshot(pid, { prefetch: true }) parses its files in the background before they are asked for', async () => {
+    const p = await start(bins.pie);
+    const s = new Symbolizer();
+    const h = s.snapshot(p.pid, { prefetch: true });
+    await s.whenIdle();
+    // Budget 0: nothing waited for, the DWARF walk left for later, but the symbol is there.
+    const [[f], [c]] = s.user(h, addrs(p.addr.leaf_a, p.addr.nanosleep + 1n), { budgetMs: 0 });
+    expect(f).toMatchObject({ sym: 'leaf_a', offset: 0 });
+    expect(c.sym).toMatch(/nanosleep/);
+  });
+
+  it('release() while its files are being parsed: no crash, their results dropped, their files freed', async () => {
+    const p = await start(bins.pie);
+    const s = new Symbolizer();
+    const h = s.snapshot(p.pid, { prefetch: true });
+    expect(s.user(h, addrs(p.addr.leaf_a), { budgetMs: 0 })[0][0].pending).toBe(true);
+    expect(s.stats().files).toBeGreaterThan(0);
+    expect(s.release(h)).toBe(true);
+    await s.whenIdle();
+    expect(s.stats()).toMatchObject({ handles: 0, files: 0, symbols: 0 });
+    // The engine goes on: a new snapshot of the same process parses again.
+    const h2 = s.snapshot(p.pid);
+    expect(leaf(s, h2, p.addr.mid_b)[0].sym).toBe('mid_b');
+  });
+
+  it('a process that exits (process.exit, or its Symbolizer collected) while parses are in flight exits cleanly', () => {
+    const script = (mode: string) => `
+      const { Symbolizer } = require(${JSON.stringify(ADDON_PATH)});
+      let s = new Symbolizer();
+      s.prefetchKernel();
+      s.snapshot(process.pid, { prefetch: true });
+      if (${JSON.stringify(mode)} === 'exit') process.exit(3);
+      s = null;
+      globalThis.gc();
+      setTimeout(() => process.stdout.write('done'), 20);`;
+    const exit = spawnSync(process.execPath, ['-e', script('exit')], { encoding: 'utf8', timeout: 20_000 });
+    expect([exit.status, exit.signal, exit.stderr]).toEqual([3, null, '']);
+    const gc = spawnSync(process.execPath, ['--expose-gc', '-e', script('gc')], { encoding: 'utf8', timeout: 20_000 });
+    expect([gc.status, gc.signal, gc.stderr, gc.stdout]).toEqual([0, null, '', 'done']);
+  });
+
   it('files are shared between handles; release() frees what no handle maps', async () => {
     const [p1, p2] = [await start(bins.pie), await start(bins.pie)];
     const s = new Symbolizer();
@@ -388,6 +450,18 @@ describe('kernel', () => {
     expect(ret).toMatchObject({ sym: 'schedule', offset: 1 });
     expect(start.sym).not.toBe('schedule');
     expect(s.stats().symbols).toBeGreaterThan(1000);
+  });
+
+  it.skipIf(schedAddr === 0n)('with a budget, the first kernel() returns at once, pending, while kallsyms loads in the background; then schedule', async () => {
+    const s = new Symbolizer();
+    expect(s.kernel(addrs(schedAddr + 1n), { budgetMs: 0 })).toEqual([{ addr: hex(schedAddr + 1n), sym: null, module: '[unknown]', offset: 0, pending: true }]);
+    await s.whenIdle();
+    expect(s.kernel(addrs(schedAddr + 1n), { budgetMs: 0 })).toEqual([{ addr: hex(schedAddr + 1n), sym: 'schedule', module: '[kernel]', offset: 1 }]);
+    // prefetchKernel() ahead of the first call: loaded before it is asked.
+    const t = new Symbolizer();
+    t.prefetchKernel();
+    await t.whenIdle();
+    expect(t.kernel(addrs(schedAddr), { budgetMs: 0 })[0]).toMatchObject({ sym: 'schedule', offset: 0 });
   });
 
   it('from a fixture: module symbols carry [module]; past _etext, above the last symbol and below the first are [unknown]', () => {

@@ -12,6 +12,7 @@ import { ProfileProbe } from '../../src/probes/profile.js';
 import type { ProfileRow, ProfileSample } from '../../src/probes/profile-spec.js';
 import { CATALOGUE } from '../../src/catalogue.js';
 import { foldedSink } from '../../src/sinks/folded.js';
+import { symbolizerIdle } from '../../src/stacks/resolve.js';
 import type { Interval } from '../../src/catalogue.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { buildStackwork, config, sleep, startWork, userNames, type Work } from './helpers/stacks.js';
@@ -63,6 +64,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     probe.sample();
     work.go();
     expect(await work.exited).toBe(0);
+    await symbolizerIdle(); // its files, parsed in the background since it was announced
     const s = probe.sample();
     const rows = rowsOf([s], pid);
     expect(s.samples).toBeGreaterThan(0);
@@ -106,6 +108,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     probe.sample();
     work.go();
     expect(await work.exited).toBe(0);
+    await symbolizerIdle(); // read: what is not named is not pending, it has no name
     const rows = rowsOf([probe.sample()], pid);
     expect(rows.length).toBeGreaterThan(0);
     const own = rows.flatMap((r) => r.frames.slice(0, r.user_frames)).filter((f) => f.module.endsWith('/stackstrip'));
@@ -125,6 +128,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     work.go();
     expect(await work.exited).toBe(0);
     await sleep(200); // reaped and gone from /proc
+    await symbolizerIdle();
     const rows = rowsOf([probe.sample()], pid);
     expect(rows.some(onPath)).toBe(true);
   });
@@ -140,6 +144,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     work = await startWork(built.bin, ['burn', '1'], 1);
     work.go();
     expect(await work.exited).toBe(0);
+    await symbolizerIdle();
     const s = probe.sample();
     expect(s.cpus).toEqual([1]);
     expect(s.hz).toBe(99);
@@ -165,6 +170,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     await sleep(700);
     take();
     expect(await work.exited).toBe(0);
+    await symbolizerIdle();
     take();
     const lines = parseFolded(sink.text());
     expect(lines.reduce((a, l) => a + l.count, 0)).toBe(samples);

@@ -82,7 +82,7 @@ describe('off-CPU pane detail', () => {
     const [, pid] = row.split(':').map(Number);
     expect(frame(s, <OffcpuPane spec={offcpu} width={80} height={12} />)).toContain('collecting off-CPU stacks');
     const p = profileSample().stacks[0];
-    const stacks = { rows: [{ ...p, pid, total_us: 40000, max_us: 20000, count: 2, preempted: 1, preempted_by: 'kworker/1:0' }], returns: 2, lost: 0, symbolize_ms: 0 };
+    const stacks = { rows: [{ ...p, pid, total_us: 40000, max_us: 20000, count: 2, preempted: 1, preempted_by: 'kworker/1:0' }], returns: 2, other: 0, lost: 0, symbolize_ms: 0 };
     const prev = s.getState().latest!;
     s.getState().commitInterval({ ...prev, data: { ...prev.data, offcpu: offcpuSample({ stacks }) } });
     const f = frame(s, <OffcpuPane spec={offcpu} width={80} height={12} />);

@@ -42,9 +42,12 @@ export interface NativeFrame {
 }
 export interface NativeSymbolizerOptions { procRoot?: string; debugDirs?: string[]; kallsyms?: string }
 export interface NativeSymbolizer {
-  snapshot(pid: number): number;
+  snapshot(pid: number, opts?: { prefetch?: boolean }): number;
   user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number }): NativeFrame[][];
-  kernel(addrs: BigUint64Array): NativeFrame[];
+  kernel(addrs: BigUint64Array, opts?: { budgetMs?: number }): NativeFrame[];
+  prefetchKernel(): void;
+  idle(): boolean;
+  whenIdle(): Promise<void>;
   release(handle: number): boolean;
   stats(): { handles: number; files: number; symbols: number; bytes: number };
 }
