@@ -36,19 +36,41 @@ function segment(spec: AnyEntry, h: ProbeHealth, view: ViewContext, level: numbe
   return s;
 }
 
-/** The most detailed segments that fit in `width` (with the help hint). */
+function width(segs: readonly StatusSegment[]): number {
+  return segs.reduce((a, s) => a + s.text.length, 0) + SEP.length * (segs.length - 1) + STATUS_HINT.length;
+}
+
+/**
+ * The most detailed segments that fit in `width` (with the help hint). When not even the names
+ * and states of every probe fit, the probes of the commonest state (without lost events) become
+ * one segment ("off: offcpu runqlat ...") and the others stay as detailed as fits.
+ */
 export function statusSegments(cat: Catalogue, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext): StatusSegment[] {
+  const hOf = (spec: AnyEntry): ProbeHealth => health[spec.name] ?? { state: 'off' as const };
+  const at = (specs: readonly AnyEntry[], level: number): StatusSegment[] =>
+    specs.map((spec) => ({ probe: spec.name, state: hOf(spec).state, text: segment(spec, hOf(spec), view, level) }));
   let best: StatusSegment[] = [];
   for (let level = 0; level <= 3; level++) {
-    const segs = cat.map((spec) => {
-      const h = health[spec.name] ?? { state: 'off' as const };
-      return { probe: spec.name, state: h.state, text: segment(spec, h, view, level) };
-    });
-    const len = segs.reduce((a, s) => a + s.text.length, 0) + SEP.length * (segs.length - 1) + STATUS_HINT.length;
+    const segs = at(cat, level);
+    const len = width(segs);
     if (level === 0 || len <= view.width) best = segs;
     if (len > view.width) break;
   }
-  return best;
+  if (width(best) <= view.width) return best;
+  const count = new Map<ProbeState, number>();
+  for (const spec of cat) if (!hOf(spec).cost?.lost) count.set(hOf(spec).state, (count.get(hOf(spec).state) ?? 0) + 1);
+  const common = [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (common === undefined) return best;
+  const grouped = cat.filter((spec) => hOf(spec).state === common && !hOf(spec).cost?.lost);
+  const rest = cat.filter((spec) => !grouped.includes(spec));
+  const group: StatusSegment = { probe: `${common}:`, state: common, text: `${STATE_WORD[common]}: ${grouped.map((s) => s.name).join(' ')}` };
+  let out = [...at(rest, 0), group];
+  for (let level = 1; level <= 3; level++) {
+    const segs = [...at(rest, level), group];
+    if (width(segs) > view.width) break;
+    out = segs;
+  }
+  return out;
 }
 
 export const STATUS_SEPARATOR = SEP;
