@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Interval } from '../../src/catalogue.js';
 import { intervalFromJson, intervalToJson, intervalToLine } from '../../src/sinks/json.js';
-import { countersSample, execEvent, offcpuSample, runqlatSample, traceSample, TS } from '../ui/fixtures.js';
+import { countersSample, execEvent, isolationSample, offcpuSample, runqlatSample, traceSample, TS } from '../ui/fixtures.js';
 
 const IV: Interval = {
   time: new Date(TS).toISOString(),
@@ -17,6 +17,7 @@ const IV: Interval = {
     tcp: { state: 'failed', reason: 'load: boom' },
     proc: { state: 'running' },
     trace: { state: 'running', cost: { run_ns: 320000, run_cnt: 1250, ns_per_event: 256, lost: 3 } },
+    isolation: { state: 'running', cost: { run_ns: 9000, run_cnt: 10, ns_per_event: 900, lost: 0 } },
   },
   data: {
     offcpu: offcpuSample({ overflow: 2 }),
@@ -26,6 +27,7 @@ const IV: Interval = {
     tcp: null,
     proc: countersSample(),
     trace: traceSample(),
+    isolation: isolationSample(),
   },
 };
 
@@ -39,17 +41,17 @@ describe('--json and back', () => {
 
   it('the line keeps the contract: top-level keys in order, offcpu split from its idle rows, counters for proc', () => {
     const j = intervalToJson(CATALOGUE, IV);
-    expect(Object.keys(j)).toEqual(['time', 'interval_s', 'pinned_cpu', 'probes', 'offcpu', 'offcpu_idle', 'runqlat', 'exec', 'open', 'tcp', 'counters', 'trace']);
+    expect(Object.keys(j)).toEqual(['time', 'interval_s', 'pinned_cpu', 'probes', 'offcpu', 'offcpu_idle', 'runqlat', 'exec', 'open', 'tcp', 'counters', 'trace', 'isolation']);
     expect(j.offcpu).toEqual(IV.data.offcpu?.rows);
     expect(j.offcpu_idle).toEqual(IV.data.offcpu?.idle);
     expect(j.counters).toEqual(IV.data.proc);
-    expect(Object.keys(j.probes as object)).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace']);
+    expect(Object.keys(j.probes as object)).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'isolation']);
   });
 
   it('a line of another shape reads as probes that did not run, never a throw', () => {
     const back = intervalFromJson(CATALOGUE, { time: 5, probes: { offcpu: { state: 'bogus' } }, offcpu: 'x', runqlat: { all: 1 }, exec: {}, counters: [] });
     expect(back.probes.offcpu).toEqual({ state: 'off' });
-    expect(Object.values(back.data)).toEqual([null, null, null, null, null, null, null]);
+    expect(Object.values(back.data)).toEqual([null, null, null, null, null, null, null, null]);
     expect(back.interval_s).toBe(0);
     expect(back.pinned_cpu).toBeNull();
   });

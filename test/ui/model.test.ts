@@ -50,7 +50,7 @@ describe('layout', () => {
     expect(l.kind).toBe('grid');
     if (l.kind !== 'grid') return;
     const panes = l.columns.flat().map((r) => r.pane).sort();
-    expect(panes).toEqual(['exec', 'offcpu', 'open', 'overview', 'proc', 'runqlat', 'tcp', 'trace']);
+    expect(panes).toEqual(['exec', 'isolation', 'offcpu', 'open', 'overview', 'proc', 'runqlat', 'tcp', 'trace']);
     for (const col of l.columns) expect(col.reduce((a, r) => a + r.height, 0)).toBe(46);
     expect(l.columns[0][0].width + l.columns[1][0].width).toBe(160);
   });
@@ -126,11 +126,16 @@ describe('status line', () => {
   it('as detailed as fits; never wider than the terminal at 80 columns', () => {
     for (const w of [60, 80, 120, 200]) {
       const segs = statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: w });
-      const len = segs.reduce((a, s) => a + s.text.length, 0) + STATUS_SEPARATOR.length * 5 + STATUS_HINT.length;
-      expect(len <= w || w < 70).toBe(true);
+      const len = segs.reduce((a, s) => a + s.text.length, 0) + STATUS_SEPARATOR.length * (segs.length - 1) + STATUS_HINT.length;
+      expect(len <= w || w < 70, `${w}: ${segs.map((s) => s.text).join(STATUS_SEPARATOR)}`).toBe(true);
     }
     expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 200 })[0].text).toBe('1 offcpu on 500ns 2/s');
     expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 0, width: 200 })[0].text).toBe('1 offcpu on 500ns 0/s');
+  });
+  it('when not even every name and state fits, the commonest state is one segment and the rest stay as detailed as fits', () => {
+    const segs = statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 80 });
+    expect(segs.map((s) => s.text)).toEqual(['4 open n/a', 'on: offcpu runqlat exec tcp proc trace isolation']);
+    expect(segs[1].state).toBe('running');
   });
 });
 

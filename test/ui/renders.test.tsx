@@ -29,6 +29,7 @@ function nextInterval(store: AppStore, i: number): IntervalSnapshot {
       open: [],
       tcp: [],
       trace: null,
+      isolation: null,
     },
   };
 }
