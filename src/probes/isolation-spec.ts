@@ -198,7 +198,7 @@ function intruderText(t: IsoTask): string {
 
 export const isolation: ProbeSpec<'isolation', IsolationSample, never> = {
   name: 'isolation',
-  title: 'Isolated CPU',
+  title: 'CPU isolation',
   tab: 'isolation',
   key: '0',
   kind: 'aggregate',

@@ -27,6 +27,8 @@ describe('perfscope command line', () => {
     [['-C', '999'], /CPU 999 is not online/],
     [['-i', 'fast'], /interval/],
     [['--probes', 'nope'], /unknown probe/],
+    // This host has no isolated CPU (test/proc/isolation.test.ts checks it).
+    [['-C', 'isolated', '--json'], /^perfscope: -C isolated: this host has no isolated CPU/],
   ])('%j: one line on stderr, exit 2, no stack trace', (args, re) => {
     const r = run(args as string[]);
     expect(r.status).toBe(2);

@@ -48,7 +48,7 @@ export function isolationSample(over: Partial<IsolationSample> = {}): IsolationS
     tasks: [
       { pid: 4242, tgid: 4242, comm: 'poller', kind: 'resident', on_us: 980_000, runs: 21, max_run_us: 49_000, displaced: { pid: 0, comm: 'idle' }, running: true },
       { pid: 77, tgid: 77, comm: 'kworker/1:2', kind: 'kworker', on_us: 15_000.5, runs: 20, max_run_us: 900, displaced: { pid: 4242, comm: 'poller' }, running: false },
-      { pid: 666, tgid: 666, comm: `evil${ESC}]0;pwned\a`, kind: 'task', on_us: 2_000, runs: 1, max_run_us: 2_000, displaced: { pid: 4242, comm: 'poller' }, running: false },
+      { pid: 666, tgid: 666, comm: `evil${ESC}]0;pwned\u0007`, kind: 'task', on_us: 2_000, runs: 1, max_run_us: 2_000, displaced: { pid: 4242, comm: 'poller' }, running: false },
     ],
     other_tasks: 1,
     other_us: 12.5,

@@ -16,7 +16,8 @@ export function IsolationPane({ spec, width, height }: PaneProps): React.JSX.Ele
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const focused = useAppStore((s) => s.focus === 'isolation');
   const trend = useAppStore((s) => s.shownTrend ?? s.trend);
-  const where = data?.cpu === null || !data ? '' : ` CPU ${data.cpu}${data.source === 'isolated' ? ' (first isolated)' : ''}`;
+  const iso = data?.cpu !== null && data?.cpu !== undefined && data.isolated.cpus.includes(data.cpu);
+  const where = data?.cpu === null || !data ? '' : `: CPU ${data.cpu} (${data.source === 'isolated' ? 'first isolated' : iso ? 'pinned, isolated' : 'pinned'})`;
   const frame = { title: `${spec.title}${where}`, width, height, focused, health, toggleKey: spec.key ?? undefined, info: costInfo(health, interval) };
   if (health.state !== 'running' || !data) {
     return (

@@ -6,6 +6,7 @@ import { fmtUs } from '../../model/format.js';
 import { dropsOf, residentOf, type IsolationSample, type IsoRate } from '../../probes/isolation-spec.js';
 import { sparkline } from '../components/Sparkline.js';
 import type { Line } from './lines.js';
+import { safe } from '../safe.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
@@ -23,9 +24,9 @@ function rates(head: string, rs: readonly IsoRate[], width: number, name: (r: Is
 }
 
 function deviceName(r: IsoRate): string {
-  if (!/^\d+$/.test(r.name)) return r.name;
+  if (!/^\d+$/.test(r.name)) return safe(r.name);
   const t = r.desc.split(' ').filter(Boolean);
-  return `${r.name}:${t.length >= 3 ? t.slice(2).join(' ') : t.join(' ')}`;
+  return safe(`${r.name}:${t.length >= 3 ? t.slice(2).join(' ') : t.join(' ')}`);
 }
 
 /** The trend figures of the last intervals (one per interval, oldest first). */
@@ -45,20 +46,23 @@ export function isolationLines(s: IsolationSample, trend: IsoTrend, width: numbe
   const pct = (us: number) => `${((us / 1e6 / span) * 100).toFixed(1)}%`;
   const r = residentOf(s);
   const off = s.resident_off;
+  out.push({ text: `resident ${r ? `${safe(r.comm)}[${r.pid}] ${pct(r.on_us)} ${r.running ? 'running' : `${r.runs} runs`}` : '-'}`, kind: 'highlight' });
   out.push({
-    text: `resident ${r ? `${r.comm}[${r.pid}] ${pct(r.on_us)} ${r.running ? 'running' : `${r.runs} runs`}` : '-'}` +
-      (off ? `   longest off ${fmtUs(off.max_us)} by ${off.by_pid === 0 ? 'idle (it slept)' : `${off.by_comm}[${off.by_pid}]`}${off.preempted ? ' preempted' : ''}, ${off.count} absences ${fmtUs(off.total_us)}` : ''),
-    kind: 'highlight',
+    text: off
+      ? `longest absence ${fmtUs(off.max_us)}: ${off.by_pid === 0 ? 'it slept (idle)' : `kept off by ${safe(off.by_comm)}[${off.by_pid}]`}${off.preempted ? ', preempted' : ''}   ${off.count} absences ${fmtUs(off.total_us)}`
+      : 'no absence of the resident ended in this interval',
+    kind: off ? 'text' : 'dim',
   });
   const intr = s.tasks.filter((t) => t.kind !== 'resident');
   // Fixed lines below the table: idle, irq, softirq, net, timeline (2).
   const fixed = 6;
+  // (the resident's two lines are above)
   const tableRows = Math.max(0, rows - out.length - fixed - 1);
   out.push({ text: `${pad('INTRUDER', 16)} ${lpad('PID', 7)} ${pad('KIND', 9)} ${lpad('ON', 8)} ${lpad('%', 6)} ${lpad('RUNS', 5)} ${lpad('LONGEST', 8)} DISPLACED`, kind: 'heading' });
   const shown = intr.slice(0, tableRows);
   for (const t of shown) {
     out.push({
-      text: `${pad(t.comm, 16)} ${lpad(String(t.pid), 7)} ${pad(t.kind, 9)} ${lpad(fmtUs(t.on_us), 8)} ${lpad(pct(t.on_us), 6)} ${lpad(String(t.runs), 5)} ${lpad(fmtUs(t.max_run_us), 8)} ${t.displaced ? t.displaced.comm : '-'}`,
+      text: `${pad(safe(t.comm), 16)} ${lpad(String(t.pid), 7)} ${pad(t.kind, 9)} ${lpad(fmtUs(t.on_us), 8)} ${lpad(pct(t.on_us), 6)} ${lpad(String(t.runs), 5)} ${lpad(fmtUs(t.max_run_us), 8)} ${t.displaced ? safe(t.displaced.comm) : '-'}`,
       kind: 'text',
     });
   }
