@@ -42,8 +42,9 @@ function width(segs: readonly StatusSegment[]): number {
 
 /**
  * The most detailed segments that fit in `width` (with the help hint). When not even the names
- * and states of every probe fit, the probes of the commonest state (without lost events) become
- * one segment ("off: offcpu runqlat ...") and the others stay as detailed as fits.
+ * and states of every probe fit, the probes of the commonest state other than running (without
+ * lost events) become one segment ("off: offcpu runqlat ...") and the others stay as detailed as
+ * fits; running probes keep their own segments (a line that is still too long is cut at the end).
  */
 export function statusSegments(cat: Catalogue, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext): StatusSegment[] {
   const hOf = (spec: AnyEntry): ProbeHealth => health[spec.name] ?? { state: 'off' as const };
@@ -58,9 +59,12 @@ export function statusSegments(cat: Catalogue, health: Readonly<Record<string, P
   }
   if (width(best) <= view.width) return best;
   const count = new Map<ProbeState, number>();
-  for (const spec of cat) if (!hOf(spec).cost?.lost) count.set(hOf(spec).state, (count.get(hOf(spec).state) ?? 0) + 1);
+  for (const spec of cat) {
+    const h = hOf(spec);
+    if (!h.cost?.lost && h.state !== 'running') count.set(h.state, (count.get(h.state) ?? 0) + 1);
+  }
   const common = [...count.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-  if (common === undefined) return best;
+  if (common === undefined || (count.get(common) ?? 0) < 2) return best;
   const grouped = cat.filter((spec) => hOf(spec).state === common && !hOf(spec).cost?.lost);
   const rest = cat.filter((spec) => !grouped.includes(spec));
   const group: StatusSegment = { probe: `${common}:`, state: common, text: `${STATE_WORD[common]}: ${grouped.map((s) => s.name).join(' ')}` };
