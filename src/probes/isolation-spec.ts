@@ -203,7 +203,7 @@ export const isolation: ProbeSpec<'isolation', IsolationSample, never> = {
   key: '0',
   kind: 'aggregate',
   bpf: true,
-  grid: { column: 0, row: 3, weight: 5 },
+  grid: { column: 0, row: 3, weight: 6 },
   create: async () => new (await import('./isolation.js')).IsolationProbe(),
   toJson: (s) => ({ isolation: s }),
   fromJson: (line: JsonLine) => (isSample(line.isolation) ? line.isolation : null),

@@ -54,10 +54,8 @@ export function isolationLines(s: IsolationSample, trend: IsoTrend, width: numbe
     kind: off ? 'text' : 'dim',
   });
   const intr = s.tasks.filter((t) => t.kind !== 'resident');
-  // Fixed lines below the table: idle, irq, softirq, net, timeline (2).
-  const fixed = 6;
-  // (the resident's two lines are above)
-  const tableRows = Math.max(0, rows - out.length - fixed - 1);
+  // The resident's two lines above, the table's heading, and below it: idle, irq, softirq, net, timeline.
+  const tableRows = Math.max(0, rows - out.length - 1 - 5);
   out.push({ text: `${pad('INTRUDER', 16)} ${lpad('PID', 7)} ${pad('KIND', 9)} ${lpad('ON', 8)} ${lpad('%', 6)} ${lpad('RUNS', 5)} ${lpad('LONGEST', 8)} DISPLACED`, kind: 'heading' });
   const shown = intr.slice(0, tableRows);
   for (const t of shown) {
