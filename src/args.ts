@@ -71,7 +71,8 @@ export function usage(cat: Catalogue = CATALOGUE): string {
 Live performance console, refreshed every interval: ${cat.map((p) => p.title).join(', ')}.
 
 Options:
-  -C, --cpu CPU         pin the view (and the off-CPU probe's kernel filter) to one CPU
+  -C, --cpu CPU         pin the view (and the off-CPU probe's kernel filter) to one CPU;
+                        -C isolated: the first isolated CPU (isolcpus, nohz_full, cpuset partition)
   -p, --pid PID         only events of this process (feeds)
   -c, --comm TEXT       only events of tasks whose name contains TEXT (feeds)
   -i, --interval SECS   refresh interval in seconds (default 1, min 0.1)
@@ -139,7 +140,11 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
   };
 }
 
-export function parseOptions(argv: readonly string[], onlineCpus: readonly number[], cat: Catalogue = CATALOGUE): Options {
+/**
+ * `isolatedCpus`: the online CPUs this host sets apart (isolcpus, nohz_full, cgroup v2
+ * partitions), ascending: `-C isolated` pins the first.
+ */
+export function parseOptions(argv: readonly string[], onlineCpus: readonly number[], cat: Catalogue = CATALOGUE, isolatedCpus: readonly number[] = []): Options {
   const names: string[] = cat.map((p) => p.name);
   if (argv[0] === 'replay') return replayOptions(argv.slice(1), names);
   const command = argv[0] === 'record' ? 'record' : 'live';
@@ -183,7 +188,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
   }
   const str = (k: string) => values[k] as string | undefined;
   let cpu: number | null = null;
-  if (str('cpu') !== undefined) {
+  if (str('cpu') === 'isolated') {
+    if (isolatedCpus.length === 0) throw new UsageError('-C isolated: this host has no isolated CPU (none in /sys/devices/system/cpu/isolated or nohz_full, no cgroup v2 isolated or root partition)');
+    cpu = isolatedCpus[0];
+  } else if (str('cpu') !== undefined) {
     cpu = intArg('-C/--cpu', str('cpu')!, 0);
     if (!onlineCpus.includes(cpu)) throw new UsageError(`CPU ${cpu} is not online (online: ${formatCpuList(onlineCpus)})`);
   }

@@ -4,6 +4,7 @@
 // src/probes/, see ProbeSpec in src/probes/types.ts) and the loader of its pane (loaded only
 // when a screen is drawn; --json never loads Ink). Adding a probe: README, "Adding a probe".
 import { exec } from './probes/exec-spec.js';
+import { isolation } from './probes/isolation-spec.js';
 import { offcpu } from './probes/offcpu-spec.js';
 import { open } from './probes/open-spec.js';
 import { proc } from './probes/proc-spec.js';
@@ -32,6 +33,7 @@ export const CATALOGUE = [
   entry(proc, () => import('./ui/components/ProcPane.js').then((m) => m.ProcPane)),
   entry(trace, () => import('./ui/components/TracePane.js').then((m) => m.TracePane)),
   entry(profile, () => import('./ui/components/ProfilePane.js').then((m) => m.ProfilePane)),
+  entry(isolation, () => import('./ui/components/IsolationPane.js').then((m) => m.IsolationPane)),
 ] as const;
 
 type Entry = (typeof CATALOGUE)[number];

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
 import { CATALOGUE } from './catalogue.js';
 import { onlineCpus } from './probes/cpus.js';
+import { isolatedOnline, readIsolation } from './probes/proc/isolation.js';
 import { bpfUnavailableReason } from './probes/bpf/caps.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { ProbeManager } from './probes/manager.js';
@@ -45,9 +46,15 @@ export interface Cleanup {
 
 export async function main(argv: readonly string[]): Promise<void> {
   const cpus = onlineCpus();
+  let isolated: number[] = [];
+  try {
+    isolated = isolatedOnline(readIsolation(), cpus);
+  } catch {
+    isolated = []; // a sysfs file that is not a CPU list: the isolation probe says so
+  }
   let opts: Options;
   try {
-    opts = parseOptions(argv, cpus);
+    opts = parseOptions(argv, cpus, CATALOGUE, isolated);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`perfscope: ${e.message}\n`);
@@ -225,7 +232,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   store = createAppStore({
     catalogue: CATALOGUE,
-    host: { hostname: os.hostname(), kernel: os.release(), cpus, bootTimeMs: Date.now() - os.uptime() * 1000 },
+    host: { hostname: os.hostname(), kernel: os.release(), cpus, isolated, bootTimeMs: Date.now() - os.uptime() * 1000 },
     intervalS: opts.intervalS,
     pinnedCpu: opts.cpu,
     enabled: opts.probes,

@@ -27,6 +27,7 @@ export interface ManagerOptions {
   pid: number | null;
   comm: string | null;
   procRoot?: string;
+  sysRoot?: string;
   cpus: readonly number[];
   pinnedCpu?: number | null;
   /** Why BPF cannot be used at all (no root, no BTF, --no-bpf), or null. */
@@ -93,6 +94,7 @@ export class ProbeManager {
       comm: this.opts.comm,
       intervalS: this.opts.intervalS,
       procRoot: this.opts.procRoot ?? '/proc',
+      sysRoot: this.opts.sysRoot ?? '/sys',
       cpus: this.opts.cpus,
       args: this.args.get(name) ?? NO_ARGS,
       options: this.options.get(name) ?? {},

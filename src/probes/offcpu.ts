@@ -18,8 +18,8 @@
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
 import { counterDelta } from '../model/counter.js';
 import { BpfError, describeError } from './bpf/error.js';
-import { u32, type BpfMap } from './bpf/map.js';
-import { Generations } from './bpf/generations.js';
+import { u32 } from './bpf/map.js';
+import { drainQuiet, Generations } from './bpf/generations.js';
 import type { BpfObject } from './bpf/object.js';
 import { u64 } from './bpf-probe.js';
 import { SCHED_PART_OFFCPU, SchedProbe, type SchedControl } from './sched.js';
@@ -148,31 +148,7 @@ export function buildSample(entries: readonly OffcpuEntry[], filter: OffcpuFilte
   return { rows, idle, overflow };
 }
 
-/**
- * Every entry of a map nothing writes any more, then empty it. Read first (a failed batch read
- * loses nothing), clear second.
- */
-export function drainQuiet(map: BpfMap): [Buffer, Buffer][] {
-  let got: [Buffer, Buffer][];
-  try {
-    got = map.entries().map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    got = [];
-    for (const k of map.keys()) {
-      const v = map.lookup(k);
-      if (v) got.push([Buffer.from(k), v]);
-    }
-  }
-  try {
-    map.takeAll();
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-  }
-  // Whatever a failed batch delete left behind (normally nothing).
-  for (const k of map.keys()) map.delete(k);
-  return got;
-}
+export { drainQuiet };
 
 export class OffcpuProbe extends SchedProbe<OffcpuSample> {
   readonly name = 'offcpu';

@@ -1,5 +1,6 @@
 // The scheduler object (bpf/sched.bpf.c): one tp_btf/sched_switch program that does the work of
-// both scheduler probes (off-CPU times, run-queue latency), shared by them in this process. The
+// the scheduler probes (off-CPU times, run-queue latency, what ran on a watched CPU), shared by
+// them in this process. The
 // object is loaded when the first of them starts and unloaded when the last one stops; in
 // between each probe switches its own part of the program's work on and off through the live
 // config word `sched_cfg` (no reload, no re-attach): the other part keeps counting, untouched.
@@ -10,8 +11,8 @@
 // map-in-map update: see bpf/sched.bpf.c), so no run of the program still does its work when
 // its maps are read or reset.
 //
-// Cost: the kernel counts run time per program; while both parts are on, each probe reports
-// half of the program's run time and runs (the sums stay exact), alone it reports all of it.
+// Cost: the kernel counts run time per program; while several parts are on, each probe reports
+// an equal share of the program's run time and runs (the sums stay exact), alone all of it.
 import { BpfError } from './bpf/error.js';
 import { BpfObject, bpfObjectPath } from './bpf/object.js';
 import { u32 } from './bpf/map.js';
@@ -22,13 +23,17 @@ import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 /** Mirrors bpf/sched.h. */
 export const SCHED_PART_OFFCPU = 1;
 export const SCHED_PART_RUNQLAT = 2;
-/** struct sched_cfg: five u32 words, a pad, the u64 rq_since (test/probes/layout.test.ts checks it against BTF). */
-const CFG_BYTES = 32;
+export const SCHED_PART_ISO = 4;
+/** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU). */
+export const ISO_NO_CPU = 0xffffffff;
+/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut (test/probes/layout.test.ts checks it against BTF). */
+const CFG_BYTES = 48;
 export const SCHED_CFG_LAYOUT = {
   struct: 'sched_cfg',
   size: CFG_BYTES,
-  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, _pad: 20, rq_since: 24 },
+  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, iso_cpu: 20, rq_since: 24, iso_epoch: 32, iso_resident: 36, iso_cut: 40 },
 } as const;
+const F = SCHED_CFG_LAYOUT.fields;
 
 interface Cfg {
   parts: number;
@@ -38,18 +43,27 @@ interface Cfg {
   countTotals: number;
   /** CLOCK_MONOTONIC ns when rqEpoch began (task->start_time's clock). */
   rqSince: bigint;
+  isoCpu: number;
+  isoEpoch: number;
+  isoResident: number;
+  /** CLOCK_MONOTONIC ns of the last interval boundary of the isolation part. */
+  isoCut: bigint;
 }
 
 const ZERO_KEY = Buffer.alloc(4);
 
 function cfgBuffer(c: Cfg): Buffer {
   const b = Buffer.alloc(CFG_BYTES);
-  b.writeUInt32LE(c.parts, 0);
-  b.writeUInt32LE(c.watch, 4);
-  b.writeUInt32LE(c.offEpoch >>> 0, 8);
-  b.writeUInt32LE(c.rqEpoch >>> 0, 12);
-  b.writeUInt32LE(c.countTotals, 16);
-  b.writeBigUInt64LE(c.rqSince, 24);
+  b.writeUInt32LE(c.parts, F.parts);
+  b.writeUInt32LE(c.watch, F.watch);
+  b.writeUInt32LE(c.offEpoch >>> 0, F.off_epoch);
+  b.writeUInt32LE(c.rqEpoch >>> 0, F.rq_epoch);
+  b.writeUInt32LE(c.countTotals, F.count_totals);
+  b.writeUInt32LE(c.isoCpu >>> 0, F.iso_cpu);
+  b.writeBigUInt64LE(c.rqSince, F.rq_since);
+  b.writeUInt32LE(c.isoEpoch >>> 0, F.iso_epoch);
+  b.writeUInt32LE(c.isoResident >>> 0, F.iso_resident);
+  b.writeBigUInt64LE(c.isoCut, F.iso_cut);
   return b;
 }
 
@@ -59,7 +73,7 @@ class SchedObject {
   private loading: Promise<BpfObject> | null = null;
   private users = 0;
   /** Epochs only grow (also across reloads): 0 is "never". */
-  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n };
+  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n, isoCpu: ISO_NO_CPU, isoEpoch: 0, isoResident: 0, isoCut: 0n };
 
   private open(): BpfObject {
     return BpfObject.open(bpfObjectPath('sched'));
@@ -139,20 +153,34 @@ class SchedObject {
     this.obj?.map('sched_cfg').update(ZERO_KEY, cfgBuffer(this.cfg));
   }
 
+  /** The isolation part's epoch now (its CPU state of another epoch is stale). */
+  get isoEpoch(): number {
+    return this.cfg.isoEpoch;
+  }
+
   /** Parts on now. */
   get parts(): number {
     return this.cfg.parts;
   }
 
-  /** Change the config without touching `parts` (off-CPU watch word, totals). */
-  set(patch: Partial<Omit<Cfg, 'parts' | 'offEpoch' | 'rqEpoch' | 'rqSince'>>): void {
+  /** Change the config without touching `parts` (off-CPU watch word, totals, the isolation resident). */
+  set(patch: Partial<Omit<Cfg, 'parts' | 'offEpoch' | 'rqEpoch' | 'rqSince' | 'isoEpoch' | 'isoCpu'>>): void {
     Object.assign(this.cfg, patch);
+    this.write();
+  }
+
+  /** The isolation part watches another CPU (or none): a new epoch makes the old CPU's state stale. */
+  isoWatch(cpu: number | null): void {
+    this.cfg.isoEpoch = (this.cfg.isoEpoch + 1) >>> 0 || 1;
+    this.cfg.isoCpu = cpu === null ? ISO_NO_CPU : cpu;
+    this.cfg.isoResident = 0;
     this.write();
   }
 
   /** Switch a part on: first its new epoch, then its bit (the program reads the bit first). */
   on(part: number): void {
     if (part === SCHED_PART_OFFCPU) this.cfg.offEpoch = (this.cfg.offEpoch + 1) >>> 0 || 1;
+    else if (part === SCHED_PART_ISO) this.cfg.isoEpoch = (this.cfg.isoEpoch + 1) >>> 0 || 1;
     else {
       this.cfg.rqEpoch = (this.cfg.rqEpoch + 1) >>> 0 || 1;
       // process.hrtime is CLOCK_MONOTONIC on Linux, the clock of task->start_time.
@@ -229,8 +257,8 @@ export abstract class SchedProbe<S> implements Probe<S> {
 
   cost(): ProbeCost {
     if (!this.obj) return {};
-    // Both parts on: each reports half of the one program's figures (the sums stay exact).
-    return this.meter.take(this.obj, this.lostSinceLast(), SHARED.parts === (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT) ? 2 : 1);
+    // Several parts on: each reports an equal share of the one program's figures (the sums stay exact).
+    return this.meter.take(this.obj, this.lostSinceLast(), Math.max(1, partsOn(SHARED.parts)));
   }
 
   /** Kernel program ids of the shared object while this part is on. */
@@ -251,9 +279,27 @@ export abstract class SchedProbe<S> implements Probe<S> {
   }
 }
 
-/** What a part may change of the shared config. */
-export interface SchedControl {
-  set(patch: { watch?: number; countTotals?: number }): void;
+/** How many parts a parts word has on. */
+export function partsOn(parts: number): number {
+  let n = 0;
+  for (let p = parts; p; p &= p - 1) n++;
+  return n;
 }
 
-const CONTROL: SchedControl = { set: (patch) => SHARED.set(patch) };
+/** What a part may change of the shared config. */
+export interface SchedControl {
+  set(patch: { watch?: number; countTotals?: number; isoResident?: number; isoCut?: bigint }): void;
+  /** The isolation part's epoch now. */
+  isoEpoch(): number;
+  /** Isolation: watch this CPU (null: none) from a new epoch on. */
+  isoWatch(cpu: number | null): void;
+  /** Wait until no run of the program still works with the config before the last change. */
+  quiesce(): void;
+}
+
+const CONTROL: SchedControl = {
+  set: (patch) => SHARED.set(patch),
+  isoEpoch: () => SHARED.isoEpoch,
+  isoWatch: (cpu) => SHARED.isoWatch(cpu),
+  quiesce: () => SHARED.quiesce(),
+};

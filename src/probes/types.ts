@@ -18,6 +18,8 @@ export interface ProbeConfig {
   readonly intervalS: number;
   /** Root of the proc filesystem (tests point it at fixture trees). */
   readonly procRoot: string;
+  /** Root of sysfs (default /sys; tests point it at fixture trees). */
+  readonly sysRoot?: string;
   /** Online CPUs at start. */
   readonly cpus: readonly number[];
   /** The values of the probe's own option (ProbeSpec.args: e.g. the tracepoints of --trace), resolved; none when absent. */

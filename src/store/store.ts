@@ -29,6 +29,8 @@ export interface HostInfo {
   hostname: string;
   kernel: string;
   cpus: readonly number[];
+  /** The online CPUs set apart (isolcpus, nohz_full, cgroup partitions), marked in the header. */
+  isolated?: readonly number[];
   /** Boot time (ms since the epoch), for the uptime shown in the header. */
   bootTimeMs?: number;
 }

@@ -12,12 +12,17 @@ const bad = (argv: string[], re: RegExp) => {
 describe('parseOptions', () => {
   it('defaults: all probes, 1 s, unpinned, screen', () => {
     const o = parseOptions([], cpus);
-    expect(o.probes).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'profile']);
+    expect(o.probes).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'profile', 'isolation']);
     expect(o).toMatchObject({ cpu: null, pid: null, intervalS: 1, json: false, count: null, noBpf: false });
   });
   it('parses every flag', () => {
     const o = parseOptions(['-C', '1', '-p', '42', '-i', '0.5', '--probes', 'runqlat,proc', '--json', '--count', '3', '--no-bpf', '-c', 'nginx'], cpus);
     expect(o).toMatchObject({ cpu: 1, pid: 42, intervalS: 0.5, probes: ['runqlat', 'proc'], json: true, count: 3, noBpf: true, comm: 'nginx' });
+  });
+  it('-C isolated pins the first isolated CPU; with none it is one line', () => {
+    expect(parseOptions(['-C', 'isolated'], [0, 1, 2, 3], undefined, [2, 3]).cpu).toBe(2);
+    expect(() => parseOptions(['-C', 'isolated'], cpus)).toThrow(UsageError);
+    expect(() => parseOptions(['-C', 'isolated'], cpus)).toThrow(/^-C isolated: this host has no isolated CPU \(.*\)$/);
   });
   it('rejects bad input with one line', () => {
     bad(['--nope'], /Unknown option '--nope'/);

@@ -27,6 +27,8 @@ describe('perfscope command line', () => {
     [['-C', '999'], /CPU 999 is not online/],
     [['-i', 'fast'], /interval/],
     [['--probes', 'nope'], /unknown probe/],
+    // This host has no isolated CPU (test/proc/isolation.test.ts checks it).
+    [['-C', 'isolated', '--json'], /^perfscope: -C isolated: this host has no isolated CPU/],
   ])('%j: one line on stderr, exit 2, no stack trace', (args, re) => {
     const r = run(args as string[]);
     expect(r.status).toBe(2);
@@ -72,7 +74,7 @@ describe.skipIf(noBpf)('--json with real probes', () => {
       expect(j.interval_s).toBeGreaterThan(0.3);
       expect(j.interval_s).toBeLessThan(1);
       expect(j.pinned_cpu).toBeNull();
-      expect(Object.keys(j.probes).sort()).toEqual(['exec', 'offcpu', 'open', 'proc', 'profile', 'runqlat', 'tcp', 'trace']);
+      expect(Object.keys(j.probes).sort()).toEqual(['exec', 'isolation', 'offcpu', 'open', 'proc', 'profile', 'runqlat', 'tcp', 'trace']);
       expect(j.probes.runqlat.state).toBe('running');
       expect(j.probes.runqlat.run_cnt).toBeGreaterThan(0);
       expect(j.probes.runqlat.ns_per_event).toBeGreaterThan(0);

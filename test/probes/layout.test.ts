@@ -9,6 +9,7 @@ import { OPEN_COMM_LEN, OPEN_EVENT_SIZE, OPEN_LAYOUT, OPEN_PATH_LEN } from '../.
 import { RUNQLAT_HIST_BYTES, RUNQLAT_LAYOUT, RUNQLAT_MAX_SLOTS } from '../../src/probes/runqlat.js';
 import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.js';
 import { SCHED_CFG_LAYOUT } from '../../src/probes/sched.js';
+import { ISO_COMM_LEN, ISO_LAYOUT } from '../../src/probes/isolation.js';
 import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
 import { btfStruct } from '../helpers/btf.js';
 import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
@@ -101,8 +102,38 @@ const CASES: Case[] = [
     object: 'sched',
     layout: SCHED_CFG_LAYOUT,
     size: SCHED_CFG_LAYOUT.size,
-    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, _pad: 4, rq_since: 8 },
+    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, iso_cpu: 4, rq_since: 8, iso_epoch: 4, iso_resident: 4, iso_cut: 8 },
     dims: {},
+  },
+  {
+    name: 'isolation key',
+    object: 'sched',
+    layout: ISO_LAYOUT.key,
+    size: ISO_LAYOUT.key.size,
+    bytes: { pid: 4, _pad: 4, comm: ISO_COMM_LEN },
+    dims: { comm: [ISO_COMM_LEN] },
+  },
+  {
+    name: 'isolation value',
+    object: 'sched',
+    layout: ISO_LAYOUT.val,
+    size: ISO_LAYOUT.val.size,
+    bytes: {
+      on_ns: 8, runs: 8, max_run_ns: 8, tgid: 4, vote: 4, disp_pid: 4, off_count: 4, disp_comm: ISO_COMM_LEN,
+      off_max_ns: 8, off_total_ns: 8, off_by_pid: 4, off_preempted: 4, off_by_comm: ISO_COMM_LEN,
+    },
+    dims: { disp_comm: [ISO_COMM_LEN], off_by_comm: [ISO_COMM_LEN] },
+  },
+  {
+    name: 'isolation CPU state',
+    object: 'sched',
+    layout: ISO_LAYOUT.state,
+    size: ISO_LAYOUT.state.size,
+    bytes: {
+      in_ns: 8, seq: 8, pid: 4, epoch: 4, tgid: 4, disp_pid: 4, comm: ISO_COMM_LEN, disp_comm: ISO_COMM_LEN, r_out_ns: 8, r_top_ns: 8,
+      r_pid: 4, r_top_pid: 4, r_preempted: 4, s_pid: 4, r_top_comm: ISO_COMM_LEN, s_cut: 8, s_in: 8, s_tgid: 4, _pad: 4, s_comm: ISO_COMM_LEN,
+    },
+    dims: { comm: [ISO_COMM_LEN], disp_comm: [ISO_COMM_LEN], r_top_comm: [ISO_COMM_LEN], s_comm: [ISO_COMM_LEN] },
   },
   {
     name: 'trace slot counters',

@@ -112,17 +112,17 @@ describe('readDiskstats', () => {
 });
 
 describe('readNetDev', () => {
-  it('reads rx/tx bytes and packets per interface, skipping the two header lines', () => {
+  it('reads rx/tx bytes, packets and drops per interface, skipping the two header lines', () => {
     const n = readNetDev(A1);
     expect([...n.keys()]).toEqual(['lo', 'eth0', 'wlan0']);
-    expect(n.get('lo')).toEqual({ rxBytes: 3097152, rxPackets: 300, txBytes: 3097152, txPackets: 300 });
-    expect(n.get('eth0')).toEqual({ rxBytes: 1000, rxPackets: 30, txBytes: 2548, txPackets: 9 });
+    expect(n.get('lo')).toEqual({ rxBytes: 3097152, rxPackets: 300, rxDrop: 0, txBytes: 3097152, txPackets: 300, txDrop: 0 });
+    expect(n.get('eth0')).toEqual({ rxBytes: 1000, rxPackets: 30, rxDrop: 0, txBytes: 2548, txPackets: 9, txDrop: 0 });
   });
 
   it('reads a number that touches the colon, and 64-bit byte counters near 2^64', () => {
     const n = readNetDev(join(FX, 'wrap/t0'));
-    expect(n.get('eth1')).toEqual({ rxBytes: -1024, rxPackets: 10, txBytes: 500, txPackets: 5 });
-    expect(n.get('eth2')).toEqual({ rxBytes: 1000, rxPackets: 2 ** 32 - 1, txBytes: 2 ** 32 - 100, txPackets: 7 });
+    expect(n.get('eth1')).toEqual({ rxBytes: -1024, rxPackets: 10, rxDrop: 0, txBytes: 500, txPackets: 5, txDrop: 0 });
+    expect(n.get('eth2')).toEqual({ rxBytes: 1000, rxPackets: 2 ** 32 - 1, rxDrop: 0, txBytes: 2 ** 32 - 100, txPackets: 7, txDrop: 0 });
   });
 
   it('is empty when missing; names file and line of a short line', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Interval } from '../../src/catalogue.js';
 import { intervalFromJson, intervalToJson, intervalToLine } from '../../src/sinks/json.js';
-import { countersSample, execEvent, offcpuSample, runqlatSample, traceSample, profileSample, TS } from '../ui/fixtures.js';
+import { countersSample, execEvent, isolationSample, offcpuSample, runqlatSample, traceSample, profileSample, TS } from '../ui/fixtures.js';
 
 const IV: Interval = {
   time: new Date(TS).toISOString(),
@@ -18,6 +18,7 @@ const IV: Interval = {
     proc: { state: 'running' },
     trace: { state: 'running', cost: { run_ns: 320000, run_cnt: 1250, ns_per_event: 256, lost: 3 } },
     profile: { state: 'running', cost: { run_ns: 700000, run_cnt: 98, ns_per_event: 7142.9, lost: 0 } },
+    isolation: { state: 'running', cost: { run_ns: 9000, run_cnt: 10, ns_per_event: 900, lost: 0 } },
   },
   data: {
     offcpu: offcpuSample({ overflow: 2 }),
@@ -28,6 +29,7 @@ const IV: Interval = {
     proc: countersSample(),
     trace: traceSample(),
     profile: profileSample(),
+    isolation: isolationSample(),
   },
 };
 
@@ -41,11 +43,11 @@ describe('--json and back', () => {
 
   it('the line keeps the contract: top-level keys in order, offcpu split from its idle rows, counters for proc', () => {
     const j = intervalToJson(CATALOGUE, IV);
-    expect(Object.keys(j)).toEqual(['time', 'interval_s', 'pinned_cpu', 'probes', 'offcpu', 'offcpu_idle', 'offcpu_stacks', 'runqlat', 'exec', 'open', 'tcp', 'counters', 'trace', 'profile']);
+    expect(Object.keys(j)).toEqual(['time', 'interval_s', 'pinned_cpu', 'probes', 'offcpu', 'offcpu_idle', 'offcpu_stacks', 'runqlat', 'exec', 'open', 'tcp', 'counters', 'trace', 'profile', 'isolation']);
     expect(j.offcpu).toEqual(IV.data.offcpu?.rows);
     expect(j.offcpu_idle).toEqual(IV.data.offcpu?.idle);
     expect(j.counters).toEqual(IV.data.proc);
-    expect(Object.keys(j.probes as object)).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'profile']);
+    expect(Object.keys(j.probes as object)).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'profile', 'isolation']);
   });
 
   it('a line of another shape reads as probes that did not run, never a throw', () => {

@@ -9,7 +9,7 @@ import type { OffcpuRow } from '../../src/probes/offcpu-spec.js';
 import { escapeLabelValue, PrometheusSink } from '../../src/sinks/prometheus.js';
 import { parseListen, wantsOpenMetrics } from '../../src/sinks/prometheus-http.js';
 import { parseOptions } from '../../src/args.js';
-import { countersSample, ESC, execEvent, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, traceSample, TS } from '../ui/fixtures.js';
+import { countersSample, ESC, execEvent, isolationSample, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, traceSample, TS } from '../ui/fixtures.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 
 const running = (cost?: ProbeHealth['cost']): ProbeHealth => (cost ? { state: 'running', cost } : { state: 'running' });
@@ -28,6 +28,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
       proc: running(),
       trace: running(),
       profile: running(),
+      isolation: running({ run_ns: 900, run_cnt: 1, ns_per_event: 900, lost: 0 }),
       ...probes,
     },
     data: {
@@ -39,6 +40,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
       proc: countersSample(),
       trace: null,
       profile: null,
+      isolation: isolationSample(),
       ...data,
     },
   };

@@ -10,6 +10,7 @@ import type { OpenEvent as OpenEventView } from '../../src/probes/open-spec.js';
 import type { TcpEvent as TcpEventView } from '../../src/probes/tcp-spec.js';
 import { traceHist, type TraceSample } from '../../src/probes/trace-spec.js';
 import type { ProfileSample } from '../../src/probes/profile-spec.js';
+import type { IsolationSample } from '../../src/probes/isolation-spec.js';
 
 export const ESC = '\x1b';
 export const CSI_C1 = '\u009b';
@@ -49,6 +50,39 @@ export function profileSample(): ProfileSample {
         frames: [f('main', '/usr/bin/burner', 20), f('mid_b', '/usr/bin/burner', 9), f('leaf_a', '/usr/bin/burner', 30), f('asm_sysvec_apic_timer_interrupt', '[kernel]', 26, '0xffffffff81e00c8a')] },
       { pid: 77, tgid: 77, comm: 'evil\\e[31m', user_frames: 1, count: 30, truncated: true, frames: [f(null, '/tmp/stripped', 0x1139)] },
     ],
+  };
+}
+
+/** CPU 1, isolated by a cgroup partition: a resident, a kworker and a hostile intruder, interrupts (one with a hostile name), softirqs, drops. */
+export function isolationSample(over: Partial<IsolationSample> = {}): IsolationSample {
+  return {
+    cpu: 1,
+    source: 'isolated',
+    isolated: { cpus: [1], isolcpus: [], nohz_full: [1], partitions: [{ cgroup: '/rt', mode: 'isolated', cpus: [1] }] },
+    span_s: 1,
+    tasks: [
+      { pid: 4242, tgid: 4242, comm: 'poller', kind: 'resident', on_us: 980_000, runs: 21, max_run_us: 49_000, displaced: { pid: 0, comm: 'idle' }, running: true },
+      { pid: 77, tgid: 77, comm: 'kworker/1:2', kind: 'kworker', on_us: 15_000.5, runs: 20, max_run_us: 900, displaced: { pid: 4242, comm: 'poller' }, running: false },
+      { pid: 666, tgid: 666, comm: `evil${ESC}]0;pwned\u0007`, kind: 'task', on_us: 2_000, runs: 1, max_run_us: 2_000, displaced: { pid: 4242, comm: 'poller' }, running: false },
+    ],
+    other_tasks: 1,
+    other_us: 12.5,
+    idle_us: 2_000,
+    resident_off: { count: 21, max_us: 1_500.5, total_us: 16_000, by_pid: 77, by_comm: 'kworker/1:2', preempted: true },
+    irqs: [
+      { name: 'LOC', desc: 'Local timer interrupts', count: 250, rate: 250 },
+      { name: 'CAL', desc: 'Function call interrupts', count: 40, rate: 40 },
+      { name: '41', desc: `PCI-MSIX 0-edge evil${ESC}]0;x`, count: 4, rate: 4 },
+    ],
+    softirqs: [{ name: 'TIMER', desc: '', count: 30, rate: 30 }, { name: 'NET_RX', desc: '', count: 3, rate: 3 }],
+    affine_irqs: [{ irq: 40, name: 'eth0-rx-0', cpus: '1' }],
+    net: {
+      softnet: { processed: 100, dropped: 2, time_squeeze: 5, backlog: 0 },
+      udp_rcvbuf_errors: 7, udp_in_errors: 7, udp6_rcvbuf_errors: 1, udp6_in_errors: 1, tcp_backlog_drop: 3, nic_rx_drop: 4, nic_tx_drop: 0,
+      nic_drops: [{ iface: 'eth0', rx: 4, tx: 0 }],
+    },
+    overflow: 0,
+    ...over,
   };
 }
 
@@ -128,7 +162,7 @@ export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
     interval_s: 1,
     pinned_cpu: o.pinned ?? null,
     probes,
-    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, trace: null, profile: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), profile: profileSample() }) },
+    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, trace: null, profile: null, isolation: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), profile: profileSample(), isolation: isolationSample() }) },
   };
   store.getState().commitInterval(snap);
   return store;

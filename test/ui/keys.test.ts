@@ -40,9 +40,9 @@ describe('keys', () => {
     expect(s.getState().helpOpen).toBe(false);
   });
 
-  it('1..5, 7 and 8 switch offcpu, runqlat, exec, open, tcp, trace and profile off and on; proc has no key', () => {
+  it('1..5, 7, 8 and 0 switch offcpu, runqlat, exec, open, tcp, trace, profile and isolation off and on; proc has no key', () => {
     const s = fixtureStore();
-    expect([...TOGGLE_KEYS.values()]).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'trace', 'profile']);
+    expect([...TOGGLE_KEYS.values()]).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'trace', 'profile', 'isolation']);
     for (const [k, name] of TOGGLE_KEYS) {
       press(s, k);
       expect(s.getState().enabled[name]).toBe(false);
@@ -97,7 +97,7 @@ describe('keys', () => {
     press(s, '', { leftArrow: true });
     expect(s.getState().focus).toBe('overview');
     press(s, '', { leftArrow: true });
-    expect(s.getState().focus).toBe('profile');
+    expect(s.getState().focus).toBe('isolation');
   });
 
   it('/ filters the focused feed: typing, backspace, Enter ends; not on a non-feed pane', () => {

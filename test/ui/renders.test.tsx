@@ -30,6 +30,7 @@ function nextInterval(store: AppStore, i: number): IntervalSnapshot {
       tcp: [],
       trace: null,
       profile: null,
+      isolation: null,
     },
   };
 }

@@ -28,7 +28,7 @@ describe('run-queue trend', () => {
     expect(p.all).toBeGreaterThanOrEqual(16);
     expect(p.all).toBeLessThan(32);
     expect(p['1']).toBeNull(); // no wait on CPU 1 that interval
-    expect(trendPoint(CATALOGUE, { ...base, data: { ...base.data, runqlat: null } })).toEqual({});
+    expect(trendPoint(CATALOGUE, { ...base, data: { ...base.data, runqlat: null, isolation: null } })).toEqual({});
   });
 
   it('keeps at most TREND_POINTS, newest last', () => {

@@ -307,8 +307,10 @@ export function parseNetDev(text: string, file = '/proc/net/dev'): Map<string, R
     out.set(name, {
       rxBytes: num(t[0], file, ln, `${name} rx bytes`),
       rxPackets: num(t[1], file, ln, `${name} rx packets`),
+      rxDrop: num(t[3], file, ln, `${name} rx drop`),
       txBytes: num(t[8], file, ln, `${name} tx bytes`),
       txPackets: num(t[9], file, ln, `${name} tx packets`),
+      txDrop: num(t[11], file, ln, `${name} tx drop`),
     });
   }
   return out;
@@ -320,29 +322,211 @@ export function readNetDev(root = '/proc'): Map<string, RawNetDev> {
   return t === null ? new Map() : parseNetDev(t, file);
 }
 
-// ---- /proc/net/snmp ----
+// ---- /proc/net/snmp, /proc/net/netstat, /proc/net/snmp6 ----
+
+/**
+ * Every section of a file of paired lines, "Name: field field ..." then "Name: value value ..."
+ * (/proc/net/snmp: Ip, Icmp, Tcp, Udp, ...; /proc/net/netstat: TcpExt, IpExt, MPTcpExt), by
+ * section name.
+ */
+export function parseSnmpSections(text: string, file = '/proc/net/snmp'): Map<string, Record<string, number>> {
+  const out = new Map<string, Record<string, number>>();
+  const ls = lines(text);
+  for (let i = 0; i < ls.length; i++) {
+    const l = ls[i];
+    if (!l.trim()) continue;
+    const c = l.indexOf(':');
+    if (c <= 0) throw parseError(file, i + 1, `expected "Section: names", got ${JSON.stringify(l)}`);
+    const sec = l.slice(0, c);
+    const names = fields(l.slice(c + 1));
+    const vl = ls[i + 1];
+    if (vl === undefined || !vl.startsWith(`${sec}:`)) throw parseError(file, i + 2, `${sec}: header without a line of values`);
+    const vals = fields(vl.slice(c + 1));
+    if (vals.length !== names.length) throw parseError(file, i + 2, `${sec}: ${names.length} names but ${vals.length} values`);
+    const rec: Record<string, number> = {};
+    names.forEach((n, k) => (rec[n] = num(vals[k], file, i + 2, `${sec} ${n}`)));
+    out.set(sec, rec);
+    i++;
+  }
+  return out;
+}
 
 /** The "Tcp:" section: a header line of names followed by a line of values. */
 export function parseSnmpTcp(text: string, file = '/proc/net/snmp'): Record<string, number> | null {
-  const ls = lines(text);
-  for (let i = 0; i < ls.length; i++) {
-    if (!ls[i].startsWith('Tcp:')) continue;
-    const names = fields(ls[i].slice(4));
-    const vl = ls[i + 1];
-    if (vl === undefined || !vl.startsWith('Tcp:')) throw parseError(file, i + 2, 'Tcp: header without a line of values');
-    const vals = fields(vl.slice(4));
-    if (vals.length !== names.length) throw parseError(file, i + 2, `Tcp: ${names.length} names but ${vals.length} values`);
-    const out: Record<string, number> = {};
-    names.forEach((n, k) => (out[n] = num(vals[k], file, i + 2, `Tcp ${n}`)));
-    return out;
-  }
-  return null;
+  return parseSnmpSections(text, file).get('Tcp') ?? null;
 }
 
 export function readSnmp(root = '/proc'): Record<string, number> | null {
   const file = `${root}/net/snmp`;
   const t = readOptional(file);
   return t === null ? null : parseSnmpTcp(t, file);
+}
+
+/** Every section of /proc/net/snmp (empty when the file does not exist). */
+export function readSnmpAll(root = '/proc'): Map<string, Record<string, number>> {
+  const file = `${root}/net/snmp`;
+  const t = readOptional(file);
+  return t === null ? new Map() : parseSnmpSections(t, file);
+}
+
+/** Every section of /proc/net/netstat (TcpExt, IpExt, ...; empty when the file does not exist). */
+export function readNetstat(root = '/proc'): Map<string, Record<string, number>> {
+  const file = `${root}/net/netstat`;
+  const t = readOptional(file);
+  return t === null ? new Map() : parseSnmpSections(t, file);
+}
+
+/** /proc/net/snmp6: one "Name value" per line (Udp6RcvbufErrors 0). */
+export function parseSnmp6(text: string, file = '/proc/net/snmp6'): Record<string, number> {
+  const out: Record<string, number> = {};
+  const ls = lines(text);
+  for (let i = 0; i < ls.length; i++) {
+    const t = fields(ls[i]);
+    if (t.length === 0) continue;
+    if (t.length !== 2) throw parseError(file, i + 1, `expected "Name value", got ${JSON.stringify(ls[i])}`);
+    out[t[0]] = num(t[1], file, i + 1, t[0]);
+  }
+  return out;
+}
+
+/** /proc/net/snmp6, or null when the file does not exist (no IPv6). */
+export function readSnmp6(root = '/proc'): Record<string, number> | null {
+  const file = `${root}/net/snmp6`;
+  const t = readOptional(file);
+  return t === null ? null : parseSnmp6(t, file);
+}
+
+// ---- /proc/interrupts, /proc/softirqs ----
+
+/** One source of /proc/interrupts: its id ("24", "LOC"), its counts by CPU column and its description. */
+export interface RawIrq {
+  readonly irq: string;
+  /** One count per column of the header (CPUs without a count: 0). */
+  readonly counts: readonly number[];
+  /** What follows the counts: "IO-APIC 5-edge ACPI:Ged", "Local timer interrupts". Escaped. */
+  readonly desc: string;
+}
+
+export interface RawInterrupts {
+  /** The CPU of each column ("CPU0 CPU1 CPU3": [0, 1, 3]; offline CPUs have none). */
+  readonly cpus: readonly number[];
+  readonly rows: readonly RawIrq[];
+}
+
+function cpuHeader(l: string, file: string): number[] {
+  return fields(l).map((tok) => {
+    const n = tok.startsWith('CPU') ? parseCounter(tok.slice(3)) : NaN;
+    if (!(n >= 0)) throw parseError(file, 1, `expected a header of CPUn columns, got ${JSON.stringify(tok)}`);
+    return n;
+  });
+}
+
+/**
+ * /proc/interrupts: a header of CPU columns, then one line per source, "ID: count... description".
+ * A count token is decimal; the description starts at the first token that is not (ERR and MIS
+ * have a single count; devices add the chip, the hardware IRQ and the handlers' names).
+ */
+export function parseInterrupts(text: string, file = '/proc/interrupts'): RawInterrupts {
+  const ls = lines(text);
+  if (ls.length === 0) throw parseError(file, 1, 'empty');
+  const cpus = cpuHeader(ls[0], file);
+  const rows: RawIrq[] = [];
+  for (let i = 1; i < ls.length; i++) {
+    const l = ls[i];
+    if (!l.trim()) continue;
+    const c = l.indexOf(':');
+    if (c <= 0) throw parseError(file, i + 1, `expected "ID: counts", got ${JSON.stringify(l)}`);
+    const irq = nameOf(l.slice(0, c).trim());
+    const t = fields(l.slice(c + 1));
+    const counts: number[] = [];
+    let k = 0;
+    for (; k < t.length && counts.length < cpus.length; k++) {
+      const v = parseCounter(t[k]);
+      if (!(v >= 0)) break;
+      counts.push(v);
+    }
+    if (counts.length === 0) throw parseError(file, i + 1, `${irq}: no count`);
+    while (counts.length < cpus.length) counts.push(0);
+    rows.push({ irq, counts, desc: nameOf(t.slice(k).join(' ')) });
+  }
+  return { cpus, rows };
+}
+
+export function readInterrupts(root = '/proc'): RawInterrupts {
+  const file = `${root}/interrupts`;
+  return parseInterrupts(readText(file), file);
+}
+
+/** /proc/softirqs: a header of CPU columns, then "NAME: count..." (HI, TIMER, NET_TX, NET_RX, ...). */
+export function parseSoftirqs(text: string, file = '/proc/softirqs'): RawInterrupts {
+  const ls = lines(text);
+  if (ls.length === 0) throw parseError(file, 1, 'empty');
+  const cpus = cpuHeader(ls[0], file);
+  const rows: RawIrq[] = [];
+  for (let i = 1; i < ls.length; i++) {
+    const l = ls[i];
+    if (!l.trim()) continue;
+    const c = l.indexOf(':');
+    if (c <= 0) throw parseError(file, i + 1, `expected "NAME: counts", got ${JSON.stringify(l)}`);
+    const t = fields(l.slice(c + 1));
+    if (t.length !== cpus.length) throw parseError(file, i + 1, `${l.slice(0, c).trim()}: ${cpus.length} CPUs but ${t.length} counts`);
+    rows.push({ irq: nameOf(l.slice(0, c).trim()), counts: t.map((v, k) => num(v, file, i + 1, `${l.slice(0, c).trim()} CPU${cpus[k]}`)), desc: '' });
+  }
+  return { cpus, rows };
+}
+
+export function readSoftirqs(root = '/proc'): RawInterrupts {
+  const file = `${root}/softirqs`;
+  return parseSoftirqs(readText(file), file);
+}
+
+// ---- /proc/net/softnet_stat ----
+
+/** One CPU's line of softnet_stat (hex counters, net/core/net-procfs.c). */
+export interface RawSoftnet {
+  /** Packets taken off the backlog and processed. */
+  processed: number;
+  /** Packets dropped because the backlog was full (netdev_max_backlog). */
+  dropped: number;
+  /** NAPI runs that stopped with work left (netdev_budget or its time ran out). */
+  timeSqueeze: number;
+  /** Packets in the backlog now (kernel 6.x, 13th column), or null. */
+  backlog: number | null;
+}
+
+function hexField(tok: string | undefined, file: string, line: number, what: string): number {
+  const v = tok !== undefined && /^[0-9a-f]{1,16}$/i.test(tok) ? parseInt(tok, 16) : NaN;
+  if (Number.isNaN(v)) throw parseError(file, line, `${what}: expected a hex counter, got ${JSON.stringify(tok ?? '')}`);
+  return v;
+}
+
+/**
+ * /proc/net/softnet_stat: one line per CPU that has softnet data. Kernels since 5.10 print the
+ * CPU's number in the 13th column (lines skip offline CPUs); older ones do not, and the line's
+ * index is taken.
+ */
+export function parseSoftnet(text: string, file = '/proc/net/softnet_stat'): Map<number, RawSoftnet> {
+  const out = new Map<number, RawSoftnet>();
+  const ls = lines(text);
+  for (let i = 0; i < ls.length; i++) {
+    const t = fields(ls[i]);
+    if (t.length === 0) continue;
+    if (t.length < 3) throw parseError(file, i + 1, `expected at least 3 columns, got ${t.length}`);
+    const cpu = t.length >= 13 ? hexField(t[12], file, i + 1, 'cpu') : i;
+    out.set(cpu, {
+      processed: hexField(t[0], file, i + 1, 'processed'),
+      dropped: hexField(t[1], file, i + 1, 'dropped'),
+      timeSqueeze: hexField(t[2], file, i + 1, 'time_squeeze'),
+      backlog: t.length >= 12 ? hexField(t[11], file, i + 1, 'backlog') : null,
+    });
+  }
+  return out;
+}
+
+export function readSoftnet(root = '/proc'): Map<number, RawSoftnet> {
+  const file = `${root}/net/softnet_stat`;
+  const t = readOptional(file);
+  return t === null ? new Map() : parseSoftnet(t, file);
 }
 
 // ---- /proc/loadavg ----

@@ -60,8 +60,11 @@ export interface RawDisk {
 export interface RawNetDev {
   rxBytes: number;
   rxPackets: number;
+  /** Received packets the interface or its driver dropped (the "drop" column). */
+  rxDrop: number;
   txBytes: number;
   txPackets: number;
+  txDrop: number;
 }
 
 export interface RawLoadavg {

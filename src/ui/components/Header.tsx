@@ -33,6 +33,7 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
       uptimeS,
       load,
       cpus: host.cpus,
+      isolated: host.isolated,
       pinned,
       intervalS: interval,
       paused,

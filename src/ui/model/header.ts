@@ -10,6 +10,8 @@ export interface HeaderInput {
   readonly uptimeS: number | null;
   readonly load: readonly [number, number, number] | null | undefined;
   readonly cpus: readonly number[];
+  /** Isolated CPUs, marked after the CPU list ("cpus 0-3 iso 2-3"). */
+  readonly isolated?: readonly number[];
   readonly pinned: number | null;
   readonly intervalS: number;
   readonly paused: boolean;
@@ -41,7 +43,7 @@ export function headerText(i: HeaderInput, width: number): HeaderText {
   const load = i.load ? i.load.map((l) => l.toFixed(2)).join(' ') : '- - -';
   const host = `perfscope ${i.hostname}`;
   const up = `up ${fmtUptime(i.uptimeS)}`;
-  const cpus = `cpus ${formatCpuList(i.cpus)}`;
+  const cpus = `cpus ${formatCpuList(i.cpus)}${i.isolated?.length ? ` iso ${formatCpuList(i.isolated)}` : ''}`;
   const ld = `load ${load}`;
   // "6.1.0-27-cloud-amd64" -> "6.1.0-27" when the full release does not fit.
   const shortKernel = i.kernel.split('-').slice(0, 2).join('-');

@@ -1,0 +1,232 @@
+// The isolation probe described to the rest of perfscope (see ProbeSpec): what disturbed one CPU
+// set apart for a latency-critical thread — the tasks that ran there (the resident first, then
+// every intruder: how often, how long, whom it displaced), the resident's longest absence and
+// who kept it off, that CPU's interrupts and softirqs by source, and the host's network backlog
+// and drops — per interval. The probe itself is isolation.ts (the scheduler object's isolation
+// part and the /proc readers), its pure model isolation-model.ts.
+import { fmtUs } from '../model/format.js';
+import type { Isolation } from './proc/isolation.js';
+import type { JsonLine, PromExporter, PromFamily, PromSeries, ProbeSpec } from './types.js';
+
+/** What kind of task an intruder is, from its comm (kernel threads are named by the kernel). */
+export type TaskKind = 'resident' | 'idle' | 'kworker' | 'ksoftirqd' | 'migration' | 'rcu' | 'irq' | 'timer' | 'kthread' | 'task';
+
+export interface IsoTask {
+  /** Thread id (0: the CPU's idle task, never listed in `tasks`). */
+  pid: number;
+  tgid: number;
+  comm: string;
+  kind: TaskKind;
+  /** On-CPU time in the interval, us (0.1 us resolution). */
+  on_us: number;
+  /** Runs (switch-in to switch-out) that ended in the interval. */
+  runs: number;
+  /** The longest of them, us (the whole run, also its part in earlier intervals). */
+  max_run_us: number;
+  /** The task its runs displaced (the one on the CPU before it): the majority one, else the latest candidate; null if none ended. */
+  displaced: { pid: number; comm: string } | null;
+  /** It was on the CPU when the interval ended. */
+  running: boolean;
+}
+
+/** The resident's absences from the CPU that ended in the interval. */
+export interface IsoAbsence {
+  count: number;
+  /** Longest one, us. */
+  max_us: number;
+  total_us: number;
+  /** The task with the longest single run on the CPU during the longest absence (the idle task: it slept). */
+  by_pid: number;
+  by_comm: string;
+  /** That absence began with a preemption (the resident was still runnable). */
+  preempted: boolean;
+}
+
+/** One interrupt source, or one softirq type, on the CPU. */
+export interface IsoRate {
+  /** "LOC", "RES", "CAL", "24", or a softirq type ("TIMER", "NET_RX"). */
+  name: string;
+  /** /proc/interrupts' description ("Local timer interrupts", "IO-APIC 4-edge ttyS0"); "" for softirqs. Escaped. */
+  desc: string;
+  /** In the interval. */
+  count: number;
+  /** Per second. */
+  rate: number;
+}
+
+/** Backlog and drops in the interval (counts; the pane divides by interval_s). */
+export interface IsoNet {
+  /** The CPU's line of /proc/net/softnet_stat, or null when it has none. */
+  softnet: { processed: number; dropped: number; time_squeeze: number; backlog: number | null } | null;
+  /** Host-wide, /proc/net/snmp and snmp6. */
+  udp_rcvbuf_errors: number;
+  udp_in_errors: number;
+  udp6_rcvbuf_errors: number;
+  udp6_in_errors: number;
+  /** /proc/net/netstat TcpExt TCPBacklogDrop. */
+  tcp_backlog_drop: number;
+  /** /proc/net/dev, every interface: the drop columns. */
+  nic_rx_drop: number;
+  nic_tx_drop: number;
+  /** Interfaces that dropped in the interval, most first (at most 8). */
+  nic_drops: { iface: string; rx: number; tx: number }[];
+}
+
+export interface IsolationSample {
+  /** The CPU watched: the pinned one, else the first isolated one, else null. */
+  cpu: number | null;
+  /** Why that CPU: the view is pinned to it, or it is the first isolated CPU. */
+  source: 'pinned' | 'isolated' | null;
+  /** How this host sets CPUs apart (isolcpus, nohz_full, cgroup v2 partitions). */
+  isolated: Isolation;
+  /** Seconds the task figures cover: from the previous boundary to this one (the probe's own clock). */
+  span_s: number;
+  /** The resident (most on-CPU time) first, then the intruders by on-CPU time; at most ISO_TASKS_MAX. */
+  tasks: IsoTask[];
+  /** Tasks that ran but are not listed, and their on-CPU time. */
+  other_tasks: number;
+  other_us: number;
+  /** The CPU's idle time in the interval, us. */
+  idle_us: number;
+  /** The resident's absences, or null when none ended (or no resident yet). */
+  resident_off: IsoAbsence | null;
+  /** Interrupts on the CPU by source, most first (only those that fired). */
+  irqs: IsoRate[];
+  /** Softirqs on the CPU by type, most first (only those that ran). */
+  softirqs: IsoRate[];
+  /** Device IRQs whose smp_affinity_list lets them reach the CPU (at most 32; "all CPUs" ones too). */
+  affine_irqs: { irq: number; name: string; cpus: string }[];
+  net: IsoNet;
+  /** Runs not counted because the kernel table was full. */
+  overflow: number;
+}
+
+export const ISO_TASKS_MAX = 30;
+
+/** The kind of a task by its comm (kernel thread names are the kernel's own). */
+export function taskKind(pid: number, comm: string): TaskKind {
+  if (pid === 0) return 'idle';
+  if (comm.startsWith('kworker/')) return 'kworker';
+  if (comm.startsWith('ksoftirqd/')) return 'ksoftirqd';
+  if (comm.startsWith('migration/')) return 'migration';
+  if (comm.startsWith('rcu') || comm.startsWith('rcuc/') || comm.startsWith('rcuop/')) return 'rcu';
+  if (comm.startsWith('irq/') || comm.startsWith('irq_work/')) return 'irq';
+  if (comm.startsWith('ktimers/') || comm.startsWith('ktimersoftd/') || comm.startsWith('watchdog/')) return 'timer';
+  if (comm.startsWith('cpuhp/') || comm.startsWith('kcompactd') || comm.startsWith('kthreadd') || comm.startsWith('khugepaged') || comm.startsWith('kswapd') || comm.startsWith('idle_inject/')) return 'kthread';
+  return 'task';
+}
+
+/** The resident: the first task, when it has that kind. */
+export function residentOf(s: IsolationSample): IsoTask | null {
+  return s.tasks[0]?.kind === 'resident' ? s.tasks[0] : null;
+}
+
+/** Everything dropped or squeezed in the interval (the timeline's second line). */
+export function dropsOf(n: IsoNet): number {
+  return (n.softnet?.dropped ?? 0) + n.udp_rcvbuf_errors + n.udp6_rcvbuf_errors + n.tcp_backlog_drop + n.nic_rx_drop;
+}
+
+function isSample(v: unknown): v is IsolationSample {
+  const o = v as IsolationSample | null;
+  return !!o && typeof o === 'object' && Array.isArray(o.tasks) && Array.isArray(o.irqs) && !!o.net && !!o.isolated;
+}
+
+/**
+ * Prometheus: counters since the sink started (intruders' on-CPU time and runs, interrupts by
+ * source, softirqs by type, softnet drops and squeezes, UDP receive-buffer errors), the
+ * resident's longest absence as a gauge, all labelled with the watched CPU. Labels stay bounded:
+ * device IRQs are one source ("device"), the others are the kernel's fixed names (LOC, RES, ...),
+ * softirqs its ten types; no task label.
+ */
+function isolationExporter(): PromExporter<IsolationSample> {
+  let last: IsolationSample | null = null;
+  const intruderNs = new Map<string, number>();
+  const intruderRuns = new Map<string, number>();
+  const irqs = new Map<string, number>();
+  const soft = new Map<string, number>();
+  const dropped = new Map<string, number>();
+  const squeeze = new Map<string, number>();
+  let udpRcvbuf = 0;
+  let tcpBacklog = 0;
+  const bump = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+  const series = (m: Map<string, number>, label?: string): PromSeries[] =>
+    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, value]) => {
+      const [cpu, rest] = k.split('\u0000');
+      return { labels: label ? { cpu, [label]: rest } : { cpu }, value };
+    });
+  return {
+    add(s) {
+      last = s;
+      if (!s || s.cpu === null) return;
+      const cpu = String(s.cpu);
+      for (const t of s.tasks) {
+        if (t.kind === 'resident') continue;
+        bump(intruderNs, cpu, Math.round(t.on_us * 1000));
+        bump(intruderRuns, cpu, t.runs);
+      }
+      bump(intruderNs, cpu, Math.round(s.other_us * 1000));
+      for (const r of s.irqs) bump(irqs, `${cpu}\u0000${/^\d+$/.test(r.name) ? 'device' : r.name}`, r.count);
+      for (const r of s.softirqs) bump(soft, `${cpu}\u0000${r.name}`, r.count);
+      bump(dropped, cpu, s.net.softnet?.dropped ?? 0);
+      bump(squeeze, cpu, s.net.softnet?.time_squeeze ?? 0);
+      udpRcvbuf += s.net.udp_rcvbuf_errors + s.net.udp6_rcvbuf_errors;
+      tcpBacklog += s.net.tcp_backlog_drop;
+    },
+    families() {
+      if (intruderNs.size === 0 && !last) return [];
+      const out: PromFamily[] = [];
+      const lastS = last as IsolationSample | null;
+      const off = lastS && lastS.cpu !== null ? [{ labels: { cpu: String(lastS.cpu) }, value: (lastS.resident_off?.max_us ?? 0) / 1e6 }] : [];
+      out.push({ name: 'perfscope_isolation_resident_offcpu_max_seconds', type: 'gauge', help: 'Longest absence of the watched CPU\'s resident (its longest on-CPU task) among those that ended in the last complete interval; 0 when none ended.', series: off });
+      out.push({ name: 'perfscope_isolation_intruder_seconds', type: 'counter', help: 'On-CPU time of every task but the resident and the idle task on the watched CPU, since perfscope started.', series: series(new Map([...intruderNs].map(([k, v]) => [k, v / 1e9]))) });
+      out.push({ name: 'perfscope_isolation_intruder_runs', type: 'counter', help: 'Runs of those tasks on the watched CPU, since perfscope started.', series: series(intruderRuns) });
+      out.push({ name: 'perfscope_isolation_interrupts', type: 'counter', help: 'Interrupts on the watched CPU by source (/proc/interrupts; device IRQs together as "device"), since perfscope started.', series: series(irqs, 'source') });
+      out.push({ name: 'perfscope_isolation_softirqs', type: 'counter', help: 'Softirqs run on the watched CPU by type (/proc/softirqs), since perfscope started.', series: series(soft, 'type') });
+      out.push({ name: 'perfscope_isolation_softnet_dropped', type: 'counter', help: 'Packets dropped because the watched CPU\'s backlog was full (/proc/net/softnet_stat), since perfscope started.', series: series(dropped) });
+      out.push({ name: 'perfscope_isolation_softnet_time_squeeze', type: 'counter', help: 'NAPI runs on the watched CPU that ran out of budget with work left (/proc/net/softnet_stat), since perfscope started.', series: series(squeeze) });
+      out.push({ name: 'perfscope_isolation_udp_rcvbuf_errors', type: 'counter', help: 'UDP and UDP6 datagrams dropped because a socket\'s receive buffer was full (host-wide), since perfscope started.', series: [{ labels: {}, value: udpRcvbuf }] });
+      out.push({ name: 'perfscope_isolation_tcp_backlog_drops', type: 'counter', help: 'TCP segments dropped because a socket\'s backlog was full (TCPBacklogDrop, host-wide), since perfscope started.', series: [{ labels: {}, value: tcpBacklog }] });
+      return out;
+    },
+  };
+}
+
+/** "kworker/1:2 3× 120us" */
+function intruderText(t: IsoTask): string {
+  return `${t.comm} ${t.runs}× ${fmtUs(t.on_us)}`;
+}
+
+export const isolation: ProbeSpec<'isolation', IsolationSample, never> = {
+  name: 'isolation',
+  title: 'CPU isolation',
+  tab: 'isolation',
+  key: '0',
+  kind: 'aggregate',
+  bpf: true,
+  grid: { column: 0, row: 3, weight: 6 },
+  create: async () => new (await import('./isolation.js')).IsolationProbe(),
+  toJson: (s) => ({ isolation: s }),
+  fromJson: (line: JsonLine) => (isSample(line.isolation) ? line.isolation : null),
+  // The timeline: the resident's longest absence, the drops and squeezes, the CPU's interrupt rate.
+  trend(s): Record<string, number | null> {
+    if (s.cpu === null) return {};
+    const irq = s.irqs.reduce((a, r) => a + r.rate, 0);
+    return { off_max_us: s.resident_off?.max_us ?? 0, drops: dropsOf(s.net), squeeze: s.net.softnet?.time_squeeze ?? 0, irq_s: Math.round(irq) };
+  },
+  prometheus: isolationExporter,
+  summary(s) {
+    if (s.cpu === null) return 'no CPU';
+    const intr = s.tasks.filter((t) => t.kind !== 'resident').length + s.other_tasks;
+    return `CPU${s.cpu} ${intr} intruders${s.resident_off ? ` off ${fmtUs(s.resident_off.max_us)}` : ''}`;
+  },
+  overview(s) {
+    if (s.cpu === null) return [s.isolated.cpus.length ? 'no CPU watched' : 'no isolated CPU: pin one (-C N, ] [) to watch it'];
+    const r = residentOf(s);
+    const intr = s.tasks.filter((t) => t.kind !== 'resident');
+    const off = s.resident_off ? `  off max ${fmtUs(s.resident_off.max_us)} by ${s.resident_off.by_comm}` : '';
+    return [
+      `CPU${s.cpu}${s.source === 'isolated' ? ' (isolated)' : ''} resident ${r ? `${r.comm}[${r.pid}] ${fmtUs(r.on_us)}` : '-'}${off}`,
+      `intruders ${intr.length + s.other_tasks}${intr.length ? ': ' + intr.slice(0, 3).map(intruderText).join(', ') : ''}`,
+    ];
+  },
+};
