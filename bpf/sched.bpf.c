@@ -188,12 +188,6 @@ struct {
 } iso_overflow SEC(".maps");
 
 /* comm is char[16]: two plain loads through the BTF pointer (no probe-read helper). */
-static __always_inline void copy_comm(char *dst, const char *src)
-{
-	((__u64 *)dst)[0] = ((const __u64 *)src)[0];
-	((__u64 *)dst)[1] = ((const __u64 *)src)[1];
-}
-
 static __always_inline void lost_one(void)
 {
 	__u32 zero = 0;
@@ -268,7 +262,7 @@ static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_ta
 	nv.total_ns = delta;
 	nv.returns = 1;
 	nv.tgid = next->tgid;
-	copy_comm(nv.comm, next->comm);
+	comm_copy(nv.comm, next->comm);
 	if (t->preempted) {
 		nv.preempted = 1;
 		__builtin_memcpy(nv.preempted_by, t->by, sizeof(nv.preempted_by));
@@ -333,7 +327,7 @@ static __always_inline void iso_charge(struct iso_state *st, struct task_struct 
 		return;
 	}
 	key.pid = st->pid;
-	copy_comm(key.comm, prev->comm);
+	comm_copy(key.comm, prev->comm);
 	v = bpf_map_lookup_elem(inner, &key);
 	if (v) {
 		v->on_ns += part;
@@ -343,7 +337,7 @@ static __always_inline void iso_charge(struct iso_state *st, struct task_struct 
 		if (v->vote == 0) {
 			v->vote = 1;
 			v->disp_pid = st->disp_pid;
-			copy_comm(v->disp_comm, st->disp_comm);
+			comm_copy(v->disp_comm, st->disp_comm);
 		} else if (v->disp_pid == st->disp_pid) {
 			v->vote += 1;
 		} else {
@@ -358,7 +352,7 @@ static __always_inline void iso_charge(struct iso_state *st, struct task_struct 
 	nv.tgid = st->tgid;
 	nv.vote = 1;
 	nv.disp_pid = st->disp_pid;
-	copy_comm(nv.disp_comm, st->disp_comm);
+	comm_copy(nv.disp_comm, st->disp_comm);
 	if (bpf_map_update_elem(inner, &key, &nv, BPF_NOEXIST))
 		iso_lost();
 }
@@ -377,7 +371,7 @@ static __always_inline void iso_absence(struct iso_state *st, struct task_struct
 		return;
 	}
 	key.pid = next->pid;
-	copy_comm(key.comm, next->comm);
+	comm_copy(key.comm, next->comm);
 	v = bpf_map_lookup_elem(inner, &key);
 	if (!v) {
 		struct iso_val nv = {};
@@ -396,7 +390,7 @@ static __always_inline void iso_absence(struct iso_state *st, struct task_struct
 		v->off_max_ns = gap;
 		v->off_by_pid = st->r_top_pid;
 		v->off_preempted = st->r_preempted;
-		copy_comm(v->off_by_comm, st->r_top_comm);
+		comm_copy(v->off_by_comm, st->r_top_comm);
 	}
 }
 
@@ -431,7 +425,7 @@ static __always_inline void iso_switch(struct sched_cfg *cfg, bool preempt, stru
 			st->s_in = st->in_ns;
 			st->s_pid = ppid;
 			st->s_tgid = st->tgid;
-			copy_comm(st->s_comm, prev->comm);
+			comm_copy(st->s_comm, prev->comm);
 		}
 		iso_charge(st, prev, now > from ? now - from : 0, run);
 	}
@@ -441,12 +435,12 @@ static __always_inline void iso_switch(struct sched_cfg *cfg, bool preempt, stru
 			st->r_out_ns = now;
 			st->r_top_ns = 0;
 			st->r_top_pid = npid;
-			copy_comm(st->r_top_comm, next->comm);
+			comm_copy(st->r_top_comm, next->comm);
 			st->r_preempted = preempt || prev_state == TASK_RUNNING;
 		} else if (st->r_out_ns && ran && run > st->r_top_ns) {
 			st->r_top_ns = run;
 			st->r_top_pid = ppid;
-			copy_comm(st->r_top_comm, prev->comm);
+			comm_copy(st->r_top_comm, prev->comm);
 		}
 		if (npid == resident && st->r_out_ns) {
 			if (now > st->r_out_ns)
@@ -460,8 +454,8 @@ static __always_inline void iso_switch(struct sched_cfg *cfg, bool preempt, stru
 	st->pid = npid;
 	st->tgid = next->tgid;
 	st->disp_pid = ppid;
-	copy_comm(st->comm, next->comm);
-	copy_comm(st->disp_comm, prev->comm);
+	comm_copy(st->comm, next->comm);
+	comm_copy(st->disp_comm, prev->comm);
 	st->epoch = epoch;
 	st->seq += 1;
 }
@@ -502,7 +496,7 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			 * on, unlike prev->__state, which a wake-up elsewhere may already have reset. */
 			t->preempted = preempt || prev_state == TASK_RUNNING;
 			if (t->preempted)
-				copy_comm(t->by, next->comm);
+				comm_copy(t->by, next->comm);
 		}
 		if ((parts & SCHED_PART_RUNQLAT) && prev->pid)
 			runqlat_depart(cfg, t, prev);
