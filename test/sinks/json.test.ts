@@ -53,7 +53,7 @@ describe('--json and back', () => {
   it('a line of another shape reads as probes that did not run, never a throw', () => {
     const back = intervalFromJson(CATALOGUE, { time: 5, probes: { offcpu: { state: 'bogus' } }, offcpu: 'x', runqlat: { all: 1 }, exec: {}, counters: [] });
     expect(back.probes.offcpu).toEqual({ state: 'off' });
-    expect(Object.values(back.data)).toEqual([null, null, null, null, null, null, null, null]);
+    expect(Object.values(back.data)).toEqual([null, null, null, null, null, null, null, null, null]);
     expect(back.interval_s).toBe(0);
     expect(back.pinned_cpu).toBeNull();
   });

@@ -133,15 +133,17 @@ describe('status line', () => {
     expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 200 })[0].text).toBe('1 offcpu on 500ns 2/s');
     expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 0, width: 200 })[0].text).toBe('1 offcpu on 500ns 0/s');
   });
-  it('when not even every name and state fits, the commonest state but running is one segment and the rest stay as detailed as fits', () => {
+  it('when not even every name and state fits, the probes of the commonest state are one segment and the rest stay as detailed as fits', () => {
     const h = { ...health };
     for (const n of ['offcpu', 'runqlat', 'tcp', 'trace', 'isolation'] as const) h[n] = { state: 'off' };
     const segs = statusSegments(CATALOGUE, h, { pinned: null, intervalS: 2, width: 80 });
-    expect(segs.map((s) => s.text)).toEqual(['exec on', 'open n/a', 'proc on', 'off: offcpu runqlat tcp trace isolation']);
-    expect(statusSegments(CATALOGUE, h, { pinned: null, intervalS: 2, width: 100 }).map((s) => s.text)[0]).toBe('3 exec on 500ns 2/s');
-    expect(segs[3].state).toBe('off');
-    // All running: their own segments, as before (the line is cut).
-    expect(statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 80 }).map((s) => s.text).slice(0, 3)).toEqual(['offcpu on', 'runqlat on', 'exec on']);
+    expect(segs.map((s) => s.text)).toEqual(['exec on', 'open n/a', 'proc on', 'profile on', 'off: offcpu runqlat tcp trace isolation']);
+    expect(segs[4].state).toBe('off');
+    expect(statusSegments(CATALOGUE, h, { pinned: null, intervalS: 2, width: 100 }).map((s) => s.text)[0]).toBe('3 exec on');
+    expect(statusSegments(CATALOGUE, h, { pinned: null, intervalS: 2, width: 160 }).map((s) => s.text)[2]).toBe('3 exec on 500ns 2/s');
+    // All running but one: the running ones are the group, and the line fits 80 columns.
+    const all = statusSegments(CATALOGUE, health, { pinned: null, intervalS: 2, width: 80 });
+    expect(all.map((s) => s.text)).toEqual(['4 open n/a', 'on: offcpu runqlat exec tcp proc trace profile isolation']);
   });
 });
 

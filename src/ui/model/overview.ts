@@ -1,7 +1,8 @@
 // The overview pane as text lines: every probe of the catalogue contributes a heading (its name,
 // state and cost) and its own one or two lines (ProbeSpec.overview), or why it is not running.
-// Fitted to the height: all lines, else each probe's first line, else the headings with their
-// summaries. Pure.
+// Fitted to the height: all lines; else every heading, then as room allows the running probes'
+// first lines, then why the others are not running, then the running probes' further lines
+// (catalogue order in each step; a heading without its lines carries its summary). Pure.
 import type { ProbeHealth, ViewContext } from '../../probes/types.js';
 import type { Catalogue, Interval } from '../../catalogue.js';
 import { fromSpec, sampleOf } from '../../catalogue.js';
@@ -15,6 +16,7 @@ interface Block {
   readonly heading: string;
   readonly lines: readonly Line[];
   readonly summary: string;
+  readonly running: boolean;
 }
 
 function notRunning(h: ProbeHealth, key: string | null): Line {
@@ -36,17 +38,39 @@ export function overviewLines(cat: Catalogue, iv: Interval | null, health: Reado
     const cost = costInfo(h, view.intervalS);
     const heading = `${spec.tab.padEnd(tabW)} ${STATE_WORD[h.state].padEnd(3)}${cost ? `  ${cost}` : ''}`;
     const sample = iv ? sampleOf(iv, spec.name) : null;
-    if (h.state !== 'running') return { heading, lines: [notRunning(h, spec.key)], summary: '' };
-    if (sample === null) return { heading, lines: [{ text: `${INDENT}waiting for the first interval…`, kind: 'dim' }], summary: '' };
+    if (h.state !== 'running') return { heading, lines: [notRunning(h, spec.key)], summary: '', running: false };
+    if (sample === null) return { heading, lines: [{ text: `${INDENT}waiting for the first interval…`, kind: 'dim' }], summary: '', running: true };
     return {
       heading,
       lines: fromSpec(() => spec.overview(sample, inner), ['(no summary for this sample)']).map((text) => ({ text: INDENT + text, kind: 'text' as const })),
       summary: fromSpec(() => spec.summary(sample, inner), ''),
+      running: true,
     };
   });
   const full = blocks.flatMap((b) => [{ text: b.heading, kind: 'heading' as const }, ...b.lines]);
   if (full.length <= height) return full;
-  const first = blocks.flatMap((b) => [{ text: b.heading, kind: 'heading' as const }, ...b.lines.slice(0, 1)]);
-  if (first.length <= height) return first;
-  return blocks.map((b) => ({ text: b.summary ? `${b.heading}  ${b.summary}` : b.heading, kind: 'heading' as const })).slice(0, Math.max(0, height));
+  // How many of each block's lines are shown, grown step by step while they fit.
+  const shown = blocks.map(() => 0);
+  let room = height - blocks.length;
+  const grow = (want: (b: Block, i: number) => boolean) => {
+    for (let i = 0; i < blocks.length && room > 0; i++) {
+      if (want(blocks[i], i) && shown[i] < blocks[i].lines.length) {
+        shown[i]++;
+        room--;
+      }
+    }
+  };
+  grow((b, i) => b.running && shown[i] === 0);
+  grow((b, i) => !b.running && shown[i] === 0);
+  for (let more = true; more && room > 0; ) {
+    const before = room;
+    grow((b) => b.running);
+    more = room < before;
+  }
+  return blocks
+    .flatMap((b, i) => [
+      { text: shown[i] === 0 && b.summary ? `${b.heading}  ${b.summary}` : b.heading, kind: 'heading' as const },
+      ...b.lines.slice(0, shown[i]),
+    ])
+    .slice(0, Math.max(0, height));
 }
