@@ -116,7 +116,7 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   key: '8',
   kind: 'aggregate',
   bpf: true,
-  grid: { column: 0, row: 3, weight: 3 },
+  grid: { column: 1, row: 4, weight: 3 },
   create: async () => new (await import('./profile.js')).ProfileProbe(),
   toJson: (s) => ({ profile: s }),
   fromJson: (line: JsonLine) => (isSample(line.profile) ? line.profile : null),
