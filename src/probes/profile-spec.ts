@@ -124,6 +124,7 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   options: [PROFILE_FREQUENCY],
   rowIds: (s) => s.stacks.map(profileRowId),
   filterText: filterProfile,
+  altView: 'a tree of frames / one path per line (a tall pane starts with the tree)',
   merge: mergeProfiles,
   folded: { default: true, unit: 'samples', rows: (s) => s.stacks.map((row) => ({ row, count: row.count })) },
   summary: (s) => hottest(s),

@@ -223,6 +223,8 @@ export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> 
   rowIds?(sample: S, view: { readonly pinned: number | null; readonly showIdle: boolean }): string[];
   /** Its sample cut to the rows that match a text typed with `/` (the pane's filter), for panes that are not feeds. */
   filterText?(sample: S, text: string): S;
+  /** What its pane's other view is, for the help ("a tree"): `t` switches to it and back. */
+  readonly altView?: string;
   /** Samples of consecutive intervals as one (the pane's `w` view: the last WINDOW_INTERVALS intervals). */
   merge?(samples: readonly S[]): S;
   /** A probe with stacks: what --folded prints of it. */

@@ -108,6 +108,8 @@ export interface AppState {
   recent: readonly { readonly time: string; readonly samples: Readonly<Record<string, unknown>> }[];
   /** Panes that show the window of recent intervals instead of the interval (`w`). */
   windowed: Readonly<Record<string, boolean>>;
+  /** Panes switched to their other view (`t`: the profile's tree / paths). */
+  altView: Readonly<Record<string, boolean>>;
   /** The settings asked from the screen so far, by probe NUL flag (optionShown reads them). */
   options: Readonly<Record<string, OptionValue>>;
   /** The latest change of a probe's setting asked from the screen, for the manager. */
@@ -179,6 +181,8 @@ export interface AppActions {
   cycleOption(flag: string): void;
   /** w: the focused pane shows the last WINDOW_INTERVALS intervals merged, or the interval again. */
   toggleWindow(): void;
+  /** t: the focused pane's other view (ProbeSpec.altView). */
+  toggleAltView(): void;
   /** Forget every interval and event (a replay went back); the settings stay. */
   resetData(): void;
 }
@@ -345,6 +349,7 @@ export function createAppStore(init: StoreInit): AppStore {
     optionIntent: null,
     recent: [],
     windowed: {},
+    altView: {},
     options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [`${p}\u0000${f}`, v]))),
 
     commitInterval: (iv) =>
@@ -464,6 +469,7 @@ export function createAppStore(init: StoreInit): AppStore {
         return patch;
       }),
     closeDetail: () => set(() => ({ detail: null })),
+    toggleAltView: () => set((s) => (cat.some((p) => p.name === s.focus && p.altView) ? { altView: { ...s.altView, [s.focus]: !s.altView[s.focus] } } : {})),
     toggleWindow: () =>
       set((s) => (cat.some((p) => p.name === s.focus && p.merge) ? { windowed: { ...s.windowed, [s.focus]: !s.windowed[s.focus] } } : {})),
     cycleOption: (flag) =>

@@ -66,6 +66,7 @@ export function keyHelp(cat: Catalogue, replay = false): readonly (readonly [str
     ...cat.filter((s) => s.rowIds).map((s): readonly [string, string] => ['↑ ↓ Enter Esc', `${s.name}: select a row, open it, back`]),
     ...cat.flatMap((s) => (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`])),
     ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
+    ...cat.filter((s) => s.altView).map((s): readonly [string, string] => ['t', `${s.name}: ${s.altView}`]),
   ];
 }
 
@@ -186,6 +187,7 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
   else if (key.escape && s.detail !== null) s.closeDetail();
   else if (key.escape && isFilterable(s.catalogue, s.focus) && s.filters[s.focus]) s.setFilter(s.focus, '');
   else if (input === 'w' && s.catalogue.some((p) => p.name === s.focus && p.merge)) s.toggleWindow();
+  else if (input === 't' && s.catalogue.some((p) => p.name === s.focus && p.altView)) s.toggleAltView();
   else return 'ignored';
   return 'handled';
 }

@@ -36,6 +36,22 @@ describe('profile pane', () => {
     expect(s.getState().detail).toBeNull();
   });
 
+  it('a tall pane shows a tree of frames with inclusive shares; t swaps it with the paths', () => {
+    const s = fixtureStore();
+    const f = frame(s, <ProfilePane spec={profile} width={80} height={22} />);
+    const lines = f.split('\n');
+    const at = (t: string) => lines.findIndex((l) => l.includes(t));
+    expect(lines[at('burner')]).toMatch(/67%\s+burner/);
+    expect(lines[at('leaf_a')]).toMatch(/67%\s+leaf_a/);
+    expect(at('main')).toBeLessThan(at('mid_b'));
+    expect(at('mid_b')).toBeLessThan(at('leaf_a'));
+    // indented one step per level below the process
+    expect(lines[at('mid_b')].indexOf('mid_b')).toBeGreaterThan(lines[at('main')].indexOf('main'));
+    s.getState().setFocus('profile');
+    press(s, 't');
+    expect(frame(s, <ProfilePane spec={profile} width={80} height={22} />)).toContain('main › mid_b › leaf_a');
+  });
+
   it('fitLeaf cuts at the root end', () => {
     expect(fitLeaf('a › b › leaf', 8)).toBe('… › leaf');
     expect(fitLeaf('a › b › leaf', 9)).toBe('…b › leaf');

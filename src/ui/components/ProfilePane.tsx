@@ -1,5 +1,6 @@
-// CPU profile: the interval's hottest on-CPU stacks, one path per line (root › … › leaf, the
-// leaf always in view), with their share of the samples; ↑/↓ select, Enter shows the selected
+// CPU profile: the interval's hottest on-CPU stacks with their share of the samples, as a tree
+// of frames in a tall pane, else one path per line (root › … › leaf, the leaf always in view),
+// t swaps the two; ↑/↓ select, Enter shows the selected
 // stack's frames, Esc back; f steps the sampling frequency; w shows the last intervals merged;
 // / filters by comm or pid.
 import React, { useMemo } from 'react';
@@ -9,7 +10,7 @@ import type { PaneProps } from '../pane.js';
 import { bodyRows, PaneFrame } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
 import { costInfo } from '../model/cost.js';
-import { frameLines, profileLines } from '../model/stack-lines.js';
+import { frameLines, profileLines, profileTree } from '../model/stack-lines.js';
 import { cursorOf, paneSample, WINDOW_INTERVALS, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
 import { profileRowId, type ProfileSample } from '../../probes/profile-spec.js';
@@ -25,6 +26,7 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
   // Merged and filtered anew only when one of its inputs changes (a selector must return a stable value).
   const sample = useMemo(() => paneSample(store.getState(), spec.name as PaneId) as ProfileSample | null, [store, shown, recent, windowed, filter, spec.name]);
   const editing = useAppStore((s) => s.filterEditing && s.focus === spec.name);
+  const alt = useAppStore((s) => s.altView[spec.name] === true);
   const all = useAppStore((s) => s.health);
   const health = (all as Readonly<Record<string, ProbeHealth>>)[spec.name] ?? OFF;
   const focused = useAppStore((s) => s.focus === spec.name);
@@ -42,6 +44,8 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
     );
   }
   const body = bodyRows(height);
+  // A tall pane shows the tree of frames, a short one a path per line (the leaf in view); t swaps.
+  const tree = (body >= 15) !== alt;
   if (detail !== null) {
     const row = sample.stacks.find((r) => profileRowId(r) === detail);
     const lines = row
@@ -55,7 +59,7 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
   }
   return (
     <PaneFrame {...frame}>
-      <TextLines lines={profileLines(sample, width - 2, body, cursor, focused)} />
+      <TextLines lines={tree ? profileTree(sample, width - 2, body, -1, focused) : profileLines(sample, width - 2, body, cursor, focused)} />
     </PaneFrame>
   );
 }

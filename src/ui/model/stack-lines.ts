@@ -1,5 +1,5 @@
 // Stacks as pane lines (pure, tested without rendering): the profile pane's hottest paths, one
-// per line with the leaf kept in view, and the off-CPU pane's detail view of one task (its
+// per line with the leaf kept in view, or as a tree of frames, and the off-CPU pane's detail view of one task (its
 // longest off-CPU stacks with their times and the preemptor, each stack's frames leaf first).
 import { fmtCount, fmtUs } from '../../model/format.js';
 import { fitLeaf, frameLabel, pathText, type StackRow } from '../../stacks/frames.js';
@@ -66,4 +66,44 @@ export function offStackLines(rows: readonly OffStackRow[] | null, pid: number, 
     out.push(...frameLines(r, width, room));
   }
   return out.slice(0, height);
+}
+
+interface Node {
+  readonly label: string;
+  count: number;
+  readonly children: Map<string, Node>;
+}
+
+/**
+ * The profile pane as a tree (top-down, as perf report's call graph): each process name, then
+ * its frames root first, each node with its inclusive share of the samples; children hottest
+ * first; indentation stops growing at 24. `rows` lines, `width` columns.
+ */
+export function profileTree(s: ProfileSample, width: number, rows: number, selected: number, focused: boolean): Line[] {
+  const root: Node = { label: '', count: 0, children: new Map() };
+  for (const r of s.stacks) {
+    let n = root;
+    n.count += r.count;
+    for (const label of [r.comm, ...r.frames.map(frameLabel)]) {
+      let c = n.children.get(label);
+      if (!c) n.children.set(label, (c = { label, count: 0, children: new Map() }));
+      c.count += r.count;
+      n = c;
+    }
+  }
+  const out: Line[] = [];
+  const head = `${fmtCount(s.samples)} samples, ${s.hz} Hz, CPU ${s.cpus.join(',') || '-'}: a tree, root first (t: one path per line)`;
+  out.push({ text: head.slice(0, width), kind: 'dim' });
+  const walk = (n: Node, depth: number) => {
+    for (const c of [...n.children.values()].sort((a, b) => b.count - a.count || (a.label < b.label ? -1 : 1))) {
+      if (out.length >= rows) return;
+      const indent = ' '.repeat(Math.min(depth, 24));
+      const lead = `${pct(c.count, s.samples)} ${indent}`;
+      out.push({ text: lead + fitLeaf(c.label, width - lead.length), kind: focused && out.length - 1 === selected ? 'highlight' : 'text' });
+      walk(c, depth + 1);
+    }
+  };
+  walk(root, 0);
+  if (s.stacks.length === 0) out.push({ text: 'no samples in this interval', kind: 'dim' });
+  return out.slice(0, rows);
 }
