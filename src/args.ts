@@ -76,7 +76,7 @@ Options:
   -p, --pid PID         only events of this process (feeds)
   -c, --comm TEXT       only events of tasks whose name contains TEXT (feeds)
   -i, --interval SECS   refresh interval in seconds (default 1, min 0.1)
-      --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all)
+      --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all but ${cat.filter((p) => p.startsOff).map((p) => p.name).join(', ') || 'none'})
       --no-bpf          start no BPF probe (counters from /proc only)
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
 ${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metavar}\n                        ${p.args!.help}\n`).join('')}${allOptions(cat).map(({ o }) => `  ${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'integer' ? ` ${o.metavar ?? 'N'}` : ''}\n                        ${o.help}\n`).join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
@@ -204,7 +204,7 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     if (intervalS < 0.1 || intervalS > 3600) throw new UsageError(`-i/--interval must be between 0.1 and 3600 seconds, got '${v}'`);
   }
   const folded = values.folded === true;
-  let probes = names;
+  let probes: string[] = cat.filter((p) => !p.startsOff).map((p) => p.name);
   if (folded) {
     // Stacks only: one of the probes that have them.
     const stackProbes: string[] = cat.filter((p) => p.folded).map((p) => p.name);

@@ -117,6 +117,8 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   kind: 'aggregate',
   bpf: true,
   grid: { column: 1, row: 4, weight: 3 },
+  // On demand (key 8, --probes): its stack walks, symbolization and tables cost more at rest than every other probe together.
+  startsOff: true,
   create: async () => new (await import('./profile.js')).ProfileProbe(),
   toJson: (s) => ({ profile: s }),
   fromJson: (line: JsonLine) => (isSample(line.profile) ? line.profile : null),

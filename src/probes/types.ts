@@ -214,6 +214,11 @@ export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> 
   readonly prometheus?: PromSpec<S>;
   /** An option of its own (--trace), editable live from the screen. */
   readonly args?: ProbeArgs;
+  /**
+   * Not started unless --probes names it (its key switches it on): a probe whose cost at rest is
+   * more than the others' (the profile: stack walks, symbolization, their tables in memory).
+   */
+  readonly startsOff?: boolean;
   /** Its settings (profile's --frequency, offcpu's --offcpu-stacks). */
   readonly options?: readonly ProbeOption[];
   /**

@@ -12,7 +12,7 @@ const bad = (argv: string[], re: RegExp) => {
 describe('parseOptions', () => {
   it('defaults: all probes, 1 s, unpinned, screen', () => {
     const o = parseOptions([], cpus);
-    expect(o.probes).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'profile', 'isolation']);
+    expect(o.probes).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'isolation']);
     expect(o).toMatchObject({ cpu: null, pid: null, intervalS: 1, json: false, count: null, noBpf: false });
   });
   it('parses every flag', () => {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_CONNECTIONS } from '../../src/sinks/prometheus-http.js';
+import { CATALOGUE } from '../../src/catalogue.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const HOST = '127.0.0.1';
@@ -169,7 +170,9 @@ describe.skipIf(noBpf)('a real Prometheus scraping perfscope --listen --no-scree
     svc = await startService(['-i', '1', '--json']);
     const ready = await waitFor('every probe running', async () => {
       const m = await metrics(svc.port);
-      return value(m, 'perfscope_intervals_total') >= 1 && pick(m, 'perfscope_probe_up').every((s) => s.value === 1) ? m : undefined;
+      // every probe that starts on (profile starts off)
+      const started = new Set<string>(CATALOGUE.filter((p) => !p.startsOff).map((p) => p.name));
+      return value(m, 'perfscope_intervals_total') >= 1 && pick(m, 'perfscope_probe_up').filter((s) => started.has(s.labels.probe)).every((s) => s.value === 1) ? m : undefined;
     }, 30_000);
     expect(pick(ready, 'perfscope_probe_up').length).toBeGreaterThanOrEqual(6);
     progIds = heldProgramIds(svc.child.pid!);
