@@ -49,25 +49,7 @@ struct {
 	__type(value, struct offstack_stat);
 } stats SEC(".maps");
 
-struct offstacks_agg {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, STACK_MAX_ROWS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct stack_key);
-	__type(value, struct offstack_val);
-};
-
-struct offstacks_agg agg0 SEC(".maps");
-struct offstacks_agg agg1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct offstacks_agg);
-} gens SEC(".maps") = {
-	.values = { &agg0 },
-};
+PERFSCOPE_GENERATIONS(offstacks_agg, agg0, agg1, gens, struct stack_key, struct offstack_val, STACK_MAX_ROWS, BPF_F_NO_PREALLOC);
 
 static __always_inline void depart(void *ctx, struct task_struct *prev, struct task_struct *next,
 				   bool preempted, __u64 now, struct offstack_stat *st)

@@ -103,4 +103,28 @@ static __always_inline long hash_count(void *map, const void *key)
 	return err;
 }
 
+/* Two generations of a HASH, `g0` and `g1` (of type struct `agg_t`), and `slot`, the one-slot
+ * ARRAY_OF_MAPS that says which of them the programs write (g0 at load). User space flips it
+ * each interval and reads the one left (src/probes/bpf/generations.ts: the flip returns after an
+ * RCU grace period, and every run looks the slot up and writes inside one RCU read-side
+ * section). A program tells which one it got by comparing the pointer with &g1. */
+#define PERFSCOPE_GENERATIONS(agg_t, g0, g1, slot, K, V, N, FLAGS)		\
+	struct agg_t {								\
+		__uint(type, BPF_MAP_TYPE_HASH);				\
+		__uint(max_entries, N);						\
+		__uint(map_flags, FLAGS);					\
+		__type(key, K);							\
+		__type(value, V);						\
+	};									\
+	struct agg_t g0 SEC(".maps");						\
+	struct agg_t g1 SEC(".maps");						\
+	struct {								\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);			\
+		__uint(max_entries, 1);						\
+		__type(key, __u32);						\
+		__array(values, struct agg_t);					\
+	} slot SEC(".maps") = {							\
+		.values = { &g0 },						\
+	}
+
 #endif

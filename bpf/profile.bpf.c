@@ -38,25 +38,7 @@ struct {
 	__type(value, struct profile_stat);
 } stats SEC(".maps");
 
-struct profile_agg {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, STACK_MAX_ROWS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct stack_key);
-	__type(value, __u64);
-};
-
-struct profile_agg agg0 SEC(".maps");
-struct profile_agg agg1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct profile_agg);
-} gens SEC(".maps") = {
-	.values = { &agg0 },
-};
+PERFSCOPE_GENERATIONS(profile_agg, agg0, agg1, gens, struct stack_key, __u64, STACK_MAX_ROWS, BPF_F_NO_PREALLOC);
 
 SEC("perf_event")
 int ps_profile(struct bpf_perf_event_data *ctx)

@@ -108,26 +108,8 @@ struct {
 
 /* Off-CPU part. */
 
-struct offcpu_agg {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, OFFCPU_MAX_ROWS);
-	__type(key, struct offcpu_key);
-	__type(value, struct offcpu_val);
-};
-
-/* The two generations. */
-struct offcpu_agg agg0 SEC(".maps");
-struct offcpu_agg agg1 SEC(".maps");
-
-/* Slot 0: the generation being written. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct offcpu_agg);
-} gens SEC(".maps") = {
-	.values = { &agg0 },
-};
+/* The two generations, and the slot saying which one is written. */
+PERFSCOPE_GENERATIONS(offcpu_agg, agg0, agg1, gens, struct offcpu_key, struct offcpu_val, OFFCPU_MAX_ROWS, 0);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -154,24 +136,7 @@ struct {
 
 /* Isolation part. */
 
-struct iso_agg {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, ISO_MAX_ROWS);
-	__type(key, struct iso_key);
-	__type(value, struct iso_val);
-};
-
-struct iso_agg iso0 SEC(".maps");
-struct iso_agg iso1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct iso_agg);
-} iso_gens SEC(".maps") = {
-	.values = { &iso0 },
-};
+PERFSCOPE_GENERATIONS(iso_agg, iso0, iso1, iso_gens, struct iso_key, struct iso_val, ISO_MAX_ROWS, 0);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

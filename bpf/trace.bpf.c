@@ -58,24 +58,7 @@ struct {
 	__type(value, struct trace_stat);
 } stats SEC(".maps");
 
-struct trace_agg {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TRACE_MAX_TASKS);
-	__type(key, struct trace_task_key);
-	__type(value, __u64);
-};
-
-struct trace_agg agg0 SEC(".maps");
-struct trace_agg agg1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, struct trace_agg);
-} gens SEC(".maps") = {
-	.values = { &agg0 },
-};
+PERFSCOPE_GENERATIONS(trace_agg, agg0, agg1, gens, struct trace_task_key, __u64, TRACE_MAX_TASKS, 0);
 
 static __always_inline bool watched(void)
 {

@@ -63,7 +63,7 @@ export function keyHelp(cat: Catalogue, replay = false): readonly (readonly [str
         ['+', `${s.name}: add a --${s.args!.flag} value (${s.args!.metavar}; Tab completes, Enter adds, Esc cancels)`],
         ['↑ ↓  -', `${s.name}: select a row, remove its value`],
       ]),
-    ...cat.filter((s) => s.rowIds).map((s): readonly [string, string] => ['↑ ↓ Enter Esc', `${s.name}: select a row, open it, back`]),
+    ...(cat.some((s) => s.rowIds) ? [['↑ ↓ Enter Esc', `${cat.filter((s) => s.rowIds).map((s) => s.name).join(', ')}: select a row, open it, back`] as const] : []),
     ...cat.flatMap((s) => (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`])),
     ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
     ...cat.filter((s) => s.altView).map((s): readonly [string, string] => ['t', `${s.name}: ${s.altView}`]),
