@@ -55,7 +55,7 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     probe = null;
   });
 
-  it('a process burning CPU in leaf_a from mid_b from main: that is its hottest stack, sampled at 49 Hz of its CPU time', async () => {
+  it('a process burning CPU in leaf_a from mid_b from main: that is its hottest stack, with over 80 % of its samples', async () => {
     work = await startWork(built.bin, ['burn', '2.5'], 1);
     const pid = work.child.pid!;
     probe = new ProfileProbe();
