@@ -1,5 +1,5 @@
 // Off-CPU maxima: who was kicked off the pinned CPU (or each CPU) for how long, and by whom.
-import React from 'react';
+import React, { useRef } from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
@@ -10,6 +10,7 @@ import { costInfo } from '../model/cost.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { cursorOf, rowValues } from '../../store/store.js';
 import { offStackLines } from '../model/stack-lines.js';
+import type { OffStackRow } from '../../probes/offcpu-spec.js';
 
 export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Element {
   const data = useAppStore((s) => s.shown?.data.offcpu ?? null);
@@ -21,6 +22,9 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
   const selected = useAppStore((s) => (s.focus === 'offcpu' ? rowValues(s, 'offcpu')[cursorOf(s, 'offcpu')] : undefined));
   const detail = useAppStore((s) => (s.detail?.pane === 'offcpu' ? s.detail.row : null));
   const c = useTheme();
+  // The opened task as last seen: its name, and its stacks of the last interval that had some
+  // (a task that sleeps long comes back in few intervals).
+  const seen = useRef<{ id: string; comm: string; stacks: OffStackRow[] | null; at: string | null }>({ id: '', comm: '?', stacks: null, at: null });
   const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}${showIdle ? ' +idle' : ''}`;
   const frame = { title, width, height, focused, health, toggleKey: spec.key ?? undefined, info: costInfo(health, interval) };
   if (health.state !== 'running' || !data) {
@@ -33,8 +37,15 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
   const body = bodyRows(height);
   if (detail !== null) {
     const [cpu, pid] = detail.split(':').map(Number);
+    if (seen.current.id !== detail) seen.current = { id: detail, comm: '?', stacks: null, at: null };
     const row = [...data.rows, ...data.idle].find((r) => r.cpu === cpu && r.pid === pid);
-    const lines = offStackLines(data.stacks?.rows ?? null, pid, row?.comm ?? '?', width - 2, body, data.stacks?.error);
+    if (row) seen.current.comm = row.comm;
+    const mine = data.stacks ? data.stacks.rows.filter((r) => r.pid === pid) : null;
+    if (mine?.length) seen.current = { ...seen.current, stacks: mine, at: null };
+    else if (seen.current.stacks && seen.current.at === null) seen.current = { ...seen.current, at: 'an earlier interval' };
+    const shownRows = mine?.length ? mine : (seen.current.stacks ?? (data.stacks ? [] : null));
+    const lines = offStackLines(shownRows, pid, seen.current.comm, width - 2, body, data.stacks?.error);
+    if (!mine?.length && seen.current.stacks) lines.splice(1, 0, { text: `(none ended in this interval: the stacks of ${seen.current.at})`, kind: 'dim' });
     return (
       <PaneFrame {...frame}>
         <TextLines lines={lines} />

@@ -3,7 +3,7 @@
 // t swaps the two; ↑/↓ select, Enter shows the selected
 // stack's frames, Esc back; f steps the sampling frequency; w shows the last intervals merged;
 // / filters by comm or pid.
-import React, { useMemo } from 'react';
+import React, { useMemo, useRef } from 'react';
 import { Text } from 'ink';
 import { useAppStore, useAppStoreApi } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
@@ -13,7 +13,7 @@ import { costInfo } from '../model/cost.js';
 import { frameLines, profileLines, profileTree } from '../model/stack-lines.js';
 import { cursorOf, paneSample, WINDOW_INTERVALS, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
-import { profileRowId, type ProfileSample } from '../../probes/profile-spec.js';
+import { profileRowId, type ProfileRow, type ProfileSample } from '../../probes/profile-spec.js';
 
 const OFF: ProbeHealth = { state: 'off' };
 
@@ -43,13 +43,18 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
       </PaneFrame>
     );
   }
+  // The stack opened with Enter, as last sampled: it stays on screen in intervals without it.
+  const opened = useRef<ProfileRow | null>(null);
   const body = bodyRows(height);
   // A tall pane shows the tree of frames, a short one a path per line (the leaf in view); t swaps.
   const tree = (body >= 15) !== alt;
   if (detail !== null) {
-    const row = sample.stacks.find((r) => profileRowId(r) === detail);
+    const now = sample.stacks.find((r) => profileRowId(r) === detail) ?? null;
+    if (now) opened.current = now;
+    const row = now ?? (opened.current && profileRowId(opened.current) === detail ? opened.current : null);
+    const head = now ? `${now.count} of ${sample.samples} samples` : 'no sample in this interval';
     const lines = row
-      ? [{ text: `${row.comm}[${row.tgid}]: ${row.count} of ${sample.samples} samples (Esc back)`, kind: 'heading' as const }, ...frameLines(row, width - 2, body - 1)]
+      ? [{ text: `${row.comm}[${row.tgid}]: ${head} (Esc back)`, kind: 'heading' as const }, ...frameLines(row, width - 2, body - 1)]
       : [{ text: 'this stack has no sample in this interval (Esc back)', kind: 'dim' as const }];
     return (
       <PaneFrame {...frame}>
