@@ -52,6 +52,18 @@ describe('profile pane', () => {
     expect(frame(s, <ProfilePane spec={profile} width={80} height={22} />)).toContain('main › mid_b › leaf_a');
   });
 
+  it('waiting, then its first interval: the same pane, drawn again (its hooks the same on every render)', async () => {
+    const s = fixtureStore({ data: { offcpu: offcpuSample() } });
+    const r = renderWith(s, <ProfilePane spec={profile} width={80} height={10} />);
+    expect(stripSgr(r.lastFrame() ?? '')).toContain('waiting for the first interval');
+    const prev = s.getState().latest!;
+    s.getState().commitInterval({ ...prev, time: new Date(Date.parse(prev.time) + 1000).toISOString(), data: { ...prev.data, profile: profileSample() } });
+    await new Promise((res) => setTimeout(res, 50));
+    const f = stripSgr(r.lastFrame() ?? '');
+    expect(f).toContain('main › mid_b › leaf_a');
+    expect(f).not.toContain('ERROR');
+  });
+
   it('fitLeaf cuts at the root end', () => {
     expect(fitLeaf('a › b › leaf', 8)).toBe('… › leaf');
     expect(fitLeaf('a › b › leaf', 9)).toBe('…b › leaf');

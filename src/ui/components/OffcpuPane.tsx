@@ -1,5 +1,5 @@
 // Off-CPU maxima: who was kicked off the pinned CPU (or each CPU) for how long, and by whom.
-import React, { useRef } from 'react';
+import React, { useMemo, useRef } from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
@@ -8,9 +8,8 @@ import { TextLines } from './TextLines.js';
 import { offcpuTable } from '../model/offcpu-table.js';
 import { costInfo } from '../model/cost.js';
 import { useTheme } from '../hooks/use-theme.js';
-import { cursorOf, rowValues } from '../../store/store.js';
 import { offStackLines } from '../model/stack-lines.js';
-import type { OffStackRow } from '../../probes/offcpu-spec.js';
+import { offcpuRowId, offcpuRowOrder, type OffStackRow } from '../../probes/offcpu-spec.js';
 
 export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Element {
   const data = useAppStore((s) => s.shown?.data.offcpu ?? null);
@@ -19,8 +18,12 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
   const health = useAppStore((s) => s.health.offcpu);
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const focused = useAppStore((s) => s.focus === 'offcpu');
-  const selected = useAppStore((s) => (s.focus === 'offcpu' ? rowValues(s, 'offcpu')[cursorOf(s, 'offcpu')] : undefined));
+  const rawCursor = useAppStore((s) => s.cursor.offcpu ?? 0);
   const detail = useAppStore((s) => (s.detail?.pane === 'offcpu' ? s.detail.row : null));
+  // The selected row, as the store's cursor picks it (cursorOf over the spec's rowIds), computed
+  // once per interval rather than on every store update.
+  const ids = useMemo(() => (data ? offcpuRowOrder(data, pinned, showIdle).map(offcpuRowId) : []), [data, pinned, showIdle]);
+  const selected = focused && ids.length ? ids[Math.min(rawCursor, ids.length - 1)] : undefined;
   const c = useTheme();
   // The opened task as last seen: its name, and its stacks of the last interval that had some
   // (a task that sleeps long comes back in few intervals).

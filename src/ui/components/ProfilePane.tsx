@@ -11,7 +11,7 @@ import { bodyRows, PaneFrame } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
 import { costInfo } from '../model/cost.js';
 import { frameLines, profileLines, profileTree } from '../model/stack-lines.js';
-import { cursorOf, paneSample, WINDOW_INTERVALS, type PaneId } from '../../store/store.js';
+import { paneSample, WINDOW_INTERVALS, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
 import { profileRowId, type ProfileRow, type ProfileSample } from '../../probes/profile-spec.js';
 
@@ -30,11 +30,15 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
   const all = useAppStore((s) => s.health);
   const health = (all as Readonly<Record<string, ProbeHealth>>)[spec.name] ?? OFF;
   const focused = useAppStore((s) => s.focus === spec.name);
-  const cursor = useAppStore((s) => cursorOf(s, spec.name as PaneId));
+  // The raw cursor, clamped here to the rows shown (what cursorOf does, without building every row's id on each store update).
+  const rawCursor = useAppStore((s) => s.cursor[spec.name] ?? 0);
   const detail = useAppStore((s) => (s.detail?.pane === spec.name ? s.detail.row : null));
   const pinned = useAppStore((s) => s.pinnedCpu);
   const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}${windowed ? ` last ${WINDOW_INTERVALS} intervals` : ''}${filter || editing ? ` /${filter}${editing ? '_' : ''}` : ''}`;
+  // The stack opened with Enter, as last sampled: it stays on screen in intervals without it.
+  // (Every hook before the first return: React counts them per render.)
+  const opened = useRef<ProfileRow | null>(null);
   const frame = { title, info: costInfo(health, intervalS), toggleKey: spec.key ?? undefined, width, height, focused, health };
   if (!sample) {
     return (
@@ -43,8 +47,7 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
       </PaneFrame>
     );
   }
-  // The stack opened with Enter, as last sampled: it stays on screen in intervals without it.
-  const opened = useRef<ProfileRow | null>(null);
+  const cursor = Math.max(0, Math.min(rawCursor, sample.stacks.length - 1));
   const body = bodyRows(height);
   // A tall pane shows the tree of frames, a short one a path per line (the leaf in view); t swaps.
   const tree = (body >= 15) !== alt;
