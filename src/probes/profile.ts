@@ -107,9 +107,8 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
     // Rows are kept per instruction address in the kernel; shown per function path.
     const stacks: ProfileRow[] = mergeRows(
       got.rows.map(({ value, ...row }) => ({ ...row, count: value })),
-      (a, b) => ({ ...a, count: a.count + b.count, truncated: a.truncated || b.truncated || undefined }),
+      (a, b) => ({ ...a, count: a.count + b.count }),
     ).sort((a, b) => b.count - a.count);
-    for (const r of stacks) if (r.truncated === undefined) delete r.truncated;
     return {
       hz: this.hz,
       cpus: [...this.sampling],

@@ -67,13 +67,21 @@ export function stackId(r: StackRow): string {
   return `${r.tgid}\u0000${r.pid}\u0000${r.comm}\u0000${r.user_frames}\u0000${r.frames.map((f) => frameLabel(f) + (f.inlined ? '\u0001' : '')).join('\u0000')}`;
 }
 
-/** Rows merged by stackId, in the order of their first row; `add` folds a row's figures into the first. */
+/**
+ * Rows merged by stackId, in the order of their first row; `add` folds a row's figures into the
+ * first. A merged row is truncated when any of its rows was.
+ */
 export function mergeRows<R extends StackRow>(rows: readonly R[], add: (into: R, r: R) => R): R[] {
   const byId = new Map<string, R>();
   for (const r of rows) {
     const id = stackId(r);
     const m = byId.get(id);
-    byId.set(id, m ? add(m, r) : r);
+    if (!m) {
+      byId.set(id, r);
+      continue;
+    }
+    const sum = add(m, r);
+    byId.set(id, r.truncated && !sum.truncated ? { ...sum, truncated: true } : sum);
   }
   return [...byId.values()];
 }
