@@ -137,18 +137,11 @@ export class StackResolver {
       if (f.pending) fresh.set(k, c);
       else this.kernelCache.set(k, c);
     };
-    const missing = addrs.filter((a, i) => !this.kernelCache.has(cacheKey(a, i)));
-    if (missing.length) {
+    if (addrs.some((a, i) => !this.kernelCache.has(cacheKey(a, i)))) {
       if (this.kernelCache.size > 200_000) this.kernelCache.clear();
-      // Resolve leaf and return addresses apart: the symbolizer looks return addresses up at addr-1.
-      const leaf = addrs.length && !this.kernelCache.has(cacheKey(addrs[0], 0)) ? [addrs[0]] : [];
-      const rets = [...new Set(addrs.slice(1))].filter((a) => !this.kernelCache.has(cacheKey(a, 1)));
-      if (leaf.length) keep(cacheKey(leaf[0], 0), this.sym.kernel(BigUint64Array.from(leaf), opts)[0]);
-      if (rets.length) {
-        // A dummy leaf first, so every real one is taken as a return address.
-        const got = this.sym.kernel(BigUint64Array.from([0n, ...rets]), opts);
-        rets.forEach((a, i) => keep(cacheKey(a, 1), got[i + 1]));
-      }
+      // The whole stack in one call: the symbolizer itself looks return addresses (i > 0) up at addr-1.
+      const got = this.sym.kernel(addrs, opts);
+      addrs.forEach((a, i) => keep(cacheKey(a, i), got[i]));
     }
     const out: StackFrame[] = [];
     for (let i = addrs.length - 1; i >= 0; i--) {
