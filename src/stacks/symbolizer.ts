@@ -27,10 +27,9 @@
 // that cannot be read or is not (valid) ELF, comes back with `sym: null` and its module and
 // offset. Names and paths come from files and other processes: they are returned as they are
 // (invalid UTF-8 bytes replaced by U+FFFD) and must be escaped before they reach a terminal
-// (frameLabel() does).
+// (src/stacks/resolve.ts escapes every frame it hands on, once).
 import { addon, type NativeSymbolizer } from '../probes/bpf/addon.js';
 import { wrap } from '../probes/bpf/error.js';
-import { escapeBytes } from '../probes/strings.js';
 
 export interface Frame {
   /** The address given, '0x…' hex (kernel addresses exceed 2^53). */
@@ -111,7 +110,7 @@ export class Symbolizer {
    * lasts (monotonic clock; after it, `pending` with `sym` set). Throws on an unknown handle.
    */
   user(handle: number, addrs: BigUint64Array, opts: { budgetMs?: number } = {}): Frame[][] {
-    return this.native.user(handle, addrs, opts) as Frame[][];
+    return this.native.user(handle, addrs, opts);
   }
 
   /**
@@ -120,7 +119,7 @@ export class Symbolizer {
    * in the background the frames come back `pending`, module `[unknown]`.
    */
   kernel(addrs: BigUint64Array, opts: { budgetMs?: number } = {}): Frame[] {
-    return this.native.kernel(addrs, opts) as Frame[];
+    return this.native.kernel(addrs, opts);
   }
 
   /** Start loading kallsyms in the background (once). */
@@ -150,10 +149,4 @@ export class Symbolizer {
   stats(): SymbolizerStats {
     return this.native.stats();
   }
-}
-
-/** `sym+0xoffset` (or `module+0xoffset`), escaped for a terminal. */
-export function frameLabel(f: Frame): string {
-  const text = `${f.sym ?? f.module}+0x${f.offset.toString(16)}`;
-  return escapeBytes(Buffer.from(text, 'utf8'));
 }

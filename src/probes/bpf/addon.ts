@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../paths.js';
 import { BpfError } from './error.js';
+// The frame type the symbolizer's typed face documents (a type-only import: no module is loaded).
+import type { Frame } from '../../stacks/symbolizer.js';
 
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'build', 'perfscope.node');
 
@@ -29,22 +31,11 @@ export interface NativeObject {
   close(): void;
 }
 export interface NativeRingBuffer { consume(): number; close(): void }
-/** One frame of a symbolized address (see src/stacks/symbolizer.ts, which documents the fields). */
-export interface NativeFrame {
-  addr: string;
-  sym: string | null;
-  module: string;
-  offset: number;
-  file?: string;
-  line?: number;
-  inlined?: boolean;
-  pending?: boolean;
-}
 export interface NativeSymbolizerOptions { procRoot?: string; debugDirs?: string[]; kallsyms?: string }
 export interface NativeSymbolizer {
   snapshot(pid: number, opts?: { prefetch?: boolean }): number;
-  user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number }): NativeFrame[][];
-  kernel(addrs: BigUint64Array, opts?: { budgetMs?: number }): NativeFrame[];
+  user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number }): Frame[][];
+  kernel(addrs: BigUint64Array, opts?: { budgetMs?: number }): Frame[];
   prefetchKernel(): void;
   idle(): boolean;
   whenIdle(): Promise<void>;
