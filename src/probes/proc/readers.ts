@@ -426,7 +426,12 @@ function cpuHeader(l: string, file: string): number[] {
  * A count token is decimal; the description starts at the first token that is not (ERR and MIS
  * have a single count; devices add the chip, the hardware IRQ and the handlers' names).
  */
-export function parseInterrupts(text: string, file = '/proc/interrupts'): RawInterrupts {
+/**
+ * A table of CPU columns (/proc/interrupts, /proc/softirqs): a header naming the CPUs, then one
+ * "NAME: tokens" line per source, each turned into a row by `row` (given the name as written, the
+ * tokens after the colon and the line number).
+ */
+function perCpuTable(text: string, file: string, what: string, row: (name: string, t: string[], line: number, cpus: number[]) => RawIrq): RawInterrupts {
   const ls = lines(text);
   if (ls.length === 0) throw parseError(file, 1, 'empty');
   const cpus = cpuHeader(ls[0], file);
@@ -435,9 +440,15 @@ export function parseInterrupts(text: string, file = '/proc/interrupts'): RawInt
     const l = ls[i];
     if (!l.trim()) continue;
     const c = l.indexOf(':');
-    if (c <= 0) throw parseError(file, i + 1, `expected "ID: counts", got ${JSON.stringify(l)}`);
-    const irq = nameOf(l.slice(0, c).trim());
-    const t = fields(l.slice(c + 1));
+    if (c <= 0) throw parseError(file, i + 1, `expected "${what}: counts", got ${JSON.stringify(l)}`);
+    rows.push(row(l.slice(0, c).trim(), fields(l.slice(c + 1)), i + 1, cpus));
+  }
+  return { cpus, rows };
+}
+
+export function parseInterrupts(text: string, file = '/proc/interrupts'): RawInterrupts {
+  return perCpuTable(text, file, 'ID', (name, t, line, cpus) => {
+    const irq = nameOf(name);
     const counts: number[] = [];
     let k = 0;
     for (; k < t.length && counts.length < cpus.length; k++) {
@@ -445,11 +456,10 @@ export function parseInterrupts(text: string, file = '/proc/interrupts'): RawInt
       if (!(v >= 0)) break;
       counts.push(v);
     }
-    if (counts.length === 0) throw parseError(file, i + 1, `${irq}: no count`);
+    if (counts.length === 0) throw parseError(file, line, `${irq}: no count`);
     while (counts.length < cpus.length) counts.push(0);
-    rows.push({ irq, counts, desc: nameOf(t.slice(k).join(' ')) });
-  }
-  return { cpus, rows };
+    return { irq, counts, desc: nameOf(t.slice(k).join(' ')) };
+  });
 }
 
 export function readInterrupts(root = '/proc'): RawInterrupts {
@@ -459,20 +469,10 @@ export function readInterrupts(root = '/proc'): RawInterrupts {
 
 /** /proc/softirqs: a header of CPU columns, then "NAME: count..." (HI, TIMER, NET_TX, NET_RX, ...). */
 export function parseSoftirqs(text: string, file = '/proc/softirqs'): RawInterrupts {
-  const ls = lines(text);
-  if (ls.length === 0) throw parseError(file, 1, 'empty');
-  const cpus = cpuHeader(ls[0], file);
-  const rows: RawIrq[] = [];
-  for (let i = 1; i < ls.length; i++) {
-    const l = ls[i];
-    if (!l.trim()) continue;
-    const c = l.indexOf(':');
-    if (c <= 0) throw parseError(file, i + 1, `expected "NAME: counts", got ${JSON.stringify(l)}`);
-    const t = fields(l.slice(c + 1));
-    if (t.length !== cpus.length) throw parseError(file, i + 1, `${l.slice(0, c).trim()}: ${cpus.length} CPUs but ${t.length} counts`);
-    rows.push({ irq: nameOf(l.slice(0, c).trim()), counts: t.map((v, k) => num(v, file, i + 1, `${l.slice(0, c).trim()} CPU${cpus[k]}`)), desc: '' });
-  }
-  return { cpus, rows };
+  return perCpuTable(text, file, 'NAME', (name, t, line, cpus) => {
+    if (t.length !== cpus.length) throw parseError(file, line, `${name}: ${cpus.length} CPUs but ${t.length} counts`);
+    return { irq: nameOf(name), counts: t.map((v, k) => num(v, file, line, `${name} CPU${cpus[k]}`)), desc: '' };
+  });
 }
 
 export function readSoftirqs(root = '/proc'): RawInterrupts {
