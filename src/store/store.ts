@@ -302,10 +302,13 @@ export function hasRows(s: AppState): boolean {
   return s.catalogue.some((p) => p.name === s.focus && (p.args || p.rowIds));
 }
 
+/** The key of a probe's setting in AppState.options. */
+const optionKey = (probe: string, flag: string): string => `${probe}\u0000${flag}`;
+
 /** The setting of a probe as the screen last asked for it (the manager's answer is a notice), or its default. */
 export function optionShown(s: AppState, probe: string, flag: string): OptionValue | undefined {
   const o = s.catalogue.find((p) => p.name === probe)?.options?.find((x) => x.flag === flag);
-  return s.options[`${probe}\u0000${flag}`] ?? o?.default;
+  return s.options[optionKey(probe, flag)] ?? o?.default;
 }
 
 /** The selected row of a pane, within its rows now (0 when it has none). */
@@ -350,7 +353,7 @@ export function createAppStore(init: StoreInit): AppStore {
     recent: [],
     windowed: {},
     altView: {},
-    options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [`${p}\u0000${f}`, v]))),
+    options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [optionKey(p, f), v]))),
 
     commitInterval: (iv) =>
       set((s) => {
@@ -464,7 +467,7 @@ export function createAppStore(init: StoreInit): AppStore {
         const need = spec.options?.find((o) => o.detail && o.kind === 'boolean');
         if (need && optionShown(s, spec.name, need.flag) !== true && !s.replay) {
           patch.optionIntent = { seq: (s.optionIntent?.seq ?? 0) + 1, probe: spec.name, flag: need.flag, value: true };
-          patch.options = { ...s.options, [`${spec.name}\u0000${need.flag}`]: true };
+          patch.options = { ...s.options, [optionKey(spec.name, need.flag)]: true };
         }
         return patch;
       }),
@@ -482,7 +485,7 @@ export function createAppStore(init: StoreInit): AppStore {
         const value = o.cycle[(i + 1) % o.cycle.length];
         return {
           optionIntent: { seq: (s.optionIntent?.seq ?? 0) + 1, probe: spec.name, flag, value },
-          options: { ...s.options, [`${spec.name}\u0000${flag}`]: value },
+          options: { ...s.options, [optionKey(spec.name, flag)]: value },
         };
       }),
     resetData: () =>
