@@ -204,17 +204,18 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     if (intervalS < 0.1 || intervalS > 3600) throw new UsageError(`-i/--interval must be between 0.1 and 3600 seconds, got '${v}'`);
   }
   const folded = values.folded === true;
+  const listed = str('probes')?.split(',').map((x) => x.trim()).filter(Boolean);
   let probes: string[] = cat.filter((p) => !p.startsOff).map((p) => p.name);
   if (folded) {
     // Stacks only: one of the probes that have them.
     const stackProbes: string[] = cat.filter((p) => p.folded).map((p) => p.name);
-    const list = str('probes') !== undefined ? str('probes')!.split(',').map((x) => x.trim()).filter(Boolean) : cat.filter((p) => p.folded?.default).map((p) => p.name);
+    const list = listed ?? cat.filter((p) => p.folded?.default).map((p) => p.name);
     for (const p of list) if (!stackProbes.includes(p)) throw new UsageError(`--folded takes --probes ${stackProbes.join(' or ')}, not '${p}'`);
     if (list.length !== 1) throw new UsageError(`--folded takes one of --probes ${stackProbes.join(', ')}`);
     if (values.json === true || str('listen') !== undefined || str('record') !== undefined || command === 'record') throw new UsageError('--folded goes with neither --json, --listen nor a recording');
     probes = list;
-  } else if (str('probes') !== undefined) {
-    const list = str('probes')!.split(',').map((s) => s.trim()).filter(Boolean);
+  } else if (listed !== undefined) {
+    const list = listed;
     if (list.length === 0) throw new UsageError('--probes needs at least one probe name');
     for (const p of list) {
       if (!names.includes(p)) throw new UsageError(`unknown probe '${p}' (probes: ${names.join(', ')})`);
