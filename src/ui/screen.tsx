@@ -6,6 +6,7 @@ import { App } from './components/App.js';
 import { StoreContext } from './store-context.js';
 import { ThemeContext, themeFromEnv } from './theme.js';
 import { frameDiffingStdout } from './frame-writer.js';
+import { installOutputStage } from './output-stage.js';
 import type { AppStore } from '../store/store.js';
 import { loadPanes, PanesProvider } from './panes.js';
 
@@ -13,11 +14,11 @@ const ENTER_ALT = '\x1b[?1049h\x1b[H';
 const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
 
 /**
- * The probes' panes are imported first (the catalogue's loaders). `onError` is called when rendering throws (Ink unmounts the app): the caller stops the probes
+ * The probes' panes are imported first (the catalogue's loaders), and the screen's output stage is put in front of Ink's (output-stage.ts). `onError` is called when rendering throws (Ink unmounts the app): the caller stops the probes
  * and restores the terminal as for any other exit.
  */
 export async function startScreen(store: AppStore, onQuit: () => void, onError: (e: unknown) => void = () => onQuit()): Promise<() => void> {
-  const panes = await loadPanes(store.getState().catalogue);
+  const [panes] = await Promise.all([loadPanes(store.getState().catalogue), installOutputStage()]);
   const out = process.stdout;
   out.write(ENTER_ALT);
   const ink = render(

@@ -1,0 +1,172 @@
+// The screen's own output stage, behind Ink's render tree.
+//
+// Ink turns its laid-out tree into text in Output.get() (ink/build/output.js): it fills a grid of
+// one object per cell (12,288 of them at 160x48, each frame), tokenizes every line written into
+// styled characters and turns the grid back into a string, row by row. For the screen that was
+// most of the main thread's work and ~80 % of its allocation (~50 MB/s at 160x48 with every probe
+// on), so most of its garbage collection too. The writes perfscope's screen makes never overlap
+// (panes side by side, borders around text already cut to width) and are clipped vertically only
+// (PaneFrame's overflowY): such a frame is the writes of each row placed left to right, the gaps
+// between them blanks. This stage composes exactly that, with no per-cell objects and no
+// tokenizing; any frame it cannot compose that way (a horizontal clip, writes that overlap or
+// pass the right edge) is handed to Ink's own get() unchanged.
+//
+// Ink does not export its Output class; it is reached as the module next to Ink's entry point
+// (import.meta.resolve('ink'), the same module instance Ink's renderer imports) and its get() is
+// replaced on the prototype. Where that module cannot be found (Ink moved it, or it is bundled
+// away) the screen keeps Ink's stage: slower, the same frames.
+import stringWidth from 'string-width';
+
+interface Clip {
+  x1?: number;
+  x2?: number;
+  y1?: number;
+  y2?: number;
+}
+
+type Transformer = (line: string, index: number) => string;
+
+type Operation =
+  | { type: 'write'; x: number; y: number; text: string; transformers: readonly Transformer[] }
+  | { type: 'clip'; clip: Clip }
+  | { type: 'unclip' };
+
+/** What this stage needs of Ink's Output instance (its fields as ink/build/output.js has them). */
+export interface InkOutput {
+  width: number;
+  height: number;
+  operations: Operation[];
+}
+
+export type GetFn = (this: InkOutput) => { output: string; height: number };
+
+/** Widths of the lines seen lately: bounded, emptied when full (the screen's lines repeat from frame to frame). */
+const WIDTH_CACHE_MAX = 4096;
+const widths = new Map<string, number>();
+
+export function cachedWidth(s: string): number {
+  let w = widths.get(s);
+  if (w === undefined) {
+    if (widths.size >= WIDTH_CACHE_MAX) widths.clear();
+    w = stringWidth(s);
+    widths.set(s, w);
+  }
+  return w;
+}
+
+/** How many widths the cache holds now (for tests: it stays bounded). */
+export function widthCacheSize(): number {
+  return widths.size;
+}
+
+export const WIDTH_CACHE_LIMIT = WIDTH_CACHE_MAX;
+
+interface Segment {
+  x: number;
+  end: number;
+  text: string;
+}
+
+/**
+ * The frame of `ops` in a `width` x `height` area as rows joined by '\n', or null when it
+ * needs Ink's general stage (a horizontal clip, overlapping writes, a write past the right edge).
+ */
+export function composeFrame(width: number, height: number, ops: readonly Operation[]): string | null {
+  const rows: (Segment[] | undefined)[] = new Array(height);
+  const clips: Clip[] = [];
+  for (const op of ops) {
+    if (op.type === 'clip') {
+      if (typeof op.clip.x1 === 'number' || typeof op.clip.x2 === 'number') return null;
+      clips.push(op.clip);
+      continue;
+    }
+    if (op.type === 'unclip') {
+      clips.pop();
+      continue;
+    }
+    const { x, transformers } = op;
+    let y = op.y;
+    let lines = op.text.split('\n');
+    const clip = clips.at(-1);
+    if (clip && typeof clip.y1 === 'number' && typeof clip.y2 === 'number') {
+      if (y + lines.length < clip.y1 || y > clip.y2) continue;
+      const from = y < clip.y1 ? clip.y1 - y : 0;
+      const to = y + lines.length > clip.y2 ? clip.y2 - y : lines.length;
+      lines = lines.slice(from, to);
+      if (y < clip.y1) y = clip.y1;
+    }
+    for (let i = 0; i < lines.length; i++) {
+      const row = y + i;
+      if (row < 0 || row >= height) continue;
+      let line = lines[i];
+      for (const t of transformers) line = t(line, i);
+      if (line.length === 0) continue;
+      const w = cachedWidth(line);
+      if (x < 0 || x + w > width) return null;
+      (rows[row] ??= []).push({ x, end: x + w, text: line });
+    }
+  }
+  let out = '';
+  for (let r = 0; r < height; r++) {
+    if (r > 0) out += '\n';
+    const segs = rows[r];
+    if (!segs) continue;
+    if (segs.length > 1) segs.sort((a, b) => a.x - b.x);
+    let col = 0;
+    for (const s of segs) {
+      if (s.x < col) return null;
+      if (s.x > col) out += ' '.repeat(s.x - col);
+      out += s.text;
+      col = s.end;
+    }
+  }
+  return out;
+}
+
+/** Frames since install: composed by this stage, or handed to Ink's own get(). */
+export const stageStats = { composed: 0, fallback: 0 };
+
+/** Ink's get() with this stage in front: Ink's own for the frames this stage does not compose. */
+export function composingGet(original: GetFn): GetFn {
+  return function get(this: InkOutput) {
+    const output = composeFrame(this.width, this.height, this.operations);
+    if (output === null) {
+      stageStats.fallback++;
+      return original.call(this);
+    }
+    stageStats.composed++;
+    return { output, height: this.height };
+  };
+}
+
+let restore: (() => void) | null = null;
+
+/**
+ * Put this stage in front of Ink's Output.get(). Returns whether it is in place (false: Ink's
+ * Output module was not found, the screen uses Ink's stage). Idempotent.
+ */
+export async function installOutputStage(): Promise<boolean> {
+  if (restore) return true;
+  let proto: { get: GetFn } | undefined;
+  try {
+    const mod = (await import(new URL('output.js', import.meta.resolve('ink')).href)) as { default?: { prototype?: { get?: unknown } } };
+    const p = mod.default?.prototype;
+    if (p && typeof p.get === 'function') proto = p as { get: GetFn };
+  } catch {
+    proto = undefined;
+  }
+  if (!proto) return false;
+  const target = proto;
+  const original = target.get;
+  target.get = composingGet(original);
+  restore = () => {
+    target.get = original;
+    restore = null;
+  };
+  return true;
+}
+
+/** Put Ink's own stage back (tests compare the two). */
+export function uninstallOutputStage(): void {
+  restore?.();
+}

@@ -1,0 +1,114 @@
+// The screen's output stage: the frames it composes are Ink's frames, cell for cell (the same
+// character and the same styles in every cell), for the whole screen at 80x24 and 160x48; what
+// it cannot compose it hands to Ink; its width cache stays bounded.
+import { EventEmitter } from 'node:events';
+import React from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { render } from 'ink';
+import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';
+import { App } from '../../src/ui/components/App.js';
+import { StoreContext } from '../../src/ui/store-context.js';
+import { ThemeContext } from '../../src/ui/theme.js';
+import { loadPanes, PanesProvider } from '../../src/ui/panes.js';
+import { CATALOGUE } from '../../src/catalogue.js';
+import { cachedWidth, composeFrame, installOutputStage, stageStats, uninstallOutputStage, widthCacheSize, WIDTH_CACHE_LIMIT } from '../../src/ui/output-stage.js';
+import { execEvent, fixtureStore, openEvent } from './fixtures.js';
+import { tick } from './render.js';
+
+const panes = await loadPanes(CATALOGUE);
+
+class FakeStdout extends EventEmitter {
+  frames: string[] = [];
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
+    super();
+  }
+  isTTY = true;
+  write(s: string): boolean {
+    this.frames.push(s);
+    return true;
+  }
+}
+
+class FakeStdin extends EventEmitter {
+  isTTY = true;
+  setRawMode(): void {}
+  setEncoding(): void {}
+  ref(): void {}
+  unref(): void {}
+  read(): null {
+    return null;
+  }
+}
+
+/** The screen's last frame (Ink's debug mode writes each frame whole) at columns x rows. */
+async function frameAt(columns: number, rows: number, focus?: string): Promise<string> {
+  const store = fixtureStore();
+  // Feed lines with wide characters (two cells each) and a combining mark.
+  store.getState().appendFeed('open', [openEvent({ comm: '日本語', path: '/tmp/文件-é' }), openEvent()]);
+  store.getState().appendFeed('exec', [execEvent({ comm: 'réseau' })]);
+  if (focus) store.getState().setFocus(focus as 'offcpu');
+  const out = new FakeStdout(columns, rows);
+  const ink = render(
+    React.createElement(
+      ThemeContext.Provider,
+      { value: { color: true } },
+      React.createElement(StoreContext.Provider, { value: store }, React.createElement(PanesProvider, { panes }, React.createElement(App, { onQuit: () => {} }))),
+    ),
+    { stdout: out as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, debug: true, patchConsole: false, exitOnCtrlC: false },
+  );
+  await tick(50);
+  ink.unmount();
+  const frame = out.frames.filter((f) => f.includes('\n')).at(-1) ?? '';
+  return frame;
+}
+
+/** Each row as cells: the character and its styles (as a sorted list of SGR codes), trailing blanks dropped. */
+function cells(frame: string): string[][] {
+  return frame.split('\n').map((row) => {
+    const chars = styledCharsFromTokens(tokenize(row)).map((c) => `${c.value}|${c.styles.map((s) => s.code).sort().join(',')}`);
+    while (chars.length && chars[chars.length - 1] === ' |') chars.pop();
+    return chars;
+  });
+}
+
+afterEach(() => uninstallOutputStage());
+
+describe('output stage', () => {
+  for (const [w, h, focus] of [
+    [80, 24, undefined],
+    [80, 24, 'open'],
+    [160, 48, undefined],
+    [160, 48, 'profile'],
+  ] as const) {
+    it(`composes Ink's frame cell for cell at ${w}x${h}${focus ? ` (${focus} focused)` : ''}`, async () => {
+      const inks = await frameAt(w, h, focus);
+      expect(await installOutputStage()).toBe(true);
+      const before = { ...stageStats };
+      const ours = await frameAt(w, h, focus);
+      expect(stageStats.composed).toBeGreaterThan(before.composed); // this stage drew it, Ink did not
+      expect(stageStats.fallback).toBe(before.fallback);
+      expect(ours.split('\n').length).toBe(h);
+      expect(cells(ours)).toEqual(cells(inks));
+      if (w === 160 || focus === 'open') expect(inks).toContain('日本語'); // the wide characters were on screen
+    });
+  }
+
+  it('hands a frame with a horizontal clip or overlapping writes to Ink', () => {
+    const write = (x: number, y: number, text: string) => ({ type: 'write' as const, x, y, text, transformers: [] });
+    expect(composeFrame(10, 2, [write(0, 0, 'ab'), write(4, 0, 'cd'), write(1, 1, '│')])).toBe('ab  cd\n │');
+    expect(composeFrame(10, 1, [write(0, 0, 'abc'), write(2, 0, 'x')])).toBeNull();
+    expect(composeFrame(4, 1, [write(2, 0, 'abc')])).toBeNull();
+    expect(composeFrame(10, 1, [{ type: 'clip', clip: { x1: 0, x2: 5 } }, write(0, 0, 'abc'), { type: 'unclip' }])).toBeNull();
+    // A vertical clip keeps the rows inside it only.
+    expect(composeFrame(5, 4, [{ type: 'clip', clip: { y1: 1, y2: 3 } }, write(0, 0, 'a\nb\nc\nd'), { type: 'unclip' }])).toBe('\nb\nc\n');
+  });
+
+  it('keeps its width cache bounded whatever it is given', () => {
+    for (let i = 0; i < WIDTH_CACHE_LIMIT * 3; i++) expect(cachedWidth(`line ${i} 日`)).toBe(`line ${i} `.length + 2);
+    expect(widthCacheSize()).toBeLessThanOrEqual(WIDTH_CACHE_LIMIT);
+    expect(widthCacheSize()).toBeGreaterThan(0);
+  });
+});
