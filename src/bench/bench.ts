@@ -15,6 +15,7 @@ import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadNa
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
 import { FLOOR, FLOOR_RAW, peerSubjects, perfscopeSubject, probeSubjects, profileSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
+import { restPart } from './rest.js';
 import { killSession, killTmuxServer, measureWindow, pipeToFile, startSession, TMUX_SOCKET, type StartupTimes } from './terminal.js';
 import { heldProgramIds } from './host.js';
 
@@ -326,6 +327,8 @@ async function main(): Promise<void> {
   }
 
   const perfscope = await terminalPart(kit, opts.quick, dir, rounds);
+  // The screen at rest with every probe (80×24, 160×48) and two peers at rest: src/bench/rest.ts.
+  const rest = await restPart(opts.quick ? 10 : 60, opts.quick ? 8 : 12, opts.peers, log);
 
   const subjects: Subject[] = [FLOOR, FLOOR_RAW, ...probeSubjects(), perfscopeSubject(dir), ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers), ...profileSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers)];
   const missingPeers: SubjectResult[] = [];
@@ -373,6 +376,7 @@ async function main(): Promise<void> {
     loads: specs,
     subjects: [...results, ...missingPeers],
     perfscope,
+    rest,
     proc_tick: procTick,
   };
   cleanupAll();

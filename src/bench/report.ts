@@ -9,6 +9,7 @@ const FLOOR_ID = 'floor';
 /** The reference peer of the per-switch table (the strongest peer on the scheduler hooks). */
 const SWITCH_REFERENCE = 'libbpf-tools:runqlat';
 import type { StartupTimes, WindowResult } from './terminal.js';
+import type { RestResult } from './rest.js';
 
 export interface LoadResult {
   /** BPF ns per program run of the subject's programs. */
@@ -81,6 +82,8 @@ export interface BenchReport {
     terminal: string;
     error?: string;
   };
+  /** The screen at rest with every probe (80×24, 160×48) and peers at rest, in the same run (src/bench/rest.ts). */
+  rest?: RestResult[];
   proc_tick: { median_ms: number; min_ms: number; max_ms: number; processes: number; iterations: number } | { error: string };
 }
 
@@ -194,6 +197,29 @@ function selfTable(r: BenchReport): Table {
   return { head: ['perfscope itself', 'median (min–max)'], rows };
 }
 
+/** The Rest goals: ≤ 1 % of one CPU and ≤ 80 MiB at 80×24, ≤ 1.5 % at 160×48, RSS that does not grow. */
+const REST_GOALS: Record<string, { cpu: number; rssMiB: number }> = { '80x24': { cpu: 1, rssMiB: 80 }, '160x48': { cpu: 1.5, rssMiB: 80 } };
+
+function restTable(r: BenchReport): Table {
+  const rows: string[][] = [];
+  const mib = (kb: number | null) => (kb === null ? '–' : (kb / 1024).toFixed(1));
+  for (const x of r.rest ?? []) {
+    if (x.status !== 'ok') {
+      rows.push([x.label, `failed: ${x.reason ?? '?'}`, '', '', '', '']);
+      continue;
+    }
+    const goal = x.size ? REST_GOALS[x.size] : undefined;
+    const verdict = goal
+      ? [
+          x.cpu_pct !== null && x.cpu_pct <= goal.cpu ? `CPU ≤ ${goal.cpu} %: met` : `CPU ≤ ${goal.cpu} %: not met`,
+          x.rss_kb_max !== null && x.rss_kb_max / 1024 <= goal.rssMiB ? `RSS ≤ ${goal.rssMiB} MiB: met` : `RSS ≤ ${goal.rssMiB} MiB: not met`,
+        ].join('; ')
+      : 'peer';
+    rows.push([x.label, num(x.cpu_pct, 2), mib(x.rss_kb_max), `${mib(x.rss_kb_first)} → ${mib(x.rss_kb_last)}`, x.rss_growth_pct === null ? '–' : `${x.rss_growth_pct >= 0 ? '+' : ''}${x.rss_growth_pct.toFixed(1)} %`, verdict]);
+  }
+  return { head: [`at rest, idle host, ${Math.round(r.rest?.find((x) => x.status === 'ok')?.seconds ?? 0)} s each`, 'CPU, % of one CPU', 'RSS max, MiB', 'RSS first → last 5 s, MiB', 'RSS growth', 'goal'], rows };
+}
+
 function failedTable(r: BenchReport): Table {
   return {
     head: ['did not run', 'why (first line of its error)'],
@@ -238,6 +264,12 @@ function sections(r: BenchReport): [string, Table][] {
     ['perfscope itself', selfTable(r)],
     ['Start-up and programs', notesTable(r)],
   ];
+  if (r.rest?.length) {
+    out.splice(out.findIndex(([t]) => t === 'perfscope itself') + 1, 0, [
+      'perfscope at rest with every probe on (profile included), beside peers at rest: CPU as the run time of all threads (schedstat), RSS (VmRSS) each second; growth = median of the last 5 samples ÷ the first 5',
+      restTable(r),
+    ]);
+  }
   const failed = failedTable(r);
   if (failed.rows.length) out.push(['Peers (and probes) that did not start here', failed]);
   return out;
