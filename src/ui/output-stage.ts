@@ -54,6 +54,27 @@ export function cachedWidth(s: string): number {
   return w;
 }
 
+const graphemes = new Intl.Segmenter();
+
+/**
+ * `s` cut to `columns` terminal cells as Ink's wrap="truncate" cuts it (cli-truncate, at the end):
+ * unchanged when it fits, else the graphemes that fit in columns − 1 cells, then "…".
+ */
+export function fitWidth(s: string, columns: number): string {
+  if (cachedWidth(s) <= columns) return s;
+  if (columns <= 0) return '';
+  if (columns === 1) return '…';
+  let out = '';
+  let w = 0;
+  for (const { segment } of graphemes.segment(s)) {
+    const g = stringWidth(segment);
+    if (w + g > columns - 1) break;
+    out += segment;
+    w += g;
+  }
+  return out + '…';
+}
+
 /** How many widths the cache holds now (for tests: it stays bounded). */
 export function widthCacheSize(): number {
   return widths.size;

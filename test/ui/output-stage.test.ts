@@ -11,9 +11,12 @@ import { StoreContext } from '../../src/ui/store-context.js';
 import { ThemeContext } from '../../src/ui/theme.js';
 import { loadPanes, PanesProvider } from '../../src/ui/panes.js';
 import { CATALOGUE } from '../../src/catalogue.js';
-import { cachedWidth, composeFrame, installOutputStage, stageStats, uninstallOutputStage, widthCacheSize, WIDTH_CACHE_LIMIT } from '../../src/ui/output-stage.js';
+import { cachedWidth, composeFrame, fitWidth, installOutputStage, stageStats, uninstallOutputStage, widthCacheSize, WIDTH_CACHE_LIMIT } from '../../src/ui/output-stage.js';
 import { execEvent, fixtureStore, openEvent } from './fixtures.js';
-import { tick } from './render.js';
+import { renderWith, tick } from './render.js';
+import { Box } from 'ink';
+import { TextLines } from '../../src/ui/components/TextLines.js';
+import type { Line } from '../../src/ui/model/lines.js';
 
 const panes = await loadPanes(CATALOGUE);
 
@@ -110,5 +113,41 @@ describe('output stage', () => {
     for (let i = 0; i < WIDTH_CACHE_LIMIT * 3; i++) expect(cachedWidth(`line ${i} 日`)).toBe(`line ${i} `.length + 2);
     expect(widthCacheSize()).toBeLessThanOrEqual(WIDTH_CACHE_LIMIT);
     expect(widthCacheSize()).toBeGreaterThan(0);
+  });
+});
+
+describe('TextLines given its width', () => {
+  const lines: Line[] = [
+    { text: 'HEADING  PID  COMM', kind: 'heading' },
+    { text: 'a line that is much too long for the twenty columns it has', kind: 'text' },
+    { text: 'x日本語のファイル名はとても長いです', kind: 'highlight' },
+    { text: '', kind: 'text' },
+    { text: 'dim and short', kind: 'dim' },
+    { text: 'exactly twenty cols!', kind: 'text' },
+  ];
+  it('lays out and cuts each line as Ink does for <Text wrap="truncate">, cell for cell', () => {
+    const store = fixtureStore();
+    const at = (width?: number) => {
+      const r = renderWith(store, React.createElement(Box, { width: 20, flexDirection: 'column' }, React.createElement(TextLines, { lines, width })));
+      const f = r.lastFrame() ?? '';
+      r.unmount();
+      return f;
+    };
+    const inks = at(undefined);
+    const ours = at(20);
+    expect(cells(ours)).toEqual(cells(inks));
+    expect(ours).toContain('…');
+  });
+
+  it('never passes its width with wide characters (where Ink\'s cut can take one cell more)', () => {
+    for (let w = 1; w < 12; w++) expect(cachedWidth(fitWidth('日本語のファイル名', w))).toBeLessThanOrEqual(w);
+  });
+
+  it('fitWidth: unchanged when it fits, else cut to columns − 1 cells and "…"', () => {
+    expect(fitWidth('abc', 3)).toBe('abc');
+    expect(fitWidth('abcd', 3)).toBe('ab…');
+    expect(fitWidth('日本語', 4)).toBe('日…');
+    expect(cachedWidth(fitWidth('日本語x', 5))).toBeLessThanOrEqual(5);
+    expect(fitWidth('abc', 0)).toBe('');
   });
 });

@@ -43,7 +43,7 @@ export function FeedPane<N extends FeedName>({ spec, name, lines, width, height 
           {editing ? '█ (Enter/Esc ends)' : ` (${view.matching} match)`}
         </Text>
       ) : null}
-      <TextLines lines={[{ text: lines.header, kind: 'heading' }, ...view.lines.map((text) => ({ text, kind: 'text' as const }))]} />
+      <TextLines width={width - 2} lines={[{ text: lines.header, kind: 'heading' }, ...view.lines.map((text) => ({ text, kind: 'text' as const }))]} />
       {view.lines.length === 0 ? <Text dimColor>{filter ? 'no event matches the filter' : 'no event yet'}</Text> : null}
     </PaneFrame>
   );

@@ -33,7 +33,7 @@ export function IsolationPane({ spec, width, height }: PaneProps): React.JSX.Ele
   };
   return (
     <PaneFrame {...frame}>
-      <TextLines lines={isolationLines(data, t, width - 2, bodyRows(height))} />
+      <TextLines width={width - 2} lines={isolationLines(data, t, width - 2, bodyRows(height))} />
     </PaneFrame>
   );
 }

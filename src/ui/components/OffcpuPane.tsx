@@ -51,7 +51,7 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
     if (!mine?.length && seen.current.stacks) lines.splice(1, 0, { text: `(none ended in this interval: the stacks of ${seen.current.at})`, kind: 'dim' });
     return (
       <PaneFrame {...frame}>
-        <TextLines lines={lines} />
+        <TextLines width={width - 2} lines={lines} />
       </PaneFrame>
     );
   }
@@ -64,7 +64,7 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
           map overflow: {data.overflow} task returns not counted this interval
         </Text>
       ) : null}
-      <TextLines lines={[{ text: t.header, kind: 'heading' }, ...t.rows.map((text, i) => ({ text, kind: i === t.selectedRow ? ('highlight' as const) : ('text' as const) }))]} />
+      <TextLines width={width - 2} lines={[{ text: t.header, kind: 'heading' }, ...t.rows.map((text, i) => ({ text, kind: i === t.selectedRow ? ('highlight' as const) : ('text' as const) }))]} />
       {t.total === 0 ? <Text dimColor>no task went off-CPU in this interval</Text> : null}
     </PaneFrame>
   );

@@ -22,7 +22,7 @@ export function OverviewPane({ width, height }: OverviewPaneProps): React.JSX.El
   const lines = overviewLines(cat, shown, health, { pinned, intervalS, width: width - 2 }, bodyRows(height));
   return (
     <PaneFrame title={title} width={width} height={height} focused={focused}>
-      <TextLines lines={lines} />
+      <TextLines width={width - 2} lines={lines} />
     </PaneFrame>
   );
 }

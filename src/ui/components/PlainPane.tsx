@@ -24,7 +24,7 @@ export function PlainPane({ spec, width, height }: PaneProps): React.JSX.Element
       {sample === null ? (
         <Text dimColor>waiting for the first interval…</Text>
       ) : (
-        <TextLines lines={fromSpec(() => spec.overview(sample, { pinned, intervalS, width: width - 2 }), []).map((text) => ({ text, kind: 'text' as const }))} />
+        <TextLines width={width - 2} lines={fromSpec(() => spec.overview(sample, { pinned, intervalS, width: width - 2 }), []).map((text) => ({ text, kind: 'text' as const }))} />
       )}
     </PaneFrame>
   );

@@ -23,7 +23,7 @@ export function ProcPane({ spec, width, height }: PaneProps): React.JSX.Element 
   }
   return (
     <PaneFrame {...frame}>
-      <TextLines lines={countersLines(data, { width: width - 2, height: bodyRows(height), pinned })} />
+      <TextLines width={width - 2} lines={countersLines(data, { width: width - 2, height: bodyRows(height), pinned })} />
     </PaneFrame>
   );
 }

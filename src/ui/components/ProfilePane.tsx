@@ -61,13 +61,13 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
       : [{ text: 'this stack has no sample in this interval (Esc back)', kind: 'dim' as const }];
     return (
       <PaneFrame {...frame}>
-        <TextLines lines={lines} />
+        <TextLines width={width - 2} lines={lines} />
       </PaneFrame>
     );
   }
   return (
     <PaneFrame {...frame}>
-      <TextLines lines={tree ? profileTree(sample, width - 2, body, -1, focused) : profileLines(sample, width - 2, body, cursor, focused)} />
+      <TextLines width={width - 2} lines={tree ? profileTree(sample, width - 2, body, -1, focused) : profileLines(sample, width - 2, body, cursor, focused)} />
     </PaneFrame>
   );
 }
