@@ -102,7 +102,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
-  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason, args, options: opts.probeOptions };
+  // perfscope's own process is left out of what it shows, unless asked for (or named by -p).
+  const selfTgid = opts.includeSelf || opts.pid === process.pid ? null : process.pid;
+  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, selfTgid, cpus, pinnedCpu: opts.cpu, bpfReason, args, options: opts.probeOptions };
   let folded: FoldedSink | null = null;
   let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;

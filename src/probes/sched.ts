@@ -26,12 +26,12 @@ export const SCHED_PART_RUNQLAT = 2;
 export const SCHED_PART_ISO = 4;
 /** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU). */
 export const ISO_NO_CPU = 0xffffffff;
-/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut (test/probes/layout.test.ts checks it against BTF). */
-const CFG_BYTES = 48;
+/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self and 4 bytes of tail padding (test/probes/layout.test.ts checks it against BTF). */
+const CFG_BYTES = 56;
 export const SCHED_CFG_LAYOUT = {
   struct: 'sched_cfg',
   size: CFG_BYTES,
-  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, iso_cpu: 20, rq_since: 24, iso_epoch: 32, iso_resident: 36, iso_cut: 40 },
+  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, iso_cpu: 20, rq_since: 24, iso_epoch: 32, iso_resident: 36, iso_cut: 40, off_self: 48 },
 } as const;
 const F = SCHED_CFG_LAYOUT.fields;
 
@@ -48,6 +48,8 @@ interface Cfg {
   isoResident: number;
   /** CLOCK_MONOTONIC ns of the last interval boundary of the isolation part. */
   isoCut: bigint;
+  /** Off-CPU: the process (tgid) whose threads get no rows (perfscope's own), 0 for none. */
+  offSelf: number;
 }
 
 const ZERO_KEY = Buffer.alloc(4);
@@ -64,6 +66,7 @@ function cfgBuffer(c: Cfg): Buffer {
   b.writeUInt32LE(c.isoEpoch >>> 0, F.iso_epoch);
   b.writeUInt32LE(c.isoResident >>> 0, F.iso_resident);
   b.writeBigUInt64LE(c.isoCut, F.iso_cut);
+  b.writeUInt32LE(c.offSelf >>> 0, F.off_self);
   return b;
 }
 
@@ -73,7 +76,7 @@ class SchedObject {
   private loading: Promise<BpfObject> | null = null;
   private users = 0;
   /** Epochs only grow (also across reloads): 0 is "never". */
-  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n, isoCpu: ISO_NO_CPU, isoEpoch: 0, isoResident: 0, isoCut: 0n };
+  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n, isoCpu: ISO_NO_CPU, isoEpoch: 0, isoResident: 0, isoCut: 0n, offSelf: 0 };
 
   private open(): BpfObject {
     return BpfObject.open(bpfObjectPath('sched'));
@@ -288,7 +291,7 @@ export function partsOn(parts: number): number {
 
 /** What a part may change of the shared config. */
 export interface SchedControl {
-  set(patch: { watch?: number; countTotals?: number; isoResident?: number; isoCut?: bigint }): void;
+  set(patch: { watch?: number; countTotals?: number; offSelf?: number; isoResident?: number; isoCut?: bigint }): void;
   /** The isolation part's epoch now. */
   isoEpoch(): number;
   /** Isolation: watch this CPU (null: none) from a new epoch on. */
