@@ -293,9 +293,14 @@ export class ProbeManager {
   setPinnedCpu(cpu: number | null): void {
     if (cpu === this.pinned) return;
     this.pinned = cpu;
+    this.tell((p) => p.setPinnedCpu?.(cpu));
+  }
+
+  /** A live change told to every running probe: one that throws is failed, the others go on. */
+  private tell(fn: (p: AnyProbe) => void): void {
     for (const [name, p] of this.probes) {
       try {
-        p.setPinnedCpu?.(cpu);
+        fn(p);
       } catch (e) {
         this.bump(name);
         this.disable(name, 'failed', describeError(e));
@@ -323,14 +328,7 @@ export class ProbeManager {
     if (now.length === 0) return;
     if (now.length === this.online.length && now.every((c, i) => c === this.online[i])) return;
     this.online = now;
-    for (const [name, p] of this.probes) {
-      try {
-        p.setOnlineCpus?.(now);
-      } catch (e) {
-        this.bump(name);
-        this.disable(name, 'failed', describeError(e));
-      }
-    }
+    this.tell((p) => p.setOnlineCpus?.(now));
   }
 
   /** Hand pending feed events to the sinks (bounded rate: called by a timer, not per event). */

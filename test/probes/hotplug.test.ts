@@ -7,12 +7,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { CATALOGUE } from '../../src/catalogue.js';
 import { noBpf, requireBpf } from '../helpers/bpf.js';
+import { JsonRun } from '../helpers/perfscope.js';
 
-const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const CPU1 = '/sys/devices/system/cpu/cpu1/online';
 const canHotplug = existsSync(CPU1);
 
@@ -36,16 +34,10 @@ describe.skipIf(noBpf || (!canHotplug && !requireBpf))('CPU hotplug while pinned
 
   it('CPU 1 offline and back: every probe goes on, nothing for the missing CPU, all resumes on it', async () => {
     expect(canHotplug, `${CPU1} (CPU hotplug)`).toBe(true);
-    const ps = spawn(process.execPath, [BIN, '--json', '-C', '1', '--interval', '0.5', '--probes', CATALOGUE.map((p) => p.name).join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = new JsonRun<Line>(['-C', '1', '--interval', '0.5', '--probes', CATALOGUE.map((p) => p.name).join(',')]);
+    const ps = run.child;
     children.push(ps);
-    let err = '';
-    ps.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const lines = createInterface({ input: ps.stdout! })[Symbol.asyncIterator]();
-    const next = async (): Promise<Line> => {
-      const r = await lines.next();
-      if (r.done) throw new Error(`perfscope ended: ${err}`);
-      return JSON.parse(r.value as string) as Line;
-    };
+    const next = () => run.next();
     const allRunning = (l: Line) => {
       for (const p of CATALOGUE) expect(l.probes[p.name]?.state, `${p.name}: ${l.probes[p.name]?.reason ?? ''}`).toBe('running');
     };
@@ -93,6 +85,6 @@ describe.skipIf(noBpf || (!canHotplug && !requireBpf))('CPU hotplug while pinned
     expect(Object.keys(last!.counters.cpu).sort()).toEqual(['0', '1', 'all']);
     expect(last!.isolation.tasks.length).toBeGreaterThan(0);
     ps.kill('SIGTERM');
-    expect(err).toBe('');
+    expect(run.err).toBe('');
   }, 60_000);
 });
