@@ -28,7 +28,7 @@
 import type { BpfObject } from './bpf/object.js';
 import { RingBufferReader } from './bpf/ringbuf.js';
 import { counterDelta } from '../model/counter.js';
-import { BpfProbe, u64 } from './bpf-probe.js';
+import { BpfProbe, setSelfFilter, u64 } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
 import type { FeedEventBase } from './feed-spec.js';
@@ -94,6 +94,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<E[], E
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
+    setSelfFilter(obj, config);
     this.commFilter = config.comm ? config.comm : null;
   }
 

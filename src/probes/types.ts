@@ -15,6 +15,11 @@ export interface ProbeConfig {
   readonly pid: number | null;
   /** Only tasks whose comm contains this text, or null. */
   readonly comm: string | null;
+  /**
+   * perfscope's own process (tgid), left out of the feeds, the per-task tables (off-CPU, top,
+   * profile, off-CPU stacks, trace) by default; null or absent: nothing left out (--include-self).
+   */
+  readonly selfTgid?: number | null;
   readonly intervalS: number;
   /** Root of the proc filesystem (tests point it at fixture trees). */
   readonly procRoot: string;
@@ -58,6 +63,8 @@ export interface Probe<S, E = never> {
   drain?(): E[];
   /** Follow a live change of the pinned CPU (kernel-side filters). */
   setPinnedCpu?(cpu: number | null): void;
+  /** CPUs went offline or came back (hotplug): the CPUs online now. */
+  setOnlineCpus?(cpus: readonly number[]): void;
   /**
    * Probes with an option of their own (ProbeSpec.args): follow a live change of its values
    * (resolved), attaching what is new and detaching what is gone. Rejects with one line for the

@@ -40,6 +40,15 @@ describe('layout', () => {
     expect(l.kind).toBe('too-small');
     if (l.kind === 'too-small') expect(l.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
     expect(computeLayout(80, MIN_ROWS - 1, 'offcpu', CATALOGUE).kind).toBe('too-small');
+    // The message fits on one line of the terminal it is for, down to 20 columns.
+    for (let c = 20; c < MIN_COLUMNS; c++) {
+      const t = computeLayout(c, 5, 'offcpu', CATALOGUE);
+      if (t.kind !== 'too-small') throw new Error(`${c}x5 is not too small`);
+      expect(t.message.length).toBeLessThanOrEqual(c);
+      expect(t.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
+    }
+    const tiny = computeLayout(20, 5, 'offcpu', CATALOGUE);
+    expect(tiny.kind === 'too-small' && tiny.message).toBe(`needs ${MIN_COLUMNS}x${MIN_ROWS}, is 20x5`);
   });
   it('80x24: tabs, the focused pane full size', () => {
     const l = computeLayout(80, 24, 'exec', CATALOGUE);
@@ -156,6 +165,10 @@ describe('header and counters', () => {
     expect(h.left.length + h.right.length + 1).toBeLessThanOrEqual(80);
     expect(h.right).toBe('pin CPU 2 │ 1s │ PAUSED');
     expect(h.left).toContain('load 1.00 2.00 3.00');
+    // The pinned CPU went offline (hotplug): still pinned, marked, and the CPU list is the online one.
+    const off = headerText({ hostname: 'h', kernel: 'k', uptimeS: 60, load: null, cpus: [0, 2, 3], pinned: 1, intervalS: 1, paused: false }, 80);
+    expect(off.right).toBe('pin CPU 1 offline │ 1s │ live');
+    expect(off.left).toContain('cpus 0,2-3');
   });
   it('number formats', () => {
     expect(fmtNum(0)).toBe('0');
