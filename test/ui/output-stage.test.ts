@@ -1,9 +1,14 @@
 // The screen's output stage: the frames it composes are Ink's frames, cell for cell (the same
 // character and the same styles in every cell), for the whole screen at 80x24 and 160x48; what
-// it cannot compose it hands to Ink; its width cache stays bounded.
+// it cannot compose it hands to Ink; its width cache stays bounded. Rows cut here (FittedRow,
+// TextLines given a width) are Ink's rows. Chalk is forced to emit styles (FORCE_COLOR is read when
+// chalk is first imported, hence vi.hoisted), so the styles are compared too.
 import { EventEmitter } from 'node:events';
 import React from 'react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+vi.hoisted(() => {
+  process.env.FORCE_COLOR = '3';
+});
 import { render } from 'ink';
 import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';
 import { App } from '../../src/ui/components/App.js';
@@ -14,7 +19,8 @@ import { CATALOGUE } from '../../src/catalogue.js';
 import { cachedWidth, composeFrame, fitWidth, installOutputStage, stageStats, uninstallOutputStage, widthCacheSize, WIDTH_CACHE_LIMIT } from '../../src/ui/output-stage.js';
 import { execEvent, fixtureStore, openEvent } from './fixtures.js';
 import { renderWith, tick } from './render.js';
-import { Box } from 'ink';
+import { Box, Text } from 'ink';
+import { FittedRow, type Segment } from '../../src/ui/components/FittedRow.js';
 import { TextLines } from '../../src/ui/components/TextLines.js';
 import type { Line } from '../../src/ui/model/lines.js';
 
@@ -150,4 +156,33 @@ describe('TextLines given its width', () => {
     expect(cachedWidth(fitWidth('日本語x', 5))).toBeLessThanOrEqual(5);
     expect(fitWidth('abc', 0)).toBe('');
   });
+});
+
+describe('FittedRow', () => {
+  const segs: Segment[] = [
+    { text: 'Off-CPU maxima', bold: true },
+    { text: ' [failed]', color: 'red' },
+    { text: '   1064ns/run 143 runs/s', dimColor: true },
+    { text: ' live', inverse: true, bold: true, color: 'yellow' },
+  ];
+  const nested = (w: number) =>
+    React.createElement(
+      Box,
+      { width: w },
+      React.createElement(Text, { wrap: 'truncate' }, ...segs.map((s, i) => React.createElement(Text, { key: i, bold: s.bold, inverse: s.inverse, dimColor: s.dimColor, color: s.color }, s.text))),
+    );
+  const fitted = (w: number) => React.createElement(Box, { width: w }, React.createElement(FittedRow, { width: w, segments: segs }));
+  for (const w of [80, 52, 30, 14, 2, 1]) {
+    it(`is Ink's nested <Text wrap="truncate">, styles included, at ${w} columns`, () => {
+      const store = fixtureStore();
+      const a = renderWith(store, nested(w));
+      const b = renderWith(store, fitted(w));
+      const inks = a.lastFrame() ?? '';
+      const ours = b.lastFrame() ?? '';
+      a.unmount();
+      b.unmount();
+      if (w > 1) expect(ours).toContain('\x1b['); // styles are on: they are compared
+      expect(cells(ours)).toEqual(cells(inks));
+    });
+  }
 });

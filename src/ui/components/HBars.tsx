@@ -3,6 +3,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useTheme } from '../hooks/use-theme.js';
+import { FittedRow } from './FittedRow.js';
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
@@ -39,9 +40,7 @@ export function HBars({ rows, width, color = 'cyan' }: HBarsProps): React.JSX.El
   return (
     <Box flexDirection="column">
       {rows.map((r) => (
-        <Text key={r.label} wrap="truncate">
-          {r.label.padStart(labelW)} {String(r.value).padStart(countW)} <Text color={c(color)}>{bar(r.value, max, barW)}</Text>
-        </Text>
+        <FittedRow key={r.label} width={width} segments={[{ text: `${r.label.padStart(labelW)} ${String(r.value).padStart(countW)} ` }, { text: bar(r.value, max, barW), color: c(color) }]} />
       ))}
     </Box>
   );

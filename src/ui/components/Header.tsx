@@ -6,6 +6,7 @@ import { useAppStore } from '../store-context.js';
 import { fromSpec, sampleOf } from '../../catalogue.js';
 import { headerText } from '../model/header.js';
 import { safe } from '../safe.js';
+import { FittedRow } from './FittedRow.js';
 import { useTheme } from '../hooks/use-theme.js';
 
 export function Header({ width }: { readonly width: number }): React.JSX.Element {
@@ -45,11 +46,16 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
   const [pin, iv, live] = h.right.split(' │ ');
   return (
     <Box width={width}>
-      <Text wrap="truncate">
-        <Text bold color={c('cyan')}>{h.left}</Text>
-        {' '.repeat(gap)}
-        <Text bold>{pin}</Text> │ {iv} │ {paused ? <Text inverse bold color={c('yellow')}>{live}</Text> : <Text color={c('green')}>{live}</Text>}
-      </Text>
+      <FittedRow
+        width={width}
+        segments={[
+          { text: h.left, bold: true, color: c('cyan') },
+          { text: ' '.repeat(gap) },
+          { text: pin, bold: true },
+          { text: ` │ ${iv} │ ` },
+          paused ? { text: live, inverse: true, bold: true, color: c('yellow') } : { text: live, color: c('green') },
+        ]}
+      />
     </Box>
   );
 }

@@ -8,6 +8,7 @@ import { Box, Text } from 'ink';
 import type { ProbeHealth } from '../../probes/types.js';
 import { useFocusBorder, useTheme } from '../hooks/use-theme.js';
 import { safe } from '../safe.js';
+import { FittedRow } from './FittedRow.js';
 
 export interface PaneFrameProps {
   readonly title: string;
@@ -38,11 +39,14 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
   const gap = Math.max(1, inner - left.length - right.length);
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused && focusBorder ? 'cyan' : undefined} overflowY="hidden">
-      <Text wrap="truncate">
-        <Text bold>{focused ? '▶ ' : ''}{safe(title)}</Text>
-        {off ? <Text color={c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow')}>{state}</Text> : null}
-        {right ? <Text dimColor>{' '.repeat(gap)}{right}</Text> : null}
-      </Text>
+      <FittedRow
+        width={inner}
+        segments={[
+          { text: `${focused ? '▶ ' : ''}${safe(title)}`, bold: true },
+          ...(off ? [{ text: state, color: c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow') }] : []),
+          ...(right ? [{ text: `${' '.repeat(gap)}${right}`, dimColor: true }] : []),
+        ]}
+      />
       {off && health.state !== 'off' ? (
         <Text color={c(health.state === 'failed' ? 'red' : 'yellow')} wrap="wrap">
           {health.state === 'failed' ? 'failed: ' : 'unavailable: '}

@@ -4,7 +4,9 @@ import React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { HBars } from './HBars.js';
-import { Sparkline } from './Sparkline.js';
+import { sparkline } from './Sparkline.js';
+import { FittedRow } from './FittedRow.js';
+import { useTheme } from '../hooks/use-theme.js';
 import { bucketLabel } from '../../model/format.js';
 import { histRange } from '../../model/hist.js';
 import { histStats, shownSlots, statsText } from '../../probes/runqlat-spec.js';
@@ -19,6 +21,7 @@ export function RunqlatPane({ spec, width, height }: PaneProps): React.JSX.Eleme
   const focused = useAppStore((s) => s.focus === 'runqlat');
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const trend = useAppStore((s) => s.shownTrend ?? s.trend);
+  const c = useTheme();
   const info = costInfo(health, interval);
   const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
   const frame = { title, info, toggleKey: spec.key ?? undefined, width, height, focused, health };
@@ -47,15 +50,17 @@ export function RunqlatPane({ spec, width, height }: PaneProps): React.JSX.Eleme
   const p99s = trendW >= 8 ? trend.slice(-trendW).map((p) => p.runqlat?.[key] ?? null) : [];
   return (
     <PaneFrame {...frame}>
-      <Text wrap="truncate">
-        n={t.n} p50=<Text bold>{t.p50}</Text> p99=<Text bold>{t.p99}</Text> max≤{t.max}
-        {p99s.length ? (
-          <Text dimColor>
-            {'  p99 trend '}
-            <Sparkline values={p99s} width={trendW} />
-          </Text>
-        ) : null}
-      </Text>
+      <FittedRow
+        width={width - 2}
+        segments={[
+          { text: `n=${t.n} p50=` },
+          { text: t.p50, bold: true },
+          { text: ' p99=' },
+          { text: t.p99, bold: true },
+          { text: ` max≤${t.max}` },
+          ...(p99s.length ? [{ text: '  p99 trend ', dimColor: true }, { text: sparkline(p99s, trendW), dimColor: true, color: c('cyan') }] : []),
+        ]}
+      />
       {rows.length ? <HBars rows={rows} width={width - 2} /> : <Text dimColor>no task waited for a CPU</Text>}
     </PaneFrame>
   );

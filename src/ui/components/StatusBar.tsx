@@ -8,6 +8,7 @@ import { useAppStore } from '../store-context.js';
 import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../model/status.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { safe } from '../safe.js';
+import { FittedRow } from './FittedRow.js';
 
 const STATE_COLOR = { running: 'green', starting: 'cyan', off: 'gray', unavailable: 'yellow', failed: 'red' } as const;
 
@@ -42,15 +43,10 @@ export function StatusBar({ width }: { readonly width: number }): React.JSX.Elem
   const segs = statusSegments(cat, health, { pinned, intervalS, width });
   return (
     <Box width={width}>
-      <Text wrap="truncate">
-        {segs.map((s, i) => (
-          <Text key={s.probe} color={c(STATE_COLOR[s.state])}>
-            {i > 0 ? STATUS_SEPARATOR : ''}
-            {s.text}
-          </Text>
-        ))}
-        <Text dimColor>{STATUS_HINT}</Text>
-      </Text>
+      <FittedRow
+        width={width}
+        segments={[...segs.map((s, i) => ({ text: `${i > 0 ? STATUS_SEPARATOR : ''}${s.text}`, color: c(STATE_COLOR[s.state]) })), { text: STATUS_HINT, dimColor: true }]}
+      />
     </Box>
   );
 }

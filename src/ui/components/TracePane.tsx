@@ -14,6 +14,7 @@ import { cursorOf, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
 import type { TraceSample } from '../../probes/trace-spec.js';
 import { safe } from '../safe.js';
+import { FittedRow } from './FittedRow.js';
 
 const OFF: ProbeHealth = { state: 'off' };
 
@@ -65,15 +66,11 @@ export function TracePane({ spec, width, height }: PaneProps): React.JSX.Element
   return (
     <PaneFrame {...frame}>
       {lines.rows.map((r, i) => (
-        <Text key={i} wrap="truncate" inverse={r.selected && focused}>
-          {safe(r.text)}
-        </Text>
+        <FittedRow key={i} width={inner} segments={[{ text: safe(r.text), inverse: r.selected && focused }]} />
       ))}
       {lines.hist ? (
         <>
-          <Text wrap="truncate" bold>
-            {safe(lines.hist.heading)}
-          </Text>
+          <FittedRow width={inner} segments={[{ text: safe(lines.hist.heading), bold: true }]} />
           <HBars rows={lines.hist.bars} width={inner} />
         </>
       ) : null}
