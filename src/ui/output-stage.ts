@@ -76,6 +76,12 @@ export function fitWidth(s: string, columns: number): string {
   return out + '…';
 }
 
+/** Say the width of a line built here whose width is known (FittedRow's rows), so that composing it measures nothing. */
+export function rememberWidth(s: string, w: number): void {
+  if (widths.size >= WIDTH_CACHE_MAX) widths.clear();
+  widths.set(s, w);
+}
+
 /** How many widths the cache holds now (for tests: it stays bounded). */
 export function widthCacheSize(): number {
   return widths.size;

@@ -9,7 +9,7 @@
 // (Ink's <Transform>), inside the escapes Ink styled them with, where nothing is cached.
 import React from 'react';
 import { Text, Transform } from 'ink';
-import { cachedWidth, fitWidth } from '../output-stage.js';
+import { cachedWidth, fitWidth, rememberWidth } from '../output-stage.js';
 
 export interface Segment {
   readonly text: string;
@@ -46,15 +46,28 @@ export function fitSegments(segs: readonly Segment[], width: number): Segment[] 
   return out;
 }
 
-export function FittedRow({ segments, width }: { readonly segments: readonly Segment[]; readonly width: number }): React.JSX.Element {
+export interface FittedRowProps {
+  readonly segments: readonly Segment[];
+  readonly width: number;
+}
+
+function Row({ segments, width }: FittedRowProps): React.JSX.Element {
   const segs = fitSegments(segments, Math.max(0, width)).slice(0, LETTERS.length);
   if (segs.length === 0) return <Text>{''}</Text>; // as Ink lays out an empty line: no row
   const texts = new Map<string, string>();
+  let total = 0;
   const holders = segs.map((s, i) => {
     texts.set(LETTERS[i], s.text);
-    return LETTERS[i].repeat(cachedWidth(s.text));
+    const w = cachedWidth(s.text);
+    total += w;
+    return LETTERS[i].repeat(w);
   });
-  const fill = (styled: string, line: number) => (line === 0 ? styled.replace(RUN, (run) => texts.get(run[0]) ?? run) : '');
+  const fill = (styled: string, line: number) => {
+    if (line !== 0) return '';
+    const out = styled.replace(RUN, (run) => texts.get(run[0]) ?? run);
+    rememberWidth(out, total); // the output stage need not measure it again
+    return out;
+  };
   return (
     <Transform transform={fill}>
       {segs.map((s, i) => (
@@ -65,3 +78,12 @@ export function FittedRow({ segments, width }: { readonly segments: readonly Seg
     </Transform>
   );
 }
+
+const sameSegment = (a: Segment, b: Segment) =>
+  a.text === b.text && a.bold === b.bold && a.inverse === b.inverse && a.dimColor === b.dimColor && a.color === b.color;
+
+/** A row re-renders only when its width or a segment changed (most rows stay the same from one interval to the next). */
+export const FittedRow = React.memo(
+  Row,
+  (a, b) => a.width === b.width && a.segments.length === b.segments.length && a.segments.every((s, i) => sameSegment(s, b.segments[i])),
+);
