@@ -7,6 +7,7 @@
 // calling thread's name.
 import { errnoName } from './errno.js';
 import { FeedProbe } from './feed.js';
+import { feedMaxFlag } from './feed-spec.js';
 import { OPEN_SYSCALLS, type OpenEvent } from './open-spec.js';
 import { openFlagsText } from './openflags.js';
 import { cString } from './strings.js';
@@ -22,7 +23,8 @@ export const OPEN_LAYOUT = { struct: 'open_event', size: OPEN_EVENT_SIZE, fields
 
 
 export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => number): OpenEvent | null {
-  if (rec.length < OPEN_EVENT_SIZE) return null;
+  // A record is sized to its path (bpf/open.bpf.c): the header and at least the path's NUL.
+  if (rec.length <= OFF.path) return null;
   const syscall = OPEN_SYSCALLS[rec.readUInt32LE(OFF.sys)];
   if (!syscall) return null;
   const flags = rec.readBigUInt64LE(OFF.flags);
@@ -35,7 +37,7 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
     uid: rec.readUInt32LE(OFF.uid),
     comm: cString(rec, OFF.comm, OPEN_COMM_LEN),
     syscall,
-    path: cString(rec, OFF.path, OPEN_PATH_LEN),
+    path: cString(rec, OFF.path, Math.min(OPEN_PATH_LEN, rec.length - OFF.path)),
     flags: Number(flags),
     flags_text: openFlagsText(flags),
     fd: ret >= 0 ? ret : null,
@@ -46,6 +48,8 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
 
 export class OpenProbe extends FeedProbe<OpenEvent> {
   readonly name = 'open';
+  protected readonly commField = { offset: OFF.comm, len: OPEN_COMM_LEN };
+  protected readonly maxFlag = feedMaxFlag('open');
   protected decode(rec: Buffer): OpenEvent | null {
     return decodeOpen(rec, (b, off) => this.clock.wallMs(b, off));
   }
