@@ -70,10 +70,11 @@ export class FeedClock {
   }
   /** A u64 CLOCK_MONOTONIC timestamp (ns) read at `off` in `b`. */
   wallMs(b: Buffer, off: number): number {
-    const ns = b.readBigUInt64LE(off);
-    const ms = Number(ns / 1_000_000n);
-    const frac = Number(ns % 1_000_000n) / 1e6;
-    return ms + this.offsetMs + frac;
+    // Two u32 halves, not a BigInt (several times faster): exact below 2^53 ns (104 days of
+    // uptime); beyond it the sub-ms fraction loses a few ns.
+    const ns = b.readUInt32LE(off + 4) * 4294967296 + b.readUInt32LE(off);
+    const ms = Math.floor(ns / 1e6);
+    return ms + this.offsetMs + (ns - ms * 1e6) / 1e6;
   }
 }
 
