@@ -2,7 +2,7 @@
 // server (tmux -L perfscope-bench), read back with capture-pane; its output bytes through
 // pipe-pane; its CPU time and RSS from /proc. The command runs under `timeout --foreground`, so
 // even a killed bench leaves no perfscope behind for long.
-import { statSync, writeFileSync } from 'node:fs';
+import { openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 import { onCleanup, run } from './children.js';
@@ -145,4 +145,85 @@ export async function measureWindow(session: Session, outFile: string, seconds: 
     rss_kb_end: rssEnd,
     bytes_per_s: b0 !== null && b1 !== null ? perSecond(b1 - b0, dt) : null,
   };
+}
+
+// ---- The storm part ----
+
+/** The frame writer (and Ink) bracket every frame in a synchronized update: one "begin" mark per frame. */
+const FRAME_MARK = Buffer.from('\x1b[?2026h');
+
+/** Frame marks in bytes [from, to) of a file (what pipe-pane copied of the terminal output). */
+function framesIn(file: string, from: number, to: number): number {
+  if (to <= from) return 0;
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(to - from);
+    readSync(fd, b, 0, b.length, from);
+    let n = 0;
+    for (let i = b.indexOf(FRAME_MARK); i >= 0; i = b.indexOf(FRAME_MARK, i + FRAME_MARK.length)) n++;
+    return n;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface StormWindowResult extends WindowResult {
+  /** Frames drawn in each whole second of the storm (frame marks in the terminal output). */
+  frames_per_s: number[];
+  /** The fewest of them (the goal: at least 1). */
+  frames_per_s_min: number | null;
+}
+
+/** measureWindow through a storm, plus the frames drawn in each of its seconds. */
+export async function measureStormWindow(session: Session, outFile: string, seconds: number): Promise<StormWindowResult> {
+  const frames: number[] = [];
+  let stop = false;
+  const counting = (async () => {
+    let at = size(outFile) ?? 0;
+    let next = performance.now() + 1000;
+    while (!stop) {
+      await sleep(Math.max(0, next - performance.now()));
+      if (stop) break;
+      next += 1000;
+      // pipe-pane's cat lags the pane by little: a second's bytes are those seen by its end.
+      const now = size(outFile) ?? at;
+      frames.push(framesIn(outFile, at, now));
+      at = now;
+    }
+  })();
+  const w = await measureWindow(session, outFile, seconds);
+  stop = true;
+  await counting;
+  const whole = frames.slice(0, Math.floor(seconds));
+  return { ...w, frames_per_s: whole, frames_per_s_min: whole.length ? Math.min(...whole) : null };
+}
+
+export interface AfterStormResult {
+  seconds: number;
+  /** RSS each second after the storm ended, KiB. */
+  rss_kb: (number | null)[];
+  /** RSS at the end of the window. */
+  rss_kb_end: number | null;
+  /** First second after which RSS stayed within 5 % of the rest level (null: never in the window). */
+  back_at_s: number | null;
+}
+
+/** RSS of the perfscope process each second for `seconds` after a storm, against its rest level. */
+export async function measureAfterStorm(session: Session, seconds: number, restKb: number | null): Promise<AfterStormResult> {
+  const pid = session.pid;
+  const rss: (number | null)[] = [];
+  const t0 = performance.now();
+  for (let i = 1; i <= seconds; i++) {
+    await sleep(Math.max(0, t0 + i * 1000 - performance.now()));
+    rss.push(pid ? rssKb(pid) : null);
+  }
+  let back: number | null = null;
+  if (restKb !== null) {
+    for (let i = rss.length - 1; i >= 0; i--) {
+      const r = rss[i];
+      if (r === null || r > restKb * 1.05) break;
+      back = i + 1;
+    }
+  }
+  return { seconds, rss_kb: rss, rss_kb_end: rss.length ? rss[rss.length - 1] : null, back_at_s: back };
 }
