@@ -11,6 +11,8 @@
 
 /* Only this process (tgid), 0 = every process. Set by user space before load. */
 const volatile __u32 targ_tgid = 0;
+/* perfscope's own process, left out of the feeds; 0 = none (--include-self). Set before load. */
+const volatile __u32 self_tgid = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -19,10 +21,12 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* True when the current task is filtered out by targ_tgid. */
+/* True when the current task is filtered out by targ_tgid, or is perfscope's own. */
 static __always_inline bool feed_skip(void)
 {
-	return targ_tgid && (__u32)(bpf_get_current_pid_tgid() >> 32) != targ_tgid;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return (targ_tgid && tgid != targ_tgid) || (self_tgid && tgid == self_tgid);
 }
 
 #ifndef TS_COMPAT

@@ -4,8 +4,11 @@
 #define PERFSCOPE_OFFCPU_H
 
 #define OFFCPU_COMM_LEN 16
-#define OFFCPU_MAX_ROWS 8192   /* entries of each generation's hash (agg0, agg1) */
-#define OFFCPU_MAX_TASKS 16384 /* entries of returns_total (conservation counter) */
+/* Entries of each generation's hash (agg0, agg1) and of returns_total (the conservation counter)
+ * as compiled: user space sizes them from the host before load (offcpuRowsFor() in
+ * src/probes/sched.ts: twice the host's threads, 16,384 to 262,144). */
+#define OFFCPU_MAX_ROWS 16384
+#define OFFCPU_MAX_TASKS 16384
 
 /* Key of the aggregation hashes: the CPU a task came back on, and its thread id. Only that CPU
  * ever writes the entry. pid 0 is the idle task of `cpu`. */

@@ -198,6 +198,9 @@ static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_ta
 	cpu = bpf_get_smp_processor_id();
 	if (!cpu_watched(*(volatile __u32 *)&cfg->watch, cpu))
 		return;
+	/* perfscope's own threads: left out, as -p leaves out other processes (not lost). */
+	if (cfg->off_self && next->tgid == *(volatile __u32 *)&cfg->off_self)
+		return;
 
 	key.cpu = cpu;
 	key.pid = next->pid;

@@ -29,7 +29,8 @@ struct sched_cfg {
 	__u32 iso_epoch;    /* isolation: bumped when the part goes on or iso_cpu changes; older CPU state is stale */
 	__u32 iso_resident; /* isolation: thread whose absences from iso_cpu are measured (0: none yet) */
 	__u64 iso_cut;      /* isolation: CLOCK_MONOTONIC ns of the last interval boundary; a run is charged from here at most */
-};
+	__u32 off_self;     /* off-CPU: a process (tgid) left out of the rows, perfscope's own; 0: none (--include-self) */
+};                          /* 56 bytes: 4 of tail padding */
 
 /* Task-local storage, one value per task for both parts. */
 struct sched_task {

@@ -104,6 +104,8 @@ static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_s
 
 	if (targ_tgid && tgid != targ_tgid)
 		return;
+	if (self_tgid && tgid == self_tgid)
+		return;
 	if (!watched())
 		return;
 	if (targ_comm_len) {

@@ -21,6 +21,7 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                      {
                          InstanceMethod<&BpfObject::SetGlobal>("setGlobal"),
                          InstanceMethod<&BpfObject::SetAutoload>("setAutoload"),
+                         InstanceMethod<&BpfObject::SetMaxEntries>("setMaxEntries"),
                          InstanceMethod<&BpfObject::Load>("load"),
                          InstanceMethod<&BpfObject::LoadAsync>("loadAsync"),
                          InstanceMethod<&BpfObject::Programs>("programs"),
@@ -236,6 +237,23 @@ Napi::Value BpfObject::SetAutoload(const Napi::CallbackInfo& info) {
   bpf_program* prog = Program(info, 0);
   int err = bpf_program__set_autoload(prog, info[1].ToBoolean().Value());
   if (err) ThrowErrno(env, err, "open", "setAutoload");
+  return env.Undefined();
+}
+
+// setMaxEntries(map, n): before load, size a map (a hash sized from the host, a ring buffer).
+Napi::Value BpfObject::SetMaxEntries(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, false, "setMaxEntries");
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+    throw Napi::TypeError::New(env, "setMaxEntries(map: string, n: number)");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  double n = info[1].As<Napi::Number>().DoubleValue();
+  bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (!map) ThrowErrno(env, ENOENT, "open", "setMaxEntries: no map " + name);
+  if (!(n >= 1 && n <= 0xffffffff) || n != static_cast<double>(static_cast<uint32_t>(n)))
+    ThrowErrno(env, EINVAL, "open", "setMaxEntries: " + name + ": not an entry count");
+  int err = bpf_map__set_max_entries(map, static_cast<uint32_t>(n));
+  if (err) ThrowErrno(env, err, "open", "setMaxEntries " + name);
   return env.Undefined();
 }
 

@@ -27,6 +27,8 @@ export interface Options {
   json: boolean;
   count: number | null;
   showIdle: boolean;
+  /** --include-self: keep perfscope's own process in the feeds and the per-task tables. */
+  includeSelf: boolean;
   /** --listen: serve /metrics there (Prometheus), or null. */
   listen: ListenAddress | null;
   /** --no-screen (only with --listen): run headless, as a service. */
@@ -79,6 +81,7 @@ Options:
       --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all but ${cat.filter((p) => p.startsOff).map((p) => p.name).join(', ') || 'none'})
       --no-bpf          start no BPF probe (counters from /proc only)
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
+      --include-self    keep perfscope's own process in the feeds and the per-task tables
 ${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metavar}\n                        ${p.args!.help}\n`).join('')}${allOptions(cat).map(({ o }) => `  ${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'integer' ? ` ${o.metavar ?? 'N'}` : ''}\n                        ${o.help}\n`).join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
       --folded          no screen: sample stacks for -d SECONDS (default 10, or until Ctrl-C), then print
                         them as folded lines for flame graphs (--probes profile, the default, or offcpu)
@@ -134,7 +137,7 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
   }
   return {
     cpu: null, pid: null, comm: null, intervalS: 1, probes: names, noBpf: true, json: values.json === true, count: null,
-    showIdle: false, help: values.help === true, version: false, command: 'replay', record: null, durationS: null, maxSize: null,
+    showIdle: false, includeSelf: false, help: values.help === true, version: false, command: 'replay', record: null, durationS: null, maxSize: null,
     replayFile: positionals[0] ?? null, from: (values.from as string | undefined) ?? null, to: (values.to as string | undefined) ?? null,
     listen: null, noScreen: false, promTop: PROM_TOP_DEFAULT, promNode: false, probeArgs: {}, probeOptions: {}, folded: false,
   };
@@ -163,6 +166,7 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
         probes: { type: 'string' },
         'no-bpf': { type: 'boolean' },
         'show-idle': { type: 'boolean' },
+        'include-self': { type: 'boolean' },
         json: { type: 'boolean' },
         count: { type: 'string', short: 'n' },
         listen: { type: 'string' },
@@ -315,6 +319,7 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     json,
     count,
     showIdle: values['show-idle'] === true,
+    includeSelf: values['include-self'] === true,
     listen,
     noScreen,
     promTop,

@@ -87,6 +87,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json or --listen PORT --no-screen for headless output\n');
     process.exit(2);
   }
+  // A terminal that cannot move the cursor or erase a line cannot show a screen that redraws.
+  if (!headless && process.env.TERM === 'dumb') {
+    process.stderr.write('perfscope: TERM=dumb cannot draw the screen (it needs cursor movement); set TERM to your terminal, or use --json\n');
+    process.exit(2);
+  }
 
   // A probe's own option (--trace ...) is checked against this host before anything starts.
   const args: Record<string, string[]> = {};
@@ -102,7 +107,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
-  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, cpus, pinnedCpu: opts.cpu, bpfReason, args, options: opts.probeOptions };
+  // perfscope's own process is left out of what it shows, unless asked for (or named by -p).
+  const selfTgid = opts.includeSelf || opts.pid === process.pid ? null : process.pid;
+  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, selfTgid, cpus, pinnedCpu: opts.cpu, bpfReason, args, options: opts.probeOptions };
   let folded: FoldedSink | null = null;
   let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;

@@ -6,12 +6,14 @@
 //   psload open N PATH       N open(PATH, O_RDONLY) + close
 //   psload exec N            N fork + execve("/bin/true") + waitpid
 //   psload connect N         N loopback TCP connect + accept + close (RST: no TIME_WAIT left)
-//   psload storm SECONDS PATH  all of the above at once, each in its own process, for SECONDS
+//   psload threads N         N short-lived threads (each exits at once), at most 500 alive at a time
+//   psload storm SECONDS PATH  all of the above at once (but threads), each in its own process, for SECONDS
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +132,29 @@ static unsigned long do_connect(unsigned long n, double deadline_ns)
 	return i;
 }
 
+static void *thread_exits(void *arg)
+{
+	return arg;
+}
+
+/* n threads that exit at once, started in batches of up to 500 and joined batch by batch. */
+static unsigned long do_threads(unsigned long n)
+{
+	pthread_t t[500];
+	unsigned long done = 0;
+
+	while (done < n) {
+		unsigned long k, batch = n - done < 500 ? n - done : 500;
+		for (k = 0; k < batch; k++)
+			if (pthread_create(&t[k], NULL, thread_exits, NULL))
+				die("pthread_create");
+		for (k = 0; k < batch; k++)
+			pthread_join(t[k], NULL);
+		done += batch;
+	}
+	return done;
+}
+
 static unsigned long do_storm(double seconds, const char *path)
 {
 	double deadline = now_ns() + seconds * 1e9;
@@ -163,7 +188,7 @@ int main(int argc, char **argv)
 	double t0, t1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: psload pipe|open|exec|connect N [PATH] | storm SECONDS PATH\n");
+		fprintf(stderr, "usage: psload pipe|open|exec|connect|threads N [PATH] | storm SECONDS PATH\n");
 		return 2;
 	}
 	alarm(BACKSTOP_S);
@@ -177,6 +202,8 @@ int main(int argc, char **argv)
 		ops = do_exec(n, 0);
 	else if (!strcmp(argv[1], "connect"))
 		ops = do_connect(n, 0);
+	else if (!strcmp(argv[1], "threads"))
+		ops = do_threads(n);
 	else if (!strcmp(argv[1], "storm") && argc > 3)
 		ops = do_storm(strtod(argv[2], NULL), argv[3]);
 	else {

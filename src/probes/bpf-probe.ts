@@ -151,12 +151,18 @@ export function u64(b: Buffer, off: number): number {
   return Number(b.readBigUInt64LE(off));
 }
 
+/** perfscope's own process left out (`self_tgid`, before load), unless --include-self. */
+export function setSelfFilter(obj: BpfObject, config: ProbeConfig): void {
+  if (config.selfTgid) obj.setGlobalU32('self_tgid', config.selfTgid);
+}
+
 /**
  * The -p and -c filters of an object that declares `targ_tgid`, `targ_comm_len` and
  * `targ_comm[16]` (comm_contains() in bpf/perfscope.bpf.h), set before load.
  */
 export function setTaskFilter(obj: BpfObject, config: ProbeConfig): void {
   if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
+  setSelfFilter(obj, config);
   if (config.comm) {
     const bytes = Buffer.from(config.comm, 'utf8');
     // A comm holds at most 15 bytes: a longer text is in no comm (length 16 matches none).

@@ -35,7 +35,7 @@
 import type { BpfObject } from './bpf/object.js';
 import { FeedReader } from './bpf/ringbuf.js';
 import { counterDelta } from '../model/counter.js';
-import { BpfProbe, u64 } from './bpf-probe.js';
+import { BpfProbe, setSelfFilter, u64 } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
 import { FEED_INTERVAL_MAX, type FeedEventBase, type FeedEvents } from './feed-spec.js';
@@ -133,6 +133,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
+    setSelfFilter(obj, config);
     const max = config.options?.[this.maxFlag];
     if (typeof max === 'number') this.intervalMax = max;
   }

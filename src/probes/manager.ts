@@ -32,6 +32,8 @@ export interface ManagerOptions {
   intervalS: number;
   pid: number | null;
   comm: string | null;
+  /** perfscope's own process, left out of the feeds and per-task tables (ProbeConfig.selfTgid); null: kept. */
+  selfTgid?: number | null;
   procRoot?: string;
   sysRoot?: string;
   cpus: readonly number[];
@@ -111,6 +113,7 @@ export class ProbeManager {
       pinnedCpu: this.pinned,
       pid: this.opts.pid,
       comm: this.opts.comm,
+      selfTgid: this.opts.selfTgid ?? null,
       intervalS: this.opts.intervalS,
       procRoot: this.opts.procRoot ?? '/proc',
       sysRoot: this.opts.sysRoot ?? '/sys',

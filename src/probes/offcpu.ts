@@ -184,7 +184,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
     for (const g of this.gens.maps) drainQuiet(g);
     drainQuiet(obj.map('returns_total'));
     this.control = control;
-    control.set({ watch: word, countTotals: this.opts.countTotals ? 1 : 0 });
+    control.set({ watch: word, countTotals: this.opts.countTotals ? 1 : 0, offSelf: config.selfTgid ?? 0 });
     this.pinned = config.pinnedCpu;
     this.filter = { topPerCpu: this.opts.topPerCpu, idle: this.opts.idle, pid: config.pid, comm: config.comm };
     this.overflowSeen = this.readOverflow(obj);

@@ -21,6 +21,7 @@ export class ProcProbe implements Probe<CountersSample> {
   private prev: RawSample | null = null;
   private pids: PidStatReader | null = null;
   private pinned: number | null = null;
+  private self: number | null = null;
   private readonly clock: () => bigint;
 
   constructor(opts: ProcProbeOptions = {}) {
@@ -30,6 +31,7 @@ export class ProcProbe implements Probe<CountersSample> {
   start(config: ProbeConfig): void {
     this.root = config.procRoot || '/proc';
     this.pinned = config.pinnedCpu;
+    this.self = config.selfTgid ?? null;
     this.pids?.close();
     this.pids = new PidStatReader(this.root);
     // Throws (ENOENT on /proc/stat...) when there is no usable proc filesystem: the manager marks
@@ -45,7 +47,7 @@ export class ProcProbe implements Probe<CountersSample> {
   sample(): CountersSample {
     if (!this.prev) throw new Error('proc probe: sample() before start()');
     const cur = readRaw(this.root, this.clock, this.pids ?? undefined);
-    const out = computeCounters(cur, this.prev, elapsedSeconds(cur, this.prev), { pinnedCpu: this.pinned });
+    const out = computeCounters(cur, this.prev, elapsedSeconds(cur, this.prev), { pinnedCpu: this.pinned, excludePid: this.self });
     this.prev = cur;
     return out;
   }

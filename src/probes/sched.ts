@@ -19,6 +19,38 @@ import { u32 } from './bpf/map.js';
 import { acquireStats, releaseStats } from './bpf/stats.js';
 import { CostMeter, noHook } from './bpf-probe.js';
 import type { Probe, ProbeConfig, ProbeCost } from './types.js';
+import { readFileSync } from 'node:fs';
+
+/** The off-CPU rows each generation holds at least, and at most (2 x 64-byte rows + the hash's own ~56 bytes per entry: 4 MiB and 64 MiB of locked kernel memory for both). */
+export const OFFCPU_ROWS_MIN = 16_384;
+export const OFFCPU_ROWS_MAX = 262_144;
+
+/**
+ * Rows of each off-CPU generation for a host with `tasks` threads now and `pidMax`: a row is one
+ * (CPU, thread) that came back in the interval, so twice the threads (headroom for tasks made
+ * later and for threads that come back on both CPUs), never fewer than OFFCPU_ROWS_MIN, never
+ * more than twice the threads the host can have, nor OFFCPU_ROWS_MAX; a power of two.
+ */
+export function offcpuRowsFor(tasks: number, pidMax: number): number {
+  const want = Math.min(Math.max(OFFCPU_ROWS_MIN, 2 * tasks), 2 * Math.max(pidMax, OFFCPU_ROWS_MIN / 2), OFFCPU_ROWS_MAX);
+  let n = OFFCPU_ROWS_MIN;
+  while (n < want && n < OFFCPU_ROWS_MAX) n *= 2;
+  return n;
+}
+
+/** The host's threads now (the 4th field of /proc/loadavg, `running/total`) and pid_max; 0 when unreadable. */
+export function hostTasks(procRoot = '/proc'): { tasks: number; pidMax: number } {
+  const read = (f: string) => {
+    try {
+      return readFileSync(`${procRoot}/${f}`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const tasks = Number(/\d+\/(\d+)/.exec(read('loadavg'))?.[1] ?? 0);
+  const pidMax = Number.parseInt(read('sys/kernel/pid_max'), 10);
+  return { tasks: Number.isFinite(tasks) ? tasks : 0, pidMax: Number.isFinite(pidMax) ? pidMax : 0 };
+}
 
 /** Mirrors bpf/sched.h. */
 export const SCHED_PART_OFFCPU = 1;
@@ -26,12 +58,12 @@ export const SCHED_PART_RUNQLAT = 2;
 export const SCHED_PART_ISO = 4;
 /** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU). */
 export const ISO_NO_CPU = 0xffffffff;
-/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut (test/probes/layout.test.ts checks it against BTF). */
-const CFG_BYTES = 48;
+/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self and 4 bytes of tail padding (test/probes/layout.test.ts checks it against BTF). */
+const CFG_BYTES = 56;
 export const SCHED_CFG_LAYOUT = {
   struct: 'sched_cfg',
   size: CFG_BYTES,
-  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, iso_cpu: 20, rq_since: 24, iso_epoch: 32, iso_resident: 36, iso_cut: 40 },
+  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, iso_cpu: 20, rq_since: 24, iso_epoch: 32, iso_resident: 36, iso_cut: 40, off_self: 48 },
 } as const;
 const F = SCHED_CFG_LAYOUT.fields;
 
@@ -48,6 +80,8 @@ interface Cfg {
   isoResident: number;
   /** CLOCK_MONOTONIC ns of the last interval boundary of the isolation part. */
   isoCut: bigint;
+  /** Off-CPU: the process (tgid) whose threads get no rows (perfscope's own), 0 for none. */
+  offSelf: number;
 }
 
 const ZERO_KEY = Buffer.alloc(4);
@@ -64,6 +98,7 @@ function cfgBuffer(c: Cfg): Buffer {
   b.writeUInt32LE(c.isoEpoch >>> 0, F.iso_epoch);
   b.writeUInt32LE(c.isoResident >>> 0, F.iso_resident);
   b.writeBigUInt64LE(c.isoCut, F.iso_cut);
+  b.writeUInt32LE(c.offSelf >>> 0, F.off_self);
   return b;
 }
 
@@ -73,10 +108,20 @@ class SchedObject {
   private loading: Promise<BpfObject> | null = null;
   private users = 0;
   /** Epochs only grow (also across reloads): 0 is "never". */
-  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n, isoCpu: ISO_NO_CPU, isoEpoch: 0, isoResident: 0, isoCut: 0n };
+  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n, isoCpu: ISO_NO_CPU, isoEpoch: 0, isoResident: 0, isoCut: 0n, offSelf: 0 };
 
+  /** The object, its off-CPU generations sized from the host now (offcpuRowsFor). */
   private open(): BpfObject {
-    return BpfObject.open(bpfObjectPath('sched'));
+    const obj = BpfObject.open(bpfObjectPath('sched'));
+    const { tasks, pidMax } = hostTasks();
+    const rows = offcpuRowsFor(tasks, pidMax);
+    try {
+      for (const m of ['agg0', 'agg1', 'returns_total']) obj.setMaxEntries(m, rows);
+    } catch (e) {
+      obj.close();
+      throw e;
+    }
+    return obj;
   }
 
   /** After load: attach, hold the run statistics; on failure close and explain. */
@@ -288,7 +333,7 @@ export function partsOn(parts: number): number {
 
 /** What a part may change of the shared config. */
 export interface SchedControl {
-  set(patch: { watch?: number; countTotals?: number; isoResident?: number; isoCut?: bigint }): void;
+  set(patch: { watch?: number; countTotals?: number; offSelf?: number; isoResident?: number; isoCut?: bigint }): void;
   /** The isolation part's epoch now. */
   isoEpoch(): number;
   /** Isolation: watch this CPU (null: none) from a new epoch on. */

@@ -15,6 +15,11 @@ export interface ProbeConfig {
   readonly pid: number | null;
   /** Only tasks whose comm contains this text, or null. */
   readonly comm: string | null;
+  /**
+   * perfscope's own process (tgid), left out of the feeds, the per-task tables (off-CPU, top,
+   * profile, off-CPU stacks, trace) by default; null or absent: nothing left out (--include-self).
+   */
+  readonly selfTgid?: number | null;
   readonly intervalS: number;
   /** Root of the proc filesystem (tests point it at fixture trees). */
   readonly procRoot: string;

@@ -53,9 +53,20 @@ export function overviewRows(probes: number, body: number): number {
   return body >= 4 * tall ? tall : probes + 3;
 }
 
+/** The one line a terminal too small for the screen gets: the longest form that fits its width. */
+export function tooSmall(columns: number, rows: number): string {
+  const forms = [
+    `perfscope needs a terminal of at least ${MIN_COLUMNS}x${MIN_ROWS} (this one is ${columns}x${rows})`,
+    `perfscope needs ${MIN_COLUMNS}x${MIN_ROWS} (this is ${columns}x${rows})`,
+    `needs ${MIN_COLUMNS}x${MIN_ROWS}, is ${columns}x${rows}`,
+    `needs ${MIN_COLUMNS}x${MIN_ROWS}`,
+  ];
+  return forms.find((f) => f.length <= columns) ?? forms[forms.length - 1];
+}
+
 export function computeLayout(columns: number, rows: number, focus: PaneId, cat: Catalogue): Layout {
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
-    return { kind: 'too-small', message: `perfscope needs a terminal of at least ${MIN_COLUMNS}x${MIN_ROWS} (this one is ${columns}x${rows})` };
+    return { kind: 'too-small', message: tooSmall(columns, rows) };
   }
   if (columns < GRID_COLUMNS || rows < GRID_ROWS) {
     return { kind: 'tabs', width: columns, pane: { pane: focus, width: columns, height: rows - chromeRows('tabs') } };

@@ -90,6 +90,31 @@ describe.skipIf(noBpf)('--json with real probes', () => {
     expect(await waitUnloaded(ids)).toEqual([]);
   });
 
+  it('perfscope --json | head -1: the reader goes away, perfscope exits 0 within an interval, nothing loaded', async () => {
+    // As `| head -1` does: read one line, then close the pipe's read end.
+    const child = spawn(process.execPath, [BIN, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const first = await new Promise<string>((resolve) => {
+      let buf = '';
+      child.stdout.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('\n')) resolve(buf.slice(0, buf.indexOf('\n')));
+      });
+    });
+    const ids = heldProgramIds(child.pid!);
+    child.stdout.destroy();
+    const closed = Date.now();
+    expect(JSON.parse(first).probes.offcpu.state).toBe('running');
+    expect(ids.length).toBeGreaterThan(0);
+    // The next line (one interval later) finds the pipe closed: EPIPE ends the run, quietly.
+    expect(await exited).toBe(0);
+    expect(Date.now() - closed).toBeLessThan(5_000);
+    expect(err).toBe('');
+    expect(await waitUnloaded(ids)).toEqual([]);
+  });
+
   it('-C 1 is reported as pinned_cpu', () => {
     const r = run(['--json', '--count', '1', '--interval', '0.3', '--probes', 'runqlat', '-C', '1']);
     expect(r.status).toBe(0);

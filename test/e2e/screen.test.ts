@@ -148,13 +148,42 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     s.tmux('resize-window', '-t', 't', '-x', '80', '-y', '24');
     await s.waitScreen((x) => x.includes('[offcpu]') && !x.includes('Counters (/proc)'), 'the tabbed layout after resize');
     s.tmux('resize-window', '-t', 't', '-x', '50', '-y', '12');
-    await s.waitScreen((x) => x.includes('at least 60x16'), 'the too-small message');
+    await s.waitScreen((x) => x.includes('needs 60x16'), 'the too-small message');
     s.tmux('resize-window', '-t', 't', '-x', '160', '-y', '48');
     await s.waitScreen((x) => x.includes('Counters (/proc)') && x.includes('Off-CPU maxima'), 'the grid again');
     s.keys('q');
     expect(await waitExit(perfscope)).toBe(true);
     await expectRestored(s);
     await expectAllUnloaded(ids);
+  });
+
+  it('a resize burst (50 sizes in 5 s, too small among them) ends in a whole frame of the last size', async () => {
+    const s = await launch(100, 30);
+    const sizes = [[80, 24], [160, 48], [61, 17], [120, 40], [50, 12], [100, 30], [200, 60]];
+    for (let i = 0; i < 50; i++) {
+      const [c, r] = sizes[i % sizes.length];
+      s.tmux('resize-window', '-t', 't', '-x', String(c), '-y', String(r));
+      await sleep(100);
+    }
+    s.tmux('resize-window', '-t', 't', '-x', '160', '-y', '48');
+    // Every box line spans the width with its borders in place (a row left from another size
+    // would not), the header is the first line, the grid's panes are all there.
+    const whole = (x: string) => {
+      const lines = x.split('\n');
+      const boxes = lines.filter((l) => /^[╭│╰]/.test(l));
+      return (
+        /pin all/.test(lines[0]) &&
+        boxes.length >= 40 &&
+        boxes.every((l) => [...l].length === 160 && /[╮│╯]$/.test(l)) &&
+        ['Off-CPU maxima', 'Run-queue latency', 'Counters (/proc)'].every((t) => x.includes(t))
+      );
+    };
+    await s.waitScreen(whole, 'a whole 160x48 frame after the burst', 10_000);
+    await sleep(2500); // and it stays whole through the next frames
+    expect(whole(s.capture())).toBe(true);
+    s.keys('q');
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectRestored(s);
   });
 
   for (const sig of ['SIGHUP', 'SIGTERM'] as const) {
@@ -289,3 +318,28 @@ describe('perfscope in a terminal, not root', () => {
 
 // Keep tmux's own idea of the pane's command: make sure the binary exists before anything runs.
 execFileSync('test', ['-f', `${ROOT}/dist/cli.js`]);
+
+describe('perfscope in a tiny or dumb terminal', () => {
+  it('20x5: the one line of what it needs, whole; q still quits', async () => {
+    session = new TmuxSession(20, 5);
+    await session.waitScreen((x) => PROMPT_RE.test(x), 'the shell prompt', 10_000);
+    session.start(['--no-bpf']);
+    perfscope = await session.perfscopePid();
+    await session.waitScreen((x) => x.includes('needs 60x16, is 20x5'), 'the too-small line');
+    session.keys('q');
+    expect(await waitExit(perfscope)).toBe(true);
+    await expectRestored(session);
+  });
+
+  it('TERM=dumb: one line on stderr, exit 2, the screen untouched', async () => {
+    session = new TmuxSession(80, 24);
+    await session.waitScreen((x) => PROMPT_RE.test(x), 'the shell prompt', 10_000);
+    session.type(`TERM=dumb node ${ROOT}/bin/perfscope.js; echo "exit=$?"`);
+    session.keys('Enter');
+    const screen = await session.waitScreen((x) => /^exit=\d/m.test(x), 'the exit code', 20_000);
+    expect(screen).toMatch(/^exit=2$/m);
+    expect(screen).toMatch(/^perfscope: TERM=dumb cannot draw the screen/m);
+    expect(session.display('#{alternate_on}')).toBe('0');
+    expect(session.raw().toString('latin1')).not.toContain(ENTER_ALT);
+  });
+});

@@ -102,7 +102,7 @@ const CASES: Case[] = [
     object: 'sched',
     layout: SCHED_CFG_LAYOUT,
     size: SCHED_CFG_LAYOUT.size,
-    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, iso_cpu: 4, rq_since: 8, iso_epoch: 4, iso_resident: 4, iso_cut: 8 },
+    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, iso_cpu: 4, rq_since: 8, iso_epoch: 4, iso_resident: 4, iso_cut: 8, off_self: 4 },
     dims: {},
   },
   {

@@ -262,6 +262,10 @@ describe('top processes (pidstat -u)', () => {
     const c = computeCounters({ ...A1, procs: cur }, { ...A0, procs: prev }, 1, { pinnedCpu: 0 });
     expect(c.top.map((r) => r.pid)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
     expect(c.top_on_pinned!.map((r) => r.pid)).toEqual([24, 22, 20, 18, 16, 14, 12, 10, 8, 6]);
+    // perfscope's own process (excludePid) is left out and the next busiest takes its place.
+    const self = computeCounters({ ...A1, procs: cur }, { ...A0, procs: prev }, 1, { pinnedCpu: 0, excludePid: 24 });
+    expect(self.top.map((r) => r.pid)).toEqual([25, 23, 22, 21, 20, 19, 18, 17, 16, 15]);
+    expect(self.top_on_pinned!.map((r) => r.pid)).toEqual([22, 20, 18, 16, 14, 12, 10, 8, 6, 4]);
   });
 });
 

@@ -40,6 +40,15 @@ describe('layout', () => {
     expect(l.kind).toBe('too-small');
     if (l.kind === 'too-small') expect(l.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
     expect(computeLayout(80, MIN_ROWS - 1, 'offcpu', CATALOGUE).kind).toBe('too-small');
+    // The message fits on one line of the terminal it is for, down to 20 columns.
+    for (let c = 20; c < MIN_COLUMNS; c++) {
+      const t = computeLayout(c, 5, 'offcpu', CATALOGUE);
+      if (t.kind !== 'too-small') throw new Error(`${c}x5 is not too small`);
+      expect(t.message.length).toBeLessThanOrEqual(c);
+      expect(t.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
+    }
+    const tiny = computeLayout(20, 5, 'offcpu', CATALOGUE);
+    expect(tiny.kind === 'too-small' && tiny.message).toBe(`needs ${MIN_COLUMNS}x${MIN_ROWS}, is 20x5`);
   });
   it('80x24: tabs, the focused pane full size', () => {
     const l = computeLayout(80, 24, 'exec', CATALOGUE);

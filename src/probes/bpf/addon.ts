@@ -15,6 +15,7 @@ export interface NativeProgInfo { id: number; runTimeNs: number; runCnt: number;
 export interface NativeObject {
   setGlobal(name: string, value: Buffer): void;
   setAutoload(prog: string, on: boolean): void;
+  setMaxEntries(map: string, n: number): void;
   load(): void;
   /** load() on the libuv thread pool; see BpfObject.loadAsync(). */
   loadAsync(): Promise<void>;

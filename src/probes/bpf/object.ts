@@ -55,6 +55,11 @@ export class BpfObject {
     wrap(() => this.o.setAutoload(prog, on));
     return this;
   }
+  /** Before load: the number of entries of a map (ring buffers: bytes, a power of 2 of pages). */
+  setMaxEntries(map: string, n: number): this {
+    wrap(() => this.o.setMaxEntries(map, n));
+    return this;
+  }
 
   load(): this {
     wrap(() => this.o.load());

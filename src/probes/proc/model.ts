@@ -301,11 +301,15 @@ export function processRows(cur: Map<number, RawProc>, prev: Map<number, RawProc
 
 export interface ModelOptions {
   pinnedCpu?: number | null;
+  /** A process left out of the top tables (perfscope's own, unless --include-self). */
+  excludePid?: number | null;
 }
 
 /** The counters object for the interval between prev and cur (dt seconds). */
 export function computeCounters(cur: RawSample, prev: RawSample, dt: number, opts: ModelOptions = {}): CountersSample {
-  const rows = processRows(cur.procs, prev.procs, dt);
+  const skip = opts.excludePid;
+  const all = processRows(cur.procs, prev.procs, dt);
+  const rows = skip ? all.filter((r) => r.pid !== skip) : all;
   const out: CountersSample = {
     interval_s: Math.round(dt * 1000) / 1000,
     load: loadCounters(cur),
