@@ -300,7 +300,7 @@ Napi::Value FeedReader::Take(const Napi::CallbackInfo& info) {
     count = q.starts.size();
     seen = q.seen;
     overflow = q.overflow;
-    bytes.assign(q.bytes.begin(), q.bytes.end());
+    bytes.swap(q.bytes);  // the queue starts again empty (and small)
     q.Clear();
   }
   Napi::Array out = Napi::Array::New(env, 4);

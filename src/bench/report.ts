@@ -208,6 +208,7 @@ function selfTable(r: BenchReport): Table {
     [`CPU, event storm (${p.storm_seconds} s), % of one CPU`, w(p.storm, (x) => x.cpu_pct, 1)],
     ['RSS, storm (max), MiB', w(p.storm, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
     ['frames drawn per second in the storm, fewest (each second)', p.storm ? `${num(p.storm.frames_per_s_min)} (${p.storm.frames_per_s.join(' ')})` : '–'],
+    ['  longest time between two frames in the storm, ms', p.storm ? num(p.storm.frame_gap_ms_max) : '–'],
     [`RSS ${p.after_storm?.seconds ?? 30} s after the storm, MiB (rest: idle end)`, p.after_storm ? `${num(mib(p.after_storm.rss_kb_end), 1)} (rest ${num(mib(p.idle?.rss_kb_end ?? null), 1)})` : '–'],
     ['  back within 5 % of rest after, s', p.after_storm ? (p.after_storm.back_at_s === null ? `not within ${p.after_storm.seconds} s` : num(p.after_storm.back_at_s)) : '–'],
     ['terminal output, storm, bytes/s', w(p.storm, (x) => x.bytes_per_s, 0)],

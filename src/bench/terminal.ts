@@ -170,32 +170,54 @@ function framesIn(file: string, from: number, to: number): number {
 export interface StormWindowResult extends WindowResult {
   /** Frames drawn in each whole second of the storm (frame marks in the terminal output). */
   frames_per_s: number[];
-  /** The fewest of them (the goal: at least 1). */
+  /** The fewest of them. */
   frames_per_s_min: number | null;
+  /** The longest time between two frames in the storm, ms (to within FRAME_POLL_MS). */
+  frame_gap_ms_max: number | null;
 }
 
-/** measureWindow through a storm, plus the frames drawn in each of its seconds. */
+/** How often the terminal output is looked at for new frames in the storm. */
+const FRAME_POLL_MS = 50;
+
+/**
+ * measureWindow through a storm, plus the frames drawn in each of its seconds and the longest
+ * gap between two frames. At 80x24 the screen shows the overview, which changes once per
+ * interval: about one frame per second, so a frame a little late leaves one second with 0 and
+ * the next with 2; the longest gap says whether the screen kept its pace (the goal: ≥ 1 frame
+ * per second, i.e. no gap much over the 1 s interval).
+ */
 export async function measureStormWindow(session: Session, outFile: string, seconds: number): Promise<StormWindowResult> {
   const frames: number[] = [];
+  const times: number[] = [];
   let stop = false;
+  const t0 = performance.now();
   const counting = (async () => {
     let at = size(outFile) ?? 0;
-    let next = performance.now() + 1000;
+    let bin = 0;
+    let inBin = 0;
     while (!stop) {
-      await sleep(Math.max(0, next - performance.now()));
-      if (stop) break;
-      next += 1000;
-      // pipe-pane's cat lags the pane by little: a second's bytes are those seen by its end.
+      await sleep(FRAME_POLL_MS);
+      const t = performance.now();
+      // pipe-pane's cat lags the pane by little: bytes seen at t were drawn by about t.
       const now = size(outFile) ?? at;
-      frames.push(framesIn(outFile, at, now));
+      const n = framesIn(outFile, at, now);
       at = now;
+      while (t - t0 >= (bin + 1) * 1000) {
+        frames.push(inBin);
+        inBin = 0;
+        bin++;
+      }
+      inBin += n;
+      if (n > 0) times.push(t);
     }
   })();
   const w = await measureWindow(session, outFile, seconds);
   stop = true;
   await counting;
   const whole = frames.slice(0, Math.floor(seconds));
-  return { ...w, frames_per_s: whole, frames_per_s_min: whole.length ? Math.min(...whole) : null };
+  let gap: number | null = null;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap ?? 0, times[i] - times[i - 1]);
+  return { ...w, frames_per_s: whole, frames_per_s_min: whole.length ? Math.min(...whole) : null, frame_gap_ms_max: gap === null ? null : Math.round(gap) };
 }
 
 export interface AfterStormResult {
