@@ -64,6 +64,8 @@ export interface Interval {
   /** Its measured length. */
   readonly interval_s: number;
   readonly pinned_cpu: number | null;
+  /** CPUs online at the end of the interval (CPU hotplug; absent in recordings made before it). */
+  readonly online_cpus?: readonly number[];
   readonly probes: Readonly<Record<ProbeName, ProbeHealth>>;
   readonly data: IntervalData;
 }

@@ -81,6 +81,8 @@ export interface IsolationSample {
   isolated: Isolation;
   /** Seconds the task figures cover: from the previous boundary to this one (the probe's own clock). */
   span_s: number;
+  /** The watched CPU is offline (hotplug) at the end of the interval: nothing ran there; no task figures. */
+  offline?: boolean;
   /** The resident (most on-CPU time) first, then the intruders by on-CPU time; at most ISO_TASKS_MAX. */
   tasks: IsoTask[];
   /** Tasks that ran but are not listed, and their on-CPU time. */

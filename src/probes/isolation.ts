@@ -221,6 +221,28 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
     for (const g of this.gens.maps) drainQuiet(g);
   }
 
+  /**
+   * Hotplug: while the watched CPU is offline its tables are empty (no task is charged for time
+   * it did not run); when it comes back it is watched from a new epoch, as its state from before
+   * is stale. An isolated CPU (not pinned) that goes offline gives way to the next isolated one.
+   */
+  setOnlineCpus(cpus: readonly number[]): void {
+    const cpu = this.watched.cpu;
+    const wasOn = cpu !== null && this.online.includes(cpu);
+    this.online = cpus;
+    const w = watchedCpu(this.pinned, this.iso, cpus);
+    if (w.cpu !== cpu) {
+      this.setPinnedCpu(this.pinned);
+      return;
+    }
+    if (cpu !== null && cpus.includes(cpu) && !wasOn && this.control && this.gens) {
+      this.control.isoWatch(cpu);
+      this.resident = 0;
+      this.control.quiesce();
+      for (const g of this.gens.maps) drainQuiet(g);
+    }
+  }
+
   private readOverflow(obj: BpfObject | null = this.obj): number {
     const per = obj?.map('iso_overflow').lookupPerCpu(u32(0)) ?? [];
     return per.reduce((a, b) => a + u64(b, 0), 0);
@@ -275,7 +297,8 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
     this.lastCut = cut;
     // 3: the run across the boundary, before it.
     const extras: IsoExtra[] = [];
-    const st = cpu === null ? null : this.readState(cpu);
+    const offline = cpu !== null && !this.online.includes(cpu);
+    const st = cpu === null || offline ? null : this.readState(cpu);
     if (st) {
       const part = (inNs: bigint) => Number(cut - (inNs > from ? inNs : from));
       if (st.sCut === cut && st.sIn < cut) {
@@ -286,7 +309,7 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
       // A run that began after the boundary and goes on: on the CPU at the end, counted next time.
       if (st.inNs >= cut) extras.push({ pid: st.pid, tgid: st.tgid, comm: st.comm, ns: 0, running: true, dispPid: st.dispPid, dispComm: st.dispComm });
     }
-    const built = buildTasks(entries, extras.filter((x) => x.ns >= 0), this.resident);
+    const built = buildTasks(offline ? [] : entries, extras.filter((x) => x.ns >= 0), this.resident);
     // 4: the resident whose absences the next interval measures.
     if (built.resident !== this.resident && built.resident !== 0) {
       this.resident = built.resident;
@@ -307,6 +330,7 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
       source: this.watched.source,
       isolated: this.iso,
       span_s: Math.round(Number(cut - from) / 1e3) / 1e6,
+      ...(offline ? { offline: true } : {}),
       tasks: built.tasks,
       other_tasks: built.other_tasks,
       other_us: built.other_us,

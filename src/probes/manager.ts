@@ -7,6 +7,8 @@
 // A probe that throws is marked failed and stopped; the others go on.
 import { bpfUnavailableReason } from './bpf/caps.js';
 import { describeError } from './bpf/error.js';
+import { parseCpuList } from './cpus.js';
+import { readFileSync } from 'node:fs';
 import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from './types.js';
 import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue.js';
 
@@ -77,6 +79,8 @@ export class ProbeManager {
   private nextDue = 0;
   private stopped = false;
   private pinned: number | null;
+  /** CPUs online now (hotplug: followHotplug). */
+  private online: readonly number[];
   private readonly now: () => number;
   private readonly sinks: readonly Sink[];
   /** Does any sink take feed batches (drain)? */
@@ -101,6 +105,7 @@ export class ProbeManager {
     const readers = this.sinks.filter((s) => s.interval);
     this.feedKeep = readers.length > 0 && readers.every((s) => s.feedCountOnly) ? FEED_COUNT_MODE_KEEP : null;
     this.pinned = opts.pinnedCpu ?? null;
+    this.online = opts.cpus;
     this.bpfReason = opts.bpfReason === undefined ? bpfUnavailableReason(opts.procRoot ?? '/proc') : opts.bpfReason;
     for (const s of catalogue) this.health.set(s.name, { state: 'off' });
     for (const [name, values] of Object.entries(opts.args ?? {})) this.args.set(name, values);
@@ -117,7 +122,7 @@ export class ProbeManager {
       intervalS: this.opts.intervalS,
       procRoot: this.opts.procRoot ?? '/proc',
       sysRoot: this.opts.sysRoot ?? '/sys',
-      cpus: this.opts.cpus,
+      cpus: this.online,
       args: this.args.get(name) ?? NO_ARGS,
       options: this.options.get(name) ?? {},
     };
@@ -308,9 +313,14 @@ export class ProbeManager {
   setPinnedCpu(cpu: number | null): void {
     if (cpu === this.pinned) return;
     this.pinned = cpu;
+    this.tell((p) => p.setPinnedCpu?.(cpu));
+  }
+
+  /** A live change told to every running probe: one that throws is failed, the others go on. */
+  private tell(fn: (p: AnyProbe) => void): void {
     for (const [name, p] of this.probes) {
       try {
-        p.setPinnedCpu?.(cpu);
+        fn(p);
       } catch (e) {
         this.bump(name);
         this.disable(name, 'failed', describeError(e));
@@ -320,6 +330,25 @@ export class ProbeManager {
 
   get pinnedCpu(): number | null {
     return this.pinned;
+  }
+
+  /**
+   * CPU hotplug: the online CPUs, read each tick; when they changed, every running probe that
+   * cares hears of it (the profile probe re-opens the perf event of a CPU that came back: an
+   * event of a CPU that went offline never counts again). The pinned CPU stays pinned: while it
+   * is offline its per-CPU views are empty, and they resume when it returns.
+   */
+  private followHotplug(): void {
+    let now: number[];
+    try {
+      now = parseCpuList(readFileSync(`${this.opts.sysRoot ?? '/sys'}/devices/system/cpu/online`, 'utf8'));
+    } catch {
+      return; // no such file (fixture trees): keep the CPUs known
+    }
+    if (now.length === 0) return;
+    if (now.length === this.online.length && now.every((c, i) => c === this.online[i])) return;
+    this.online = now;
+    this.tell((p) => p.setOnlineCpus?.(now));
   }
 
   /** Hand pending feed events to the sinks (bounded rate: called by a timer, not per event). */
@@ -344,6 +373,7 @@ export class ProbeManager {
     const t = this.now();
     const elapsed = (t - this.lastTick) / 1000;
     this.lastTick = t;
+    this.followHotplug();
     this.flushFeeds();
     const data: Record<string, unknown> = {};
     const probes: Record<string, ProbeHealth> = {};
@@ -368,6 +398,7 @@ export class ProbeManager {
       time: new Date().toISOString(),
       interval_s: Math.round(elapsed * 1000) / 1000,
       pinned_cpu: this.pinned,
+      online_cpus: this.online,
       probes: probes as Interval['probes'],
       data: data as IntervalData,
     };

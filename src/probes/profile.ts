@@ -39,8 +39,9 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
     setTaskFilter(obj, config);
   }
 
+  /** The CPUs to sample: every online one, or the pinned one while it is online. */
   private wanted(): number[] {
-    return this.pinned === null ? [...this.online] : [this.pinned];
+    return this.pinned === null ? [...this.online] : this.online.includes(this.pinned) ? [this.pinned] : [];
   }
 
   /** Instead of attachAll: one perf event per sampled CPU. */
@@ -83,6 +84,12 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
 
   setPinnedCpu(cpu: number | null): void {
     this.pinned = cpu;
+    this.resample();
+  }
+
+  /** Hotplug: a CPU that went offline loses its perf event, one that came back gets a new one. */
+  setOnlineCpus(cpus: readonly number[]): void {
+    this.online = cpus;
     this.resample();
   }
 

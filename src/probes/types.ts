@@ -65,6 +65,8 @@ export interface Probe<S, E = never> {
   keepNewest?(n: number | null): void;
   /** Follow a live change of the pinned CPU (kernel-side filters). */
   setPinnedCpu?(cpu: number | null): void;
+  /** CPUs went offline or came back (hotplug): the CPUs online now. */
+  setOnlineCpus?(cpus: readonly number[]): void;
   /**
    * Probes with an option of their own (ProbeSpec.args): follow a live change of its values
    * (resolved), attaching what is new and detaching what is gone. Rejects with one line for the

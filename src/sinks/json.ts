@@ -34,7 +34,7 @@ export function intervalToJson(cat: Catalogue, iv: Interval): Record<string, unk
     }
     probes[spec.name] = p;
   }
-  const out: Record<string, unknown> = { time: iv.time, interval_s: iv.interval_s, pinned_cpu: iv.pinned_cpu, probes };
+  const out: Record<string, unknown> = { time: iv.time, interval_s: iv.interval_s, pinned_cpu: iv.pinned_cpu, ...(iv.online_cpus ? { online_cpus: iv.online_cpus } : {}), probes };
   for (const spec of cat) Object.assign(out, spec.toJson(sampleOf(iv, spec.name)));
   return out;
 }
@@ -72,6 +72,7 @@ export function intervalFromJson(cat: Catalogue, line: JsonLine): Interval {
     time: typeof line.time === 'string' ? line.time : new Date(0).toISOString(),
     interval_s: num(line.interval_s) ?? 0,
     pinned_cpu: num(line.pinned_cpu) ?? null,
+    ...(Array.isArray(line.online_cpus) && line.online_cpus.every((c) => Number.isInteger(c) && c >= 0) ? { online_cpus: line.online_cpus as number[] } : {}),
     probes: probes as Interval['probes'],
     data: data as IntervalData,
   };

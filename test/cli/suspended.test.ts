@@ -10,8 +10,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { noBpf } from '../helpers/bpf.js';
+import { JsonRun } from '../helpers/perfscope.js';
 
-const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const STORM_C = fileURLToPath(new URL('../probes/helpers/storm.c', import.meta.url));
 const OPENS = 3_000_000; // more than any ring buffer perfscope sizes holds
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,16 +51,10 @@ describe.skipIf(noBpf)('a suspended perfscope under an open storm (real BPF)', (
     children.push(storm);
     const stormOut = createInterface({ input: storm.stdout! })[Symbol.asyncIterator]();
     expect((await stormOut.next()).value).toBe('ready');
-    const ps = spawn(process.execPath, [BIN, '--json', '--probes', 'open', '-p', String(storm.pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const run = new JsonRun<Line>(['--probes', 'open', '-p', String(storm.pid)]);
+    const ps = run.child;
     children.push(ps);
-    let err = '';
-    ps.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    const lines = createInterface({ input: ps.stdout! })[Symbol.asyncIterator]();
-    const next = async (): Promise<Line> => {
-      const r = await lines.next();
-      if (r.done) throw new Error(`perfscope ended: ${err}`);
-      return JSON.parse(r.value as string) as Line;
-    };
+    const next = () => run.next();
     let received = 0;
     let lost = 0;
     const count = (l: Line) => {
@@ -92,6 +86,6 @@ describe.skipIf(noBpf)('a suspended perfscope under an open storm (real BPF)', (
     expect(lost).toBeGreaterThan(0); // the ring buffer was full: this run did test the drops
     expect(received + lost).toBe(OPENS);
     ps.kill('SIGTERM');
-    expect(err).toBe('');
+    expect(run.err).toBe('');
   }, 60_000);
 });

@@ -2,15 +2,13 @@
 // loop: both measure a 20 ms sleeper right, either can exit first, and the one left keeps its
 // programs, its run statistics (ns per event) and its tracepoints (tracefs stays mounted).
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { CATALOGUE } from '../../src/catalogue.js';
 import { heldProgramIds, noBpf, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
 import { sleeper } from '../probes/helpers/offcpu-workloads.js';
+import { JsonRun } from '../helpers/perfscope.js';
 
-const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const ALL = CATALOGUE.map((p) => p.name).join(',');
 
 interface Line {
@@ -18,23 +16,8 @@ interface Line {
   probes: Record<string, { state: string; ns_per_event?: number | null; run_cnt?: number }>;
 }
 
-class Instance {
-  readonly child: ChildProcess;
-  readonly lines: AsyncIterator<string>;
-  err = '';
-  readonly exited: Promise<number | null>;
-  constructor() {
-    this.child = spawn(process.execPath, [BIN, '--json', '--probes', ALL, '--trace', 'sched:sched_switch', '-c', 'ps_two'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
-    this.exited = new Promise((r) => this.child.on('exit', (c) => r(c)));
-    this.lines = createInterface({ input: this.child.stdout! })[Symbol.asyncIterator]();
-  }
-  async next(): Promise<Line> {
-    const r = await this.lines.next();
-    if (r.done) throw new Error(`perfscope ended: ${this.err}`);
-    return JSON.parse(r.value as string) as Line;
-  }
-}
+/** perfscope with every probe, its rows limited to the sleeper's (-c). */
+const instance = () => new JsonRun<Line>(['--probes', ALL, '--trace', 'sched:sched_switch', '-c', 'ps_two']);
 
 /** Every probe running; the sleeper's longest absence 19-25 ms; run statistics on. */
 function expectRight(l: Line, who: string): void {
@@ -70,8 +53,8 @@ describe.skipIf(noBpf)('two perfscopes side by side (real BPF)', () => {
       const s = sleeper(1, 'ps_two20');
       children.push(s);
       bpftoolLoop();
-      const a = new Instance();
-      const b = new Instance();
+      const a = instance();
+      const b = instance();
       children.push(a.child, b.child);
       // The first line of each may start before the sleeper's first return: check from the third.
       for (const x of [a, b]) {
@@ -83,8 +66,8 @@ describe.skipIf(noBpf)('two perfscopes side by side (real BPF)', () => {
         expectRight(await b.next(), 'B');
       }
       const [gone, stays] = first === 0 ? [a, b] : [b, a];
-      const goneIds = heldProgramIds(gone.child.pid!);
-      const staysIds = heldProgramIds(stays.child.pid!);
+      const goneIds = heldProgramIds(gone.pid);
+      const staysIds = heldProgramIds(stays.pid);
       expect(goneIds.length).toBeGreaterThan(0);
       gone.child.kill('SIGTERM');
       expect(await gone.exited).toBe(143); // 128 + SIGTERM, after its clean-up, as the CLI documents

@@ -1,14 +1,16 @@
 // The isolation probe against the real kernel, on CPU 1, with workloads whose outcome the
 // scheduler guarantees (test/probes/helpers/isowork.c):
 // - a resident on CPU 1 (SCHED_FIFO 10) that polls 7 ms of every 8 and sleeps the last one (on
-//   an absolute timer), and an intruder (SCHED_FIFO 50) woken there every 50 ms by an absolute
-//   timer that burns 8 ms each time. No other task of a lower class can hold CPU 1 for more than
-//   the resident's 1 ms sleep (the resident preempts it on waking; it leaves the other tasks more
-//   than the fair server's 5 %, so no 50 ms fair-server slice either), so: the resident has the
-//   most on-CPU time (~73 %); the intruder runs 20 times a second (15-25 allows a boundary and a
-//   split run) and displaces the resident (its wake-ups fall in the resident's sleep at most one
-//   time in four: 50 ms is 2 ms past a multiple of 8); every intruder run keeps the resident off
-//   >= 8 ms, longer than anything else, so its longest absence holds an intruder run and names it;
+//   an absolute timer), and an intruder (SCHED_FIFO 50) woken there every 250 ms by an absolute
+//   timer that burns 50 ms each time. The resident leaves the other tasks more than the fair
+//   server's 5 %, so no 50 ms fair-server slice; a task of a lower class holds CPU 1 for the
+//   resident's 1 ms sleep, or, on a kernel without full preemption (this one: PREEMPT_NONE),
+//   until it leaves the kernel section it is in when the resident wakes: up to 17 ms seen under
+//   a busy machine's load, never near 50. So: the resident has the most on-CPU time (~70 %); the
+//   intruder runs 4 times a second (3-5 allows a boundary and a split run) and displaces the
+//   resident (its wake-ups fall in the resident's sleep at most one time in four: 250 ms is 2 ms
+//   past a multiple of 8); every intruder run keeps the resident off >= 50 ms, longer than any
+//   other task holds the CPU, so its longest absence holds an intruder run and names it;
 // - a thread spinning on CPU 1 (SCHED_FIFO) while the main thread calls
 //   membarrier(PRIVATE_EXPEDITED) on CPU 0: one function-call IPI to CPU 1 per call while it
 //   spins there (at least half of the calls: the spinner holds CPU 1 but for the fair server's 5 %);
@@ -71,8 +73,8 @@ describe.skipIf(noBpf || !onlineCpus().includes(1))('isolation probe (real BPF, 
     probe = null;
   });
 
-  it('the resident, an intruder 20 times a second that displaces it, and its longest absence names the intruder', async () => {
-    const w = run(bin, ['intrude', '1', '50', '8'], children);
+  it('the resident, an intruder 4 times a second that displaces it, and its longest absence names the intruder', async () => {
+    const w = run(bin, ['intrude', '1', '250', '50'], children);
     const [ready, res, intr] = await w.line;
     expect(ready).toBe('ready');
     const resident = Number(res);
@@ -100,13 +102,13 @@ describe.skipIf(noBpf || !onlineCpus().includes(1))('isolation probe (real BPF, 
       expect(i!.comm).toBe('iso_intruder');
       expect(i!.kind).toBe('task');
       expect(i!.displaced, 'whom the intruder displaced').toEqual({ pid: resident, comm: 'iso_resident' });
-      expect(i!.max_run_us).toBeGreaterThanOrEqual(7_900);
-      // Its time is 8 ms per run, give or take the run cut by the boundary.
-      expect(i!.on_us).toBeGreaterThanOrEqual(7_900 * (i!.runs - 1));
+      expect(i!.max_run_us).toBeGreaterThanOrEqual(49_000);
+      // Its time is 50 ms per run, give or take the run cut by the boundary.
+      expect(i!.on_us).toBeGreaterThanOrEqual(49_000 * (i!.runs - 1));
       expect(s.resident_off, 'the resident\'s absences').not.toBeNull();
       expect(s.resident_off!.by_pid, `longest absence: ${JSON.stringify(s.resident_off)}`).toBe(intruder);
       expect(s.resident_off!.by_comm).toBe('iso_intruder');
-      expect(s.resident_off!.max_us).toBeGreaterThanOrEqual(7_900);
+      expect(s.resident_off!.max_us).toBeGreaterThanOrEqual(49_000);
       expect(s.resident_off!.count).toBeGreaterThanOrEqual(i!.runs - 1);
       // The CPU's time adds up to the interval (the resident, the intruders, idle), within 5 %.
       const sum = s.tasks.reduce((a, t) => a + t.on_us, 0) + s.other_us + s.idle_us;
@@ -116,8 +118,8 @@ describe.skipIf(noBpf || !onlineCpus().includes(1))('isolation probe (real BPF, 
       runs += i!.runs;
       secs += dt;
     }
-    expect(runs / secs, `${runs} intruder runs in ${secs.toFixed(2)} s`).toBeGreaterThanOrEqual(15);
-    expect(runs / secs).toBeLessThanOrEqual(25);
+    expect(runs / secs, `${runs} intruder runs in ${secs.toFixed(2)} s`).toBeGreaterThanOrEqual(3);
+    expect(runs / secs).toBeLessThanOrEqual(5);
   });
 
   it('a burst of membarrier IPIs shows in CPU 1\'s function-call interrupts of that interval', async () => {

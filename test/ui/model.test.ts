@@ -165,6 +165,10 @@ describe('header and counters', () => {
     expect(h.left.length + h.right.length + 1).toBeLessThanOrEqual(80);
     expect(h.right).toBe('pin CPU 2 │ 1s │ PAUSED');
     expect(h.left).toContain('load 1.00 2.00 3.00');
+    // The pinned CPU went offline (hotplug): still pinned, marked, and the CPU list is the online one.
+    const off = headerText({ hostname: 'h', kernel: 'k', uptimeS: 60, load: null, cpus: [0, 2, 3], pinned: 1, intervalS: 1, paused: false }, 80);
+    expect(off.right).toBe('pin CPU 1 offline │ 1s │ live');
+    expect(off.left).toContain('cpus 0,2-3');
   });
   it('number formats', () => {
     expect(fmtNum(0)).toBe('0');

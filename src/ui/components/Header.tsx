@@ -32,7 +32,7 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
       kernel: safe(host.kernel),
       uptimeS,
       load,
-      cpus: host.cpus,
+      cpus: shown?.online_cpus ?? host.cpus,
       isolated: host.isolated,
       pinned,
       intervalS: interval,

@@ -9,6 +9,7 @@ export interface HeaderInput {
   /** Seconds since boot at the shown interval, or null before the first one. */
   readonly uptimeS: number | null;
   readonly load: readonly [number, number, number] | null | undefined;
+  /** CPUs online (the shown interval's: a pinned CPU not among them is marked offline). */
   readonly cpus: readonly number[];
   /** Isolated CPUs, marked after the CPU list ("cpus 0-3 iso 2-3"). */
   readonly isolated?: readonly number[];
@@ -39,7 +40,8 @@ export interface HeaderText {
 }
 
 export function headerText(i: HeaderInput, width: number): HeaderText {
-  const right = `pin ${i.pinned === null ? 'all' : `CPU ${i.pinned}`} │ ${i.intervalS}s │ ${i.replay ? replayWord(i.replay) : i.paused ? 'PAUSED' : 'live'}`;
+  const pin = i.pinned === null ? 'all' : `CPU ${i.pinned}${i.cpus.includes(i.pinned) ? '' : ' offline'}`;
+  const right = `pin ${pin} │ ${i.intervalS}s │ ${i.replay ? replayWord(i.replay) : i.paused ? 'PAUSED' : 'live'}`;
   const load = i.load ? i.load.map((l) => l.toFixed(2)).join(' ') : '- - -';
   const host = `perfscope ${i.hostname}`;
   const up = `up ${fmtUptime(i.uptimeS)}`;

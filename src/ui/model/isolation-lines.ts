@@ -42,6 +42,10 @@ export function isolationLines(s: IsolationSample, trend: IsoTrend, width: numbe
     out.push({ text: s.isolated.cpus.length ? 'no CPU watched' : 'this host has no isolated CPU (isolcpus, nohz_full, cgroup partition): pin one with -C N or ] [ to watch it', kind: 'dim' });
     return out;
   }
+  if (s.offline) {
+    out.push({ text: `CPU ${s.cpu} is offline: nothing runs there until it comes back`, kind: 'dim' });
+    return out;
+  }
   const span = s.span_s > 0 ? s.span_s : 1;
   const pct = (us: number) => `${((us / 1e6 / span) * 100).toFixed(1)}%`;
   const r = residentOf(s);
