@@ -1,5 +1,7 @@
 # Build graph for perfscope. `make build` is incremental: nothing is redone when nothing changed.
-# Generated files live in build/ (BPF objects, vmlinux.h, the addon) and dist/ (JavaScript).
+# Generated files live in build/ (BPF objects, vmlinux.h, the addon) and dist/ (JavaScript: tsc's
+# module tree, which the bench and a few tests import, and the bundle dist/perfscope*.js, which
+# bin/perfscope.js runs and the npm package ships).
 
 CLANG     ?= $(shell command -v clang-16 || command -v clang)
 BPFTOOL   ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
@@ -19,12 +21,13 @@ NATIVE_SRCS := $(wildcard native/*.cc)
 NATIVE_HDRS := $(wildcard native/*.h)
 TS_SRCS   := $(shell find src -name '*.ts' -o -name '*.tsx')
 
-.PHONY: build bpf native ts clean
-build: bpf native ts
+.PHONY: build bpf native ts bundle clean
+build: bpf native ts bundle
 
 bpf: $(BPF_OBJS)
 native: $(B)/perfscope.node
 ts: dist/.built
+bundle: dist/perfscope.js
 
 $(B)/vmlinux.h: /sys/kernel/btf/vmlinux
 	@mkdir -p $(B)
@@ -45,6 +48,11 @@ $(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS)
 dist/.built: $(TS_SRCS) tsconfig.json package.json
 	npx tsc -p tsconfig.json
 	@touch $@
+
+# The bundle (scripts/bundle.mjs says what is in which file).
+dist/perfscope.js: $(TS_SRCS) scripts/bundle.mjs tsconfig.json package-lock.json
+	@mkdir -p dist
+	$(NODE) scripts/bundle.mjs
 
 clean:
 	rm -rf $(B) dist
