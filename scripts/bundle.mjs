@@ -9,7 +9,7 @@
 // An installed package needs no node_modules at all. dist/ is one level below the package root,
 // as src/paths.ts expects. Why this shape: README, "Decisions that differ from the sketch".
 import { rolldown } from 'rolldown';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -90,9 +90,10 @@ const reactDevelopmentAside = {
 // The file itself is required at run time, beside the chunk that requires it.
 const reactDevFileExternal = {
   name: 'react-dev-file-external',
-  resolveId: { filter: { id: new RegExp(`^\\./${REACT_DEV_FILE.replace('.', '\\.')}$`) }, handler: (source) => ({ id: source, external: true }) },
+  resolveId: { filter: { id: /^\.\/perfscope-react-dev\.cjs$/ }, handler: (source) => ({ id: source, external: true }) },
 };
 
+mkdirSync(outDir, { recursive: true });
 for (const f of readdirSync(outDir, { withFileTypes: true }).filter((e) => e.isFile() && /^perfscope.*\.c?js$/.test(e.name))) rmSync(path.join(outDir, f.name));
 
 const bundle = await rolldown({
