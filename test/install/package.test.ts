@@ -6,7 +6,7 @@
 // --json lines, and so is profile when asked for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,7 +65,7 @@ describe.skipIf(noBpf || cannot !== null)('the npm package, installed where noth
     tmp = mkdtempSync(path.join(os.tmpdir(), 'perfscope-package-'));
     prefix = path.join(tmp, 'prefix');
     work = path.join(tmp, 'work');
-    execFileSync('mkdir', ['-p', work]);
+    mkdirSync(work);
     // prepack runs `make -s build` (nothing to do after the suite's own set-up).
     const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 })) as { filename: string }[];
     tarball = path.join(tmp, packed[0].filename);
