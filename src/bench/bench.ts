@@ -15,7 +15,7 @@ import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadNa
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
 import { FLOOR, FLOOR_RAW, peerSubjects, perfscopeSubject, probeSubjects, profileSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
-import { killSession, killTmuxServer, measureAfterStorm, measureStormWindow, measureWindow, pipeToFile, startSession, TMUX_SOCKET, type StartupTimes } from './terminal.js';
+import { killSession, killTmuxServer, measureAfterStorm, measureStormWindow, measureWindow, pipeToFile, startSession, timeScreenImport, timeVersion, TMUX_SOCKET, type StartupTimes } from './terminal.js';
 import { heldProgramIds } from './host.js';
 
 interface Options {
@@ -249,10 +249,10 @@ async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: n
     const version: number[] = [];
     const uiImport: number[] = [];
     for (let i = 0; i < startRuns; i++) {
-      const t = performance.now();
-      if (run(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'), '--version']).code === 0) version.push(performance.now() - t);
-      const u = run(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); await import(${JSON.stringify(path.join(PACKAGE_ROOT, 'dist', 'ui', 'screen.js'))}); console.log(performance.now() - t)`]);
-      if (u.code === 0 && Number.isFinite(Number(u.stdout.trim()))) uiImport.push(Number(u.stdout.trim()));
+      const v = timeVersion();
+      if (v !== null) version.push(v);
+      const u = timeScreenImport();
+      if (u !== null) uiImport.push(u);
     }
     out.startup.version_ms = summarize(version);
     out.startup.ui_import_ms = summarize(uiImport);

@@ -196,12 +196,15 @@ function openStormTable(r: BenchReport): Table {
 function selfTable(r: BenchReport): Table {
   const p = r.perfscope;
   const w = (x: WindowResult | null, f: (w: WindowResult) => number | null, d = 1) => (x ? num(f(x), d) : '–');
+  // The peer that starts fastest here, timed in the same run (subjects' "started in").
+  const peer = r.subjects.find((s) => s.id === 'bpftrace:execsnoop.bt' && s.status === 'ok');
   const rows: string[][] = [
     ['start → first full frame (80×24 tmux), ms', range(p.startup.frame_ms)],
+    ['  beside: bpftrace execsnoop.bt, start → its ready line, ms', peer ? range(peer.ready_ms) : '–'],
     ['start → first frame with an interval\'s data, ms', range(p.startup.interval_ms)],
     ['start → first --json line (after one 1 s interval), ms', range(p.startup.json_ms)],
     ['  of which: node + perfscope --version, ms', range(p.startup.version_ms)],
-    ['  of which: importing the screen (Ink, React), ms', range(p.startup.ui_import_ms)],
+    ['  of which: importing the screen (Ink, React: the bundle\'s screen chunk), ms', range(p.startup.ui_import_ms)],
     [`CPU, idle host, ${p.idle ? Math.round(p.idle.seconds) : '?'} s at -i 1, % of one CPU`, w(p.idle, (x) => x.cpu_pct, 2)],
     ['RSS, idle (max), MiB', w(p.idle, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
     ['terminal output, idle, bytes/s', w(p.idle, (x) => x.bytes_per_s, 0)],

@@ -38,9 +38,12 @@ export interface Session {
   pid: number | null;
 }
 
+/** The shipped entry (what `npm install -g` links as `perfscope`): every start-up figure times it. */
+const BIN = path.join(PACKAGE_ROOT, 'bin', 'perfscope.js');
+
 function perfscopeCommand(limitS: number, extra: string[] = []): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return `exec timeout --foreground -s TERM ${limitS} ${q(process.execPath)} ${q(path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'))} ${extra.map(q).join(' ')}`;
+  return `exec timeout --foreground -s TERM ${limitS} ${q(process.execPath)} ${q(BIN)} ${extra.map(q).join(' ')}`;
 }
 
 function capture(name: string): string[] {
@@ -88,6 +91,25 @@ export async function startSession(name: string, limitS: number, timeoutMs: numb
     await sleep(15);
   }
   return { session: { name, pid: findPerfscopePid(name) }, times };
+}
+
+/** ms from spawn to exit of `perfscope --version`: Node's start plus loading the program. */
+export function timeVersion(): number | null {
+  const t = performance.now();
+  return run(process.execPath, [BIN, '--version']).code === 0 ? performance.now() - t : null;
+}
+
+/**
+ * ms to import the screen's modules as shipped: the bundle's screen chunk (src/ui/, Ink, React,
+ * yoga) and its modules' initialization, after the rest of the bundle is loaded, with React's
+ * production build as perfscope picks it (scripts/bundle.mjs names the files).
+ */
+export function timeScreenImport(): number | null {
+  const file = (name: string) => JSON.stringify(path.join(PACKAGE_ROOT, 'dist', name));
+  const script = `process.env.NODE_ENV ||= 'production'; await import(${file('perfscope-app.js')}); const t = performance.now(); await import(${file('perfscope-screen.js')}); console.log(performance.now() - t);`;
+  const r = run(process.execPath, ['--input-type=module', '-e', script]);
+  const ms = Number(r.stdout.trim());
+  return r.code === 0 && r.stdout.trim() !== '' && Number.isFinite(ms) ? ms : null;
 }
 
 export function killSession(name: string): void {
