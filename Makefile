@@ -1,8 +1,11 @@
 # Build graph for perfscope. `make build` is incremental: nothing is redone when nothing changed.
-# Generated files live in build/ (BPF objects, vmlinux.h, the addon) and dist/ (JavaScript).
+# Generated files live in build/ (BPF objects, vmlinux.h, the addon) and dist/ (JavaScript: tsc's
+# module tree, which the bench and a few tests import, and the bundle dist/perfscope*.js, which
+# bin/perfscope.js runs and the npm package ships).
 
 CLANG     ?= $(shell command -v clang-16 || command -v clang)
 BPFTOOL   ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+LLVM_STRIP ?= $(shell command -v llvm-strip-16 || command -v llvm-strip)
 CXX       ?= g++
 NODE      ?= node
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -12,6 +15,10 @@ B         := build
 # no download): <prefix of process.execPath>/include/node.
 NODE_INC  := $(shell $(NODE) -p "require('path').resolve(process.execPath, '../../include/node')")
 NAPI_INC  := $(shell $(NODE) -p "require('node-addon-api').include_dir" 2>/dev/null)
+# libbpf is linked statically, so that the addon runs on a host without libbpf1: Debian's archive
+# (libbpf-dev), with its one reference that is not position-independent renamed
+# (native/libbpf-static.cc says why). libelf, libdw and zlib stay shared libraries.
+LIBBPF_A  := $(shell pkg-config --variable=libdir libbpf 2>/dev/null || echo /usr/lib/$$(gcc -print-multiarch))/libbpf.a
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -19,32 +26,49 @@ NATIVE_SRCS := $(wildcard native/*.cc)
 NATIVE_HDRS := $(wildcard native/*.h)
 TS_SRCS   := $(shell find src -name '*.ts' -o -name '*.tsx')
 
-.PHONY: build bpf native ts clean
-build: bpf native ts
+.PHONY: build bpf native ts bundle clean
+build: bpf native ts bundle
 
 bpf: $(BPF_OBJS)
 native: $(B)/perfscope.node
 ts: dist/.built
+bundle: dist/perfscope.js
 
 $(B)/vmlinux.h: /sys/kernel/btf/vmlinux
 	@mkdir -p $(B)
 	$(BPFTOOL) btf dump file $< format c > $@.tmp && mv $@.tmp $@
 
+# -g is for the BTF (CO-RE relocations, the maps' and programs' types, line info); libbpf reads
+# no DWARF, which is ~90 % of an object (vmlinux.h's types): it is stripped.
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(B)/vmlinux.h
 	@mkdir -p $(B)/bpf
-	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(B) -Ibpf -c $< -o $@
+	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(B) -Ibpf -c $< -o $@.tmp
+	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 
-$(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS)
+$(B)/libbpf.a: $(LIBBPF_A)
+	@mkdir -p $(B)
+	objcopy --redefine-sym stderr=perfscope_libbpf_stderr $< $@.tmp && mv $@.tmp $@
+
+# The addon's DWARF (nine tenths of the file) goes beside it, in perfscope.node.debug, where gdb
+# and the symbolizer find it through the debug link; the package ships the addon without it.
+$(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS) $(B)/libbpf.a
 	@test -f "$(NODE_INC)/node_api.h" || { echo "perfscope: Node.js headers not found at $(NODE_INC) (install the nodejs headers for $$($(NODE) --version))" >&2; exit 1; }
 	@test -n "$(NAPI_INC)" || { echo "perfscope: node-addon-api missing: run npm ci" >&2; exit 1; }
 	@mkdir -p $(B)
 	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIC -shared -pthread -fvisibility=hidden \
 	  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_ADDON_API_DISABLE_DEPRECATED \
-	  -I$(NODE_INC) -I$(NAPI_INC) -o $@.tmp $(NATIVE_SRCS) -lbpf -lelf -ldw -lz && mv $@.tmp $@
+	  -I$(NODE_INC) -I$(NAPI_INC) -o $@.tmp $(NATIVE_SRCS) $(B)/libbpf.a -Wl,--exclude-libs,ALL -lelf -ldw -lz
+	objcopy --only-keep-debug $@.tmp $(B)/perfscope.node.debug
+	objcopy --strip-debug --add-gnu-debuglink=$(B)/perfscope.node.debug $@.tmp && mv $@.tmp $@
 
 dist/.built: $(TS_SRCS) tsconfig.json package.json
 	npx tsc -p tsconfig.json
 	@touch $@
+
+# The bundle (scripts/bundle.mjs says what is in which file).
+dist/perfscope.js: $(TS_SRCS) scripts/bundle.mjs tsconfig.json package-lock.json
+	@mkdir -p dist
+	$(NODE) scripts/bundle.mjs
 
 clean:
 	rm -rf $(B) dist

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Launcher: the compiled entry lives in dist/ (built by `make build` / ./dev start).
+// Launcher: the program is the bundle whose entry is dist/perfscope.js (scripts/bundle.mjs,
+// built by `make build` / ./dev start, and shipped as it is in the npm package).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const entry = fileURLToPath(new URL('../dist/perfscope.js', import.meta.url));
 if (!existsSync(entry)) {
   process.stderr.write('perfscope: not built yet: run ./dev start (or make build) first\n');
   process.exit(1);

@@ -58,6 +58,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InstallLibbpfPrint();
   exports.Set("BpfObject", BpfObject::Init(env));
   exports.Set("RingBuffer", RingBuffer::Init(env));
+  exports.Set("FeedReader", FeedReader::Init(env));
   exports.Set("Symbolizer", Symbolizer::Init(env));
   exports.Set("libbpfVersion", Napi::Function::New<LibbpfVersion>(env, "libbpfVersion"));
   exports.Set("numPossibleCpus", Napi::Function::New<NumPossibleCpus>(env, "numPossibleCpus"));

@@ -43,3 +43,63 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
 };
 
 }  // namespace perfscope
+
+// FeedReader: the event feeds' reader (src/probes/feed.ts). A thread of its own consumes the
+// ring buffer as soon as the kernel wakes it (so a storm is drained at memcpy speed whatever
+// the JS main thread is doing: rendering, writing --json, collecting garbage) into two bounded
+// queues of raw records, which JS takes and decodes when it needs them:
+//   - interval: the first `intervalMax` records since the previous take (the rest counted as
+//     overflow), or, in newest mode, only the newest `intervalMax` (the rest merely counted:
+//     a reader that needs the interval's count and newest event, not every event);
+//   - recent: the newest `recentMax` records since the previous take (older ones skipped).
+// An optional comm filter (a substring of the NUL-terminated comm at a fixed offset) is applied
+// before both. Every record is counted once: received (passed the filter) or filtered.
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace perfscope {
+
+struct RecordQueue {
+  std::vector<uint8_t> bytes;    // records as [u32 len][u32 pad][bytes, padded to 8]
+  std::vector<uint32_t> starts;  // offset of each record in bytes
+  uint64_t seen = 0;             // records pushed since the previous take
+  uint64_t overflow = 0;         // first mode: records beyond cap since the previous take
+  uint32_t cap = 0;
+  bool newest = false;
+  void Push(const void* data, size_t size);
+  void Compact();
+  void Clear();
+};
+
+class FeedReader : public Napi::ObjectWrap<FeedReader> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit FeedReader(const Napi::CallbackInfo& info);
+  ~FeedReader() override;
+
+ private:
+  Napi::Value Take(const Napi::CallbackInfo& info);
+  Napi::Value SetInterval(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  static int OnRecord(void* ctx, void* data, size_t size);
+  void Run();
+  void Shutdown();
+
+  ring_buffer* rb_ = nullptr;
+  int epfd_ = -1;
+  int stopfd_ = -1;
+  std::thread thread_;
+  std::mutex mu_;
+  RecordQueue interval_;
+  RecordQueue recent_;
+  uint64_t received_ = 0;
+  uint64_t filtered_ = 0;
+  uint32_t comm_off_ = 0;
+  uint32_t comm_len_ = 0;
+  std::string comm_;
+  bool realtime_ = false;
+};
+
+}  // namespace perfscope

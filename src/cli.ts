@@ -13,7 +13,7 @@ import { onlineCpus } from './probes/cpus.js';
 import { isolatedOnline, readIsolation } from './probes/proc/isolation.js';
 import { bpfUnavailableReason } from './probes/bpf/caps.js';
 import { PACKAGE_ROOT } from './paths.js';
-import { ProbeManager } from './probes/manager.js';
+import { ProbeManager, SCREEN_FEED_FLUSH_MS } from './probes/manager.js';
 import { ProbeArgError } from './probes/types.js';
 import { createAppStore } from './store/store.js';
 import { followIntents, storeSink } from './store/store-sink.js';
@@ -246,7 +246,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     showIdle: opts.showIdle,
     options: opts.probeOptions,
   });
-  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 100, sinks: [storeSink(store), ...recorderSinks, ...promSinks] }));
+  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: SCREEN_FEED_FLUSH_MS, sinks: [storeSink(store), ...recorderSinks, ...promSinks] }));
   followIntents(store, m);
   restoreUi = await showScreen(store, exit);
   // The first frame is drawn: the probes start behind it (their panes say starting…).

@@ -8,7 +8,7 @@ import type { SubjectGroup } from './subjects.js';
 const FLOOR_ID = 'floor';
 /** The reference peer of the per-switch table (the strongest peer on the scheduler hooks). */
 const SWITCH_REFERENCE = 'libbpf-tools:runqlat';
-import type { StartupTimes, WindowResult } from './terminal.js';
+import type { AfterStormResult, StartupTimes, StormWindowResult, WindowResult } from './terminal.js';
 import type { RestResult } from './rest.js';
 
 export interface LoadResult {
@@ -33,6 +33,10 @@ export interface LoadResult {
   tool_cpu_pct: Summary;
   /** Resident memory of the tool's processes (timeout wrapper included), KiB, at the end of the load. */
   tool_rss_kb: Summary;
+  /** CPU time of the tool's processes while the load ran, ms. */
+  tool_cpu_ms?: Summary;
+  /** The open load only: CPU time of the tool's processes from the load's start to 1.5 s after its end, ms. */
+  tool_cpu_ms_tail?: Summary;
   /** Every round's values, in round order (null: that run failed or nothing ran). */
   raw: { ns_per_event: (number | null)[]; run_cnt: (number | null)[]; switches: (number | null)[]; ns_per_op: (number | null)[]; none_ns_per_op: (number | null)[] };
 }
@@ -77,8 +81,9 @@ export interface BenchReport {
   perfscope: {
     startup: { frame_ms: Summary; interval_ms: Summary; json_ms: Summary; ui_import_ms: Summary; version_ms: Summary; runs: StartupTimes[] };
     idle: WindowResult | null;
-    storm: WindowResult | null;
+    storm: StormWindowResult | null;
     storm_seconds: number;
+    after_storm: AfterStormResult | null;
     terminal: string;
     error?: string;
   };
@@ -176,20 +181,42 @@ function toolCpuTable(r: BenchReport): Table {
   return { head, rows };
 }
 
+const mib = (kb: number | null) => (kb === null ? null : kb / 1024);
+
+/** The open storm per tool: CPU while the load ran and up to 1.5 s after (the work left for later included). */
+function openStormTable(r: BenchReport): Table {
+  const head = ['open load, per tool', 'CPU while it ran, % of one CPU', 'CPU while it ran, ms', 'CPU to 1.5 s after its end, ms', 'load time, ms'];
+  const rows: string[][] = [];
+  for (const s of r.subjects) {
+    const l = s.loads.open;
+    if (s.status !== 'ok' || (s.group !== 'perfscope' && s.group !== 'peer') || !l) continue;
+    const loadMs = l.ns_per_op.median === null ? null : (l.ns_per_op.median * (r.loads.find((x) => x.name === 'open')?.count ?? 0)) / 1e6;
+    rows.push([s.label, range(l.tool_cpu_pct, 1), l.tool_cpu_ms ? range(l.tool_cpu_ms) : '–', l.tool_cpu_ms_tail ? range(l.tool_cpu_ms_tail) : '–', num(loadMs)]);
+  }
+  return { head, rows };
+}
+
 function selfTable(r: BenchReport): Table {
   const p = r.perfscope;
   const w = (x: WindowResult | null, f: (w: WindowResult) => number | null, d = 1) => (x ? num(f(x), d) : '–');
+  // The peer that starts fastest here, timed in the same run (subjects' "started in").
+  const peer = r.subjects.find((s) => s.id === 'bpftrace:execsnoop.bt' && s.status === 'ok');
   const rows: string[][] = [
     ['start → first full frame (80×24 tmux), ms', range(p.startup.frame_ms)],
+    ['  beside: bpftrace execsnoop.bt, start → its ready line, ms', peer ? range(peer.ready_ms) : '–'],
     ['start → first frame with an interval\'s data, ms', range(p.startup.interval_ms)],
     ['start → first --json line (after one 1 s interval), ms', range(p.startup.json_ms)],
     ['  of which: node + perfscope --version, ms', range(p.startup.version_ms)],
-    ['  of which: importing the screen (Ink, React), ms', range(p.startup.ui_import_ms)],
+    ['  of which: importing the screen (Ink, React: the bundle\'s screen chunk), ms', range(p.startup.ui_import_ms)],
     [`CPU, idle host, ${p.idle ? Math.round(p.idle.seconds) : '?'} s at -i 1, % of one CPU`, w(p.idle, (x) => x.cpu_pct, 2)],
     ['RSS, idle (max), MiB', w(p.idle, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
     ['terminal output, idle, bytes/s', w(p.idle, (x) => x.bytes_per_s, 0)],
     [`CPU, event storm (${p.storm_seconds} s), % of one CPU`, w(p.storm, (x) => x.cpu_pct, 1)],
     ['RSS, storm (max), MiB', w(p.storm, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
+    ['frames drawn per second in the storm, fewest (each second)', p.storm ? `${num(p.storm.frames_per_s_min)} (${p.storm.frames_per_s.join(' ')})` : '–'],
+    ['  longest time between two frames in the storm, ms', p.storm ? num(p.storm.frame_gap_ms_max) : '–'],
+    [`RSS ${p.after_storm?.seconds ?? 30} s after the storm, MiB (rest: idle end)`, p.after_storm ? `${num(mib(p.after_storm.rss_kb_end), 1)} (rest ${num(mib(p.idle?.rss_kb_end ?? null), 1)})` : '–'],
+    ['  back within 5 % of rest after, s', p.after_storm ? (p.after_storm.back_at_s === null ? `not within ${p.after_storm.seconds} s` : num(p.after_storm.back_at_s)) : '–'],
     ['terminal output, storm, bytes/s', w(p.storm, (x) => x.bytes_per_s, 0)],
   ];
   const t = r.proc_tick;
@@ -261,6 +288,7 @@ function sections(r: BenchReport): [string, Table][] {
     ],
     ['Slowdown of each load: time per operation with the subject ÷ without (interleaved runs, ratio of medians, (min–max) of the pairs)', slowdownTable(r)],
     ["CPU used by the tools' own processes while each load ran (user space and their syscalls; not the BPF time, which the load's tasks pay)", toolCpuTable(r)],
+    ['The open storm: tool CPU while the load ran and up to 1.5 s after its end (perfscope --json decodes and writes an interval at its end; a load a tool slows down runs longer, so compare the ms too)', openStormTable(r)],
     ['perfscope itself', selfTable(r)],
     ['Start-up and programs', notesTable(r)],
   ];

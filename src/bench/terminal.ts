@@ -2,7 +2,7 @@
 // server (tmux -L perfscope-bench), read back with capture-pane; its output bytes through
 // pipe-pane; its CPU time and RSS from /proc. The command runs under `timeout --foreground`, so
 // even a killed bench leaves no perfscope behind for long.
-import { statSync, writeFileSync } from 'node:fs';
+import { openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 import { onCleanup, run } from './children.js';
@@ -38,9 +38,12 @@ export interface Session {
   pid: number | null;
 }
 
+/** The shipped entry (what `npm install -g` links as `perfscope`): every start-up figure times it. */
+const BIN = path.join(PACKAGE_ROOT, 'bin', 'perfscope.js');
+
 function perfscopeCommand(limitS: number, extra: string[] = []): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return `exec timeout --foreground -s TERM ${limitS} ${q(process.execPath)} ${q(path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'))} ${extra.map(q).join(' ')}`;
+  return `exec timeout --foreground -s TERM ${limitS} ${q(process.execPath)} ${q(BIN)} ${extra.map(q).join(' ')}`;
 }
 
 function capture(name: string): string[] {
@@ -88,6 +91,25 @@ export async function startSession(name: string, limitS: number, timeoutMs: numb
     await sleep(15);
   }
   return { session: { name, pid: findPerfscopePid(name) }, times };
+}
+
+/** ms from spawn to exit of `perfscope --version`: Node's start plus loading the program. */
+export function timeVersion(): number | null {
+  const t = performance.now();
+  return run(process.execPath, [BIN, '--version']).code === 0 ? performance.now() - t : null;
+}
+
+/**
+ * ms to import the screen's modules as shipped: the bundle's screen chunk (src/ui/, Ink, React,
+ * yoga) and its modules' initialization, after the rest of the bundle is loaded, with React's
+ * production build as perfscope picks it (scripts/bundle.mjs names the files).
+ */
+export function timeScreenImport(): number | null {
+  const file = (name: string) => JSON.stringify(path.join(PACKAGE_ROOT, 'dist', name));
+  const script = `process.env.NODE_ENV ||= 'production'; await import(${file('perfscope-app.js')}); const t = performance.now(); await import(${file('perfscope-screen.js')}); console.log(performance.now() - t);`;
+  const r = run(process.execPath, ['--input-type=module', '-e', script]);
+  const ms = Number(r.stdout.trim());
+  return r.code === 0 && r.stdout.trim() !== '' && Number.isFinite(ms) ? ms : null;
 }
 
 export function killSession(name: string): void {
@@ -145,4 +167,107 @@ export async function measureWindow(session: Session, outFile: string, seconds: 
     rss_kb_end: rssEnd,
     bytes_per_s: b0 !== null && b1 !== null ? perSecond(b1 - b0, dt) : null,
   };
+}
+
+// ---- The storm part ----
+
+/** The frame writer (and Ink) bracket every frame in a synchronized update: one "begin" mark per frame. */
+const FRAME_MARK = Buffer.from('\x1b[?2026h');
+
+/** Frame marks in bytes [from, to) of a file (what pipe-pane copied of the terminal output). */
+function framesIn(file: string, from: number, to: number): number {
+  if (to <= from) return 0;
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(to - from);
+    readSync(fd, b, 0, b.length, from);
+    let n = 0;
+    for (let i = b.indexOf(FRAME_MARK); i >= 0; i = b.indexOf(FRAME_MARK, i + FRAME_MARK.length)) n++;
+    return n;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface StormWindowResult extends WindowResult {
+  /** Frames drawn in each whole second of the storm (frame marks in the terminal output). */
+  frames_per_s: number[];
+  /** The fewest of them. */
+  frames_per_s_min: number | null;
+  /** The longest time between two frames in the storm, ms (to within FRAME_POLL_MS). */
+  frame_gap_ms_max: number | null;
+}
+
+/** How often the terminal output is looked at for new frames in the storm. */
+const FRAME_POLL_MS = 50;
+
+/**
+ * measureWindow through a storm, plus the frames drawn in each of its seconds and the longest
+ * gap between two frames. At 80x24 the screen shows the overview, which changes once per
+ * interval: about one frame per second, so a frame a little late leaves one second with 0 and
+ * the next with 2; the longest gap says whether the screen kept its pace (the goal: ≥ 1 frame
+ * per second, i.e. no gap much over the 1 s interval).
+ */
+export async function measureStormWindow(session: Session, outFile: string, seconds: number): Promise<StormWindowResult> {
+  const frames: number[] = [];
+  const times: number[] = [];
+  let stop = false;
+  const t0 = performance.now();
+  const counting = (async () => {
+    let at = size(outFile) ?? 0;
+    let bin = 0;
+    let inBin = 0;
+    while (!stop) {
+      await sleep(FRAME_POLL_MS);
+      const t = performance.now();
+      // pipe-pane's cat lags the pane by little: bytes seen at t were drawn by about t.
+      const now = size(outFile) ?? at;
+      const n = framesIn(outFile, at, now);
+      at = now;
+      while (t - t0 >= (bin + 1) * 1000) {
+        frames.push(inBin);
+        inBin = 0;
+        bin++;
+      }
+      inBin += n;
+      if (n > 0) times.push(t);
+    }
+  })();
+  const w = await measureWindow(session, outFile, seconds);
+  stop = true;
+  await counting;
+  const whole = frames.slice(0, Math.floor(seconds));
+  let gap: number | null = null;
+  for (let i = 1; i < times.length; i++) gap = Math.max(gap ?? 0, times[i] - times[i - 1]);
+  return { ...w, frames_per_s: whole, frames_per_s_min: whole.length ? Math.min(...whole) : null, frame_gap_ms_max: gap === null ? null : Math.round(gap) };
+}
+
+export interface AfterStormResult {
+  seconds: number;
+  /** RSS each second after the storm ended, KiB. */
+  rss_kb: (number | null)[];
+  /** RSS at the end of the window. */
+  rss_kb_end: number | null;
+  /** First second after which RSS stayed within 5 % of the rest level (null: never in the window). */
+  back_at_s: number | null;
+}
+
+/** RSS of the perfscope process each second for `seconds` after a storm, against its rest level. */
+export async function measureAfterStorm(session: Session, seconds: number, restKb: number | null): Promise<AfterStormResult> {
+  const pid = session.pid;
+  const rss: (number | null)[] = [];
+  const t0 = performance.now();
+  for (let i = 1; i <= seconds; i++) {
+    await sleep(Math.max(0, t0 + i * 1000 - performance.now()));
+    rss.push(pid ? rssKb(pid) : null);
+  }
+  let back: number | null = null;
+  if (restKb !== null) {
+    for (let i = rss.length - 1; i >= 0; i--) {
+      const r = rss[i];
+      if (r === null || r > restKb * 1.05) break;
+      back = i + 1;
+    }
+  }
+  return { seconds, rss_kb: rss, rss_kb_end: rss.length ? rss[rss.length - 1] : null, back_at_s: back };
 }

@@ -11,6 +11,7 @@
 import type { BpfObject } from './bpf/object.js';
 import { errnoName } from './errno.js';
 import { FeedProbe } from './feed.js';
+import { feedMaxFlag } from './feed-spec.js';
 import type { ExecEvent } from './exec-spec.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';
@@ -50,6 +51,8 @@ export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
 
 export class ExecProbe extends FeedProbe<ExecEvent> {
   readonly name = 'exec';
+  protected readonly commField = { offset: OFF.comm, len: EXEC_COMM_LEN };
+  protected readonly maxFlag = feedMaxFlag('exec');
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     super.configure(obj, config);

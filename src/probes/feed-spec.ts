@@ -3,13 +3,45 @@
 // overview give the rate and the newest event. Pure; the ring-buffer side is in feed.ts.
 import { fmtCount } from '../model/format.js';
 import { perSecond } from '../model/counter.js';
-import type { JsonLine, Probe, PromExporter, ProbeSpec } from './types.js';
+import type { JsonLine, Probe, ProbeOption, PromExporter, ProbeSpec } from './types.js';
 
 export interface FeedEventBase {
   /** Milliseconds since the epoch, with a sub-millisecond fraction. */
   ts: number;
   pid: number;
   comm: string;
+}
+
+/**
+ * A feed's sample: its interval's events in order. In count mode (FeedProbe.keepNewest, for a
+ * sink that shows only the interval's count and newest event) the list holds only the newest
+ * events and `total` is the interval's count; JSON has no room for it (an array), which is
+ * why count mode is only used when no sink writes or exports the events.
+ */
+export type FeedEvents<E> = E[] & { total?: number };
+
+/** Events in a feed's interval (kept or only counted). */
+export function feedCount(events: readonly unknown[] & { total?: number }): number {
+  return events.total ?? events.length;
+}
+
+/** Events of an interval kept for --json, a recording and /metrics, by default (the feed's --<feed>-max). */
+export const FEED_INTERVAL_MAX = 50_000;
+
+/** The flag of a feed's per-interval cap: "open-max". */
+export const feedMaxFlag = (name: string) => `${name}-max`;
+
+/** A feed's per-interval cap as a setting (ProbeSpec.options). */
+function maxOption(name: string): ProbeOption {
+  return {
+    flag: feedMaxFlag(name),
+    kind: 'integer',
+    metavar: 'N',
+    help: `${name}: events kept per interval for --json, --record and --listen (default ${FEED_INTERVAL_MAX}; more are counted as lost)`,
+    default: FEED_INTERVAL_MAX,
+    min: 1,
+    max: 1_000_000,
+  };
 }
 
 export interface FeedSpecParts<N extends string, E extends FeedEventBase> {
@@ -66,7 +98,7 @@ function feedExporter<N extends string, E extends FeedEventBase>(p: FeedSpecPart
 }
 
 export function feedSpec<N extends string, E extends FeedEventBase>(p: FeedSpecParts<N, E>): ProbeSpec<N, E[], E> {
-  const rate = (events: readonly E[], intervalS: number) => `${fmtCount(perSecond(events.length, intervalS))}/s`;
+  const rate = (events: readonly E[] & { total?: number }, intervalS: number) => `${fmtCount(perSecond(feedCount(events), intervalS))}/s`;
   return {
     name: p.name,
     title: p.title,
@@ -76,6 +108,7 @@ export function feedSpec<N extends string, E extends FeedEventBase>(p: FeedSpecP
     bpf: true,
     grid: p.grid,
     create: p.create,
+    options: [maxOption(p.name)],
     toJson: (events) => ({ [p.name]: events }),
     fromJson: (line: JsonLine) => {
       const v = line[p.name];

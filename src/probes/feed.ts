@@ -1,23 +1,30 @@
-// Shared user side of the event feeds (exec, open, tcp): one ring buffer `events` read on the
-// main loop, decoded once into plain objects, and kept in two bounded queues so that the two
-// readers of a feed never steal from each other:
+// Shared user side of the event feeds (exec, open, tcp): one ring buffer `events`, drained by a
+// native thread of its own (FeedReader, native/ringbuf.h) as soon as the kernel wakes it, into
+// two bounded queues of raw records, decoded into plain objects only when taken, so that the
+// two readers of a feed never steal from each other and a busy main thread (a frame, a --json
+// line, a garbage collection) never leaves the ring buffer to fill:
 //   - sample() (once per tick, for --json and the store) returns and clears the interval list:
 //     every event since the previous sample(), in order, at most `intervalMax` (default
-//     FEED_INTERVAL_MAX = 50,000). Events beyond it are not kept and are counted as lost.
+//     FEED_INTERVAL_MAX = 50,000; the feed's --<feed>-max option). Events beyond it are not kept
+//     and are counted as lost. In count mode (keepNewest(n): the screen's manager, whose store
+//     shows an interval's count and its newest event only) only the newest n are kept and
+//     decoded; the list then carries the interval's full count as `total` (feedCount()), and
+//     the others are not lost, merely not decoded.
 //   - drain() (the screen, ~10 Hz) returns and clears the recent list: the events since the
-//     previous drain(), in order, at most `recentMax` (default FEED_RECENT_MAX = 5,000) newest;
-//     older ones are skipped for the screen only (they are still in sample() and --json).
-// Delivery: the ring buffer's reader is woken by the kernel (libuv polls its epoll fd), and
-// sample() and drain() also consume synchronously first. The open and tcp programs wake the
-// reader only once 64 KiB are waiting (feed_wakeup in bpf/feed.bpf.h: a wake-up per event costs
-// more than the event), so their quiet events arrive at the next drain()/sample().
+//     previous drain(), in order, at most `recentMax` (default FEED_RECENT_MAX = 500, what the
+//     store keeps per feed) newest; older ones are skipped for the screen only.
+// Delivery: the thread waits on the ring buffer's epoll fd; sample() and drain() also consume
+// synchronously first. The open and tcp programs wake the reader only once 64 KiB are waiting
+// (feed_wakeup in bpf/feed.bpf.h: a wake-up per event costs more than the event), so their
+// quiet events arrive at the next drain()/sample().
 // Losses are never silent: cost().lost = events the kernel could not queue (ring buffer full:
 // per-CPU cumulative `drops` counter, summed over CPUs, difference since the previous cost())
 // + events that did not fit in the interval list since then.
 //
 // Filters: config.pid is a kernel filter (`targ_tgid`, set before load), so kernel drops are
-// for that process only. config.comm (substring) is applied here, on the decoded (escaped)
-// comm: drops counted by the kernel may include events that this filter would have hidden.
+// for that process only. config.comm (substring) is applied by the reader thread to the raw
+// comm bytes (up to their NUL), before either list: drops counted by the kernel may include
+// events that this filter would have hidden.
 //
 // Time: the kernel stamps events with bpf_ktime_get_ns (CLOCK_MONOTONIC), the very clock that
 // process.hrtime reads, so the conversion to wall-clock milliseconds (`ts`, ms since the epoch,
@@ -26,15 +33,17 @@
 // followed at 1 ms precision). CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) cannot be read from
 // Node with better than /proc/uptime's 10 ms, which is why it is not used.
 import type { BpfObject } from './bpf/object.js';
-import { RingBufferReader } from './bpf/ringbuf.js';
+import { FeedReader } from './bpf/ringbuf.js';
 import { counterDelta } from '../model/counter.js';
 import { BpfProbe, setSelfFilter, u64 } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
-import type { FeedEventBase } from './feed-spec.js';
+import { FEED_INTERVAL_MAX, type FeedEventBase, type FeedEvents } from './feed-spec.js';
+import type { OptionValue } from './types.js';
 
-export const FEED_INTERVAL_MAX = 50_000;
-export const FEED_RECENT_MAX = 5_000;
+export { FEED_INTERVAL_MAX };
+/** The store keeps FEED_CAPACITY (500) lines per feed for the screen: more are never shown. */
+export const FEED_RECENT_MAX = 500;
 
 export interface FeedLimits {
   intervalMax?: number;
@@ -61,26 +70,28 @@ export class FeedClock {
   }
   /** A u64 CLOCK_MONOTONIC timestamp (ns) read at `off` in `b`. */
   wallMs(b: Buffer, off: number): number {
-    const ns = b.readBigUInt64LE(off);
-    const ms = Number(ns / 1_000_000n);
-    const frac = Number(ns % 1_000_000n) / 1e6;
-    return ms + this.offsetMs + frac;
+    // Two u32 halves, not a BigInt (several times faster): exact below 2^53 ns (104 days of
+    // uptime); beyond it the sub-ms fraction loses a few ns.
+    const ns = b.readUInt32LE(off + 4) * 4294967296 + b.readUInt32LE(off);
+    const ms = Math.floor(ns / 1e6);
+    return ms + this.offsetMs + (ns - ms * 1e6) / 1e6;
   }
 }
 
-export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<E[], E> {
-  private reader: RingBufferReader | null = null;
-  private interval: E[] = [];
-  private recent: E[] = [];
+export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEvents<E>, E> {
+  private reader: FeedReader | null = null;
   private overflow = 0;
+  private totalOverflow = 0;
   private lastDrops = 0;
   private startDrops = 0;
-  private commFilter: string | null = null;
+  private newest: number | null = null;
   protected readonly clock = new FeedClock();
-  readonly intervalMax: number;
+  intervalMax: number;
   readonly recentMax: number;
-  /** Totals since start: events decoded and kept by the filters, and user-side overflow. */
-  totals = { received: 0, overflow: 0 };
+  /** The comm field of the feed's record (for the reader's comm filter). */
+  protected abstract readonly commField: { offset: number; len: number };
+  /** The feed's own option that sets intervalMax (ProbeSpec.options), e.g. "open-max". */
+  protected abstract readonly maxFlag: string;
 
   constructor(limits: FeedLimits = {}) {
     super();
@@ -89,71 +100,85 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<E[], E
     this.syscallHooksChoice = limits.syscallHooks ?? 'auto';
   }
 
+  /** Totals since start: events received (passed the filters; kept or only counted), and user-side overflow. */
+  get totals(): { received: number; overflow: number } {
+    return { received: this.reader?.stats().received ?? 0, overflow: this.totalOverflow };
+  }
+
+  /** Is the reader thread real-time (SCHED_FIFO)? null before start. */
+  readerRealtime(): boolean | null {
+    return this.reader ? this.reader.stats().realtime : null;
+  }
+
+  /**
+   * Count mode (n = the newest events to keep per interval) or, with null, the full interval
+   * list (at most intervalMax). The manager picks it by what its sinks read.
+   */
+  keepNewest(n: number | null): void {
+    this.newest = n;
+    this.reader?.setInterval(n ?? this.intervalMax, n !== null);
+  }
+
+  /** A live change of the feed's per-interval cap (its only setting). */
+  setOption(flag: string, value: OptionValue): Promise<void> {
+    if (flag === this.maxFlag && typeof value === 'number') {
+      this.intervalMax = value;
+      if (this.newest === null) this.reader?.setInterval(value, false);
+    }
+    return Promise.resolve();
+  }
+
   /** Decode one ring buffer record (a view: copy nothing by reference). null = ignore it. */
   protected abstract decode(rec: Buffer): E | null;
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     if (config.pid !== null && config.pid > 0) obj.setGlobalU32('targ_tgid', config.pid);
     setSelfFilter(obj, config);
-    this.commFilter = config.comm ? config.comm : null;
+    const max = config.options?.[this.maxFlag];
+    if (typeof max === 'number') this.intervalMax = max;
   }
 
-  protected override started(obj: BpfObject, _config: ProbeConfig): void {
+  protected override started(obj: BpfObject, config: ProbeConfig): void {
     this.clock.sync();
     this.lastDrops = this.startDrops = this.readDrops();
-    this.reader = new RingBufferReader(obj.map('events'), (records) => this.onBatch(records));
+    this.overflow = this.totalOverflow = 0;
+    this.reader = new FeedReader(obj.map('events'), {
+      intervalMax: this.newest ?? this.intervalMax,
+      intervalNewest: this.newest !== null,
+      recentMax: this.recentMax,
+      comm: config.comm ? { ...this.commField, text: config.comm } : null,
+    });
   }
 
   protected override stopping(): void {
     // Keep what is already in the ring buffer: it is still returned by sample()/drain().
-    try {
-      this.reader?.consume();
-    } finally {
-      this.reader?.close();
-      this.reader = null;
-    }
+    this.reader?.close();
   }
 
-  private onBatch(records: Buffer[]): void {
-    const comm = this.commFilter;
+  private decodeAll(records: Buffer[]): E[] {
+    const out: E[] = [];
     for (const rec of records) {
       const ev = this.decode(rec);
-      if (!ev) continue;
-      if (comm !== null && !ev.comm.includes(comm)) continue;
-      this.totals.received++;
-      if (this.interval.length < this.intervalMax) this.interval.push(ev);
-      else {
-        this.overflow++;
-        this.totals.overflow++;
-      }
-      this.recent.push(ev);
+      if (ev) out.push(ev);
     }
-    if (this.recent.length > 2 * this.recentMax) {
-      this.recent = this.recent.slice(this.recent.length - this.recentMax);
-    }
-  }
-
-  /** Deliver what the kernel has queued so far (normally done by the ring buffer's poll). */
-  consume(): void {
-    this.reader?.consume();
+    return out;
   }
 
   /** The events of the interval since the previous sample(), in order (bounded: see above). */
-  sample(): E[] {
-    this.consume();
+  sample(): FeedEvents<E> {
     this.clock.sync();
-    const out = this.interval;
-    this.interval = [];
+    if (!this.reader) return [];
+    const t = this.reader.take(0);
+    this.overflow += t.overflow;
+    this.totalOverflow += t.overflow;
+    const out: FeedEvents<E> = this.decodeAll(t.records);
+    if (this.newest !== null) out.total = t.seen;
     return out;
   }
 
   /** The events since the previous drain(), in order, at most recentMax (the newest). */
   drain(): E[] {
-    this.consume();
-    let out = this.recent;
-    this.recent = [];
-    if (out.length > this.recentMax) out = out.slice(out.length - this.recentMax);
-    return out;
+    return this.reader ? this.decodeAll(this.reader.take(1).records) : [];
   }
 
   /** Cumulative kernel drops summed over CPUs. */

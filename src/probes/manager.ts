@@ -18,6 +18,12 @@ export interface Sink {
   interval?(iv: Interval): void;
   /** A batch of a feed's events, in order (the screen's bounded-rate flush). */
   feed?<N extends FeedName>(name: N, events: readonly EventOf<N>[]): void;
+  /**
+   * This sink reads a feed's interval sample only for its count (feedCount) and its newest
+   * event, as the screen's store does. When every sink with `interval` says so, the feeds run
+   * in count mode (FeedProbe.keepNewest): only the newest events of an interval are decoded.
+   */
+  readonly feedCountOnly?: boolean;
   /** A probe's health changed between intervals (starting, running, failed, off). */
   health?(name: ProbeName, h: ProbeHealth): void;
   /** A replay source went back (or jumped far): forget the intervals and events so far. The manager never calls it. */
@@ -48,6 +54,12 @@ export interface ManagerOptions {
 
 const NO_ARGS: readonly string[] = [];
 
+/** The screen's feed flush period (ms): its panes take new lines ~10 times a second. */
+export const SCREEN_FEED_FLUSH_MS = 100;
+
+/** Events of an interval a feed keeps in count mode (the newest: the overview shows the last). */
+export const FEED_COUNT_MODE_KEEP = 1;
+
 
 
 // The catalogue's specs create probes of their own sample type; the manager keeps each one under
@@ -71,6 +83,10 @@ export class ProbeManager {
   private online: readonly number[];
   private readonly now: () => number;
   private readonly sinks: readonly Sink[];
+  /** Does any sink take feed batches (drain)? */
+  private readonly drains: boolean;
+  /** Feeds keep only this many events per interval (count mode), or null: the whole list. */
+  private readonly feedKeep: number | null;
   /** Each probe's own option values (kept across off/on). */
   private args = new Map<string, readonly string[]>();
   /** Each probe's settings (kept across off/on). */
@@ -85,6 +101,9 @@ export class ProbeManager {
   ) {
     this.now = opts.now ?? (() => performance.now());
     this.sinks = opts.sinks ?? [];
+    this.drains = this.sinks.some((s) => s.feed);
+    const readers = this.sinks.filter((s) => s.interval);
+    this.feedKeep = readers.length > 0 && readers.every((s) => s.feedCountOnly) ? FEED_COUNT_MODE_KEEP : null;
     this.pinned = opts.pinnedCpu ?? null;
     this.online = opts.cpus;
     this.bpfReason = opts.bpfReason === undefined ? bpfUnavailableReason(opts.procRoot ?? '/proc') : opts.bpfReason;
@@ -233,6 +252,7 @@ export class ProbeManager {
       if (!current()) return;
       probe = await spec.create();
       if (!current()) return;
+      if (spec.kind === 'feed') probe.keepNewest?.(this.feedKeep);
       const config = this.config(name);
       await (probe.startAsync ? probe.startAsync(config) : probe.start(config));
       if (!current()) {
@@ -333,6 +353,7 @@ export class ProbeManager {
 
   /** Hand pending feed events to the sinks (bounded rate: called by a timer, not per event). */
   flushFeeds(): void {
+    if (!this.drains) return; // nobody would read them: leave the recent lists to the reader's cap
     for (const spec of this.catalogue) {
       if (spec.kind !== 'feed') continue;
       const p = this.probes.get(spec.name);

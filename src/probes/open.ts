@@ -7,6 +7,7 @@
 // calling thread's name.
 import { errnoName } from './errno.js';
 import { FeedProbe } from './feed.js';
+import { feedMaxFlag } from './feed-spec.js';
 import { OPEN_SYSCALLS, type OpenEvent } from './open-spec.js';
 import { openFlagsText } from './openflags.js';
 import { cString } from './strings.js';
@@ -21,12 +22,26 @@ export const OPEN_EVENT_SIZE = OFF.path + OPEN_PATH_LEN;
 export const OPEN_LAYOUT = { struct: 'open_event', size: OPEN_EVENT_SIZE, fields: OFF } as const;
 
 
+/** openFlagsText of a 32-bit value, remembered (a host opens with a handful of flag sets). */
+const FLAGS_TEXT = new Map<number, string>();
+function flagsText(flags: number): string {
+  let t = FLAGS_TEXT.get(flags);
+  if (t === undefined) {
+    t = openFlagsText(flags);
+    if (FLAGS_TEXT.size < 4096) FLAGS_TEXT.set(flags, t);
+  }
+  return t;
+}
+
 export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => number): OpenEvent | null {
-  if (rec.length < OPEN_EVENT_SIZE) return null;
+  // A record is sized to its path (bpf/open.bpf.c): the header and at least the path's NUL.
+  if (rec.length <= OFF.path) return null;
   const syscall = OPEN_SYSCALLS[rec.readUInt32LE(OFF.sys)];
   if (!syscall) return null;
-  const flags = rec.readBigUInt64LE(OFF.flags);
-  const ret = Number(rec.readBigInt64LE(OFF.ret));
+  const flagsHi = rec.readUInt32LE(OFF.flags + 4);
+  const flags = flagsHi === 0 ? rec.readUInt32LE(OFF.flags) : Number(rec.readBigUInt64LE(OFF.flags));
+  // fd or -errno: a s32 sign-extended (the high half is its sign).
+  const ret = rec.readInt32LE(OFF.ret);
   // Field order is the --json order (README, "Feeds").
   return {
     ts: wallMs(rec, OFF.ts_ns),
@@ -35,9 +50,9 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
     uid: rec.readUInt32LE(OFF.uid),
     comm: cString(rec, OFF.comm, OPEN_COMM_LEN),
     syscall,
-    path: cString(rec, OFF.path, OPEN_PATH_LEN),
-    flags: Number(flags),
-    flags_text: openFlagsText(flags),
+    path: cString(rec, OFF.path, Math.min(OPEN_PATH_LEN, rec.length - OFF.path)),
+    flags,
+    flags_text: flagsHi === 0 ? flagsText(flags) : openFlagsText(rec.readBigUInt64LE(OFF.flags)),
     fd: ret >= 0 ? ret : null,
     errno: ret < 0 ? -ret : null,
     errno_name: ret < 0 ? errnoName(ret) : null,
@@ -46,6 +61,8 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
 
 export class OpenProbe extends FeedProbe<OpenEvent> {
   readonly name = 'open';
+  protected readonly commField = { offset: OFF.comm, len: OPEN_COMM_LEN };
+  protected readonly maxFlag = feedMaxFlag('open');
   protected decode(rec: Buffer): OpenEvent | null {
     return decodeOpen(rec, (b, off) => this.clock.wallMs(b, off));
   }

@@ -68,6 +68,11 @@ export function escapeBytes(buf: Uint8Array): string {
 export function cString(buf: Buffer, offset: number, size: number): string {
   const end = Math.min(offset + size, buf.length);
   let stop = offset;
-  while (stop < end && buf[stop] !== 0) stop++;
-  return escapeBytes(buf.subarray(offset, stop));
+  let plain = true; // printable ASCII without a backslash: nothing to escape (the usual case)
+  for (; stop < end; stop++) {
+    const b = buf[stop];
+    if (b === 0) break;
+    if (b < 0x20 || b > 0x7e || b === 92) plain = false;
+  }
+  return plain ? buf.toString('latin1', offset, stop) : escapeBytes(buf.subarray(offset, stop));
 }

@@ -4,6 +4,7 @@
 // connect() returns 0, or -EINPROGRESS for a non-blocking one (the SYN is sent; the outcome
 // is not followed); see the header of bpf/tcp.bpf.c for what is and is not covered.
 import { FeedProbe } from './feed.js';
+import { feedMaxFlag } from './feed-spec.js';
 import type { TcpEvent, TcpKind } from './tcp-spec.js';
 import { cString } from './strings.js';
 
@@ -80,6 +81,8 @@ export function decodeTcp(rec: Buffer, wallMs: (b: Buffer, off: number) => numbe
 
 export class TcpProbe extends FeedProbe<TcpEvent> {
   readonly name = 'tcp';
+  protected readonly commField = { offset: OFF.comm, len: TCP_COMM_LEN };
+  protected readonly maxFlag = feedMaxFlag('tcp');
   protected decode(rec: Buffer): TcpEvent | null {
     return decodeTcp(rec, (b, off) => this.clock.wallMs(b, off));
   }

@@ -61,6 +61,8 @@ export interface Probe<S, E = never> {
   cost?(): ProbeCost;
   /** Feed probes: the events that arrived since the last drain, in order. */
   drain?(): E[];
+  /** Feed probes: keep only the newest n events per interval, counting the others (null: all). */
+  keepNewest?(n: number | null): void;
   /** Follow a live change of the pinned CPU (kernel-side filters). */
   setPinnedCpu?(cpu: number | null): void;
   /** CPUs went offline or came back (hotplug): the CPUs online now. */

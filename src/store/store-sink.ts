@@ -12,6 +12,9 @@ export function storeSink(store: AppStore): Sink {
     feed: (name, events) => store.getState().appendFeed(name, events),
     health: (name, h) => store.getState().setHealth(name, h),
     rewind: () => store.getState().resetData(),
+    // The store shows a feed's interval only as its rate and newest event (FeedSpec summary and
+    // overview); its lines come from the feed batches.
+    feedCountOnly: true,
   };
 }
 

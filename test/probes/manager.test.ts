@@ -165,3 +165,30 @@ describe('ProbeManager', () => {
     m.stop();
   });
 });
+
+describe('feed count mode', () => {
+  class FakeFeed extends Fake {
+    keep: (number | null)[] = [];
+    keepNewest(n: number | null) {
+      this.keep.push(n);
+    }
+  }
+  const run = async (sinks: (cat: Catalogue) => ConstructorParameters<typeof ProbeManager>[1]['sinks']) => {
+    const feeds: FakeFeed[] = [];
+    const cat = catalogueWith({ open: () => (feeds[feeds.length] = new FakeFeed('open')), proc: () => new Fake('proc') });
+    const m = new ProbeManager(cat, { intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason: null, sinks: sinks(cat) });
+    await m.start(['open', 'proc']);
+    m.stop();
+    return feeds.map((f) => f.keep);
+  };
+  const store = () => storeSink(createAppStore({ catalogue: CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled: [] }));
+
+  it('the screen alone (its store reads only counts and the newest event): count mode, the newest one kept', async () => {
+    expect(await run(() => [store()])).toEqual([[1]]);
+  });
+
+  it('any sink that reads every event (--json, --record, --listen) keeps the whole interval list', async () => {
+    expect(await run(() => [store(), { interval: () => {} }])).toEqual([[null]]);
+    expect(await run(() => [{ interval: () => {} }])).toEqual([[null]]);
+  });
+});

@@ -40,12 +40,17 @@ function expectSleeper(s: OffcpuSample, pid: number, what: string): void {
   expect(s.overflow).toBe(0);
 }
 
-/** Most waits on CPU 1 are milliseconds (bucket 10 starts at 1024 us): the loops' slices. */
-function expectLoops(s: RunqlatSample, what: string): void {
+/**
+ * The two busy loops on CPU 1 wait, between them, at least the window's time there: both are
+ * runnable all along and CPU 1 gives them at most the window between them, whatever else runs
+ * (other tasks only add waits). A wait still going on at the sample is not counted yet (one per
+ * loop, a slice or so): half the window is a safe floor of the histogram's upper bound of the
+ * total (a wait in bucket b lies in [2^b, 2^(b+1)) us).
+ */
+function expectLoops(s: RunqlatSample, windowUs: number, what: string): void {
   const h = s.cpus['1'];
-  const total = h.reduce((a, b) => a + b, 0);
-  expect(total, `${what}: waits on CPU 1`).toBeGreaterThan(0);
-  expect(h.slice(10).reduce((a, b) => a + b, 0) / total, `${what}: ms share on CPU 1`).toBeGreaterThan(0.5);
+  const upperUs = h.reduce((a, n, b) => a + n * 2 ** (b + 1), 0);
+  expect(upperUs, `${what}: waits on CPU 1 ${JSON.stringify(h)} in ${Math.round(windowUs)} us`).toBeGreaterThan(0.5 * windowUs);
   expect(s.count).toBe(s.all.reduce((a, b) => a + b, 0));
 }
 
@@ -75,13 +80,22 @@ describe.skipIf(noBpf)('offcpu and runqlat together (one shared program)', () =>
     const s = sleeper(0, 'ps_sched_sl');
     children.push(s, busy(1, 'ps_sched_a'), busy(1, 'ps_sched_b'));
     execFileSync('chrt', ['-f', '-p', '10', String(s.pid)]);
+    // The run-queue window: from the last sample (or start) of runqlat to its next sample.
+    let rqSince = 0;
+    const loops = (what: string) => {
+      const sample = rq!.sample();
+      const now = performance.now();
+      expectLoops(sample, (now - rqSince) * 1000, what);
+      rqSince = now;
+    };
     await sleep(1200);
     off.sample();
     rq.sample();
+    rqSince = performance.now();
 
     await sleep(1000);
     expectSleeper(off.sample(), s.pid!, 'both on');
-    expectLoops(rq.sample(), 'both on');
+    loops('both on');
 
     // runqlat off: offcpu goes on, on the same program (nothing reloaded).
     rq.stop();
@@ -94,9 +108,10 @@ describe.skipIf(noBpf)('offcpu and runqlat together (one shared program)', () =>
 
     // runqlat on again: it counts from now, right away.
     rq.start(config());
+    rqSince = performance.now();
     expect(rq.progIds()).toEqual(ids);
     await sleep(1500);
-    expectLoops(rq.sample(), 'runqlat on again');
+    loops('runqlat on again');
     expectSleeper(off.sample(), s.pid!, 'runqlat on again');
 
     // offcpu off: runqlat goes on.
@@ -104,7 +119,7 @@ describe.skipIf(noBpf)('offcpu and runqlat together (one shared program)', () =>
     expect(off.sample()).toEqual({ rows: [], idle: [], overflow: 0 });
     expect(rq.progIds()).toEqual(ids);
     await sleep(1500);
-    expectLoops(rq.sample(), 'offcpu off');
+    loops('offcpu off');
     expect(rq.cost().run_cnt).toBeGreaterThan(0);
 
     // offcpu on again: stamps from its earlier on-period are ignored, the sleeper reads right.
@@ -112,6 +127,6 @@ describe.skipIf(noBpf)('offcpu and runqlat together (one shared program)', () =>
     expect(off.progIds()).toEqual(ids);
     await sleep(1000);
     expectSleeper(off.sample(), s.pid!, 'offcpu on again');
-    expectLoops(rq.sample(), 'offcpu on again');
+    loops('offcpu on again');
   });
 });

@@ -32,6 +32,13 @@ export interface NativeObject {
   close(): void;
 }
 export interface NativeRingBuffer { consume(): number; close(): void }
+export interface NativeFeedReaderOptions { intervalMax?: number; intervalNewest?: boolean; recentMax?: number; commOffset?: number; commLen?: number; comm?: string }
+export interface NativeFeedReader {
+  take(which: 0 | 1): [records: Buffer, count: number, seen: number, overflow: number];
+  setInterval(max: number, newest: boolean): void;
+  stats(): { received: number; filtered: number; realtime: boolean };
+  close(): void;
+}
 export interface NativeSymbolizerOptions { procRoot?: string; debugDirs?: string[]; kallsyms?: string }
 export interface NativeSymbolizer {
   snapshot(pid: number, opts?: { prefetch?: boolean }): number;
@@ -46,6 +53,7 @@ export interface NativeSymbolizer {
 export interface Native {
   BpfObject: new (path: string) => NativeObject;
   RingBuffer: new (fd: number, cb: (batch: Buffer, count: number) => void, maxBatch?: number) => NativeRingBuffer;
+  FeedReader: new (fd: number, opts: NativeFeedReaderOptions) => NativeFeedReader;
   Symbolizer: new (opts?: NativeSymbolizerOptions) => NativeSymbolizer;
   libbpfVersion(): string;
   numPossibleCpus(): number;
