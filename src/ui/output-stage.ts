@@ -11,12 +11,14 @@
 // tokenizing; any frame it cannot compose that way (a horizontal clip, writes that overlap or
 // pass the right edge) is handed to Ink's own get() unchanged.
 //
-// Ink does not export its Output class; its module is imported by path (the package's own
-// node_modules/ink/build/output.js, a literal a bundler resolves to the very module it bundles
-// for Ink; else the file next to wherever Node resolves 'ink'): the same module instance Ink's
-// renderer uses, whose get() is replaced on the prototype. Where that module cannot be found (Ink
-// moved it) the screen keeps Ink's stage: slower, the same frames.
+// Ink does not export its Output class; its module is imported by path (node_modules/ink/build/
+// output.js, which the bundle resolves to the very module it bundles for Ink), and its get() is
+// replaced on the prototype. Where that class has no get() any more (another Ink) the screen
+// keeps Ink's stage: slower, the same frames.
 import stringWidth from 'string-width';
+// Ink's own module, by path (its package exports only its entry): the very module Ink's renderer
+// imports, in the repository and in the bundle alike (the bundler resolves it to the same file).
+import InkOutputModule from '../../node_modules/ink/build/output.js';
 
 interface Clip {
   x1?: number;
@@ -175,25 +177,8 @@ let restore: (() => void) | null = null;
  */
 export async function installOutputStage(): Promise<boolean> {
   if (restore) return true;
-  let proto: { get: GetFn } | undefined;
-  const loaders = [
-    // The package's own copy, by a literal path a bundler follows to the module it bundles for Ink.
-    () => import('../../node_modules/ink/build/output.js'),
-    // Wherever Node finds Ink (installed above this package).
-    () => import(new URL('output.js', import.meta.resolve('ink')).href),
-  ];
-  for (const load of loaders) {
-    try {
-      const mod = (await load()) as { default?: { prototype?: { get?: unknown } } };
-      const p = mod.default?.prototype;
-      if (p && typeof p.get === 'function') {
-        proto = p as { get: GetFn };
-        break;
-      }
-    } catch {
-      /* not there: the next way, or Ink's own stage */
-    }
-  }
+  const p = (InkOutputModule as unknown as { prototype?: { get?: unknown } }).prototype;
+  const proto = p && typeof p.get === 'function' ? (p as { get: GetFn }) : undefined;
   if (!proto) return false;
   const target = proto;
   const original = target.get;
