@@ -294,7 +294,7 @@ function sections(r: BenchReport): [string, Table][] {
   ];
   if (r.rest?.length) {
     out.splice(out.findIndex(([t]) => t === 'perfscope itself') + 1, 0, [
-      'perfscope at rest with every probe on (profile included), beside peers at rest: CPU as the run time of all threads (schedstat), RSS (VmRSS) each second; growth = median of the last 5 samples ÷ the first 5',
+      `perfscope at rest with every probe on (--probes ${r.rest.find((x) => x.probes)?.probes ?? '?'}), beside peers at rest: CPU as the run time of all threads (schedstat), RSS (VmRSS) each second; growth = median of the last 5 samples ÷ the first 5`,
       restTable(r),
     ]);
   }

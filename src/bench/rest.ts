@@ -19,6 +19,8 @@ export interface RestResult {
   label: string;
   /** "80x24" for the screen; null for a peer. */
   size: string | null;
+  /** The screen's --probes (every probe of the catalogue). */
+  probes?: string;
   status: 'ok' | 'failed';
   reason?: string;
   seconds: number;
@@ -86,7 +88,7 @@ function tmux(...args: string[]) {
 /** The screen in a fresh tmux session of `cols`×`rows` with every probe, measured after `settleS`. */
 async function screenAtRest(cols: number, rows: number, settleS: number, seconds: number): Promise<RestResult> {
   const name = `rest${cols}x${rows}`;
-  const label = `perfscope screen ${cols}×${rows}, every probe (--probes ${EVERY_PROBE})`;
+  const label = `perfscope screen ${cols}×${rows}, every probe`;
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const limit = settleS + seconds + 60;
   const cmd = `exec timeout --foreground -s TERM ${limit} ${q(process.execPath)} ${q(path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'))} --probes ${EVERY_PROBE}`;
@@ -99,7 +101,7 @@ async function screenAtRest(cols: number, rows: number, settleS: number, seconds
     const pid = pane ? findNodeProcess(processTree(pane), 'perfscope.js') : null;
     if (!pid) return fail('perfscope was not running in its tmux session');
     const s = await sample(() => [pid], seconds);
-    return { label, size: `${cols}x${rows}`, status: 'ok', ...s, hwm_kb: vmHwmKb(pid) };
+    return { label, size: `${cols}x${rows}`, probes: EVERY_PROBE, status: 'ok', ...s, hwm_kb: vmHwmKb(pid) };
   } finally {
     tmux('kill-session', '-t', name);
   }
