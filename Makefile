@@ -40,7 +40,7 @@ $(B)/vmlinux.h: /sys/kernel/btf/vmlinux
 
 # -g is for the BTF (CO-RE relocations, the maps' and programs' types, line info); libbpf reads
 # no DWARF, which is ~90 % of an object (vmlinux.h's types): it is stripped.
-$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(B)/vmlinux.h
+$(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(B)/vmlinux.h Makefile
 	@mkdir -p $(B)/bpf
 	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(B) -Ibpf -c $< -o $@.tmp
 	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
@@ -51,7 +51,7 @@ $(B)/libbpf.a: $(LIBBPF_A)
 
 # The addon's DWARF (nine tenths of the file) goes beside it, in perfscope.node.debug, where gdb
 # and the symbolizer find it through the debug link; the package ships the addon without it.
-$(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS) $(B)/libbpf.a
+$(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS) $(B)/libbpf.a Makefile
 	@test -f "$(NODE_INC)/node_api.h" || { echo "perfscope: Node.js headers not found at $(NODE_INC) (install the nodejs headers for $$($(NODE) --version))" >&2; exit 1; }
 	@test -n "$(NAPI_INC)" || { echo "perfscope: node-addon-api missing: run npm ci" >&2; exit 1; }
 	@mkdir -p $(B)

@@ -59,8 +59,16 @@ describe.skipIf(noBpf)('offcpu probe (real BPF)', () => {
     execFileSync('chrt', ['-f', '-p', '10', String(c.pid)]);
     await sleep(1200);
     p.sample();
-    const samples = await intervals(p, 3);
-    for (const s of samples) {
+    // Each interval's own length (a busy host may fire the timer late): what bounds the returns.
+    const samples: { s: OffcpuSample; ms: number }[] = [];
+    for (let i = 0, t = performance.now(); i < 3; i++) {
+      await sleep(1000);
+      const s = p.sample();
+      const now = performance.now();
+      samples.push({ s, ms: now - t });
+      t = now;
+    }
+    for (const { s, ms } of samples) {
       const r = rowOf(s, c.pid!, 1);
       expect(r, 'sleeper row on CPU 1').toBeDefined();
       expect(r!.comm).toBe('ps_sleep20');
@@ -72,8 +80,10 @@ describe.skipIf(noBpf)('offcpu probe (real BPF)', () => {
       expect(r!.total_us / r!.returns).toBeGreaterThanOrEqual(19_000);
       expect(r!.total_us / r!.returns).toBeLessThanOrEqual(25_000);
       expect(r!.max_us).toBeLessThanOrEqual(r!.total_us - 19_000 * (r!.returns - 1) + 0.1);
+      // A sleep is never shorter than 20 ms: at most one return per 20 ms of the interval, and
+      // one more for the sleep that straddles its start.
       expect(r!.returns).toBeGreaterThanOrEqual(40);
-      expect(r!.returns).toBeLessThanOrEqual(52);
+      expect(r!.returns, `returns in ${ms.toFixed(0)} ms`).toBeLessThanOrEqual(Math.floor(ms / 20) + 1);
       expect(r!.total_us).toBeLessThanOrEqual(r!.max_us * r!.returns + 0.1 * r!.returns);
       expect(s.rows.some((x) => x.pid === c.pid && x.cpu !== 1)).toBe(false);
       expect(s.overflow).toBe(0);
@@ -84,7 +94,7 @@ describe.skipIf(noBpf)('offcpu probe (real BPF)', () => {
       expect(s.rows.some((x) => x.pid === 0)).toBe(false);
       expect(s.idle.every((x) => x.pid === 0)).toBe(true);
     }
-    console.log('sleeper rows', samples.map((s) => rowOf(s, c.pid!, 1)));
+    console.log('sleeper rows', samples.map(({ s }) => rowOf(s, c.pid!, 1)));
     const cost = p.cost();
     expect(cost.ns_per_event).toBeGreaterThan(0);
     expect(cost.run_cnt).toBeGreaterThan(0);
