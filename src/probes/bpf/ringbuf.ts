@@ -7,6 +7,18 @@ import type { BpfMap } from './map.js';
  * order as Buffers (views into one batch buffer: copy what you keep past the callback), at most
  * `maxBatch` (default and upper bound 16384) per call, so a storm cannot stall the loop.
  */
+/** The records of one batch from the addon: each an 8-byte header holding its u32 length, then the record, padded to 8 bytes (views, not copies). */
+function splitBatch(batch: Buffer, count: number): Buffer[] {
+  const records: Buffer[] = new Array(count);
+  let off = 0;
+  for (let i = 0; i < count; i++) {
+    const len = batch.readUInt32LE(off);
+    records[i] = batch.subarray(off + 8, off + 8 + len);
+    off += 8 + Math.ceil(len / 8) * 8;
+  }
+  return records;
+}
+
 export class RingBufferReader {
   private rb: NativeRingBuffer | null;
 
@@ -15,14 +27,7 @@ export class RingBufferReader {
     this.rb = wrap(
       () =>
         new n.RingBuffer(map.fd, (batch: Buffer, count: number) => {
-          const records: Buffer[] = new Array(count);
-          let off = 0;
-          for (let i = 0; i < count; i++) {
-            const len = batch.readUInt32LE(off);
-            records[i] = batch.subarray(off + 8, off + 8 + len);
-            off += 8 + Math.ceil(len / 8) * 8;
-          }
-          onBatch(records);
+          onBatch(splitBatch(batch, count));
         }, maxBatch),
     );
   }
@@ -86,14 +91,7 @@ export class FeedReader {
   /** Hand over the interval (0) or recent (1) queue, after consuming what the kernel has queued. */
   take(which: 0 | 1): TakenRecords {
     const [batch, count, seen, overflow] = this.rb.take(which);
-    const records: Buffer[] = new Array(count);
-    let off = 0;
-    for (let i = 0; i < count; i++) {
-      const len = batch.readUInt32LE(off);
-      records[i] = batch.subarray(off + 8, off + 8 + len);
-      off += 8 + Math.ceil(len / 8) * 8;
-    }
-    return { records, seen, overflow };
+    return { records: splitBatch(batch, count), seen, overflow };
   }
 
   setInterval(max: number, newest: boolean): void {
