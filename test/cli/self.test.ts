@@ -5,14 +5,12 @@
 // `-c psself` keeps only its own tasks: with --include-self they are there, by default there is
 // nothing (the same run settings, so the first case cannot pass by a row cut for room).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { noBpf } from '../helpers/bpf.js';
+import { JsonRun } from '../helpers/perfscope.js';
 
-const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 let dir = '';
 let node = '';
 
@@ -26,20 +24,13 @@ interface Line {
 
 /** Runs perfscope --json for three 0.5 s intervals; its pid and its lines. */
 async function run(extra: string[]): Promise<{ pid: number; lines: Line[] }> {
-  const child = spawn(node, [BIN, '--json', '--count', '3', '--interval', '0.5', '--probes', 'open,offcpu,proc,profile', '-c', 'psself', ...extra], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  expect(err).toBe('');
-  expect(code).toBe(0);
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Line);
-  expect(lines).toHaveLength(3);
+  const r = new JsonRun<Line>(['--count', '3', '--interval', '0.5', '--probes', 'open,offcpu,proc,profile', '-c', 'psself', ...extra], node);
+  const lines = [await r.next(), await r.next(), await r.next()];
+  await expect(r.next()).rejects.toThrow(/perfscope ended/); // exactly three lines
+  expect(await r.exited).toBe(0);
+  expect(r.err).toBe('');
   for (const l of lines) for (const p of ['open', 'offcpu', 'proc', 'profile']) expect(l.probes[p]?.state).toBe('running');
-  return { pid: child.pid!, lines };
+  return { pid: r.pid, lines };
 }
 
 describe.skipIf(noBpf)('perfscope leaves itself out (real BPF)', () => {
