@@ -163,7 +163,10 @@ describe.skipIf(noBpf || !onlineCpus().includes(1))('isolation probe (real BPF, 
     expect(a.cpu).toBeNull();
     expect(a.tasks).toEqual([]);
     probe.setPinnedCpu(0);
-    await sleep(300);
+    // A program that can run on CPU 0 only, run to its end: it was switched in there after the
+    // pin (a CPU busy with one hog may switch no task at all for a while: the scheduler does not
+    // promise a switch in any window, only that a runnable task pinned there runs).
+    execFileSync('taskset', ['-c', '0', 'true']);
     const b = probe.sample();
     expect(b.cpu).toBe(0);
     expect(b.tasks.length).toBeGreaterThan(0);

@@ -8,6 +8,9 @@ import React from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 vi.hoisted(() => {
   process.env.FORCE_COLOR = '3';
+  // Ink writes no frame until it exits when it believes it runs in CI (is-in-ci reads CI at
+  // import); the screen tells it it does not (cli.ts), so does this test, whatever runs it.
+  process.env.CI = 'false';
 });
 import { render } from 'ink';
 import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';
