@@ -282,7 +282,7 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
     if (ddDir) rmSync(ddDir, { recursive: true, force: true });
   });
 
-  it('mpstat -P ALL 1 1: %usr %nice %sys %iowait %irq %soft %steal %guest %gnice %idle per CPU and all; busy CPU 1 near 100 %usr', async () => {
+  it('mpstat -P ALL 1 1: %usr %nice %sys %iowait %irq %soft %steal %guest %gnice %idle per CPU and all; busy CPU 1 never idle', async () => {
     const cols = ['usr', 'nice', 'sys', 'iowait', 'irq', 'soft', 'steal', 'guest', 'gnice', 'idle'] as const;
     // The busy loop saturates CPU 1 in user mode, but on a shared machine other work (other suites'
     // exec and open storms, mostly kernel time) lands on CPU 1 for seconds at a time: up to 8
@@ -299,8 +299,11 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
       const mp1 = rows.find((r) => r.CPU === '1')!;
       const ps1 = w.sample.cpu['1'];
       console.log(`live: CPU 1 %usr: mpstat ${mp1['%usr']}, perfscope ${ps1.usr}`);
-      want(`CPU 1 busy in mpstat (%usr ${mp1['%usr']} >= 80, %idle ${mp1['%idle']} <= 5)`, Number(mp1['%usr']) >= 80 && Number(mp1['%idle']) <= 5);
-      want(`CPU 1 busy in perfscope (usr ${ps1.usr} >= 80, idle ${ps1.idle} <= 5)`, ps1.usr >= 80 && ps1.idle <= 5);
+      // A spinner pinned there is always runnable, so CPU 1 is never idle: that much the scheduler
+      // guarantees. How much of its time is user time is not (other tasks' system time lands on it).
+      want(`CPU 1 busy in mpstat (%idle ${mp1['%idle']} <= 5)`, Number(mp1['%idle']) <= 5);
+      want(`CPU 1 busy in perfscope (idle ${ps1.idle} <= 5)`, ps1.idle <= 5);
+      expect(ps1.usr).toBeGreaterThan(0);
     }, 8);
   });
 

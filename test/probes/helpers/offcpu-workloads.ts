@@ -7,9 +7,9 @@ export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'pyt
 
 const NAME = (comm: string) => `import ctypes; ctypes.CDLL(None).prctl(15, b'${comm}', 0, 0, 0)`;
 
-function py(cpu: number | null, script: string, realtime = false): ChildProcess {
+function py(cpu: number | null, script: string, realtime = false, priority = 10): ChildProcess {
   const cmd = [...(cpu === null ? [] : ['taskset', '-c', String(cpu)]), PYTHON, '-c', script];
-  if (realtime) cmd.unshift('chrt', '-f', '10');
+  if (realtime) cmd.unshift('chrt', '-f', String(priority));
   return spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
@@ -23,9 +23,25 @@ export function sleeper(cpu: number, comm: string, ms = 20): ChildProcess {
   return py(cpu, `${NAME(comm)}\nimport time\nwhile True:\n    time.sleep(${ms / 1000})\n`, true);
 }
 
-/** Spins forever on `cpu`. */
-export function busy(cpu: number, comm: string): ChildProcess {
-  return py(cpu, `${NAME(comm)}\nwhile True:\n    pass\n`);
+/** Spins forever on `cpu` (as a SCHED_FIFO 10 task when `realtime`). */
+export function busy(cpu: number, comm: string, realtime = false): ChildProcess {
+  return py(cpu, `${NAME(comm)}\nwhile True:\n    pass\n`, realtime);
+}
+
+/**
+ * A SCHED_FIFO 50 task on `cpu` that sleeps `periodMs`, spins `burnMs`, and again: each wake-up
+ * takes the CPU at once from any task of a lower class or priority running there.
+ */
+export function preemptor(cpu: number, comm: string, periodMs = 10, burnMs = 1): ChildProcess {
+  const script = `${NAME(comm)}
+import time
+while True:
+    time.sleep(${periodMs / 1000})
+    end = time.monotonic() + ${burnMs / 1000}
+    while time.monotonic() < end:
+        pass
+`;
+  return py(cpu, script, true, 50);
 }
 
 /**
