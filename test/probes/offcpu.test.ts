@@ -155,8 +155,13 @@ describe.skipIf(noBpf)('offcpu probe (real BPF)', () => {
     // switch-out (stamped while CPU 1 was not watched).
     const r = rowOf(moved, s1.pid!, 1);
     expect(r).toBeDefined();
+    // Its absences are 20 ms sleeps, which the host may stretch (on this PREEMPT_NONE kernel
+    // another task's kernel section delays even a SCHED_FIFO wake-up: 27 ms seen under load) but
+    // never shorten: bounds as in the first test, on the longest from below and on the mean.
     expect(r!.max_us).toBeGreaterThanOrEqual(19_000);
-    expect(r!.max_us).toBeLessThanOrEqual(25_000);
+    expect(r!.total_us / r!.returns).toBeGreaterThanOrEqual(19_000);
+    expect(r!.total_us / r!.returns).toBeLessThanOrEqual(25_000);
+    expect(r!.max_us).toBeLessThanOrEqual(r!.total_us - 19_000 * (r!.returns - 1) + 0.1);
     expect(r!.returns).toBeGreaterThanOrEqual(40);
     expect(rowOf(pinned1, s1.pid!, 1)).toBeDefined();
     expect(pinned1.rows.filter((x) => x.cpu !== 1)).toEqual([]);
