@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Run test files N times in a row while a CPU-bound load and a wake-up-heavy load run beside
 # them, to show that tests which depend on scheduling assert what holds whatever else runs.
-#   scripts/under-load.sh [-n RUNS] FILE...      (default 20 runs; as root, after ./dev start)
+#   scripts/under-load.sh [-n RUNS] [-k DIR] FILE...   (default 20 runs; as root, after ./dev start)
+# -k DIR keeps each run's output there (run.1, run.2, ...); otherwise it is removed at the end.
 # The loads: one `yes` per online CPU (CPU-bound, unpinned) and `perf bench sched pipe` (two
 # tasks ping-ponging over pipes: ~100k wake-ups a second). Both end with the script, however it
 # ends. Prints one line per run and a summary; exits 1 if any run failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=20
-if [[ ${1:-} == -n ]]; then runs=$2; shift 2; fi
+keep=
+while [[ ${1:-} == -n || ${1:-} == -k ]]; do
+  if [[ $1 == -n ]]; then runs=$2; else keep=$2; fi
+  shift 2
+done
 if (($# == 0)); then
-  echo "usage: scripts/under-load.sh [-n RUNS] FILE..." >&2
+  echo "usage: scripts/under-load.sh [-n RUNS] [-k DIR] FILE..." >&2
   exit 2
 fi
 pids=()
@@ -19,8 +24,13 @@ stop() { for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || true; done; wait
 trap stop EXIT INT TERM
 for _ in $(seq "$(nproc)"); do setsid timeout 6h yes >/dev/null & pids+=($!); done
 setsid timeout 6h bash -c 'while :; do perf bench sched pipe -l 1000000 >/dev/null 2>&1 || sleep 1; done' & pids+=($!)
-log=$(mktemp -d /tmp/perfscope-under-load-XXXXXX)
-trap 'stop; rm -rf "$log"' EXIT INT TERM
+if [[ -n $keep ]]; then
+  mkdir -p "$keep"
+  log=$keep
+else
+  log=$(mktemp -d /tmp/perfscope-under-load-XXXXXX)
+  trap 'stop; rm -rf "$log"' EXIT INT TERM
+fi
 failed=0
 for i in $(seq "$runs"); do
   if npx vitest run "$@" >"$log/run.$i" 2>&1; then
