@@ -213,10 +213,15 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
       return;
     }
     this.watched = w;
+    this.rewatch(w.cpu);
+  }
+
+  /** Watch `cpu` from a new epoch: nothing seen before counts (another CPU's, or from before it went offline). */
+  private rewatch(cpu: number | null): void {
     if (!this.obj || !this.control || !this.gens) return;
-    this.control.isoWatch(w.cpu);
+    this.control.isoWatch(cpu);
     this.resident = 0;
-    // No run on the old CPU still writes; what it wrote is not the new CPU's.
+    // No run on the old CPU (or the old epoch) still writes; what it wrote is not the new one's.
     this.control.quiesce();
     for (const g of this.gens.maps) drainQuiet(g);
   }
@@ -235,12 +240,7 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
       this.setPinnedCpu(this.pinned);
       return;
     }
-    if (cpu !== null && cpus.includes(cpu) && !wasOn && this.control && this.gens) {
-      this.control.isoWatch(cpu);
-      this.resident = 0;
-      this.control.quiesce();
-      for (const g of this.gens.maps) drainQuiet(g);
-    }
+    if (cpu !== null && cpus.includes(cpu) && !wasOn) this.rewatch(cpu);
   }
 
   private readOverflow(obj: BpfObject | null = this.obj): number {
