@@ -5,7 +5,7 @@
 // its counts add up.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ProfileProbe } from '../../src/probes/profile.js';
@@ -158,6 +158,13 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
       mine.push(...rowsOf([s], work.child.pid!));
     }
     console.log(`pinned: on the path after ${rounds} interval(s) of 500 ms`);
+    // On failure, say what was seen instead: its rows' frames, and whether it ran at all.
+    const seen = () => {
+      const stat = readFileSync(`/proc/${work!.child.pid}/stat`, 'latin1').split(') ')[1].split(' ');
+      const rows = mine.slice(0, 4).map((r) => `${r.count}× ${r.frames.map((f) => `${f.sym ?? '?'}@${f.module}`).join(';')}`);
+      return `burner utime ${stat[11]} ticks on CPU ${stat[36]}; ${mine.length} rows of it: ${rows.join(' | ')}`;
+    };
+    if (!mine.some(onPath)) console.log(`pinned: not on the path: ${seen()}`);
     expect(mine.some(onPath)).toBe(true);
   });
 
