@@ -623,7 +623,8 @@ struct OutFrame {
 struct FileEntry {
   uint64_t id = 0;                  // never reused: a parse's result finds its entry by it
   std::vector<FileKey> keys;
-  std::string build_id;
+  // Build-id and size: what another file must have to share this entry (see OpenMapped).
+  std::string share;
   std::shared_ptr<const Source> src;
   int users = 0;                    // handles that map it
   bool queued = false;              // handed to the worker, its tables not installed yet
@@ -1206,6 +1207,8 @@ int Engine::Snapshot(int pid, bool prefetch, int* err) {
   return h;
 }
 
+static std::string ShareKey(const std::string& build_id, int64_t size) { return build_id + "/" + std::to_string(size); }
+
 void Engine::Use(Proc* p, FileEntry* f) {
   if (std::find(p->files.begin(), p->files.end(), f) != p->files.end()) return;
   p->files.push_back(f);
@@ -1215,11 +1218,11 @@ void Engine::Use(Proc* p, FileEntry* f) {
 FileEntry* Engine::Adopt(std::unique_ptr<FileEntry> f, std::unique_ptr<Source> src) {
   FileEntry* raw = f.get();
   raw->id = next_id_++;
-  raw->build_id = src->build_id;
+  if (!src->build_id.empty()) raw->share = ShareKey(src->build_id, raw->keys.front().size);
   raw->src = std::move(src);
   by_id_[raw->id] = raw;
   for (const FileKey& k : raw->keys) by_key_[k] = raw;
-  if (!raw->build_id.empty()) by_build_id_.emplace(raw->build_id, raw);
+  if (!raw->share.empty()) by_build_id_.emplace(raw->share, raw);
   raw->lru = lru_.end();
   owned_[raw] = std::move(f);
   return raw;
@@ -1253,8 +1256,11 @@ FileEntry* Engine::OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t in
     elf_end(e);
   }
   if (!id.empty()) {
-    auto b = by_build_id_.find(id);
-    if (b != by_build_id_.end()) {  // the same build in another namespace (or a copy): one entry
+    // The same build in another namespace (or a copy): one entry. The size must match too: a
+    // stripped copy keeps the build-id of the file it was stripped from, and must not share the
+    // other's symbol table (nor give it its own, none).
+    auto b = by_build_id_.find(ShareKey(id, st.st_size));
+    if (b != by_build_id_.end()) {
       b->second->keys.push_back(key);
       by_key_[key] = b->second;
       return b->second;
@@ -1502,7 +1508,7 @@ bool Engine::Release(int handle) {
     }
     by_id_.erase(f->id);
     for (const FileKey& k : f->keys) by_key_.erase(k);
-    if (!f->build_id.empty()) by_build_id_.erase(f->build_id);
+    if (!f->share.empty()) by_build_id_.erase(f->share);
     if (f->lru != lru_.end()) lru_.erase(f->lru);
     owned_.erase(f);  // frees its tables, and closes its fd unless a parse in flight still holds it
   }

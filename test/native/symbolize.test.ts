@@ -165,6 +165,19 @@ describe('user space', () => {
     expect(s.user(h, addrs(p.addr.leaf_a, ret))[1][0]).toEqual({ addr: hex(ret), sym: null, module: bins.stripped, offset: fileOffset(p.pid, ret) });
   });
 
+  it('a stripped copy and the file it was stripped from (one build-id: strip keeps it), both mapped, either snapshotted first: each resolves as itself', async () => {
+    for (const strippedFirst of [true, false]) {
+      const ps = await start(bins.stripped);
+      const pp = await start(bins.pie);
+      const s = new Symbolizer({ debugDirs: [emptyDir] });
+      const [hs, hp] = strippedFirst ? [s.snapshot(ps.pid), s.snapshot(pp.pid)] : [s.snapshot(pp.pid), s.snapshot(ps.pid)].reverse();
+      expect(leaf(s, hp, pp.addr.leaf_a)[0]).toMatchObject({ sym: 'leaf_a', module: bins.pie, offset: 0 });
+      expect(leaf(s, hs, ps.addr.leaf_a)).toEqual([{ addr: hex(ps.addr.leaf_a), sym: null, module: bins.stripped, offset: fileOffset(ps.pid, ps.addr.leaf_a) }]);
+      s.release(hs);
+      s.release(hp);
+    }
+  });
+
   it('stripped, with its --only-keep-debug file under a debug dir by build-id: names again', async () => {
     const p = await start(bins.bid);
     const without = new Symbolizer({ debugDirs: [emptyDir] });
