@@ -2,11 +2,6 @@ import { addon, type NativeFeedReader, type NativeRingBuffer } from './addon.js'
 import { wrap } from './error.js';
 import type { BpfMap } from './map.js';
 
-/**
- * A BPF ring buffer read on the event loop. onBatch receives, per wake-up, the records in
- * order as Buffers (views into one batch buffer: copy what you keep past the callback), at most
- * `maxBatch` (default and upper bound 16384) per call, so a storm cannot stall the loop.
- */
 /** The records of one batch from the addon: each an 8-byte header holding its u32 length, then the record, padded to 8 bytes (views, not copies). */
 function splitBatch(batch: Buffer, count: number): Buffer[] {
   const records: Buffer[] = new Array(count);
@@ -19,6 +14,11 @@ function splitBatch(batch: Buffer, count: number): Buffer[] {
   return records;
 }
 
+/**
+ * A BPF ring buffer read on the event loop. onBatch receives, per wake-up, the records in
+ * order as Buffers (views into one batch buffer: copy what you keep past the callback), at most
+ * `maxBatch` (default and upper bound 16384) per call, so a storm cannot stall the loop.
+ */
 export class RingBufferReader {
   private rb: NativeRingBuffer | null;
 
