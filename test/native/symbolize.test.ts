@@ -170,7 +170,9 @@ describe('user space', () => {
       const ps = await start(bins.stripped);
       const pp = await start(bins.pie);
       const s = new Symbolizer({ debugDirs: [emptyDir] });
-      const [hs, hp] = strippedFirst ? [s.snapshot(ps.pid), s.snapshot(pp.pid)] : [s.snapshot(pp.pid), s.snapshot(ps.pid)].reverse();
+      const handles = new Map((strippedFirst ? [ps, pp] : [pp, ps]).map((p) => [p, s.snapshot(p.pid)]));
+      const hs = handles.get(ps)!;
+      const hp = handles.get(pp)!;
       expect(leaf(s, hp, pp.addr.leaf_a)[0]).toMatchObject({ sym: 'leaf_a', module: bins.pie, offset: 0 });
       expect(leaf(s, hs, ps.addr.leaf_a)).toEqual([{ addr: hex(ps.addr.leaf_a), sym: null, module: bins.stripped, offset: fileOffset(ps.pid, ps.addr.leaf_a) }]);
       s.release(hs);
