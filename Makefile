@@ -1,6 +1,6 @@
 # Build graph for perfscope. `make build` is incremental: nothing is redone when nothing changed.
 # Generated files live in build/ (BPF objects, vmlinux.h, the addon) and dist/ (JavaScript: tsc's
-# module tree, which the bench and a few tests import, and the bundle dist/perfscope*.js, which
+# module tree under dist/src and dist/bench, which the bench and a few tests import, and the bundle dist/perfscope*.js, which
 # bin/perfscope.js runs and the npm package ships).
 
 CLANG     ?= $(shell command -v clang-16 || command -v clang)
@@ -24,7 +24,7 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
 NATIVE_SRCS := $(wildcard native/*.cc)
 NATIVE_HDRS := $(wildcard native/*.h)
-TS_SRCS   := $(shell find src -name '*.ts' -o -name '*.tsx')
+TS_SRCS   := $(shell find src bench -name '*.ts' -o -name '*.tsx')
 
 .PHONY: build bpf native ts bundle clean
 build: bpf native ts bundle

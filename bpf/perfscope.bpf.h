@@ -105,7 +105,7 @@ static __always_inline long hash_count(void *map, const void *key)
 
 /* Two generations of a HASH, `g0` and `g1` (of type struct `agg_t`), and `slot`, the one-slot
  * ARRAY_OF_MAPS that says which of them the programs write (g0 at load). User space flips it
- * each interval and reads the one left (src/probes/bpf/generations.ts: the flip returns after an
+ * each interval and reads the one left (src/bpf/generations.ts: the flip returns after an
  * RCU grace period, and every run looks the slot up and writes inside one RCU read-side
  * section). A program tells which one it got by comparing the pointer with &g1. */
 #define PERFSCOPE_GENERATIONS(agg_t, g0, g1, slot, K, V, N, FLAGS)		\

@@ -1,4 +1,4 @@
-// The shipped JavaScript: src/cli.ts and everything it imports, Ink, React and zustand included,
+// The shipped JavaScript: src/cli/cli.ts and everything it imports, Ink, React and zustand included,
 // bundled by rolldown into dist/perfscope.js and its chunks dist/perfscope-*.js, which
 // bin/perfscope.js loads. Two chunks hold the code: perfscope-app.js (the CLI, the probes, the
 // sinks, the store) and perfscope-ui.js (src/ui/ and every package of the screen), which only a
@@ -98,7 +98,7 @@ for (const f of readdirSync(outDir, { withFileTypes: true }).filter((e) => e.isF
 
 const bundle = await rolldown({
   cwd: root,
-  input: { perfscope: 'src/cli.ts' },
+  input: { perfscope: 'src/cli/cli.ts' },
   platform: 'node',
   // The chunks import from each other by name (the groups below take modules out of the entry).
   preserveEntrySignatures: 'allow-extension',

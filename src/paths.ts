@@ -1,7 +1,18 @@
-// Where perfscope's own files are. Every module that holds this code sits one level below the
-// package root: src/paths.ts (tests, run from the sources), dist/paths.js (tsc's output, the
-// bench) and dist/perfscope-app.js (the bundle, what bin/perfscope.js and the npm package run).
+// Where perfscope's own files are: the package root, the nearest folder above this module that
+// holds perfscope's package.json. This module runs from several depths: src/paths.ts (tests, run
+// from the sources), dist/src/paths.js (tsc's output, which the bench imports) and
+// dist/perfscope-app.js (the bundle, what bin/perfscope.js and the npm package run).
 // Found from there: package.json, build/perfscope.node, build/bpf/<name>.bpf.o.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
+function packageRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir + path.sep;
+    if (path.dirname(dir) === dir) return path.dirname(here) + path.sep;
+  }
+}
+
+export const PACKAGE_ROOT = packageRoot();

@@ -2,9 +2,9 @@
 // (tracefs.ts: per-syscall tracepoints, or the tp_btf fallback), set its read-only config,
 // load, attach every program; per tick report the programs' cost as differences of the
 // kernel's cumulative run statistics; stop detaches and closes (idempotent).
-import { BpfError } from './bpf/error.js';
-import { BpfObject, bpfObjectPath, type ProgStats } from './bpf/object.js';
-import { acquireStats, releaseStats } from './bpf/stats.js';
+import { BpfError } from '../bpf/error.js';
+import { BpfObject, bpfObjectPath, type ProgStats } from '../bpf/object.js';
+import { acquireStats, releaseStats } from '../bpf/stats.js';
 import { chooseSyscallHooks, chooseSyscallHooksAsync, type HookChoice, type SyscallHooksChoice } from './tracefs.js';
 import { counterDelta } from '../model/counter.js';
 import { ProbeUnavailable, type Probe, type ProbeConfig, type ProbeCost } from './types.js';

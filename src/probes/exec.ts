@@ -8,7 +8,7 @@
 // argv_truncated when any was cut or there were more; filename cut at 255 bytes.
 // `comm` is the task's comm at return: the new program's name after a successful exec (as
 // execsnoop shows it), the caller's after a failed one. `uid` is the real uid.
-import type { BpfObject } from './bpf/object.js';
+import type { BpfObject } from '../bpf/object.js';
 import { errnoName } from './errno.js';
 import { FeedProbe } from './feed.js';
 import { feedMaxFlag } from './feed-spec.js';

@@ -32,8 +32,8 @@
 // (sub-ms) and re-checked at each sample() against Date.now() (a stepped wall clock is
 // followed at 1 ms precision). CLOCK_BOOTTIME (bpf_ktime_get_boot_ns) cannot be read from
 // Node with better than /proc/uptime's 10 ms, which is why it is not used.
-import type { BpfObject } from './bpf/object.js';
-import { FeedReader } from './bpf/ringbuf.js';
+import type { BpfObject } from '../bpf/object.js';
+import { FeedReader } from '../bpf/ringbuf.js';
 import { counterDelta } from '../model/counter.js';
 import { BpfProbe, setSelfFilter, u64 } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';

@@ -15,10 +15,10 @@
 //   4. names the resident (most on-CPU time) and writes it for the next interval's absences;
 //   5. reads /proc/interrupts, softirqs, net/softnet_stat, net/snmp, snmp6, netstat and dev, and
 //      takes differences with the previous read.
-import { BpfError } from './bpf/error.js';
-import { drainQuiet, Generations } from './bpf/generations.js';
-import { u32 } from './bpf/map.js';
-import type { BpfObject } from './bpf/object.js';
+import { BpfError } from '../bpf/error.js';
+import { drainQuiet, Generations } from '../bpf/generations.js';
+import { u32 } from '../bpf/map.js';
+import type { BpfObject } from '../bpf/object.js';
 import { u64 } from './bpf-probe.js';
 import { counterDelta } from '../model/counter.js';
 import { formatCpuList } from '../model/format.js';

@@ -3,10 +3,10 @@
 // every context switch cost far more than the off-CPU maxima). Per tick: the generation the
 // program left, its rows symbolized (longest total first), its counters (returns = the rows'
 // counts + lost).
-import type { BpfObject } from './bpf/object.js';
+import type { BpfObject } from '../bpf/object.js';
 import { BpfProbe, setTaskFilter, u64 } from './bpf-probe.js';
 import { watchWord } from './cpus.js';
-import { u32 } from './bpf/map.js';
+import { u32 } from '../bpf/map.js';
 import type { ProbeConfig } from './types.js';
 import { StackCollector } from '../stacks/collector.js';
 import { mergeRows, type StackRow } from '../stacks/frames.js';

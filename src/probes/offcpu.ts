@@ -17,10 +17,10 @@
 // may have been loaded, and this part on before, while the run-queue probe kept it.
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
 import { counterDelta } from '../model/counter.js';
-import { BpfError, describeError } from './bpf/error.js';
-import { u32 } from './bpf/map.js';
-import { drainQuiet, Generations } from './bpf/generations.js';
-import type { BpfObject } from './bpf/object.js';
+import { BpfError, describeError } from '../bpf/error.js';
+import { u32 } from '../bpf/map.js';
+import { drainQuiet, Generations } from '../bpf/generations.js';
+import type { BpfObject } from '../bpf/object.js';
 import { u64 } from './bpf-probe.js';
 import { SCHED_PART_OFFCPU, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';

@@ -2,7 +2,7 @@
 // the pinned one), at --frequency Hz. Per tick: the generation the program left, its rows
 // symbolized (hottest first, PROFILE_MAX_STACKS of them), its counters (see the object's comment:
 // samples = the rows' counts + lost).
-import type { BpfObject } from './bpf/object.js';
+import type { BpfObject } from '../bpf/object.js';
 import { BpfProbe, setTaskFilter, u64 } from './bpf-probe.js';
 import { PROFILE_FREQUENCY, PROFILE_MAX_STACKS, type ProfileRow, type ProfileSample } from './profile-spec.js';
 import { optionOf, ProbeArgError, type OptionValue, type ProbeConfig } from './types.js';

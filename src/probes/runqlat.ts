@@ -3,7 +3,7 @@
 // the off-CPU probe: src/probes/sched.ts), which keeps cumulative per-CPU counts; each tick we
 // read them once and report the difference from the previous read, so nothing is lost between
 // intervals.
-import type { BpfObject } from './bpf/object.js';
+import type { BpfObject } from '../bpf/object.js';
 import { u64 } from './bpf-probe.js';
 import { SCHED_PART_RUNQLAT, SchedProbe } from './sched.js';
 import type { ProbeConfig } from './types.js';

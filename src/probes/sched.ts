@@ -13,10 +13,10 @@
 //
 // Cost: the kernel counts run time per program; while several parts are on, each probe reports
 // an equal share of the program's run time and runs (the sums stay exact), alone all of it.
-import { BpfError } from './bpf/error.js';
-import { BpfObject, bpfObjectPath } from './bpf/object.js';
-import { u32 } from './bpf/map.js';
-import { acquireStats, releaseStats } from './bpf/stats.js';
+import { BpfError } from '../bpf/error.js';
+import { BpfObject, bpfObjectPath } from '../bpf/object.js';
+import { u32 } from '../bpf/map.js';
+import { acquireStats, releaseStats } from '../bpf/stats.js';
 import { CostMeter, noHook } from './bpf-probe.js';
 import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 import { readFileSync } from 'node:fs';

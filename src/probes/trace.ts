@@ -5,10 +5,10 @@
 // object's comment: all of one interval come from the same runs, nothing lost between reads).
 // With no tracepoint attached nothing is loaded; the object loads with the first one and is
 // unloaded when the last one goes.
-import { BpfError, describeError } from './bpf/error.js';
-import { u32, type BpfMap } from './bpf/map.js';
-import { Generations } from './bpf/generations.js';
-import type { BpfObject, ProgStats } from './bpf/object.js';
+import { BpfError, describeError } from '../bpf/error.js';
+import { u32, type BpfMap } from '../bpf/map.js';
+import { Generations } from '../bpf/generations.js';
+import type { BpfObject, ProgStats } from '../bpf/object.js';
 import { BpfProbe, setTaskFilter, u64 } from './bpf-probe.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';

@@ -1,11 +1,11 @@
 // What the command line needs for record and replay: the header a recording starts with (this
 // host), reading a recording for replay (one-line errors), replay --json, and the store a
-// replayed screen runs on. The screen itself and the exits are the CLI's (src/cli.ts).
+// replayed screen runs on. The screen itself and the exits are the CLI's (src/cli/cli.ts).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Catalogue } from '../catalogue.js';
 import { probeNames } from '../catalogue.js';
-import type { Sink } from '../probes/manager.js';
+import type { Sink } from '../manager/manager.js';
 import { createAppStore, TREND_POINTS, type AppStore } from '../store/store.js';
 import { followReplayIntents, storeSink } from '../store/store-sink.js';
 import { COMPRESSION, readRecording, stopMessage, type RecordingHeader } from './format.js';

@@ -7,7 +7,7 @@
 // from the reader (src/replay/format.ts). It needs no BPF and never loads the addon.
 import type { Catalogue, EventOf, FeedName, Interval, ProbeName } from '../catalogue.js';
 import { healthOf, sampleOf } from '../catalogue.js';
-import type { Sink } from '../probes/manager.js';
+import type { Sink } from '../manager/manager.js';
 import type { ProbeHealth } from '../probes/types.js';
 import { intervalFromJson } from '../sinks/json.js';
 import { indexAt, indexUntil, parseTimeSpec, type TimeSpec } from './units.js';

@@ -3,7 +3,7 @@
 // with `folded` that --probes names), heaviest first.
 import type { Catalogue, Interval } from '../catalogue.js';
 import { fromSpec, sampleOf } from '../catalogue.js';
-import type { Sink } from '../probes/manager.js';
+import type { Sink } from '../manager/manager.js';
 import type { FoldedRow } from '../probes/types.js';
 import { foldedLine, stackId, type StackRow } from '../stacks/frames.js';
 

@@ -3,7 +3,7 @@
 // names are documented in the README.
 import type { Catalogue, Interval, IntervalData } from '../catalogue.js';
 import { fromSpec, healthOf, sampleOf } from '../catalogue.js';
-import type { Sink } from '../probes/manager.js';
+import type { Sink } from '../manager/manager.js';
 import type { JsonLine, ProbeCost, ProbeHealth, ProbeState } from '../probes/types.js';
 
 export interface ProbeJson {

@@ -8,7 +8,7 @@
 // (once per interval and format): it never waits on the probes. The HTTP side is prometheus-http.ts.
 import type { Catalogue, Interval } from '../catalogue.js';
 import { fromSpec, healthOf, sampleOf } from '../catalogue.js';
-import type { Sink } from '../probes/manager.js';
+import type { Sink } from '../manager/manager.js';
 import type { PromExporter, PromFamily, PromOptions, PromSeries, ProbeState } from '../probes/types.js';
 import { unsafeCodePoint } from '../probes/strings.js';
 

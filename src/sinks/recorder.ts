@@ -6,7 +6,7 @@
 // error (a full disk, ...) stops the recording with one message; the probes go on.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Catalogue } from '../catalogue.js';
-import type { Sink } from '../probes/manager.js';
+import type { Sink } from '../manager/manager.js';
 import { encodeHeader, RecordEncoder, type RecordingHeader } from '../replay/format.js';
 import { intervalToLine } from './json.js';
 

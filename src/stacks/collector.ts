@@ -2,9 +2,9 @@
 // off-CPU stacks of offcpu-stacks.ts): hear the address spaces the kernel announces, take the
 // generation the program left (src/stacks/table.ts), symbolize its hottest rows within a time
 // budget, and let the kernel forget the processes that are gone.
-import { RingBufferReader } from '../probes/bpf/ringbuf.js';
-import type { BpfObject } from '../probes/bpf/object.js';
-import { u32 } from '../probes/bpf/map.js';
+import { RingBufferReader } from '../bpf/ringbuf.js';
+import type { BpfObject } from '../bpf/object.js';
+import { u32 } from '../bpf/map.js';
 import type { ProbeConfig } from '../probes/types.js';
 import type { StackRow } from './frames.js';
 import { STACK_PROC_LAYOUT, type StackKey } from './layout.js';

@@ -28,8 +28,8 @@
 // offset. Names and paths come from files and other processes: they are returned as they are
 // (invalid UTF-8 bytes replaced by U+FFFD) and must be escaped before they reach a terminal
 // (src/stacks/resolve.ts escapes every frame it hands on, once).
-import { addon, type NativeSymbolizer } from '../probes/bpf/addon.js';
-import { wrap } from '../probes/bpf/error.js';
+import { addon, type NativeSymbolizer } from '../bpf/addon.js';
+import { wrap } from '../bpf/error.js';
 
 export interface Frame {
   /** The address given, '0x…' hex (kernel addresses exceed 2^53). */

@@ -3,10 +3,10 @@
 // per-CPU counters `stats` (see bpf/profile.bpf.c, 4.). take() flips, then returns the rows of
 // the generation the program left and that generation's counter differences since it was last
 // read: rows and counters of the same runs.
-import { Generations } from '../probes/bpf/generations.js';
-import type { BpfMap } from '../probes/bpf/map.js';
-import type { BpfObject } from '../probes/bpf/object.js';
-import { u32 } from '../probes/bpf/map.js';
+import { Generations } from '../bpf/generations.js';
+import type { BpfMap } from '../bpf/map.js';
+import type { BpfObject } from '../bpf/object.js';
+import { u32 } from '../bpf/map.js';
 import { counterDelta } from '../model/counter.js';
 import { decodeStackKey, type StackKey } from './layout.js';
 

@@ -4,7 +4,7 @@
 import type { ProbeName } from '../catalogue.js';
 import type { AppStore } from './store.js';
 import type { ArgsEdit, OptionValue } from '../probes/types.js';
-import type { Sink } from '../probes/manager.js';
+import type { Sink } from '../manager/manager.js';
 
 export function storeSink(store: AppStore): Sink {
   return {

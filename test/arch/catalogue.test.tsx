@@ -4,14 +4,14 @@
 import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
-import { ProbeManager } from '../../src/probes/manager.js';
+import { ProbeManager } from '../../src/manager/manager.js';
 import type { Probe, ProbeSpec } from '../../src/probes/types.js';
 import { createAppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
 import { intervalToLine, jsonSink } from '../../src/sinks/json.js';
 import { App } from '../../src/ui/components/App.js';
 import { handleKey, keyHelp, toggleKeys } from '../../src/ui/keys.js';
-import { parseOptions, usage } from '../../src/args.js';
+import { parseOptions, usage } from '../../src/cli/args.js';
 import { HOST } from '../ui/fixtures.js';
 import { renderWith, stripSgr, tick } from '../ui/render.js';
 

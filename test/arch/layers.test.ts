@@ -1,5 +1,5 @@
 // Layers point one way: nothing under src/store/ or src/ui/ reaches the native addon's loader
-// (src/probes/bpf/addon.ts) through static imports, other than `import type` (erased) and the
+// (src/bpf/addon.ts) through static imports, other than `import type` (erased) and the
 // catalogue's lazy `import()` of a probe's implementation when it is started.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sourceFiles } from '../helpers/src.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
-const ADDON = join(SRC, 'probes', 'bpf', 'addon.ts');
+const ADDON = join(SRC, 'bpf', 'addon.ts');
 
 /** The relative modules a file imports at run time (static imports and re-exports, not types). */
 export function runtimeImports(file: string): string[] {
@@ -57,6 +57,6 @@ describe('layers', () => {
 
   it('the check follows real imports (the probe implementations do reach the addon)', () => {
     expect(reaches(join(SRC, 'probes', 'offcpu.ts'), ADDON)).not.toBeNull();
-    expect(reaches(join(SRC, 'cli.ts'), ADDON)).not.toBeNull();
+    expect(reaches(join(SRC, 'cli', 'cli.ts'), ADDON)).not.toBeNull();
   });
 });

@@ -20,7 +20,7 @@ function code(text: string): string {
 /** Files where a probe's name is another word that happens to be spelt the same, and why. */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // BpfStage 'open': the first stage of a BPF object's life (bpf_object__open), not the open feed.
-  'probes/bpf/error.ts': ['open'],
+  'bpf/error.ts': ['open'],
 };
 
 /** A probe's name as a string, or as the key of its slot in the store or an interval. */

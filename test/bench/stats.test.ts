@@ -1,8 +1,8 @@
 // The bench's arithmetic only: no timing, no BPF.
 import { describe, expect, it } from 'vitest';
-import { cpuPercent, median, pairedRatio, perSecond, ratio, rotate, runDelta, runDeltaByIds, sumRunStats, summarize } from '../../src/bench/stats.js';
-import { parseLoadOutput } from '../../src/bench/loads.js';
-import { firstErrorLine } from '../../src/bench/subjects.js';
+import { cpuPercent, median, pairedRatio, perSecond, ratio, rotate, runDelta, runDeltaByIds, sumRunStats, summarize } from '../../bench/stats.js';
+import { parseLoadOutput } from '../../bench/loads.js';
+import { firstErrorLine } from '../../bench/subjects.js';
 
 describe('median and summaries', () => {
   it('takes the middle value, or the mean of the two middle ones', () => {

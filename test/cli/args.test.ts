@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOptions, UsageError } from '../../src/args.js';
+import { parseOptions, UsageError } from '../../src/cli/args.js';
 import { formatCpuList } from '../../src/model/format.js';
 import { parseCpuList } from '../../src/probes/cpus.js';
 

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { bpfUnavailableReason } from '../../src/probes/bpf/caps.js';
+import { bpfUnavailableReason } from '../../src/bpf/caps.js';
 
 export const bpfReason = bpfUnavailableReason();
 export const requireBpf = process.env.PERFSCOPE_REQUIRE_BPF === '1';

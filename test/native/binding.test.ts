@@ -8,10 +8,10 @@ import { copyFileSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'no
 import { stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BpfError } from '../../src/probes/bpf/error.js';
-import { BpfObject, bpfObjectPath } from '../../src/probes/bpf/object.js';
-import { RingBufferReader } from '../../src/probes/bpf/ringbuf.js';
-import { acquireStats, releaseStats } from '../../src/probes/bpf/stats.js';
+import { BpfError } from '../../src/bpf/error.js';
+import { BpfObject, bpfObjectPath } from '../../src/bpf/object.js';
+import { RingBufferReader } from '../../src/bpf/ringbuf.js';
+import { acquireStats, releaseStats } from '../../src/bpf/stats.js';
 import { ensureTracefs } from '../../src/probes/tracefs.js';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 

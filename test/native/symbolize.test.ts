@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Symbolizer, type Frame } from '../../src/stacks/symbolizer.js';
-import { ADDON_PATH } from '../../src/probes/bpf/addon.js';
+import { ADDON_PATH } from '../../src/bpf/addon.js';
 
 const SRC = fileURLToPath(new URL('./helpers/symt.c', import.meta.url));
 const LIB_SRC = fileURLToPath(new URL('./helpers/symtlib.c', import.meta.url));

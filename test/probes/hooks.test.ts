@@ -4,8 +4,8 @@
 // kernel.
 import { describe, expect, it } from 'vitest';
 import { BpfProbe } from '../../src/probes/bpf-probe.js';
-import { BpfObject, bpfObjectPath } from '../../src/probes/bpf/object.js';
-import { ProbeManager } from '../../src/probes/manager.js';
+import { BpfObject, bpfObjectPath } from '../../src/bpf/object.js';
+import { ProbeManager } from '../../src/manager/manager.js';
 import { ProbeUnavailable, type ProbeConfig } from '../../src/probes/types.js';
 import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
 import { heldProgramIds, noBpf } from '../helpers/bpf.js';

@@ -2,7 +2,7 @@
 // they decode (build/bpf/*.bpf.o, from bpf/*.h): a member added, moved or resized in C fails
 // here until the decoder follows. Reads object files only: no root, no BPF, never skipped.
 import { describe, expect, it } from 'vitest';
-import { bpfObjectPath } from '../../src/probes/bpf/object.js';
+import { bpfObjectPath } from '../../src/bpf/object.js';
 import { EXEC_ARG_LEN, EXEC_COMM_LEN, EXEC_EVENT_BASE, EXEC_FILENAME_LEN, EXEC_LAYOUT, EXEC_MAX_ARGS } from '../../src/probes/exec.js';
 import { OFFCPU_COMM_LEN, OFFCPU_KEY_BYTES, OFFCPU_LAYOUT, OFFCPU_VAL_BYTES } from '../../src/probes/offcpu.js';
 import { OPEN_COMM_LEN, OPEN_EVENT_SIZE, OPEN_LAYOUT, OPEN_PATH_LEN } from '../../src/probes/open.js';

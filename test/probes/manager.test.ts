@@ -1,6 +1,6 @@
 // The manager with fake probes: health, isolation of failures, live toggles and pinning.
 import { describe, expect, it } from 'vitest';
-import { ProbeManager } from '../../src/probes/manager.js';
+import { ProbeManager } from '../../src/manager/manager.js';
 import { createAppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
 import { CATALOGUE, type Catalogue, type ProbeName } from '../../src/catalogue.js';

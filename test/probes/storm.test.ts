@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OpenProbe } from '../../src/probes/open.js';
 import { feedCount } from '../../src/probes/feed-spec.js';
-import { ProbeManager, SCREEN_FEED_FLUSH_MS, type Sink } from '../../src/probes/manager.js';
+import { ProbeManager, SCREEN_FEED_FLUSH_MS, type Sink } from '../../src/manager/manager.js';
 import { CATALOGUE, type Interval } from '../../src/catalogue.js';
 import { createAppStore, FEED_CAPACITY } from '../../src/store/store.js';
 import { storeSink } from '../../src/store/store-sink.js';

@@ -4,7 +4,7 @@
 // `replay` with the time and position; toggles do nothing; a bad go-to time gets one line.
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Interval } from '../../src/catalogue.js';
-import type { Sink } from '../../src/probes/manager.js';
+import type { Sink } from '../../src/manager/manager.js';
 import { intervalToLine } from '../../src/sinks/json.js';
 import { ReplaySource } from '../../src/replay/source.js';
 import { replayScreen } from '../../src/replay/run.js';

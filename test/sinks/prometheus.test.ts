@@ -8,7 +8,7 @@ import type { ProbeHealth, ProbeSpec } from '../../src/probes/types.js';
 import type { OffcpuRow } from '../../src/probes/offcpu-spec.js';
 import { escapeLabelValue, PrometheusSink } from '../../src/sinks/prometheus.js';
 import { parseListen, wantsOpenMetrics } from '../../src/sinks/prometheus-http.js';
-import { parseOptions } from '../../src/args.js';
+import { parseOptions } from '../../src/cli/args.js';
 import { countersSample, ESC, execEvent, isolationSample, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, traceSample, TS } from '../ui/fixtures.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 

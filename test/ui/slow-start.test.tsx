@@ -5,7 +5,7 @@
 import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
-import { ProbeManager } from '../../src/probes/manager.js';
+import { ProbeManager } from '../../src/manager/manager.js';
 import type { Probe } from '../../src/probes/types.js';
 import { createAppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';

@@ -3,7 +3,7 @@
 // - detaches it and leaves nothing of it loaded; bad input is one line in the status line.
 import { afterEach, describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/catalogue.js';
-import { ProbeManager } from '../../src/probes/manager.js';
+import { ProbeManager } from '../../src/manager/manager.js';
 import { createAppStore, type AppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
 import { handleKey, handleInput } from '../../src/ui/keys.js';

@@ -4,7 +4,7 @@
 // time.
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../src/paths.js';
 import { exited, run, spawnTracked } from './children.js';
 
 export type LoadName = 'switch' | 'open' | 'exec' | 'connect';
@@ -33,7 +33,7 @@ export function loadSpecs(quick: boolean): LoadSpec[] {
   ];
 }
 
-const SRC = fileURLToPath(new URL('../../src/bench/psload.c', import.meta.url));
+const SRC = path.join(PACKAGE_ROOT, 'bench', 'psload.c');
 
 /** Compile psload into `dir` and check whether perf bench sched pipe works here. */
 export function prepareLoads(dir: string): LoadKit {

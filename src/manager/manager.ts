@@ -5,11 +5,11 @@
 // sinks. Starting a probe is asynchronous (its module is imported, its programs loaded): the
 // probe is `starting` meanwhile and the caller's event loop, and so the screen, keeps running.
 // A probe that throws is marked failed and stopped; the others go on.
-import { bpfUnavailableReason } from './bpf/caps.js';
-import { describeError } from './bpf/error.js';
-import { parseCpuList } from './cpus.js';
+import { bpfUnavailableReason } from '../bpf/caps.js';
+import { describeError } from '../bpf/error.js';
+import { parseCpuList } from '../probes/cpus.js';
 import { readFileSync } from 'node:fs';
-import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from './types.js';
+import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from '../probes/types.js';
 import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue.js';
 
 /** Where the manager's output goes. Every method is optional. */

@@ -5,11 +5,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { addon } from '../probes/bpf/addon.js';
-import { bpfUnavailableReason } from '../probes/bpf/caps.js';
-import { describeError } from '../probes/bpf/error.js';
-import { PACKAGE_ROOT } from '../paths.js';
-import { measureProcTick } from '../probes/proc.js';
+import { addon } from '../src/bpf/addon.js';
+import { bpfUnavailableReason } from '../src/bpf/caps.js';
+import { describeError } from '../src/bpf/error.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { measureProcTick } from '../src/probes/proc.js';
 import { cleanupAll, exited, onCleanup, run } from './children.js';
 import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadName, type LoadSpec } from './loads.js';
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
@@ -347,7 +347,7 @@ async function main(): Promise<void> {
   }
 
   const perfscope = await terminalPart(kit, opts.quick, dir, rounds);
-  // The screen at rest with every probe (80×24, 160×48) and two peers at rest: src/bench/rest.ts.
+  // The screen at rest with every probe (80×24, 160×48) and two peers at rest: bench/rest.ts.
   const rest = await restPart(opts.quick ? 10 : 60, opts.quick ? 8 : 12, opts.peers, log);
 
   const subjects: Subject[] = [FLOOR, FLOOR_RAW, ...probeSubjects(), perfscopeSubject(dir), ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers), ...profileSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers)];

@@ -8,24 +8,24 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
-import { CATALOGUE } from './catalogue.js';
-import { onlineCpus } from './probes/cpus.js';
-import { isolatedOnline, readIsolation } from './probes/proc/isolation.js';
-import { bpfUnavailableReason } from './probes/bpf/caps.js';
-import { PACKAGE_ROOT } from './paths.js';
-import { ProbeManager, SCREEN_FEED_FLUSH_MS } from './probes/manager.js';
-import { ProbeArgError } from './probes/types.js';
-import { createAppStore } from './store/store.js';
-import { followIntents, storeSink } from './store/store-sink.js';
-import { jsonSink } from './sinks/json.js';
-import { foldedSink, type FoldedSink } from './sinks/folded.js';
-import { setSymbolizeWait } from './stacks/resolve.js';
-import { openRecorder, type Recorder } from './sinks/recorder.js';
-import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from './replay/run.js';
-import type { AppStore } from './store/store.js';
-import { PrometheusSink } from './sinks/prometheus.js';
-import { describeListenError, startMetricsServer } from './sinks/prometheus-http.js';
-import type { Sink } from './probes/manager.js';
+import { CATALOGUE } from '../catalogue.js';
+import { onlineCpus } from '../probes/cpus.js';
+import { isolatedOnline, readIsolation } from '../probes/proc/isolation.js';
+import { bpfUnavailableReason } from '../bpf/caps.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { ProbeManager, SCREEN_FEED_FLUSH_MS } from '../manager/manager.js';
+import { ProbeArgError } from '../probes/types.js';
+import { createAppStore } from '../store/store.js';
+import { followIntents, storeSink } from '../store/store-sink.js';
+import { jsonSink } from '../sinks/json.js';
+import { foldedSink, type FoldedSink } from '../sinks/folded.js';
+import { setSymbolizeWait } from '../stacks/resolve.js';
+import { openRecorder, type Recorder } from '../sinks/recorder.js';
+import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from '../replay/run.js';
+import type { AppStore } from '../store/store.js';
+import { PrometheusSink } from '../sinks/prometheus.js';
+import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
+import type { Sink } from '../manager/manager.js';
 
 function version(): string {
   try {
@@ -267,7 +267,7 @@ async function showScreen(store: AppStore, exit: (code: number, message?: string
   // build, which checks and records every render (DEV fibers, performance.measure per
   // component) — most of the screen's React time and garbage. NODE_ENV=development still wins.
   if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
-  const { startScreen } = await import('./ui/screen.js');
+  const { startScreen } = await import('../ui/screen.js');
   return startScreen(
     store,
     () => exit(0),

@@ -3,10 +3,10 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../paths.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { BpfError } from './error.js';
 // The frame type the symbolizer's typed face documents (a type-only import: no module is loaded).
-import type { Frame } from '../../stacks/symbolizer.js';
+import type { Frame } from '../stacks/symbolizer.js';
 
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'build', 'perfscope.node');
 

@@ -4,7 +4,7 @@
 // even a killed bench leaves no perfscope behind for long.
 import { openSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../paths.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
 import { onCleanup, run } from './children.js';
 import { cpuNs, findNodeProcess, processTree, rssKb } from './host.js';
 import { cpuPercent, perSecond } from './stats.js';

@@ -6,13 +6,13 @@
 // The probe names (--probes) and the toggle keys in the usage come from the catalogue.
 // Parsed with node:util parseArgs (strict); every bad input becomes a UsageError (exit 2).
 import { parseArgs } from 'node:util';
-import type { Catalogue } from './catalogue.js';
-import { CATALOGUE } from './catalogue.js';
-import { formatCpuList } from './model/format.js';
-import { parseDuration, parseSize, parseTimeSpec } from './replay/units.js';
-import { PROM_TOP_DEFAULT, PROM_TOP_MAX } from './sinks/prometheus.js';
-import { parseListen, type ListenAddress } from './sinks/prometheus-http.js';
-import { parseOption, type OptionValue, type ProbeOption } from './probes/types.js';
+import type { Catalogue } from '../catalogue.js';
+import { CATALOGUE } from '../catalogue.js';
+import { formatCpuList } from '../model/format.js';
+import { parseDuration, parseSize, parseTimeSpec } from '../replay/units.js';
+import { PROM_TOP_DEFAULT, PROM_TOP_MAX } from '../sinks/prometheus.js';
+import { parseListen, type ListenAddress } from '../sinks/prometheus-http.js';
+import { parseOption, type OptionValue, type ProbeOption } from '../probes/types.js';
 
 export class UsageError extends Error {}
 

@@ -4,7 +4,7 @@ import type { LoadName, LoadSpec } from './loads.js';
 import type { Summary } from './stats.js';
 import type { SubjectGroup } from './subjects.js';
 
-/** The subject every ×floor ratio is taken against (src/bench/subjects.ts FLOOR). */
+/** The subject every ×floor ratio is taken against (bench/subjects.ts FLOOR). */
 const FLOOR_ID = 'floor';
 /** The reference peer of the per-switch table (the strongest peer on the scheduler hooks). */
 const SWITCH_REFERENCE = 'libbpf-tools:runqlat';
@@ -87,7 +87,7 @@ export interface BenchReport {
     terminal: string;
     error?: string;
   };
-  /** The screen at rest with every probe (80×24, 160×48) and peers at rest, in the same run (src/bench/rest.ts). */
+  /** The screen at rest with every probe (80×24, 160×48) and peers at rest, in the same run (bench/rest.ts). */
   rest?: RestResult[];
   proc_tick: { median_ms: number; min_ms: number; max_ms: number; processes: number; iterations: number } | { error: string };
 }

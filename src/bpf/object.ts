@@ -1,6 +1,6 @@
 // A BPF object file through its life cycle: open -> setGlobal* -> load -> attach/detach -> close.
 import path from 'node:path';
-import { PACKAGE_ROOT } from '../../paths.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { addon, type NativeObject } from './addon.js';
 import { BpfError, wrap, wrapAsync } from './error.js';
 import { BpfMap } from './map.js';

@@ -5,11 +5,11 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { BpfObject, bpfObjectPath } from '../probes/bpf/object.js';
-import { PACKAGE_ROOT } from '../paths.js';
-import { onlineCpus } from '../probes/cpus.js';
-import { CATALOGUE } from '../catalogue.js';
-import type { ProbeConfig } from '../probes/types.js';
+import { BpfObject, bpfObjectPath } from '../src/bpf/object.js';
+import { PACKAGE_ROOT } from '../src/paths.js';
+import { onlineCpus } from '../src/probes/cpus.js';
+import { CATALOGUE } from '../src/catalogue.js';
+import type { ProbeConfig } from '../src/probes/types.js';
 import { exited, spawnTracked, stopChild } from './children.js';
 import { cpuNs, heldProgramIds, processTree, programStats, rssKb } from './host.js';
 import { runDelta, runDeltaByIds, type RunDelta, type RunStats } from './stats.js';
