@@ -6,7 +6,7 @@
 // its last (creep: a cache that never empties shows here).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CATALOGUE } from '../src/catalogue.js';
+import { CATALOGUE } from '../src/catalogue/catalogue.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { exited, run, spawnTracked, stopChild } from './children.js';
 import { cpuNs, findNodeProcess, processTree, rssKb } from './host.js';

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CATALOGUE } from '../src/catalogue.js';
+import { CATALOGUE } from '../src/catalogue/catalogue.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { cleanupAll, exited, onCleanup, run, spawnTracked } from './children.js';
 import { cpuNs, findNodeProcess, heldProgramIds, loadedProgramIds, processTree, rssKb } from './host.js';

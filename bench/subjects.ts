@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { BpfObject, bpfObjectPath } from '../src/bpf/object.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { onlineCpus } from '../src/probes/cpus.js';
-import { CATALOGUE } from '../src/catalogue.js';
+import { CATALOGUE } from '../src/catalogue/catalogue.js';
 import type { ProbeConfig } from '../src/probes/types.js';
 import { exited, spawnTracked, stopChild } from './children.js';
 import { cpuNs, heldProgramIds, processTree, programStats, rssKb } from './host.js';

@@ -6,8 +6,8 @@
 // The probe names (--probes) and the toggle keys in the usage come from the catalogue.
 // Parsed with node:util parseArgs (strict); every bad input becomes a UsageError (exit 2).
 import { parseArgs } from 'node:util';
-import type { Catalogue } from '../catalogue.js';
-import { CATALOGUE } from '../catalogue.js';
+import type { ScreenCatalogue } from '../views/view.js';
+import { SCREEN_CATALOGUE } from '../views/views.js';
 import { formatCpuList } from '../model/format.js';
 import { parseDuration, parseSize, parseTimeSpec } from '../replay/units.js';
 import { PROM_TOP_DEFAULT, PROM_TOP_MAX } from '../sinks/prometheus.js';
@@ -59,11 +59,11 @@ export interface Options {
 }
 
 /** Every probe's settings, with the probe they belong to. */
-function allOptions(cat: Catalogue): { probe: string; o: ProbeOption }[] {
+function allOptions(cat: ScreenCatalogue): { probe: string; o: ProbeOption }[] {
   return cat.flatMap((p) => (p.options ?? []).map((o) => ({ probe: p.name, o })));
 }
 
-export function usage(cat: Catalogue = CATALOGUE): string {
+export function usage(cat: ScreenCatalogue = SCREEN_CATALOGUE): string {
   const names = cat.map((p) => p.name);
   const toggles = cat.filter((p) => p.key !== null);
   return `Usage: perfscope [options]
@@ -147,7 +147,7 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
  * `isolatedCpus`: the online CPUs this host sets apart (isolcpus, nohz_full, cgroup v2
  * partitions), ascending: `-C isolated` pins the first.
  */
-export function parseOptions(argv: readonly string[], onlineCpus: readonly number[], cat: Catalogue = CATALOGUE, isolatedCpus: readonly number[] = []): Options {
+export function parseOptions(argv: readonly string[], onlineCpus: readonly number[], cat: ScreenCatalogue = SCREEN_CATALOGUE, isolatedCpus: readonly number[] = []): Options {
   const names: string[] = cat.map((p) => p.name);
   if (argv[0] === 'replay') return replayOptions(argv.slice(1), names);
   const command = argv[0] === 'record' ? 'record' : 'live';

@@ -8,7 +8,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
-import { CATALOGUE } from '../catalogue.js';
+import { CATALOGUE } from '../catalogue/catalogue.js';
+import { SCREEN_CATALOGUE } from '../views/views.js';
 import { onlineCpus } from '../probes/cpus.js';
 import { isolatedOnline, readIsolation } from '../probes/proc/isolation.js';
 import { bpfUnavailableReason } from '../bpf/caps.js';
@@ -25,7 +26,7 @@ import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputErr
 import type { AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
-import type { Sink } from '../manager/manager.js';
+import type { Sink } from '../catalogue/sink.js';
 
 function version(): string {
   try {
@@ -54,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   let opts: Options;
   try {
-    opts = parseOptions(argv, cpus, CATALOGUE, isolated);
+    opts = parseOptions(argv, cpus, SCREEN_CATALOGUE, isolated);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`perfscope: ${e.message}\n`);
@@ -63,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw e;
   }
   if (opts.help) {
-    process.stdout.write(usage(CATALOGUE) + '\n');
+    process.stdout.write(usage(SCREEN_CATALOGUE) + '\n');
     return;
   }
   if (opts.version) {
@@ -159,7 +160,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write('', () => exit(0));
       return;
     }
-    const { store, source } = replayScreen(CATALOGUE, recording);
+    const { store, source } = replayScreen(SCREEN_CATALOGUE, recording);
     stopReplay = () => source.stop();
     if (recording.stop) notes.push(recording.stop);
     restoreUi = await showScreen(store, exit);
@@ -238,7 +239,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   store = createAppStore({
-    catalogue: CATALOGUE,
+    catalogue: SCREEN_CATALOGUE,
     host: { hostname: os.hostname(), kernel: os.release(), cpus, isolated, bootTimeMs: Date.now() - os.uptime() * 1000 },
     intervalS: opts.intervalS,
     pinnedCpu: opts.cpu,

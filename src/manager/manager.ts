@@ -10,25 +10,9 @@ import { describeError } from '../bpf/error.js';
 import { parseCpuList } from '../probes/cpus.js';
 import { readFileSync } from 'node:fs';
 import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from '../probes/types.js';
-import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue.js';
+import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue/catalogue.js';
+import type { Sink } from '../catalogue/sink.js';
 
-/** Where the manager's output goes. Every method is optional. */
-export interface Sink {
-  /** Every complete interval, in order. */
-  interval?(iv: Interval): void;
-  /** A batch of a feed's events, in order (the screen's bounded-rate flush). */
-  feed?<N extends FeedName>(name: N, events: readonly EventOf<N>[]): void;
-  /**
-   * This sink reads a feed's interval sample only for its count (feedCount) and its newest
-   * event, as the screen's store does. When every sink with `interval` says so, the feeds run
-   * in count mode (FeedProbe.keepNewest): only the newest events of an interval are decoded.
-   */
-  readonly feedCountOnly?: boolean;
-  /** A probe's health changed between intervals (starting, running, failed, off). */
-  health?(name: ProbeName, h: ProbeHealth): void;
-  /** A replay source went back (or jumped far): forget the intervals and events so far. The manager never calls it. */
-  rewind?(): void;
-}
 
 export interface ManagerOptions {
   intervalS: number;

@@ -1,4 +1,4 @@
-// The exec feed described to the rest of perfscope (see ProbeSpec). The probe is exec.ts.
+// The exec feed's data (see ProbeSpec). The probe is exec.ts; its view src/views/exec.ts.
 import { feedSpec, type FeedEventBase } from './feed-spec.js';
 
 export interface ExecEvent extends FeedEventBase {
@@ -17,10 +17,5 @@ export interface ExecEvent extends FeedEventBase {
 
 export const exec = feedSpec<'exec', ExecEvent>({
   name: 'exec',
-  title: 'exec',
-  key: '3',
-  grid: { column: 0, row: 2, weight: 3 },
-  create: async () => new (await import('./exec.js')).ExecProbe(),
-  brief: (e) => (e.argv.length ? e.argv.join(' ') : e.filename) + (e.ret === 0 ? '' : ` ${e.ret_name ?? e.ret}`),
   prom: { what: 'execve/execveat calls, also failed ones', label: 'result', values: ['ok', 'error'], classify: (e) => (e.ret === 0 ? 'ok' : 'error') },
 });

@@ -1,9 +1,8 @@
-// What the three event feeds (exec, open, tcp) share in their specs: the sample of an interval
-// is its events in order, --json holds them under the probe's name, and the status line and the
-// overview give the rate and the newest event. Pure; the ring-buffer side is in feed.ts.
-import { fmtCount } from '../model/format.js';
-import { perSecond } from '../model/counter.js';
-import type { JsonLine, Probe, ProbeOption, PromExporter, ProbeSpec } from './types.js';
+// What the three event feeds (exec, open, tcp) share in their data specs: the sample of an
+// interval is its events in order, --json holds them under the probe's name, Prometheus counts
+// them by one label. Pure; the ring-buffer side is in feed.ts, the view in src/views/feed.ts.
+import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
+import type { PromExporter } from './prom.js';
 
 export interface FeedEventBase {
   /** Milliseconds since the epoch, with a sub-millisecond fraction. */
@@ -46,12 +45,6 @@ function maxOption(name: string): ProbeOption {
 
 export interface FeedSpecParts<N extends string, E extends FeedEventBase> {
   readonly name: N;
-  readonly title: string;
-  readonly key: string;
-  readonly grid: ProbeSpec['grid'];
-  readonly create: () => Promise<Probe<E[], E>>;
-  /** The event in a few words, for the overview ("ls -l /tmp", "/etc/passwd"). */
-  readonly brief: (e: E) => string;
   /** Its Prometheus counter `perfscope_<name>_events_total`, by one label. */
   readonly prom: FeedPromParts<E>;
 }
@@ -98,16 +91,10 @@ function feedExporter<N extends string, E extends FeedEventBase>(p: FeedSpecPart
 }
 
 export function feedSpec<N extends string, E extends FeedEventBase>(p: FeedSpecParts<N, E>): ProbeSpec<N, E[], E> {
-  const rate = (events: readonly E[] & { total?: number }, intervalS: number) => `${fmtCount(perSecond(feedCount(events), intervalS))}/s`;
   return {
     name: p.name,
-    title: p.title,
-    tab: p.name,
-    key: p.key,
     kind: 'feed',
     bpf: true,
-    grid: p.grid,
-    create: p.create,
     options: [maxOption(p.name)],
     toJson: (events) => ({ [p.name]: events }),
     fromJson: (line: JsonLine) => {
@@ -115,10 +102,5 @@ export function feedSpec<N extends string, E extends FeedEventBase>(p: FeedSpecP
       return Array.isArray(v) ? (v as E[]) : null;
     },
     prometheus: () => feedExporter(p),
-    summary: (events, v) => rate(events, v.intervalS),
-    overview: (events, v) => {
-      const last = events[events.length - 1];
-      return [`${rate(events, v.intervalS)}${last ? `  latest ${last.comm}[${last.pid}] ${p.brief(last)}` : ''}`];
-    },
   };
 }

@@ -1,12 +1,12 @@
-// The isolation probe described to the rest of perfscope (see ProbeSpec): what disturbed one CPU
+// The isolation probe's data (see ProbeSpec; its view is src/views/isolation.ts): what disturbed one CPU
 // set apart for a latency-critical thread — the tasks that ran there (the resident first, then
 // every intruder: how often, how long, whom it displaced), the resident's longest absence and
 // who kept it off, that CPU's interrupts and softirqs by source, and the host's network backlog
 // and drops — per interval. The probe itself is isolation.ts (the scheduler object's isolation
 // part and the /proc readers), its pure model isolation-model.ts.
-import { fmtUs } from '../model/format.js';
 import type { Isolation } from './proc/isolation.js';
-import type { JsonLine, PromExporter, PromFamily, PromSeries, ProbeSpec } from './types.js';
+import type { JsonLine, ProbeSpec } from './types.js';
+import type { PromExporter, PromFamily, PromSeries } from './prom.js';
 
 /** What kind of task an intruder is, from its comm (kernel threads are named by the kernel). */
 export type TaskKind = 'resident' | 'idle' | 'kworker' | 'ksoftirqd' | 'migration' | 'rcu' | 'irq' | 'timer' | 'kthread' | 'task';
@@ -194,41 +194,12 @@ function isolationExporter(): PromExporter<IsolationSample> {
 }
 
 /** "kworker/1:2 3× 120us" */
-function intruderText(t: IsoTask): string {
-  return `${t.comm} ${t.runs}× ${fmtUs(t.on_us)}`;
-}
 
 export const isolation: ProbeSpec<'isolation', IsolationSample, never> = {
   name: 'isolation',
-  title: 'CPU isolation',
-  tab: 'isolation',
-  key: '0',
   kind: 'aggregate',
   bpf: true,
-  grid: { column: 0, row: 3, weight: 6 },
-  create: async () => new (await import('./isolation.js')).IsolationProbe(),
   toJson: (s) => ({ isolation: s }),
   fromJson: (line: JsonLine) => (isSample(line.isolation) ? line.isolation : null),
-  // The timeline: the resident's longest absence, the drops and squeezes, the CPU's interrupt rate.
-  trend(s): Record<string, number | null> {
-    if (s.cpu === null) return {};
-    const irq = s.irqs.reduce((a, r) => a + r.rate, 0);
-    return { off_max_us: s.resident_off?.max_us ?? 0, drops: dropsOf(s.net), squeeze: s.net.softnet?.time_squeeze ?? 0, irq_s: Math.round(irq) };
-  },
   prometheus: isolationExporter,
-  summary(s) {
-    if (s.cpu === null) return 'no CPU';
-    const intr = s.tasks.filter((t) => t.kind !== 'resident').length + s.other_tasks;
-    return `CPU${s.cpu} ${intr} intruders${s.resident_off ? ` off ${fmtUs(s.resident_off.max_us)}` : ''}`;
-  },
-  overview(s) {
-    if (s.cpu === null) return [s.isolated.cpus.length ? 'no CPU watched' : 'no isolated CPU: pin one (-C N, ] [) to watch it'];
-    const r = residentOf(s);
-    const intr = s.tasks.filter((t) => t.kind !== 'resident');
-    const off = s.resident_off ? `  off max ${fmtUs(s.resident_off.max_us)} by ${s.resident_off.by_comm}` : '';
-    return [
-      `CPU${s.cpu}${s.source === 'isolated' ? ' (isolated)' : ''} resident ${r ? `${r.comm}[${r.pid}] ${fmtUs(r.on_us)}` : '-'}${off}`,
-      `intruders ${intr.length + s.other_tasks}${intr.length ? ': ' + intr.slice(0, 3).map(intruderText).join(', ') : ''}`,
-    ];
-  },
 };

@@ -1,8 +1,8 @@
-// The offcpu probe described to the rest of perfscope (see ProbeSpec): its sample type and the
-// pure functions the --json writer, replay, the status line and the overview need. The probe
-// itself (kernel aggregation, generation flips) is in offcpu.ts, imported only by create().
-import { fmtUs } from '../model/format.js';
-import type { JsonLine, ProbeOption, PromExporter, PromOptions, PromSeries, ProbeSpec, ViewContext } from './types.js';
+// The offcpu probe's data (see ProbeSpec): its sample type, its --json codec, options, Prometheus
+// and folded exports. The probe itself (kernel aggregation, generation flips) is offcpu.ts; its
+// view (title, key, overview, row order) is src/views/offcpu.ts.
+import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
+import type { PromExporter, PromOptions, PromSeries } from './prom.js';
 import type { OffStacks } from './offcpu-stacks.js';
 
 export type { OffStackRow, OffStacks } from './offcpu-stacks.js';
@@ -45,30 +45,13 @@ export const OFFCPU_STACKS: ProbeOption & { default: boolean } = {
   detail: true,
 };
 
-/** The rows of the off-CPU pane in its order (CPU, then longest first), as ids: "cpu:pid". */
-export function offcpuRowOrder(s: OffcpuSample, pinned: number | null, showIdle: boolean): OffcpuRow[] {
-  let all = showIdle ? [...s.rows, ...s.idle] : [...s.rows];
-  if (pinned !== null) all = all.filter((r) => r.cpu === pinned);
-  return all.sort((a, b) => a.cpu - b.cpu || b.max_us - a.max_us || a.pid - b.pid);
-}
 
-export const offcpuRowId = (r: OffcpuRow): string => `${r.cpu}:${r.pid}`;
 
 function stacksOf(v: unknown): OffStacks | null {
   const s = v as OffStacks | null;
   return s && typeof s === 'object' && Array.isArray(s.rows) ? s : null;
 }
 
-/** The longest absence of each CPU (the pinned one only when pinned), longest first. */
-export function worstPerCpu(s: OffcpuSample, pinned: number | null): OffcpuRow[] {
-  const best = new Map<number, OffcpuRow>();
-  for (const r of s.rows) {
-    if (pinned !== null && r.cpu !== pinned) continue;
-    const b = best.get(r.cpu);
-    if (!b || r.max_us > b.max_us) best.set(r.cpu, r);
-  }
-  return [...best.values()].sort((a, b) => b.max_us - a.max_us || a.cpu - b.cpu);
-}
 
 function rowsOf(v: unknown): OffcpuRow[] | null {
   return Array.isArray(v) ? (v as OffcpuRow[]) : null;
@@ -119,13 +102,8 @@ function offcpuExporter(o: PromOptions): PromExporter<OffcpuSample> {
 
 export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
   name: 'offcpu',
-  title: 'Off-CPU maxima',
-  tab: 'offcpu',
-  key: '1',
   kind: 'aggregate',
   bpf: true,
-  grid: { column: 0, row: 0, weight: 4 },
-  create: async () => new (await import('./offcpu.js')).OffcpuProbe(),
   // Real tasks under "offcpu", the idle tasks (pid 0) kept apart under "offcpu_idle".
   toJson: (s) => ({ offcpu: s ? s.rows : null, offcpu_idle: s ? s.idle : null, offcpu_stacks: s?.stacks ?? null }),
   fromJson(line) {
@@ -134,30 +112,7 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
     return rows ? { rows, idle: rowsOf(line.offcpu_idle) ?? [], overflow: lostOf(line), stacks: stacksOf(line.offcpu_stacks) } : null;
   },
   options: [OFFCPU_STACKS],
-  rowIds: (s, v) => offcpuRowOrder(s, v.pinned, v.showIdle).map(offcpuRowId),
   // As offcputime -f: microseconds off the CPU.
   folded: { default: false, unit: 'us', options: { [OFFCPU_STACKS.flag]: true }, rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: Math.round(row.total_us) })) },
   prometheus: offcpuExporter,
-  summary(s, v) {
-    const w = worstPerCpu(s, v.pinned)[0];
-    return w ? `max ${fmtUs(w.max_us)} ${w.comm}` : 'max -';
-  },
-  overview(s, v: ViewContext) {
-    const worst = worstPerCpu(s, v.pinned);
-    if (worst.length === 0) return ['no task went off-CPU'];
-    const parts = worst.map((r) => `CPU${r.cpu} ${fmtUs(r.max_us)} ${r.comm}[${r.pid}]${r.preempted_by ? ` by ${r.preempted_by}` : ''}`);
-    // As many CPUs as fit on two lines, worst first.
-    const lines: string[] = [];
-    let cur = 'worst ';
-    for (const p of parts) {
-      if (cur.length > 6 && cur.length + p.length + 2 > v.width) {
-        lines.push(cur.trimEnd());
-        if (lines.length === 2) return lines;
-        cur = '      ';
-      }
-      cur += `${p}  `;
-    }
-    lines.push(cur.trimEnd());
-    return lines.slice(0, 2);
-  },
 };

@@ -1,4 +1,4 @@
-// The open feed described to the rest of perfscope (see ProbeSpec). The probe is open.ts.
+// The open feed's data (see ProbeSpec). The probe is open.ts; its view src/views/open.ts.
 import { feedSpec, type FeedEventBase } from './feed-spec.js';
 
 export const OPEN_SYSCALLS = ['open', 'openat', 'openat2'] as const;
@@ -23,10 +23,5 @@ export interface OpenEvent extends FeedEventBase {
 
 export const open = feedSpec<'open', OpenEvent>({
   name: 'open',
-  title: 'open',
-  key: '4',
-  grid: { column: 1, row: 1, weight: 2.5 },
-  create: async () => new (await import('./open.js')).OpenProbe(),
-  brief: (e) => e.path + (e.errno_name ? ` ${e.errno_name}` : ''),
   prom: { what: 'open/openat/openat2 calls, also failed ones', label: 'result', values: ['ok', 'error'], classify: (e) => (e.errno === null ? 'ok' : 'error') },
 });

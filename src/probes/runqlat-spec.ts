@@ -1,9 +1,9 @@
-// The runqlat probe described to the rest of perfscope (see ProbeSpec): its sample (log2
-// histograms of run-queue latency, all CPUs and per CPU) and the pure functions the --json writer,
-// replay, the trend, the status line and the overview need. The probe itself is runqlat.ts.
-import { histCount, histQuantile, histRange, log2Bounds } from '../model/hist.js';
-import { fmtCount, fmtUs } from '../model/format.js';
-import type { JsonLine, ProbeSpec, PromExporter, PromSeries } from './types.js';
+// The runqlat probe's data (see ProbeSpec): its sample (log2 histograms of run-queue latency, all
+// CPUs and per CPU), its --json codec and its Prometheus histogram. The probe itself is
+// runqlat.ts (its kernel side bpf/runqlat.bpf.h); its view is src/views/runqlat.ts.
+import { log2Bounds } from '../model/hist.js';
+import type { JsonLine, ProbeSpec } from './types.js';
+import type { PromExporter, PromSeries } from './prom.js';
 
 export interface RunqlatSample {
   unit: 'us';
@@ -19,28 +19,9 @@ export interface RunqlatSample {
   max_bucket: number | null;
 }
 
-/** The histogram the view shows: all CPUs, or the pinned one. */
-export function shownSlots(s: RunqlatSample, pinned: number | null): number[] {
-  return pinned === null ? s.all : (s.cpus[String(pinned)] ?? []);
-}
 
-export interface HistStats {
-  readonly count: number;
-  readonly p50: number | null;
-  readonly p99: number | null;
-  /** Upper bound of the highest non-empty bucket (us), or null. */
-  readonly maxBound: number | null;
-}
 
-export function histStats(slots: readonly number[]): HistStats {
-  const r = histRange(slots);
-  return { count: histCount(slots), p50: histQuantile(slots, 0.5), p99: histQuantile(slots, 0.99), maxBound: r ? log2Bounds(r.hi)[1] : null };
-}
 
-/** "n=96 p50=20us p99=1.72ms max≤2.05ms" */
-export function statsText(st: HistStats): { n: string; p50: string; p99: string; max: string } {
-  return { n: fmtCount(st.count), p50: fmtUs(st.p50), p99: fmtUs(st.p99), max: st.maxBound === null ? '-' : fmtUs(st.maxBound) };
-}
 
 /**
  * Prometheus: one cumulative histogram per CPU (label `cpu`; no "all" series: PromQL sums the
@@ -96,28 +77,12 @@ function runqlatExporter(): PromExporter<RunqlatSample> {
 
 export const runqlat: ProbeSpec<'runqlat', RunqlatSample, never> = {
   name: 'runqlat',
-  title: 'Run-queue latency',
-  tab: 'runqlat',
-  key: '2',
   kind: 'aggregate',
   bpf: true,
-  grid: { column: 0, row: 1, weight: 3 },
-  create: async () => new (await import('./runqlat.js')).RunqlatProbe(),
   toJson: (s) => ({ runqlat: s }),
   fromJson: (line: JsonLine) => {
     const v = line.runqlat as RunqlatSample | null | undefined;
     return v && Array.isArray(v.all) ? v : null;
   },
-  // The p99 of every interval, for all CPUs ("all") and each CPU ("0", "1", ...).
-  trend(s) {
-    const p99: Record<string, number | null> = { all: histQuantile(s.all, 0.99) };
-    for (const [cpu, slots] of Object.entries(s.cpus)) p99[cpu] = histQuantile(slots, 0.99);
-    return p99;
-  },
   prometheus: runqlatExporter,
-  summary: (s, v) => `p99 ${fmtUs(histStats(shownSlots(s, v.pinned)).p99)}`,
-  overview(s, v) {
-    const t = statsText(histStats(shownSlots(s, v.pinned)));
-    return [`n=${t.n}  p50 ${t.p50}  p99 ${t.p99}  highest bucket ≤${t.max}`];
-  },
 };

@@ -1,11 +1,11 @@
-// The trace probe described to the rest of perfscope (see ProbeSpec): any tracepoint the user
+// The trace probe's data (see ProbeSpec; its view is src/views/trace.ts): any tracepoint the user
 // names (--trace CATEGORY:NAME[:FIELD], or + in the screen), counted per interval by tracepoint
 // and by (pid, comm), and for CATEGORY:NAME:FIELD a log2 histogram of that numeric field. The
 // probe is trace.ts (bpf/trace.bpf.c); names, formats and checks are trace-events.ts.
-import { histCount, histQuantile, histRange, log2Bounds } from '../model/hist.js';
-import { bucketLabel, fmtCount } from '../model/format.js';
+import { histCount, histQuantile, histRange } from '../model/hist.js';
 import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
-import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec, type PromExporter, type PromSeries } from './types.js';
+import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec } from './types.js';
+import type { PromExporter, PromSeries } from './prom.js';
 
 export interface TraceTask {
   /** Process id (tgid). */
@@ -63,31 +63,7 @@ export function sortRows(rows: readonly TraceRow[]): TraceRow[] {
   return [...rows].sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** A field value in its unit, short: "4K" bytes, "1.5ms" for ns, plain otherwise. */
-export function fmtValue(v: number, unit: string | null): string {
-  if (unit === 'bytes') {
-    if (v >= 1 << 30) return `${Math.round(v / (1 << 30))}G`;
-    if (v >= 1 << 20) return `${Math.round(v / (1 << 20))}M`;
-    if (v >= 1 << 10) return `${Math.round(v / (1 << 10))}K`;
-    return String(v);
-  }
-  const scale: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6 };
-  if (unit !== null && scale[unit] !== undefined) {
-    const ns = v * scale[unit];
-    if (ns < 1e3) return `${Math.round(ns)}ns`;
-    if (ns < 1e6) return `${(ns / 1e3).toFixed(ns < 1e4 ? 1 : 0)}us`;
-    if (ns < 1e9) return `${(ns / 1e6).toFixed(ns < 1e7 ? 1 : 0)}ms`;
-    return `${(ns / 1e9).toFixed(1)}s`;
-  }
-  return fmtCount(v);
-}
 
-/** A bucket's label in the field's unit: "4K-8K" bytes, "1.0us-2.0us" for ns, "4096-8191" plain. */
-export function traceBucketLabel(k: number, unit: string | null): string {
-  if (unit === null) return bucketLabel(k);
-  const [lo, hi] = log2Bounds(k);
-  return `${fmtValue(lo, unit)}-${fmtValue(k === 0 ? 1 : hi, unit)}`;
-}
 
 /** The histogram of an interval's bucket counts. */
 export function traceHist(slots: number[], negative: number, unit: string | null): TraceHist {
@@ -98,16 +74,7 @@ export function traceHist(slots: number[], negative: number, unit: string | null
   return { unit, slots, negative, count: histCount(slots), p50: q(0.5), p99: q(0.99), max_bucket: histRange(slots)?.hi ?? null };
 }
 
-function rateText(r: TraceRow): string {
-  return `${fmtCount(r.rate)}/s`;
-}
 
-/** One line of a row for the overview: "sched:sched_switch 1.2K/s (bash 300/s)". */
-export function rowLine(r: TraceRow): string {
-  const top = r.tasks[0];
-  const hist = r.hist && r.hist.count ? `  p50 ${fmtValue(r.hist.p50 ?? 0, r.hist.unit)} p99 ${fmtValue(r.hist.p99 ?? 0, r.hist.unit)}` : '';
-  return `${r.id} ${rateText(r)}${top ? ` (${top.comm} ${top.pid})` : ''}${hist}`;
-}
 
 /** Prometheus: each tracepoint's hits, cumulative since the sink started. */
 function traceExporter(): PromExporter<TraceSample> {
@@ -168,28 +135,13 @@ const traceArgs: ProbeArgs = {
 
 export const trace: ProbeSpec<'trace', TraceSample, never> = {
   name: 'trace',
-  title: 'Tracepoints',
-  tab: 'trace',
-  key: '7',
   kind: 'aggregate',
   bpf: true,
-  grid: { column: 1, row: 3, weight: 2 },
   args: traceArgs,
-  create: async () => new (await import('./trace.js')).TraceProbe(),
   toJson: (s) => ({ trace: s }),
   fromJson: (line: JsonLine) => {
     const v = line.trace as TraceSample | null | undefined;
     return v && Array.isArray(v.tracepoints) ? v : null;
   },
   prometheus: traceExporter,
-  summary: (s) => {
-    const rows = sortRows(s.tracepoints);
-    if (rows.length === 0) return 'none attached';
-    return `${rows.length} tp, top ${rows[0].id} ${rateText(rows[0])}`;
-  },
-  overview(s) {
-    const rows = sortRows(s.tracepoints);
-    if (rows.length === 0) return ['no tracepoint attached (+ adds one, or --trace CAT:NAME)'];
-    return rows.slice(0, 2).map(rowLine);
-  },
 };

@@ -1,9 +1,10 @@
-// What a probe is, for every layer: the life cycle a data source follows (Probe: start once,
-// sample() each tick, stop once) and the spec that describes it to the rest of perfscope
-// (ProbeSpec: name, title, toggle key, kind, and the pure functions the sinks and the screen
-// need). Types (and one error class) only; nothing here loads the native addon: the store and
-// the screen import this module freely. The list of specs, in order, is the catalogue (src/catalogue.ts).
+// What a probe is to the layers that carry its data: the life cycle a data source follows (Probe:
+// start once, sample() each tick, stop once) and the data spec that describes it (ProbeSpec: name,
+// kind, the JSON codec, options, Prometheus and folded exports). Its view (title, key, pane,
+// overview) is a ViewSpec in src/views/. Types (and two error classes) only; nothing here loads
+// the native addon. The list of probes, in order, is the catalogue (src/catalogue/catalogue.ts).
 import type { StackRow } from '../stacks/frames.js';
+import type { PromSpec } from './prom.js';
 
 /** 'starting': the user asked for it and its programs are being loaded (off the render path). */
 export type ProbeState = 'running' | 'starting' | 'off' | 'unavailable' | 'failed';
@@ -176,49 +177,26 @@ export class ProbeArgError extends Error {
   override readonly name = 'ProbeArgError';
 }
 
-/** What the overview pane and the status line tell a probe about the screen. */
-export interface ViewContext {
-  readonly pinned: number | null;
-  readonly intervalS: number;
-  /** Columns available for one line. */
-  readonly width: number;
-}
 
 /** One parsed --json line, as a replay source reads it back. */
 export type JsonLine = Readonly<Record<string, unknown>>;
 
 /**
- * A probe, described once. `name` is its bpf/ basename, its key in --json's `probes`, its pane id
- * and its test basename. S is the sample of one interval; E the event type of a feed (S = E[]).
+ * A probe's data, described once (the view of the same probe is its ViewSpec, src/views/). `name`
+ * is its bpf/ basename, its key in --json's `probes`, its pane id and its test basename. S is the
+ * sample of one interval; E the event type of a feed (S = E[]). The catalogue
+ * (src/catalogue/catalogue.ts) pairs it with the implementation that produces S.
  */
 export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> {
   readonly name: N;
-  /** Pane title, e.g. "Off-CPU maxima". */
-  readonly title: string;
-  /** Label in the tab row. */
-  readonly tab: string;
-  /** Key that switches it on and off ("1"), or null when it cannot be switched. */
-  readonly key: string | null;
   /** 'feed': events in order (the screen drains them at a bounded rate); 'aggregate': one sample per tick. */
   readonly kind: 'feed' | 'aggregate';
   /** Needs BPF (root or CAP_BPF+CAP_PERFMON, kernel BTF). */
   readonly bpf: boolean;
-  /** Where the large layout puts its pane: column, place in it (top first), share of its height. */
-  readonly grid: { readonly column: 0 | 1; readonly row: number; readonly weight: number };
-  /** A fresh, not yet started instance (the implementation is imported only now). */
-  create(): Promise<Probe<S, E>>;
   /** Its part of a --json line: top-level keys, in order, null values when it did not run. */
   toJson(sample: S | null): Record<string, unknown>;
   /** The inverse of toJson, for replay: its sample from a parsed --json line, or null. */
   fromJson(line: JsonLine): S | null;
-  /** The figures the screen keeps per interval for its trends (series name -> value). */
-  trend?(sample: S): Readonly<Record<string, number | null>>;
-  /** A few words for the compact overview, one line per probe ("p99 1.7ms"). */
-  summary(sample: S, view: ViewContext): string;
-  /** One or two lines for the overview pane. */
-  overview(sample: S, view: ViewContext): string[];
-  /** Facts for the header line, if it has any (the load averages). */
-  header?(sample: S): HeaderFacts;
   /** Its metrics for `--listen` (src/sinks/prometheus.ts): a fresh exporter per sink. */
   readonly prometheus?: PromSpec<S>;
   /** An option of its own (--trace), editable live from the screen. */
@@ -230,62 +208,10 @@ export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> 
   readonly startsOff?: boolean;
   /** Its settings (profile's --frequency, offcpu's --offcpu-stacks). */
   readonly options?: readonly ProbeOption[];
-  /**
-   * The rows of its pane a user can select (up/down) and open (Enter: the pane's detail view of
-   * that row, Esc back), as ids, top to bottom; a probe with ProbeSpec.args selects its values.
-   */
-  rowIds?(sample: S, view: { readonly pinned: number | null; readonly showIdle: boolean }): string[];
-  /** Its sample cut to the rows that match a text typed with `/` (the pane's filter), for panes that are not feeds. */
-  filterText?(sample: S, text: string): S;
-  /** What its pane's other view is, for the help ("a tree"): `t` switches to it and back. */
-  readonly altView?: string;
-  /** Samples of consecutive intervals as one (the pane's `w` view: the last WINDOW_INTERVALS intervals). */
-  merge?(samples: readonly S[]): S;
   /** A probe with stacks: what --folded prints of it. */
   readonly folded?: FoldedSpec<S>;
 }
 
-/** The Prometheus sink's options a probe's exporter may follow (--prom-top, --prom-node). */
-export interface PromOptions {
-  /** Gauges of per-task rows: at most this many tasks per CPU. */
-  readonly top: number;
-  /** Also export a few /proc counters under node_exporter's own names. */
-  readonly node: boolean;
-}
-
-/** One sample line of a family: its name's suffix (a histogram's `_bucket`, `_sum`, `_count`), labels, value. */
-export interface PromSeries {
-  readonly suffix?: '_bucket' | '_sum' | '_count';
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/**
- * A metric family. `name` is the family's name: for a counter without `_total`, which the
- * writer appends to every sample (and, in the 0.0.4 text format, to the HELP and TYPE lines).
- */
-export interface PromFamily {
-  readonly name: string;
-  readonly type: 'counter' | 'gauge' | 'histogram';
-  readonly help: string;
-  readonly series: readonly PromSeries[];
-}
-
-/**
- * A probe's exporter: folds each complete interval's sample (null: the probe did not run in it)
- * and gives its families as of the last one. Counters and histograms are cumulative since the
- * sink started; gauges describe the last complete interval. Never waits on the probe.
- */
-export interface PromExporter<S> {
-  add(sample: S | null, intervalS: number): void;
-  families(): readonly PromFamily[];
-}
-
-export type PromSpec<S> = (opts: PromOptions) => PromExporter<S>;
-
-export interface HeaderFacts {
-  readonly load?: readonly [number, number, number];
-}
 
 /**
  * Thrown by a probe's create() or start() when it cannot run on this host at all (a kernel

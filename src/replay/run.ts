@@ -3,9 +3,10 @@
 // replayed screen runs on. The screen itself and the exits are the CLI's (src/cli/cli.ts).
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import type { Catalogue } from '../catalogue.js';
-import { probeNames } from '../catalogue.js';
-import type { Sink } from '../manager/manager.js';
+import type { Catalogue } from '../catalogue/catalogue.js';
+import { probeNames } from '../catalogue/catalogue.js';
+import type { ScreenCatalogue } from '../views/view.js';
+import type { Sink } from '../catalogue/sink.js';
 import { createAppStore, TREND_POINTS, type AppStore } from '../store/store.js';
 import { followReplayIntents, storeSink } from '../store/store-sink.js';
 import { COMPRESSION, readRecording, stopMessage, type RecordingHeader } from './format.js';
@@ -68,7 +69,7 @@ export function replayAll(cat: Catalogue, rec: LoadedRecording, sinks: readonly 
 }
 
 /** The store a replayed screen shows, and its source (not started yet; its keys already followed). */
-export function replayScreen(cat: Catalogue, rec: LoadedRecording): { store: AppStore; source: ReplaySource } {
+export function replayScreen(cat: ScreenCatalogue, rec: LoadedRecording): { store: AppStore; source: ReplaySource } {
   const h = rec.header;
   const boot = h.boot_time ? Date.parse(h.boot_time) : NaN;
   let pinned: number | null = null;

@@ -5,11 +5,11 @@
 // telling the sinks to forget (rewind) and replaying the `history` intervals before the target, so
 // the trends and feed panes show what they showed then. It reads nothing itself: the lines come
 // from the reader (src/replay/format.ts). It needs no BPF and never loads the addon.
-import type { Catalogue, EventOf, FeedName, Interval, ProbeName } from '../catalogue.js';
-import { healthOf, sampleOf } from '../catalogue.js';
-import type { Sink } from '../manager/manager.js';
+import type { Catalogue, EventOf, FeedName, Interval, ProbeName } from '../catalogue/catalogue.js';
+import { healthOf, sampleOf } from '../catalogue/catalogue.js';
+import type { Sink } from '../catalogue/sink.js';
 import type { ProbeHealth } from '../probes/types.js';
-import { intervalFromJson } from '../sinks/json.js';
+import { intervalFromJson } from '../catalogue/codec.js';
 import { indexAt, indexUntil, parseTimeSpec, type TimeSpec } from './units.js';
 
 export interface ReplayPosition {

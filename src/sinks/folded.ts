@@ -1,9 +1,9 @@
 // --folded: the run's stacks merged over its intervals and printed at its end as folded lines
 // (`comm;frame;…;frame count`, flamegraph.pl / inferno / speedscope), one probe's (the one spec
 // with `folded` that --probes names), heaviest first.
-import type { Catalogue, Interval } from '../catalogue.js';
-import { fromSpec, sampleOf } from '../catalogue.js';
-import type { Sink } from '../manager/manager.js';
+import type { Catalogue, Interval } from '../catalogue/catalogue.js';
+import { fromSpec, sampleOf } from '../catalogue/catalogue.js';
+import type { Sink } from '../catalogue/sink.js';
 import type { FoldedRow } from '../probes/types.js';
 import { foldedLine, stackId, type StackRow } from '../stacks/frames.js';
 

@@ -6,10 +6,11 @@
 // cumulative since the sink started, gauges describe the last complete interval, so what a scrape
 // sees does not depend on how often it scrapes. A scrape reads text rendered from that state
 // (once per interval and format): it never waits on the probes. The HTTP side is prometheus-http.ts.
-import type { Catalogue, Interval } from '../catalogue.js';
-import { fromSpec, healthOf, sampleOf } from '../catalogue.js';
-import type { Sink } from '../manager/manager.js';
-import type { PromExporter, PromFamily, PromOptions, PromSeries, ProbeState } from '../probes/types.js';
+import type { Catalogue, Interval } from '../catalogue/catalogue.js';
+import { fromSpec, healthOf, sampleOf } from '../catalogue/catalogue.js';
+import type { Sink } from '../catalogue/sink.js';
+import type { ProbeState } from '../probes/types.js';
+import type { PromExporter, PromFamily, PromOptions, PromSeries } from '../probes/prom.js';
 import { unsafeCodePoint } from '../probes/strings.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';

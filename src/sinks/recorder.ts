@@ -5,10 +5,10 @@
 // either wholly in the page cache or, after a crash or kill -9, a cut the reader reports. A write
 // error (a full disk, ...) stops the recording with one message; the probes go on.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Catalogue } from '../catalogue.js';
-import type { Sink } from '../manager/manager.js';
+import type { Catalogue } from '../catalogue/catalogue.js';
+import type { Sink } from '../catalogue/sink.js';
 import { encodeHeader, RecordEncoder, type RecordingHeader } from '../replay/format.js';
-import { intervalToLine } from './json.js';
+import { intervalToLine } from '../catalogue/codec.js';
 
 export type RecorderEnd = 'done' | 'max-size' | 'error';
 

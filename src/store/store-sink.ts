@@ -1,10 +1,10 @@
 // The store's side of the probe manager: a sink that writes intervals, feed batches and health
 // into the store, and the user's intents (toggles, the pinned CPU) passed on to whatever controls
 // the probes. The manager is known here only by this interface.
-import type { ProbeName } from '../catalogue.js';
+import type { ProbeName } from '../catalogue/catalogue.js';
 import type { AppStore } from './store.js';
 import type { ArgsEdit, OptionValue } from '../probes/types.js';
-import type { Sink } from '../manager/manager.js';
+import type { Sink } from '../catalogue/sink.js';
 
 export function storeSink(store: AppStore): Sink {
   return {

@@ -3,8 +3,9 @@
 // reads it. It knows the probes only through the catalogue it is given.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ArgsEdit, OptionValue, ProbeHealth } from '../probes/types.js';
-import type { Catalogue, EventOf, FeedName, Interval, ProbeName } from '../catalogue.js';
-import { fromSpec, sampleOf } from '../catalogue.js';
+import type { EventOf, FeedName, Interval, ProbeName } from '../catalogue/catalogue.js';
+import type { ScreenCatalogue } from '../views/view.js';
+import { fromSpec, sampleOf } from '../catalogue/catalogue.js';
 import { Ring } from './ring.js';
 
 /** Lines kept per feed for the screen (the newest win). */
@@ -59,7 +60,7 @@ export type ReplayIntent =
   | { readonly seq: number; readonly kind: 'goto'; readonly text: string };
 
 export interface AppState {
-  catalogue: Catalogue;
+  catalogue: ScreenCatalogue;
   host: HostInfo;
   intervalS: number;
   pinnedCpu: number | null;
@@ -190,7 +191,7 @@ export interface AppActions {
 export type AppStore = StoreApi<AppState & AppActions>;
 
 export interface StoreInit {
-  catalogue: Catalogue;
+  catalogue: ScreenCatalogue;
   host: HostInfo;
   intervalS: number;
   pinnedCpu: number | null;
@@ -203,16 +204,16 @@ export interface StoreInit {
 }
 
 /** The panes in focus order: the overview, then the catalogue's probes. */
-export function paneOrder(cat: Catalogue): PaneId[] {
+export function paneOrder(cat: ScreenCatalogue): PaneId[] {
   return [OVERVIEW, ...cat.map((s) => s.name)];
 }
 
-export function isFeed(cat: Catalogue, name: string): name is FeedName {
+export function isFeed(cat: ScreenCatalogue, name: string): name is FeedName {
   return cat.some((s) => s.name === name && s.kind === 'feed');
 }
 
 /** Can the pane be filtered with `/` (a feed, or a probe whose spec cuts its sample by text)? */
-export function isFilterable(cat: Catalogue, name: string): boolean {
+export function isFilterable(cat: ScreenCatalogue, name: string): boolean {
   return cat.some((s) => s.name === name && (s.kind === 'feed' || s.filterText !== undefined));
 }
 
@@ -240,7 +241,7 @@ export function paneSample(s: AppState, pane: PaneId): unknown {
 }
 
 /** The trend point of one interval (pure). A probe that did not report adds nothing. */
-export function trendPoint(cat: Catalogue, iv: Interval): TrendPoint {
+export function trendPoint(cat: ScreenCatalogue, iv: Interval): TrendPoint {
   const out: Partial<Record<ProbeName, Readonly<Record<string, number | null>>>> = {};
   for (const spec of cat) {
     const s = sampleOf(iv, spec.name);
@@ -259,13 +260,13 @@ export function stepCpu(cpus: readonly number[], cur: number | null, step: 1 | -
   return cpus[(i + step + cpus.length) % cpus.length];
 }
 
-function byName<T>(cat: Catalogue, f: (name: ProbeName) => T): Record<ProbeName, T> {
+function byName<T>(cat: ScreenCatalogue, f: (name: ProbeName) => T): Record<ProbeName, T> {
   const out = {} as Record<ProbeName, T>;
   for (const s of cat) out[s.name] = f(s.name);
   return out;
 }
 
-function emptyFeeds(cat: Catalogue): Feeds {
+function emptyFeeds(cat: ScreenCatalogue): Feeds {
   const out: Record<string, FeedState<unknown>> = {};
   for (const s of cat) if (s.kind === 'feed') out[s.name] = { lines: new Ring(FEED_CAPACITY), seq: 0, lost: 0 };
   return out as Feeds;

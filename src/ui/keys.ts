@@ -3,10 +3,11 @@
 // follows them. Tested without rendering (test/ui/keys.test.ts).
 // The toggle keys are the catalogue's (ProbeSpec.key).
 import { hasRows, isFeed, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
-import type { Catalogue, ProbeName } from '../catalogue.js';
+import type { ProbeName } from '../catalogue/catalogue.js';
+import type { ScreenCatalogue } from '../views/view.js';
 
 /** Toggle key -> probe, from the catalogue. */
-export function toggleKeys(cat: Catalogue): ReadonlyMap<string, ProbeName> {
+export function toggleKeys(cat: ScreenCatalogue): ReadonlyMap<string, ProbeName> {
   const m = new Map<string, ProbeName>();
   for (const s of cat) if (s.key !== null) m.set(s.key, s.name);
   return m;
@@ -31,7 +32,7 @@ export interface KeyInfo {
 export type KeyResult = 'quit' | 'handled' | 'ignored';
 
 /** The keyboard table, shown by the help overlay and copied in the README. */
-export function keyHelp(cat: Catalogue, replay = false): readonly (readonly [string, string])[] {
+export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonly [string, string])[] {
   const toggles = cat.filter((s) => s.key !== null);
   if (replay) {
     return [

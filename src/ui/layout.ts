@@ -4,7 +4,7 @@
 //   - "grid" (GRID_COLUMNS x GRID_ROWS and larger, e.g. 160x48): every pane at once in two columns,
 //     each probe in the column its spec names, sized by its weight; the overview on top of the
 //     right column, one line per probe (two when the screen is tall).
-import type { Catalogue } from '../catalogue.js';
+import type { ScreenCatalogue } from '../views/view.js';
 import { OVERVIEW, type PaneId } from '../store/store.js';
 
 export const MIN_COLUMNS = 60;
@@ -64,7 +64,7 @@ export function tooSmall(columns: number, rows: number): string {
   return forms.find((f) => f.length <= columns) ?? forms[forms.length - 1];
 }
 
-export function computeLayout(columns: number, rows: number, focus: PaneId, cat: Catalogue): Layout {
+export function computeLayout(columns: number, rows: number, focus: PaneId, cat: ScreenCatalogue): Layout {
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
     return { kind: 'too-small', message: tooSmall(columns, rows) };
   }

@@ -1,11 +1,11 @@
 // What the screen hands a probe's pane: its spec (title, toggle key, ...) and its rectangle.
 // A pane reads its probe's data from the store by its own name.
 import type React from 'react';
-import type { ProbeSpec } from '../probes/types.js';
+import type { ScreenEntry } from '../views/view.js';
 
 export interface PaneProps {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly spec: ProbeSpec<string, any, any>;
+  readonly spec: ScreenEntry;
   readonly width: number;
   readonly height: number;
 }

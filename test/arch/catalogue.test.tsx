@@ -3,12 +3,15 @@
 // change anywhere.
 import React from 'react';
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
+import { CATALOGUE, type Catalogue, type CatalogueEntry } from '../../src/catalogue/catalogue.js';
 import { ProbeManager } from '../../src/manager/manager.js';
-import type { Probe, ProbeSpec } from '../../src/probes/types.js';
+import type { Probe } from '../../src/probes/types.js';
+import { withViews, type ViewSpec } from '../../src/views/view.js';
+import { VIEWS } from '../../src/views/views.js';
 import { createAppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
-import { intervalToLine, jsonSink } from '../../src/sinks/json.js';
+import { jsonSink } from '../../src/sinks/json.js';
+import { intervalToLine } from '../../src/catalogue/codec.js';
 import { App } from '../../src/ui/components/App.js';
 import { handleKey, keyHelp, toggleKeys } from '../../src/ui/keys.js';
 import { parseOptions, usage } from '../../src/cli/args.js';
@@ -33,14 +36,10 @@ class DummyProbe implements Probe<DummySample> {
 }
 
 const made: DummyProbe[] = [];
-const dummy: ProbeSpec<'dummy', DummySample, never> = {
+const dummy: CatalogueEntry<'dummy', DummySample, never> = {
   name: 'dummy',
-  title: 'Dummy probe',
-  tab: 'dummy',
-  key: '9',
   kind: 'aggregate',
   bpf: false,
-  grid: { column: 1, row: 9, weight: 1 },
   create: async () => {
     const p = new DummyProbe();
     made.push(p);
@@ -48,17 +47,25 @@ const dummy: ProbeSpec<'dummy', DummySample, never> = {
   },
   toJson: (s) => ({ dummy: s }),
   fromJson: (line) => (line.dummy as DummySample | null) ?? null,
+};
+
+const dummyView: ViewSpec<DummySample> = {
+  title: 'Dummy probe',
+  tab: 'dummy',
+  key: '9',
+  grid: { column: 1, row: 9, weight: 1 },
   summary: (s) => `n ${s.n}`,
   overview: (s) => [`dummy counted ${s.n}`],
 };
 
-// Types are the default catalogue's; the test's own one holds one probe more.
+// Types are the default catalogue's; the test's own one holds one probe more, and its views one view more.
 const CAT = [...CATALOGUE, dummy] as unknown as Catalogue;
+const SCREEN = withViews(CAT, { ...VIEWS, dummy: dummyView });
 
 describe('a probe added to the catalogue, and nowhere else', () => {
   it('appears in the tab row, the status line, the key map, the overview and the --json line', async () => {
     const lines: string[] = [];
-    const store = createAppStore({ catalogue: CAT, host: HOST, intervalS: 1, pinnedCpu: null, enabled: ['dummy'] });
+    const store = createAppStore({ catalogue: SCREEN, host: HOST, intervalS: 1, pinnedCpu: null, enabled: ['dummy'] });
     const m = new ProbeManager(CAT, {
       intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason: 'no BPF in this test',
       sinks: [storeSink(store), jsonSink(CAT, (l) => lines.push(l), null, () => {})],
@@ -89,8 +96,8 @@ describe('a probe added to the catalogue, and nowhere else', () => {
     expect(frame).toContain('dummy counted 1');
 
     // The key map: its key switches it off (the manager stops it) and on again.
-    expect(toggleKeys(CAT).get('9')).toBe('dummy');
-    expect(keyHelp(CAT).map(([k]) => k).join(' ')).toContain('9');
+    expect(toggleKeys(SCREEN).get('9')).toBe('dummy');
+    expect(keyHelp(SCREEN).map(([k]) => k).join(' ')).toContain('9');
     handleKey(store.getState(), '9', {});
     expect(made[0].stopped).toBe(1);
     await tick(50);
@@ -104,7 +111,7 @@ describe('a probe added to the catalogue, and nowhere else', () => {
     m.stop();
 
     // The command line: --probes takes it, --help lists it.
-    expect(parseOptions(['--probes', 'dummy,proc'], [0, 1], CAT).probes).toEqual(['proc', 'dummy']);
-    expect(usage(CAT)).toMatch(/--probes LIST .*dummy/);
+    expect(parseOptions(['--probes', 'dummy,proc'], [0, 1], SCREEN).probes).toEqual(['proc', 'dummy']);
+    expect(usage(SCREEN)).toMatch(/--probes LIST .*dummy/);
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_CONNECTIONS } from '../../src/sinks/prometheus-http.js';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const HOST = '127.0.0.1';

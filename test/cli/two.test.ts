@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 import { heldProgramIds, noBpf, stillLoaded, waitUnloaded } from '../helpers/bpf.js';
 import { expectSleeps, sleeper } from '../probes/helpers/offcpu-workloads.js';
 import { JsonRun } from '../helpers/perfscope.js';

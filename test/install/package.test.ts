@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noBpf, requireBpf } from '../helpers/bpf.js';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /** What an install could compile with; hidden inside the namespace wherever PATH finds them. */

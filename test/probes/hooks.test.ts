@@ -7,7 +7,7 @@ import { BpfProbe } from '../../src/probes/bpf-probe.js';
 import { BpfObject, bpfObjectPath } from '../../src/bpf/object.js';
 import { ProbeManager } from '../../src/manager/manager.js';
 import { ProbeUnavailable, type ProbeConfig } from '../../src/probes/types.js';
-import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
+import { CATALOGUE, type Catalogue } from '../../src/catalogue/catalogue.js';
 import { heldProgramIds, noBpf } from '../helpers/bpf.js';
 
 const CONFIG: ProbeConfig = { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: [0] };

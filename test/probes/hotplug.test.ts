@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 import { noBpf, requireBpf } from '../helpers/bpf.js';
 import { JsonRun } from '../helpers/perfscope.js';
 

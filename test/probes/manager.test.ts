@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ProbeManager } from '../../src/manager/manager.js';
 import { createAppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
-import { CATALOGUE, type Catalogue, type ProbeName } from '../../src/catalogue.js';
+import { CATALOGUE, type Catalogue, type ProbeName } from '../../src/catalogue/catalogue.js';
 import { ProbeUnavailable, type Probe, type ProbeConfig } from '../../src/probes/types.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 
 class Fake implements Probe<unknown, unknown> {
   started = 0;
@@ -56,7 +57,7 @@ function catalogueWith(factories: Partial<Record<ProbeName, () => Fake>>): Catal
 
 /** A store and a manager wired as the CLI wires them (the store's sink, its intents). */
 function wire(enabled: ProbeName[], factories: Partial<Record<ProbeName, () => Fake>>, bpfReason: string | null, now?: () => number) {
-  const store = createAppStore({ catalogue: CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled });
+  const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled });
   const m = new ProbeManager(catalogueWith(factories), { intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason, now, sinks: [storeSink(store)] });
   followIntents(store, m);
   return { store, m, start: () => m.start(enabled) };
@@ -181,7 +182,7 @@ describe('feed count mode', () => {
     m.stop();
     return feeds.map((f) => f.keep);
   };
-  const store = () => storeSink(createAppStore({ catalogue: CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled: [] }));
+  const store = () => storeSink(createAppStore({ catalogue: SCREEN_CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled: [] }));
 
   it('the screen alone (its store reads only counts and the newest event): count mode, the newest one kept', async () => {
     expect(await run(() => [store()])).toEqual([[1]]);

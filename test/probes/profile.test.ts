@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ProfileProbe } from '../../src/probes/profile.js';
 import type { ProfileRow, ProfileSample } from '../../src/probes/profile-spec.js';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 import { foldedSink } from '../../src/sinks/folded.js';
 import { symbolizerIdle } from '../../src/stacks/resolve.js';
-import type { Interval } from '../../src/catalogue.js';
+import type { Interval } from '../../src/catalogue/catalogue.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { buildStackwork, config, sleep, startWork, userNames, type Work } from './helpers/stacks.js';
 

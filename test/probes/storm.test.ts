@@ -15,14 +15,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { OpenProbe } from '../../src/probes/open.js';
 import { feedCount } from '../../src/probes/feed-spec.js';
-import { ProbeManager, SCREEN_FEED_FLUSH_MS, type Sink } from '../../src/manager/manager.js';
-import { CATALOGUE, type Interval } from '../../src/catalogue.js';
+import { ProbeManager, SCREEN_FEED_FLUSH_MS } from '../../src/manager/manager.js';
+import { type Sink } from '../../src/catalogue/sink.js';
+import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
 import { createAppStore, FEED_CAPACITY } from '../../src/store/store.js';
 import { storeSink } from '../../src/store/store-sink.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
 import type { OpenEvent } from '../../src/probes/open-spec.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 import { feedConfig, sleep } from './helpers/feeds.js';
+import { withViews } from '../../src/views/view.js';
+import { VIEWS } from '../../src/views/views.js';
 
 const STORM_C = fileURLToPath(new URL('./helpers/storm.c', import.meta.url));
 const OPENS = 200_000;
@@ -117,7 +120,7 @@ describe.skipIf(noBpf)('open storm (real BPF)', () => {
           },
         };
         const cpus = onlineCpus();
-        const store = createAppStore({ catalogue: openSpec, host: { hostname: 'h', kernel: 'k', cpus, isolated: [], bootTimeMs: 0 }, intervalS: 1, pinnedCpu: null, enabled: ['open'] });
+        const store = createAppStore({ catalogue: withViews(openSpec, VIEWS), host: { hostname: 'h', kernel: 'k', cpus, isolated: [], bootTimeMs: 0 }, intervalS: 1, pinnedCpu: null, enabled: ['open'] });
         const screen = config === 'screen';
         m = new ProbeManager(openSpec, {
           intervalS: 1,

@@ -3,10 +3,10 @@
 // are not recordings are refused; the recorder sink stops at --max-size, at its record count and
 // on a write error (once, with one line), and refuses a --max-size below its header.
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, type Interval } from '../../src/catalogue.js';
+import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
 import { encodeHeader, FORMAT_VERSION, readRecording, RecordEncoder, stopMessage, type RecordingHeader } from '../../src/replay/format.js';
 import { Recorder, RecorderError, type RecorderEnd } from '../../src/sinks/recorder.js';
-import { intervalFromJson, intervalToLine } from '../../src/sinks/json.js';
+import { intervalFromJson, intervalToLine } from '../../src/catalogue/codec.js';
 import { indexAt, indexUntil, parseDuration, parseSize, parseTimeSpec } from '../../src/replay/units.js';
 
 const HEADER: RecordingHeader = {

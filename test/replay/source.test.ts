@@ -3,15 +3,16 @@
 // the history; the replay keys reach the source through the store's intents; the header says
 // `replay` with the time and position; toggles do nothing; a bad go-to time gets one line.
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, type Interval } from '../../src/catalogue.js';
-import type { Sink } from '../../src/manager/manager.js';
-import { intervalToLine } from '../../src/sinks/json.js';
+import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
+import type { Sink } from '../../src/catalogue/sink.js';
+import { intervalToLine } from '../../src/catalogue/codec.js';
 import { ReplaySource } from '../../src/replay/source.js';
 import { replayScreen } from '../../src/replay/run.js';
 import type { RecordingHeader } from '../../src/replay/format.js';
 import { handleInput, handleKey } from '../../src/ui/keys.js';
-import { headerText } from '../../src/ui/model/header.js';
+import { headerText } from '../../src/ui/lines/header.js';
 import { execEvent } from '../ui/fixtures.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 
 const feed = CATALOGUE.find((s) => s.kind === 'feed')!;
 const T0 = Date.UTC(2026, 10, 24, 14, 3, 0);
@@ -99,7 +100,7 @@ const HEADER: RecordingHeader = {
 
 describe('a replayed screen, through the store', () => {
   it('keys reach the source through intents; header and position follow; toggles do nothing', () => {
-    const { store, source } = replayScreen(CATALOGUE, { header: HEADER, lines: LINES, stop: null });
+    const { store, source } = replayScreen(SCREEN_CATALOGUE, { header: HEADER, lines: LINES, stop: null });
     try {
       source.start();
       const st = () => store.getState();
@@ -122,7 +123,7 @@ describe('a replayed screen, through the store', () => {
       expect(st().intervals).toBe(11); // the history before it, replayed
       // A toggle key starts nothing.
       const enabled = st().enabled;
-      const toggle = CATALOGUE.find((s) => s.key !== null)!.key!;
+      const toggle = SCREEN_CATALOGUE.find((s) => s.key !== null)!.key!;
       expect(handleKey(st(), toggle, {})).toBe('ignored');
       expect(st().enabled).toBe(enabled);
       // Pinning changes the view only.

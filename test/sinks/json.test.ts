@@ -1,8 +1,8 @@
 // The --json writer and its inverse (what a replay source reads back): for every probe of the
 // catalogue, fromJson undoes toJson, so a line read back is the interval that was written.
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, type Interval } from '../../src/catalogue.js';
-import { intervalFromJson, intervalToJson, intervalToLine } from '../../src/sinks/json.js';
+import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
+import { intervalFromJson, intervalToJson, intervalToLine } from '../../src/catalogue/codec.js';
 import { countersSample, execEvent, isolationSample, offcpuSample, runqlatSample, traceSample, profileSample, TS } from '../ui/fixtures.js';
 
 const IV: Interval = {

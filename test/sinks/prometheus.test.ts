@@ -3,8 +3,8 @@
 // histogram is cumulative and consistent, the off-CPU gauges hold the top N only, the counters add
 // up across intervals, OpenMetrics ends with # EOF; plus --listen's parsing and content negotiation.
 import { describe, expect, it } from 'vitest';
-import { CATALOGUE, type Catalogue, type Interval, type IntervalData } from '../../src/catalogue.js';
-import type { ProbeHealth, ProbeSpec } from '../../src/probes/types.js';
+import { CATALOGUE, type Catalogue, type CatalogueEntry, type Interval, type IntervalData } from '../../src/catalogue/catalogue.js';
+import type { ProbeHealth } from '../../src/probes/types.js';
 import type { OffcpuRow } from '../../src/probes/offcpu-spec.js';
 import { escapeLabelValue, PrometheusSink } from '../../src/sinks/prometheus.js';
 import { parseListen, wantsOpenMetrics } from '../../src/sinks/prometheus-http.js';
@@ -215,9 +215,9 @@ describe('feed counters and probe health', () => {
   });
 
   it('the per-probe families are there for every catalogue entry, also one without exporter', () => {
-    const dummy: ProbeSpec<'dummy', number, never> = {
-      name: 'dummy', title: 'Dummy', tab: 'dummy', key: null, kind: 'aggregate', bpf: false, grid: { column: 1, row: 9, weight: 1 },
-      create: async () => { throw new Error('not started'); }, toJson: () => ({}), fromJson: () => null, summary: () => '', overview: () => [],
+    const dummy: CatalogueEntry<'dummy', number, never> = {
+      name: 'dummy', kind: 'aggregate', bpf: false,
+      create: async () => { throw new Error('not started'); }, toJson: () => ({}), fromJson: () => null,
     };
     const cat = [...CATALOGUE, dummy] as unknown as Catalogue;
     const m = parseExposition(sinkWith([interval()], { top: 5, node: false }, cat).exposition('text'));

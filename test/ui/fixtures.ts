@@ -1,6 +1,8 @@
 // Fixture data of the shapes the probes produce (the same as --json), and a store holding them.
 import { createAppStore, type AppStore } from '../../src/store/store.js';
-import { CATALOGUE, probeNames, type Catalogue, type Interval, type IntervalData, type ProbeName } from '../../src/catalogue.js';
+import { findProbe, probeNames, type Interval, type IntervalData, type ProbeName } from '../../src/catalogue/catalogue.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
+import type { ScreenCatalogue, ScreenEntry } from '../../src/views/view.js';
 import type { ProbeHealth } from '../../src/probes/types.js';
 import type { OffcpuSample } from '../../src/probes/offcpu-spec.js';
 import type { RunqlatSample } from '../../src/probes/runqlat-spec.js';
@@ -148,12 +150,24 @@ export interface FixtureStoreOptions {
   data?: Partial<IntervalData>;
   pinned?: number | null;
   /** Another catalogue (a test's own); the fixture data is the default catalogue's. */
-  catalogue?: Catalogue;
+  catalogue?: ScreenCatalogue;
+}
+
+/** A probe of the default catalogue with its view, as the screen takes it. */
+export function screenEntry(name: ProbeName): ScreenEntry {
+  const e = findProbe(SCREEN_CATALOGUE, name);
+  if (!e) throw new Error(`no probe ${name}`);
+  return e;
+}
+
+/** The fixture sample of each probe that has one (a probe without one has null in fixtureStore's interval). */
+export function fixtureData(): Partial<IntervalData> {
+  return { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), profile: profileSample(), isolation: isolationSample() };
 }
 
 /** A store with one committed interval holding fixture data (all probes running by default). */
 export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
-  const catalogue = o.catalogue ?? CATALOGUE;
+  const catalogue = o.catalogue ?? SCREEN_CATALOGUE;
   const store = createAppStore({ catalogue, host: HOST, intervalS: 1, pinnedCpu: o.pinned ?? null, enabled: probeNames(catalogue) });
   const probes = {} as Record<ProbeName, ProbeHealth>;
   for (const n of probeNames(catalogue)) probes[n] = o.health?.[n] ?? running();
@@ -162,7 +176,7 @@ export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
     interval_s: 1,
     pinned_cpu: o.pinned ?? null,
     probes,
-    data: { offcpu: null, runqlat: null, exec: null, open: null, tcp: null, proc: null, trace: null, profile: null, isolation: null, ...(o.data ?? { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), profile: profileSample(), isolation: isolationSample() }) },
+    data: { ...(Object.fromEntries(probeNames(catalogue).map((n) => [n, null])) as unknown as IntervalData), ...(o.data ?? fixtureData()) },
   };
   store.getState().commitInterval(snap);
   return store;

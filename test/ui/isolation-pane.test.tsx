@@ -3,14 +3,17 @@
 // comm and IRQ names never reach the terminal raw; the header marks isolated CPUs.
 import React from 'react';
 import { describe, expect, it } from 'vitest';
-import { isolation } from '../../src/probes/isolation-spec.js';
+
 import { IsolationPane } from '../../src/ui/components/IsolationPane.js';
 import { Header } from '../../src/ui/components/Header.js';
-import { headerText } from '../../src/ui/model/header.js';
+import { headerText } from '../../src/ui/lines/header.js';
 import { createAppStore } from '../../src/store/store.js';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import { countersSample, fixtureStore, HOST, isolationSample, offcpuSample, RAW_CONTROL, runqlatSample, traceSample } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
+import { screenEntry } from './fixtures.js';
+
+const isolation = screenEntry('isolation');
 
 const frameOf = (r: { lastFrame: () => string | undefined }) => stripSgr(r.lastFrame() ?? '');
 const data = (iso = isolationSample()) => ({ offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), isolation: iso });
@@ -61,7 +64,7 @@ describe('IsolationPane', () => {
 describe('header', () => {
   it('marks isolated CPUs after the CPU list', () => {
     expect(headerText({ hostname: 'h', kernel: 'k', uptimeS: 1, load: null, cpus: [0, 1, 2, 3], isolated: [2, 3], pinned: 2, intervalS: 1, paused: false }, 120).left).toContain('cpus 0-3 iso 2-3');
-    const store = createAppStore({ catalogue: CATALOGUE, host: { ...HOST, isolated: [1] }, intervalS: 1, pinnedCpu: 1, enabled: [] });
+    const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: { ...HOST, isolated: [1] }, intervalS: 1, pinnedCpu: 1, enabled: [] });
     expect(frameOf(renderWith(store, <Header width={100} />))).toContain('cpus 0-1 iso 1');
   });
 });

@@ -1,10 +1,10 @@
 // Every key's effect on the store, without rendering (handleKey is pure over the store).
 import { describe, expect, it } from 'vitest';
 import { handleInput, handleKey, keyHelp, toggleKeys } from '../../src/ui/keys.js';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 
-const TOGGLE_KEYS = toggleKeys(CATALOGUE);
-const KEY_HELP = keyHelp(CATALOGUE);
+const TOGGLE_KEYS = toggleKeys(SCREEN_CATALOGUE);
+const KEY_HELP = keyHelp(SCREEN_CATALOGUE);
 import { fixtureStore } from './fixtures.js';
 import type { AppStore } from '../../src/store/store.js';
 

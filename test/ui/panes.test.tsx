@@ -1,24 +1,32 @@
 // Every pane with data, with zero data and with its probe unavailable / failed / off.
 import React from 'react';
 import { describe, expect, it } from 'vitest';
-import { runqlat } from '../../src/probes/runqlat-spec.js';
-import { offcpu } from '../../src/probes/offcpu-spec.js';
+
+
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
 import { RunqlatPane } from '../../src/ui/components/RunqlatPane.js';
 import { ExecPane } from '../../src/ui/components/ExecPane.js';
 import { OpenPane } from '../../src/ui/components/OpenPane.js';
 import { TcpPane } from '../../src/ui/components/TcpPane.js';
 import { ProcPane } from '../../src/ui/components/ProcPane.js';
-import { exec } from '../../src/probes/exec-spec.js';
-import { open } from '../../src/probes/open-spec.js';
-import { tcp } from '../../src/probes/tcp-spec.js';
-import { proc } from '../../src/probes/proc-spec.js';
+
+
+
+
 import { Header } from '../../src/ui/components/Header.js';
 import { StatusBar } from '../../src/ui/components/StatusBar.js';
 import { TabRow } from '../../src/ui/components/TabRow.js';
 import { HelpOverlay } from '../../src/ui/components/HelpOverlay.js';
 import { countersSample, execEvent, fixtureStore, offcpuSample, openEvent, runqlatSample, running, tcpEvent } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
+import { screenEntry } from './fixtures.js';
+
+const runqlat = screenEntry('runqlat');
+const offcpu = screenEntry('offcpu');
+const exec = screenEntry('exec');
+const open = screenEntry('open');
+const tcp = screenEntry('tcp');
+const proc = screenEntry('proc');
 
 const UNAVAIL = { state: 'unavailable' as const, reason: 'not built into this perfscope yet' };
 const frameOf = (r: { lastFrame: () => string | undefined }) => stripSgr(r.lastFrame() ?? '');

@@ -6,11 +6,12 @@ import { ThemeContext, type Theme } from '../../src/ui/theme.js';
 import type { AppStore } from '../../src/store/store.js';
 import { loadPanes, PanesProvider } from '../../src/ui/panes.js';
 
-import { CATALOGUE, type Catalogue } from '../../src/catalogue.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
+import type { ScreenCatalogue } from '../../src/views/view.js';
 import type { Panes } from '../../src/ui/panes.js';
 
 /** The panes of a catalogue, loaded as the screen loads them before its first frame. */
-const cache = new Map<Catalogue, Panes>([[CATALOGUE, await loadPanes(CATALOGUE)]]);
+const cache = new Map<ScreenCatalogue, Panes>([[SCREEN_CATALOGUE, await loadPanes(SCREEN_CATALOGUE)]]);
 
 
 export function renderWith(store: AppStore, node: React.ReactElement, theme: Theme = { color: true }) {

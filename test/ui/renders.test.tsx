@@ -6,7 +6,7 @@ import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/components/App.js';
 import type { AppStore } from '../../src/store/store.js';
-import type { Interval as IntervalSnapshot } from '../../src/catalogue.js';
+import type { Interval as IntervalSnapshot } from '../../src/catalogue/catalogue.js';
 import { countersSample, execEvent, fixtureStore, offcpuSample, runqlatSample, tcpEvent } from './fixtures.js';
 import { renderWith, stripSgr, tick } from './render.js';
 

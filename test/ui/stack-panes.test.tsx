@@ -3,8 +3,8 @@
 // the / filter; the off-CPU pane's Enter asks for --offcpu-stacks and shows a task's stacks.
 import React from 'react';
 import { describe, expect, it } from 'vitest';
-import { profile } from '../../src/probes/profile-spec.js';
-import { offcpu } from '../../src/probes/offcpu-spec.js';
+
+
 import { ProfilePane } from '../../src/ui/components/ProfilePane.js';
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
 import { handleKey } from '../../src/ui/keys.js';
@@ -12,7 +12,11 @@ import { fitLeaf, foldedLine } from '../../src/stacks/frames.js';
 import type { AppStore } from '../../src/store/store.js';
 import { fixtureStore, offcpuSample, profileSample } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
-import type { Interval } from '../../src/catalogue.js';
+import type { Interval } from '../../src/catalogue/catalogue.js';
+import { screenEntry } from './fixtures.js';
+
+const profile = screenEntry('profile');
+const offcpu = screenEntry('offcpu');
 
 const press = (s: AppStore, input: string, key = {}) => handleKey(s.getState(), input, key);
 const frame = (s: AppStore, el: React.ReactElement) => stripSgr(renderWith(s, el).lastFrame() ?? '');

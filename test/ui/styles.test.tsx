@@ -3,7 +3,7 @@
 // is highlighted, and an event holding raw ESC / C1 CSI / a bidi override never reaches the frame
 // raw.
 import { vi, describe, expect, it } from 'vitest';
-import { offcpu } from '../../src/probes/offcpu-spec.js';
+
 vi.hoisted(() => {
   process.env.FORCE_COLOR = '3';
 });
@@ -13,14 +13,21 @@ import { ExecPane } from '../../src/ui/components/ExecPane.js';
 import { OpenPane } from '../../src/ui/components/OpenPane.js';
 import { TcpPane } from '../../src/ui/components/TcpPane.js';
 import { ProcPane } from '../../src/ui/components/ProcPane.js';
-import { exec } from '../../src/probes/exec-spec.js';
-import { open } from '../../src/probes/open-spec.js';
-import { tcp } from '../../src/probes/tcp-spec.js';
-import { proc } from '../../src/probes/proc-spec.js';
+
+
+
+
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
 import { themeFromEnv } from '../../src/ui/theme.js';
 import { CSI_C1, ESC, RAW_CONTROL, RLO, execEvent, fixtureStore, offcpuSample, openEvent, tcpEvent } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
+import { screenEntry } from './fixtures.js';
+
+const offcpu = screenEntry('offcpu');
+const exec = screenEntry('exec');
+const open = screenEntry('open');
+const tcp = screenEntry('tcp');
+const proc = screenEntry('proc');
 
 /** SGR sequences that set a colour (foreground, background, bright, 256/truecolour). */
 function colourEscapes(s: string): string[] {

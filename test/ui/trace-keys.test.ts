@@ -2,7 +2,7 @@
 // and manager as the screen: + opens the prompt, Tab completes, Enter attaches; ↓ selects a row,
 // - detaches it and leaves nothing of it loaded; bad input is one line in the status line.
 import { afterEach, describe, expect, it } from 'vitest';
-import { CATALOGUE } from '../../src/catalogue.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import { ProbeManager } from '../../src/manager/manager.js';
 import { createAppStore, type AppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
@@ -24,8 +24,8 @@ describe.skipIf(noBpf)('trace from the keyboard (real BPF)', () => {
   });
 
   async function setup(): Promise<AppStore> {
-    const store = createAppStore({ catalogue: CATALOGUE, host: HOST, intervalS: 1, pinnedCpu: null, enabled: ['trace'] });
-    m = new ProbeManager(CATALOGUE, { intervalS: 1, pid: null, comm: null, cpus: HOST.cpus, sinks: [storeSink(store)] });
+    const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: HOST, intervalS: 1, pinnedCpu: null, enabled: ['trace'] });
+    m = new ProbeManager(SCREEN_CATALOGUE, { intervalS: 1, pid: null, comm: null, cpus: HOST.cpus, sinks: [storeSink(store)] });
     followIntents(store, m);
     await m.start(['trace']);
     return store;
@@ -57,7 +57,7 @@ describe.skipIf(noBpf)('trace from the keyboard (real BPF)', () => {
     const rows = s.getState().latest!.data.trace!.tracepoints.map((r) => r.id).sort();
     expect(rows).toEqual(['sched:sched_process_exec', 'sched:sched_process_fork']);
     // ↓ selects the second row of the pane's order, - removes it
-    const order = CATALOGUE.find((p) => p.name === 'trace')!.args!.rowValues(s.getState().shown!.data.trace);
+    const order = SCREEN_CATALOGUE.find((p) => p.name === 'trace')!.args!.rowValues(s.getState().shown!.data.trace);
     press(s, '', { downArrow: true });
     press(s, '-');
     expect(await until(() => m!.argsOf('trace').length === 1)).toBe(true);

@@ -2,13 +2,17 @@
 // sparkline in the run-queue pane.
 import React from 'react';
 import { describe, expect, it } from 'vitest';
-import { runqlat } from '../../src/probes/runqlat-spec.js';
+
 import { RunqlatPane } from '../../src/ui/components/RunqlatPane.js';
 import { TREND_POINTS, trendPoint } from '../../src/store/store.js';
-import { CATALOGUE, type Interval as IntervalSnapshot } from '../../src/catalogue.js';
+import { type Interval as IntervalSnapshot } from '../../src/catalogue/catalogue.js';
+import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import { histQuantile } from '../../src/model/hist.js';
 import { fixtureStore, runqlatSample } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
+import { screenEntry } from './fixtures.js';
+
+const runqlat = screenEntry('runqlat');
 
 /** A runqlat interval whose waits all fall in bucket k ([2^k, 2^(k+1)) us). */
 function interval(k: number, base: IntervalSnapshot): IntervalSnapshot {
@@ -28,7 +32,7 @@ describe('run-queue trend', () => {
     expect(p.all).toBeGreaterThanOrEqual(16);
     expect(p.all).toBeLessThan(32);
     expect(p['1']).toBeNull(); // no wait on CPU 1 that interval
-    expect(trendPoint(CATALOGUE, { ...base, data: { ...base.data, runqlat: null, isolation: null } })).toEqual({});
+    expect(trendPoint(SCREEN_CATALOGUE, { ...base, data: { ...base.data, runqlat: null, isolation: null } })).toEqual({});
   });
 
   it('keeps at most TREND_POINTS, newest last', () => {

@@ -2,7 +2,7 @@
 import React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';
-import { EXEC_LINES } from '../model/exec-lines.js';
+import { EXEC_LINES } from '../lines/exec-lines.js';
 
 export function ExecPane(props: PaneProps): React.JSX.Element {
   return <FeedPane {...props} name="exec" lines={EXEC_LINES} />;

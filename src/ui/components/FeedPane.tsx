@@ -3,12 +3,12 @@
 import React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import type { EventOf, FeedName } from '../../catalogue.js';
+import type { EventOf, FeedName } from '../../catalogue/catalogue.js';
 import type { PaneProps } from '../pane.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { feedView, type FeedLines } from '../model/feed-lines.js';
-import { costInfo } from '../model/cost.js';
+import { feedView, type FeedLines } from '../lines/feed-lines.js';
+import { costInfo } from '../lines/cost.js';
 import { fmtCount } from '../../model/format.js';
 import { safe } from '../safe.js';
 import { useTheme } from '../hooks/use-theme.js';

@@ -3,8 +3,8 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import { fromSpec, sampleOf } from '../../catalogue.js';
-import { headerText } from '../model/header.js';
+import { fromSpec, sampleOf } from '../../catalogue/catalogue.js';
+import { headerText } from '../lines/header.js';
 import { safe } from '../safe.js';
 import { FittedRow } from './FittedRow.js';
 import { useTheme } from '../hooks/use-theme.js';

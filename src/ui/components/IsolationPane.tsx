@@ -7,8 +7,8 @@ import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { costInfo } from '../model/cost.js';
-import { isolationLines } from '../model/isolation-lines.js';
+import { costInfo } from '../lines/cost.js';
+import { isolationLines } from '../lines/isolation-lines.js';
 
 export function IsolationPane({ spec, width, height }: PaneProps): React.JSX.Element {
   const data = useAppStore((s) => s.shown?.data.isolation ?? null);

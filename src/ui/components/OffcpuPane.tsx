@@ -5,11 +5,12 @@ import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { offcpuTable } from '../model/offcpu-table.js';
-import { costInfo } from '../model/cost.js';
+import { offcpuTable } from '../lines/offcpu-table.js';
+import { costInfo } from '../lines/cost.js';
 import { useTheme } from '../hooks/use-theme.js';
-import { offStackLines } from '../model/stack-lines.js';
-import { offcpuRowId, offcpuRowOrder, type OffStackRow } from '../../probes/offcpu-spec.js';
+import { offStackLines } from '../lines/stack-lines.js';
+import { type OffStackRow } from '../../probes/offcpu-spec.js';
+import { offcpuRowId, offcpuRowOrder } from '../../views/offcpu.js';
 
 export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Element {
   const data = useAppStore((s) => s.shown?.data.offcpu ?? null);

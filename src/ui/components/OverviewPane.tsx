@@ -4,7 +4,7 @@ import React from 'react';
 import { useAppStore } from '../store-context.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { overviewLines } from '../model/overview.js';
+import { overviewLines } from '../lines/overview.js';
 
 export interface OverviewPaneProps {
   readonly width: number;

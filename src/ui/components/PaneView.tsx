@@ -2,7 +2,7 @@
 import React from 'react';
 import type { Rect } from '../layout.js';
 import { useAppStore } from '../store-context.js';
-import { findProbe } from '../../catalogue.js';
+import { findProbe } from '../../catalogue/catalogue.js';
 import { OVERVIEW } from '../../store/store.js';
 import { usePanes } from '../panes.js';
 import { OverviewPane } from './OverviewPane.js';

@@ -2,11 +2,11 @@
 import React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import { fromSpec, sampleOf } from '../../catalogue.js';
+import { fromSpec, sampleOf } from '../../catalogue/catalogue.js';
 import type { PaneProps } from '../pane.js';
 import { PaneFrame } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { costInfo } from '../model/cost.js';
+import { costInfo } from '../lines/cost.js';
 import type { ProbeHealth } from '../../probes/types.js';
 
 const OFF: ProbeHealth = { state: 'off' };

@@ -6,7 +6,7 @@ import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { countersLines } from '../model/proc-lines.js';
+import { countersLines } from '../lines/proc-lines.js';
 
 export function ProcPane({ spec, width, height }: PaneProps): React.JSX.Element {
   const data = useAppStore((s) => s.shown?.data.proc ?? null);

@@ -9,11 +9,12 @@ import { useAppStore, useAppStoreApi } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
 import { bodyRows, PaneFrame } from './PaneFrame.js';
 import { TextLines } from './TextLines.js';
-import { costInfo } from '../model/cost.js';
-import { frameLines, profileLines, profileTree } from '../model/stack-lines.js';
+import { costInfo } from '../lines/cost.js';
+import { frameLines, profileLines, profileTree } from '../lines/stack-lines.js';
 import { paneSample, WINDOW_INTERVALS, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
-import { profileRowId, type ProfileRow, type ProfileSample } from '../../probes/profile-spec.js';
+import { type ProfileRow, type ProfileSample } from '../../probes/profile-spec.js';
+import { profileRowId } from '../../views/profile.js';
 
 const OFF: ProbeHealth = { state: 'off' };
 

@@ -9,10 +9,10 @@ import { FittedRow } from './FittedRow.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { bucketLabel } from '../../model/format.js';
 import { histRange } from '../../model/hist.js';
-import { histStats, shownSlots, statsText } from '../../probes/runqlat-spec.js';
+import { histStats, shownSlots, statsText } from '../../views/runqlat.js';
 import type { PaneProps } from '../pane.js';
 import { PaneFrame } from './PaneFrame.js';
-import { costInfo } from '../model/cost.js';
+import { costInfo } from '../lines/cost.js';
 
 export function RunqlatPane({ spec, width, height }: PaneProps): React.JSX.Element {
   const data = useAppStore((s) => s.shown?.data.runqlat ?? null);

@@ -5,7 +5,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../model/status.js';
+import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../lines/status.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { safe } from '../safe.js';
 import { FittedRow } from './FittedRow.js';

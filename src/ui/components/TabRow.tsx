@@ -6,7 +6,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { OVERVIEW } from '../../store/store.js';
-import { STATE_WORD } from '../model/status.js';
+import { STATE_WORD } from '../lines/status.js';
 import { useTheme } from '../hooks/use-theme.js';
 
 export function TabRow({ width }: { readonly width: number }): React.JSX.Element {

@@ -2,7 +2,7 @@
 import React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';
-import { TCP_LINES } from '../model/tcp-lines.js';
+import { TCP_LINES } from '../lines/tcp-lines.js';
 
 export function TcpPane(props: PaneProps): React.JSX.Element {
   return <FeedPane {...props} name="tcp" lines={TCP_LINES} />;

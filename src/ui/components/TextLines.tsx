@@ -2,7 +2,7 @@
 // Given the width it has, each line is a FittedRow (cut here, Ink's text caches kept bounded).
 import React from 'react';
 import { Box, Text } from 'ink';
-import type { Line } from '../model/lines.js';
+import type { Line } from '../lines/lines.js';
 import { safe } from '../safe.js';
 import { FittedRow } from './FittedRow.js';
 

@@ -4,12 +4,12 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
-import { sampleOf } from '../../catalogue.js';
+import { sampleOf } from '../../catalogue/catalogue.js';
 import type { PaneProps } from '../pane.js';
 import { bodyRows, PaneFrame } from './PaneFrame.js';
 import { HBars } from './HBars.js';
-import { costInfo } from '../model/cost.js';
-import { traceLines } from '../model/trace-lines.js';
+import { costInfo } from '../lines/cost.js';
+import { traceLines } from '../lines/trace-lines.js';
 import { cursorOf, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
 import type { TraceSample } from '../../probes/trace-spec.js';

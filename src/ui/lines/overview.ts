@@ -3,9 +3,11 @@
 // Fitted to the height: all lines; else every heading, then as room allows the running probes'
 // first lines, then why the others are not running, then the running probes' further lines
 // (catalogue order in each step; a heading without its lines carries its summary). Pure.
-import type { ProbeHealth, ViewContext } from '../../probes/types.js';
-import type { Catalogue, Interval } from '../../catalogue.js';
-import { fromSpec, sampleOf } from '../../catalogue.js';
+import type { ProbeHealth } from '../../probes/types.js';
+import type { ViewContext } from '../../views/view.js';
+import type { Interval } from '../../catalogue/catalogue.js';
+import type { ScreenCatalogue } from '../../views/view.js';
+import { fromSpec, sampleOf } from '../../catalogue/catalogue.js';
 import type { Line } from './lines.js';
 import { costInfo } from './cost.js';
 import { STATE_WORD } from './status.js';
@@ -30,7 +32,7 @@ function notRunning(h: ProbeHealth, key: string | null): Line {
   }
 }
 
-export function overviewLines(cat: Catalogue, iv: Interval | null, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext, height: number): Line[] {
+export function overviewLines(cat: ScreenCatalogue, iv: Interval | null, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext, height: number): Line[] {
   const tabW = Math.max(...cat.map((s) => s.tab.length));
   const inner: ViewContext = { ...view, width: Math.max(10, view.width - INDENT.length) };
   const blocks: Block[] = cat.map((spec) => {

@@ -1,7 +1,8 @@
 // The status line: every probe's state, BPF cost (ns per event, events per second) and lost
 // events, as detailed as the width allows, in catalogue order. Pure.
-import type { ProbeHealth, ProbeState, ViewContext } from '../../probes/types.js';
-import type { AnyEntry, Catalogue } from '../../catalogue.js';
+import type { ProbeHealth, ProbeState } from '../../probes/types.js';
+import type { ViewContext } from '../../views/view.js';
+import type { ScreenEntry, ScreenCatalogue } from '../../views/view.js';
 import { fmtCount } from '../../model/format.js';
 import { perSecond } from '../../model/counter.js';
 
@@ -23,7 +24,7 @@ export function eventsPerSecond(h: ProbeHealth, intervalS: number): number | nul
   return perSecond(cnt, intervalS);
 }
 
-function segment(spec: AnyEntry, h: ProbeHealth, view: ViewContext, level: number): string {
+function segment(spec: ScreenEntry, h: ProbeHealth, view: ViewContext, level: number): string {
   const key = spec.key ?? '';
   let s = level >= 1 ? `${key}${key ? ' ' : ''}${spec.name} ${STATE_WORD[h.state]}` : `${spec.name} ${STATE_WORD[h.state]}`;
   const c = h.cost;
@@ -45,9 +46,9 @@ function width(segs: readonly StatusSegment[]): number {
  * and states of every probe fit, the probes of the commonest state (without lost events) become
  * one segment ("off: offcpu runqlat ...") and the others stay as detailed as fits.
  */
-export function statusSegments(cat: Catalogue, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext): StatusSegment[] {
-  const hOf = (spec: AnyEntry): ProbeHealth => health[spec.name] ?? { state: 'off' as const };
-  const at = (specs: readonly AnyEntry[], level: number): StatusSegment[] =>
+export function statusSegments(cat: ScreenCatalogue, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext): StatusSegment[] {
+  const hOf = (spec: ScreenEntry): ProbeHealth => health[spec.name] ?? { state: 'off' as const };
+  const at = (specs: readonly ScreenEntry[], level: number): StatusSegment[] =>
     specs.map((spec) => ({ probe: spec.name, state: hOf(spec).state, text: segment(spec, hOf(spec), view, level) }));
   let best: StatusSegment[] = [];
   for (let level = 0; level <= 3; level++) {

@@ -3,7 +3,8 @@
 // the histogram of the selected row when it has a field; while + is open, the completions.
 import { fmtCount } from '../../model/format.js';
 import { histRange } from '../../model/hist.js';
-import { fmtValue, sortRows, traceBucketLabel, type TraceRow, type TraceSample } from '../../probes/trace-spec.js';
+import { sortRows, type TraceRow, type TraceSample } from '../../probes/trace-spec.js';
+import { fmtValue, traceBucketLabel } from '../../views/trace.js';
 
 export interface TraceLines {
   /** Row lines, top to bottom; `selected` marks the cursor's. */

@@ -1,39 +1,39 @@
-// The catalogue: every probe perfscope has, in order, one line each. The keyboard, the tab row,
-// the status line, the layout, the overview, --probes, --help, the --json writer and the bench's
-// subjects all read it; nothing else lists probes. A line is the probe's spec (its module under
-// src/probes/, see ProbeSpec in src/probes/types.ts) and the loader of its pane (loaded only
-// when a screen is drawn; --json never loads Ink). Adding a probe: README, "Adding a probe".
-import { exec } from './probes/exec-spec.js';
-import { isolation } from './probes/isolation-spec.js';
-import { offcpu } from './probes/offcpu-spec.js';
-import { open } from './probes/open-spec.js';
-import { proc } from './probes/proc-spec.js';
-import { profile } from './probes/profile-spec.js';
-import { runqlat } from './probes/runqlat-spec.js';
-import { tcp } from './probes/tcp-spec.js';
-import { trace } from './probes/trace-spec.js';
-import type { ProbeHealth, ProbeSpec } from './probes/types.js';
-import type { PaneComponent } from './ui/pane.js';
+// The catalogue: every probe perfscope has, in order, one line each: its data spec (src/probes/
+// <name>-spec.ts, see ProbeSpec) and the loader of its implementation (src/probes/<name>.ts,
+// imported only when the probe starts). The manager, --probes, the --json codec, Prometheus, the
+// recorder, replay and the bench's subjects read it; the screen reads it through the views
+// (src/views/views.ts), which give each probe its title, key, place and pane. Nothing else lists
+// probes. Adding a probe: docs/architecture.md, "Adding a probe".
+import { exec } from '../probes/exec-spec.js';
+import { isolation } from '../probes/isolation-spec.js';
+import { offcpu } from '../probes/offcpu-spec.js';
+import { open } from '../probes/open-spec.js';
+import { proc } from '../probes/proc-spec.js';
+import { profile } from '../probes/profile-spec.js';
+import { runqlat } from '../probes/runqlat-spec.js';
+import { tcp } from '../probes/tcp-spec.js';
+import { trace } from '../probes/trace-spec.js';
+import type { Probe, ProbeHealth, ProbeSpec } from '../probes/types.js';
 
 export interface CatalogueEntry<N extends string = string, S = unknown, E = unknown> extends ProbeSpec<N, S, E> {
-  /** Its pane; without one the screen shows the probe's overview lines in a plain pane. */
-  readonly pane?: () => Promise<PaneComponent>;
+  /** A fresh, not yet started instance (the implementation is imported only now). */
+  create(): Promise<Probe<S, E>>;
 }
 
-function entry<N extends string, S, E>(spec: ProbeSpec<N, S, E>, pane?: () => Promise<PaneComponent>): CatalogueEntry<N, S, E> {
-  return pane ? { ...spec, pane } : spec;
+function entry<N extends string, S, E>(spec: ProbeSpec<N, S, E>, create: () => Promise<Probe<S, E>>): CatalogueEntry<N, S, E> {
+  return { ...spec, create };
 }
 
 export const CATALOGUE = [
-  entry(offcpu, () => import('./ui/components/OffcpuPane.js').then((m) => m.OffcpuPane)),
-  entry(runqlat, () => import('./ui/components/RunqlatPane.js').then((m) => m.RunqlatPane)),
-  entry(exec, () => import('./ui/components/ExecPane.js').then((m) => m.ExecPane)),
-  entry(open, () => import('./ui/components/OpenPane.js').then((m) => m.OpenPane)),
-  entry(tcp, () => import('./ui/components/TcpPane.js').then((m) => m.TcpPane)),
-  entry(proc, () => import('./ui/components/ProcPane.js').then((m) => m.ProcPane)),
-  entry(trace, () => import('./ui/components/TracePane.js').then((m) => m.TracePane)),
-  entry(profile, () => import('./ui/components/ProfilePane.js').then((m) => m.ProfilePane)),
-  entry(isolation, () => import('./ui/components/IsolationPane.js').then((m) => m.IsolationPane)),
+  entry(offcpu, async () => new (await import('../probes/offcpu.js')).OffcpuProbe()),
+  entry(runqlat, async () => new (await import('../probes/runqlat.js')).RunqlatProbe()),
+  entry(exec, async () => new (await import('../probes/exec.js')).ExecProbe()),
+  entry(open, async () => new (await import('../probes/open.js')).OpenProbe()),
+  entry(tcp, async () => new (await import('../probes/tcp.js')).TcpProbe()),
+  entry(proc, async () => new (await import('../probes/proc.js')).ProcProbe()),
+  entry(trace, async () => new (await import('../probes/trace.js')).TraceProbe()),
+  entry(profile, async () => new (await import('../probes/profile.js')).ProfileProbe()),
+  entry(isolation, async () => new (await import('../probes/isolation.js')).IsolationProbe()),
 ] as const;
 
 type Entry = (typeof CATALOGUE)[number];
@@ -97,6 +97,6 @@ export function probeNames(cat: Catalogue): ProbeName[] {
   return cat.map((s) => s.name);
 }
 
-export function findProbe(cat: Catalogue, name: string): AnyEntry | undefined {
+export function findProbe<E extends AnyEntry>(cat: readonly E[], name: string): E | undefined {
   return cat.find((s) => s.name === name);
 }
