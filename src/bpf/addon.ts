@@ -5,8 +5,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 import { BpfError } from './error.js';
-// The frame type the symbolizer's typed face documents (a type-only import: no module is loaded).
-import type { Frame } from '../stacks/symbolizer.js';
 
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'build', 'perfscope.node');
 
@@ -39,6 +37,38 @@ export interface NativeFeedReader {
   stats(): { received: number; filtered: number; realtime: boolean };
   close(): void;
 }
+/** One frame of a symbolized address, as the addon's symbolizer returns it (src/stacks/symbolizer.ts is its typed face). */
+export interface Frame {
+  /** The address given, '0x…' hex (kernel addresses exceed 2^53). */
+  addr: string;
+  /** The function, demangled (C++, Rust legacy), or null when it cannot be told. */
+  sym: string | null;
+  /**
+   * `[kernel]`, `[modname]` (a kernel module, `[bpf]` for BPF programs), the mapped file's path
+   * as /proc/PID/maps shows it (e.g. `/usr/lib/x86_64-linux-gnu/libc.so.6`, `… (deleted)`),
+   * `[vdso]`, `[jit]`, another special mapping's name (`[vsyscall]`), or `[unknown]` when no
+   * mapping (no kernel symbol) holds the address.
+   */
+  module: string;
+  /**
+   * addr - the symbol's start when `sym` is set (inlined frames repeat their outer frame's);
+   * else the offset in the module: the file offset for files, from the mapping's start for
+   * [vdso] and [jit], 0 for `[unknown]`. Print `module+0xoffset`.
+   */
+  offset: number;
+  /** Source file and line, from DWARF, where the address is in this frame's code. */
+  file?: string;
+  line?: number;
+  /** An inlined function (every frame of an address but its first, outermost one). */
+  inlined?: true;
+  /**
+   * Not whole yet, ask again later: the file's tables (or kallsyms) are being read in the
+   * background (sym null, module and offset set; `[unknown]` for the kernel), or, with `sym`
+   * set, the budget was spent before its DWARF (file:line, inlined frames) was looked up.
+   */
+  pending?: true;
+}
+
 export interface NativeSymbolizerOptions { procRoot?: string; debugDirs?: string[]; kallsyms?: string }
 export interface NativeSymbolizer {
   snapshot(pid: number, opts?: { prefetch?: boolean }): number;

@@ -28,39 +28,10 @@
 // offset. Names and paths come from files and other processes: they are returned as they are
 // (invalid UTF-8 bytes replaced by U+FFFD) and must be escaped before they reach a terminal
 // (src/stacks/resolve.ts escapes every frame it hands on, once).
-import { addon, type NativeSymbolizer } from '../bpf/addon.js';
+import { addon, type Frame, type NativeSymbolizer } from '../bpf/addon.js';
 import { wrap } from '../bpf/error.js';
 
-export interface Frame {
-  /** The address given, '0x…' hex (kernel addresses exceed 2^53). */
-  addr: string;
-  /** The function, demangled (C++, Rust legacy), or null when it cannot be told. */
-  sym: string | null;
-  /**
-   * `[kernel]`, `[modname]` (a kernel module, `[bpf]` for BPF programs), the mapped file's path
-   * as /proc/PID/maps shows it (e.g. `/usr/lib/x86_64-linux-gnu/libc.so.6`, `… (deleted)`),
-   * `[vdso]`, `[jit]`, another special mapping's name (`[vsyscall]`), or `[unknown]` when no
-   * mapping (no kernel symbol) holds the address.
-   */
-  module: string;
-  /**
-   * addr - the symbol's start when `sym` is set (inlined frames repeat their outer frame's);
-   * else the offset in the module: the file offset for files, from the mapping's start for
-   * [vdso] and [jit], 0 for `[unknown]`. Print `module+0xoffset`.
-   */
-  offset: number;
-  /** Source file and line, from DWARF, where the address is in this frame's code. */
-  file?: string;
-  line?: number;
-  /** An inlined function (every frame of an address but its first, outermost one). */
-  inlined?: true;
-  /**
-   * Not whole yet, ask again later: the file's tables (or kallsyms) are being read in the
-   * background (sym null, module and offset set; `[unknown]` for the kernel), or, with `sym`
-   * set, the budget was spent before its DWARF (file:line, inlined frames) was looked up.
-   */
-  pending?: true;
-}
+export type { Frame } from '../bpf/addon.js';
 
 export interface SymbolizerOptions {
   /** Default `/proc`. */
