@@ -49,7 +49,7 @@
  * baseline); one started later (task->start_time after rq_since) from zero, so its first wait,
  * from the wake-up of a new task, counts too.
  *
- * Isolation part (SCHED_PART_ISO, layouts in bpf/sched.h): what ran on ONE watched CPU
+ * Isolation part (SCHED_PART_ISO, layouts in bpf/isolation.h): what ran on ONE watched CPU
  * (`iso_cpu`), for how long, and whom it displaced; every other CPU returns after one compare.
  * The CPU's own slot of the per-CPU `iso_state` holds the task on it (pid, switch-in time, the
  * task it replaced). At each switch there the run of `prev` that ends is added to its row
@@ -71,6 +71,7 @@
 #include "perfscope.bpf.h"
 #include "offcpu.h"
 #include "runqlat.h"
+#include "isolation.h"
 #include "sched.h"
 
 char LICENSE[] SEC("license") = "GPL";

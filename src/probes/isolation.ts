@@ -30,7 +30,7 @@ import { SCHED_PART_ISO, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';
 
-/** Mirrors bpf/sched.h (test/probes/layout.test.ts checks them against BTF). */
+/** Mirrors bpf/isolation.h (test/probes/layout.test.ts checks them against BTF). */
 export const ISO_COMM_LEN = 16;
 export const ISO_LAYOUT = {
   key: { struct: 'iso_key', size: 24, fields: { pid: 0, _pad: 4, comm: 8 } },
