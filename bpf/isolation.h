@@ -1,6 +1,6 @@
-/* isolation: shared between bpf/sched.bpf.c (its isolation part) and src/probes/isolation.ts.
- * Data only. Every layout here is mirrored in src/probes/isolation.ts (ISO_LAYOUT) and checked
- * against BTF by test/probes/layout.test.ts. */
+/* isolation: shared between bpf/isolation.bpf.h (the isolation part of bpf/sched.bpf.c) and
+ * src/probes/isolation.ts. Data only. Every layout here is mirrored in src/probes/isolation.ts
+ * (ISO_LAYOUT) and checked against BTF by test/probes/layout.test.ts. */
 #ifndef PERFSCOPE_ISOLATION_H
 #define PERFSCOPE_ISOLATION_H
 

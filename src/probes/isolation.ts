@@ -1,11 +1,11 @@
 // isolation: what disturbed one CPU, per interval. The CPU is the pinned one, else the first
 // isolated one (isolcpus, nohz_full, a cgroup v2 partition), else none.
 //
-// The kernel side is the isolation part of the scheduler object (bpf/sched.bpf.c, shared with the
-// off-CPU and run-queue probes: src/probes/sched.ts): at each context switch on that CPU only, the
-// run that ends goes into a row {pid, comm} of the generation being written (on-CPU ns, runs,
-// longest run, whom its runs displaced), and the resident's absences are measured. Each tick
-// sample():
+// The kernel side is the isolation part of the scheduler object (bpf/isolation.bpf.h, included by
+// bpf/sched.bpf.c, shared with the off-CPU and run-queue probes: src/probes/sched.ts): at each
+// context switch on that CPU only, the run that ends goes into a row {pid, comm} of the
+// generation being written (on-CPU ns, runs, longest run, whom its runs displaced), and the
+// resident's absences are measured. Each tick sample():
 //   1. takes the time T (CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns) and writes it as the
 //      boundary `iso_cut`: from now on a run is charged from T at most;
 //   2. flips the generations (Generations: once the flip returns nothing writes the old one) and
