@@ -1,5 +1,6 @@
-/* offcpu: shared between bpf/sched.bpf.c (its off-CPU part) and src/probes/offcpu.ts. Data only.
- * Every layout here is mirrored byte for byte in src/probes/offcpu.ts (OFFCPU_* offsets). */
+/* offcpu: shared between bpf/offcpu.bpf.h (the off-CPU part of bpf/sched.bpf.c) and
+ * src/probes/offcpu.ts. Data only. Every layout here is mirrored byte for byte in
+ * src/probes/offcpu.ts (OFFCPU_* offsets). */
 #ifndef PERFSCOPE_OFFCPU_H
 #define PERFSCOPE_OFFCPU_H
 

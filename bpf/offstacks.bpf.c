@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* offstacks: off-CPU time by the stacks a task left with (BCC's offcputime), for the offcpu
  * probe when it is asked for stacks. Its own object: the stack walks cost far more than the
- * scheduler object's off-CPU part (bpf/sched.bpf.c), and are only paid while wanted.
+ * scheduler object's off-CPU part (bpf/offcpu.bpf.h), and are only paid while wanted.
  *
  * 1. Switch-out (every CPU, as the off-CPU part stamps): a task that passes -p/-c writes into
  *    its task storage the time, whether it was preempted and by whom, and its user stack (read
@@ -172,7 +172,7 @@ int BPF_PROG(ps_offstacks, bool preempt, struct task_struct *prev, struct task_s
 	st = bpf_map_lookup_elem(&stats, &gen);
 	if (!st)
 		return 0;
-	/* Still runnable when it leaves: preempted (see bpf/sched.bpf.c). */
+	/* Still runnable when it leaves: preempted (see bpf/offcpu.bpf.h). */
 	depart(ctx, prev, next, preempt || prev_state == TASK_RUNNING, now, st);
 	cfg = bpf_map_lookup_elem(&offstacks_cfg, &zero);
 	if (cfg && cpu_watched(*(volatile __u32 *)&cfg->watch, bpf_get_smp_processor_id()))

@@ -1,4 +1,5 @@
-/* runqlat: shared between bpf/sched.bpf.c (its run-queue part) and src/probes/runqlat.ts. Data only. */
+/* runqlat: shared between bpf/runqlat.bpf.h (the run-queue part of bpf/sched.bpf.c) and
+ * src/probes/runqlat.ts. Data only. */
 #ifndef PERFSCOPE_RUNQLAT_H
 #define PERFSCOPE_RUNQLAT_H
 

@@ -1,7 +1,8 @@
 /* sched: the scheduler object (bpf/sched.bpf.c), shared by the off-CPU, run-queue and isolation
- * probes. Data only: its config word, the per-task value and the isolation part's layouts. The
- * off-CPU and run-queue layouts stay in offcpu.h and runqlat.h; every layout is mirrored in
- * src/probes/ (sched.ts, isolation.ts) and checked against BTF by test/probes/layout.test.ts. */
+ * probes. Data only: what the parts share, the config word and the per-task value. Each part's
+ * own layouts are in its own header (offcpu.h, runqlat.h, isolation.h); every layout is mirrored
+ * in src/probes/ (sched.ts, offcpu.ts, runqlat.ts, isolation.ts) and checked against BTF by
+ * test/probes/layout.test.ts. */
 #ifndef PERFSCOPE_SCHED_H
 #define PERFSCOPE_SCHED_H
 
@@ -9,12 +10,6 @@
 #define SCHED_PART_OFFCPU  1
 #define SCHED_PART_RUNQLAT 2
 #define SCHED_PART_ISO     4
-
-/* Isolation part: rows per generation (tasks seen on the one watched CPU in an interval). */
-#define ISO_MAX_ROWS 2048
-/* sched_cfg.iso_cpu when no CPU is watched. */
-#define ISO_NO_CPU 0xffffffffU
-#define ISO_COMM_LEN 16
 
 /* Value of the one-entry ARRAY `sched_cfg`, written live from user space. Each field read while
  * its part is on is one aligned 32-bit word, so a program never sees one half written. */
@@ -24,7 +19,7 @@ struct sched_cfg {
 	__u32 off_epoch;    /* off-CPU: bumped each time the part goes on; stamps of older ones are stale */
 	__u32 rq_epoch;     /* run queue: the same for its per-task baseline */
 	__u32 count_totals; /* off-CPU: keep returns_total */
-	__u32 iso_cpu;      /* isolation: the one CPU it watches, ISO_NO_CPU for none */
+	__u32 iso_cpu;      /* isolation: the one CPU it watches, ISO_NO_CPU (isolation.h) for none */
 	__u64 rq_since;     /* run queue: CLOCK_MONOTONIC ns when rq_epoch began (written, like it, while the part is off) */
 	__u32 iso_epoch;    /* isolation: bumped when the part goes on or iso_cpu changes; older CPU state is stale */
 	__u32 iso_resident; /* isolation: thread whose absences from iso_cpu are measured (0: none yet) */
@@ -42,53 +37,6 @@ struct sched_task {
 	__u64 rq_pcount;    /* run queue: sched_info.pcount then */
 	__u32 rq_epoch;     /* rq_epoch of that baseline; 0: none */
 	__u32 _pad;
-};
-
-/* Isolation part: one row per (pid, comm) that ran on the watched CPU, per generation. */
-struct iso_key {
-	__u32 pid;
-	__u32 _pad;
-	char comm[ISO_COMM_LEN];
-};
-
-struct iso_val {
-	__u64 on_ns;        /* on-CPU time of its runs that ended in this generation */
-	__u64 runs;         /* runs (switch-in to switch-out) that ended */
-	__u64 max_run_ns;   /* the longest of them (whole runs, also the part before the boundary) */
-	__u32 tgid;
-	__u32 vote;         /* displaced: majority-vote counter (Boyer-Moore) */
-	__u32 disp_pid;     /* the task its runs displaced: the majority one when there is one */
-	__u32 off_count;    /* resident only: its absences from the CPU that ended here */
-	char disp_comm[ISO_COMM_LEN];
-	__u64 off_max_ns;   /* resident only: the longest of them */
-	__u64 off_total_ns;
-	__u32 off_by_pid;   /* the task with the longest run on the CPU during that longest absence */
-	__u32 off_preempted;/* that absence began with a preemption (the resident was still runnable) */
-	char off_by_comm[ISO_COMM_LEN];
-};
-
-/* The watched CPU's own state (a PERCPU_ARRAY of one: only that CPU writes its slot). */
-struct iso_state {
-	__u64 in_ns;        /* switch-in time of the task on the CPU */
-	__u64 seq;          /* switches seen (user space reads the slot twice and compares) */
-	__u32 pid;          /* the task on the CPU */
-	__u32 epoch;        /* iso_epoch this state belongs to */
-	__u32 tgid;
-	__u32 disp_pid;     /* the task it replaced */
-	char comm[ISO_COMM_LEN];
-	char disp_comm[ISO_COMM_LEN];
-	__u64 r_out_ns;     /* the resident left at this time; 0: it is on the CPU, or not measured */
-	__u64 r_top_ns;     /* the longest run of another task since it left */
-	__u32 r_pid;        /* the resident these fields are for */
-	__u32 r_top_pid;    /* that task */
-	__u32 r_preempted;  /* the resident left still runnable */
-	__u32 s_pid;        /* the run that straddled the boundary iso_cut == s_cut: its thread, */
-	char r_top_comm[ISO_COMM_LEN];
-	__u64 s_cut;
-	__u64 s_in;         /* its switch-in time (its part before s_cut is user space's to add) */
-	__u32 s_tgid;
-	__u32 _pad;
-	char s_comm[ISO_COMM_LEN];
 };
 
 #endif

@@ -1,4 +1,4 @@
-// The isolation probe's pure model: the kernel's rows of one interval (bpf/sched.h iso_key,
+// The isolation probe's pure model: the kernel's rows of one interval (bpf/isolation.h iso_key,
 // iso_val) and the watched CPU's state in, the task list out; two reads of the /proc files in,
 // the CPU's interrupt and softirq rates and the network's backlog and drops out. No I/O here.
 import { counterDelta } from '../model/counter.js';

@@ -1,11 +1,11 @@
 // isolation: what disturbed one CPU, per interval. The CPU is the pinned one, else the first
 // isolated one (isolcpus, nohz_full, a cgroup v2 partition), else none.
 //
-// The kernel side is the isolation part of the scheduler object (bpf/sched.bpf.c, shared with the
-// off-CPU and run-queue probes: src/probes/sched.ts): at each context switch on that CPU only, the
-// run that ends goes into a row {pid, comm} of the generation being written (on-CPU ns, runs,
-// longest run, whom its runs displaced), and the resident's absences are measured. Each tick
-// sample():
+// The kernel side is the isolation part of the scheduler object (bpf/isolation.bpf.h, included by
+// bpf/sched.bpf.c, shared with the off-CPU and run-queue probes: src/probes/sched.ts): at each
+// context switch on that CPU only, the run that ends goes into a row {pid, comm} of the
+// generation being written (on-CPU ns, runs, longest run, whom its runs displaced), and the
+// resident's absences are measured. Each tick sample():
 //   1. takes the time T (CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns) and writes it as the
 //      boundary `iso_cut`: from now on a run is charged from T at most;
 //   2. flips the generations (Generations: once the flip returns nothing writes the old one) and
@@ -30,7 +30,7 @@ import { SCHED_PART_ISO, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
 import type { ProbeConfig } from './types.js';
 
-/** Mirrors bpf/sched.h (test/probes/layout.test.ts checks them against BTF). */
+/** Mirrors bpf/isolation.h (test/probes/layout.test.ts checks them against BTF). */
 export const ISO_COMM_LEN = 16;
 export const ISO_LAYOUT = {
   key: { struct: 'iso_key', size: 24, fields: { pid: 0, _pad: 4, comm: 8 } },

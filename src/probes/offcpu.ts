@@ -1,9 +1,10 @@
 // offcpu: who was kicked off which CPU, for how long, and by whom, per interval.
 //
-// The kernel side is the off-CPU part of the scheduler object (bpf/sched.bpf.c, shared with the
-// run-queue probe: src/probes/sched.ts). It aggregates every return to a CPU into a hash keyed
-// by {cpu, pid}. There are two such hashes (generations, agg0 and agg1); the one slot of the
-// ARRAY_OF_MAPS `gens` says which one the program writes. Each tick sample():
+// The kernel side is the off-CPU part of the scheduler object (bpf/offcpu.bpf.h, included by
+// bpf/sched.bpf.c, shared with the run-queue probe: src/probes/sched.ts). It aggregates every
+// return to a CPU into a hash keyed by {cpu, pid}. There are two such hashes (generations, agg0
+// and agg1); the one slot of the ARRAY_OF_MAPS `gens` says which one the program writes. Each
+// tick sample():
 //   1. writes the fd of the OTHER (empty) hash into gens[0]. The kernel's map-in-map update
 //      returns only after an RCU grace period (kernel/bpf/syscall.c, map_update_elem ->
 //      maybe_wait_bpf_programs -> synchronize_rcu for ARRAY_OF_MAPS), and the program runs

@@ -26,7 +26,7 @@ export interface RunqlatSample {
 /**
  * Prometheus: one cumulative histogram per CPU (label `cpu`; no "all" series: PromQL sums the
  * CPUs), in seconds. Bucket k's upper bound is 2^(k+1) us; the kernel's last slot also holds
- * every longer wait (bpf/sched.bpf.c clamps), so it has no finite bound and only counts in +Inf.
+ * every longer wait (bpf/runqlat.bpf.h clamps), so it has no finite bound and only counts in +Inf.
  * `_sum`: the sample has the exact sum of the waits of all CPUs only (mean_us x count, mean
  * rounded to 0.1 us); each CPU's `_sum` is its count times that interval's all-CPU mean, so
  * the CPUs' `_sum` add up to the exact total and a single CPU's mean is approximated.

@@ -1,8 +1,8 @@
 // runqlat: run-queue latency as log2 microsecond histograms, per CPU and for all CPUs.
-// The kernel side is the run-queue part of the scheduler object (bpf/sched.bpf.c, shared with
-// the off-CPU probe: src/probes/sched.ts), which keeps cumulative per-CPU counts; each tick we
-// read them once and report the difference from the previous read, so nothing is lost between
-// intervals.
+// The kernel side is the run-queue part of the scheduler object (bpf/runqlat.bpf.h, included by
+// bpf/sched.bpf.c, shared with the off-CPU probe: src/probes/sched.ts), which keeps cumulative
+// per-CPU counts; each tick we read them once and report the difference from the previous read,
+// so nothing is lost between intervals.
 import type { BpfObject } from '../bpf/object.js';
 import { u64 } from './bpf-probe.js';
 import { SCHED_PART_RUNQLAT, SchedProbe } from './sched.js';

@@ -56,7 +56,7 @@ export function hostTasks(procRoot = '/proc'): { tasks: number; pidMax: number }
 export const SCHED_PART_OFFCPU = 1;
 export const SCHED_PART_RUNQLAT = 2;
 export const SCHED_PART_ISO = 4;
-/** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU). */
+/** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU in bpf/isolation.h). */
 export const ISO_NO_CPU = 0xffffffff;
 /** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self and 4 bytes of tail padding (test/probes/layout.test.ts checks it against BTF). */
 const CFG_BYTES = 56;

@@ -1,15 +1,18 @@
 // One probe, one place: outside the catalogue, the bench and the probe's own files (those whose
 // name holds the probe's, e.g. src/probes/runqlat-spec.ts, src/ui/components/RunqlatPane.tsx),
 // no source file names a probe: not as a string ('runqlat'), not as the key of a probe's slot in
-// the store or an interval (data.runqlat, health.runqlat, feeds.exec, ...).
-import { readFileSync } from 'node:fs';
-import { basename, relative } from 'node:path';
+// the store or an interval (data.runqlat, health.runqlat, feeds.exec, ...). And a probe's kernel
+// side is found by its name: bpf/<name>.bpf.c, its own object, or bpf/<name>.bpf.h, its part of an
+// object it shares (the scheduler probes' bpf/sched.bpf.c), which that object includes.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 import { sourceFiles } from '../helpers/src.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const BPF = fileURLToPath(new URL('../../bpf/', import.meta.url));
 
 
 /** Code without its comments (a comment may say what a probe does; code may not name it). */
@@ -55,4 +58,17 @@ describe('probe names', () => {
     expect(uses.test(code("focus === 'runqlat'"))).toBe(true);
     expect(uses.test(code("// runqlat: in a comment"))).toBe(false);
   });
+});
+
+describe('kernel sides by name', () => {
+  const objects = readdirSync(BPF).filter((f) => f.endsWith('.bpf.c'));
+
+  for (const { name } of CATALOGUE.filter((p) => p.bpf)) {
+    it(`${name}: bpf/${name}.bpf.c, or bpf/${name}.bpf.h included by an object`, () => {
+      if (existsSync(join(BPF, `${name}.bpf.c`))) return;
+      expect(existsSync(join(BPF, `${name}.bpf.h`)), `bpf/${name}.bpf.c or bpf/${name}.bpf.h`).toBe(true);
+      const includers = objects.filter((f) => readFileSync(join(BPF, f), 'utf8').includes(`#include "${name}.bpf.h"`));
+      expect(includers, `an object that includes bpf/${name}.bpf.h`).not.toEqual([]);
+    });
+  }
 });
