@@ -2,7 +2,8 @@
 // the status line, the layout, the overview, --probes, --help, the --json writer and the bench's
 // subjects all read it; nothing else lists probes. A line is the probe's spec (its module under
 // src/probes/, see ProbeSpec in src/probes/types.ts) and the loader of its pane (loaded only
-// when a screen is drawn; --json never loads Ink). Adding a probe: README, "Adding a probe".
+// when a screen is drawn; --json never loads Ink). Adding a probe: docs/architecture.md,
+// "Adding a probe".
 import { exec } from './probes/exec-spec.js';
 import { isolation } from './probes/isolation-spec.js';
 import { offcpu } from './probes/offcpu-spec.js';

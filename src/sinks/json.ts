@@ -1,6 +1,6 @@
 // The --json contract: one object per interval, one per line (NDJSON), built from the same
 // Interval every sink gets. The probes' parts come from their specs, in catalogue order; field
-// names are documented in the README.
+// names are documented in docs/json.md.
 import type { Catalogue, Interval, IntervalData } from '../catalogue.js';
 import { fromSpec, healthOf, sampleOf } from '../catalogue.js';
 import type { Sink } from '../probes/manager.js';
