@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick]`: what perfscope costs the host it runs on, side by side with the
-// tools people use today (bpftrace, BCC, libbpf-tools), measured here and now. See README "Performance" for
+// tools people use today (bpftrace, BCC, libbpf-tools), measured here and now. See docs/performance.md for
 // what each number means. Needs root; installs the peers with apt-get when they are missing;
 // leaves nothing behind (children, tmux server, tracefs mount it made, BPF programs, stats).
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // The bench's results as data (build/bench.json), as a plain-text table for the terminal and as
-// a markdown table for the README. Formatting only: every number is computed before.
+// a markdown table for docs/performance.md. Formatting only: every number is computed before.
 import type { LoadName, LoadSpec } from './loads.js';
 import type { Summary } from './stats.js';
 import type { SubjectGroup } from './subjects.js';

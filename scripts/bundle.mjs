@@ -7,7 +7,8 @@
 // implementation, a pane, the screen: perfscope-screen.js). React's development builds are in
 // perfscope-react-dev.cjs, read only when NODE_ENV asks for them (see reactDevelopmentAside).
 // An installed package needs no node_modules at all. dist/ is one level below the package root,
-// as src/paths.ts expects. Why this shape: README, "Decisions that differ from the sketch".
+// as src/paths.ts expects. Why this shape: docs/architecture.md,
+// "Decisions that differ from the sketch, and why".
 import { rolldown } from 'rolldown';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';

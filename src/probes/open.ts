@@ -42,7 +42,7 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
   const flags = flagsHi === 0 ? rec.readUInt32LE(OFF.flags) : Number(rec.readBigUInt64LE(OFF.flags));
   // fd or -errno: a s32 sign-extended (the high half is its sign).
   const ret = rec.readInt32LE(OFF.ret);
-  // Field order is the --json order (README, "Feeds").
+  // Field order is the --json order (docs/json.md, "Feeds").
   return {
     ts: wallMs(rec, OFF.ts_ns),
     pid: rec.readUInt32LE(OFF.pid),

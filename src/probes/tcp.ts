@@ -63,7 +63,7 @@ export function decodeTcp(rec: Buffer, wallMs: (b: Buffer, off: number) => numbe
   const family = rec.readUInt32LE(OFF.family);
   if (!kind || (family !== 4 && family !== 6)) return null;
   const addr = family === 4 ? ipv4Text : ipv6Text;
-  // Field order is the --json order (README, "Feeds").
+  // Field order is the --json order (docs/json.md, "Feeds").
   return {
     ts: wallMs(rec, OFF.ts_ns),
     kind,

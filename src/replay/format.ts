@@ -1,6 +1,6 @@
 // The recording file (perfscope record / --record; read back by perfscope replay): a header, then
 // one framed record per interval. Pure: buffers in, buffers out (the recorder sink writes them,
-// the replay reader reads a whole file). Byte by byte in the README, "Record and replay".
+// the replay reader reads a whole file). Byte by byte in docs/record-replay.md.
 //
 //   header   0  8  magic 89 50 53 52 45 43 0D 0A ("\x89PSREC\r\n": catches text-mode copies)
 //            8  2  format version, u16 little-endian (FORMAT_VERSION)

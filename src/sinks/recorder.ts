@@ -1,7 +1,7 @@
 // The recorder: a sink that appends every interval — its --json line, exactly as the json sink
 // prints it — to a recording file (src/replay/format.ts), one framed, compressed record per
 // interval. Writes are small synchronous appends (one write(2) of a few KB per interval, measured
-// at well under a millisecond with the compression: README, "Record and replay"), so a record is
+// at well under a millisecond with the compression: docs/record-replay.md), so a record is
 // either wholly in the page cache or, after a crash or kill -9, a cut the reader reports. A write
 // error (a full disk, ...) stops the recording with one message; the probes go on.
 import { closeSync, openSync, writeSync } from 'node:fs';

@@ -1,5 +1,6 @@
 // Horizontal bars with eighth-block precision, for log2 histograms: one row per bucket.
-// (ink-table and blessed-contrib do not work with Ink 6; see README.)
+// (ink-table and blessed-contrib do not work with Ink 6; see docs/architecture.md,
+// "Written by hand, and why".)
 import React from 'react';
 import { Box, Text } from 'ink';
 import { useTheme } from '../hooks/use-theme.js';
