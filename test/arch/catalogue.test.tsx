@@ -15,7 +15,7 @@ import { intervalToLine } from '../../src/catalogue/codec.js';
 import { App } from '../../src/ui/components/App.js';
 import { handleKey, keyHelp, toggleKeys } from '../../src/ui/keys.js';
 import { parseOptions, usage } from '../../src/cli/args.js';
-import { HOST } from '../ui/fixtures.js';
+import { FIXTURE_CATALOGUE, HOST } from '../ui/fixtures.js';
 import { renderWith, stripSgr, tick } from '../ui/render.js';
 
 interface DummySample {
@@ -59,7 +59,8 @@ const dummyView: ViewSpec<DummySample> = {
 };
 
 // Types are the default catalogue's; the test's own one holds one probe more, and its views one view more.
-const CAT = [...CATALOGUE, dummy] as unknown as Catalogue;
+const BASE = CATALOGUE.filter((s) => FIXTURE_CATALOGUE.some((f) => f.name === s.name));
+const CAT = [...BASE, dummy] as unknown as Catalogue;
 const SCREEN = withViews(CAT, { ...VIEWS, dummy: dummyView });
 
 describe('a probe added to the catalogue, and nowhere else', () => {
@@ -79,7 +80,7 @@ describe('a probe added to the catalogue, and nowhere else', () => {
     expect(j.probes.dummy).toEqual({ state: 'running' });
     expect(j.dummy).toEqual({ n: 1 });
     // After the default catalogue's last probe's own keys (whichever probe is last).
-    const lastKey = Object.keys(CATALOGUE[CATALOGUE.length - 1].toJson(null)).at(-1);
+    const lastKey = Object.keys(BASE[BASE.length - 1].toJson(null)).at(-1);
     expect(Object.keys(j).slice(-2)).toEqual([lastKey, 'dummy']);
     expect(lines[0]).toBe(intervalToLine(CAT, iv));
     expect(dummy.fromJson(JSON.parse(lines[0]))).toEqual({ n: 1 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseOptions, UsageError } from '../../src/cli/args.js';
 import { formatCpuList } from '../../src/model/format.js';
 import { parseCpuList } from '../../src/probes/cpus.js';
+import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 
 const cpus = [0, 1];
 const bad = (argv: string[], re: RegExp) => {
@@ -12,7 +13,10 @@ const bad = (argv: string[], re: RegExp) => {
 describe('parseOptions', () => {
   it('defaults: all probes, 1 s, unpinned, screen', () => {
     const o = parseOptions([], cpus);
-    expect(o.probes).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'isolation']);
+    // Every probe of the catalogue that does not start off (the profile), in its order.
+    expect(o.probes).toEqual(CATALOGUE.filter((s) => !s.startsOff).map((s) => s.name));
+    const today = ['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'proc', 'trace', 'isolation'];
+    expect(o.probes.filter((p) => today.includes(p))).toEqual(today);
     expect(o).toMatchObject({ cpu: null, pid: null, intervalS: 1, json: false, count: null, noBpf: false });
   });
   it('parses every flag', () => {

@@ -9,7 +9,7 @@ import type { OffcpuRow } from '../../src/probes/offcpu-spec.js';
 import { escapeLabelValue, PrometheusSink } from '../../src/sinks/prometheus.js';
 import { parseListen, wantsOpenMetrics } from '../../src/sinks/prometheus-http.js';
 import { parseOptions } from '../../src/cli/args.js';
-import { countersSample, ESC, execEvent, isolationSample, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, traceSample, TS } from '../ui/fixtures.js';
+import { countersSample, ESC, execEvent, isolationSample, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, traceSample, TS, nullData, offHealth } from '../ui/fixtures.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 
 const running = (cost?: ProbeHealth['cost']): ProbeHealth => (cost ? { state: 'running', cost } : { state: 'running' });
@@ -20,6 +20,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
     interval_s: 1,
     pinned_cpu: null,
     probes: {
+      ...offHealth(),
       offcpu: running({ run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 2 }),
       runqlat: running({ run_ns: 1000, run_cnt: 10, ns_per_event: 100, lost: 0 }),
       exec: running({ run_ns: 0, run_cnt: 0, ns_per_event: null, lost: 1 }),
@@ -32,6 +33,7 @@ function interval(data: Partial<IntervalData> = {}, probes: Partial<Interval['pr
       ...probes,
     },
     data: {
+      ...nullData(),
       offcpu: offcpuSample(),
       runqlat: runqlatSample(),
       exec: [execEvent(), execEvent({ ret: -2, ret_name: 'ENOENT' })],

@@ -1,6 +1,6 @@
 // Fixture data of the shapes the probes produce (the same as --json), and a store holding them.
 import { createAppStore, type AppStore } from '../../src/store/store.js';
-import { findProbe, probeNames, type Interval, type IntervalData, type ProbeName } from '../../src/catalogue/catalogue.js';
+import { CATALOGUE, findProbe, probeNames, type Catalogue, type Interval, type IntervalData, type ProbeName } from '../../src/catalogue/catalogue.js';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import type { ScreenCatalogue, ScreenEntry } from '../../src/views/view.js';
 import type { ProbeHealth } from '../../src/probes/types.js';
@@ -153,6 +153,23 @@ export interface FixtureStoreOptions {
   catalogue?: ScreenCatalogue;
 }
 
+/** Every probe of a catalogue without data (null), for an interval literal to spread first. */
+export function nullData(cat: Catalogue = CATALOGUE): IntervalData {
+  return Object.fromEntries(probeNames(cat).map((n) => [n, null])) as unknown as IntervalData;
+}
+
+/** Every probe of a catalogue off, for an interval literal's `probes` to spread first. */
+export function offHealth(cat: Catalogue = CATALOGUE): Interval['probes'] {
+  return Object.fromEntries(probeNames(cat).map((n) => [n, { state: 'off' }])) as unknown as Interval['probes'];
+}
+
+/**
+ * The probes the screen's fixtures are made for (those fixtureData() has a sample of), with their
+ * views: the catalogue of the screen tests whose assertions depend on how many panes share the
+ * terminal. A probe added later is in SCREEN_CATALOGUE, not here, until it has fixture data.
+ */
+export const FIXTURE_CATALOGUE: ScreenCatalogue = SCREEN_CATALOGUE.filter((s) => s.name in fixtureData());
+
 /** A probe of the default catalogue with its view, as the screen takes it. */
 export function screenEntry(name: ProbeName): ScreenEntry {
   const e = findProbe(SCREEN_CATALOGUE, name);
@@ -167,7 +184,7 @@ export function fixtureData(): Partial<IntervalData> {
 
 /** A store with one committed interval holding fixture data (all probes running by default). */
 export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
-  const catalogue = o.catalogue ?? SCREEN_CATALOGUE;
+  const catalogue = o.catalogue ?? FIXTURE_CATALOGUE;
   const store = createAppStore({ catalogue, host: HOST, intervalS: 1, pinnedCpu: o.pinned ?? null, enabled: probeNames(catalogue) });
   const probes = {} as Record<ProbeName, ProbeHealth>;
   for (const n of probeNames(catalogue)) probes[n] = o.health?.[n] ?? running();
@@ -176,7 +193,7 @@ export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
     interval_s: 1,
     pinned_cpu: o.pinned ?? null,
     probes,
-    data: { ...(Object.fromEntries(probeNames(catalogue).map((n) => [n, null])) as unknown as IntervalData), ...(o.data ?? fixtureData()) },
+    data: { ...nullData(catalogue), ...(o.data ?? fixtureData()) },
   };
   store.getState().commitInterval(snap);
   return store;

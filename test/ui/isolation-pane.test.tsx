@@ -8,8 +8,7 @@ import { IsolationPane } from '../../src/ui/components/IsolationPane.js';
 import { Header } from '../../src/ui/components/Header.js';
 import { headerText } from '../../src/ui/lines/header.js';
 import { createAppStore } from '../../src/store/store.js';
-import { SCREEN_CATALOGUE } from '../../src/views/views.js';
-import { countersSample, fixtureStore, HOST, isolationSample, offcpuSample, RAW_CONTROL, runqlatSample, traceSample } from './fixtures.js';
+import { countersSample, fixtureStore, HOST, isolationSample, offcpuSample, RAW_CONTROL, runqlatSample, traceSample, FIXTURE_CATALOGUE } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
 import { screenEntry } from './fixtures.js';
 
@@ -64,7 +63,7 @@ describe('IsolationPane', () => {
 describe('header', () => {
   it('marks isolated CPUs after the CPU list', () => {
     expect(headerText({ hostname: 'h', kernel: 'k', uptimeS: 1, load: null, cpus: [0, 1, 2, 3], isolated: [2, 3], pinned: 2, intervalS: 1, paused: false }, 120).left).toContain('cpus 0-3 iso 2-3');
-    const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: { ...HOST, isolated: [1] }, intervalS: 1, pinnedCpu: 1, enabled: [] });
+    const store = createAppStore({ catalogue: FIXTURE_CATALOGUE, host: { ...HOST, isolated: [1] }, intervalS: 1, pinnedCpu: 1, enabled: [] });
     expect(frameOf(renderWith(store, <Header width={100} />))).toContain('cpus 0-1 iso 1');
   });
 });

@@ -1,11 +1,11 @@
 // Every key's effect on the store, without rendering (handleKey is pure over the store).
 import { describe, expect, it } from 'vitest';
 import { handleInput, handleKey, keyHelp, toggleKeys } from '../../src/ui/keys.js';
-import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 
-const TOGGLE_KEYS = toggleKeys(SCREEN_CATALOGUE);
-const KEY_HELP = keyHelp(SCREEN_CATALOGUE);
-import { fixtureStore } from './fixtures.js';
+
+const TOGGLE_KEYS = toggleKeys(FIXTURE_CATALOGUE);
+const KEY_HELP = keyHelp(FIXTURE_CATALOGUE);
+import { fixtureStore, FIXTURE_CATALOGUE } from './fixtures.js';
 import type { AppStore } from '../../src/store/store.js';
 
 const press = (s: AppStore, input: string, key = {}) => handleKey(s.getState(), input, key);
@@ -42,7 +42,10 @@ describe('keys', () => {
 
   it('1..5, 7, 8 and 0 switch offcpu, runqlat, exec, open, tcp, trace, profile and isolation off and on; proc has no key', () => {
     const s = fixtureStore();
-    expect([...TOGGLE_KEYS.values()]).toEqual(['offcpu', 'runqlat', 'exec', 'open', 'tcp', 'trace', 'profile', 'isolation']);
+    expect([...TOGGLE_KEYS.values()]).toEqual(FIXTURE_CATALOGUE.filter((s) => s.key !== null).map((s) => s.name));
+    const today: [string, string][] = [['1', 'offcpu'], ['2', 'runqlat'], ['3', 'exec'], ['4', 'open'], ['5', 'tcp'], ['7', 'trace'], ['8', 'profile'], ['0', 'isolation']];
+    expect([...TOGGLE_KEYS].filter(([, n]) => today.some(([, t]) => t === n))).toEqual(today);
+    expect(FIXTURE_CATALOGUE.find((s) => s.name === 'proc')?.key).toBeNull();
     for (const [k, name] of TOGGLE_KEYS) {
       press(s, k);
       expect(s.getState().enabled[name]).toBe(false);

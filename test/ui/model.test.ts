@@ -12,9 +12,8 @@ import { headerText, fmtUptime } from '../../src/ui/lines/header.js';
 import { offcpuTable } from '../../src/ui/lines/offcpu-table.js';
 import { countersLines, fmtKb, fmtNum } from '../../src/ui/lines/proc-lines.js';
 import { probeNames, type ProbeName } from '../../src/catalogue/catalogue.js';
-import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import type { ProbeHealth } from '../../src/probes/types.js';
-import { countersSample, execEvent, offcpuSample, openEvent, tcpEvent, RAW_CONTROL } from './fixtures.js';
+import { countersSample, execEvent, offcpuSample, openEvent, tcpEvent, RAW_CONTROL, FIXTURE_CATALOGUE } from './fixtures.js';
 
 describe('safe', () => {
   it('replaces C0, ESC, DEL, C1, bidi overrides and lone surrogates; keeps printable text', () => {
@@ -37,26 +36,26 @@ describe('safe', () => {
 
 describe('layout', () => {
   it('too small: one line with the size needed', () => {
-    const l = computeLayout(50, 20, 'offcpu', SCREEN_CATALOGUE);
+    const l = computeLayout(50, 20, 'offcpu', FIXTURE_CATALOGUE);
     expect(l.kind).toBe('too-small');
     if (l.kind === 'too-small') expect(l.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
-    expect(computeLayout(80, MIN_ROWS - 1, 'offcpu', SCREEN_CATALOGUE).kind).toBe('too-small');
+    expect(computeLayout(80, MIN_ROWS - 1, 'offcpu', FIXTURE_CATALOGUE).kind).toBe('too-small');
     // The message fits on one line of the terminal it is for, down to 20 columns.
     for (let c = 20; c < MIN_COLUMNS; c++) {
-      const t = computeLayout(c, 5, 'offcpu', SCREEN_CATALOGUE);
+      const t = computeLayout(c, 5, 'offcpu', FIXTURE_CATALOGUE);
       if (t.kind !== 'too-small') throw new Error(`${c}x5 is not too small`);
       expect(t.message.length).toBeLessThanOrEqual(c);
       expect(t.message).toContain(`${MIN_COLUMNS}x${MIN_ROWS}`);
     }
-    const tiny = computeLayout(20, 5, 'offcpu', SCREEN_CATALOGUE);
+    const tiny = computeLayout(20, 5, 'offcpu', FIXTURE_CATALOGUE);
     expect(tiny.kind === 'too-small' && tiny.message).toBe(`needs ${MIN_COLUMNS}x${MIN_ROWS}, is 20x5`);
   });
   it('80x24: tabs, the focused pane full size', () => {
-    const l = computeLayout(80, 24, 'exec', SCREEN_CATALOGUE);
+    const l = computeLayout(80, 24, 'exec', FIXTURE_CATALOGUE);
     expect(l).toEqual({ kind: 'tabs', width: 80, pane: { pane: 'exec', width: 80, height: 21 } });
   });
   it('160x48: every pane at once, the heights add up, the widths add up', () => {
-    const l = computeLayout(160, 48, 'exec', SCREEN_CATALOGUE);
+    const l = computeLayout(160, 48, 'exec', FIXTURE_CATALOGUE);
     expect(l.kind).toBe('grid');
     if (l.kind !== 'grid') return;
     const panes = l.columns.flat().map((r) => r.pane).sort();
@@ -130,29 +129,29 @@ describe('feed lines', () => {
 
 describe('status line', () => {
   const health = {} as Record<ProbeName, ProbeHealth>;
-  for (const n of probeNames(SCREEN_CATALOGUE)) health[n] = { state: 'running', cost: { run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 0 } };
+  for (const n of probeNames(FIXTURE_CATALOGUE)) health[n] = { state: 'running', cost: { run_ns: 2000, run_cnt: 4, ns_per_event: 500, lost: 0 } };
   health.proc = { state: 'running' };
   health.open = { state: 'unavailable', reason: 'not built' };
   it('as detailed as fits; never wider than the terminal from 100 columns', () => {
     // (at 80 the names and states of nine running probes take 97 columns: the line is cut at the end)
     for (const w of [100, 120, 200]) {
-      const segs = statusSegments(SCREEN_CATALOGUE, health, { pinned: null, intervalS: 2, width: w });
+      const segs = statusSegments(FIXTURE_CATALOGUE, health, { pinned: null, intervalS: 2, width: w });
       const len = segs.reduce((a, s) => a + s.text.length, 0) + STATUS_SEPARATOR.length * (segs.length - 1) + STATUS_HINT.length;
       expect(len <= w || w < 70, `${w}: ${segs.map((s) => s.text).join(STATUS_SEPARATOR)}`).toBe(true);
     }
-    expect(statusSegments(SCREEN_CATALOGUE, health, { pinned: null, intervalS: 2, width: 200 })[0].text).toBe('1 offcpu on 500ns 2/s');
-    expect(statusSegments(SCREEN_CATALOGUE, health, { pinned: null, intervalS: 0, width: 200 })[0].text).toBe('1 offcpu on 500ns 0/s');
+    expect(statusSegments(FIXTURE_CATALOGUE, health, { pinned: null, intervalS: 2, width: 200 })[0].text).toBe('1 offcpu on 500ns 2/s');
+    expect(statusSegments(FIXTURE_CATALOGUE, health, { pinned: null, intervalS: 0, width: 200 })[0].text).toBe('1 offcpu on 500ns 0/s');
   });
   it('when not even every name and state fits, the probes of the commonest state are one segment and the rest stay as detailed as fits', () => {
     const h = { ...health };
     for (const n of ['offcpu', 'runqlat', 'tcp', 'trace', 'isolation'] as const) h[n] = { state: 'off' };
-    const segs = statusSegments(SCREEN_CATALOGUE, h, { pinned: null, intervalS: 2, width: 80 });
+    const segs = statusSegments(FIXTURE_CATALOGUE, h, { pinned: null, intervalS: 2, width: 80 });
     expect(segs.map((s) => s.text)).toEqual(['exec on', 'open n/a', 'proc on', 'profile on', 'off: offcpu runqlat tcp trace isolation']);
     expect(segs[4].state).toBe('off');
-    expect(statusSegments(SCREEN_CATALOGUE, h, { pinned: null, intervalS: 2, width: 100 }).map((s) => s.text)[0]).toBe('3 exec on');
-    expect(statusSegments(SCREEN_CATALOGUE, h, { pinned: null, intervalS: 2, width: 160 }).map((s) => s.text)[2]).toBe('3 exec on 500ns 2/s');
+    expect(statusSegments(FIXTURE_CATALOGUE, h, { pinned: null, intervalS: 2, width: 100 }).map((s) => s.text)[0]).toBe('3 exec on');
+    expect(statusSegments(FIXTURE_CATALOGUE, h, { pinned: null, intervalS: 2, width: 160 }).map((s) => s.text)[2]).toBe('3 exec on 500ns 2/s');
     // All running but one: the running ones are the group, and the line fits 80 columns.
-    const all = statusSegments(SCREEN_CATALOGUE, health, { pinned: null, intervalS: 2, width: 80 });
+    const all = statusSegments(FIXTURE_CATALOGUE, health, { pinned: null, intervalS: 2, width: 80 });
     expect(all.map((s) => s.text)).toEqual(['4 open n/a', 'on: offcpu runqlat exec tcp proc trace profile isolation']);
   });
 });

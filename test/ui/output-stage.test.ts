@@ -18,16 +18,15 @@ import { App } from '../../src/ui/components/App.js';
 import { StoreContext } from '../../src/ui/store-context.js';
 import { ThemeContext } from '../../src/ui/theme.js';
 import { loadPanes, PanesProvider } from '../../src/ui/panes.js';
-import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import { cachedWidth, composeFrame, fitWidth, installOutputStage, stageStats, uninstallOutputStage, widthCacheSize, WIDTH_CACHE_LIMIT } from '../../src/ui/output-stage.js';
-import { execEvent, fixtureStore, openEvent } from './fixtures.js';
+import { execEvent, fixtureStore, openEvent, FIXTURE_CATALOGUE } from './fixtures.js';
 import { renderWith, tick } from './render.js';
 import { Box, Text } from 'ink';
 import { FittedRow, type Segment } from '../../src/ui/components/FittedRow.js';
 import { TextLines } from '../../src/ui/components/TextLines.js';
 import type { Line } from '../../src/ui/lines/lines.js';
 
-const panes = await loadPanes(SCREEN_CATALOGUE);
+const panes = await loadPanes(FIXTURE_CATALOGUE);
 
 class FakeStdout extends EventEmitter {
   frames: string[] = [];

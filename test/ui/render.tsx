@@ -7,19 +7,17 @@ import type { AppStore } from '../../src/store/store.js';
 import { loadPanes, PanesProvider } from '../../src/ui/panes.js';
 
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
-import type { ScreenCatalogue } from '../../src/views/view.js';
 import type { Panes } from '../../src/ui/panes.js';
 
-/** The panes of a catalogue, loaded as the screen loads them before its first frame. */
-const cache = new Map<ScreenCatalogue, Panes>([[SCREEN_CATALOGUE, await loadPanes(SCREEN_CATALOGUE)]]);
+/** The panes, loaded as the screen loads them before its first frame (a probe without one of its own gets the plain pane). */
+const PANES: Panes = await loadPanes(SCREEN_CATALOGUE);
 
 
 export function renderWith(store: AppStore, node: React.ReactElement, theme: Theme = { color: true }) {
-  const panes = cache.get(store.getState().catalogue) ?? new Map();
   return render(
     <ThemeContext.Provider value={theme}>
       <StoreContext.Provider value={store}>
-        <PanesProvider panes={panes}>{node}</PanesProvider>
+        <PanesProvider panes={PANES}>{node}</PanesProvider>
       </StoreContext.Provider>
     </ThemeContext.Provider>,
   );

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/components/App.js';
 import type { AppStore } from '../../src/store/store.js';
 import type { Interval as IntervalSnapshot } from '../../src/catalogue/catalogue.js';
-import { countersSample, execEvent, fixtureStore, offcpuSample, runqlatSample, tcpEvent } from './fixtures.js';
+import { countersSample, execEvent, fixtureStore, offcpuSample, runqlatSample, tcpEvent, nullData } from './fixtures.js';
 import { renderWith, stripSgr, tick } from './render.js';
 
 /** The interval after `prev`: new time, new data, new costs (as the manager commits it). */
@@ -22,6 +22,7 @@ function nextInterval(store: AppStore, i: number): IntervalSnapshot {
     pinned_cpu: null,
     probes,
     data: {
+      ...nullData(),
       offcpu: { ...off, rows: off.rows.map((r) => ({ ...r, max_us: r.max_us + i })) },
       runqlat: runqlatSample(),
       proc: countersSample({ load: { load1: 1 + i / 100, load5: 0.5, load15: 0.25, running: 3, blocked: 1, tasks: 321 } }),

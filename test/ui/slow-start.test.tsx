@@ -4,7 +4,6 @@
 // happen if the start held the event loop — so nothing here depends on timing.
 import React from 'react';
 import { describe, expect, it } from 'vitest';
-import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import type { ScreenCatalogue } from '../../src/views/view.js';
 import { ProbeManager } from '../../src/manager/manager.js';
 import type { Probe } from '../../src/probes/types.js';
@@ -12,7 +11,7 @@ import { createAppStore } from '../../src/store/store.js';
 import { followIntents, storeSink } from '../../src/store/store-sink.js';
 import { App } from '../../src/ui/components/App.js';
 import { handleKey } from '../../src/ui/keys.js';
-import { HOST } from './fixtures.js';
+import { HOST, FIXTURE_CATALOGUE } from './fixtures.js';
 import { renderWith, stripSgr, tick } from './render.js';
 
 describe('a slow probe start', () => {
@@ -30,7 +29,7 @@ describe('a slow probe start', () => {
       stop: () => {},
     };
     // exec's spec, with a start that takes as long as the test wants.
-    const cat = SCREEN_CATALOGUE.map((s) => (s.name === 'exec' ? { ...s, bpf: false, create: async () => slow } : s)) as ScreenCatalogue;
+    const cat = FIXTURE_CATALOGUE.map((s) => (s.name === 'exec' ? { ...s, bpf: false, create: async () => slow } : s)) as ScreenCatalogue;
     const store = createAppStore({ catalogue: cat, host: HOST, intervalS: 0.05, pinnedCpu: null, enabled: [] });
     const m = new ProbeManager(cat, { intervalS: 0.05, pid: null, comm: null, cpus: [0, 1], bpfReason: null, sinks: [storeSink(store)] });
     followIntents(store, m);

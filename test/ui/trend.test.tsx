@@ -6,9 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { RunqlatPane } from '../../src/ui/components/RunqlatPane.js';
 import { TREND_POINTS, trendPoint } from '../../src/store/store.js';
 import { type Interval as IntervalSnapshot } from '../../src/catalogue/catalogue.js';
-import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import { histQuantile } from '../../src/model/hist.js';
-import { fixtureStore, runqlatSample } from './fixtures.js';
+import { fixtureStore, runqlatSample, FIXTURE_CATALOGUE } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
 import { screenEntry } from './fixtures.js';
 
@@ -32,7 +31,7 @@ describe('run-queue trend', () => {
     expect(p.all).toBeGreaterThanOrEqual(16);
     expect(p.all).toBeLessThan(32);
     expect(p['1']).toBeNull(); // no wait on CPU 1 that interval
-    expect(trendPoint(SCREEN_CATALOGUE, { ...base, data: { ...base.data, runqlat: null, isolation: null } })).toEqual({});
+    expect(trendPoint(FIXTURE_CATALOGUE, { ...base, data: { ...base.data, runqlat: null, isolation: null } })).toEqual({});
   });
 
   it('keeps at most TREND_POINTS, newest last', () => {
