@@ -1,6 +1,6 @@
 # Build graph for perfscope. `make build` is incremental: nothing is redone when nothing changed.
 # Generated files live in build/ (BPF objects, vmlinux.h, the addon) and dist/ (JavaScript: tsc's
-# module tree under dist/src and dist/bench, which the bench and a few tests import, and the bundle dist/perfscope*.js, which
+# module tree, which a few tests import; the bench's, build/tsc-bench/, which npm run bench runs, and the bundle dist/perfscope*.js, which
 # bin/perfscope.js runs and the npm package ships).
 
 CLANG     ?= $(shell command -v clang-16 || command -v clang)
@@ -24,14 +24,15 @@ BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
 NATIVE_SRCS := $(wildcard native/*.cc)
 NATIVE_HDRS := $(wildcard native/*.h)
-TS_SRCS   := $(shell find src bench -name '*.ts' -o -name '*.tsx')
+TS_SRCS   := $(shell find src -name '*.ts' -o -name '*.tsx')
+BENCH_SRCS := $(shell find bench -name '*.ts')
 
 .PHONY: build bpf native ts bundle clean
 build: bpf native ts bundle
 
 bpf: $(BPF_OBJS)
 native: $(B)/perfscope.node
-ts: dist/.built
+ts: dist/.built $(B)/tsc-bench/.built
 bundle: dist/perfscope.js
 
 $(B)/vmlinux.h: /sys/kernel/btf/vmlinux
@@ -63,6 +64,11 @@ $(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS) $(B)/libbpf.a Makefile
 
 dist/.built: $(TS_SRCS) tsconfig.json package.json
 	npx tsc -p tsconfig.json
+	@touch $@
+
+# The bench and the soak (development tools, outside src/) with the modules of src/ they import.
+$(B)/tsc-bench/.built: $(BENCH_SRCS) $(TS_SRCS) tsconfig.json tsconfig.bench.json package.json
+	npx tsc -p tsconfig.bench.json
 	@touch $@
 
 # The bundle (scripts/bundle.mjs says what is in which file).

@@ -1,6 +1,6 @@
 // Where perfscope's own files are: the package root, the nearest folder above this module that
 // holds perfscope's package.json. This module runs from several depths: src/paths.ts (tests, run
-// from the sources), dist/src/paths.js (tsc's output, which the bench imports) and
+// from the sources), dist/paths.js (tsc's output), build/tsc-bench/src/paths.js (the bench's) and
 // dist/perfscope-app.js (the bundle, what bin/perfscope.js and the npm package run).
 // Found from there: package.json, build/perfscope.node, build/bpf/<name>.bpf.o.
 import { existsSync } from 'node:fs';

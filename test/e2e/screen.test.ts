@@ -224,7 +224,7 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     const s = session;
     await s.waitScreen((x) => PROMPT_RE.test(x), 'the shell prompt', 10_000);
     // perfscope's own main() in a node that throws from a timer a few seconds later.
-    const script = `const { main } = await import('${ROOT}/dist/src/cli/cli.js'); await main([]); setTimeout(() => { throw new Error('boom from a timer'); }, 6000);`;
+    const script = `const { main } = await import('${ROOT}/dist/cli/cli.js'); await main([]); setTimeout(() => { throw new Error('boom from a timer'); }, 6000);`;
     s.type(`node --input-type=module -e "${script}"; echo "exit=$?"`);
     s.keys('Enter');
     perfscope = await s.perfscopePid();
@@ -331,7 +331,7 @@ describe('perfscope in a terminal, not root', () => {
 });
 
 // Keep tmux's own idea of the pane's command: make sure the binary exists before anything runs.
-execFileSync('test', ['-f', `${ROOT}/dist/src/cli/cli.js`]);
+execFileSync('test', ['-f', `${ROOT}/dist/cli/cli.js`]);
 
 describe('perfscope in a tiny or dumb terminal', () => {
   it('20x5: the one line of what it needs, whole; q still quits', async () => {

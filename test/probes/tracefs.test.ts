@@ -15,9 +15,9 @@ import { chooseSyscallHooksAsync, ensureTracefs, ensureTracefsAsync } from '../.
 import { heldProgramIds, noBpf } from '../helpers/bpf.js';
 import { unique } from './helpers/feeds.js';
 
-const EXEC_JS = fileURLToPath(new URL('../../dist/src/probes/exec.js', import.meta.url));
-const TRACEFS_JS = fileURLToPath(new URL('../../dist/src/probes/tracefs.js', import.meta.url));
-const BPF_JS = fileURLToPath(new URL('../../dist/src/bpf/object.js', import.meta.url));
+const EXEC_JS = fileURLToPath(new URL('../../dist/probes/exec.js', import.meta.url));
+const TRACEFS_JS = fileURLToPath(new URL('../../dist/probes/tracefs.js', import.meta.url));
+const BPF_JS = fileURLToPath(new URL('../../dist/bpf/object.js', import.meta.url));
 
 // Prints {before, after, hooks, progs, events, held}: tracefs events/ before and after start,
 // the chosen hooks, program count, execs seen of our tag, and BPF fds left after stop.
