@@ -17,7 +17,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { ProbeManager, SCREEN_FEED_FLUSH_MS } from '../manager/manager.js';
 import { ProbeArgError } from '../probes/types.js';
 import { createAppStore } from '../store/store.js';
-import { followIntents, storeSink } from '../store/store-sink.js';
+import { storeSink } from '../store/store-sink.js';
 import { jsonSink } from '../sinks/json.js';
 import { foldedSink, type FoldedSink } from '../sinks/folded.js';
 import { setSymbolizeWait } from '../stacks/resolve.js';
@@ -248,7 +248,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     options: opts.probeOptions,
   });
   const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: SCREEN_FEED_FLUSH_MS, sinks: [storeSink(store), ...recorderSinks, ...promSinks] }));
-  followIntents(store, m);
+  store.getState().attach(m);
   restoreUi = await showScreen(store, exit);
   // The first frame is drawn: the probes start behind it (their panes say starting…).
   void m.start(opts.probes);
