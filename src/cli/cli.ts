@@ -1,6 +1,6 @@
 // perfscope's entry: parse flags, then wire the catalogue's probes to their sinks through the
 // probe manager: --json prints NDJSON (no store, no Ink); the screen gets the store (and the
-// store's intents drive the manager); --record / `perfscope record` add the recorder sink;
+// manager attached to it, which its control actions drive); --record / `perfscope record` add the recorder sink;
 // --listen adds the Prometheus sink and its HTTP server to either, or runs it alone with
 // --no-screen; `perfscope replay` feeds the same sinks from a recording instead (src/replay/).
 // Every exit path stops the probes and restores the terminal; BPF programs are owned by file

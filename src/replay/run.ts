@@ -68,7 +68,7 @@ export function replayAll(cat: Catalogue, rec: LoadedRecording, sinks: readonly 
   src.emitRange(a, b);
 }
 
-/** The store a replayed screen shows, and its source (not started yet; its keys already followed). */
+/** The store a replayed screen shows, and its source (not started yet; already attached to the store, which its keys drive). */
 export function replayScreen(cat: ScreenCatalogue, rec: LoadedRecording): { store: AppStore; source: ReplaySource } {
   const h = rec.header;
   const boot = h.boot_time ? Date.parse(h.boot_time) : NaN;

@@ -55,7 +55,7 @@ function catalogueWith(factories: Partial<Record<ProbeName, () => Fake>>): Catal
   }));
 }
 
-/** A store and a manager wired as the CLI wires them (the store's sink, its intents). */
+/** A store and a manager wired as the CLI wires them (the store's sink; the manager attached to the store). */
 function wire(enabled: ProbeName[], factories: Partial<Record<ProbeName, () => Fake>>, bpfReason: string | null, now?: () => number) {
   const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled });
   const m = new ProbeManager(catalogueWith(factories), { intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason, now, sinks: [storeSink(store)] });

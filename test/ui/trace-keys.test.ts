@@ -1,5 +1,5 @@
-// The trace probe from the keyboard, against the real kernel, through the same store, intents
-// and manager as the screen: + opens the prompt, Tab completes, Enter attaches; ↓ selects a row,
+// The trace probe from the keyboard, against the real kernel, through the same store (the
+// manager attached to it) and manager as the screen: + opens the prompt, Tab completes, Enter attaches; ↓ selects a row,
 // - detaches it and leaves nothing of it loaded; bad input is one line in the status line.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
