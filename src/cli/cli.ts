@@ -1,6 +1,6 @@
 // perfscope's entry: parse flags, then wire the catalogue's probes to their sinks through the
 // probe manager: --json prints NDJSON (no store, no Ink); the screen gets the store (and the
-// store's intents drive the manager); --record / `perfscope record` add the recorder sink;
+// manager attached to it, which its control actions drive); --record / `perfscope record` add the recorder sink;
 // --listen adds the Prometheus sink and its HTTP server to either, or runs it alone with
 // --no-screen; `perfscope replay` feeds the same sinks from a recording instead (src/replay/).
 // Every exit path stops the probes and restores the terminal; BPF programs are owned by file
@@ -17,7 +17,7 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { ProbeManager, SCREEN_FEED_FLUSH_MS } from '../manager/manager.js';
 import { ProbeArgError } from '../probes/types.js';
 import { createAppStore } from '../store/store.js';
-import { followIntents, storeSink } from '../store/store-sink.js';
+import { storeSink } from '../store/store-sink.js';
 import { jsonSink } from '../sinks/json.js';
 import { foldedSink, type FoldedSink } from '../sinks/folded.js';
 import { setSymbolizeWait } from '../stacks/resolve.js';
@@ -248,7 +248,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     options: opts.probeOptions,
   });
   const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: SCREEN_FEED_FLUSH_MS, sinks: [storeSink(store), ...recorderSinks, ...promSinks] }));
-  followIntents(store, m);
+  store.getState().attach(m);
   restoreUi = await showScreen(store, exit);
   // The first frame is drawn: the probes start behind it (their panes say starting…).
   void m.start(opts.probes);

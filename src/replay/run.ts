@@ -8,7 +8,7 @@ import { probeNames } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
 import type { Sink } from '../catalogue/sink.js';
 import { createAppStore, TREND_POINTS, type AppStore } from '../store/store.js';
-import { followReplayIntents, storeSink } from '../store/store-sink.js';
+import { storeSink } from '../store/store-sink.js';
 import { COMPRESSION, readRecording, stopMessage, type RecordingHeader } from './format.js';
 import { ReplaySource } from './source.js';
 import { parseTimeSpec } from './units.js';
@@ -68,7 +68,7 @@ export function replayAll(cat: Catalogue, rec: LoadedRecording, sinks: readonly 
   src.emitRange(a, b);
 }
 
-/** The store a replayed screen shows, and its source (not started yet; its keys already followed). */
+/** The store a replayed screen shows, and its source (not started yet; already attached to the store, which its keys drive). */
 export function replayScreen(cat: ScreenCatalogue, rec: LoadedRecording): { store: AppStore; source: ReplaySource } {
   const h = rec.header;
   const boot = h.boot_time ? Date.parse(h.boot_time) : NaN;
@@ -93,7 +93,7 @@ export function replayScreen(cat: ScreenCatalogue, rec: LoadedRecording): { stor
     intervalS: h.interval_s,
     onPosition: (p) => store.getState().setReplay(p),
   });
-  followReplayIntents(store, source);
+  store.getState().attachReplay(source);
   if (rec.stop) store.getState().setNotice(rec.stop);
   return { store, source };
 }

@@ -1,6 +1,7 @@
 // The keyboard, as a pure function of (store state, key): one dispatcher keyed on the current
-// mode (filter editing, help overlay, normal). It only calls store intents; the probe manager
-// follows them. Tested without rendering (test/ui/keys.test.ts).
+// mode (filter editing, help overlay, normal). It only calls store actions; those of the control
+// slice call the probe manager or the replay source themselves. Tested without rendering
+// (test/ui/keys.test.ts).
 // The toggle keys are the catalogue's (ProbeSpec.key).
 import { hasRows, isFeed, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
 import type { ProbeName } from '../catalogue/catalogue.js';

@@ -9,7 +9,7 @@ import type { Probe } from '../../src/probes/types.js';
 import { withViews, type ViewSpec } from '../../src/views/view.js';
 import { VIEWS } from '../../src/views/views.js';
 import { createAppStore } from '../../src/store/store.js';
-import { followIntents, storeSink } from '../../src/store/store-sink.js';
+import { storeSink } from '../../src/store/store-sink.js';
 import { jsonSink } from '../../src/sinks/json.js';
 import { intervalToLine } from '../../src/catalogue/codec.js';
 import { App } from '../../src/ui/components/App.js';
@@ -71,7 +71,7 @@ describe('a probe added to the catalogue, and nowhere else', () => {
       intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason: 'no BPF in this test',
       sinks: [storeSink(store), jsonSink(CAT, (l) => lines.push(l), null, () => {})],
     });
-    followIntents(store, m);
+    store.getState().attach(m);
     await m.start(['dummy']);
     const iv = m.tick();
 

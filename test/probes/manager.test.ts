@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProbeManager } from '../../src/manager/manager.js';
 import { createAppStore } from '../../src/store/store.js';
-import { followIntents, storeSink } from '../../src/store/store-sink.js';
+import { storeSink } from '../../src/store/store-sink.js';
 import { CATALOGUE, type Catalogue, type ProbeName } from '../../src/catalogue/catalogue.js';
 import { ProbeUnavailable, type Probe, type ProbeConfig } from '../../src/probes/types.js';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
@@ -55,11 +55,11 @@ function catalogueWith(factories: Partial<Record<ProbeName, () => Fake>>): Catal
   }));
 }
 
-/** A store and a manager wired as the CLI wires them (the store's sink, its intents). */
+/** A store and a manager wired as the CLI wires them (the store's sink; the manager attached to the store). */
 function wire(enabled: ProbeName[], factories: Partial<Record<ProbeName, () => Fake>>, bpfReason: string | null, now?: () => number) {
   const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled });
   const m = new ProbeManager(catalogueWith(factories), { intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason, now, sinks: [storeSink(store)] });
-  followIntents(store, m);
+  store.getState().attach(m);
   return { store, m, start: () => m.start(enabled) };
 }
 

@@ -1,6 +1,6 @@
 // The replay source and the store, without a terminal: intervals reach the sinks as the manager
 // hands them (feed events, health changes, then the interval); stepping back rewinds and replays
-// the history; the replay keys reach the source through the store's intents; the header says
+// the history; the replay keys reach the source through the store's actions; the header says
 // `replay` with the time and position; toggles do nothing; a bad go-to time gets one line.
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
@@ -99,7 +99,7 @@ const HEADER: RecordingHeader = {
 };
 
 describe('a replayed screen, through the store', () => {
-  it('keys reach the source through intents; header and position follow; toggles do nothing', () => {
+  it('keys reach the source through the store; header and position follow; toggles do nothing', () => {
     const { store, source } = replayScreen(SCREEN_CATALOGUE, { header: HEADER, lines: LINES, stop: null });
     try {
       source.start();

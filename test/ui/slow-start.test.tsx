@@ -8,7 +8,7 @@ import type { ScreenCatalogue } from '../../src/views/view.js';
 import { ProbeManager } from '../../src/manager/manager.js';
 import type { Probe } from '../../src/probes/types.js';
 import { createAppStore } from '../../src/store/store.js';
-import { followIntents, storeSink } from '../../src/store/store-sink.js';
+import { storeSink } from '../../src/store/store-sink.js';
 import { App } from '../../src/ui/components/App.js';
 import { handleKey } from '../../src/ui/keys.js';
 import { HOST, FIXTURE_CATALOGUE } from './fixtures.js';
@@ -32,7 +32,7 @@ describe('a slow probe start', () => {
     const cat = FIXTURE_CATALOGUE.map((s) => (s.name === 'exec' ? { ...s, bpf: false, create: async () => slow } : s)) as ScreenCatalogue;
     const store = createAppStore({ catalogue: cat, host: HOST, intervalS: 0.05, pinnedCpu: null, enabled: [] });
     const m = new ProbeManager(cat, { intervalS: 0.05, pid: null, comm: null, cpus: [0, 1], bpfReason: null, sinks: [storeSink(store)] });
-    followIntents(store, m);
+    store.getState().attach(m);
     await m.start([]);
     const r = renderWith(store, <App onQuit={() => {}} />);
     m.run(); // a tick, and so a frame, every 50 ms

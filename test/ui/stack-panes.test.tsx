@@ -20,6 +20,12 @@ const offcpu = screenEntry('offcpu');
 
 const press = (s: AppStore, input: string, key = {}) => handleKey(s.getState(), input, key);
 const frame = (s: AppStore, el: React.ReactElement) => stripSgr(renderWith(s, el).lastFrame() ?? '');
+/** The settings the store asks of the manager, as a fake manager attached to it records them. */
+function settingsAsked(s: AppStore): { probe: string; flag: string; value: unknown }[] {
+  const asked: { probe: string; flag: string; value: unknown }[] = [];
+  s.getState().attach({ setEnabled: () => {}, setPinnedCpu: () => {}, setOption: async (probe, flag, value) => (asked.push({ probe, flag, value }), null) });
+  return asked;
+}
 
 describe('profile pane', () => {
   it('one path per line at 80 columns, the leaf in view; Enter shows the frames, Esc back', () => {
@@ -76,11 +82,12 @@ describe('profile pane', () => {
 
   it('f steps the frequency (a request for the manager), w merges the last intervals, / filters by comm', () => {
     const s = fixtureStore();
+    const asked = settingsAsked(s);
     s.getState().setFocus('profile');
     press(s, 'f');
-    expect(s.getState().optionIntent).toMatchObject({ probe: 'profile', flag: 'frequency', value: 99 });
+    expect(asked.at(-1)).toMatchObject({ probe: 'profile', flag: 'frequency', value: 99 });
     press(s, 'f');
-    expect(s.getState().optionIntent).toMatchObject({ value: 199 });
+    expect(asked.at(-1)).toMatchObject({ value: 199 });
     // a second interval, then the window: counts add up
     const prev = s.getState().latest!;
     const next: Interval = { ...prev, time: new Date(Date.parse(prev.time) + 1000).toISOString(), data: { ...prev.data, profile: profileSample() } };
@@ -106,10 +113,11 @@ describe('profile pane', () => {
 describe('off-CPU pane detail', () => {
   it('Enter on a row asks for --offcpu-stacks and shows that task; with stacks, its stacks', () => {
     const s = fixtureStore();
+    const asked = settingsAsked(s);
     s.getState().setFocus('offcpu');
     press(s, '', { downArrow: true });
     press(s, '', { return: true });
-    expect(s.getState().optionIntent).toMatchObject({ probe: 'offcpu', flag: 'offcpu-stacks', value: true });
+    expect(asked.at(-1)).toMatchObject({ probe: 'offcpu', flag: 'offcpu-stacks', value: true });
     const row = s.getState().detail!.row;
     const [, pid] = row.split(':').map(Number);
     expect(frame(s, <OffcpuPane spec={offcpu} width={80} height={12} />)).toContain('collecting off-CPU stacks');

@@ -1,11 +1,11 @@
-// The trace probe from the keyboard, against the real kernel, through the same store, intents
-// and manager as the screen: + opens the prompt, Tab completes, Enter attaches; ↓ selects a row,
+// The trace probe from the keyboard, against the real kernel, through the same store (the
+// manager attached to it) and manager as the screen: + opens the prompt, Tab completes, Enter attaches; ↓ selects a row,
 // - detaches it and leaves nothing of it loaded; bad input is one line in the status line.
 import { afterEach, describe, expect, it } from 'vitest';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import { ProbeManager } from '../../src/manager/manager.js';
 import { createAppStore, type AppStore } from '../../src/store/store.js';
-import { followIntents, storeSink } from '../../src/store/store-sink.js';
+import { storeSink } from '../../src/store/store-sink.js';
 import { handleKey, handleInput } from '../../src/ui/keys.js';
 import { heldProgramIds, linkFds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 import { HOST } from './fixtures.js';
@@ -26,7 +26,7 @@ describe.skipIf(noBpf)('trace from the keyboard (real BPF)', () => {
   async function setup(): Promise<AppStore> {
     const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: HOST, intervalS: 1, pinnedCpu: null, enabled: ['trace'] });
     m = new ProbeManager(SCREEN_CATALOGUE, { intervalS: 1, pid: null, comm: null, cpus: HOST.cpus, sinks: [storeSink(store)] });
-    followIntents(store, m);
+    store.getState().attach(m);
     await m.start(['trace']);
     return store;
   }
