@@ -16,7 +16,19 @@ import { renderMarkdown, renderText, type BenchReport, type LoadResult, type Sub
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
 import { FLOOR, FLOOR_RAW, peerSubjects, perfscopeSubject, probeSubjects, profileSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
 import { restPart } from './rest.js';
-import { killSession, killTmuxServer, measureAfterStorm, measureStormWindow, measureWindow, pipeToFile, startSession, timeScreenImport, timeVersion, TMUX_SOCKET, type StartupTimes } from './terminal.js';
+import {
+  killSession,
+  killTmuxServer,
+  measureAfterStorm,
+  measureStormWindow,
+  measureWindow,
+  pipeToFile,
+  startSession,
+  timeScreenImport,
+  timeVersion,
+  TMUX_SOCKET,
+  type StartupTimes,
+} from './terminal.js';
 import { heldProgramIds } from './host.js';
 
 interface Options {
@@ -203,7 +215,12 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
       switch_ratio_to_floor: summarize(perSwitch.map((x, i) => ratio(x, floorPerSwitch[i]))),
       ns_per_op: summarize(runs.map((r) => r.ns)),
       none_ns_per_op: summarize(runs.map((r) => r.none)),
-      slowdown: (({ pairs: _p, ...rest }) => rest)(pairedRatio(runs.map((r) => r.ns), runs.map((r) => r.none))),
+      slowdown: (({ pairs: _p, ...rest }) => rest)(
+        pairedRatio(
+          runs.map((r) => r.ns),
+          runs.map((r) => r.none),
+        ),
+      ),
       tool_rss_kb: summarize(runs.map((r) => r.m.rssKb)),
       tool_cpu_ms: summarize(runs.map((r) => (r.m.cpuNs === null ? null : r.m.cpuNs / 1e6))),
       tool_cpu_ms_tail: summarize(runs.map((r) => (r.tailCpuNs == null ? null : r.tailCpuNs / 1e6))),
@@ -329,7 +346,10 @@ async function main(): Promise<void> {
     const r = run('make', ['-s', '-C', PACKAGE_ROOT, 'bpf'], 300_000);
     if (r.code !== 0) throw new Error(`make bpf failed: ${r.stderr.trim().split('\n').pop()}`);
   }
-  const loadAvg = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadAvg = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const stats = enableStats();
   const peersInstall = opts.peers ? installPeers() : 'skipped (--no-peers)';
   const tracefs = opts.peers ? ensureTracefs() : 'not needed (--no-peers)';
@@ -350,13 +370,31 @@ async function main(): Promise<void> {
   // The screen at rest with every probe (80×24, 160×48) and two peers at rest: bench/rest.ts.
   const rest = await restPart(opts.quick ? 10 : 60, opts.quick ? 8 : 12, opts.peers, log);
 
-  const subjects: Subject[] = [FLOOR, FLOOR_RAW, ...probeSubjects(), perfscopeSubject(dir), ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers), ...profileSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers)];
+  const subjects: Subject[] = [
+    FLOOR,
+    FLOOR_RAW,
+    ...probeSubjects(),
+    perfscopeSubject(dir),
+    ...traceSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers),
+    ...profileSubjects(dir, opts.quick ? 20_000 : 30_000, opts.peers),
+  ];
   const missingPeers: SubjectResult[] = [];
   if (opts.peers) {
     const peers = peerSubjects(dir, opts.quick ? 20_000 : 30_000);
     subjects.push(...peers.subjects);
     for (const m of peers.missing) {
-      missingPeers.push({ id: m.id, label: m.id, group: 'peer', probe: m.probe, status: 'failed', reason: m.reason, prog_count: 0, ready_ms: summarize([]), notes: [], loads: {} });
+      missingPeers.push({
+        id: m.id,
+        label: m.id,
+        group: 'peer',
+        probe: m.probe,
+        status: 'failed',
+        reason: m.reason,
+        prog_count: 0,
+        ready_ms: summarize([]),
+        notes: [],
+        loads: {},
+      });
     }
   }
   const raws = new Map<string, Raw>(subjects.map((s) => [s.id, { subject: s, progCount: 0, notes: [], ready: [], runs: new Map() }]));

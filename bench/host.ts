@@ -18,7 +18,10 @@ function statFields(pid: number): string[] | null {
   const s = readText(`/proc/${pid}/stat`);
   if (!s) return null;
   const close = s.lastIndexOf(')');
-  return s.slice(close + 2).trim().split(/\s+/);
+  return s
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
 }
 
 /** pid and its descendants, by parent pid from /proc/PID/stat. */
@@ -136,7 +139,9 @@ export function programStats(): Map<number, RunStats & { name: string }> {
   const out = new Map<number, RunStats & { name: string }>();
   let progs: BpftoolProg[] = [];
   try {
-    progs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] })) as BpftoolProg[];
+    progs = JSON.parse(
+      execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] }),
+    ) as BpftoolProg[];
   } catch {
     return out;
   }

@@ -38,7 +38,13 @@ export interface LoadResult {
   /** The open load only: CPU time of the tool's processes from the load's start to 1.5 s after its end, ms. */
   tool_cpu_ms_tail?: Summary;
   /** Every round's values, in round order (null: that run failed or nothing ran). */
-  raw: { ns_per_event: (number | null)[]; run_cnt: (number | null)[]; switches: (number | null)[]; ns_per_op: (number | null)[]; none_ns_per_op: (number | null)[] };
+  raw: {
+    ns_per_event: (number | null)[];
+    run_cnt: (number | null)[];
+    switches: (number | null)[];
+    ns_per_op: (number | null)[];
+    none_ns_per_op: (number | null)[];
+  };
 }
 
 export interface SubjectResult {
@@ -120,9 +126,7 @@ type LoadReport = NonNullable<SubjectReport['loads'][LoadName]>;
 
 /** One row per subject that ran: its label, then `cell` of each load ('–' where it has none). */
 function perLoadRows(r: BenchReport, cell: (x: LoadReport, s: SubjectReport) => string): string[][] {
-  return r.subjects
-    .filter((s) => s.status === 'ok')
-    .map((s) => [s.label, ...LOADS.map((l) => (s.loads[l] ? cell(s.loads[l]!, s) : '–'))]);
+  return r.subjects.filter((s) => s.status === 'ok').map((s) => [s.label, ...LOADS.map((l) => (s.loads[l] ? cell(s.loads[l]!, s) : '–'))]);
 }
 
 function costTable(r: BenchReport): Table {
@@ -135,9 +139,7 @@ function costTable(r: BenchReport): Table {
 }
 
 function perOpTable(r: BenchReport): Table {
-  const rows = perLoadRows(r, (x) =>
-    x.bpf_ns_per_op.median === null ? '–' : `${num(x.bpf_ns_per_op.median)} (${num(x.events_per_op.median, 1)})`,
-  );
+  const rows = perLoadRows(r, (x) => (x.bpf_ns_per_op.median === null ? '–' : `${num(x.bpf_ns_per_op.median)} (${num(x.events_per_op.median, 1)})`));
   return { head: ['BPF ns per load op (runs per op)', ...LOADS], rows };
 }
 
@@ -191,7 +193,13 @@ function openStormTable(r: BenchReport): Table {
     const l = s.loads.open;
     if (s.status !== 'ok' || (s.group !== 'perfscope' && s.group !== 'peer') || !l) continue;
     const loadMs = l.ns_per_op.median === null ? null : (l.ns_per_op.median * (r.loads.find((x) => x.name === 'open')?.count ?? 0)) / 1e6;
-    rows.push([s.label, range(l.tool_cpu_pct, 1), l.tool_cpu_ms ? range(l.tool_cpu_ms) : '–', l.tool_cpu_ms_tail ? range(l.tool_cpu_ms_tail) : '–', num(loadMs)]);
+    rows.push([
+      s.label,
+      range(l.tool_cpu_pct, 1),
+      l.tool_cpu_ms ? range(l.tool_cpu_ms) : '–',
+      l.tool_cpu_ms_tail ? range(l.tool_cpu_ms_tail) : '–',
+      num(loadMs),
+    ]);
   }
   return { head, rows };
 }
@@ -204,10 +212,10 @@ function selfTable(r: BenchReport): Table {
   const rows: string[][] = [
     ['start → first full frame (80×24 tmux), ms', range(p.startup.frame_ms)],
     ['  beside: bpftrace execsnoop.bt, start → its ready line, ms', peer ? range(peer.ready_ms) : '–'],
-    ['start → first frame with an interval\'s data, ms', range(p.startup.interval_ms)],
+    ["start → first frame with an interval's data, ms", range(p.startup.interval_ms)],
     ['start → first --json line (after one 1 s interval), ms', range(p.startup.json_ms)],
     ['  of which: node + perfscope --version, ms', range(p.startup.version_ms)],
-    ['  of which: importing the screen (Ink, React: the bundle\'s screen chunk), ms', range(p.startup.ui_import_ms)],
+    ["  of which: importing the screen (Ink, React: the bundle's screen chunk), ms", range(p.startup.ui_import_ms)],
     [`CPU, idle host, ${p.idle ? Math.round(p.idle.seconds) : '?'} s at -i 1, % of one CPU`, w(p.idle, (x) => x.cpu_pct, 2)],
     ['RSS, idle (max), MiB', w(p.idle, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
     ['terminal output, idle, bytes/s', w(p.idle, (x) => x.bytes_per_s, 0)],
@@ -215,12 +223,21 @@ function selfTable(r: BenchReport): Table {
     ['RSS, storm (max), MiB', w(p.storm, (x) => (x.rss_kb_max === null ? null : x.rss_kb_max / 1024), 1)],
     ['frames drawn per second in the storm, fewest (each second)', p.storm ? `${num(p.storm.frames_per_s_min)} (${p.storm.frames_per_s.join(' ')})` : '–'],
     ['  longest time between two frames in the storm, ms', p.storm ? num(p.storm.frame_gap_ms_max) : '–'],
-    [`RSS ${p.after_storm?.seconds ?? 30} s after the storm, MiB (rest: idle end)`, p.after_storm ? `${num(mib(p.after_storm.rss_kb_end), 1)} (rest ${num(mib(p.idle?.rss_kb_end ?? null), 1)})` : '–'],
-    ['  back within 5 % of rest after, s', p.after_storm ? (p.after_storm.back_at_s === null ? `not within ${p.after_storm.seconds} s` : num(p.after_storm.back_at_s)) : '–'],
+    [
+      `RSS ${p.after_storm?.seconds ?? 30} s after the storm, MiB (rest: idle end)`,
+      p.after_storm ? `${num(mib(p.after_storm.rss_kb_end), 1)} (rest ${num(mib(p.idle?.rss_kb_end ?? null), 1)})` : '–',
+    ],
+    [
+      '  back within 5 % of rest after, s',
+      p.after_storm ? (p.after_storm.back_at_s === null ? `not within ${p.after_storm.seconds} s` : num(p.after_storm.back_at_s)) : '–',
+    ],
     ['terminal output, storm, bytes/s', w(p.storm, (x) => x.bytes_per_s, 0)],
   ];
   const t = r.proc_tick;
-  rows.push(['proc probe: one tick (read /proc + model), ms', 'error' in t ? `failed: ${t.error}` : `${t.median_ms.toFixed(2)} (${t.min_ms.toFixed(2)}–${t.max_ms.toFixed(2)}), ${t.processes} processes`]);
+  rows.push([
+    'proc probe: one tick (read /proc + model), ms',
+    'error' in t ? `failed: ${t.error}` : `${t.median_ms.toFixed(2)} (${t.min_ms.toFixed(2)}–${t.max_ms.toFixed(2)}), ${t.processes} processes`,
+  ]);
   return { head: ['perfscope itself', 'median (min–max)'], rows };
 }
 
@@ -242,9 +259,26 @@ function restTable(r: BenchReport): Table {
           x.rss_kb_max !== null && x.rss_kb_max / 1024 <= goal.rssMiB ? `RSS ≤ ${goal.rssMiB} MiB: met` : `RSS ≤ ${goal.rssMiB} MiB: not met`,
         ].join('; ')
       : 'peer';
-    rows.push([x.label, num(x.cpu_pct, 2), mib(x.rss_kb_max), `${mib(x.rss_kb_first)} → ${mib(x.rss_kb_last)}`, x.rss_growth_pct === null ? '–' : `${x.rss_growth_pct >= 0 ? '+' : ''}${x.rss_growth_pct.toFixed(1)} %`, verdict]);
+    rows.push([
+      x.label,
+      num(x.cpu_pct, 2),
+      mib(x.rss_kb_max),
+      `${mib(x.rss_kb_first)} → ${mib(x.rss_kb_last)}`,
+      x.rss_growth_pct === null ? '–' : `${x.rss_growth_pct >= 0 ? '+' : ''}${x.rss_growth_pct.toFixed(1)} %`,
+      verdict,
+    ]);
   }
-  return { head: [`at rest, idle host, ${Math.round(r.rest?.find((x) => x.status === 'ok')?.seconds ?? 0)} s each`, 'CPU, % of one CPU', 'RSS max, MiB', 'RSS first → last 5 s, MiB', 'RSS growth', 'goal'], rows };
+  return {
+    head: [
+      `at rest, idle host, ${Math.round(r.rest?.find((x) => x.status === 'ok')?.seconds ?? 0)} s each`,
+      'CPU, % of one CPU',
+      'RSS max, MiB',
+      'RSS first → last 5 s, MiB',
+      'RSS growth',
+      'goal',
+    ],
+    rows,
+  };
 }
 
 function failedTable(r: BenchReport): Table {
@@ -257,15 +291,17 @@ function failedTable(r: BenchReport): Table {
 function notesTable(r: BenchReport): Table {
   return {
     head: ['subject', 'started in, ms', 'programs', 'notes'],
-    rows: r.subjects
-      .filter((s) => s.status === 'ok')
-      .map((s) => [s.label, range(s.ready_ms), String(s.prog_count), s.notes.join('; ')]),
+    rows: r.subjects.filter((s) => s.status === 'ok').map((s) => [s.label, range(s.ready_ms), String(s.prog_count), s.notes.join('; ')]),
   };
 }
 
 function textTable(t: Table): string {
   const w = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i])))
+      .join('  ')
+      .trimEnd();
   return [line(t.head), w.map((x) => '─'.repeat(x)).join('  '), ...t.rows.map(line)].join('\n');
 }
 
@@ -288,7 +324,10 @@ function sections(r: BenchReport): [string, Table][] {
     ],
     ['Slowdown of each load: time per operation with the subject ÷ without (interleaved runs, ratio of medians, (min–max) of the pairs)', slowdownTable(r)],
     ["CPU used by the tools' own processes while each load ran (user space and their syscalls; not the BPF time, which the load's tasks pay)", toolCpuTable(r)],
-    ['The open storm: tool CPU while the load ran and up to 1.5 s after its end (perfscope --json decodes and writes an interval at its end; a load a tool slows down runs longer, so compare the ms too)', openStormTable(r)],
+    [
+      'The open storm: tool CPU while the load ran and up to 1.5 s after its end (perfscope --json decodes and writes an interval at its end; a load a tool slows down runs longer, so compare the ms too)',
+      openStormTable(r),
+    ],
     ['perfscope itself', selfTable(r)],
     ['Start-up and programs', notesTable(r)],
   ];

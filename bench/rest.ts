@@ -92,7 +92,19 @@ async function screenAtRest(cols: number, rows: number, settleS: number, seconds
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const limit = settleS + seconds + 60;
   const cmd = `exec timeout --foreground -s TERM ${limit} ${q(process.execPath)} ${q(path.join(PACKAGE_ROOT, 'bin', 'perfscope.js'))} --probes ${EVERY_PROBE}`;
-  const fail = (reason: string): RestResult => ({ label, size: `${cols}x${rows}`, status: 'failed', reason, seconds: 0, cpu_pct: null, rss_kb_max: null, rss_kb_first: null, rss_kb_last: null, rss_growth_pct: null, hwm_kb: null });
+  const fail = (reason: string): RestResult => ({
+    label,
+    size: `${cols}x${rows}`,
+    status: 'failed',
+    reason,
+    seconds: 0,
+    cpu_pct: null,
+    rss_kb_max: null,
+    rss_kb_first: null,
+    rss_kb_last: null,
+    rss_growth_pct: null,
+    hwm_kb: null,
+  });
   const r = tmux('new-session', '-d', '-s', name, '-x', String(cols), '-y', String(rows), cmd);
   if (r.code !== 0) return fail(`tmux new-session: ${r.stderr.trim().split('\n')[0]}`);
   try {
@@ -117,7 +129,19 @@ function findBt(name: string): string | null {
 
 /** A peer tool left running at rest: started, settled, then its process tree measured. */
 async function peerAtRest(label: string, cmd: string | null, args: string[], settleS: number, seconds: number): Promise<RestResult> {
-  const fail = (reason: string): RestResult => ({ label, size: null, status: 'failed', reason, seconds: 0, cpu_pct: null, rss_kb_max: null, rss_kb_first: null, rss_kb_last: null, rss_growth_pct: null, hwm_kb: null });
+  const fail = (reason: string): RestResult => ({
+    label,
+    size: null,
+    status: 'failed',
+    reason,
+    seconds: 0,
+    cpu_pct: null,
+    rss_kb_max: null,
+    rss_kb_first: null,
+    rss_kb_last: null,
+    rss_growth_pct: null,
+    hwm_kb: null,
+  });
   if (!cmd) return fail('not installed');
   const child = spawnTracked('timeout', ['-s', 'INT', String(settleS + seconds + 30), cmd, ...args], { stdio: ['ignore', 'ignore', 'ignore'] });
   try {

@@ -345,7 +345,9 @@ async function main(): Promise<void> {
     if (pid === null) throw new Error('perfscope did not start in tmux');
     // Every probe running (its /metrics says so) before the clock starts.
     while (performance.now() - t0 < 60_000) {
-      const m = await fetch(`http://127.0.0.1:${port}/metrics`).then((x) => x.text()).catch(() => '');
+      const m = await fetch(`http://127.0.0.1:${port}/metrics`)
+        .then((x) => x.text())
+        .catch(() => '');
       const up = CATALOGUE.filter((p) => new RegExp(`^perfscope_probe_up\\{probe="${p.name}"\\} 1$`, 'm').test(m)).length;
       if (up === CATALOGUE.length) break;
       await sleep(500);

@@ -106,7 +106,16 @@ export function traceSubjects(dir: string, startTimeoutMs: number, peers: boolea
   const prog = 'BEGIN { printf("tracing\\n"); } tracepoint:sched:sched_switch { @[comm] = count(); }';
   out.push(
     external(
-      { id: 'bpftrace:comm-count', label: "bpftrace sched_switch @[comm] = count()", group: 'peer', probe: 'trace', cmd: 'bpftrace', args: ['-e', prog], readyWhen: (o) => o.includes('tracing'), stopSignal: 'SIGINT' },
+      {
+        id: 'bpftrace:comm-count',
+        label: 'bpftrace sched_switch @[comm] = count()',
+        group: 'peer',
+        probe: 'trace',
+        cmd: 'bpftrace',
+        args: ['-e', prog],
+        readyWhen: (o) => o.includes('tracing'),
+        stopSignal: 'SIGINT',
+      },
       dir,
       startTimeoutMs,
     ),
@@ -123,7 +132,16 @@ export function profileSubjects(dir: string, startTimeoutMs: number, peers: bool
   const prog = 'BEGIN { printf("profiling\\n"); } profile:hz:49 { @[kstack, ustack, comm] = count(); }';
   return [
     external(
-      { id: 'bpftrace:profile', label: 'bpftrace profile:hz:49 @[kstack, ustack, comm] = count()', group: 'peer', probe: 'profile', cmd: 'bpftrace', args: ['-e', prog], readyWhen: (o) => o.includes('profiling'), stopSignal: 'SIGINT' },
+      {
+        id: 'bpftrace:profile',
+        label: 'bpftrace profile:hz:49 @[kstack, ustack, comm] = count()',
+        group: 'peer',
+        probe: 'profile',
+        cmd: 'bpftrace',
+        args: ['-e', prog],
+        readyWhen: (o) => o.includes('profiling'),
+        stopSignal: 'SIGINT',
+      },
       dir,
       startTimeoutMs,
     ),
@@ -131,9 +149,23 @@ export function profileSubjects(dir: string, startTimeoutMs: number, peers: bool
 }
 
 /** The reference of every ×floor ratio. */
-export const FLOOR = objectSubject({ id: 'floor', label: 'floor: empty tp_btf/sched_switch', group: 'floor', object: 'benchfloor', only: 'ps_bench_floor', sched: true });
+export const FLOOR = objectSubject({
+  id: 'floor',
+  label: 'floor: empty tp_btf/sched_switch',
+  group: 'floor',
+  object: 'benchfloor',
+  only: 'ps_bench_floor',
+  sched: true,
+});
 /** The same on raw_tp: the two hooks' fixed costs side by side. */
-export const FLOOR_RAW = objectSubject({ id: 'floor:raw_tp', label: 'floor: empty raw_tp/sched_switch', group: 'floor', object: 'benchfloor', only: 'ps_bench_floor_raw', sched: true });
+export const FLOOR_RAW = objectSubject({
+  id: 'floor:raw_tp',
+  label: 'floor: empty raw_tp/sched_switch',
+  group: 'floor',
+  object: 'benchfloor',
+  only: 'ps_bench_floor_raw',
+  sched: true,
+});
 
 /** The probes that run on every context switch (their row in the per-switch table). */
 const SCHED_PROBES = ['offcpu', 'runqlat'];
@@ -151,7 +183,8 @@ export function probeSubjects(): Subject[] {
   // The off-CPU stacks: the offcpu probe with its stacks object on (a stack walk per switch).
   for (const spec of bpfSpecs) {
     for (const o of spec.options ?? []) {
-      if (o.kind === 'boolean' && o.detail) out.push(inProcess(`probe:${spec.name}+${o.flag}`, `perfscope ${spec.name} --${o.flag}`, [spec], spec.name, { [o.flag]: true }));
+      if (o.kind === 'boolean' && o.detail)
+        out.push(inProcess(`probe:${spec.name}+${o.flag}`, `perfscope ${spec.name} --${o.flag}`, [spec], spec.name, { [o.flag]: true }));
     }
   }
   const sched = bpfSpecs.filter((s) => SCHED_PROBES.includes(s.name));
@@ -441,7 +474,13 @@ export function peerSubjects(dir: string, startTimeoutMs: number): PeerListing {
       missing.push({ id, probe, reason: 'not installed (bpftrace tools not found)' });
       continue;
     }
-    subjects.push(external({ id, label: `bpftrace ${tool}.bt`, group: 'peer', probe, cmd: 'bpftrace', args: [file], readyWhen: bpftraceReady, stopSignal: 'SIGINT' }, dir, startTimeoutMs));
+    subjects.push(
+      external(
+        { id, label: `bpftrace ${tool}.bt`, group: 'peer', probe, cmd: 'bpftrace', args: [file], readyWhen: bpftraceReady, stopSignal: 'SIGINT' },
+        dir,
+        startTimeoutMs,
+      ),
+    );
     if (tool === 'runqlat') {
       const text = readFileSync(file, 'utf8');
       if (/#include\s*<linux\/sched\.h>/.test(text)) {
@@ -449,7 +488,16 @@ export function peerSubjects(dir: string, startTimeoutMs: number): PeerListing {
         writeFileSync(patched, text.replace(/#include\s*<linux\/sched\.h>\s*\n/, '').replace(/\bTASK_RUNNING\b/g, '0'));
         subjects.push(
           external(
-            { id: 'bpftrace:runqlat.bt*', label: 'bpftrace runqlat.bt* (no #include)', group: 'peer', probe, cmd: 'bpftrace', args: [patched], readyWhen: bpftraceReady, stopSignal: 'SIGINT' },
+            {
+              id: 'bpftrace:runqlat.bt*',
+              label: 'bpftrace runqlat.bt* (no #include)',
+              group: 'peer',
+              probe,
+              cmd: 'bpftrace',
+              args: [patched],
+              readyWhen: bpftraceReady,
+              stopSignal: 'SIGINT',
+            },
             dir,
             startTimeoutMs,
           ),
@@ -472,7 +520,21 @@ export function peerSubjects(dir: string, startTimeoutMs: number): PeerListing {
       continue;
     }
     subjects.push(
-      external({ id, label: `BCC ${path.basename(cmd)}`, group: 'peer', probe, cmd, args: [], readyWhen: bccReady, stopSignal: 'SIGINT', env: { PYTHONUNBUFFERED: '1' } }, dir, startTimeoutMs),
+      external(
+        {
+          id,
+          label: `BCC ${path.basename(cmd)}`,
+          group: 'peer',
+          probe,
+          cmd,
+          args: [],
+          readyWhen: bccReady,
+          stopSignal: 'SIGINT',
+          env: { PYTHONUNBUFFERED: '1' },
+        },
+        dir,
+        startTimeoutMs,
+      ),
     );
   }
   const libbpf: [string, string, string[]][] = [

@@ -83,7 +83,7 @@ export async function startSession(name: string, limitS: number, timeoutMs: numb
     const row = lastRow(screen);
     const t = performance.now() - t0;
     if (times.frame_ms === null && STATUS_RE.test(row)) times.frame_ms = t;
-    if (times.frame_ms !== null && FIRST_INTERVAL_RE.test(screen.join("\n"))) {
+    if (times.frame_ms !== null && FIRST_INTERVAL_RE.test(screen.join('\n'))) {
       times.frame_ms ??= t;
       times.interval_ms = t;
       break;

@@ -40,7 +40,7 @@ const inkDevtools = {
   name: 'ink-devtools-absent',
   resolveId: {
     filter: { id: /^\.\/devtools\.js$/ },
-    handler: (source, importer) => (importer && /[\\/]ink[\\/]build[\\/]/.test(importer) ? INK_DEVTOOLS : null),
+    handler: (_source, importer) => (importer && /[\\/]ink[\\/]build[\\/]/.test(importer) ? INK_DEVTOOLS : null),
   },
   load: {
     filter: { id: /^\0ink-devtools$/ },
@@ -154,7 +154,11 @@ const dev = await rolldown({
       load: {
         filter: { id: /^\0react-dev-entry$/ },
         // Getters: each build runs when its stand-in first asks for it, as it would unbundled.
-        handler: () => `module.exports = {\n${[...devBuilds].sort().map(([n, file]) => `  get ${JSON.stringify(n)}() { return require(${JSON.stringify(file)}); },`).join('\n')}\n};\n`,
+        handler: () =>
+          `module.exports = {\n${[...devBuilds]
+            .sort()
+            .map(([n, file]) => `  get ${JSON.stringify(n)}() { return require(${JSON.stringify(file)}); },`)
+            .join('\n')}\n};\n`,
       },
     },
   ],

@@ -8,8 +8,20 @@ import { BpfError } from './error.js';
 
 export const ADDON_PATH = path.join(PACKAGE_ROOT, 'build', 'perfscope.node');
 
-export interface NativeMapInfo { name: string; fd: number; type: number; keySize: number; valueSize: number; maxEntries: number }
-export interface NativeProgInfo { id: number; runTimeNs: number; runCnt: number; recursionMisses: number }
+export interface NativeMapInfo {
+  name: string;
+  fd: number;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+}
+export interface NativeProgInfo {
+  id: number;
+  runTimeNs: number;
+  runCnt: number;
+  recursionMisses: number;
+}
 export interface NativeObject {
   setGlobal(name: string, value: Buffer): void;
   setAutoload(prog: string, on: boolean): void;
@@ -29,8 +41,18 @@ export interface NativeObject {
   progInfo(prog: string): NativeProgInfo;
   close(): void;
 }
-export interface NativeRingBuffer { consume(): number; close(): void }
-export interface NativeFeedReaderOptions { intervalMax?: number; intervalNewest?: boolean; recentMax?: number; commOffset?: number; commLen?: number; comm?: string }
+export interface NativeRingBuffer {
+  consume(): number;
+  close(): void;
+}
+export interface NativeFeedReaderOptions {
+  intervalMax?: number;
+  intervalNewest?: boolean;
+  recentMax?: number;
+  commOffset?: number;
+  commLen?: number;
+  comm?: string;
+}
 export interface NativeFeedReader {
   take(which: 0 | 1): [records: Buffer, count: number, seen: number, overflow: number];
   setInterval(max: number, newest: boolean): void;
@@ -69,7 +91,11 @@ export interface Frame {
   pending?: true;
 }
 
-export interface NativeSymbolizerOptions { procRoot?: string; debugDirs?: string[]; kallsyms?: string }
+export interface NativeSymbolizerOptions {
+  procRoot?: string;
+  debugDirs?: string[];
+  kallsyms?: string;
+}
 export interface NativeSymbolizer {
   snapshot(pid: number, opts?: { prefetch?: boolean }): number;
   user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number }): Frame[][];

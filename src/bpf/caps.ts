@@ -32,4 +32,3 @@ export function bpfUnavailableReason(procRoot = '/proc', btfPath = '/sys/kernel/
   }
   return null;
 }
-

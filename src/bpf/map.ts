@@ -79,10 +79,7 @@ export class BpfMap {
         const r = wrap(() => addon().mapBatch(this.fd, this.keySize, this.valueBytes, this.maxEntries, del));
         const out: [Buffer, Buffer][] = [];
         for (let i = 0; i < r.count; i++) {
-          out.push([
-            r.keys.subarray(i * this.keySize, (i + 1) * this.keySize),
-            r.values.subarray(i * this.valueBytes, (i + 1) * this.valueBytes),
-          ]);
+          out.push([r.keys.subarray(i * this.keySize, (i + 1) * this.keySize), r.values.subarray(i * this.valueBytes, (i + 1) * this.valueBytes)]);
         }
         return out;
       } catch (e) {
@@ -106,7 +103,6 @@ export function splitPerCpu(v: Buffer, slotBytes: number, valueSize: number): Bu
   for (let o = 0; o + slotBytes <= v.length; o += slotBytes) out.push(v.subarray(o, o + valueSize));
   return out;
 }
-
 
 /** A u32 as a map key or value (little-endian). */
 export function u32(v: number): Buffer {

@@ -17,13 +17,19 @@ export class BpfObject {
   /** Tracepoints a program is attached to besides its own section's (see alsoAttach). */
   private extraTracepoints = new Map<string, [string, string][]>();
 
-  private constructor(readonly path: string, obj: NativeObject) {
+  private constructor(
+    readonly path: string,
+    obj: NativeObject,
+  ) {
     this.obj = obj;
   }
 
   static open(file: string): BpfObject {
     const n = addon();
-    return new BpfObject(file, wrap(() => new n.BpfObject(file)));
+    return new BpfObject(
+      file,
+      wrap(() => new n.BpfObject(file)),
+    );
   }
 
   private get o(): NativeObject {
@@ -83,7 +89,10 @@ export class BpfObject {
 
   /** The programs that are (to be) loaded. */
   programNames(): string[] {
-    return this.o.programs().filter((p) => p.autoload).map((p) => p.name);
+    return this.o
+      .programs()
+      .filter((p) => p.autoload)
+      .map((p) => p.name);
   }
 
   /**
@@ -203,4 +212,3 @@ export class BpfObject {
 export function bpfObjectPath(name: string): string {
   return path.join(PACKAGE_ROOT, 'build', 'bpf', `${name}.bpf.o`);
 }
-

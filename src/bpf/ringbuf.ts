@@ -26,9 +26,13 @@ export class RingBufferReader {
     const n = addon();
     this.rb = wrap(
       () =>
-        new n.RingBuffer(map.fd, (batch: Buffer, count: number) => {
-          onBatch(splitBatch(batch, count));
-        }, maxBatch),
+        new n.RingBuffer(
+          map.fd,
+          (batch: Buffer, count: number) => {
+            onBatch(splitBatch(batch, count));
+          },
+          maxBatch,
+        ),
     );
   }
 
@@ -42,7 +46,6 @@ export class RingBufferReader {
     this.rb = null;
   }
 }
-
 
 /** What one take() of a FeedReader queue returns. */
 export interface TakenRecords {

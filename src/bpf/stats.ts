@@ -23,4 +23,3 @@ export function releaseStats(): void {
     statsFd = null;
   }
 }
-

@@ -50,7 +50,7 @@ export type EventOf<N extends FeedName> = SampleOf<N> extends readonly (infer E)
  * entries through their common shape: a spec's functions are only ever called with the sample
  * its own probe produced (the manager keeps each sample under its probe's name).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the one place where generic code meets each probe's own sample type
 export type AnyEntry = CatalogueEntry<ProbeName, any, any>;
 export type Catalogue = readonly AnyEntry[];
 

@@ -34,7 +34,13 @@ export function intervalToJson(cat: Catalogue, iv: Interval): Record<string, unk
     }
     probes[spec.name] = p;
   }
-  const out: Record<string, unknown> = { time: iv.time, interval_s: iv.interval_s, pinned_cpu: iv.pinned_cpu, ...(iv.online_cpus ? { online_cpus: iv.online_cpus } : {}), probes };
+  const out: Record<string, unknown> = {
+    time: iv.time,
+    interval_s: iv.interval_s,
+    pinned_cpu: iv.pinned_cpu,
+    ...(iv.online_cpus ? { online_cpus: iv.online_cpus } : {}),
+    probes,
+  };
   for (const spec of cat) Object.assign(out, spec.toJson(sampleOf(iv, spec.name)));
   return out;
 }

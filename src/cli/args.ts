@@ -78,11 +78,23 @@ Options:
   -p, --pid PID         only events of this process (feeds)
   -c, --comm TEXT       only events of tasks whose name contains TEXT (feeds)
   -i, --interval SECS   refresh interval in seconds (default 1, min 0.1)
-      --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all but ${cat.filter((p) => p.startsOff).map((p) => p.name).join(', ') || 'none'})
+      --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all but ${
+        cat
+          .filter((p) => p.startsOff)
+          .map((p) => p.name)
+          .join(', ') || 'none'
+      })
       --no-bpf          start no BPF probe (counters from /proc only)
       --show-idle       show the idle tasks (pid 0) in the off-CPU pane
       --include-self    keep perfscope's own process in the feeds and the per-task tables
-${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metavar}\n                        ${p.args!.help}\n`).join('')}${allOptions(cat).map(({ o }) => `  ${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'integer' ? ` ${o.metavar ?? 'N'}` : ''}\n                        ${o.help}\n`).join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
+${cat
+  .filter((p) => p.args)
+  .map((p) => `      --${p.args!.flag} ${p.args!.metavar}\n                        ${p.args!.help}\n`)
+  .join('')}${allOptions(cat)
+  .map(
+    ({ o }) => `  ${o.short ? `-${o.short}, ` : '    '}--${o.flag}${o.kind === 'integer' ? ` ${o.metavar ?? 'N'}` : ''}\n                        ${o.help}\n`,
+  )
+  .join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
       --folded          no screen: sample stacks for -d SECONDS (default 10, or until Ctrl-C), then print
                         them as folded lines for flame graphs (--probes profile, the default, or offcpu)
   -n, --count N         with --json: exit after N intervals
@@ -100,7 +112,12 @@ ${cat.filter((p) => p.args).map((p) => `      --${p.args!.flag} ${p.args!.metava
 
 Keys: q quit, ? help, ${toggles.map((p) => p.key).join(' ')} toggle ${toggles.map((p) => p.name).join('/')}, ] [ pin next/previous CPU,
 a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
-i idle tasks, + add a ${cat.filter((p) => p.args).map((p) => `--${p.args!.flag}`).join('/') || 'probe'} value (Tab completes), - remove the selected row (up/down select). Replay: space pause, t T step, j J jump 10, g go to a time, q quit.
+i idle tasks, + add a ${
+    cat
+      .filter((p) => p.args)
+      .map((p) => `--${p.args!.flag}`)
+      .join('/') || 'probe'
+  } value (Tab completes), - remove the selected row (up/down select). Replay: space pause, t T step, j J jump 10, g go to a time, q quit.
 BPF probes need root (CAP_BPF and CAP_PERFMON) and a kernel with BTF.`;
 }
 
@@ -136,10 +153,32 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     }
   }
   return {
-    cpu: null, pid: null, comm: null, intervalS: 1, probes: names, noBpf: true, json: values.json === true, count: null,
-    showIdle: false, includeSelf: false, help: values.help === true, version: false, command: 'replay', record: null, durationS: null, maxSize: null,
-    replayFile: positionals[0] ?? null, from: (values.from as string | undefined) ?? null, to: (values.to as string | undefined) ?? null,
-    listen: null, noScreen: false, promTop: PROM_TOP_DEFAULT, promNode: false, probeArgs: {}, probeOptions: {}, folded: false,
+    cpu: null,
+    pid: null,
+    comm: null,
+    intervalS: 1,
+    probes: names,
+    noBpf: true,
+    json: values.json === true,
+    count: null,
+    showIdle: false,
+    includeSelf: false,
+    help: values.help === true,
+    version: false,
+    command: 'replay',
+    record: null,
+    durationS: null,
+    maxSize: null,
+    replayFile: positionals[0] ?? null,
+    from: (values.from as string | undefined) ?? null,
+    to: (values.to as string | undefined) ?? null,
+    listen: null,
+    noScreen: false,
+    promTop: PROM_TOP_DEFAULT,
+    promNode: false,
+    probeArgs: {},
+    probeOptions: {},
+    folded: false,
   };
 }
 
@@ -147,7 +186,12 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
  * `isolatedCpus`: the online CPUs this host sets apart (isolcpus, nohz_full, cgroup v2
  * partitions), ascending: `-C isolated` pins the first.
  */
-export function parseOptions(argv: readonly string[], onlineCpus: readonly number[], cat: ScreenCatalogue = SCREEN_CATALOGUE, isolatedCpus: readonly number[] = []): Options {
+export function parseOptions(
+  argv: readonly string[],
+  onlineCpus: readonly number[],
+  cat: ScreenCatalogue = SCREEN_CATALOGUE,
+  isolatedCpus: readonly number[] = [],
+): Options {
   const names: string[] = cat.map((p) => p.name);
   if (argv[0] === 'replay') return replayOptions(argv.slice(1), names);
   const command = argv[0] === 'record' ? 'record' : 'live';
@@ -182,7 +226,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
         'max-size': { type: 'string' },
         ...Object.fromEntries(own.map((p) => [p.args!.flag, { type: 'string' as const, multiple: true as const }])),
         ...Object.fromEntries(
-          allOptions(cat).map(({ o }) => [o.flag, { type: o.kind === 'boolean' ? ('boolean' as const) : ('string' as const), ...(o.short ? { short: o.short } : {}) }]),
+          allOptions(cat).map(({ o }) => [
+            o.flag,
+            { type: o.kind === 'boolean' ? ('boolean' as const) : ('string' as const), ...(o.short ? { short: o.short } : {}) },
+          ]),
         ),
       },
     }));
@@ -193,7 +240,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
   const str = (k: string) => values[k] as string | undefined;
   let cpu: number | null = null;
   if (str('cpu') === 'isolated') {
-    if (isolatedCpus.length === 0) throw new UsageError('-C isolated: this host has no isolated CPU (none in /sys/devices/system/cpu/isolated or nohz_full, no cgroup v2 isolated or root partition)');
+    if (isolatedCpus.length === 0)
+      throw new UsageError(
+        '-C isolated: this host has no isolated CPU (none in /sys/devices/system/cpu/isolated or nohz_full, no cgroup v2 isolated or root partition)',
+      );
     cpu = isolatedCpus[0];
   } else if (str('cpu') !== undefined) {
     cpu = intArg('-C/--cpu', str('cpu')!, 0);
@@ -208,7 +258,10 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     if (intervalS < 0.1 || intervalS > 3600) throw new UsageError(`-i/--interval must be between 0.1 and 3600 seconds, got '${v}'`);
   }
   const folded = values.folded === true;
-  const listed = str('probes')?.split(',').map((x) => x.trim()).filter(Boolean);
+  const listed = str('probes')
+    ?.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   let probes: string[] = cat.filter((p) => !p.startsOff).map((p) => p.name);
   if (folded) {
     // Stacks only: one of the probes that have them.
@@ -216,7 +269,8 @@ export function parseOptions(argv: readonly string[], onlineCpus: readonly numbe
     const list = listed ?? cat.filter((p) => p.folded?.default).map((p) => p.name);
     for (const p of list) if (!stackProbes.includes(p)) throw new UsageError(`--folded takes --probes ${stackProbes.join(' or ')}, not '${p}'`);
     if (list.length !== 1) throw new UsageError(`--folded takes one of --probes ${stackProbes.join(', ')}`);
-    if (values.json === true || str('listen') !== undefined || str('record') !== undefined || command === 'record') throw new UsageError('--folded goes with neither --json, --listen nor a recording');
+    if (values.json === true || str('listen') !== undefined || str('record') !== undefined || command === 'record')
+      throw new UsageError('--folded goes with neither --json, --listen nor a recording');
     probes = list;
   } else if (listed !== undefined) {
     const list = listed;

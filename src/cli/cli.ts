@@ -41,9 +41,7 @@ function oneLine(e: unknown): string {
   return m.split('\n')[0];
 }
 
-export interface Cleanup {
-  (): void;
-}
+export type Cleanup = () => void;
 
 export async function main(argv: readonly string[]): Promise<void> {
   const cpus = onlineCpus();
@@ -110,7 +108,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
   // perfscope's own process is left out of what it shows, unless asked for (or named by -p).
   const selfTgid = opts.includeSelf || opts.pid === process.pid ? null : process.pid;
-  const managerOptions = { intervalS: opts.intervalS, pid: opts.pid, comm: opts.comm, selfTgid, cpus, pinnedCpu: opts.cpu, bpfReason, args, options: opts.probeOptions };
+  const managerOptions = {
+    intervalS: opts.intervalS,
+    pid: opts.pid,
+    comm: opts.comm,
+    selfTgid,
+    cpus,
+    pinnedCpu: opts.cpu,
+    bpfReason,
+    args,
+    options: opts.probeOptions,
+  };
   let folded: FoldedSink | null = null;
   let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;
@@ -156,7 +164,20 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   if (recording) {
     if (opts.json) {
-      replayAll(CATALOGUE, recording, [jsonSink(CATALOGUE, (line) => process.stdout.write(line), null, () => {})], opts.from, opts.to);
+      replayAll(
+        CATALOGUE,
+        recording,
+        [
+          jsonSink(
+            CATALOGUE,
+            (line) => process.stdout.write(line),
+            null,
+            () => {},
+          ),
+        ],
+        opts.from,
+        opts.to,
+      );
       process.stdout.write('', () => exit(0));
       return;
     }
@@ -211,10 +232,15 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   if (headless) {
     // Every probe is started (or has failed) before the first interval begins.
-    const sink = jsonSink(CATALOGUE, (line) => process.stdout.write(line), opts.count, () => {
-      // Let stdout drain before exiting.
-      process.stdout.write('', () => exit(0));
-    });
+    const sink = jsonSink(
+      CATALOGUE,
+      (line) => process.stdout.write(line),
+      opts.count,
+      () => {
+        // Let stdout drain before exiting.
+        process.stdout.write('', () => exit(0));
+      },
+    );
     if (opts.folded) {
       // No screen to keep drawing, and the lines are printed once at the end: each interval
       // waits for the files its stacks need rather than leaving them pending (named from the first).
@@ -247,7 +273,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     showIdle: opts.showIdle,
     options: opts.probeOptions,
   });
-  const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: SCREEN_FEED_FLUSH_MS, sinks: [storeSink(store), ...recorderSinks, ...promSinks] }));
+  const m = (manager = new ProbeManager(CATALOGUE, {
+    ...managerOptions,
+    feedFlushMs: SCREEN_FEED_FLUSH_MS,
+    sinks: [storeSink(store), ...recorderSinks, ...promSinks],
+  }));
   store.getState().attach(m);
   restoreUi = await showScreen(store, exit);
   // The first frame is drawn: the probes start behind it (their panes say starting…).

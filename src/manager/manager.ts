@@ -10,9 +10,8 @@ import { describeError } from '../bpf/error.js';
 import { parseCpuList } from '../probes/cpus.js';
 import { readFileSync } from 'node:fs';
 import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from '../probes/types.js';
-import type { Catalogue, EventOf, FeedName, Interval, IntervalData, ProbeName } from '../catalogue/catalogue.js';
+import type { Catalogue, FeedName, Interval, IntervalData, ProbeName } from '../catalogue/catalogue.js';
 import type { Sink } from '../catalogue/sink.js';
-
 
 export interface ManagerOptions {
   intervalS: number;
@@ -44,11 +43,9 @@ export const SCREEN_FEED_FLUSH_MS = 100;
 /** Events of an interval a feed keeps in count mode (the newest: the overview shows the last). */
 export const FEED_COUNT_MODE_KEEP = 1;
 
-
-
 // The catalogue's specs create probes of their own sample type; the manager keeps each one under
 // its name and stores its sample under the same name, which is what IntervalData says.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the one place where generic code meets each probe's own sample type
 type AnyProbe = Probe<any, any>;
 
 export class ProbeManager {

@@ -28,7 +28,6 @@ export const EXEC_EVENT_BASE = OFF.args;
  * argc * EXEC_ARG_LEN bytes. test/probes/layout.test.ts checks it against the object's BTF. */
 export const EXEC_LAYOUT = { struct: 'exec_event', size: null, fields: OFF } as const;
 
-
 export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => number): ExecEvent | null {
   if (rec.length < EXEC_EVENT_BASE) return null;
   const argc = Math.min(rec.readUInt32LE(OFF.argc), EXEC_MAX_ARGS, Math.floor((rec.length - EXEC_EVENT_BASE) / EXEC_ARG_LEN));

@@ -67,8 +67,22 @@ export function buildTasks(entries: readonly IsoEntry[], extras: readonly IsoExt
     let r = rows.get(key(x.pid, x.comm)) ?? [...rows.values()].find((v) => v.pid === x.pid);
     if (!r) {
       r = {
-        pid: x.pid, comm: x.comm, tgid: x.tgid, onNs: 0, runs: 0, maxRunNs: 0, vote: 0, dispPid: x.dispPid, dispComm: x.dispComm,
-        offCount: 0, offMaxNs: 0, offTotalNs: 0, offByPid: 0, offByComm: '', offPreempted: false, running: false,
+        pid: x.pid,
+        comm: x.comm,
+        tgid: x.tgid,
+        onNs: 0,
+        runs: 0,
+        maxRunNs: 0,
+        vote: 0,
+        dispPid: x.dispPid,
+        dispComm: x.dispComm,
+        offCount: 0,
+        offMaxNs: 0,
+        offTotalNs: 0,
+        offByPid: 0,
+        offByComm: '',
+        offPreempted: false,
+        running: false,
       };
       rows.set(key(x.pid, x.comm), r);
     }
@@ -90,7 +104,9 @@ export function buildTasks(entries: readonly IsoEntry[], extras: readonly IsoExt
   real.sort((a, b) => b.onNs - a.onNs || b.runs - a.runs || a.pid - b.pid);
   const resident = real[0]?.pid ?? 0;
   // Absences: the measured thread's row; any other row with some (the resident just changed) after it.
-  const withOff = [...rows.values()].filter((r) => r.offCount > 0).sort((a, b) => Number(b.pid === measured) - Number(a.pid === measured) || b.offMaxNs - a.offMaxNs);
+  const withOff = [...rows.values()]
+    .filter((r) => r.offCount > 0)
+    .sort((a, b) => Number(b.pid === measured) - Number(a.pid === measured) || b.offMaxNs - a.offMaxNs);
   const o = withOff[0];
   const resident_off: IsoAbsence | null = o
     ? { count: o.offCount, max_us: nsToUs(o.offMaxNs), total_us: nsToUs(o.offTotalNs), by_pid: o.offByPid, by_comm: o.offByComm, preempted: o.offPreempted }
@@ -174,7 +190,10 @@ export function netPart(cur: IsoProcRaw, prev: IsoProcRaw, cpu: number): IsoNet 
   nic.sort((x, y) => y.rx + y.tx - (x.rx + x.tx) || (x.iface < y.iface ? -1 : 1));
   const s6 = (k: string) => d(cur.snmp6?.[k] ?? 0, prev.snmp6?.[k] ?? 0);
   return {
-    softnet: sn && sp ? { processed: d(sn.processed, sp.processed), dropped: d(sn.dropped, sp.dropped), time_squeeze: d(sn.timeSqueeze, sp.timeSqueeze), backlog: sn.backlog } : null,
+    softnet:
+      sn && sp
+        ? { processed: d(sn.processed, sp.processed), dropped: d(sn.dropped, sp.dropped), time_squeeze: d(sn.timeSqueeze, sp.timeSqueeze), backlog: sn.backlog }
+        : null,
     udp_rcvbuf_errors: d(field(cur.snmp, 'Udp', 'RcvbufErrors'), field(prev.snmp, 'Udp', 'RcvbufErrors')),
     udp_in_errors: d(field(cur.snmp, 'Udp', 'InErrors'), field(prev.snmp, 'Udp', 'InErrors')),
     udp6_rcvbuf_errors: s6('Udp6RcvbufErrors'),

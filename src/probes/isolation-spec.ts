@@ -114,7 +114,15 @@ export function taskKind(pid: number, comm: string): TaskKind {
   if (comm.startsWith('rcu') || comm.startsWith('rcuc/') || comm.startsWith('rcuop/')) return 'rcu';
   if (comm.startsWith('irq/') || comm.startsWith('irq_work/')) return 'irq';
   if (comm.startsWith('ktimers/') || comm.startsWith('ktimersoftd/') || comm.startsWith('watchdog/')) return 'timer';
-  if (comm.startsWith('cpuhp/') || comm.startsWith('kcompactd') || comm.startsWith('kthreadd') || comm.startsWith('khugepaged') || comm.startsWith('kswapd') || comm.startsWith('idle_inject/')) return 'kthread';
+  if (
+    comm.startsWith('cpuhp/') ||
+    comm.startsWith('kcompactd') ||
+    comm.startsWith('kthreadd') ||
+    comm.startsWith('khugepaged') ||
+    comm.startsWith('kswapd') ||
+    comm.startsWith('idle_inject/')
+  )
+    return 'kthread';
   return 'task';
 }
 
@@ -152,10 +160,12 @@ function isolationExporter(): PromExporter<IsolationSample> {
   let tcpBacklog = 0;
   const bump = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   const series = (m: Map<string, number>, label?: string): PromSeries[] =>
-    [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, value]) => {
-      const [cpu, rest] = k.split('\u0000');
-      return { labels: label ? { cpu, [label]: rest } : { cpu }, value };
-    });
+    [...m.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, value]) => {
+        const [cpu, rest] = k.split('\u0000');
+        return { labels: label ? { cpu, [label]: rest } : { cpu }, value };
+      });
   return {
     add(s) {
       last = s;
@@ -179,15 +189,60 @@ function isolationExporter(): PromExporter<IsolationSample> {
       const out: PromFamily[] = [];
       const lastS = last as IsolationSample | null;
       const off = lastS && lastS.cpu !== null ? [{ labels: { cpu: String(lastS.cpu) }, value: (lastS.resident_off?.max_us ?? 0) / 1e6 }] : [];
-      out.push({ name: 'perfscope_isolation_resident_offcpu_max_seconds', type: 'gauge', help: 'Longest absence of the watched CPU\'s resident (its longest on-CPU task) among those that ended in the last complete interval; 0 when none ended.', series: off });
-      out.push({ name: 'perfscope_isolation_intruder_seconds', type: 'counter', help: 'On-CPU time of every task but the resident and the idle task on the watched CPU, since perfscope started.', series: series(new Map([...intruderNs].map(([k, v]) => [k, v / 1e9]))) });
-      out.push({ name: 'perfscope_isolation_intruder_runs', type: 'counter', help: 'Runs of those tasks on the watched CPU, since perfscope started.', series: series(intruderRuns) });
-      out.push({ name: 'perfscope_isolation_interrupts', type: 'counter', help: 'Interrupts on the watched CPU by source (/proc/interrupts; device IRQs together as "device"), since perfscope started.', series: series(irqs, 'source') });
-      out.push({ name: 'perfscope_isolation_softirqs', type: 'counter', help: 'Softirqs run on the watched CPU by type (/proc/softirqs), since perfscope started.', series: series(soft, 'type') });
-      out.push({ name: 'perfscope_isolation_softnet_dropped', type: 'counter', help: 'Packets dropped because the watched CPU\'s backlog was full (/proc/net/softnet_stat), since perfscope started.', series: series(dropped) });
-      out.push({ name: 'perfscope_isolation_softnet_time_squeeze', type: 'counter', help: 'NAPI runs on the watched CPU that ran out of budget with work left (/proc/net/softnet_stat), since perfscope started.', series: series(squeeze) });
-      out.push({ name: 'perfscope_isolation_udp_rcvbuf_errors', type: 'counter', help: 'UDP and UDP6 datagrams dropped because a socket\'s receive buffer was full (host-wide), since perfscope started.', series: [{ labels: {}, value: udpRcvbuf }] });
-      out.push({ name: 'perfscope_isolation_tcp_backlog_drops', type: 'counter', help: 'TCP segments dropped because a socket\'s backlog was full (TCPBacklogDrop, host-wide), since perfscope started.', series: [{ labels: {}, value: tcpBacklog }] });
+      out.push({
+        name: 'perfscope_isolation_resident_offcpu_max_seconds',
+        type: 'gauge',
+        help: "Longest absence of the watched CPU's resident (its longest on-CPU task) among those that ended in the last complete interval; 0 when none ended.",
+        series: off,
+      });
+      out.push({
+        name: 'perfscope_isolation_intruder_seconds',
+        type: 'counter',
+        help: 'On-CPU time of every task but the resident and the idle task on the watched CPU, since perfscope started.',
+        series: series(new Map([...intruderNs].map(([k, v]) => [k, v / 1e9]))),
+      });
+      out.push({
+        name: 'perfscope_isolation_intruder_runs',
+        type: 'counter',
+        help: 'Runs of those tasks on the watched CPU, since perfscope started.',
+        series: series(intruderRuns),
+      });
+      out.push({
+        name: 'perfscope_isolation_interrupts',
+        type: 'counter',
+        help: 'Interrupts on the watched CPU by source (/proc/interrupts; device IRQs together as "device"), since perfscope started.',
+        series: series(irqs, 'source'),
+      });
+      out.push({
+        name: 'perfscope_isolation_softirqs',
+        type: 'counter',
+        help: 'Softirqs run on the watched CPU by type (/proc/softirqs), since perfscope started.',
+        series: series(soft, 'type'),
+      });
+      out.push({
+        name: 'perfscope_isolation_softnet_dropped',
+        type: 'counter',
+        help: "Packets dropped because the watched CPU's backlog was full (/proc/net/softnet_stat), since perfscope started.",
+        series: series(dropped),
+      });
+      out.push({
+        name: 'perfscope_isolation_softnet_time_squeeze',
+        type: 'counter',
+        help: 'NAPI runs on the watched CPU that ran out of budget with work left (/proc/net/softnet_stat), since perfscope started.',
+        series: series(squeeze),
+      });
+      out.push({
+        name: 'perfscope_isolation_udp_rcvbuf_errors',
+        type: 'counter',
+        help: "UDP and UDP6 datagrams dropped because a socket's receive buffer was full (host-wide), since perfscope started.",
+        series: [{ labels: {}, value: udpRcvbuf }],
+      });
+      out.push({
+        name: 'perfscope_isolation_tcp_backlog_drops',
+        type: 'counter',
+        help: "TCP segments dropped because a socket's backlog was full (TCPBacklogDrop, host-wide), since perfscope started.",
+        series: [{ labels: {}, value: tcpBacklog }],
+      });
       return out;
     },
   };

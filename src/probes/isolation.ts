@@ -38,16 +38,45 @@ export const ISO_LAYOUT = {
     struct: 'iso_val',
     size: 96,
     fields: {
-      on_ns: 0, runs: 8, max_run_ns: 16, tgid: 24, vote: 28, disp_pid: 32, off_count: 36, disp_comm: 40,
-      off_max_ns: 56, off_total_ns: 64, off_by_pid: 72, off_preempted: 76, off_by_comm: 80,
+      on_ns: 0,
+      runs: 8,
+      max_run_ns: 16,
+      tgid: 24,
+      vote: 28,
+      disp_pid: 32,
+      off_count: 36,
+      disp_comm: 40,
+      off_max_ns: 56,
+      off_total_ns: 64,
+      off_by_pid: 72,
+      off_preempted: 76,
+      off_by_comm: 80,
     },
   },
   state: {
     struct: 'iso_state',
     size: 152,
     fields: {
-      in_ns: 0, seq: 8, pid: 16, epoch: 20, tgid: 24, disp_pid: 28, comm: 32, disp_comm: 48, r_out_ns: 64, r_top_ns: 72,
-      r_pid: 80, r_top_pid: 84, r_preempted: 88, s_pid: 92, r_top_comm: 96, s_cut: 112, s_in: 120, s_tgid: 128, _pad: 132, s_comm: 136,
+      in_ns: 0,
+      seq: 8,
+      pid: 16,
+      epoch: 20,
+      tgid: 24,
+      disp_pid: 28,
+      comm: 32,
+      disp_comm: 48,
+      r_out_ns: 64,
+      r_top_ns: 72,
+      r_pid: 80,
+      r_top_pid: 84,
+      r_preempted: 88,
+      s_pid: 92,
+      r_top_comm: 96,
+      s_cut: 112,
+      s_in: 120,
+      s_tgid: 128,
+      _pad: 132,
+      s_comm: 136,
     },
   },
 } as const;
@@ -278,9 +307,30 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
 
   sample(): IsolationSample {
     const empty = (): IsolationSample => ({
-      cpu: this.watched.cpu, source: this.watched.source, isolated: this.iso, span_s: 0, tasks: [], other_tasks: 0, other_us: 0, idle_us: 0,
-      resident_off: null, irqs: [], softirqs: [], affine_irqs: [], overflow: 0,
-      net: { softnet: null, udp_rcvbuf_errors: 0, udp_in_errors: 0, udp6_rcvbuf_errors: 0, udp6_in_errors: 0, tcp_backlog_drop: 0, nic_rx_drop: 0, nic_tx_drop: 0, nic_drops: [] },
+      cpu: this.watched.cpu,
+      source: this.watched.source,
+      isolated: this.iso,
+      span_s: 0,
+      tasks: [],
+      other_tasks: 0,
+      other_us: 0,
+      idle_us: 0,
+      resident_off: null,
+      irqs: [],
+      softirqs: [],
+      affine_irqs: [],
+      overflow: 0,
+      net: {
+        softnet: null,
+        udp_rcvbuf_errors: 0,
+        udp_in_errors: 0,
+        udp6_rcvbuf_errors: 0,
+        udp6_in_errors: 0,
+        tcp_backlog_drop: 0,
+        nic_rx_drop: 0,
+        nic_tx_drop: 0,
+        nic_drops: [],
+      },
     });
     if (!this.obj || !this.gens || !this.control) return empty();
     const cpu = this.watched.cpu;
@@ -309,7 +359,11 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
       // A run that began after the boundary and goes on: on the CPU at the end, counted next time.
       if (st.inNs >= cut) extras.push({ pid: st.pid, tgid: st.tgid, comm: st.comm, ns: 0, running: true, dispPid: st.dispPid, dispComm: st.dispComm });
     }
-    const built = buildTasks(offline ? [] : entries, extras.filter((x) => x.ns >= 0), this.resident);
+    const built = buildTasks(
+      offline ? [] : entries,
+      extras.filter((x) => x.ns >= 0),
+      this.resident,
+    );
     // 4: the resident whose absences the next interval measures.
     if (built.resident !== this.resident && built.resident !== 0) {
       this.resident = built.resident;

@@ -45,13 +45,10 @@ export const OFFCPU_STACKS: ProbeOption & { default: boolean } = {
   detail: true,
 };
 
-
-
 function stacksOf(v: unknown): OffStacks | null {
   const s = v as OffStacks | null;
   return s && typeof s === 'object' && Array.isArray(s.rows) ? s : null;
 }
-
 
 function rowsOf(v: unknown): OffcpuRow[] | null {
   return Array.isArray(v) ? (v as OffcpuRow[]) : null;
@@ -85,7 +82,10 @@ function offcpuExporter(o: PromOptions): PromExporter<OffcpuSample> {
       const max: PromSeries[] = [];
       const total: PromSeries[] = [];
       for (const cpu of [...byCpu.keys()].sort((a, b) => a - b)) {
-        const rows = byCpu.get(cpu)!.sort((a, b) => b.max_us - a.max_us || a.pid - b.pid).slice(0, o.top);
+        const rows = byCpu
+          .get(cpu)!
+          .sort((a, b) => b.max_us - a.max_us || a.pid - b.pid)
+          .slice(0, o.top);
         for (const r of rows) {
           const labels = { cpu: String(cpu), pid: String(r.pid), comm: r.comm };
           max.push({ labels, value: Math.round(r.max_us * 1000) / 1e9 });
@@ -93,8 +93,18 @@ function offcpuExporter(o: PromOptions): PromExporter<OffcpuSample> {
         }
       }
       return [
-        { name: 'perfscope_offcpu_max_seconds', type: 'gauge', help: 'Longest time the task was off the CPU, among the absences that ended in the last complete interval; the top tasks of each CPU only (--prom-top).', series: max },
-        { name: 'perfscope_offcpu_seconds', type: 'gauge', help: 'Sum of the task\'s off-CPU times that ended in the last complete interval on this CPU; the same tasks as perfscope_offcpu_max_seconds.', series: total },
+        {
+          name: 'perfscope_offcpu_max_seconds',
+          type: 'gauge',
+          help: 'Longest time the task was off the CPU, among the absences that ended in the last complete interval; the top tasks of each CPU only (--prom-top).',
+          series: max,
+        },
+        {
+          name: 'perfscope_offcpu_seconds',
+          type: 'gauge',
+          help: "Sum of the task's off-CPU times that ended in the last complete interval on this CPU; the same tasks as perfscope_offcpu_max_seconds.",
+          series: total,
+        },
       ];
     },
   };
@@ -113,6 +123,11 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
   },
   options: [OFFCPU_STACKS],
   // As offcputime -f: microseconds off the CPU.
-  folded: { default: false, unit: 'us', options: { [OFFCPU_STACKS.flag]: true }, rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: Math.round(row.total_us) })) },
+  folded: {
+    default: false,
+    unit: 'us',
+    options: { [OFFCPU_STACKS.flag]: true },
+    rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: Math.round(row.total_us) })),
+  },
   prometheus: offcpuExporter,
 };

@@ -18,7 +18,7 @@
 // may have been loaded, and this part on before, while the run-queue probe kept it.
 // Times are reported in microseconds with one decimal (ns / 1000, rounded to 0.1 us).
 import { counterDelta } from '../model/counter.js';
-import { BpfError, describeError } from '../bpf/error.js';
+import { describeError } from '../bpf/error.js';
 import { u32 } from '../bpf/map.js';
 import { drainQuiet, Generations } from '../bpf/generations.js';
 import type { BpfObject } from '../bpf/object.js';
@@ -235,7 +235,11 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
     const overflow = counterDelta(seen, this.overflowSeen);
     this.overflowSeen = seen;
     this.lostPending += overflow;
-    const stacks = this.stacks ? this.stacks.sample() : this.stacksError ? { rows: [], returns: 0, other: 0, lost: 0, symbolize_ms: 0, error: this.stacksError } : null;
+    const stacks = this.stacks
+      ? this.stacks.sample()
+      : this.stacksError
+        ? { rows: [], returns: 0, other: 0, lost: 0, symbolize_ms: 0, error: this.stacksError }
+        : null;
     return { ...buildSample(entries, this.filter, overflow), stacks };
   }
 

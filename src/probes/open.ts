@@ -21,7 +21,6 @@ export const OPEN_EVENT_SIZE = OFF.path + OPEN_PATH_LEN;
  * against the object's BTF). */
 export const OPEN_LAYOUT = { struct: 'open_event', size: OPEN_EVENT_SIZE, fields: OFF } as const;
 
-
 /** openFlagsText of a 32-bit value, remembered (a host opens with a handful of flag sets). */
 const FLAGS_TEXT = new Map<number, string>();
 function flagsText(flags: number): string {

@@ -44,7 +44,7 @@ export function openFlagsText(flags: number | bigint): string {
       f &= ~bit;
     }
   }
-  const rest = (BigInt(f >>> 0) | (high << 32n));
+  const rest = BigInt(f >>> 0) | (high << 32n);
   if (rest) parts.push('0x' + rest.toString(16));
   return parts.join('|');
 }

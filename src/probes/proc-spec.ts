@@ -6,8 +6,6 @@ import type { CountersSample } from './proc/types.js';
 import type { JsonLine, ProbeSpec } from './types.js';
 import type { PromExporter, PromFamily, PromOptions } from './prom.js';
 
-
-
 /**
  * Prometheus: nothing by default (node_exporter exports /proc); with --prom-node, a few figures
  * under node_exporter's own names. Gauges are the last interval's; the two counters are rebuilt

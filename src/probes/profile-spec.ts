@@ -42,17 +42,13 @@ export const PROFILE_FREQUENCY: ProbeOption & { default: number } = {
   key: 'f',
 };
 
-
 /** Stacks listed per interval (the rest are counted in `other`); --folded lists them all. */
 export const PROFILE_MAX_STACKS = 500;
-
-
 
 function isSample(v: unknown): v is ProfileSample {
   const s = v as ProfileSample | null;
   return !!s && typeof s === 'object' && Array.isArray(s.stacks) && typeof s.samples === 'number';
 }
-
 
 function profileExporter(): PromExporter<ProfileSample> {
   let samples = 0;
@@ -67,11 +63,24 @@ function profileExporter(): PromExporter<ProfileSample> {
       idle += s.idle;
       lost += s.lost;
     },
-    families: () => !seen ? [] : [
-      { name: 'perfscope_profile_samples', type: 'counter', help: 'On-CPU stack samples of real tasks (after -p/-c).', series: [{ labels: {}, value: samples }] },
-      { name: 'perfscope_profile_idle_samples', type: 'counter', help: 'Samples that found the CPU idle.', series: [{ labels: {}, value: idle }] },
-      { name: 'perfscope_profile_lost_samples', type: 'counter', help: 'Samples with no stack row (the kernel table was full).', series: [{ labels: {}, value: lost }] },
-    ],
+    families: () =>
+      !seen
+        ? []
+        : [
+            {
+              name: 'perfscope_profile_samples',
+              type: 'counter',
+              help: 'On-CPU stack samples of real tasks (after -p/-c).',
+              series: [{ labels: {}, value: samples }],
+            },
+            { name: 'perfscope_profile_idle_samples', type: 'counter', help: 'Samples that found the CPU idle.', series: [{ labels: {}, value: idle }] },
+            {
+              name: 'perfscope_profile_lost_samples',
+              type: 'counter',
+              help: 'Samples with no stack row (the kernel table was full).',
+              series: [{ labels: {}, value: lost }],
+            },
+          ],
   };
 }
 

@@ -19,10 +19,6 @@ export interface RunqlatSample {
   max_bucket: number | null;
 }
 
-
-
-
-
 /**
  * Prometheus: one cumulative histogram per CPU (label `cpu`; no "all" series: PromQL sums the
  * CPUs), in seconds. Bucket k's upper bound is 2^(k+1) us; the kernel's last slot also holds

@@ -63,7 +63,19 @@ const CFG_BYTES = 56;
 export const SCHED_CFG_LAYOUT = {
   struct: 'sched_cfg',
   size: CFG_BYTES,
-  fields: { parts: 0, watch: 4, off_epoch: 8, rq_epoch: 12, count_totals: 16, iso_cpu: 20, rq_since: 24, iso_epoch: 32, iso_resident: 36, iso_cut: 40, off_self: 48 },
+  fields: {
+    parts: 0,
+    watch: 4,
+    off_epoch: 8,
+    rq_epoch: 12,
+    count_totals: 16,
+    iso_cpu: 20,
+    rq_since: 24,
+    iso_epoch: 32,
+    iso_resident: 36,
+    iso_cut: 40,
+    off_self: 48,
+  },
 } as const;
 const F = SCHED_CFG_LAYOUT.fields;
 
@@ -108,7 +120,19 @@ class SchedObject {
   private loading: Promise<BpfObject> | null = null;
   private users = 0;
   /** Epochs only grow (also across reloads): 0 is "never". */
-  private cfg: Cfg = { parts: 0, watch: 1, offEpoch: 0, rqEpoch: 0, countTotals: 0, rqSince: 0n, isoCpu: ISO_NO_CPU, isoEpoch: 0, isoResident: 0, isoCut: 0n, offSelf: 0 };
+  private cfg: Cfg = {
+    parts: 0,
+    watch: 1,
+    offEpoch: 0,
+    rqEpoch: 0,
+    countTotals: 0,
+    rqSince: 0n,
+    isoCpu: ISO_NO_CPU,
+    isoEpoch: 0,
+    isoResident: 0,
+    isoCut: 0n,
+    offSelf: 0,
+  };
 
   /** The object, its off-CPU generations sized from the host now (offcpuRowsFor). */
   private open(): BpfObject {

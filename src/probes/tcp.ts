@@ -18,8 +18,6 @@ export const TCP_EVENT_SIZE = OFF.comm + TCP_COMM_LEN;
  * against the object's BTF). `pad` is listed so the check knows it; it is never read. */
 export const TCP_LAYOUT = { struct: 'tcp_event', size: TCP_EVENT_SIZE, fields: OFF } as const;
 
-
-
 /** IPv4 text from 4 bytes in network order. */
 export function ipv4Text(b: Uint8Array, off = 0): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;

@@ -123,7 +123,9 @@ export function hostEvents(): TraceEvents {
     names() {
       if (names === null) {
         try {
-          names = readFileSync(`${root}/available_events`, 'utf8').split('\n').filter((l) => /^[A-Za-z0-9_]+:[A-Za-z0-9_]+$/.test(l));
+          names = readFileSync(`${root}/available_events`, 'utf8')
+            .split('\n')
+            .filter((l) => /^[A-Za-z0-9_]+:[A-Za-z0-9_]+$/.test(l));
         } catch (e) {
           throw new TraceArgError(`cannot read ${root}/available_events: ${(e as Error).message}`);
         }
@@ -159,7 +161,9 @@ export function expand(events: TraceEvents, category: string, name: string): str
 export function resolveOne(events: TraceEvents, text: string): TraceTarget[] {
   const parts = text.trim().split(':');
   if (parts.length < 2 || parts.length > 3 || !GLOB_RE.test(parts[0]) || !GLOB_RE.test(parts[1]) || (parts.length === 3 && !FIELD_RE.test(parts[2]))) {
-    throw new TraceArgError(`bad tracepoint '${escapeBytes(Buffer.from(text, 'utf8'))}': expected CATEGORY:NAME or CATEGORY:NAME:FIELD (wildcards * and ? in CATEGORY and NAME)`);
+    throw new TraceArgError(
+      `bad tracepoint '${escapeBytes(Buffer.from(text, 'utf8'))}': expected CATEGORY:NAME or CATEGORY:NAME:FIELD (wildcards * and ? in CATEGORY and NAME)`,
+    );
   }
   const [category, name, fieldName] = parts;
   const wild = /[*?]/.test(category + name);

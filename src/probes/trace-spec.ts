@@ -63,8 +63,6 @@ export function sortRows(rows: readonly TraceRow[]): TraceRow[] {
   return [...rows].sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-
-
 /** The histogram of an interval's bucket counts. */
 export function traceHist(slots: number[], negative: number, unit: string | null): TraceHist {
   const q = (p: number) => {
@@ -73,8 +71,6 @@ export function traceHist(slots: number[], negative: number, unit: string | null
   };
   return { unit, slots, negative, count: histCount(slots), p50: q(0.5), p99: q(0.99), max_bucket: histRange(slots)?.hi ?? null };
 }
-
-
 
 /** Prometheus: each tracepoint's hits, cumulative since the sink started. */
 function traceExporter(): PromExporter<TraceSample> {

@@ -142,7 +142,9 @@ export function parseOption(o: ProbeOption, text: string | boolean): OptionValue
   const t = String(text).trim();
   const v = /^\d+$/.test(t) ? Number(t) : NaN;
   if (!Number.isSafeInteger(v) || (o.min !== undefined && v < o.min) || (o.max !== undefined && v > o.max)) {
-    throw new ProbeArgError(`--${o.flag} must be a whole number${o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : ''}, not '${t.slice(0, 40)}'`);
+    throw new ProbeArgError(
+      `--${o.flag} must be a whole number${o.min !== undefined && o.max !== undefined ? ` from ${o.min} to ${o.max}` : ''}, not '${t.slice(0, 40)}'`,
+    );
   }
   return v;
 }
@@ -177,7 +179,6 @@ export class ProbeArgError extends Error {
   override readonly name = 'ProbeArgError';
 }
 
-
 /** One parsed --json line, as a replay source reads it back. */
 export type JsonLine = Readonly<Record<string, unknown>>;
 
@@ -187,7 +188,7 @@ export type JsonLine = Readonly<Record<string, unknown>>;
  * sample of one interval; E the event type of a feed (S = E[]). The catalogue
  * (src/catalogue/catalogue.ts) pairs it with the implementation that produces S.
  */
-export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> {
+export interface ProbeSpec<N extends string = string, S = unknown, _E = unknown> {
   readonly name: N;
   /** 'feed': events in order (the screen drains them at a bounded rate); 'aggregate': one sample per tick. */
   readonly kind: 'feed' | 'aggregate';
@@ -211,7 +212,6 @@ export interface ProbeSpec<N extends string = string, S = unknown, E = unknown> 
   /** A probe with stacks: what --folded prints of it. */
   readonly folded?: FoldedSpec<S>;
 }
-
 
 /**
  * Thrown by a probe's create() or start() when it cannot run on this host at all (a kernel

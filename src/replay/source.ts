@@ -189,12 +189,15 @@ export class ReplaySource {
     // The recorded pace: the next record's own interval_s (its time minus this one's, when that is missing).
     let s = Number(/"interval_s":([\d.]+)/.exec(this.lines[this.pos + 1].slice(0, 200))?.[1]);
     if (!(s > 0)) s = next > 0 ? next / 1000 : (this.opts.intervalS ?? 1);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.stopped || this.paused) return;
-      this.seek(this.pos + 1);
-      this.schedule();
-    }, Math.min(3_600_000, Math.max(50, s * 1000)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        if (this.stopped || this.paused) return;
+        this.seek(this.pos + 1);
+        this.schedule();
+      },
+      Math.min(3_600_000, Math.max(50, s * 1000)),
+    );
   }
 
   stop(): void {

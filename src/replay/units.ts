@@ -23,7 +23,9 @@ export function parseSize(v: string): number {
 }
 
 /** A point in a recording: a time of day (UTC, as the recorded times are) or an absolute time. */
-export type TimeSpec = { readonly kind: 'clock'; readonly secondOfDay: number; readonly text: string } | { readonly kind: 'absolute'; readonly ms: number; readonly text: string };
+export type TimeSpec =
+  | { readonly kind: 'clock'; readonly secondOfDay: number; readonly text: string }
+  | { readonly kind: 'absolute'; readonly ms: number; readonly text: string };
 
 export function parseTimeSpec(v: string): TimeSpec {
   const t = v.trim();

@@ -74,7 +74,12 @@ export interface MetricsServer {
 }
 
 function send(req: http.IncomingMessage, res: http.ServerResponse, status: number, headers: Record<string, string>, body: string): void {
-  const h: Record<string, string | number> = { ...headers, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
+  const h: Record<string, string | number> = {
+    ...headers,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  };
   if (!h['Content-Type']) h['Content-Type'] = 'text/plain; charset=utf-8';
   res.writeHead(status, h);
   res.end(req.method === 'HEAD' ? undefined : body);

@@ -122,22 +122,57 @@ class HealthFamilies {
   families(): PromFamily[] {
     const per = (m: Map<string, number>, div = 1): PromSeries[] => this.names.map((probe) => ({ labels: { probe }, value: m.get(probe)! / div }));
     const fams: PromFamily[] = [
-      { name: 'perfscope_intervals', type: 'counter', help: 'Complete intervals sampled since perfscope started.', series: [{ labels: {}, value: this.intervals }] },
+      {
+        name: 'perfscope_intervals',
+        type: 'counter',
+        help: 'Complete intervals sampled since perfscope started.',
+        series: [{ labels: {}, value: this.intervals }],
+      },
     ];
     if (!this.last) return fams;
     fams.push(
-      { name: 'perfscope_interval_seconds', type: 'gauge', help: 'Measured length of the last complete interval.', series: [{ labels: {}, value: this.last.interval_s }] },
-      { name: 'perfscope_last_interval_timestamp_seconds', type: 'gauge', help: 'End of the last complete interval, seconds since the epoch.', series: [{ labels: {}, value: Date.parse(this.last.time) / 1000 }] },
-      { name: 'perfscope_probe_up', type: 'gauge', help: 'Whether the probe was running in the last complete interval (1) or not (0).', series: this.names.map((probe) => ({ labels: { probe }, value: this.state.get(probe) === 'running' ? 1 : 0 })) },
+      {
+        name: 'perfscope_interval_seconds',
+        type: 'gauge',
+        help: 'Measured length of the last complete interval.',
+        series: [{ labels: {}, value: this.last.interval_s }],
+      },
+      {
+        name: 'perfscope_last_interval_timestamp_seconds',
+        type: 'gauge',
+        help: 'End of the last complete interval, seconds since the epoch.',
+        series: [{ labels: {}, value: Date.parse(this.last.time) / 1000 }],
+      },
+      {
+        name: 'perfscope_probe_up',
+        type: 'gauge',
+        help: 'Whether the probe was running in the last complete interval (1) or not (0).',
+        series: this.names.map((probe) => ({ labels: { probe }, value: this.state.get(probe) === 'running' ? 1 : 0 })),
+      },
       {
         name: 'perfscope_probe_state',
         type: 'gauge',
-        help: 'The probe\'s state in the last complete interval: 1 for its state, 0 for the others.',
+        help: "The probe's state in the last complete interval: 1 for its state, 0 for the others.",
         series: this.names.flatMap((probe) => STATES.map((state) => ({ labels: { probe, state }, value: this.state.get(probe) === state ? 1 : 0 }))),
       },
-      { name: 'perfscope_probe_run_seconds', type: 'counter', help: 'Time the kernel spent running the probe\'s BPF programs since perfscope started (BPF run statistics; 0 for a probe without BPF).', series: per(this.runNs, 1e9) },
-      { name: 'perfscope_probe_runs', type: 'counter', help: 'Runs of the probe\'s BPF programs since perfscope started (BPF run statistics).', series: per(this.runs) },
-      { name: 'perfscope_probe_lost_events', type: 'counter', help: 'Events the probe dropped since perfscope started (kernel ring buffer or map full, or beyond an interval\'s cap).', series: per(this.lost) },
+      {
+        name: 'perfscope_probe_run_seconds',
+        type: 'counter',
+        help: "Time the kernel spent running the probe's BPF programs since perfscope started (BPF run statistics; 0 for a probe without BPF).",
+        series: per(this.runNs, 1e9),
+      },
+      {
+        name: 'perfscope_probe_runs',
+        type: 'counter',
+        help: "Runs of the probe's BPF programs since perfscope started (BPF run statistics).",
+        series: per(this.runs),
+      },
+      {
+        name: 'perfscope_probe_lost_events',
+        type: 'counter',
+        help: "Events the probe dropped since perfscope started (kernel ring buffer or map full, or beyond an interval's cap).",
+        series: per(this.lost),
+      },
     );
     return fams;
   }

@@ -54,7 +54,6 @@ export function setSymbolizeWait(on: boolean): void {
 }
 
 function safeText(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x20-\x5b\x5d-\x7e]*$/.test(s) ? s : escapeBytes(Buffer.from(s, 'utf8'));
 }
 

@@ -7,7 +7,18 @@ import { sampleOf } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
 import { Ring } from './ring.js';
 import { trendPoint } from './selectors.js';
-import { FEED_CAPACITY, TREND_POINTS, WINDOW_INTERVALS, type DataActions, type DataState, type Feeds, type FeedState, type FrozenFeeds, type Slice, type StoreInit } from './state.js';
+import {
+  FEED_CAPACITY,
+  TREND_POINTS,
+  WINDOW_INTERVALS,
+  type DataActions,
+  type DataState,
+  type Feeds,
+  type FeedState,
+  type FrozenFeeds,
+  type Slice,
+  type StoreInit,
+} from './state.js';
 
 export function emptyFeeds(cat: ScreenCatalogue): Feeds {
   const out: Record<string, FeedState<unknown>> = {};

@@ -31,7 +31,10 @@ export function paneSample(s: AppState, pane: PaneId): unknown {
   const merge = spec.merge;
   if (merge && s.windowed[pane]) {
     const upTo = s.shown.time;
-    const list = s.recent.filter((r) => r.time <= upTo).map((r) => r.samples[spec.name]).filter((x) => x !== null && x !== undefined);
+    const list = s.recent
+      .filter((r) => r.time <= upTo)
+      .map((r) => r.samples[spec.name])
+      .filter((x) => x !== null && x !== undefined);
     if (list.length) sample = fromSpec(() => merge(list), sample);
   }
   const text = s.filters[pane];

@@ -72,7 +72,6 @@ export function viewSlice(init: StoreInit): Slice<ViewState & ViewActions> {
       }),
     closeDetail: () => set(() => ({ detail: null })),
     toggleAltView: () => set((s) => (cat.some((p) => p.name === s.focus && p.altView) ? { altView: { ...s.altView, [s.focus]: !s.altView[s.focus] } } : {})),
-    toggleWindow: () =>
-      set((s) => (cat.some((p) => p.name === s.focus && p.merge) ? { windowed: { ...s.windowed, [s.focus]: !s.windowed[s.focus] } } : {})),
+    toggleWindow: () => set((s) => (cat.some((p) => p.name === s.focus && p.merge) ? { windowed: { ...s.windowed, [s.focus]: !s.windowed[s.focus] } } : {})),
   });
 }

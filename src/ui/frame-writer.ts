@@ -12,10 +12,10 @@
 
 /** ansi-escapes' clearTerminal, as Ink writes it before a full-screen frame. */
 export const CLEAR_TERMINAL = '\x1b[2J\x1b[3J\x1b[H';
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
 const ESCAPES_ONLY = /^(?:\x1b\[[?0-9;]*[A-Za-z])*$/;
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
 const PAINTS_BLANKS = /\x1b\[(?:[0-9;]*;)?(?:7|4[0-9]|10[0-7])(?:;[0-9;]*)?m/;
 
 /**
@@ -24,6 +24,7 @@ const PAINTS_BLANKS = /\x1b\[(?:[0-9;]*;)?(?:7|4[0-9]|10[0-7])(?:;[0-9;]*)?m/;
  */
 export function compactRow(line: string): string {
   if (PAINTS_BLANKS.test(line)) return line;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
   return line.replace(/ {5,}/g, (m) => `\x1b[${m.length}C`).replace(/(?:\x1b\[\d+C)+$/, '');
 }
 

@@ -3,7 +3,7 @@
 // slice call the probe manager or the replay source themselves. Tested without rendering
 // (test/ui/keys.test.ts).
 // The toggle keys are the catalogue's (ProbeSpec.key).
-import { hasRows, isFeed, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
+import { hasRows, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
 import type { ProbeName } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
 
@@ -65,8 +65,20 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
         ['+', `${s.name}: add a --${s.args!.flag} value (${s.args!.metavar}; Tab completes, Enter adds, Esc cancels)`],
         ['↑ ↓  -', `${s.name}: select a row, remove its value`],
       ]),
-    ...(cat.some((s) => s.rowIds) ? [['↑ ↓ Enter Esc', `${cat.filter((s) => s.rowIds).map((s) => s.name).join(', ')}: select a row, open it, back`] as const] : []),
-    ...cat.flatMap((s) => (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`])),
+    ...(cat.some((s) => s.rowIds)
+      ? [
+          [
+            '↑ ↓ Enter Esc',
+            `${cat
+              .filter((s) => s.rowIds)
+              .map((s) => s.name)
+              .join(', ')}: select a row, open it, back`,
+          ] as const,
+        ]
+      : []),
+    ...cat.flatMap((s) =>
+      (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`]),
+    ),
     ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
     ...cat.filter((s) => s.altView).map((s): readonly [string, string] => ['t', `${s.name}: ${s.altView}`]),
   ];
@@ -114,7 +126,14 @@ function replayPrompt(s: AppState & AppActions): Prompt {
 
 /** The prompt of a probe's own option (+): Tab completes, Enter asks the manager. */
 function argsPrompt(s: AppState & AppActions): Prompt {
-  return { text: s.argsPrompt?.text ?? '', max: MAX_ARGS_LEN, set: s.setArgsPrompt, submit: s.submitArgsPrompt, close: s.closeArgsPrompt, complete: s.completeArgsPrompt };
+  return {
+    text: s.argsPrompt?.text ?? '',
+    max: MAX_ARGS_LEN,
+    set: s.setArgsPrompt,
+    submit: s.submitArgsPrompt,
+    close: s.closeArgsPrompt,
+    complete: s.completeArgsPrompt,
+  };
 }
 
 export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResult {
@@ -124,7 +143,11 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     // Printable input only: a pasted control sequence never lands in the filter. Text typed
     // quickly can arrive in one chunk with its Enter ("abc\r"): keep the text, then end.
     const pane = s.focus;
-    return promptKey({ text: s.filters[pane] ?? '', max: MAX_FILTER_LEN, set: (t) => s.setFilter(pane, t), submit: s.endFilter, close: s.endFilter }, input, key);
+    return promptKey(
+      { text: s.filters[pane] ?? '', max: MAX_FILTER_LEN, set: (t) => s.setFilter(pane, t), submit: s.endFilter, close: s.endFilter },
+      input,
+      key,
+    );
   }
   if (s.replay && s.replayPrompt !== null) return promptKey(replayPrompt(s), input, key);
   if (s.helpOpen) {

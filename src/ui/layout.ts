@@ -78,7 +78,12 @@ export function computeLayout(columns: number, rows: number, focus: PaneId, cat:
     const specs = cat.filter((s) => s.grid.column === col).sort((a, b) => a.grid.row - b.grid.row);
     const top: Rect[] = col === 1 ? [{ pane: OVERVIEW, width: widths[col], height: ov }] : [];
     const left = body - (col === 1 ? ov : 0);
-    const hs = specs.length ? splitRows(left, specs.map((s) => s.grid.weight)) : [];
+    const hs = specs.length
+      ? splitRows(
+          left,
+          specs.map((s) => s.grid.weight),
+        )
+      : [];
     return [...top, ...specs.map((s, i) => ({ pane: s.name, width: widths[col], height: hs[i] }))];
   });
   return { kind: 'grid', columns: columnsOut };

@@ -4,7 +4,6 @@ import type React from 'react';
 import type { ScreenEntry } from '../views/view.js';
 
 export interface PaneProps {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly spec: ScreenEntry;
   readonly width: number;
   readonly height: number;

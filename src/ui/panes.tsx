@@ -1,7 +1,8 @@
 // The panes of a catalogue, attached here by the screen (not by the data catalogue), loaded when
 // a screen is drawn (a --json run never loads Ink), and handed to the components through a
 // context. A probe without a pane of its own gets the plain pane: its overview lines in a frame.
-import React, { createContext, useContext } from 'react';
+import type React from 'react';
+import { createContext, useContext } from 'react';
 import type { ProbeName } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
 import type { PaneComponent } from './pane.js';

@@ -1,6 +1,3 @@
-// Start the Ink screen in the terminal's alternate screen; return a function that restores the
-// terminal (main screen, cursor, modes). Safe to call more than once.
-import React from 'react';
 import { render } from 'ink';
 import { App } from './components/App.js';
 import { StoreContext } from './store-context.js';

@@ -38,7 +38,7 @@ function rateText(r: TraceRow): string {
 /** One line of a row for the overview: "sched:sched_switch 1.2K/s (bash 300/s)". */
 export function rowLine(r: TraceRow): string {
   const top = r.tasks[0];
-  const hist = r.hist && r.hist.count ? `  p50 ${fmtValue(r.hist.p50 ?? 0, r.hist.unit)} p99 ${fmtValue(r.hist.p99 ?? 0, r.hist.unit)}` : '';
+  const hist = r.hist?.count ? `  p50 ${fmtValue(r.hist.p50 ?? 0, r.hist.unit)} p99 ${fmtValue(r.hist.p99 ?? 0, r.hist.unit)}` : '';
   return `${r.id} ${rateText(r)}${top ? ` (${top.comm} ${top.pid})` : ''}${hist}`;
 }
 

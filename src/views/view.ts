@@ -54,12 +54,12 @@ export interface ViewSpec<S = unknown> {
  * code sees the view through its common shape, as it sees the data (AnyEntry): a view's functions
  * are only ever called with the sample its own probe produced.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the one place where generic code meets each probe's own sample type
 export type ScreenEntry = AnyEntry & ViewSpec<any>;
 export type ScreenCatalogue = readonly ScreenEntry[];
 
 /** Views by probe name (src/views/views.ts has the default one; a test may add its own). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the one place where generic code meets each probe's own sample type
 export type ViewTable = Readonly<Record<string, ViewSpec<any>>>;
 
 /** The view of a probe that has none in the table: its name, and no words (it still runs and is exported). */

@@ -17,7 +17,19 @@ const HERE = fileURLToPath(new URL('./add-probe/', import.meta.url));
 const BIN = (tool: string) => path.join(ROOT, 'node_modules', '.bin', tool);
 
 /** Test files of the copy that run without root, BPF or a build. */
-const PURE = ['test/ui', 'test/arch/catalogue.test.tsx', 'test/arch/names.test.ts', 'test/arch/layers.test.ts', 'test/arch/ticks.test.tsx', 'test/sinks', 'test/replay', 'test/model', 'test/store', 'test/cli/args.test.ts', 'test/proc/model.test.ts'];
+const PURE = [
+  'test/ui',
+  'test/arch/catalogue.test.tsx',
+  'test/arch/names.test.ts',
+  'test/arch/layers.test.ts',
+  'test/arch/ticks.test.tsx',
+  'test/sinks',
+  'test/replay',
+  'test/model',
+  'test/store',
+  'test/cli/args.test.ts',
+  'test/proc/model.test.ts',
+];
 
 /** Insert `line` after the last line of `file` that matches `after`. */
 function addLine(file: string, after: RegExp, line: string): void {
@@ -36,7 +48,8 @@ afterAll(() => {
 describe('adding a probe', () => {
   it('new files and one line in each catalogue: the graph check, the type check and the tests that list probes pass', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-add-probe-'));
-    for (const f of ['src', 'bench', 'bpf', 'test', 'tsconfig.json', 'tsconfig.test.json', 'vitest.config.ts', 'package.json', '.dependency-cruiser.cjs']) cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+    for (const f of ['src', 'bench', 'bpf', 'test', 'tsconfig.json', 'tsconfig.test.json', 'vitest.config.ts', 'package.json', '.dependency-cruiser.cjs'])
+      cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
     execFileSync('ln', ['-s', path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules')]);
     copyFileSync(path.join(HERE, 'ticks-spec.ts'), path.join(dir, 'src/probes/ticks-spec.ts'));
     copyFileSync(path.join(HERE, 'ticks.ts'), path.join(dir, 'src/probes/ticks.ts'));
@@ -51,7 +64,12 @@ describe('adding a probe', () => {
     addLine(views, /^ {2}\w+: \w+View,$/, '  ticks: ticksView,');
 
     const run = (cmd: string, args: string[]) => {
-      const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, PERFSCOPE_REQUIRE_BPF: '', NO_COLOR: '1', FORCE_COLOR: '0' } });
+      const r = spawnSync(cmd, args, {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: { ...process.env, PERFSCOPE_REQUIRE_BPF: '', NO_COLOR: '1', FORCE_COLOR: '0' },
+      });
       return { code: r.status, out: `${r.stdout}${r.stderr}` };
     };
     const deps = run(BIN('depcruise'), ['src', 'bench', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']);

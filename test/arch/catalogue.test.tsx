@@ -1,7 +1,3 @@
-// The catalogue is the one list: a probe spec added here, in the test, shows up in the tab row,
-// the status line, the key map, the overview, --probes, --help and the --json line, with no other
-// change anywhere.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Catalogue, type CatalogueEntry } from '../../src/catalogue/catalogue.js';
 import { ProbeManager } from '../../src/manager/manager.js';
@@ -68,8 +64,20 @@ describe('a probe added to the catalogue, and nowhere else', () => {
     const lines: string[] = [];
     const store = createAppStore({ catalogue: SCREEN, host: HOST, intervalS: 1, pinnedCpu: null, enabled: ['dummy'] });
     const m = new ProbeManager(CAT, {
-      intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason: 'no BPF in this test',
-      sinks: [storeSink(store), jsonSink(CAT, (l) => lines.push(l), null, () => {})],
+      intervalS: 1,
+      pid: null,
+      comm: null,
+      cpus: [0, 1],
+      bpfReason: 'no BPF in this test',
+      sinks: [
+        storeSink(store),
+        jsonSink(
+          CAT,
+          (l) => lines.push(l),
+          null,
+          () => {},
+        ),
+      ],
     });
     store.getState().attach(m);
     await m.start(['dummy']);
@@ -98,12 +106,20 @@ describe('a probe added to the catalogue, and nowhere else', () => {
 
     // The key map: its key switches it off (the manager stops it) and on again.
     expect(toggleKeys(SCREEN).get('9')).toBe('dummy');
-    expect(keyHelp(SCREEN).map(([k]) => k).join(' ')).toContain('9');
+    expect(
+      keyHelp(SCREEN)
+        .map(([k]) => k)
+        .join(' '),
+    ).toContain('9');
     handleKey(store.getState(), '9', {});
     expect(made[0].stopped).toBe(1);
     await tick(50);
     // (as one of the probes that are off, when their names and states do not all fit)
-    expect(stripSgr(r.lastFrame() ?? '').split('\n').pop()).toMatch(/ dummy off|off: .*\bdummy\b/);
+    expect(
+      stripSgr(r.lastFrame() ?? '')
+        .split('\n')
+        .pop(),
+    ).toMatch(/ dummy off|off: .*\bdummy\b/);
     handleKey(store.getState(), '9', {});
     await m.settled();
     expect(made).toHaveLength(2);

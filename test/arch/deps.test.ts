@@ -13,7 +13,11 @@ const CRUISER = path.join(ROOT, 'node_modules', '.bin', 'depcruise');
 
 /** depcruise over src/ and bench/ of `dir`, with the project's rules: exit code and output. */
 function cruise(dir: string): { code: number; out: string } {
-  const r = spawnSync(CRUISER, ['src', 'bench', '--config', path.join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(CRUISER, ['src', 'bench', '--config', path.join(ROOT, '.dependency-cruiser.cjs'), '--output-type', 'err'], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 

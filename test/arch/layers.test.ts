@@ -11,7 +11,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const ADDON = join(SRC, 'bpf', 'addon.ts');
 
 /** The relative modules a file imports at run time (static imports and re-exports, not types). */
-export function runtimeImports(file: string): string[] {
+function runtimeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
   const re = /^\s*(import|export)\s+(?!type\b)(?:[^'";]*?\sfrom\s+)?['"](\.[^'"]+)['"]/gm;

@@ -14,7 +14,6 @@ import { sourceFiles } from '../helpers/src.js';
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const BPF = fileURLToPath(new URL('../../bpf/', import.meta.url));
 
-
 /** Code without its comments (a comment may say what a probe does; code may not name it). */
 function code(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
@@ -32,7 +31,9 @@ function slotUses(name: string, flags = 'g'): RegExp {
 }
 
 describe('probe names', () => {
-  const files = sourceFiles(SRC).filter((f) => !relative(SRC, f).startsWith('bench/') && !['catalogue/catalogue.ts', 'views/views.ts', 'ui/panes.tsx'].includes(relative(SRC, f)));
+  const files = sourceFiles(SRC).filter(
+    (f) => !relative(SRC, f).startsWith('bench/') && !['catalogue/catalogue.ts', 'views/views.ts', 'ui/panes.tsx'].includes(relative(SRC, f)),
+  );
 
   it('the scan sees the tree', () => {
     expect(files.length).toBeGreaterThan(40);
@@ -53,10 +54,10 @@ describe('probe names', () => {
 
   it('the check finds a name where one is written', () => {
     const uses = slotUses('runqlat', '');
-    expect(uses.test(code("const x = s.shown?.data.runqlat;"))).toBe(true);
-    expect(uses.test(code("s.health.runqlat.state"))).toBe(true);
+    expect(uses.test(code('const x = s.shown?.data.runqlat;'))).toBe(true);
+    expect(uses.test(code('s.health.runqlat.state'))).toBe(true);
     expect(uses.test(code("focus === 'runqlat'"))).toBe(true);
-    expect(uses.test(code("// runqlat: in a comment"))).toBe(false);
+    expect(uses.test(code('// runqlat: in a comment'))).toBe(false);
   });
 });
 

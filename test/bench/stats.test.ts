@@ -99,9 +99,10 @@ describe('interleaving and parsing', () => {
   });
 
   it("picks the line of a peer's error output that says why it did not start", () => {
-    const bcc = 'sh: 1: modprobe: not found\nUnable to find kernel headers. Try rebuilding kernel\nTraceback (most recent call last):\n  raise Exception("Failed to compile BPF module")\nException: Failed to compile BPF module <text>\n';
+    const bcc =
+      'sh: 1: modprobe: not found\nUnable to find kernel headers. Try rebuilding kernel\nTraceback (most recent call last):\n  raise Exception("Failed to compile BPF module")\nException: Failed to compile BPF module <text>\n';
     expect(firstErrorLine(bcc)).toBe('Unable to find kernel headers. Try rebuilding kernel');
-    const bt = 'ERROR: Unknown error -1: couldn\'t set RLIMIT_MEMLOCK for bpftrace.\nWARNING: x\nERROR: Error attaching probe: \'kprobe:tcp_connect\'\n';
+    const bt = "ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace.\nWARNING: x\nERROR: Error attaching probe: 'kprobe:tcp_connect'\n";
     expect(firstErrorLine(bt)).toBe("ERROR: Error attaching probe: 'kprobe:tcp_connect'");
     expect(firstErrorLine('')).toBe('exited without output');
   });

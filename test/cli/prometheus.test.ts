@@ -57,13 +57,16 @@ interface Reply {
 /** One request on its own connection (no keep-alive pool), bounded in time. */
 function request(port: number, path: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: HOST, port, path, method: o.method ?? 'GET', agent: false, headers: { Connection: 'close', ...o.headers }, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: HOST, port, path, method: o.method ?? 'GET', agent: false, headers: { Connection: 'close', ...o.headers }, timeout: 10_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`no answer to ${path} within 10 s`)));
     req.on('error', reject);
     req.end(o.body);
@@ -71,7 +74,8 @@ function request(port: number, path: string, o: { method?: string; headers?: Rec
 }
 
 const metrics = async (port: number) => parseExposition((await request(port, '/metrics')).body);
-const value = (m: ReturnType<typeof parseExposition>, name: string, labels: Record<string, string> = {}) => pick(m, name, labels).reduce((a, s) => a + s.value, 0);
+const value = (m: ReturnType<typeof parseExposition>, name: string, labels: Record<string, string> = {}) =>
+  pick(m, name, labels).reduce((a, s) => a + s.value, 0);
 
 interface Service {
   child: ChildProcess;
@@ -99,7 +103,11 @@ async function startService(args: string[]): Promise<Service> {
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  await waitFor('perfscope to listen', () => (child.exitCode !== null ? Promise.reject(new Error(`exited ${child.exitCode}: ${err}`)) : err.includes(`serving http://${HOST}:${port}/metrics`)), 20_000);
+  await waitFor(
+    'perfscope to listen',
+    () => (child.exitCode !== null ? Promise.reject(new Error(`exited ${child.exitCode}: ${err}`)) : err.includes(`serving http://${HOST}:${port}/metrics`)),
+    20_000,
+  );
   return { child, port, stdout: () => out, stderr: () => err, exited };
 }
 
@@ -168,12 +176,21 @@ describe.skipIf(noBpf)('a real Prometheus scraping perfscope --listen --no-scree
   it('Prometheus scrapes it (OpenMetrics), the p99 is a number, the exec counter rose by the execs; exact against --json', async () => {
     // --json as well: both sinks of one run, so the exposition can be checked against the lines.
     svc = await startService(['-i', '1', '--json']);
-    const ready = await waitFor('every probe running', async () => {
-      const m = await metrics(svc.port);
-      // every probe that starts on (profile starts off)
-      const started = new Set<string>(CATALOGUE.filter((p) => !p.startsOff).map((p) => p.name));
-      return value(m, 'perfscope_intervals_total') >= 1 && pick(m, 'perfscope_probe_up').filter((s) => started.has(s.labels.probe)).every((s) => s.value === 1) ? m : undefined;
-    }, 30_000);
+    const ready = await waitFor(
+      'every probe running',
+      async () => {
+        const m = await metrics(svc.port);
+        // every probe that starts on (profile starts off)
+        const started = new Set<string>(CATALOGUE.filter((p) => !p.startsOff).map((p) => p.name));
+        return value(m, 'perfscope_intervals_total') >= 1 &&
+          pick(m, 'perfscope_probe_up')
+            .filter((s) => started.has(s.labels.probe))
+            .every((s) => s.value === 1)
+          ? m
+          : undefined;
+      },
+      30_000,
+    );
     expect(pick(ready, 'perfscope_probe_up').length).toBeGreaterThanOrEqual(6);
     progIds = heldProgramIds(svc.child.pid!);
     expect(progIds.length).toBeGreaterThan(0);
@@ -185,9 +202,18 @@ describe.skipIf(noBpf)('a real Prometheus scraping perfscope --listen --no-scree
       join(dir, 'prometheus.yml'),
       `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: perfscope\n    static_configs:\n      - targets: ['${HOST}:${svc.port}']\n`,
     );
-    prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=${HOST}:${promPort}`, '--log.level=warn'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    prom = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=${HOST}:${promPort}`,
+        '--log.level=warn',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     children.add(prom);
     let promErr = '';
     prom.stderr!.setEncoding('utf8').on('data', (d: string) => (promErr = (promErr + d).slice(-4000)));
@@ -209,34 +235,50 @@ describe.skipIf(noBpf)('a real Prometheus scraping perfscope --listen --no-scree
     for (let i = 0; i < N; i++) expect(spawnSync(prog, [], { timeout: 10_000 }).status).toBe(0);
     // The execs' interval is complete once two more intervals have ended.
     const afterIntervals = intervals0 + 2;
-    const direct1 = await waitFor('two more intervals', async () => {
-      const m = await metrics(svc.port);
-      return value(m, 'perfscope_intervals_total') >= afterIntervals + 1 ? m : undefined;
-    }, 30_000);
+    const direct1 = await waitFor(
+      'two more intervals',
+      async () => {
+        const m = await metrics(svc.port);
+        return value(m, 'perfscope_intervals_total') >= afterIntervals + 1 ? m : undefined;
+      },
+      30_000,
+    );
     // Bounded: other processes on this host exec too, so the counter rose by at least N.
     expect(value(direct1, 'perfscope_exec_events_total') - exec0).toBeGreaterThanOrEqual(N);
     // Prometheus saw the same rise (from its own scrapes, which lag the direct one).
-    const prom1 = await waitFor('Prometheus to see the N execs', async () => {
-      const v = await query('sum(perfscope_exec_events_total)');
-      return v !== null && v - prom0 >= N ? v : undefined;
-    }, 30_000);
+    const prom1 = await waitFor(
+      'Prometheus to see the N execs',
+      async () => {
+        const v = await query('sum(perfscope_exec_events_total)');
+        return v !== null && v - prom0 >= N ? v : undefined;
+      },
+      30_000,
+    );
     expect(prom1 - prom0).toBeGreaterThanOrEqual(N);
 
     // p99 run-queue latency of all CPUs over 10 s: a number.
-    const p99 = await waitFor('a p99', async () => {
-      const v = await query('histogram_quantile(0.99, sum by (le) (rate(perfscope_runqueue_latency_seconds_bucket[10s])))');
-      return v !== null && Number.isFinite(v) ? v : undefined;
-    }, 30_000);
+    const p99 = await waitFor(
+      'a p99',
+      async () => {
+        const v = await query('histogram_quantile(0.99, sum by (le) (rate(perfscope_runqueue_latency_seconds_bucket[10s])))');
+        return v !== null && Number.isFinite(v) ? v : undefined;
+      },
+      30_000,
+    );
     expect(p99).toBeGreaterThan(0);
     expect(await query('max_over_time(max by (cpu) (perfscope_offcpu_max_seconds{cpu="0"})[1m:])')).toBeGreaterThan(0);
 
     // Exact: a scrape that says `intervals_total n` holds the sums of the first n --json lines.
     const m = await metrics(svc.port);
     const n = value(m, 'perfscope_intervals_total');
-    const lines = await waitFor('the --json lines', () => {
-      const l = svc.stdout().split('\n').filter(Boolean);
-      return l.length >= n ? l.slice(0, n).map((s) => JSON.parse(s) as Record<string, unknown> & { probes: Record<string, { lost?: number }> }) : undefined;
-    }, 10_000);
+    const lines = await waitFor(
+      'the --json lines',
+      () => {
+        const l = svc.stdout().split('\n').filter(Boolean);
+        return l.length >= n ? l.slice(0, n).map((s) => JSON.parse(s) as Record<string, unknown> & { probes: Record<string, { lost?: number }> }) : undefined;
+      },
+      10_000,
+    );
     type Ev = { ret: number; filename: string };
     const execs = lines.flatMap((l) => (l.exec as Ev[] | null) ?? []);
     expect(value(m, 'perfscope_exec_events_total', { result: 'ok' })).toBe(execs.filter((e) => e.ret === 0).length);
@@ -363,10 +405,14 @@ describe('hostile clients (loopback only)', () => {
     const fds0 = socketFds(pid);
     const n0 = value(await metrics(p), 'perfscope_intervals_total');
     const conns = await Promise.all(
-      Array.from({ length: 200 }, () => connect(p).then((c) => {
-        c.sock.write(`GET /metrics HTTP/1.1\r\nHost: ${HOST}\r\n`); // unfinished: each holds its connection
-        return c;
-      }).catch(() => null)),
+      Array.from({ length: 200 }, () =>
+        connect(p)
+          .then((c) => {
+            c.sock.write(`GET /metrics HTTP/1.1\r\nHost: ${HOST}\r\n`); // unfinished: each holds its connection
+            return c;
+          })
+          .catch(() => null),
+      ),
     );
     let open = conns.filter(Boolean).length;
     for (const c of conns) void c?.closed.then(() => open--);
@@ -375,10 +421,14 @@ describe('hostile clients (loopback only)', () => {
     await sleep(1500);
     for (const c of conns) c?.sock.destroy();
     // Sampling went on during the flood: the counter is past where it was, and still rises.
-    const n1 = await waitFor('the intervals to go on', async () => {
-      const n = value(await metrics(p), 'perfscope_intervals_total');
-      return n >= n0 + 2 ? n : undefined;
-    }, 20_000);
+    const n1 = await waitFor(
+      'the intervals to go on',
+      async () => {
+        const n = value(await metrics(p), 'perfscope_intervals_total');
+        return n >= n0 + 2 ? n : undefined;
+      },
+      20_000,
+    );
     await waitFor('one more interval', async () => value(await metrics(p), 'perfscope_intervals_total') > n1, 10_000);
     await waitFor(`the socket fds back near ${fds0} (${socketFds(pid)})`, () => socketFds(pid) <= fds0 + 2, 15_000);
     svc.child.kill('SIGTERM');

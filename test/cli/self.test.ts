@@ -61,6 +61,5 @@ describe.skipIf(noBpf)('perfscope leaves itself out (real BPF)', () => {
       expect(l.open.some((e) => e.pid === pid && e.path === '/proc/stat')).toBe(true);
       expect(l.offcpu.some((r) => r.tgid === pid)).toBe(true);
     }
-
   });
 });

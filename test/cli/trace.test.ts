@@ -19,7 +19,10 @@ describe.skipIf(noBpf)('--trace', () => {
     const r = run(['--json', '-n', '2', '-i', '0.5', '--probes', 'trace,proc', '--trace', 'sched:sched_switch', '--trace', 'syscalls:sys_enter_read:count']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     for (const j of lines) {
       expect(j.probes.trace.state).toBe('running');
@@ -39,9 +42,15 @@ describe.skipIf(noBpf)('--trace', () => {
 
   const bad: [string[], RegExp][] = [
     [['--trace', 'sched:nope'], /^perfscope: no tracepoint sched:nope; see \/sys\/kernel\/(debug\/)?tracing\/available_events$/],
-    [['--trace', 'sched:sched_switch:nope'], /^perfscope: no field 'nope' in sched:sched_switch; its numeric fields: prev_pid, prev_prio, prev_state, next_pid, next_prio$/],
+    [
+      ['--trace', 'sched:sched_switch:nope'],
+      /^perfscope: no field 'nope' in sched:sched_switch; its numeric fields: prev_pid, prev_prio, prev_state, next_pid, next_prio$/,
+    ],
     [['--trace', 'sched:sched_switch:prev_comm'], /^perfscope: field 'prev_comm' of sched:sched_switch is not numeric \(char\[16\]: an array\)$/],
-    [['--trace', 'syscalls:sys_enter_openat:filename'], /^perfscope: field 'filename' of syscalls:sys_enter_openat is not numeric \(const char \*: a pointer\)$/],
+    [
+      ['--trace', 'syscalls:sys_enter_openat:filename'],
+      /^perfscope: field 'filename' of syscalls:sys_enter_openat is not numeric \(const char \*: a pointer\)$/,
+    ],
     [['--trace', 'nope:*'], /^perfscope: 'nope:\*' matches no tracepoint; see /],
     [['--trace', 'syscalls:*'], /^perfscope: 'syscalls:\*' matches \d+ tracepoints; at most 256 can be attached at once$/],
     [['--trace', 'sched_switch'], /^perfscope: bad tracepoint 'sched_switch': expected CATEGORY:NAME/],

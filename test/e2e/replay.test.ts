@@ -42,7 +42,11 @@ describe.skipIf(noBpf)('record, then replay --json: the same bytes as live --jso
     const l = load('psreplaymark');
     children.push(l);
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [BIN, 'record', '-o', file, '-i', '1', '--duration', '10s', '--json'], { encoding: 'utf8', timeout: 90_000, maxBuffer: 256 << 20 });
+    const r = spawnSync(process.execPath, [BIN, 'record', '-o', file, '-i', '1', '--duration', '10s', '--json'], {
+      encoding: 'utf8',
+      timeout: 90_000,
+      maxBuffer: 256 << 20,
+    });
     process.kill(-l.pid!, 'SIGKILL');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');

@@ -30,7 +30,11 @@ function held(pid: number): Map<number, string> {
 }
 
 // The off-CPU table (the grid) or its line in the overview (the first tab at 80x24).
-const firstFrame = (s: string) => /perfscope|pin all/.test(s) && statusSays(s, 'proc', 'on') && statusSays(s, 'offcpu', 'on') && (/CPU +PID/.test(s) || /worst CPU\d|no task went off-CPU/.test(s));
+const firstFrame = (s: string) =>
+  /perfscope|pin all/.test(s) &&
+  statusSays(s, 'proc', 'on') &&
+  statusSays(s, 'offcpu', 'on') &&
+  (/CPU +PID/.test(s) || /worst CPU\d|no task went off-CPU/.test(s));
 
 async function launch(columns: number, rows: number, args: string[] = [], env = '', ready = firstFrame): Promise<TmuxSession> {
   session = new TmuxSession(columns, rows);
@@ -52,7 +56,10 @@ async function expectRestored(s: TmuxSession): Promise<void> {
   const screen = await s.waitScreen((x) => PROMPT_RE.test(x) && s.display('#{alternate_on}') === '0', 'the shell on the main screen', 15_000);
   const lines = screen.split('\n');
   // From the line that started it (the whole screen when that has scrolled off or wrapped).
-  const started = Math.max(0, lines.findIndex((l) => l.includes('bin/perfscope.js')));
+  const started = Math.max(
+    0,
+    lines.findIndex((l) => l.includes('bin/perfscope.js')),
+  );
   expect(lines.slice(started).join('\n')).not.toContain('Off-CPU maxima');
   expect(s.display('#{alternate_on}')).toBe('0');
   expect(s.display('#{cursor_flag}')).toBe('1');
@@ -173,7 +180,15 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
 
   it('a resize burst (50 sizes in 5 s, too small among them) ends in a whole frame of the last size', async () => {
     const s = await launch(100, 30);
-    const sizes = [[80, 24], [160, 48], [61, 17], [120, 40], [50, 12], [100, 30], [200, 60]];
+    const sizes = [
+      [80, 24],
+      [160, 48],
+      [61, 17],
+      [120, 40],
+      [50, 12],
+      [100, 30],
+      [200, 60],
+    ];
     for (let i = 0; i < 50; i++) {
       const [c, r] = sizes[i % sizes.length];
       s.tmux('resize-window', '-t', 't', '-x', String(c), '-y', String(r));
@@ -304,8 +319,12 @@ describe.skipIf(noBpf)('perfscope in a terminal', () => {
     s.keys('q');
     expect(await waitExit(perfscope)).toBe(true);
     const raw = s.raw().toString('latin1');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
     const colours = [...raw.matchAll(/\x1b\[([0-9;]*)m/g)].filter((m) =>
-      m[1].split(';').map(Number).some((p) => (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 97) || (p >= 100 && p <= 107)),
+      m[1]
+        .split(';')
+        .map(Number)
+        .some((p) => (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 97) || (p >= 100 && p <= 107)),
     );
     expect(raw).toContain('Off-CPU maxima');
     expect(colours.map((m) => JSON.stringify(m[0]))).toEqual([]);

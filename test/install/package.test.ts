@@ -24,6 +24,7 @@ if (cannot && requireBpf) throw new Error(`the package test is required (PERFSCO
 const DEFAULT_BPF = CATALOGUE.filter((s) => s.bpf && !s.startsOff).map((s) => s.name);
 
 // Runs inside `unshare -m --propagation private`: nothing it mounts is seen outside.
+// biome-ignore lint/complexity/noUselessStringRaw: raw, so that a backslash added to the script reaches sh as written
 const NAMESPACE_SCRIPT = String.raw`
 set -eu
 hidden=""
@@ -67,7 +68,9 @@ describe.skipIf(noBpf || cannot !== null)('the npm package, installed where noth
     work = path.join(tmp, 'work');
     mkdirSync(work);
     // prepack runs `make -s build` (nothing to do after the suite's own set-up).
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 })) as { filename: string }[];
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 }),
+    ) as { filename: string }[];
     tarball = path.join(tmp, packed[0].filename);
     const env = {
       ...process.env,
@@ -92,7 +95,11 @@ describe.skipIf(noBpf || cannot !== null)('the npm package, installed where noth
     expect(run?.stderr, String(run?.stderr)).toBe('');
     expect(run?.status).toBe(0);
     // Every tool this host has was hidden (and so failed to run inside the namespace).
-    const hidden = String(run?.stdout).match(/^hidden:(.*)$/m)?.[1].trim().split(' ') ?? [];
+    const hidden =
+      String(run?.stdout)
+        .match(/^hidden:(.*)$/m)?.[1]
+        .trim()
+        .split(' ') ?? [];
     for (const t of TOOLS.filter(has)) {
       const real = execFileSync('sh', ['-c', `readlink -f "$(command -v ${t})"`], { encoding: 'utf8' }).trim();
       expect(hidden, t).toContain(real);
@@ -103,11 +110,22 @@ describe.skipIf(noBpf || cannot !== null)('the npm package, installed where noth
   it('ships the prebuilt objects, the addon with libbpf inside, and the bundle: no sources, no node_modules', () => {
     const root = path.join(prefix, 'lib', 'node_modules', 'perfscope');
     const files = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(path.join(dir, d.name)) : [path.relative(root, path.join(dir, d.name))]));
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? files(path.join(dir, d.name)) : [path.relative(root, path.join(dir, d.name))],
+      );
     const all = files(root);
     expect(existsSync(path.join(root, 'node_modules'))).toBe(false);
     expect(all.filter((f) => /\.(tsx?|map|c|cc|h)$/.test(f) || f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
-    for (const f of ['bin/perfscope.js', 'dist/perfscope.js', 'dist/perfscope-app.js', 'dist/perfscope-ui.js', 'dist/perfscope-react-dev.cjs', 'build/perfscope.node', 'build/bpf/sched.bpf.o']) expect(all, f).toContain(f);
+    for (const f of [
+      'bin/perfscope.js',
+      'dist/perfscope.js',
+      'dist/perfscope-app.js',
+      'dist/perfscope-ui.js',
+      'dist/perfscope-react-dev.cjs',
+      'build/perfscope.node',
+      'build/bpf/sched.bpf.o',
+    ])
+      expect(all, f).toContain(f);
     expect(all.filter((f) => /^build\/bpf\/(benchfloor|selftest)/.test(f))).toEqual([]);
     const ldd = execFileSync('ldd', [path.join(root, 'build', 'perfscope.node')], { encoding: 'utf8' });
     expect(ldd).not.toMatch(/libbpf/);

@@ -110,13 +110,14 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
       obj = BpfObject.open(bpfObjectPath('exec'));
       for (const p of obj.programs()) obj.setAutoload(p.name, p.section.startsWith('tracepoint/'));
       obj.load();
-      const links = () => readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_link';
-        } catch {
-          return false;
-        }
-      }).length;
+      const links = () =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:bpf_link';
+          } catch {
+            return false;
+          }
+        }).length;
       const base = links();
       obj.attach('ps_exec_exit');
       obj.attachTracepoint('ps_exec_exit', 'syscalls', 'sys_exit_execveat');
@@ -126,9 +127,12 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
       expect(() => obj!.attachTracepoint('ps_exec_exit', 'syscalls', 'sys_exit_no_such_syscall')).toThrow(BpfError);
 
       // 5 failing execveat(AT_FDCWD, missing) calls: each runs the program (on the extra link).
-      const at = ['import ctypes', 'libc = ctypes.CDLL(None, use_errno=True)',
+      const at = [
+        'import ctypes',
+        'libc = ctypes.CDLL(None, use_errno=True)',
         'argv = (ctypes.c_char_p * 2)(b"/nonexistent/x", None)',
-        'for _ in range(5): libc.syscall(ctypes.c_long(322), ctypes.c_long(-100), ctypes.c_char_p(b"/nonexistent/x"), argv, argv, ctypes.c_long(0))'].join('\n');
+        'for _ in range(5): libc.syscall(ctypes.c_long(322), ctypes.c_long(-100), ctypes.c_char_p(b"/nonexistent/x"), argv, argv, ctypes.c_long(0))',
+      ].join('\n');
       const runs = () => obj!.progInfo('ps_exec_exit').runCnt;
       const a = runs();
       expect(spawnSync('/usr/bin/python3', ['-c', at]).status).toBe(0);
@@ -184,10 +188,14 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
     obj.setGlobalU32('targ_tgid', child.pid!).load();
     const sizes: number[] = [];
     const seqs: bigint[] = [];
-    const rb = new RingBufferReader(obj.map('events'), (recs) => {
-      sizes.push(recs.length);
-      for (const r of recs) seqs.push(r.readBigUInt64LE(8));
-    }, 3);
+    const rb = new RingBufferReader(
+      obj.map('events'),
+      (recs) => {
+        sizes.push(recs.length);
+        for (const r of recs) seqs.push(r.readBigUInt64LE(8));
+      },
+      3,
+    );
     try {
       obj.attachAll();
       obj.map('enabled').update(u32(0), u32(1));
@@ -204,7 +212,10 @@ describe.skipIf(noBpf)('a real object through its life cycle', () => {
       expect(seqs.length).toBeGreaterThan(10);
       expect(Math.max(...sizes)).toBeLessThanOrEqual(3);
       // The program numbers its records 0, 1, 2, ...: none lost (no drops at this rate), in order.
-      const drops = obj.map('drops').lookupPerCpu(u32(0))!.reduce((a, b) => a + b.readBigUInt64LE(0), 0n);
+      const drops = obj
+        .map('drops')
+        .lookupPerCpu(u32(0))!
+        .reduce((a, b) => a + b.readBigUInt64LE(0), 0n);
       expect(drops).toBe(0n);
       expect(seqs).toEqual(seqs.map((_, i) => BigInt(i)));
       expect(() => new RingBufferReader(obj!.map('events'), () => {}, 0)).toThrow(/maxBatch must be 1\.\.16384/);
@@ -279,7 +290,12 @@ describe.skipIf(noBpf)('loadAsync: the load on the thread pool', () => {
       obj.attachAll();
       await sleep(400);
       expect(obj.progInfo('ps_st_switch').runCnt).toBeGreaterThan(0);
-      expect(obj.map('seen').keys().map((k) => k.readUInt32LE(0))).toContain(child.pid);
+      expect(
+        obj
+          .map('seen')
+          .keys()
+          .map((k) => k.readUInt32LE(0)),
+      ).toContain(child.pid);
       expect(() => obj.load()).toThrow(/only before load\(\)/);
       obj.close();
       expect(await waitUnloaded(ids)).toEqual([]);
@@ -329,7 +345,9 @@ describe.skipIf(noBpf)('loadAsync: the load on the thread pool', () => {
   });
 
   it('a failing load rejects with the same BpfError as load() throws: stage load, errno, code, libbpf log', async () => {
-    const err = (await rejected().loadAsync().catch((e: unknown) => e)) as BpfError;
+    const err = (await rejected()
+      .loadAsync()
+      .catch((e: unknown) => e)) as BpfError;
     expect(err).toBeInstanceOf(BpfError);
     expect(err).toMatchObject({ stage: 'load', errno: 13, code: 'EACCES' });
     expect(err.message).toMatch(/cannot load BPF object .*selftest\.bpf\.o: Permission denied \(libbpf: /);

@@ -21,7 +21,9 @@ const isRoot = process.getuid?.() === 0;
 
 /** The line of symt.c holding a marker comment. */
 function lineOf(marker: string): number {
-  const i = readFileSync(SRC, 'utf8').split('\n').findIndex((l) => l.includes(`/* ${marker} */`));
+  const i = readFileSync(SRC, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(`/* ${marker} */`));
   expect(i).toBeGreaterThanOrEqual(0);
   return i + 1;
 }
@@ -150,12 +152,11 @@ describe('user space', () => {
     expect(p.addr.leaf_a).toBeLessThan(0x10000000n);
     const s = new Symbolizer();
     const h = s.snapshot(p.pid);
-    for (const name of ['leaf_a', 'mid_b', 'main'])
-      expect(leaf(s, h, p.addr[name])[0]).toMatchObject({ sym: name, module: bins.nopie, offset: 0 });
+    for (const name of ['leaf_a', 'mid_b', 'main']) expect(leaf(s, h, p.addr[name])[0]).toMatchObject({ sym: name, module: bins.nopie, offset: 0 });
     expect(s.user(h, addrs(p.addr.leaf_a, p.addr.ret_mid_b))[1][0]).toMatchObject({ sym: 'mid_b' });
   });
 
-  it('stripped: no name (never a neighbour\'s), the module and the file offset', async () => {
+  it("stripped: no name (never a neighbour's), the module and the file offset", async () => {
     const p = await start(bins.stripped);
     const s = new Symbolizer({ debugDirs: [emptyDir] });
     const h = s.snapshot(p.pid);
@@ -174,7 +175,9 @@ describe('user space', () => {
       const hs = handles.get(ps)!;
       const hp = handles.get(pp)!;
       expect(leaf(s, hp, pp.addr.leaf_a)[0]).toMatchObject({ sym: 'leaf_a', module: bins.pie, offset: 0 });
-      expect(leaf(s, hs, ps.addr.leaf_a)).toEqual([{ addr: hex(ps.addr.leaf_a), sym: null, module: bins.stripped, offset: fileOffset(ps.pid, ps.addr.leaf_a) }]);
+      expect(leaf(s, hs, ps.addr.leaf_a)).toEqual([
+        { addr: hex(ps.addr.leaf_a), sym: null, module: bins.stripped, offset: fileOffset(ps.pid, ps.addr.leaf_a) },
+      ]);
       s.release(hs);
       s.release(hp);
     }

@@ -34,7 +34,12 @@ describe.skipIf(noBpf)('exec probe (real BPF)', () => {
       const r = await run('/bin/echo', [tag, 'x', 'y']);
       expect(r.code).toBe(0);
       const mine = (all: ExecEvent[]) => all.filter((e) => e.argv[1] === tag);
-      const got = mine(await waitFor(() => probe!.sample(), (a) => mine(a).length > 0));
+      const got = mine(
+        await waitFor(
+          () => probe!.sample(),
+          (a) => mine(a).length > 0,
+        ),
+      );
       expect(got).toHaveLength(1);
       const e = got[0];
       expect(e).toMatchObject({
@@ -61,7 +66,12 @@ describe.skipIf(noBpf)('exec probe (real BPF)', () => {
       const r = await run(missing, ['a']);
       expect(r.error?.code).toBe('ENOENT');
       const mine = (all: ExecEvent[]) => all.filter((e) => e.filename === missing);
-      const got = mine(await waitFor(() => probe!.drain(), (a) => mine(a).length > 0));
+      const got = mine(
+        await waitFor(
+          () => probe!.drain(),
+          (a) => mine(a).length > 0,
+        ),
+      );
       expect(got).toHaveLength(1);
       expect(got[0]).toMatchObject({ ppid: process.pid, ret: -2, ret_name: 'ENOENT', argv: [missing, 'a'] });
     });
@@ -92,7 +102,12 @@ describe.skipIf(noBpf)('exec probe (real BPF)', () => {
       const r = await run(PYTHON, ['-c', code, tag, missing]);
       expect(r.code).toBe(0); // /bin/true ran
       const mine = (all: ExecEvent[]) => all.filter((e) => e.argv[1] === tag);
-      const got = mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 2));
+      const got = mine(
+        await waitFor(
+          () => probe!.sample(),
+          (a) => mine(a).length >= 2,
+        ),
+      );
       expect(got).toHaveLength(2);
       expect(got[0]).toMatchObject({ pid: r.pid, ppid: process.pid, filename: missing, argv: [missing, tag], ret: -2, ret_name: 'ENOENT' });
       expect(got[1]).toMatchObject({ pid: r.pid, ppid: process.pid, filename: '/bin/true', argv: ['/bin/true', tag], ret: 0, comm: 'true' });
@@ -110,7 +125,12 @@ describe.skipIf(noBpf)('exec probe (real BPF)', () => {
     await run('/bin/true', [tag, ...many]);
     expect(r.code).toBe(0);
     const mine = (all: ExecEvent[]) => all.filter((e) => e.argv[1] === tag);
-    const got = mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 3));
+    const got = mine(
+      await waitFor(
+        () => probe!.sample(),
+        (a) => mine(a).length >= 3,
+      ),
+    );
     expect(got).toHaveLength(3);
     expect(got[0].argv[2]).toBe(exact);
     expect(got[0].argv_truncated).toBe(false);

@@ -50,7 +50,10 @@ describe.skipIf(noBpf)('a probe whose hook this kernel lacks', () => {
     const m = new ProbeManager(cat, { intervalS: 1, pid: null, comm: null, cpus: [0], bpfReason: null });
     await m.start(['offcpu', 'proc']);
     const iv = m.tick();
-    expect(iv.probes.offcpu).toEqual({ state: 'unavailable', reason: 'this kernel has no tracepoint perfscope_no_such_tracepoint (tp_btf/perfscope_no_such_tracepoint)' });
+    expect(iv.probes.offcpu).toEqual({
+      state: 'unavailable',
+      reason: 'this kernel has no tracepoint perfscope_no_such_tracepoint (tp_btf/perfscope_no_such_tracepoint)',
+    });
     expect(iv.probes.proc.state).toBe('running');
     m.stop();
     expect(heldProgramIds(process.pid)).toEqual([]);

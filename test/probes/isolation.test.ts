@@ -105,7 +105,7 @@ describe.skipIf(noBpf || !onlineCpus().includes(1))('isolation probe (real BPF, 
       expect(i!.max_run_us).toBeGreaterThanOrEqual(49_000);
       // Its time is 50 ms per run, give or take the run cut by the boundary.
       expect(i!.on_us).toBeGreaterThanOrEqual(49_000 * (i!.runs - 1));
-      expect(s.resident_off, 'the resident\'s absences').not.toBeNull();
+      expect(s.resident_off, "the resident's absences").not.toBeNull();
       expect(s.resident_off!.by_pid, `longest absence: ${JSON.stringify(s.resident_off)}`).toBe(intruder);
       expect(s.resident_off!.by_comm).toBe('iso_intruder');
       expect(s.resident_off!.max_us).toBeGreaterThanOrEqual(49_000);
@@ -122,7 +122,7 @@ describe.skipIf(noBpf || !onlineCpus().includes(1))('isolation probe (real BPF, 
     expect(runs / secs).toBeLessThanOrEqual(5);
   });
 
-  it('a burst of membarrier IPIs shows in CPU 1\'s function-call interrupts of that interval', async () => {
+  it("a burst of membarrier IPIs shows in CPU 1's function-call interrupts of that interval", async () => {
     probe = new IsolationProbe();
     await probe.startAsync(config());
     probe.sample();

@@ -119,8 +119,19 @@ const CASES: Case[] = [
     layout: ISO_LAYOUT.val,
     size: ISO_LAYOUT.val.size,
     bytes: {
-      on_ns: 8, runs: 8, max_run_ns: 8, tgid: 4, vote: 4, disp_pid: 4, off_count: 4, disp_comm: ISO_COMM_LEN,
-      off_max_ns: 8, off_total_ns: 8, off_by_pid: 4, off_preempted: 4, off_by_comm: ISO_COMM_LEN,
+      on_ns: 8,
+      runs: 8,
+      max_run_ns: 8,
+      tgid: 4,
+      vote: 4,
+      disp_pid: 4,
+      off_count: 4,
+      disp_comm: ISO_COMM_LEN,
+      off_max_ns: 8,
+      off_total_ns: 8,
+      off_by_pid: 4,
+      off_preempted: 4,
+      off_by_comm: ISO_COMM_LEN,
     },
     dims: { disp_comm: [ISO_COMM_LEN], off_by_comm: [ISO_COMM_LEN] },
   },
@@ -130,8 +141,26 @@ const CASES: Case[] = [
     layout: ISO_LAYOUT.state,
     size: ISO_LAYOUT.state.size,
     bytes: {
-      in_ns: 8, seq: 8, pid: 4, epoch: 4, tgid: 4, disp_pid: 4, comm: ISO_COMM_LEN, disp_comm: ISO_COMM_LEN, r_out_ns: 8, r_top_ns: 8,
-      r_pid: 4, r_top_pid: 4, r_preempted: 4, s_pid: 4, r_top_comm: ISO_COMM_LEN, s_cut: 8, s_in: 8, s_tgid: 4, _pad: 4, s_comm: ISO_COMM_LEN,
+      in_ns: 8,
+      seq: 8,
+      pid: 4,
+      epoch: 4,
+      tgid: 4,
+      disp_pid: 4,
+      comm: ISO_COMM_LEN,
+      disp_comm: ISO_COMM_LEN,
+      r_out_ns: 8,
+      r_top_ns: 8,
+      r_pid: 4,
+      r_top_pid: 4,
+      r_preempted: 4,
+      s_pid: 4,
+      r_top_comm: ISO_COMM_LEN,
+      s_cut: 8,
+      s_in: 8,
+      s_tgid: 4,
+      _pad: 4,
+      s_comm: ISO_COMM_LEN,
     },
     dims: { comm: [ISO_COMM_LEN], disp_comm: [ISO_COMM_LEN], r_top_comm: [ISO_COMM_LEN], s_comm: [ISO_COMM_LEN] },
   },
@@ -169,7 +198,14 @@ const CASES: Case[] = [
   })),
   { name: 'stack announcement', object: 'profile', layout: STACK_PROC_LAYOUT, size: STACK_PROC_LAYOUT.size, bytes: { tgid: 4, mmid: 4 }, dims: {} },
   { name: 'profile counters', object: 'profile', layout: PROFILE_STAT_LAYOUT, size: PROFILE_STAT_LAYOUT.size, bytes: u64s(PROFILE_STAT_LAYOUT), dims: {} },
-  { name: 'off-CPU stack counters', object: 'offstacks', layout: OFFSTACK_STAT_LAYOUT, size: OFFSTACK_STAT_LAYOUT.size, bytes: u64s(OFFSTACK_STAT_LAYOUT), dims: {} },
+  {
+    name: 'off-CPU stack counters',
+    object: 'offstacks',
+    layout: OFFSTACK_STAT_LAYOUT,
+    size: OFFSTACK_STAT_LAYOUT.size,
+    bytes: u64s(OFFSTACK_STAT_LAYOUT),
+    dims: {},
+  },
   {
     name: 'off-CPU stack row',
     object: 'offstacks',
@@ -180,7 +216,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe('decoder layouts match the BPF objects\' BTF', () => {
+describe("decoder layouts match the BPF objects' BTF", () => {
   it.each(CASES)('$name: struct $layout.struct', ({ object, layout, size, bytes, dims }) => {
     const file = bpfObjectPath(object);
     const btf = btfStruct(file, layout.struct);

@@ -123,7 +123,17 @@ describe('ProbeManager', () => {
 
   it('follows toggles from the store: off stops the probe, on starts a fresh one', async () => {
     const made: Fake[] = [];
-    const { store, m, start } = wire(['runqlat'], { runqlat: () => { const f = new Fake('runqlat'); made.push(f); return f; } }, null);
+    const { store, m, start } = wire(
+      ['runqlat'],
+      {
+        runqlat: () => {
+          const f = new Fake('runqlat');
+          made.push(f);
+          return f;
+        },
+      },
+      null,
+    );
     await start();
     expect(made).toHaveLength(1);
     store.getState().toggleProbe('runqlat');
@@ -182,7 +192,8 @@ describe('feed count mode', () => {
     m.stop();
     return feeds.map((f) => f.keep);
   };
-  const store = () => storeSink(createAppStore({ catalogue: SCREEN_CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled: [] }));
+  const store = () =>
+    storeSink(createAppStore({ catalogue: SCREEN_CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled: [] }));
 
   it('the screen alone (its store reads only counts and the newest event): count mode, the newest one kept', async () => {
     expect(await run(() => [store()])).toEqual([[1]]);

@@ -28,8 +28,7 @@ async function intervals(probe: OffcpuProbe, n: number): Promise<OffcpuSample[]>
   return out;
 }
 
-const rowOf = (s: OffcpuSample, pid: number, cpu?: number): OffcpuRow | undefined =>
-  s.rows.find((r) => r.pid === pid && (cpu === undefined || r.cpu === cpu));
+const rowOf = (s: OffcpuSample, pid: number, cpu?: number): OffcpuRow | undefined => s.rows.find((r) => r.pid === pid && (cpu === undefined || r.cpu === cpu));
 
 describe.skipIf(noBpf)('offcpu probe (real BPF)', () => {
   const children: ChildProcess[] = [];
@@ -91,7 +90,10 @@ describe.skipIf(noBpf)('offcpu probe (real BPF)', () => {
       expect(s.rows.some((x) => x.pid === 0)).toBe(false);
       expect(s.idle.every((x) => x.pid === 0)).toBe(true);
     }
-    console.log('sleeper rows', samples.map(({ s }) => rowOf(s, c.pid!, 1)));
+    console.log(
+      'sleeper rows',
+      samples.map(({ s }) => rowOf(s, c.pid!, 1)),
+    );
     const cost = p.cost();
     expect(cost.ns_per_event).toBeGreaterThan(0);
     expect(cost.run_cnt).toBeGreaterThan(0);

@@ -68,13 +68,27 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
       expect(probe.syscallHooks?.hooks).toBe(hooks);
       expect(probe.progIds().length).toBe(progs);
       dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-      const { r, got, file, missing } = await retryOnDrops(drops, async () => {
-        const file = path.join(dir, unique('w'));
-        const missing = path.join(dir, unique('missing'));
-        const r = py<{ fd: number; err: number }>(WRITE, file, missing);
-        const mine = (all: OpenEvent[]) => all.filter((e) => e.path === file || e.path === missing);
-        return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 2)) };
-      }, (x) => x.got.length >= 2);
+      const { r, got, file, missing } = await retryOnDrops(
+        drops,
+        async () => {
+          const file = path.join(dir, unique('w'));
+          const missing = path.join(dir, unique('missing'));
+          const r = py<{ fd: number; err: number }>(WRITE, file, missing);
+          const mine = (all: OpenEvent[]) => all.filter((e) => e.path === file || e.path === missing);
+          return {
+            r,
+            file,
+            missing,
+            got: mine(
+              await waitFor(
+                () => probe!.sample(),
+                (a) => mine(a).length >= 2,
+              ),
+            ),
+          };
+        },
+        (x) => x.got.length >= 2,
+      );
       expect(r.fd).toBeGreaterThanOrEqual(0);
       expect(r.err).toBe(2);
       expect(got).toHaveLength(2);
@@ -105,13 +119,27 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
       probe.start(feedConfig());
       expect(probe.syscallHooks?.hooks).toBe(hooks);
       dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-      const { r, got, file, missing } = await retryOnDrops(drops, async () => {
-        const file = path.join(dir, unique('raw'));
-        const missing = path.join(dir, unique('missing2'));
-        const r = py<{ fd_open: number; fd_at2: number; err_at2: number }>(RAW, file, missing);
-        const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && (e.path === file || e.path === missing));
-        return { r, file, missing, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 3)) };
-      }, (x) => x.got.length >= 3);
+      const { r, got, file, missing } = await retryOnDrops(
+        drops,
+        async () => {
+          const file = path.join(dir, unique('raw'));
+          const missing = path.join(dir, unique('missing2'));
+          const r = py<{ fd_open: number; fd_at2: number; err_at2: number }>(RAW, file, missing);
+          const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && (e.path === file || e.path === missing));
+          return {
+            r,
+            file,
+            missing,
+            got: mine(
+              await waitFor(
+                () => probe!.sample(),
+                (a) => mine(a).length >= 3,
+              ),
+            ),
+          };
+        },
+        (x) => x.got.length >= 3,
+      );
       expect(r.fd_open).toBeGreaterThanOrEqual(0);
       expect(r.fd_at2).toBeGreaterThanOrEqual(0);
       expect(r.err_at2).toBe(2);
@@ -130,12 +158,25 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
     // The child renames itself (prctl PR_SET_NAME) to an escape sequence before the open.
     const code = `import ctypes\nctypes.CDLL(None).prctl(15, b"\\x1b[31mred", 0, 0, 0)\n${WRITE}`;
-    const { r, got, tag } = await retryOnDrops(drops, async () => {
-      const tag = unique('esc');
-      const r = py<{ fd: number; err: number }>(code, path.join(dir, `${tag}\x1b]0;title\x07\x7f`), path.join(dir, 'nope'));
-      const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && e.path.includes(tag));
-      return { r, tag, got: mine(await waitFor(() => probe!.sample(), (a) => mine(a).length >= 1)) };
-    }, (x) => x.got.length >= 1);
+    const { r, got, tag } = await retryOnDrops(
+      drops,
+      async () => {
+        const tag = unique('esc');
+        const r = py<{ fd: number; err: number }>(code, path.join(dir, `${tag}\x1b]0;title\x07\x7f`), path.join(dir, 'nope'));
+        const mine = (all: OpenEvent[]) => all.filter((e) => e.pid === r.pid && e.path.includes(tag));
+        return {
+          r,
+          tag,
+          got: mine(
+            await waitFor(
+              () => probe!.sample(),
+              (a) => mine(a).length >= 1,
+            ),
+          ),
+        };
+      },
+      (x) => x.got.length >= 1,
+    );
     expect(r.fd).toBeGreaterThanOrEqual(0);
     expect(got).toHaveLength(1);
     const { path: p, comm } = got[0];
@@ -170,12 +211,24 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
     probe = new OpenProbe();
     probe.start(feedConfig({ comm: 'ytho' }));
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-open-'));
-    const { r, got } = await retryOnDrops(drops, async () => {
-      const file = path.join(dir, unique('cf'));
-      const r = py<{ fd: number }>(WRITE, file, path.join(dir, 'nope'));
-      const hit = (all: OpenEvent[]) => all.filter((e) => e.path === file);
-      return { r, got: hit(await waitFor(() => probe!.sample(), (a) => hit(a).length > 0)) };
-    }, (x) => x.got.length > 0);
+    const { r, got } = await retryOnDrops(
+      drops,
+      async () => {
+        const file = path.join(dir, unique('cf'));
+        const r = py<{ fd: number }>(WRITE, file, path.join(dir, 'nope'));
+        const hit = (all: OpenEvent[]) => all.filter((e) => e.path === file);
+        return {
+          r,
+          got: hit(
+            await waitFor(
+              () => probe!.sample(),
+              (a) => hit(a).length > 0,
+            ),
+          ),
+        };
+      },
+      (x) => x.got.length > 0,
+    );
     expect(got.map((e) => [e.pid, e.comm])).toEqual([[r.pid, 'python3']]);
     probe.stop();
     probe = new OpenProbe(); // the manager starts a fresh instance on every toggle

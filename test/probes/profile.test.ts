@@ -173,7 +173,13 @@ describe.skipIf(noBpf)('profile probe (real BPF)', () => {
     probe = new ProfileProbe();
     await probe.startAsync(config({ pid }));
     const sink = foldedSink(CATALOGUE, 'profile');
-    const iv = (s: ProfileSample): Interval => ({ time: new Date().toISOString(), interval_s: 1, pinned_cpu: null, probes: {} as Interval['probes'], data: { profile: s } as unknown as Interval['data'] });
+    const iv = (s: ProfileSample): Interval => ({
+      time: new Date().toISOString(),
+      interval_s: 1,
+      pinned_cpu: null,
+      probes: {} as Interval['probes'],
+      data: { profile: s } as unknown as Interval['data'],
+    });
     let samples = 0;
     const take = () => {
       const s = probe!.sample();

@@ -24,7 +24,7 @@ describe.skipIf(noBpf)('runqlat probe (real BPF)', () => {
     probe = null;
   });
 
-  it('counts the waits of two busy loops sharing CPU 1 on CPU 1: at least the window\'s time', async () => {
+  it("counts the waits of two busy loops sharing CPU 1 on CPU 1: at least the window's time", async () => {
     const cpus = onlineCpus();
     expect(cpus).toContain(1);
     probe = new RunqlatProbe();

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { OpenProbe } from '../../src/probes/open.js';
 import { feedCount } from '../../src/probes/feed-spec.js';
 import { ProbeManager, SCREEN_FEED_FLUSH_MS } from '../../src/manager/manager.js';
-import { type Sink } from '../../src/catalogue/sink.js';
+import type { Sink } from '../../src/catalogue/sink.js';
 import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
 import { createAppStore, FEED_CAPACITY } from '../../src/store/store.js';
 import { storeSink } from '../../src/store/store-sink.js';
@@ -120,7 +120,13 @@ describe.skipIf(noBpf)('open storm (real BPF)', () => {
           },
         };
         const cpus = onlineCpus();
-        const store = createAppStore({ catalogue: withViews(openSpec, VIEWS), host: { hostname: 'h', kernel: 'k', cpus, isolated: [], bootTimeMs: 0 }, intervalS: 1, pinnedCpu: null, enabled: ['open'] });
+        const store = createAppStore({
+          catalogue: withViews(openSpec, VIEWS),
+          host: { hostname: 'h', kernel: 'k', cpus, isolated: [], bootTimeMs: 0 },
+          intervalS: 1,
+          pinnedCpu: null,
+          enabled: ['open'],
+        });
         const screen = config === 'screen';
         m = new ProbeManager(openSpec, {
           intervalS: 1,
@@ -144,7 +150,9 @@ describe.skipIf(noBpf)('open storm (real BPF)', () => {
         await sleep(100);
         m.tick();
         const drops = p.kernelDropsSinceStart();
-        console.log(`storm (${label}): ${received} received (${kept} decoded), ${lost} lost (${drops} kernel drops, ${p.totals.overflow} overflow), reader real-time: ${p.readerRealtime()}`);
+        console.log(
+          `storm (${label}): ${received} received (${kept} decoded), ${lost} lost (${drops} kernel drops, ${p.totals.overflow} overflow), reader real-time: ${p.readerRealtime()}`,
+        );
         expect(other).toBe(0);
         expect(received + lost).toBe(OPENS);
         expect(lost).toBe(drops + p.totals.overflow);

@@ -21,6 +21,7 @@ describe('escapeBytes: untrusted bytes become printable text', () => {
   it('never lets a byte below 0x20 through, for any input', () => {
     for (let b = 0; b < 256; b++) {
       const s = escapeBytes(Buffer.from([b, 0x41]));
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
       expect(/[\x00-\x1f\x7f-\x9f]/.test(s)).toBe(false);
       expect(() => JSON.parse(JSON.stringify(s))).not.toThrow();
     }

@@ -140,7 +140,12 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
       const c = await connecter.next<C & { pid: number; sport: number }>();
       const a = await listener.next<{ peer_port: number; local_port: number }>();
       const mine = (all: TcpEvent[]) => all.filter((e) => e.pid === l.pid || e.pid === c.pid);
-      const got = mine(await waitFor(() => probe!.sample(), (x) => enough(mine(x))));
+      const got = mine(
+        await waitFor(
+          () => probe!.sample(),
+          (x) => enough(mine(x)),
+        ),
+      );
       await sleep(200);
       got.push(...mine(probe!.sample()));
       const codes = [await connecter.end(), await listener.end()];
@@ -237,7 +242,7 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
     expect(probe.sample().filter((e) => e.pid === r.pid)).toEqual([]);
   });
 
-  it('follows the pid filter in the kernel: only the listener\'s accept', async () => {
+  it("follows the pid filter in the kernel: only the listener's accept", async () => {
     const listener = child(LISTENER, ['127.0.0.1', 'accept4']);
     const l = await listener.next<{ pid: number; port: number }>();
     probe = new TcpProbe();
@@ -245,7 +250,10 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
     const connecter = child(CONNECTER, ['127.0.0.1', String(l.port)]);
     const c = await connecter.next<{ pid: number; sport: number }>();
     await listener.next();
-    const got = await waitFor(() => probe!.sample(), (x) => x.length >= 1);
+    const got = await waitFor(
+      () => probe!.sample(),
+      (x) => x.length >= 1,
+    );
     await new Promise((res) => setTimeout(res, 200));
     got.push(...probe.sample());
     expect(got.map((e) => [e.kind, e.pid, e.dport])).toEqual([['accept', l.pid, c.sport]]);

@@ -1,7 +1,18 @@
 // Tracepoint names, formats and the checks of what a user types, on fixture format files from
 // this kernel (copied from tracefs), and on this host's own tracefs.
 import { describe, expect, it } from 'vitest';
-import { completions, expand, hostEvents, parseFormat, resolveOne, resolveTargets, TRACE_MAX_TARGETS, TraceArgError, unitOf, type TraceEvents } from '../../src/probes/trace-events.js';
+import {
+  completions,
+  expand,
+  hostEvents,
+  parseFormat,
+  resolveOne,
+  resolveTargets,
+  TRACE_MAX_TARGETS,
+  TraceArgError,
+  unitOf,
+  type TraceEvents,
+} from '../../src/probes/trace-events.js';
 import { bpfReason } from '../helpers/bpf.js';
 
 const SWITCH = `name: sched_switch
@@ -54,7 +65,15 @@ function fixture(names: string[], formats: Record<string, string> = {}): TraceEv
 }
 
 const EV = fixture(
-  ['sched:sched_switch', 'sched:sched_wakeup', 'sched:sched_process_fork', 'syscalls:sys_enter_read', 'syscalls:sys_enter_openat', 'syscalls:sys_enter_open', 'block:block_rq_issue'],
+  [
+    'sched:sched_switch',
+    'sched:sched_wakeup',
+    'sched:sched_process_fork',
+    'syscalls:sys_enter_read',
+    'syscalls:sys_enter_openat',
+    'syscalls:sys_enter_open',
+    'block:block_rq_issue',
+  ],
   { 'sched:sched_switch': SWITCH, 'syscalls:sys_enter_read': READ, 'block:block_rq_issue': ISSUE },
 );
 
@@ -71,7 +90,19 @@ function message(fn: () => unknown): string {
 describe('format files', () => {
   it('every field with its offset, size, signedness, and why it is not numeric', () => {
     const f = parseFormat(SWITCH);
-    expect(f.map((x) => x.name)).toEqual(['common_type', 'common_flags', 'common_preempt_count', 'common_pid', 'prev_comm', 'prev_pid', 'prev_prio', 'prev_state', 'next_comm', 'next_pid', 'next_prio']);
+    expect(f.map((x) => x.name)).toEqual([
+      'common_type',
+      'common_flags',
+      'common_preempt_count',
+      'common_pid',
+      'prev_comm',
+      'prev_pid',
+      'prev_prio',
+      'prev_state',
+      'next_comm',
+      'next_pid',
+      'next_prio',
+    ]);
     expect(f.find((x) => x.name === 'prev_state')).toEqual({ name: 'prev_state', type: 'long', offset: 32, size: 8, signed: true, notNumeric: null });
     expect(f.find((x) => x.name === 'prev_comm')?.notNumeric).toBe('an array');
     const r = parseFormat(READ);
@@ -88,18 +119,27 @@ describe('format files', () => {
 describe('what the user types', () => {
   it('a tracepoint, a field of it, a wildcard', () => {
     expect(resolveOne(EV, 'sched:sched_switch')).toEqual([{ id: 'sched:sched_switch', category: 'sched', name: 'sched_switch', field: null, unit: null }]);
-    expect(resolveOne(EV, 'syscalls:sys_enter_read:count')[0]).toMatchObject({ id: 'syscalls:sys_enter_read:count', field: { name: 'count', offset: 32, size: 8, signed: false } });
+    expect(resolveOne(EV, 'syscalls:sys_enter_read:count')[0]).toMatchObject({
+      id: 'syscalls:sys_enter_read:count',
+      field: { name: 'count', offset: 32, size: 8, signed: false },
+    });
     expect(resolveOne(EV, 'block:block_rq_issue:bytes')[0]).toMatchObject({ unit: 'bytes', field: { offset: 28, size: 4 } });
     expect(resolveOne(EV, 'sched:*').map((t) => t.id)).toEqual(['sched:sched_switch', 'sched:sched_wakeup', 'sched:sched_process_fork']);
     expect(expand(EV, 'syscalls', 'sys_enter_open*')).toEqual(['syscalls:sys_enter_openat', 'syscalls:sys_enter_open']);
     expect(expand(EV, '*', 'sched_?akeup')).toEqual(['sched:sched_wakeup']);
-    expect(resolveTargets(EV, ['sched:sched_switch', 'sched:sched_*']).map((t) => t.id)).toEqual(['sched:sched_switch', 'sched:sched_wakeup', 'sched:sched_process_fork']);
+    expect(resolveTargets(EV, ['sched:sched_switch', 'sched:sched_*']).map((t) => t.id)).toEqual([
+      'sched:sched_switch',
+      'sched:sched_wakeup',
+      'sched:sched_process_fork',
+    ]);
   });
 
   it('bad input: one line each, saying what is wrong', () => {
     expect(message(() => resolveOne(EV, 'sched:nope'))).toBe('no tracepoint sched:nope; see /sys/kernel/tracing/available_events');
     expect(message(() => resolveOne(EV, 'nope:*'))).toBe("'nope:*' matches no tracepoint; see /sys/kernel/tracing/available_events");
-    expect(message(() => resolveOne(EV, 'sched:sched_switch:nope'))).toBe("no field 'nope' in sched:sched_switch; its numeric fields: prev_pid, prev_prio, prev_state, next_pid, next_prio");
+    expect(message(() => resolveOne(EV, 'sched:sched_switch:nope'))).toBe(
+      "no field 'nope' in sched:sched_switch; its numeric fields: prev_pid, prev_prio, prev_state, next_pid, next_prio",
+    );
     expect(message(() => resolveOne(EV, 'sched:sched_switch:prev_comm'))).toBe("field 'prev_comm' of sched:sched_switch is not numeric (char[16]: an array)");
     expect(message(() => resolveOne(EV, 'syscalls:sys_enter_read:buf'))).toBe("field 'buf' of syscalls:sys_enter_read is not numeric (char *: a pointer)");
     expect(message(() => resolveOne(EV, 'block:block_rq_issue:cmd'))).toBe("field 'cmd' of block:block_rq_issue is not numeric (__data_loc char[]: a string)");
@@ -107,16 +147,28 @@ describe('what the user types', () => {
       expect(message(() => resolveOne(EV, bad))).toMatch(/^bad tracepoint '.*': expected CATEGORY:NAME or CATEGORY:NAME:FIELD/);
     }
     // A control character typed by the user is shown escaped.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
     expect(message(() => resolveOne(EV, 'a\x1b[31m:b'))).not.toMatch(/\x1b/);
     const many = fixture(Array.from({ length: 300 }, (_, i) => `syscalls:sys_enter_n${i}`));
     expect(message(() => resolveOne(many, 'syscalls:*'))).toBe(`'syscalls:*' matches 300 tracepoints; at most ${TRACE_MAX_TARGETS} can be attached at once`);
-    expect(message(() => resolveTargets(many, [1, 2, 3, 4, 5, 6, 7, 8].map((d) => `syscalls:sys_enter_n${d}*`)))).toBe('288 tracepoints in all; at most 256 can be attached at once');
+    expect(
+      message(() =>
+        resolveTargets(
+          many,
+          [1, 2, 3, 4, 5, 6, 7, 8].map((d) => `syscalls:sys_enter_n${d}*`),
+        ),
+      ),
+    ).toBe('288 tracepoints in all; at most 256 can be attached at once');
   });
 
   it('completion: names, then after a second colon the numeric fields', () => {
     expect(completions(EV, 'sched:sched_w')).toEqual(['sched:sched_wakeup']);
     expect(completions(EV, 'sys')).toEqual(['syscalls:sys_enter_open', 'syscalls:sys_enter_openat', 'syscalls:sys_enter_read']);
-    expect(completions(EV, 'sched:sched_switch:prev_')).toEqual(['sched:sched_switch:prev_pid', 'sched:sched_switch:prev_prio', 'sched:sched_switch:prev_state']);
+    expect(completions(EV, 'sched:sched_switch:prev_')).toEqual([
+      'sched:sched_switch:prev_pid',
+      'sched:sched_switch:prev_prio',
+      'sched:sched_switch:prev_state',
+    ]);
     expect(completions(EV, 'sched:nope:')).toEqual([]);
     expect(completions(EV, '../x:y:')).toEqual([]);
   });

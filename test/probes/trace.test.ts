@@ -138,7 +138,7 @@ describe.skipIf(noBpf)('trace probe (real BPF)', () => {
     expect(counts).toEqual(expected);
   });
 
-  it('-C: pinned to the other CPU counts none of the program\'s forks; re-pinned live to its CPU, all of them', async () => {
+  it("-C: pinned to the other CPU counts none of the program's forks; re-pinned live to its CPU, all of them", async () => {
     const cpus = onlineCpus();
     if (cpus.length < 2) return;
     const [other, mine] = [cpus[0], cpus[1]];

@@ -8,9 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isolatedOnline, readIrqAffinities, readIsolation } from '../../src/probes/proc/isolation.js';
-import {
-  parseSoftirqs, readInterrupts, readNetstat, readSnmp, readSnmp6, readSnmpAll, readSoftirqs, readSoftnet,
-} from '../../src/probes/proc/readers.js';
+import { parseSoftirqs, readInterrupts, readNetstat, readSnmp, readSnmp6, readSnmpAll, readSoftirqs, readSoftnet } from '../../src/probes/proc/readers.js';
 import { cpuRates, irqName, netPart } from '../../src/probes/isolation-model.js';
 import { readIsoProc } from '../../src/probes/isolation.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
@@ -91,7 +89,7 @@ describe('/proc/interrupts and /proc/softirqs', () => {
     expect(s.rows.map((x) => x.irq)).toEqual(['HI', 'TIMER', 'NET_TX', 'NET_RX', 'BLOCK', 'IRQ_POLL', 'TASKLET', 'SCHED', 'HRTIMER', 'RCU']);
     expect(s.rows[3].counts).toEqual([6000, 5000, 4000, 1000]);
   });
-  it('the watched CPU\'s column as counts and rates over 2 s, non-zero only, most first', () => {
+  it("the watched CPU's column as counts and rates over 2 s, non-zero only, most first", () => {
     const a = readInterrupts(T0);
     const b = readInterrupts(T1);
     expect(cpuRates(b, a, 3, 2)).toEqual([
@@ -127,8 +125,12 @@ describe('network backlog and drops', () => {
     expect(readNetstat(T0).get('TcpExt')).toEqual({ SyncookiesSent: 0, TCPBacklogDrop: 4, TCPMinTTLDrop: 0 });
     expect(() => readSnmpAll(BAD)).toThrow(`${BAD}/net/snmp:2: Udp: 2 names but 1 values`);
   });
-  it('two reads: the CPU\'s softnet, UDP/UDP6 receive-buffer errors, TCP backlog drops, NIC drops', () => {
-    const n = netPart(readIsoProc(T1, () => 2n), readIsoProc(T0, () => 0n), 3);
+  it("two reads: the CPU's softnet, UDP/UDP6 receive-buffer errors, TCP backlog drops, NIC drops", () => {
+    const n = netPart(
+      readIsoProc(T1, () => 2n),
+      readIsoProc(T0, () => 0n),
+      3,
+    );
     expect(n).toEqual({
       softnet: { processed: 64, dropped: 4, time_squeeze: 10, backlog: 3 },
       udp_rcvbuf_errors: 100,
@@ -143,7 +145,7 @@ describe('network backlog and drops', () => {
   });
 });
 
-describe('live (this host\'s /proc)', () => {
+describe("live (this host's /proc)", () => {
   it('every online CPU has a column in /proc/interrupts and /proc/softirqs, and a softnet line', () => {
     const cpus = onlineCpus();
     expect(readInterrupts().cpus).toEqual(cpus);
@@ -151,11 +153,16 @@ describe('live (this host\'s /proc)', () => {
     expect([...readSoftnet().keys()].sort((a, b) => a - b)).toEqual(cpus);
   });
 
-  it('each softirq type\'s total in /proc/stat lies between the sums of two reads of /proc/softirqs around it', () => {
+  it("each softirq type's total in /proc/stat lies between the sums of two reads of /proc/softirqs around it", () => {
     // The kernel counts both from the same per-CPU counters: a read of /proc/stat between two reads
     // of /proc/softirqs can only see totals between theirs.
     const before = readSoftirqs();
-    const stat = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('softirq '))!.split(' ').slice(2).map(Number);
+    const stat = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('softirq '))!
+      .split(' ')
+      .slice(2)
+      .map(Number);
     const after = readSoftirqs();
     const sum = (r: typeof before, i: number) => r.rows[i].counts.reduce((a, b) => a + b, 0);
     expect(stat.length).toBe(before.rows.length);

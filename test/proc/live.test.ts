@@ -38,7 +38,9 @@ import type { ProbeConfig } from '../../src/probes/types.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../..');
 const ENV = { ...process.env, LC_ALL: 'C', S_TIME_FORMAT: 'ISO' };
-const ncpu = readFileSync('/proc/stat', 'latin1').split('\n').filter((l) => /^cpu\d/.test(l)).length;
+const ncpu = readFileSync('/proc/stat', 'latin1')
+  .split('\n')
+  .filter((l) => /^cpu\d/.test(l)).length;
 const isRoot = process.getuid?.() === 0;
 
 const PCT_TOL = 3;
@@ -180,7 +182,9 @@ function blockDiskOf(dir: string): string | null {
   const real = realpathSync(sys);
   const disk = existsSync(join(real, 'partition')) ? dirname(real) : real;
   const name = disk.split('/').pop()!;
-  const inDiskstats = readFileSync('/proc/diskstats', 'latin1').split('\n').some((l) => l.trim().split(/\s+/)[2] === name);
+  const inDiskstats = readFileSync('/proc/diskstats', 'latin1')
+    .split('\n')
+    .some((l) => l.trim().split(/\s+/)[2] === name);
   return inDiskstats ? name : null;
 }
 
@@ -232,7 +236,13 @@ function stopLoads(): void {
  */
 async function withDd<T>(body: () => Promise<T>): Promise<T> {
   const f = join(ddDir, 'direct.bin');
-  const dd = startLoad('taskset', ['-c', '0', 'sh', '-c', `while :; do dd if=/dev/zero of='${f}' bs=64k count=256 oflag=direct conv=notrunc status=none || exit 1; done`]);
+  const dd = startLoad('taskset', [
+    '-c',
+    '0',
+    'sh',
+    '-c',
+    `while :; do dd if=/dev/zero of='${f}' bs=64k count=256 oflag=direct conv=notrunc status=none || exit 1; done`,
+  ]);
   try {
     await sleep(300);
     return await body();
@@ -255,13 +265,15 @@ async function childOf(ppid: number): Promise<number> {
 
 /** This process's fds open on some /proc/PID/stat. */
 function procStatFds(): string[] {
-  return readdirSync('/proc/self/fd').flatMap((fd) => {
-    try {
-      return [readlinkSync(`/proc/self/fd/${fd}`)];
-    } catch {
-      return [];
-    }
-  }).filter((t) => /^\/proc\/\d+\/stat$/.test(t));
+  return readdirSync('/proc/self/fd')
+    .flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/self/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    })
+    .filter((t) => /^\/proc\/\d+\/stat$/.test(t));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -287,31 +299,40 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
     // The busy loop saturates CPU 1 in user mode, but on a shared machine other work (other suites'
     // exec and open storms, mostly kernel time) lands on CPU 1 for seconds at a time: up to 8
     // windows, for one where both agree and both see CPU 1 busy. (No dd here: see withDd.)
-    await onSomeWindow('mpstat', async () => {
-      const w = await runAligned('mpstat', ['-P', 'ALL', '1', '1'], isBanner, (l) => l.includes('%usr'));
-      const rows = table(w.lines, (l) => l.includes('%usr') && !l.startsWith('Average'));
-      expect(rows.map((r) => r.CPU)).toEqual(['all', ...Array.from({ length: ncpu }, (_, i) => String(i))]);
-      for (const r of rows) {
-        const mine = w.sample.cpu[r.CPU];
-        expect(mine, `cpu ${r.CPU}`).toBeDefined();
-        for (const c of cols) expectClose(`cpu ${r.CPU} %${c}`, mine[c], Number(r[`%${c}`]), 0, PCT_TOL);
-      }
-      const mp1 = rows.find((r) => r.CPU === '1')!;
-      const ps1 = w.sample.cpu['1'];
-      console.log(`live: CPU 1 %usr: mpstat ${mp1['%usr']}, perfscope ${ps1.usr}`);
-      // A spinner pinned there is always runnable, so CPU 1 is never idle: that much the scheduler
-      // guarantees. How much of its time is user time is not (other tasks' system time lands on it).
-      want(`CPU 1 busy in mpstat (%idle ${mp1['%idle']} <= 5)`, Number(mp1['%idle']) <= 5);
-      want(`CPU 1 busy in perfscope (idle ${ps1.idle} <= 5)`, ps1.idle <= 5);
-      expect(ps1.usr).toBeGreaterThan(0);
-    }, 8);
+    await onSomeWindow(
+      'mpstat',
+      async () => {
+        const w = await runAligned('mpstat', ['-P', 'ALL', '1', '1'], isBanner, (l) => l.includes('%usr'));
+        const rows = table(w.lines, (l) => l.includes('%usr') && !l.startsWith('Average'));
+        expect(rows.map((r) => r.CPU)).toEqual(['all', ...Array.from({ length: ncpu }, (_, i) => String(i))]);
+        for (const r of rows) {
+          const mine = w.sample.cpu[r.CPU];
+          expect(mine, `cpu ${r.CPU}`).toBeDefined();
+          for (const c of cols) expectClose(`cpu ${r.CPU} %${c}`, mine[c], Number(r[`%${c}`]), 0, PCT_TOL);
+        }
+        const mp1 = rows.find((r) => r.CPU === '1')!;
+        const ps1 = w.sample.cpu['1'];
+        console.log(`live: CPU 1 %usr: mpstat ${mp1['%usr']}, perfscope ${ps1.usr}`);
+        // A spinner pinned there is always runnable, so CPU 1 is never idle: that much the scheduler
+        // guarantees. How much of its time is user time is not (other tasks' system time lands on it).
+        want(`CPU 1 busy in mpstat (%idle ${mp1['%idle']} <= 5)`, Number(mp1['%idle']) <= 5);
+        want(`CPU 1 busy in perfscope (idle ${ps1.idle} <= 5)`, ps1.idle <= 5);
+        expect(ps1.usr).toBeGreaterThan(0);
+      },
+      8,
+    );
   });
 
   it('vmstat 1 2 (with the dd): r/b sane, memory, bi/bo, in/cs and us/sy/id/wa over the same second', async () => {
     const isRow = (l: string): boolean => /^\s*\d/.test(l);
     const check = async (): Promise<void> => {
       let rowsSeen = 0;
-      const w = await runAligned('vmstat', ['1', '2'], (l) => isRow(l) && ++rowsSeen === 1, (l) => isRow(l) && ++rowsSeen === 2);
+      const w = await runAligned(
+        'vmstat',
+        ['1', '2'],
+        (l) => isRow(l) && ++rowsSeen === 1,
+        (l) => isRow(l) && ++rowsSeen === 2,
+      );
       const rows = table(w.lines, (l) => /^\s*r\s+b\s/.test(l));
       expect(rows).toHaveLength(2);
       const v = rows[1];
@@ -343,7 +364,10 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
       const w = await runAligned('sar', ['-n', 'DEV', '1', '1'], isBanner, (l) => l.includes('IFACE'));
       const rows = table(w.lines, (l) => l.includes('IFACE') && !l.startsWith('Average'));
       // the same interfaces (one that another suite creates or removes during the window differs)
-      const theirs = rows.map((r) => r.IFACE).sort().join(' ');
+      const theirs = rows
+        .map((r) => r.IFACE)
+        .sort()
+        .join(' ');
       const ours = Object.keys(w.sample.net).sort().join(' ');
       want(`same interfaces: sar ${theirs}, perfscope ${ours}`, theirs === ours);
       for (const r of rows) {
@@ -383,31 +407,36 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
   });
 
   it.skipIf(!dev)(`iostat -x 1 2: r/s w/s rkB/s wkB/s r_await w_await aqu-sz %util of the disk under the dd (${dev?.disk ?? 'none'})`, async () => {
-    await withDd(() => onSomeWindow('iostat -x', async () => {
-      let reports = 0;
-      const w = await runAligned('iostat', ['-x', '1', '2'], isBanner, (l) => l.startsWith('avg-cpu') && ++reports === 2);
-      const rows = table(w.lines, (l) => l.startsWith('Device'), 1);
-      const r = rows.find((x) => x.Device === dev!.disk);
-      expect(r, `${dev!.disk} in iostat's second report`).toBeDefined();
-      const mine = w.sample.disks[dev!.disk];
-      expect(mine, `${dev!.disk} in perfscope's disks`).toBeDefined();
-      const n = (k: string): number => Number(r![k]);
-      expectClose('r/s', mine.r_s, n('r/s'), RATE_REL, RATE_SLACK.ios);
-      expectClose('w/s', mine.w_s, n('w/s'), RATE_REL, RATE_SLACK.ios);
-      expectClose('rkB/s', mine.rkB_s, n('rkB/s'), RATE_REL, RATE_SLACK.diskkB);
-      expectClose('wkB/s', mine.wkB_s, n('wkB/s'), RATE_REL, RATE_SLACK.diskkB);
-      expectClose('r_await', mine.r_await, n('r_await'), 0.25, 0.5);
-      expectClose('w_await', mine.w_await, n('w_await'), 0.25, 0.5);
-      expectClose('aqu-sz', mine.aqu_sz, n('aqu-sz'), 0.25, 0.1);
-      expectClose('%util', mine.util, n('%util'), 0, 10);
-      // the dd is visible: 64 KiB direct writes
-      want(`the dd is visible in both (w/s ${mine.w_s}, ${n('w/s')} > 20; ${(mine.wkB_s / mine.w_s).toFixed(1)} kB per write > 16)`, mine.w_s > 20 && n('w/s') > 20 && mine.wkB_s / mine.w_s > 16);
-      // every device iostat -x shows with activity in the interval is in perfscope's disks (iostat -z)
-      // (above a few I/Os per second, so that an I/O that completes between the two reads cannot decide it)
-      for (const x of rows) {
-        if (Number(x['r/s']) + Number(x['w/s']) >= 5) want(`${x.Device} active in iostat and in perfscope's disks`, w.sample.disks[x.Device] !== undefined);
-      }
-    }));
+    await withDd(() =>
+      onSomeWindow('iostat -x', async () => {
+        let reports = 0;
+        const w = await runAligned('iostat', ['-x', '1', '2'], isBanner, (l) => l.startsWith('avg-cpu') && ++reports === 2);
+        const rows = table(w.lines, (l) => l.startsWith('Device'), 1);
+        const r = rows.find((x) => x.Device === dev!.disk);
+        expect(r, `${dev!.disk} in iostat's second report`).toBeDefined();
+        const mine = w.sample.disks[dev!.disk];
+        expect(mine, `${dev!.disk} in perfscope's disks`).toBeDefined();
+        const n = (k: string): number => Number(r![k]);
+        expectClose('r/s', mine.r_s, n('r/s'), RATE_REL, RATE_SLACK.ios);
+        expectClose('w/s', mine.w_s, n('w/s'), RATE_REL, RATE_SLACK.ios);
+        expectClose('rkB/s', mine.rkB_s, n('rkB/s'), RATE_REL, RATE_SLACK.diskkB);
+        expectClose('wkB/s', mine.wkB_s, n('wkB/s'), RATE_REL, RATE_SLACK.diskkB);
+        expectClose('r_await', mine.r_await, n('r_await'), 0.25, 0.5);
+        expectClose('w_await', mine.w_await, n('w_await'), 0.25, 0.5);
+        expectClose('aqu-sz', mine.aqu_sz, n('aqu-sz'), 0.25, 0.1);
+        expectClose('%util', mine.util, n('%util'), 0, 10);
+        // the dd is visible: 64 KiB direct writes
+        want(
+          `the dd is visible in both (w/s ${mine.w_s}, ${n('w/s')} > 20; ${(mine.wkB_s / mine.w_s).toFixed(1)} kB per write > 16)`,
+          mine.w_s > 20 && n('w/s') > 20 && mine.wkB_s / mine.w_s > 16,
+        );
+        // every device iostat -x shows with activity in the interval is in perfscope's disks (iostat -z)
+        // (above a few I/Os per second, so that an I/O that completes between the two reads cannot decide it)
+        for (const x of rows) {
+          if (Number(x['r/s']) + Number(x['w/s']) >= 5) want(`${x.Device} active in iostat and in perfscope's disks`, w.sample.disks[x.Device] !== undefined);
+        }
+      }),
+    );
   });
 
   it('free -k: total equal; used, shared, buff/cache, available between two perfscope reads around it (2 %)', async () => {
@@ -429,8 +458,12 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
       const hi = Math.max(before.mem[k], after.mem[k]);
       const v = kb / 1024;
       const tol = MEM_REL * Math.max(hi, v) + 1;
-      expect(v, `${what}: free ${v.toFixed(1)} MiB, perfscope ${before.mem[k]} .. ${after.mem[k]} MiB (tolerance ${tol.toFixed(1)})`).toBeGreaterThanOrEqual(lo - tol);
-      expect(v, `${what}: free ${v.toFixed(1)} MiB, perfscope ${before.mem[k]} .. ${after.mem[k]} MiB (tolerance ${tol.toFixed(1)})`).toBeLessThanOrEqual(hi + tol);
+      expect(v, `${what}: free ${v.toFixed(1)} MiB, perfscope ${before.mem[k]} .. ${after.mem[k]} MiB (tolerance ${tol.toFixed(1)})`).toBeGreaterThanOrEqual(
+        lo - tol,
+      );
+      expect(v, `${what}: free ${v.toFixed(1)} MiB, perfscope ${before.mem[k]} .. ${after.mem[k]} MiB (tolerance ${tol.toFixed(1)})`).toBeLessThanOrEqual(
+        hi + tol,
+      );
     };
     within('used', 'used', t[1]);
     within('shared', 'shared', t[3]);
@@ -438,7 +471,7 @@ describe.skipIf(ncpu < 2)('live cross-check against sysstat (same interval, unde
     within('available', 'available', t[5]);
   });
 
-  it('pidstat -u -p <busy loop> 1 1: %usr %system %CPU and CPU of the busy loop, as in perfscope\'s top', async () => {
+  it("pidstat -u -p <busy loop> 1 1: %usr %system %CPU and CPU of the busy loop, as in perfscope's top", async () => {
     await onSomeWindow('pidstat', async () => {
       const w = await runAligned('pidstat', ['-u', '-p', String(busyPid), '1', '1'], isBanner, (l) => l.includes('%usr'));
       const r = table(w.lines, (l) => l.includes('%usr') && !l.startsWith('Average')).find((x) => x.PID === String(busyPid));
@@ -491,7 +524,9 @@ describe('without root', () => {
     const busy = spawn(process.execPath, ['-e', 'const e = Date.now() + 4000; while (Date.now() < e) {}'], { stdio: 'ignore' });
     try {
       const cli = [process.execPath, join(REPO, 'bin/perfscope.js'), '--json', '--count', '1', '--probes', 'proc', '-i', '1'];
-      const cmd = isRoot ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', 'id -u >&2; exec "$@"', 'sh', ...cli] : ['sh', '-c', 'id -u >&2; exec "$@"', 'sh', ...cli];
+      const cmd = isRoot
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', 'id -u >&2; exec "$@"', 'sh', ...cli]
+        : ['sh', '-c', 'id -u >&2; exec "$@"', 'sh', ...cli];
       const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', timeout: 30_000, cwd: '/' });
       expect(r.status, r.stderr).toBe(0);
       const uid = Number(r.stderr.trim().split('\n')[0]);
@@ -503,7 +538,10 @@ describe('without root', () => {
       expect(Object.keys(c)).toEqual(expect.arrayContaining(['load', 'cpu', 'vmstat', 'mem', 'disks', 'net', 'tcp', 'top']));
       expect(Object.keys(c.cpu)).toEqual(expect.arrayContaining(['all', '0']));
       expect(c.mem.total).toBeGreaterThan(0);
-      expect(c.top.some((t: { pid: number }) => t.pid === busy.pid), 'a root process in top').toBe(true);
+      expect(
+        c.top.some((t: { pid: number }) => t.pid === busy.pid),
+        'a root process in top',
+      ).toBe(true);
     } finally {
       busy.kill('SIGKILL');
     }

@@ -7,8 +7,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  computeCounters, cpuCounters, cpuDelta, cpuPercents, diskCounters, elapsedSeconds, isPartition, memCounters,
-  netCounters, processRows, tcpCounters, vmstatCounters,
+  computeCounters,
+  cpuCounters,
+  cpuDelta,
+  cpuPercents,
+  diskCounters,
+  elapsedSeconds,
+  isPartition,
+  memCounters,
+  netCounters,
+  processRows,
+  tcpCounters,
+  vmstatCounters,
 } from '../../src/probes/proc/model.js';
 import { counterDelta, rate } from '../../src/model/counter.js';
 import { readDiskstats, readNetDev, readRaw, readSnmp, readStat } from '../../src/probes/proc/readers.js';
@@ -58,7 +68,18 @@ describe('counterDelta and rate', () => {
 });
 
 describe('cpu (mpstat -P ALL)', () => {
-  const t = (v: number[]): CpuTimes => ({ user: v[0], nice: v[1], system: v[2], idle: v[3], iowait: v[4], irq: v[5], softirq: v[6], steal: v[7], guest: v[8], guest_nice: v[9] });
+  const t = (v: number[]): CpuTimes => ({
+    user: v[0],
+    nice: v[1],
+    system: v[2],
+    idle: v[3],
+    iowait: v[4],
+    irq: v[5],
+    softirq: v[6],
+    steal: v[7],
+    guest: v[8],
+    guest_nice: v[9],
+  });
 
   it('per CPU: each delta over the sum of the deltas; all = sum of the CPUs', () => {
     const c = cpuCounters(A1.stat.cpus, A0.stat.cpus);
@@ -122,7 +143,20 @@ describe('load, vmstat, free', () => {
   it('vmstat: kB of memory, si/so in kB/s from pages, bi/bo kB/s, in/cs per second', () => {
     // swpd 2097152-1048576; cache = Cached + SReclaimable; si = 50 pages * 4 kB / 2 s;
     // bi = 2000 / 2; bo = 4000 / 2; in = 6000 / 2; cs = 8000 / 2
-    expect(c.vmstat).toEqual({ r: 3, b: 1, swpd: 1048576, free: 8192000, buff: 102400, cache: 2252800, si: 100, so: 0, bi: 1000, bo: 2000, in: 3000, cs: 4000 });
+    expect(c.vmstat).toEqual({
+      r: 3,
+      b: 1,
+      swpd: 1048576,
+      free: 8192000,
+      buff: 102400,
+      cache: 2252800,
+      si: 100,
+      so: 0,
+      bi: 1000,
+      bo: 2000,
+      in: 3000,
+      cs: 4000,
+    });
   });
 
   it('vmstat si/so/bi/bo are null without /proc/vmstat', () => {
@@ -165,7 +199,24 @@ describe('disks (iostat -xz)', () => {
   });
 
   it('%util is capped at 100', () => {
-    const mk = (ioMs: number, reads: number): RawDisk => ({ major: 8, minor: 0, name: 'sda', reads, readsMerged: 0, readSectors: 0, readMs: 0, writes: 0, writesMerged: 0, writeSectors: 0, writeMs: 0, inFlight: 0, ioMs, weightedMs: 0, discards: 0, flushes: 0 });
+    const mk = (ioMs: number, reads: number): RawDisk => ({
+      major: 8,
+      minor: 0,
+      name: 'sda',
+      reads,
+      readsMerged: 0,
+      readSectors: 0,
+      readMs: 0,
+      writes: 0,
+      writesMerged: 0,
+      writeSectors: 0,
+      writeMs: 0,
+      inFlight: 0,
+      ioMs,
+      weightedMs: 0,
+      discards: 0,
+      flushes: 0,
+    });
     const d = diskCounters(new Map([['sda', mk(1100, 1)]]), new Map([['sda', mk(0, 0)]]), 1);
     expect(d.sda.util).toBe(100);
   });
@@ -211,7 +262,17 @@ describe('net (sar -n DEV) and tcp (sar -n TCP,ETCP)', () => {
   });
 
   it('tcp: ActiveOpens, PassiveOpens, InSegs, OutSegs, AttemptFails, EstabResets, RetransSegs, InErrs, OutRsts per second', () => {
-    expect(tcpCounters(A1.tcp, A0.tcp, 2)).toEqual({ active_s: 10, passive_s: 5, iseg_s: 1000, oseg_s: 500, atmptf_s: 1, estres_s: 0, retrans_s: 3, isegerr_s: 1, orsts_s: 5 });
+    expect(tcpCounters(A1.tcp, A0.tcp, 2)).toEqual({
+      active_s: 10,
+      passive_s: 5,
+      iseg_s: 1000,
+      oseg_s: 500,
+      atmptf_s: 1,
+      estres_s: 0,
+      retrans_s: 3,
+      isegerr_s: 1,
+      orsts_s: 5,
+    });
     // 32-bit snmp counters (32-bit kernel): ActiveOpens 2^32-10 -> 10, InSegs 2^32-6 -> 10
     expect(tcpCounters(W1.tcp, W0.tcp, 1)).toMatchObject({ active_s: 20, iseg_s: 16 });
   });

@@ -7,7 +7,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  PidStatReader, parseCounter, parsePidStat, readDiskstats, readLoadavg, readMeminfo, readNetDev, readPids, readRaw, readSnmp, readStat, readVmstat,
+  PidStatReader,
+  parseCounter,
+  parsePidStat,
+  readDiskstats,
+  readLoadavg,
+  readMeminfo,
+  readNetDev,
+  readPids,
+  readRaw,
+  readSnmp,
+  readStat,
+  readVmstat,
 } from '../../src/probes/proc/readers.js';
 
 const FX = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -93,9 +104,22 @@ describe('readDiskstats', () => {
     const d = readDiskstats(A1);
     expect([...d.keys()]).toEqual(['loop0', 'loop1', 'loop10', 'vda', 'vda1', 'nvme0n1', 'nvme0n1p1', 'sdb', 'md0']);
     expect(d.get('vda')).toEqual({
-      major: 254, minor: 0, name: 'vda', reads: 1200, readsMerged: 12, readSectors: 104096, readMs: 900,
-      writes: 2100, writesMerged: 25, writeSectors: 52048, writeMs: 1500, inFlight: 1, ioMs: 4000, weightedMs: 6000,
-      discards: 0, flushes: 110,
+      major: 254,
+      minor: 0,
+      name: 'vda',
+      reads: 1200,
+      readsMerged: 12,
+      readSectors: 104096,
+      readMs: 900,
+      writes: 2100,
+      writesMerged: 25,
+      writeSectors: 52048,
+      writeMs: 1500,
+      inFlight: 1,
+      ioMs: 4000,
+      weightedMs: 6000,
+      discards: 0,
+      flushes: 110,
     });
     expect(d.get('md0')).toMatchObject({ reads: 150, readSectors: 1200, ioMs: 0, discards: 0, flushes: 0 });
   });
@@ -134,7 +158,18 @@ describe('readNetDev', () => {
 describe('readSnmp', () => {
   it('reads the Tcp: section by name (MaxConn is signed)', () => {
     const t = readSnmp(A1)!;
-    expect(t).toMatchObject({ ActiveOpens: 120, PassiveOpens: 60, AttemptFails: 4, EstabResets: 3, InSegs: 12000, OutSegs: 10000, RetransSegs: 16, InErrs: 2, OutRsts: 30, MaxConn: -1 });
+    expect(t).toMatchObject({
+      ActiveOpens: 120,
+      PassiveOpens: 60,
+      AttemptFails: 4,
+      EstabResets: 3,
+      InSegs: 12000,
+      OutSegs: 10000,
+      RetransSegs: 16,
+      InErrs: 2,
+      OutRsts: 30,
+      MaxConn: -1,
+    });
   });
 
   it('is null when missing; names file and line when the values do not match the names', () => {
@@ -226,11 +261,16 @@ describe('readRaw', () => {
     const root = join(tmp, 'names');
     mkdirSync(join(root, 'net'), { recursive: true });
     const zeros = ' 0'.repeat(16);
-    writeFileSync(join(root, 'net/dev'), Buffer.concat([
-      Buffer.from('Inter-|\n face |\n'),
-      Buffer.from(`  caf\u00e9:${zeros}\n`, 'utf8'),
-      Buffer.from('  x'), Buffer.from([0x1b, 0xff]), Buffer.from(`:${zeros}\n`),
-    ]));
+    writeFileSync(
+      join(root, 'net/dev'),
+      Buffer.concat([
+        Buffer.from('Inter-|\n face |\n'),
+        Buffer.from(`  caf\u00e9:${zeros}\n`, 'utf8'),
+        Buffer.from('  x'),
+        Buffer.from([0x1b, 0xff]),
+        Buffer.from(`:${zeros}\n`),
+      ]),
+    );
     expect([...readNetDev(root).keys()]).toEqual(['caf\u00e9', 'x\\e\\xff']);
   });
 
@@ -291,13 +331,15 @@ describe('PidStatReader (the probe keeps /proc/PID/stat open between ticks)', ()
       }
       expect(second.utime + second.stime).toBeGreaterThan(first.utime + first.stime);
       const statFds = (): string[] =>
-        readdirSync('/proc/self/fd').flatMap((fd) => {
-          try {
-            return [readlinkSync(`/proc/self/fd/${fd}`)];
-          } catch {
-            return [];
-          }
-        }).filter((t) => /^\/proc\/\d+\/stat$/.test(t));
+        readdirSync('/proc/self/fd')
+          .flatMap((fd) => {
+            try {
+              return [readlinkSync(`/proc/self/fd/${fd}`)];
+            } catch {
+              return [];
+            }
+          })
+          .filter((t) => /^\/proc\/\d+\/stat$/.test(t));
       expect(statFds()).toContain(`/proc/${child.pid}/stat`);
       const exited = new Promise((res) => child.once('exit', res));
       child.kill('SIGKILL');

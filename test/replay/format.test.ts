@@ -70,7 +70,9 @@ describe('recording format', () => {
       if (cut === boundary) expect(r.stop, `cut ${cut}`).toBeNull();
       else {
         expect(r.stop, `cut ${cut}`).toEqual({ records: complete, byte: boundary, why: expect.stringMatching(/^record \d+ is incomplete/) });
-        expect(stopMessage('F', r.stop!)).toMatch(new RegExp(`^F: truncated after record ${complete} \\(byte ${boundary}\\): record ${complete + 1} is incomplete`));
+        expect(stopMessage('F', r.stop!)).toMatch(
+          new RegExp(`^F: truncated after record ${complete} \\(byte ${boundary}\\): record ${complete + 1} is incomplete`),
+        );
       }
     }
   });

@@ -22,7 +22,9 @@ function line(i: number): string {
     time: new Date(T0 + i * 1000).toISOString(),
     interval_s: 1,
     pinned_cpu: null,
-    probes: Object.fromEntries(CATALOGUE.map((s) => [s.name, { state: i === 2 && s === feed ? 'failed' : 'off', ...(i === 2 && s === feed ? { reason: 'boom' } : {}) }])),
+    probes: Object.fromEntries(
+      CATALOGUE.map((s) => [s.name, { state: i === 2 && s === feed ? 'failed' : 'off', ...(i === 2 && s === feed ? { reason: 'boom' } : {}) }]),
+    ),
     data: Object.fromEntries(CATALOGUE.map((s) => [s.name, null])),
   } as unknown as Interval;
   return intervalToLine(CATALOGUE, iv).slice(0, -1);
@@ -80,7 +82,9 @@ describe('replay source', () => {
 
   it('--from/--to select a range by time', () => {
     const src = new ReplaySource(CATALOGUE, LINES, { sinks: [] });
-    expect(src.rangeOf({ kind: 'clock', secondOfDay: 14 * 3600 + 3 * 60 + 10, text: '' }, { kind: 'clock', secondOfDay: 14 * 3600 + 3 * 60 + 12, text: '' })).toEqual([10, 13]);
+    expect(
+      src.rangeOf({ kind: 'clock', secondOfDay: 14 * 3600 + 3 * 60 + 10, text: '' }, { kind: 'clock', secondOfDay: 14 * 3600 + 3 * 60 + 12, text: '' }),
+    ).toEqual([10, 13]);
     expect(src.rangeOf({ kind: 'clock', secondOfDay: 3600, text: '' }, null)).toEqual([0, 0]);
   });
 });
@@ -107,7 +111,9 @@ describe('a replayed screen, through the store', () => {
       expect(st().host).toMatchObject({ hostname: 'db7', cpus: [0, 1, 2, 3] });
       expect(st().replay).toMatchObject({ position: 1, total: 30, paused: false });
       expect(st().shown?.time).toBe(new Date(T0).toISOString());
-      const right = () => headerText({ hostname: 'db7', kernel: 'k', uptimeS: 0, load: null, cpus: [0], pinned: null, intervalS: 1, paused: false, replay: st().replay }, 100).right;
+      const right = () =>
+        headerText({ hostname: 'db7', kernel: 'k', uptimeS: 0, load: null, cpus: [0], pinned: null, intervalS: 1, paused: false, replay: st().replay }, 100)
+          .right;
       expect(right()).toBe('pin all │ 1s │ replay 14:03:00 (1/30)');
       handleKey(st(), ' ', {});
       expect(st().replay?.paused).toBe(true);

@@ -3,7 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, probeNames, type Interval } from '../../src/catalogue/catalogue.js';
 import { intervalFromJson, intervalToJson, intervalToLine } from '../../src/catalogue/codec.js';
-import { countersSample, execEvent, isolationSample, offcpuSample, runqlatSample, traceSample, profileSample, TS, nullData, offHealth } from '../ui/fixtures.js';
+import {
+  countersSample,
+  execEvent,
+  isolationSample,
+  offcpuSample,
+  runqlatSample,
+  traceSample,
+  profileSample,
+  TS,
+  nullData,
+  offHealth,
+} from '../ui/fixtures.js';
 
 const IV: Interval = {
   time: new Date(TS).toISOString(),
@@ -49,7 +60,23 @@ describe('--json and back', () => {
     // those of today's probes, in this order, are the contract scripts read.
     const keys = Object.keys(j);
     expect(keys).toEqual(['time', 'interval_s', 'pinned_cpu', 'probes', ...CATALOGUE.flatMap((s) => Object.keys(s.toJson(null)))]);
-    const contract = ['time', 'interval_s', 'pinned_cpu', 'probes', 'offcpu', 'offcpu_idle', 'offcpu_stacks', 'runqlat', 'exec', 'open', 'tcp', 'counters', 'trace', 'profile', 'isolation'];
+    const contract = [
+      'time',
+      'interval_s',
+      'pinned_cpu',
+      'probes',
+      'offcpu',
+      'offcpu_idle',
+      'offcpu_stacks',
+      'runqlat',
+      'exec',
+      'open',
+      'tcp',
+      'counters',
+      'trace',
+      'profile',
+      'isolation',
+    ];
     expect(keys.filter((k) => contract.includes(k))).toEqual(contract);
     expect(j.offcpu).toEqual(IV.data.offcpu?.rows);
     expect(j.offcpu_idle).toEqual(IV.data.offcpu?.idle);

@@ -9,7 +9,21 @@ import type { OffcpuRow } from '../../src/probes/offcpu-spec.js';
 import { escapeLabelValue, PrometheusSink } from '../../src/sinks/prometheus.js';
 import { parseListen, wantsOpenMetrics } from '../../src/sinks/prometheus-http.js';
 import { parseOptions } from '../../src/cli/args.js';
-import { countersSample, ESC, execEvent, isolationSample, offcpuSample, openEvent, RAW_CONTROL, runqlatSample, tcpEvent, traceSample, TS, nullData, offHealth } from '../ui/fixtures.js';
+import {
+  countersSample,
+  ESC,
+  execEvent,
+  isolationSample,
+  offcpuSample,
+  openEvent,
+  RAW_CONTROL,
+  runqlatSample,
+  tcpEvent,
+  traceSample,
+  TS,
+  nullData,
+  offHealth,
+} from '../ui/fixtures.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 
 const running = (cost?: ProbeHealth['cost']): ProbeHealth => (cost ? { state: 'running', cost } : { state: 'running' });
@@ -55,7 +69,15 @@ function sinkWith(ivs: Interval[], opts = { top: 5, node: false }, cat: Catalogu
 }
 
 const row = (cpu: number, pid: number, max_us: number, comm = `task${pid}`): OffcpuRow => ({
-  cpu, pid, tgid: pid, comm, max_us, total_us: max_us * 2, returns: 1, preempted: 0, preempted_by: null,
+  cpu,
+  pid,
+  tgid: pid,
+  comm,
+  max_us,
+  total_us: max_us * 2,
+  returns: 1,
+  preempted: 0,
+  preempted_by: null,
 });
 
 describe('the exposition of fixture intervals', () => {
@@ -147,7 +169,7 @@ describe('run-queue latency histogram', () => {
     const sums = pick(samples, 'perfscope_runqueue_latency_seconds_sum');
     expect(sums).toHaveLength(2);
     const total = sums.reduce((a, s) => a + s.value, 0);
-    expect(total).toBeCloseTo(((155 * 30) + 152 * 30) / 1e6, 9);
+    expect(total).toBeCloseTo((155 * 30 + 152 * 30) / 1e6, 9);
     // No series of "all" CPUs: PromQL sums them.
     expect(samples.filter((s) => s.labels.cpu === 'all')).toEqual([]);
   });
@@ -162,14 +184,20 @@ describe('off-CPU gauges', () => {
   it('the last interval only, the top N tasks of each CPU, a series gone when its task left the top', () => {
     const rows = [
       ...[10, 50, 20, 70, 30, 60, 40, 80].map((ms, i) => row(0, 100 + i, ms * 1000)),
-      row(1, 200, 3000), row(1, 201, 1000), row(1, 202, 2000),
+      row(1, 200, 3000),
+      row(1, 201, 1000),
+      row(1, 202, 2000),
       row(0, 103, 1), // the same task twice (cannot happen; must not give a duplicate series)
     ];
     const s = sinkWith([interval({ offcpu: offcpuSample({ rows }) })], { top: 3, node: false });
     let got = pick(parseExposition(s.exposition('text')), 'perfscope_offcpu_max_seconds');
     expect(got.map((g) => [g.labels.cpu, g.labels.pid, g.value])).toEqual([
-      ['0', '107', 0.08], ['0', '103', 0.07], ['0', '105', 0.06],
-      ['1', '200', 0.003], ['1', '202', 0.002], ['1', '201', 0.001],
+      ['0', '107', 0.08],
+      ['0', '103', 0.07],
+      ['0', '105', 0.06],
+      ['1', '200', 0.003],
+      ['1', '202', 0.002],
+      ['1', '201', 0.001],
     ]);
     expect(pick(parseExposition(s.exposition('text')), 'perfscope_offcpu_seconds', { pid: '107' })[0].value).toBe(0.16);
     // Idle tasks are not exported.
@@ -185,7 +213,10 @@ describe('off-CPU gauges', () => {
 
   it('--prom-top: 1 keeps the worst task of each CPU', () => {
     const got = pick(parseExposition(sinkWith([interval()], { top: 1, node: false }).exposition('text')), 'perfscope_offcpu_max_seconds');
-    expect(got.map((g) => [g.labels.cpu, g.labels.comm])).toEqual([['0', 'nginx'], ['1', 'postgres']]);
+    expect(got.map((g) => [g.labels.cpu, g.labels.comm])).toEqual([
+      ['0', 'nginx'],
+      ['1', 'postgres'],
+    ]);
   });
 });
 
@@ -202,7 +233,10 @@ describe('feed counters and probe health', () => {
     expect(v('perfscope_tcp_events_total', { kind: 'accept' })).toEqual([2]);
 
     const zero = sinkWith([interval({ exec: [] })]);
-    expect(pick(parseExposition(zero.exposition('text')), 'perfscope_exec_events_total').map((x) => [x.labels.result, x.value])).toEqual([['ok', 0], ['error', 0]]);
+    expect(pick(parseExposition(zero.exposition('text')), 'perfscope_exec_events_total').map((x) => [x.labels.result, x.value])).toEqual([
+      ['ok', 0],
+      ['error', 0],
+    ]);
 
     expect(v('perfscope_intervals_total', {})).toEqual([3]);
     expect(v('perfscope_probe_up', { probe: 'exec' })).toEqual([0]);
@@ -218,8 +252,14 @@ describe('feed counters and probe health', () => {
 
   it('the per-probe families are there for every catalogue entry, also one without exporter', () => {
     const dummy: CatalogueEntry<'dummy', number, never> = {
-      name: 'dummy', kind: 'aggregate', bpf: false,
-      create: async () => { throw new Error('not started'); }, toJson: () => ({}), fromJson: () => null,
+      name: 'dummy',
+      kind: 'aggregate',
+      bpf: false,
+      create: async () => {
+        throw new Error('not started');
+      },
+      toJson: () => ({}),
+      fromJson: () => null,
     };
     const cat = [...CATALOGUE, dummy] as unknown as Catalogue;
     const m = parseExposition(sinkWith([interval()], { top: 5, node: false }, cat).exposition('text'));
@@ -255,7 +295,23 @@ describe('--listen and its flags', () => {
     expect(parseListen('0.0.0.0:9100')).toEqual({ host: '0.0.0.0', port: 9100 });
     expect(parseListen('[::1]:9100')).toEqual({ host: '::1', port: 9100 });
     expect(parseListen('[::]:1')).toEqual({ host: '::', port: 1 });
-    for (const bad of ['', '0', '65536', '99999999', 'http', '-1', '9100x', ':9100', 'localhost:9100', '::1:9100', '[::1]', '1.2.3:9100', '[1.2.3.4]:9100', '1.2.3.4:', '1.2.3.4:80:80']) {
+    for (const bad of [
+      '',
+      '0',
+      '65536',
+      '99999999',
+      'http',
+      '-1',
+      '9100x',
+      ':9100',
+      'localhost:9100',
+      '::1:9100',
+      '[::1]',
+      '1.2.3:9100',
+      '[1.2.3.4]:9100',
+      '1.2.3.4:',
+      '1.2.3.4:80:80',
+    ]) {
       expect(() => parseListen(bad), bad).toThrow(/--listen/);
     }
   });
@@ -272,7 +328,9 @@ describe('--listen and its flags', () => {
   });
 
   it('asks for OpenMetrics only when the Accept header does (as Prometheus sends it)', () => {
-    expect(wantsOpenMetrics('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1')).toBe(true);
+    expect(
+      wantsOpenMetrics('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'),
+    ).toBe(true);
     expect(wantsOpenMetrics('Application/OpenMetrics-Text; version=1.0.0')).toBe(true);
     expect(wantsOpenMetrics('application/openmetrics-text;q=0, text/plain')).toBe(false);
     expect(wantsOpenMetrics('text/plain;version=0.0.4')).toBe(false);

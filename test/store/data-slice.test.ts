@@ -25,7 +25,11 @@ describe('data slice', () => {
     const all = [...DATA_KEYS, ...VIEW_KEYS, ...CONTROL_KEYS];
     expect(new Set(all).size).toBe(all.length);
     const s = createAppStore(INIT).getState() as unknown as Record<string, unknown>;
-    expect(Object.keys(s).filter((k) => typeof s[k] !== 'function').sort()).toEqual([...all].sort());
+    expect(
+      Object.keys(s)
+        .filter((k) => typeof s[k] !== 'function')
+        .sort(),
+    ).toEqual([...all].sort());
   });
 
   it('starts empty: the probes asked for are starting, the others off', () => {
@@ -103,7 +107,10 @@ describe('data slice', () => {
       write();
       const keys = changed(before, store.getState());
       expect(keys.length, what).toBeGreaterThan(0);
-      expect(keys.filter((k) => !DATA_KEYS.includes(k)), what).toEqual([]);
+      expect(
+        keys.filter((k) => !DATA_KEYS.includes(k)),
+        what,
+      ).toEqual([]);
     }
   });
 });

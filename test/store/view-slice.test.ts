@@ -139,11 +139,28 @@ describe('view slice', () => {
       s().attach(probes);
       s().attachReplay(source);
       const acts: (() => void)[] = [
-        () => s().toggleHelp(), () => s().toggleHelp(), () => s().focusNext(1), () => s().focusNext(-1), () => s().setFocus(ARGS),
-        () => s().moveCursor(1), () => s().startFilter(), () => s().setFilter(ARGS, 'x'), () => s().endFilter(), () => s().toggleIdle(),
-        () => s().openArgsPrompt(), () => s().setArgsPrompt('sched:'), () => s().completeArgsPrompt(), () => s().closeArgsPrompt(),
-        () => s().openReplayPrompt(), () => s().setReplayPrompt('1'), () => s().closeReplayPrompt(), () => s().setNotice('n'),
-        () => s().toggleWindow(), () => s().toggleAltView(), () => s().closeDetail(), () => s().requestQuit(),
+        () => s().toggleHelp(),
+        () => s().toggleHelp(),
+        () => s().focusNext(1),
+        () => s().focusNext(-1),
+        () => s().setFocus(ARGS),
+        () => s().moveCursor(1),
+        () => s().startFilter(),
+        () => s().setFilter(ARGS, 'x'),
+        () => s().endFilter(),
+        () => s().toggleIdle(),
+        () => s().openArgsPrompt(),
+        () => s().setArgsPrompt('sched:'),
+        () => s().completeArgsPrompt(),
+        () => s().closeArgsPrompt(),
+        () => s().openReplayPrompt(),
+        () => s().setReplayPrompt('1'),
+        () => s().closeReplayPrompt(),
+        () => s().setNotice('n'),
+        () => s().toggleWindow(),
+        () => s().toggleAltView(),
+        () => s().closeDetail(),
+        () => s().requestQuit(),
       ];
       for (const act of acts) expect(outside(st, act)).toEqual([]);
       // Pause and resume: the frozen copies come and go (resume shows the newest interval, here the one shown).

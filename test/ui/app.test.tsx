@@ -1,6 +1,3 @@
-// The whole screen with keys typed into Ink's stdin: the dispatcher is wired, the layout and
-// the help overlay follow the store.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/components/App.js';
 import { fixtureStore } from './fixtures.js';

@@ -39,17 +39,43 @@ export function runqlatSample(): RunqlatSample {
   all[2] = 100;
   all[3] = 50;
   all[10] = 2;
-  return { unit: 'us', all, cpus: { '0': all.map((v) => Math.floor(v / 2)), '1': all.map((v) => v - Math.floor(v / 2)) }, count: 152, p50_us: 5, p99_us: 1500, mean_us: 30, max_bucket: 10 };
+  return {
+    unit: 'us',
+    all,
+    cpus: { '0': all.map((v) => Math.floor(v / 2)), '1': all.map((v) => v - Math.floor(v / 2)) },
+    count: 152,
+    p50_us: 5,
+    p99_us: 1500,
+    mean_us: 30,
+    max_bucket: 10,
+  };
 }
 
 /** Two stacks: main › mid_b › leaf_a (with a kernel part) and a stripped one with a hostile comm. */
 export function profileSample(): ProfileSample {
   const f = (sym: string | null, module: string, offset: number, addr = '0x401136') => ({ addr, sym, module, offset });
   return {
-    hz: 49, cpus: [0, 1], samples: 90, idle: 8, lost: 0, other: 0, symbolize_ms: 0.4,
+    hz: 49,
+    cpus: [0, 1],
+    samples: 90,
+    idle: 8,
+    lost: 0,
+    other: 0,
+    symbolize_ms: 0.4,
     stacks: [
-      { pid: 4242, tgid: 4242, comm: 'burner', user_frames: 3, count: 60,
-        frames: [f('main', '/usr/bin/burner', 20), f('mid_b', '/usr/bin/burner', 9), f('leaf_a', '/usr/bin/burner', 30), f('asm_sysvec_apic_timer_interrupt', '[kernel]', 26, '0xffffffff81e00c8a')] },
+      {
+        pid: 4242,
+        tgid: 4242,
+        comm: 'burner',
+        user_frames: 3,
+        count: 60,
+        frames: [
+          f('main', '/usr/bin/burner', 20),
+          f('mid_b', '/usr/bin/burner', 9),
+          f('leaf_a', '/usr/bin/burner', 30),
+          f('asm_sysvec_apic_timer_interrupt', '[kernel]', 26, '0xffffffff81e00c8a'),
+        ],
+      },
       { pid: 77, tgid: 77, comm: 'evil\\e[31m', user_frames: 1, count: 30, truncated: true, frames: [f(null, '/tmp/stripped', 0x1139)] },
     ],
   };
@@ -63,9 +89,39 @@ export function isolationSample(over: Partial<IsolationSample> = {}): IsolationS
     isolated: { cpus: [1], isolcpus: [], nohz_full: [1], partitions: [{ cgroup: '/rt', mode: 'isolated', cpus: [1] }] },
     span_s: 1,
     tasks: [
-      { pid: 4242, tgid: 4242, comm: 'poller', kind: 'resident', on_us: 980_000, runs: 21, max_run_us: 49_000, displaced: { pid: 0, comm: 'idle' }, running: true },
-      { pid: 77, tgid: 77, comm: 'kworker/1:2', kind: 'kworker', on_us: 15_000.5, runs: 20, max_run_us: 900, displaced: { pid: 4242, comm: 'poller' }, running: false },
-      { pid: 666, tgid: 666, comm: `evil${ESC}]0;pwned\u0007`, kind: 'task', on_us: 2_000, runs: 1, max_run_us: 2_000, displaced: { pid: 4242, comm: 'poller' }, running: false },
+      {
+        pid: 4242,
+        tgid: 4242,
+        comm: 'poller',
+        kind: 'resident',
+        on_us: 980_000,
+        runs: 21,
+        max_run_us: 49_000,
+        displaced: { pid: 0, comm: 'idle' },
+        running: true,
+      },
+      {
+        pid: 77,
+        tgid: 77,
+        comm: 'kworker/1:2',
+        kind: 'kworker',
+        on_us: 15_000.5,
+        runs: 20,
+        max_run_us: 900,
+        displaced: { pid: 4242, comm: 'poller' },
+        running: false,
+      },
+      {
+        pid: 666,
+        tgid: 666,
+        comm: `evil${ESC}]0;pwned\u0007`,
+        kind: 'task',
+        on_us: 2_000,
+        runs: 1,
+        max_run_us: 2_000,
+        displaced: { pid: 4242, comm: 'poller' },
+        running: false,
+      },
     ],
     other_tasks: 1,
     other_us: 12.5,
@@ -76,11 +132,20 @@ export function isolationSample(over: Partial<IsolationSample> = {}): IsolationS
       { name: 'CAL', desc: 'Function call interrupts', count: 40, rate: 40 },
       { name: '41', desc: `PCI-MSIX 0-edge evil${ESC}]0;x`, count: 4, rate: 4 },
     ],
-    softirqs: [{ name: 'TIMER', desc: '', count: 30, rate: 30 }, { name: 'NET_RX', desc: '', count: 3, rate: 3 }],
+    softirqs: [
+      { name: 'TIMER', desc: '', count: 30, rate: 30 },
+      { name: 'NET_RX', desc: '', count: 3, rate: 3 },
+    ],
     affine_irqs: [{ irq: 40, name: 'eth0-rx-0', cpus: '1' }],
     net: {
       softnet: { processed: 100, dropped: 2, time_squeeze: 5, backlog: 0 },
-      udp_rcvbuf_errors: 7, udp_in_errors: 7, udp6_rcvbuf_errors: 1, udp6_in_errors: 1, tcp_backlog_drop: 3, nic_rx_drop: 4, nic_tx_drop: 0,
+      udp_rcvbuf_errors: 7,
+      udp_in_errors: 7,
+      udp6_rcvbuf_errors: 1,
+      udp6_in_errors: 1,
+      tcp_backlog_drop: 3,
+      nic_rx_drop: 4,
+      nic_tx_drop: 0,
       nic_drops: [{ iface: 'eth0', rx: 4, tx: 0 }],
     },
     overflow: 0,
@@ -96,12 +161,35 @@ export function traceSample(): TraceSample {
   return {
     tracepoints: [
       {
-        id: 'sched:sched_process_fork', tracepoint: 'sched:sched_process_fork', field: null, count: 50, rate: 50, other_tasks: 0, task_lost: 0,
-        tasks: [{ pid: 42, comm: 'forker', count: 48 }, { pid: 7, comm: 'evil\\e[31m', count: 2 }], hist: null, runs: 50, run_ns: 20000, ns_per_run: 400,
+        id: 'sched:sched_process_fork',
+        tracepoint: 'sched:sched_process_fork',
+        field: null,
+        count: 50,
+        rate: 50,
+        other_tasks: 0,
+        task_lost: 0,
+        tasks: [
+          { pid: 42, comm: 'forker', count: 48 },
+          { pid: 7, comm: 'evil\\e[31m', count: 2 },
+        ],
+        hist: null,
+        runs: 50,
+        run_ns: 20000,
+        ns_per_run: 400,
       },
       {
-        id: 'block:block_rq_issue:bytes', tracepoint: 'block:block_rq_issue', field: 'bytes', count: 1010, rate: 1010, other_tasks: 0, task_lost: 3,
-        tasks: [{ pid: 9, comm: 'dd', count: 1010 }], hist: traceHist(slots, 0, 'bytes'), runs: 1200, run_ns: 300000, ns_per_run: 250,
+        id: 'block:block_rq_issue:bytes',
+        tracepoint: 'block:block_rq_issue',
+        field: 'bytes',
+        count: 1010,
+        rate: 1010,
+        other_tasks: 0,
+        task_lost: 3,
+        tasks: [{ pid: 9, comm: 'dd', count: 1010 }],
+        hist: traceHist(slots, 0, 'bytes'),
+        runs: 1200,
+        run_ns: 300000,
+        ns_per_run: 250,
       },
     ],
   };
@@ -128,15 +216,54 @@ export function countersSample(over: Partial<CountersSample> = {}): CountersSamp
 }
 
 export function execEvent(over: Partial<ExecEventView> = {}): ExecEventView {
-  return { ts: TS, pid: 5001, ppid: 4000, uid: 0, comm: 'ls', filename: '/usr/bin/ls', argv: ['ls', '-l', '/tmp'], argv_truncated: false, ret: 0, ret_name: null, ...over };
+  return {
+    ts: TS,
+    pid: 5001,
+    ppid: 4000,
+    uid: 0,
+    comm: 'ls',
+    filename: '/usr/bin/ls',
+    argv: ['ls', '-l', '/tmp'],
+    argv_truncated: false,
+    ret: 0,
+    ret_name: null,
+    ...over,
+  };
 }
 
 export function openEvent(over: Partial<OpenEventView> = {}): OpenEventView {
-  return { ts: TS, pid: 6001, tid: 6001, uid: 0, comm: 'cat', syscall: 'openat', path: '/etc/passwd', flags: 0, flags_text: 'O_RDONLY', fd: 3, errno: null, errno_name: null, ...over };
+  return {
+    ts: TS,
+    pid: 6001,
+    tid: 6001,
+    uid: 0,
+    comm: 'cat',
+    syscall: 'openat',
+    path: '/etc/passwd',
+    flags: 0,
+    flags_text: 'O_RDONLY',
+    fd: 3,
+    errno: null,
+    errno_name: null,
+    ...over,
+  };
 }
 
 export function tcpEvent(over: Partial<TcpEventView> = {}): TcpEventView {
-  return { ts: TS, kind: 'connect', pid: 7001, tid: 7001, uid: 0, comm: 'curl', family: 4, saddr: '10.0.0.2', sport: 40000, daddr: '93.184.216.34', dport: 443, ...over };
+  return {
+    ts: TS,
+    kind: 'connect',
+    pid: 7001,
+    tid: 7001,
+    uid: 0,
+    comm: 'curl',
+    family: 4,
+    saddr: '10.0.0.2',
+    sport: 40000,
+    daddr: '93.184.216.34',
+    dport: 443,
+    ...over,
+  };
 }
 
 export const HOST = { hostname: 'testhost', kernel: '6.1.0-27-cloud-amd64', cpus: [0, 1], bootTimeMs: TS - 3 * 86400_000 - 4 * 3600_000 };
@@ -179,7 +306,17 @@ export function screenEntry(name: ProbeName): ScreenEntry {
 
 /** The fixture sample of each probe that has one (a probe without one has null in fixtureStore's interval). */
 export function fixtureData(): Partial<IntervalData> {
-  return { offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), profile: profileSample(), isolation: isolationSample() };
+  return {
+    offcpu: offcpuSample(),
+    runqlat: runqlatSample(),
+    proc: countersSample(),
+    exec: [],
+    open: [],
+    tcp: [],
+    trace: traceSample(),
+    profile: profileSample(),
+    isolation: isolationSample(),
+  };
 }
 
 /** A store with one committed interval holding fixture data (all probes running by default). */
@@ -200,5 +337,5 @@ export function fixtureStore(o: FixtureStoreOptions = {}): AppStore {
 }
 
 /** Any raw C0 control (other than newline between frame lines), ESC, DEL or C1 byte/char. */
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
 export const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;

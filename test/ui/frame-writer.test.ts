@@ -13,7 +13,7 @@ function apply(screen: string[], out: string): string[] {
   let bottom = s.length - 1;
   let i = 0;
   while (i < out.length) {
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
     const m = /^\x1b\[([0-9;]*)([A-Za-z])/.exec(out.slice(i));
     if (m) {
       const ps = m[1] === '' ? [] : m[1].split(';').map(Number);
@@ -84,7 +84,7 @@ describe('diffFrame', () => {
 
   it('random edits and scrolls always give the next frame', () => {
     let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     let prev = Array.from({ length: 12 }, (_, i) => `row ${i}`);
     let screen = apply(new Array(12).fill(''), diffFrame(null, prev));
     for (let step = 0; step < 300; step++) {
@@ -93,7 +93,12 @@ describe('diffFrame', () => {
         const k = 1 + rnd(3);
         const top = rnd(4);
         const bottom = 11 - rnd(3);
-        next = [...prev.slice(0, top), ...prev.slice(top + k, bottom + 1), ...Array.from({ length: k }, (_, j) => `new ${step}.${j}`), ...prev.slice(bottom + 1)];
+        next = [
+          ...prev.slice(0, top),
+          ...prev.slice(top + k, bottom + 1),
+          ...Array.from({ length: k }, (_, j) => `new ${step}.${j}`),
+          ...prev.slice(bottom + 1),
+        ];
       }
       for (let e = rnd(3); e > 0; e--) next[rnd(12)] = `edit ${step}${' '.repeat(rnd(8))}x`;
       screen = apply(screen, diffFrame(prev, next));

@@ -1,7 +1,3 @@
-// The isolation pane with data (resident, intruders, its longest absence, interrupts, softirqs,
-// drops, the timeline), without an isolated CPU to watch, with its probe unavailable; hostile
-// comm and IRQ names never reach the terminal raw; the header marks isolated CPUs.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 
 import { IsolationPane } from '../../src/ui/components/IsolationPane.js';
@@ -15,7 +11,16 @@ import { screenEntry } from './fixtures.js';
 const isolation = screenEntry('isolation');
 
 const frameOf = (r: { lastFrame: () => string | undefined }) => stripSgr(r.lastFrame() ?? '');
-const data = (iso = isolationSample()) => ({ offcpu: offcpuSample(), runqlat: runqlatSample(), proc: countersSample(), exec: [], open: [], tcp: [], trace: traceSample(), isolation: iso });
+const data = (iso = isolationSample()) => ({
+  offcpu: offcpuSample(),
+  runqlat: runqlatSample(),
+  proc: countersSample(),
+  exec: [],
+  open: [],
+  tcp: [],
+  trace: traceSample(),
+  isolation: iso,
+});
 
 describe('IsolationPane', () => {
   it('the resident and its longest absence, the intruders, interrupts, softirqs, net, timeline', () => {
@@ -37,13 +42,25 @@ describe('IsolationPane', () => {
   });
 
   it('no CPU to watch: says to pin one', () => {
-    const f = frameOf(renderWith(fixtureStore({ data: data(isolationSample({ cpu: null, source: null, tasks: [], isolated: { cpus: [], isolcpus: [], nohz_full: [], partitions: [] } })) }), <IsolationPane spec={isolation} width={100} height={10} />));
+    const f = frameOf(
+      renderWith(
+        fixtureStore({
+          data: data(isolationSample({ cpu: null, source: null, tasks: [], isolated: { cpus: [], isolcpus: [], nohz_full: [], partitions: [] } })),
+        }),
+        <IsolationPane spec={isolation} width={100} height={10} />,
+      ),
+    );
     expect(f).toContain('this host has no isolated CPU');
     expect(f).toContain('pin one with -C N or ] [');
   });
 
   it('unavailable: the reason, no data', () => {
-    const f = frameOf(renderWith(fixtureStore({ health: { isolation: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' } } }), <IsolationPane spec={isolation} width={80} height={8} />));
+    const f = frameOf(
+      renderWith(
+        fixtureStore({ health: { isolation: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' } } }),
+        <IsolationPane spec={isolation} width={80} height={8} />,
+      ),
+    );
     expect(f).toContain('needs root');
   });
 
@@ -62,7 +79,10 @@ describe('IsolationPane', () => {
 
 describe('header', () => {
   it('marks isolated CPUs after the CPU list', () => {
-    expect(headerText({ hostname: 'h', kernel: 'k', uptimeS: 1, load: null, cpus: [0, 1, 2, 3], isolated: [2, 3], pinned: 2, intervalS: 1, paused: false }, 120).left).toContain('cpus 0-3 iso 2-3');
+    expect(
+      headerText({ hostname: 'h', kernel: 'k', uptimeS: 1, load: null, cpus: [0, 1, 2, 3], isolated: [2, 3], pinned: 2, intervalS: 1, paused: false }, 120)
+        .left,
+    ).toContain('cpus 0-3 iso 2-3');
     const store = createAppStore({ catalogue: FIXTURE_CATALOGUE, host: { ...HOST, isolated: [1] }, intervalS: 1, pinnedCpu: 1, enabled: [] });
     expect(frameOf(renderWith(store, <Header width={100} />))).toContain('cpus 0-1 iso 1');
   });

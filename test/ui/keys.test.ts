@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { handleInput, handleKey, keyHelp, toggleKeys } from '../../src/ui/keys.js';
 
-
 const TOGGLE_KEYS = toggleKeys(FIXTURE_CATALOGUE);
 const KEY_HELP = keyHelp(FIXTURE_CATALOGUE);
 import { fixtureStore, FIXTURE_CATALOGUE } from './fixtures.js';
@@ -43,7 +42,16 @@ describe('keys', () => {
   it('1..5, 7, 8 and 0 switch offcpu, runqlat, exec, open, tcp, trace, profile and isolation off and on; proc has no key', () => {
     const s = fixtureStore();
     expect([...TOGGLE_KEYS.values()]).toEqual(FIXTURE_CATALOGUE.filter((s) => s.key !== null).map((s) => s.name));
-    const today: [string, string][] = [['1', 'offcpu'], ['2', 'runqlat'], ['3', 'exec'], ['4', 'open'], ['5', 'tcp'], ['7', 'trace'], ['8', 'profile'], ['0', 'isolation']];
+    const today: [string, string][] = [
+      ['1', 'offcpu'],
+      ['2', 'runqlat'],
+      ['3', 'exec'],
+      ['4', 'open'],
+      ['5', 'tcp'],
+      ['7', 'trace'],
+      ['8', 'profile'],
+      ['0', 'isolation'],
+    ];
     expect([...TOGGLE_KEYS].filter(([, n]) => today.some(([, t]) => t === n))).toEqual(today);
     expect(FIXTURE_CATALOGUE.find((s) => s.name === 'proc')?.key).toBeNull();
     for (const [k, name] of TOGGLE_KEYS) {

@@ -58,7 +58,10 @@ describe('layout', () => {
     const l = computeLayout(160, 48, 'exec', FIXTURE_CATALOGUE);
     expect(l.kind).toBe('grid');
     if (l.kind !== 'grid') return;
-    const panes = l.columns.flat().map((r) => r.pane).sort();
+    const panes = l.columns
+      .flat()
+      .map((r) => r.pane)
+      .sort();
     expect(panes).toEqual(['exec', 'isolation', 'offcpu', 'open', 'overview', 'proc', 'profile', 'runqlat', 'tcp', 'trace']);
     for (const col of l.columns) expect(col.reduce((a, r) => a + r.height, 0)).toBe(46);
     expect(l.columns[0][0].width + l.columns[1][0].width).toBe(160);
@@ -161,7 +164,10 @@ describe('header and counters', () => {
     expect(fmtUptime(3 * 86400 + 4 * 3600)).toBe('3d04h');
     expect(fmtUptime(3700)).toBe('1h01m');
     expect(fmtUptime(null)).toBe('-');
-    const h = headerText({ hostname: 'h', kernel: '6.1.0-27-cloud-amd64', uptimeS: 60, load: [1, 2, 3], cpus: [0, 1, 2, 3], pinned: 2, intervalS: 1, paused: true }, 80);
+    const h = headerText(
+      { hostname: 'h', kernel: '6.1.0-27-cloud-amd64', uptimeS: 60, load: [1, 2, 3], cpus: [0, 1, 2, 3], pinned: 2, intervalS: 1, paused: true },
+      80,
+    );
     expect(h.left.length + h.right.length + 1).toBeLessThanOrEqual(80);
     expect(h.right).toBe('pin CPU 2 │ 1s │ PAUSED');
     expect(h.left).toContain('load 1.00 2.00 3.00');

@@ -18,7 +18,16 @@ import { App } from '../../src/ui/components/App.js';
 import { StoreContext } from '../../src/ui/store-context.js';
 import { ThemeContext } from '../../src/ui/theme.js';
 import { loadPanes, PanesProvider } from '../../src/ui/panes.js';
-import { cachedWidth, composeFrame, fitWidth, installOutputStage, stageStats, uninstallOutputStage, widthCacheSize, WIDTH_CACHE_LIMIT } from '../../src/ui/output-stage.js';
+import {
+  cachedWidth,
+  composeFrame,
+  fitWidth,
+  installOutputStage,
+  stageStats,
+  uninstallOutputStage,
+  widthCacheSize,
+  WIDTH_CACHE_LIMIT,
+} from '../../src/ui/output-stage.js';
 import { execEvent, fixtureStore, openEvent, FIXTURE_CATALOGUE } from './fixtures.js';
 import { renderWith, tick } from './render.js';
 import { Box, Text } from 'ink';
@@ -66,9 +75,19 @@ async function frameAt(columns: number, rows: number, focus?: string): Promise<s
     React.createElement(
       ThemeContext.Provider,
       { value: { color: true } },
-      React.createElement(StoreContext.Provider, { value: store }, React.createElement(PanesProvider, { panes }, React.createElement(App, { onQuit: () => {} }))),
+      React.createElement(
+        StoreContext.Provider,
+        { value: store },
+        React.createElement(PanesProvider, { panes }, React.createElement(App, { onQuit: () => {} })),
+      ),
     ),
-    { stdout: out as unknown as NodeJS.WriteStream, stdin: new FakeStdin() as unknown as NodeJS.ReadStream, debug: true, patchConsole: false, exitOnCtrlC: false },
+    {
+      stdout: out as unknown as NodeJS.WriteStream,
+      stdin: new FakeStdin() as unknown as NodeJS.ReadStream,
+      debug: true,
+      patchConsole: false,
+      exitOnCtrlC: false,
+    },
   );
   await tick(50);
   ink.unmount();
@@ -79,7 +98,13 @@ async function frameAt(columns: number, rows: number, focus?: string): Promise<s
 /** Each row as cells: the character and its styles (as a sorted list of SGR codes), trailing blanks dropped. */
 function cells(frame: string): string[][] {
   return frame.split('\n').map((row) => {
-    const chars = styledCharsFromTokens(tokenize(row)).map((c) => `${c.value}|${c.styles.map((s) => s.code).sort().join(',')}`);
+    const chars = styledCharsFromTokens(tokenize(row)).map(
+      (c) =>
+        `${c.value}|${c.styles
+          .map((s) => s.code)
+          .sort()
+          .join(',')}`,
+    );
     while (chars.length && chars[chars.length - 1] === ' |') chars.pop();
     return chars;
   });
@@ -147,7 +172,7 @@ describe('TextLines given its width', () => {
     expect(ours).toContain('…');
   });
 
-  it('never passes its width with wide characters (where Ink\'s cut can take one cell more)', () => {
+  it("never passes its width with wide characters (where Ink's cut can take one cell more)", () => {
     for (let w = 1; w < 12; w++) expect(cachedWidth(fitWidth('日本語のファイル名', w))).toBeLessThanOrEqual(w);
   });
 
@@ -171,7 +196,11 @@ describe('FittedRow', () => {
     React.createElement(
       Box,
       { width: w },
-      React.createElement(Text, { wrap: 'truncate' }, ...segs.map((s, i) => React.createElement(Text, { key: i, bold: s.bold, inverse: s.inverse, dimColor: s.dimColor, color: s.color }, s.text))),
+      React.createElement(
+        Text,
+        { wrap: 'truncate' },
+        ...segs.map((s, i) => React.createElement(Text, { key: i, bold: s.bold, inverse: s.inverse, dimColor: s.dimColor, color: s.color }, s.text)),
+      ),
     );
   const fitted = (w: number) => React.createElement(Box, { width: w }, React.createElement(FittedRow, { width: w, segments: segs }));
   for (const w of [80, 52, 30, 14, 2, 1]) {

@@ -1,7 +1,4 @@
-// Every pane with data, with zero data and with its probe unavailable / failed / off.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
-
 
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
 import { RunqlatPane } from '../../src/ui/components/RunqlatPane.js';
@@ -9,9 +6,6 @@ import { ExecPane } from '../../src/ui/components/ExecPane.js';
 import { OpenPane } from '../../src/ui/components/OpenPane.js';
 import { TcpPane } from '../../src/ui/components/TcpPane.js';
 import { ProcPane } from '../../src/ui/components/ProcPane.js';
-
-
-
 
 import { Header } from '../../src/ui/components/Header.js';
 import { StatusBar } from '../../src/ui/components/StatusBar.js';
@@ -71,10 +65,17 @@ describe('OffcpuPane', () => {
   });
 
   it('unavailable / failed / off: the state and the reason', () => {
-    let f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' } } }), <OffcpuPane spec={offcpu} width={80} height={12} />));
+    let f = frameOf(
+      renderWith(
+        fixtureStore({ health: { offcpu: { state: 'unavailable', reason: 'needs root (CAP_BPF and CAP_PERFMON)' } } }),
+        <OffcpuPane spec={offcpu} width={80} height={12} />,
+      ),
+    );
     expect(f).toContain('[unavailable]');
     expect(f).toContain('needs root (CAP_BPF and CAP_PERFMON)');
-    f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'failed', reason: 'load: EPERM' } } }), <OffcpuPane spec={offcpu} width={80} height={12} />));
+    f = frameOf(
+      renderWith(fixtureStore({ health: { offcpu: { state: 'failed', reason: 'load: EPERM' } } }), <OffcpuPane spec={offcpu} width={80} height={12} />),
+    );
     expect(f).toContain('[failed]');
     expect(f).toContain('failed: load: EPERM');
     f = frameOf(renderWith(fixtureStore({ health: { offcpu: { state: 'off' } } }), <OffcpuPane spec={offcpu} width={80} height={12} />));
@@ -103,7 +104,9 @@ describe('RunqlatPane', () => {
   });
   it('zero data and unavailable', () => {
     const zero = { ...runqlatSample(), all: new Array(27).fill(0), cpus: {}, count: 0 };
-    expect(frameOf(renderWith(fixtureStore({ data: { runqlat: zero } }), <RunqlatPane spec={runqlat} width={80} height={14} />))).toContain('no task waited for a CPU');
+    expect(frameOf(renderWith(fixtureStore({ data: { runqlat: zero } }), <RunqlatPane spec={runqlat} width={80} height={14} />))).toContain(
+      'no task waited for a CPU',
+    );
     const f = frameOf(renderWith(fixtureStore({ health: { runqlat: UNAVAIL } }), <RunqlatPane spec={runqlat} width={80} height={14} />));
     expect(f).toContain('[unavailable]');
     expect(f).toContain('not built into this perfscope yet');
@@ -151,7 +154,10 @@ describe('FeedPane', () => {
 
   it('shows lost counts and the filter', () => {
     const s = fixtureStore({ health: { exec: running({ run_ns: 100, run_cnt: 10, ns_per_event: 10, lost: 7 }) } });
-    s.getState().commitInterval({ ...s.getState().latest!, probes: { ...s.getState().latest!.probes, exec: running({ run_ns: 100, run_cnt: 10, ns_per_event: 10, lost: 5 }) } });
+    s.getState().commitInterval({
+      ...s.getState().latest!,
+      probes: { ...s.getState().latest!.probes, exec: running({ run_ns: 100, run_cnt: 10, ns_per_event: 10, lost: 5 }) },
+    });
     s.getState().appendFeed('exec', [execEvent({ argv: ['alpha'] }), execEvent({ argv: ['beta'] })]);
     s.getState().setFocus('exec');
     s.getState().setFilter('exec', 'bet');
@@ -166,7 +172,12 @@ describe('FeedPane', () => {
   it('zero events, and unavailable (open and tcp are not built yet)', () => {
     expect(frameOf(renderWith(fixtureStore(), <ExecPane spec={exec} width={80} height={8} />))).toContain('no event yet');
     for (const name of ['open', 'tcp'] as const) {
-      const f = frameOf(renderWith(fixtureStore({ health: { [name]: UNAVAIL } }), name === 'open' ? <OpenPane spec={open} width={80} height={8} /> : <TcpPane spec={tcp} width={80} height={8} />));
+      const f = frameOf(
+        renderWith(
+          fixtureStore({ health: { [name]: UNAVAIL } }),
+          name === 'open' ? <OpenPane spec={open} width={80} height={8} /> : <TcpPane spec={tcp} width={80} height={8} />,
+        ),
+      );
       expect(f).toContain('[unavailable]');
       expect(f).toContain('unavailable: not built into this perfscope yet');
     }
@@ -187,7 +198,8 @@ describe('CountersPane', () => {
   it('compact at 80x24: load, CPUs (the pinned one highlighted), vmstat, mem, disks, net, tcp, top', () => {
     const r = renderWith(fixtureStore({ pinned: 1 }), <ProcPane spec={proc} width={80} height={21} />);
     const f = frameOf(r);
-    for (const t of ['load 1.25 0.50 0.25', '%usr', 'vmstat r 3 b 1', 'mem MiB total 24105', 'vda', 'eth0', 'tcp/s active 1', 'cc1plus']) expect(f).toContain(t);
+    for (const t of ['load 1.25 0.50 0.25', '%usr', 'vmstat r 3 b 1', 'mem MiB total 24105', 'vda', 'eth0', 'tcp/s active 1', 'cc1plus'])
+      expect(f).toContain(t);
     expect(f.split('\n').length).toBe(21);
     // The pinned CPU's row is drawn inverse (SGR 7) when styles are on.
     const raw = r.lastFrame() ?? '';
@@ -207,7 +219,9 @@ describe('CountersPane', () => {
   });
   it('zero data (first interval not yet) and failed', () => {
     expect(frameOf(renderWith(fixtureStore({ data: {} }), <ProcPane spec={proc} width={80} height={21} />))).toContain('waiting for the first interval');
-    const f = frameOf(renderWith(fixtureStore({ health: { proc: { state: 'failed', reason: 'ENOENT /proc/stat' } } }), <ProcPane spec={proc} width={80} height={21} />));
+    const f = frameOf(
+      renderWith(fixtureStore({ health: { proc: { state: 'failed', reason: 'ENOENT /proc/stat' } } }), <ProcPane spec={proc} width={80} height={21} />),
+    );
     expect(f).toContain('failed: ENOENT /proc/stat');
   });
 });
@@ -226,7 +240,12 @@ describe('Header, status line, tab row, help', () => {
   });
   it('status line: every probe state, cost, lost; unavailable as n/a', () => {
     const s = fixtureStore({
-      health: { offcpu: running({ run_ns: 1e6, run_cnt: 2000, ns_per_event: 500, lost: 3 }), open: UNAVAIL, tcp: { state: 'failed', reason: 'x' }, runqlat: { state: 'off' } },
+      health: {
+        offcpu: running({ run_ns: 1e6, run_cnt: 2000, ns_per_event: 500, lost: 3 }),
+        open: UNAVAIL,
+        tcp: { state: 'failed', reason: 'x' },
+        runqlat: { state: 'off' },
+      },
     });
     const wide = frameOf(renderWith(s, <StatusBar width={160} />));
     expect(wide).toContain('1 offcpu on 500ns 2.0K/s lost 3');

@@ -1,5 +1,5 @@
 // Render a component with a store (and a theme) to ink-testing-library's fake stdout.
-import React from 'react';
+import type React from 'react';
 import { render } from 'ink-testing-library';
 import { StoreContext } from '../../src/ui/store-context.js';
 import { ThemeContext, type Theme } from '../../src/ui/theme.js';
@@ -11,7 +11,6 @@ import type { Panes } from '../../src/ui/panes.js';
 
 /** The panes, loaded as the screen loads them before its first frame (a probe without one of its own gets the plain pane). */
 const PANES: Panes = await loadPanes(SCREEN_CATALOGUE);
-
 
 export function renderWith(store: AppStore, node: React.ReactElement, theme: Theme = { color: true }) {
   return render(
@@ -25,7 +24,7 @@ export function renderWith(store: AppStore, node: React.ReactElement, theme: The
 
 /** Ink's own SGR styling removed (what is left must be the text itself). */
 export function stripSgr(s: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
   return s.replace(/\x1b\[[0-9;]*m/g, '');
 }
 

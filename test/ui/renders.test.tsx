@@ -1,8 +1,3 @@
-// How often the whole screen renders. ink-testing-library renders unthrottled (debug mode): every
-// React commit writes one frame, so the frames counted here are the commits. One interval must
-// give exactly one frame (every pane, header and status line in it, never a half-updated one),
-// and feed flushes must give a frame only when the shown feed got events.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../src/ui/components/App.js';
 import type { AppStore } from '../../src/store/store.js';
@@ -14,7 +9,8 @@ import { renderWith, stripSgr, tick } from './render.js';
 function nextInterval(store: AppStore, i: number): IntervalSnapshot {
   const prev = store.getState().latest!;
   const probes = { ...prev.probes };
-  for (const k of Object.keys(probes) as (keyof typeof probes)[]) probes[k] = { state: 'running', cost: { run_ns: (400 + i) * 1000, run_cnt: 1000, ns_per_event: 400 + i, lost: 0 } };
+  for (const k of Object.keys(probes) as (keyof typeof probes)[])
+    probes[k] = { state: 'running', cost: { run_ns: (400 + i) * 1000, run_cnt: 1000, ns_per_event: 400 + i, lost: 0 } };
   const off = offcpuSample();
   return {
     time: new Date(Date.parse(prev.time) + 1000).toISOString(),
@@ -125,7 +121,10 @@ describe('panes clip vertically only (text is already fitted to the width)', () 
     store.getState().commitInterval({
       ...store.getState().latest!,
       probes: { ...store.getState().latest!.probes, offcpu: { state: 'running' } },
-      data: { ...store.getState().latest!.data, offcpu: { ...wide, rows: wide.rows.map((row) => ({ ...row, comm: '漢字漢字漢字漢字', preempted_by: '漢字漢字漢字漢字漢字漢字' })) } },
+      data: {
+        ...store.getState().latest!.data,
+        offcpu: { ...wide, rows: wide.rows.map((row) => ({ ...row, comm: '漢字漢字漢字漢字', preempted_by: '漢字漢字漢字漢字漢字漢字' })) },
+      },
     });
     await settle();
     expect(stripSgr(r.lastFrame() ?? '')).toContain('漢字');

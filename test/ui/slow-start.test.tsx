@@ -1,8 +1,3 @@
-// Starting a probe never blocks the screen: its toggle key returns at once, the probe is
-// `starting…` while its start runs, and frames keep being drawn meanwhile. The injected start
-// finishes only once the screen has drawn several frames showing it as starting — which cannot
-// happen if the start held the event loop — so nothing here depends on timing.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 import type { ScreenCatalogue } from '../../src/views/view.js';
 import { ProbeManager } from '../../src/manager/manager.js';

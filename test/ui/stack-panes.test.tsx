@@ -1,9 +1,8 @@
 // The stack panes through the real store and key handler: the profile pane's paths (leaf kept
 // in view at 80 columns), selection, Enter/Esc, the frequency key, the window of intervals and
 // the / filter; the off-CPU pane's Enter asks for --offcpu-stacks and shows a task's stacks.
-import React from 'react';
+import type React from 'react';
 import { describe, expect, it } from 'vitest';
-
 
 import { ProfilePane } from '../../src/ui/components/ProfilePane.js';
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
@@ -122,7 +121,13 @@ describe('off-CPU pane detail', () => {
     const [, pid] = row.split(':').map(Number);
     expect(frame(s, <OffcpuPane spec={offcpu} width={80} height={12} />)).toContain('collecting off-CPU stacks');
     const p = profileSample().stacks[0];
-    const stacks = { rows: [{ ...p, pid, total_us: 40000, max_us: 20000, count: 2, preempted: 1, preempted_by: 'kworker/1:0' }], returns: 2, other: 0, lost: 0, symbolize_ms: 0 };
+    const stacks = {
+      rows: [{ ...p, pid, total_us: 40000, max_us: 20000, count: 2, preempted: 1, preempted_by: 'kworker/1:0' }],
+      returns: 2,
+      other: 0,
+      lost: 0,
+      symbolize_ms: 0,
+    };
     const prev = s.getState().latest!;
     s.getState().commitInterval({ ...prev, data: { ...prev.data, offcpu: offcpuSample({ stacks }) } });
     const f = frame(s, <OffcpuPane spec={offcpu} width={80} height={12} />);

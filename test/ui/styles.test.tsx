@@ -7,15 +7,11 @@ import { vi, describe, expect, it } from 'vitest';
 vi.hoisted(() => {
   process.env.FORCE_COLOR = '3';
 });
-import React from 'react';
 import { App } from '../../src/ui/components/App.js';
 import { ExecPane } from '../../src/ui/components/ExecPane.js';
 import { OpenPane } from '../../src/ui/components/OpenPane.js';
 import { TcpPane } from '../../src/ui/components/TcpPane.js';
 import { ProcPane } from '../../src/ui/components/ProcPane.js';
-
-
-
 
 import { OffcpuPane } from '../../src/ui/components/OffcpuPane.js';
 import { themeFromEnv } from '../../src/ui/theme.js';
@@ -32,7 +28,7 @@ const proc = screenEntry('proc');
 /** SGR sequences that set a colour (foreground, background, bright, 256/truecolour). */
 function colourEscapes(s: string): string[] {
   const out: string[] = [];
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
   for (const m of s.matchAll(/\x1b\[([0-9;]*)m/g)) {
     const ps = m[1].split(';').map(Number);
     if (ps.some((p) => (p >= 30 && p <= 38) || (p >= 40 && p <= 48) || (p >= 90 && p <= 97) || (p >= 100 && p <= 107))) out.push(m[0]);

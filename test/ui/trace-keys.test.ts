@@ -54,7 +54,10 @@ describe.skipIf(noBpf)('trace from the keyboard (real BPF)', () => {
     const ids = heldProgramIds();
     expect(ids.length).toBe(1);
     m!.tick();
-    const rows = s.getState().latest!.data.trace!.tracepoints.map((r) => r.id).sort();
+    const rows = s
+      .getState()
+      .latest!.data.trace!.tracepoints.map((r) => r.id)
+      .sort();
     expect(rows).toEqual(['sched:sched_process_exec', 'sched:sched_process_fork']);
     // ↓ selects the second row of the pane's order, - removes it
     const order = SCREEN_CATALOGUE.find((p) => p.name === 'trace')!.args!.rowValues(s.getState().shown!.data.trace);

@@ -1,11 +1,8 @@
-// The run-queue p99 trend: kept per interval in the store (pure), frozen by pause, drawn as a
-// sparkline in the run-queue pane.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 
 import { RunqlatPane } from '../../src/ui/components/RunqlatPane.js';
 import { TREND_POINTS, trendPoint } from '../../src/store/store.js';
-import { type Interval as IntervalSnapshot } from '../../src/catalogue/catalogue.js';
+import type { Interval as IntervalSnapshot } from '../../src/catalogue/catalogue.js';
 import { histQuantile } from '../../src/model/hist.js';
 import { fixtureStore, runqlatSample, FIXTURE_CATALOGUE } from './fixtures.js';
 import { renderWith, stripSgr } from './render.js';
@@ -49,7 +46,9 @@ describe('run-queue trend', () => {
     for (const k of [1, 2, 4, 8, 12]) s.getState().commitInterval(interval(k, base));
     const line = (f: string) => f.split('\n').find((l) => l.includes('p99 trend')) ?? '';
     const f = stripSgr(renderWith(s, <RunqlatPane spec={runqlat} width={100} height={14} />).lastFrame() ?? '');
-    const spark = line(f).split('p99 trend ')[1].replace(/[│ ]+$/, '');
+    const spark = line(f)
+      .split('p99 trend ')[1]
+      .replace(/[│ ]+$/, '');
     // p99s: ~1.5 ms (the fixture), then ~3 us, ~6 us, ~30 us, ~0.5 ms, ~8 ms, scaled to the largest
     expect(spark, line(f)).toBe('▂▁▁▁▁█');
     s.getState().togglePause();

@@ -2,8 +2,19 @@
 // `counters` object out, with the definitions and units of sysstat 12.6 (mpstat, iostat, sar,
 // pidstat) and procps-ng 4.0 (vmstat, free). No I/O here: tests feed it hand-made samples.
 import type {
-  CountersSample, CpuPct, CpuTimes, DiskCounters, LoadCounters, MemCounters, NetCounters, RawDisk, RawProc,
-  RawSample, TcpCounters, TopRow, VmstatCounters,
+  CountersSample,
+  CpuPct,
+  CpuTimes,
+  DiskCounters,
+  LoadCounters,
+  MemCounters,
+  NetCounters,
+  RawDisk,
+  RawProc,
+  RawSample,
+  TcpCounters,
+  TopRow,
+  VmstatCounters,
 } from './types.js';
 // counterDelta and rate: the wrap and restart rules are documented in src/model/counter.ts.
 import { counterDelta, rate } from '../../model/counter.js';
@@ -230,7 +241,11 @@ export function diskCounters(cur: Map<string, RawDisk>, prev: Map<string, RawDis
 // ---- network (sar -n DEV, sar -n TCP,ETCP) ----
 
 /** sar -n DEV: packets and kB (1024 bytes, as sar) per second, for interfaces present in both samples. */
-export function netCounters(cur: Map<string, { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number }>, prev: typeof cur, dt: number): Record<string, NetCounters> {
+export function netCounters(
+  cur: Map<string, { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number }>,
+  prev: typeof cur,
+  dt: number,
+): Record<string, NetCounters> {
   const out: Record<string, NetCounters> = {};
   for (const [name, c] of cur) {
     const p = prev.get(name);
@@ -283,7 +298,9 @@ export function processRows(cur: Map<number, RawProc>, prev: Map<number, RawProc
   for (const [pid, c] of cur) {
     let p = prev.get(pid);
     if (p && p.starttime !== c.starttime) p = undefined;
-    const pu = p ? p.utime : 0, ps = p ? p.stime : 0, pg = p ? p.guest : 0;
+    const pu = p ? p.utime : 0,
+      ps = p ? p.stime : 0,
+      pg = p ? p.guest : 0;
     const total = Math.max(0, c.utime + c.stime - (pu + ps));
     if (total === 0) continue;
     rows.push({

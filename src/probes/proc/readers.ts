@@ -294,7 +294,8 @@ export function readDiskstats(root = '/proc'): Map<string, RawDisk> {
 export function parseNetDev(text: string, file = '/proc/net/dev'): Map<string, RawNetDev> {
   const out = new Map<string, RawNetDev>();
   const ls = lines(text);
-  for (let i = 2; i < ls.length; i++) { // two header lines
+  for (let i = 2; i < ls.length; i++) {
+    // two header lines
     const ln = i + 1;
     const l = ls[i];
     if (!l.trim()) continue;

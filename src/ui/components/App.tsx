@@ -1,6 +1,6 @@
 // The screen: header, the panes laid out for the terminal size (tabs when small, a grid when
 // large, a one-line message when too small), the help overlay, the status line.
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import { Header } from './Header.js';
 import { StatusBar } from './StatusBar.js';

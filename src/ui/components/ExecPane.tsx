@@ -1,5 +1,5 @@
 // The exec feed's pane: the feed pane with its lines (src/ui/model/exec-lines.ts).
-import React from 'react';
+import type React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';
 import { EXEC_LINES } from '../lines/exec-lines.js';

@@ -1,6 +1,6 @@
 // One event feed: one line per event, newest at the bottom, as many as fit, with the lost count
 // and the text filter typed with '/'. Each feed's pane (ExecPane, ...) gives it its lines.
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import type { EventOf, FeedName } from '../../catalogue/catalogue.js';

@@ -1,8 +1,8 @@
 // Horizontal bars with eighth-block precision, for log2 histograms: one row per bucket.
 // (ink-table and blessed-contrib do not work with Ink 6; see docs/architecture.md,
 // "Written by hand, and why".)
-import React from 'react';
-import { Box, Text } from 'ink';
+import type React from 'react';
+import { Box } from 'ink';
 import { useTheme } from '../hooks/use-theme.js';
 import { FittedRow } from './FittedRow.js';
 
@@ -41,7 +41,11 @@ export function HBars({ rows, width, color = 'cyan' }: HBarsProps): React.JSX.El
   return (
     <Box flexDirection="column">
       {rows.map((r) => (
-        <FittedRow key={r.label} width={width} segments={[{ text: `${r.label.padStart(labelW)} ${String(r.value).padStart(countW)} ` }, { text: bar(r.value, max, barW), color: c(color) }]} />
+        <FittedRow
+          key={r.label}
+          width={width}
+          segments={[{ text: `${r.label.padStart(labelW)} ${String(r.value).padStart(countW)} ` }, { text: bar(r.value, max, barW), color: c(color) }]}
+        />
       ))}
     </Box>
   );

@@ -1,7 +1,7 @@
 // Host, kernel, uptime, load, CPUs, pinned CPU, interval, live or paused (or a replay's time and
 // position): from the store only.
-import React from 'react';
-import { Box, Text } from 'ink';
+import type React from 'react';
+import { Box } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { fromSpec, sampleOf } from '../../catalogue/catalogue.js';
 import { headerText } from '../lines/header.js';

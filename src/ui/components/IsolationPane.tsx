@@ -1,7 +1,7 @@
 // The isolated CPU: the pinned one, else the first isolated one. Its resident and what kicked it
 // off (the intruders, its longest absence), its interrupts and softirqs, the network's backlog,
 // and a timeline of the last intervals.
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';

@@ -1,5 +1,6 @@
 // Off-CPU maxima: who was kicked off the pinned CPU (or each CPU) for how long, and by whom.
-import React, { useMemo, useRef } from 'react';
+import type React from 'react';
+import { useMemo, useRef } from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
@@ -9,7 +10,7 @@ import { offcpuTable } from '../lines/offcpu-table.js';
 import { costInfo } from '../lines/cost.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { offStackLines } from '../lines/stack-lines.js';
-import { type OffStackRow } from '../../probes/offcpu-spec.js';
+import type { OffStackRow } from '../../probes/offcpu-spec.js';
 import { offcpuRowId, offcpuRowOrder } from '../../views/offcpu.js';
 
 export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Element {
@@ -65,7 +66,13 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
           map overflow: {data.overflow} task returns not counted this interval
         </Text>
       ) : null}
-      <TextLines width={width - 2} lines={[{ text: t.header, kind: 'heading' }, ...t.rows.map((text, i) => ({ text, kind: i === t.selectedRow ? ('highlight' as const) : ('text' as const) }))]} />
+      <TextLines
+        width={width - 2}
+        lines={[
+          { text: t.header, kind: 'heading' },
+          ...t.rows.map((text, i) => ({ text, kind: i === t.selectedRow ? ('highlight' as const) : ('text' as const) })),
+        ]}
+      />
       {t.total === 0 ? <Text dimColor>no task went off-CPU in this interval</Text> : null}
     </PaneFrame>
   );

@@ -1,5 +1,5 @@
 // The open feed's pane: the feed pane with its lines (src/ui/model/open-lines.ts).
-import React from 'react';
+import type React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';
 import { OPEN_LINES } from '../lines/open-lines.js';

@@ -3,7 +3,7 @@
 // Only rows are clipped (overflowY): every <Text> inside is wrapped or truncated to the pane's
 // width already, and horizontal clipping makes Ink slice every line of every frame (slice-ansi
 // with grapheme segmentation: ~7 % of the screen's render time for nothing).
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import type { ProbeHealth } from '../../probes/types.js';
 import { useFocusBorder, useTheme } from '../hooks/use-theme.js';
@@ -54,7 +54,9 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
         </Text>
       ) : null}
       {off && health.state === 'off' ? (
-        <Text dimColor wrap="truncate">switched off{toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}</Text>
+        <Text dimColor wrap="truncate">
+          switched off{toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}
+        </Text>
       ) : null}
       {off ? null : children}
     </Box>

@@ -1,5 +1,6 @@
 // The large layout: columns of panes, all shown at once; the focused pane's border is coloured.
-import React, { useContext } from 'react';
+import type React from 'react';
+import { useContext } from 'react';
 import { Box } from 'ink';
 import type { Rect } from '../layout.js';
 import { ThemeContext } from '../theme.js';

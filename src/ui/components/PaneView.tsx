@@ -1,5 +1,5 @@
 // The pane for a layout rectangle: the overview, or the probe's own pane (PlainPane without one).
-import React from 'react';
+import type React from 'react';
 import type { Rect } from '../layout.js';
 import { useAppStore } from '../store-context.js';
 import { findProbe } from '../../catalogue/catalogue.js';

@@ -1,5 +1,5 @@
 // The pane of a probe that has none of its own: its overview lines, in a frame.
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { fromSpec, sampleOf } from '../../catalogue/catalogue.js';
@@ -20,11 +20,22 @@ export function PlainPane({ spec, width, height }: PaneProps): React.JSX.Element
   const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const sample = shown ? sampleOf(shown, spec.name) : null;
   return (
-    <PaneFrame title={spec.title} info={costInfo(health, intervalS)} toggleKey={spec.key ?? undefined} width={width} height={height} focused={focused} health={health}>
+    <PaneFrame
+      title={spec.title}
+      info={costInfo(health, intervalS)}
+      toggleKey={spec.key ?? undefined}
+      width={width}
+      height={height}
+      focused={focused}
+      health={health}
+    >
       {sample === null ? (
         <Text dimColor>waiting for the first interval…</Text>
       ) : (
-        <TextLines width={width - 2} lines={fromSpec(() => spec.overview(sample, { pinned, intervalS, width: width - 2 }), []).map((text) => ({ text, kind: 'text' as const }))} />
+        <TextLines
+          width={width - 2}
+          lines={fromSpec(() => spec.overview(sample, { pinned, intervalS, width: width - 2 }), []).map((text) => ({ text, kind: 'text' as const }))}
+        />
       )}
     </PaneFrame>
   );

@@ -1,6 +1,6 @@
 // The sysstat counters (load, CPUs with the pinned one highlighted, vmstat, mem, disks, net,
 // tcp, top processes), fitted to the pane. Re-renders once per tick.
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import type { PaneProps } from '../pane.js';

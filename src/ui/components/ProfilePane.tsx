@@ -3,7 +3,8 @@
 // t swaps the two; ↑/↓ select, Enter shows the selected
 // stack's frames, Esc back; f steps the sampling frequency; w shows the last intervals merged;
 // / filters by comm or pid.
-import React, { useMemo, useRef } from 'react';
+import type React from 'react';
+import { useMemo, useRef } from 'react';
 import { Text } from 'ink';
 import { useAppStore, useAppStoreApi } from '../store-context.js';
 import type { PaneProps } from '../pane.js';
@@ -13,7 +14,7 @@ import { costInfo } from '../lines/cost.js';
 import { frameLines, profileLines, profileTree } from '../lines/stack-lines.js';
 import { paneSample, WINDOW_INTERVALS, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
-import { type ProfileRow, type ProfileSample } from '../../probes/profile-spec.js';
+import type { ProfileRow, ProfileSample } from '../../probes/profile-spec.js';
 import { profileRowId } from '../../views/profile.js';
 
 const OFF: ProbeHealth = { state: 'off' };
@@ -25,6 +26,7 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
   const windowed = useAppStore((s) => s.windowed[spec.name] === true);
   const filter = useAppStore((s) => s.filters[spec.name] ?? '');
   // Merged and filtered anew only when one of its inputs changes (a selector must return a stable value).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the store's slices it reads through getState() are the dependencies
   const sample = useMemo(() => paneSample(store.getState(), spec.name as PaneId) as ProfileSample | null, [store, shown, recent, windowed, filter, spec.name]);
   const editing = useAppStore((s) => s.filterEditing && s.focus === spec.name);
   const alt = useAppStore((s) => s.altView[spec.name] === true);
@@ -51,7 +53,7 @@ export function ProfilePane({ spec, width, height }: PaneProps): React.JSX.Eleme
   const cursor = Math.max(0, Math.min(rawCursor, sample.stacks.length - 1));
   const body = bodyRows(height);
   // A tall pane shows the tree of frames, a short one a path per line (the leaf in view); t swaps.
-  const tree = (body >= 15) !== alt;
+  const tree = body >= 15 !== alt;
   if (detail !== null) {
     const now = sample.stacks.find((r) => profileRowId(r) === detail) ?? null;
     if (now) opened.current = now;

@@ -1,6 +1,6 @@
 // Run-queue latency: the log2 histogram of the pinned CPU (or all CPUs), with count, p50, p99
 // and the highest non-empty bucket, and the p99 of the last intervals.
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { HBars } from './HBars.js';
@@ -58,7 +58,12 @@ export function RunqlatPane({ spec, width, height }: PaneProps): React.JSX.Eleme
           { text: ' p99=' },
           { text: t.p99, bold: true },
           { text: ` max≤${t.max}` },
-          ...(p99s.length ? [{ text: '  p99 trend ', dimColor: true }, { text: sparkline(p99s, trendW), dimColor: true, color: c('cyan') }] : []),
+          ...(p99s.length
+            ? [
+                { text: '  p99 trend ', dimColor: true },
+                { text: sparkline(p99s, trendW), dimColor: true, color: c('cyan') },
+              ]
+            : []),
         ]}
       />
       {rows.length ? <HBars rows={rows} width={width - 2} /> : <Text dimColor>no task waited for a CPU</Text>}

@@ -1,7 +1,7 @@
 // A one-line trend of the last values, one cell per value, with eight block heights
 // (▁▂▃▄▅▆▇█). Own component: ink-table and blessed-contrib do not work with Ink 6
 // (see docs/architecture.md, "Written by hand, and why").
-import React from 'react';
+import type React from 'react';
 import { Text } from 'ink';
 import { useTheme } from '../hooks/use-theme.js';
 

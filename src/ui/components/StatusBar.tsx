@@ -2,7 +2,7 @@
 // as the width allows; the focused pane shows the reason of a probe that is not running.
 // In its place: the replay's go-to prompt while it is open, or a notice (a bad go-to time, a
 // recording that stopped).
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { statusSegments, STATUS_HINT, STATUS_SEPARATOR } from '../lines/status.js';
@@ -45,7 +45,10 @@ export function StatusBar({ width }: { readonly width: number }): React.JSX.Elem
     <Box width={width}>
       <FittedRow
         width={width}
-        segments={[...segs.map((s, i) => ({ text: `${i > 0 ? STATUS_SEPARATOR : ''}${s.text}`, color: c(STATE_COLOR[s.state]) })), { text: STATUS_HINT, dimColor: true }]}
+        segments={[
+          ...segs.map((s, i) => ({ text: `${i > 0 ? STATUS_SEPARATOR : ''}${s.text}`, color: c(STATE_COLOR[s.state]) })),
+          { text: STATUS_HINT, dimColor: true },
+        ]}
       />
     </Box>
   );

@@ -2,7 +2,7 @@
 // marked; each tab carries its probe's state when it is not running. When they do not all fit
 // the width, the tabs of probes switched off lose their word "off" (they stay grey), and if that
 // is not enough the tabs shown are a window of whole tabs that holds the focused one.
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { OVERVIEW } from '../../store/store.js';
@@ -26,7 +26,10 @@ export function TabRow({ width }: { readonly width: number }): React.JSX.Element
   let tabs = len(full) <= room ? full : short;
   if (len(tabs) > room) {
     // A window of whole tabs around the focused one.
-    const at = Math.max(0, tabs.findIndex((t) => t.id === focus));
+    const at = Math.max(
+      0,
+      tabs.findIndex((t) => t.id === focus),
+    );
     let lo = at;
     let hi = at + 1;
     let used = tabs[at].label.length + 2;

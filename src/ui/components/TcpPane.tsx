@@ -1,5 +1,5 @@
 // The tcp feed's pane: the feed pane with its lines (src/ui/model/tcp-lines.ts).
-import React from 'react';
+import type React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';
 import { TCP_LINES } from '../lines/tcp-lines.js';

@@ -1,7 +1,7 @@
 // Tracepoints attached with --trace or +: one row each (rate, count, name, BPF cost per run, top
 // tasks), ↑/↓ select, - removes the selected one; the selected row's histogram when it has a
 // field; while the + prompt is open, the prompt and its completions at the bottom.
-import React from 'react';
+import type React from 'react';
 import { Box, Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { sampleOf } from '../../catalogue/catalogue.js';
@@ -36,7 +36,9 @@ export function TracePane({ spec, width, height }: PaneProps): React.JSX.Element
   const promptView = prompt ? (
     <Box flexDirection="column">
       <Text wrap="truncate">
-        <Text bold>add --{spec.args?.flag ?? ''} {spec.args?.metavar ?? ''} (Tab completes, Enter, Esc): </Text>
+        <Text bold>
+          add --{spec.args?.flag ?? ''} {spec.args?.metavar ?? ''} (Tab completes, Enter, Esc):{' '}
+        </Text>
         {safe(prompt.text)}
         <Text inverse> </Text>
       </Text>

@@ -6,6 +6,7 @@ export function useTerminalSize(): { columns: number; rows: number } {
   const { stdout } = useStdout();
   const read = () => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [size, setSize] = useState(read);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: read depends on stdout alone, which is listed
   useEffect(() => {
     const on = () => setSize(read());
     stdout.on('resize', on);

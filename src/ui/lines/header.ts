@@ -17,7 +17,13 @@ export interface HeaderInput {
   readonly intervalS: number;
   readonly paused: boolean;
   /** A replay: its recorded time and position instead of `live`. */
-  readonly replay?: { readonly time: string | null; readonly position: number; readonly total: number; readonly paused: boolean; readonly ended: boolean } | null;
+  readonly replay?: {
+    readonly time: string | null;
+    readonly position: number;
+    readonly total: number;
+    readonly paused: boolean;
+    readonly ended: boolean;
+  } | null;
 }
 
 /** `replay 14:03:07 (12/3600)`, with PAUSED or end when so. */

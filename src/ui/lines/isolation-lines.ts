@@ -3,7 +3,7 @@
 // drops, and a timeline of the last intervals. Untrusted text (comm, IRQ names) is escaped at
 // decode time and again by the pane (safe()).
 import { fmtUs } from '../../model/format.js';
-import { dropsOf, residentOf, type IsolationSample, type IsoRate } from '../../probes/isolation-spec.js';
+import { residentOf, type IsolationSample, type IsoRate } from '../../probes/isolation-spec.js';
 import { sparkline } from '../components/Sparkline.js';
 import type { Line } from './lines.js';
 import { safe } from '../safe.js';
@@ -39,7 +39,12 @@ export interface IsoTrend {
 export function isolationLines(s: IsolationSample, trend: IsoTrend, width: number, rows: number): Line[] {
   const out: Line[] = [];
   if (s.cpu === null) {
-    out.push({ text: s.isolated.cpus.length ? 'no CPU watched' : 'this host has no isolated CPU (isolcpus, nohz_full, cgroup partition): pin one with -C N or ] [ to watch it', kind: 'dim' });
+    out.push({
+      text: s.isolated.cpus.length
+        ? 'no CPU watched'
+        : 'this host has no isolated CPU (isolcpus, nohz_full, cgroup partition): pin one with -C N or ] [ to watch it',
+      kind: 'dim',
+    });
     return out;
   }
   if (s.offline) {
@@ -60,7 +65,10 @@ export function isolationLines(s: IsolationSample, trend: IsoTrend, width: numbe
   const intr = s.tasks.filter((t) => t.kind !== 'resident');
   // The resident's two lines above, the table's heading, and below it: idle, irq, softirq, net, timeline.
   const tableRows = Math.max(0, rows - out.length - 1 - 5);
-  out.push({ text: `${pad('INTRUDER', 16)} ${lpad('PID', 7)} ${pad('KIND', 9)} ${lpad('ON', 8)} ${lpad('%', 6)} ${lpad('RUNS', 5)} ${lpad('LONGEST', 8)} DISPLACED`, kind: 'heading' });
+  out.push({
+    text: `${pad('INTRUDER', 16)} ${lpad('PID', 7)} ${pad('KIND', 9)} ${lpad('ON', 8)} ${lpad('%', 6)} ${lpad('RUNS', 5)} ${lpad('LONGEST', 8)} DISPLACED`,
+    kind: 'heading',
+  });
   const shown = intr.slice(0, tableRows);
   for (const t of shown) {
     out.push({
@@ -70,7 +78,10 @@ export function isolationLines(s: IsolationSample, trend: IsoTrend, width: numbe
   }
   if (intr.length === 0) out.push({ text: 'no intruder in this interval', kind: 'dim' });
   const more = intr.length - shown.length + s.other_tasks;
-  out.push({ text: `idle ${pct(s.idle_us)}${more > 0 ? `   ${more} more tasks` : ''}${s.overflow ? `   table full: ${s.overflow} runs not counted` : ''}`, kind: 'dim' });
+  out.push({
+    text: `idle ${pct(s.idle_us)}${more > 0 ? `   ${more} more tasks` : ''}${s.overflow ? `   table full: ${s.overflow} runs not counted` : ''}`,
+    kind: 'dim',
+  });
   out.push({ text: rates('irq ', s.irqs, width, deviceName), kind: 'text' });
   out.push({ text: rates('soft', s.softirqs, width, (x) => x.name), kind: 'text' });
   const n = s.net;
@@ -83,7 +94,10 @@ export function isolationLines(s: IsolationSample, trend: IsoTrend, width: numbe
   const maxOff = trend.offMaxUs.slice(-w).reduce<number>((m, v) => (v !== null && v > m ? v : m), 0);
   const maxDrop = trend.drops.slice(-w).reduce<number>((m, v) => (v !== null && v > m ? v : m), 0);
   if (w >= 4) {
-    out.push({ text: `off max ${lpad(fmtUs(maxOff), 7)} ${sparkline(trend.offMaxUs, w)}   drops ${lpad(String(maxDrop), 5)} ${sparkline(trend.drops, w)}`, kind: 'text' });
+    out.push({
+      text: `off max ${lpad(fmtUs(maxOff), 7)} ${sparkline(trend.offMaxUs, w)}   drops ${lpad(String(maxDrop), 5)} ${sparkline(trend.drops, w)}`,
+      kind: 'text',
+    });
   }
   return out.slice(0, rows);
 }

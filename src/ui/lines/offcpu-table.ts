@@ -1,7 +1,7 @@
 // The off-CPU pane as text: for the pinned CPU one table sorted by max_us; for all CPUs the
 // same table CPU by CPU (each CPU's rows sorted by max_us, the CPU shown on its first row),
 // with the rows shared fairly between CPUs. Idle tasks (pid 0) only when asked for.
-import { type OffcpuRow, type OffcpuSample } from '../../probes/offcpu-spec.js';
+import type { OffcpuRow, OffcpuSample } from '../../probes/offcpu-spec.js';
 import { offcpuRowId, offcpuRowOrder } from '../../views/offcpu.js';
 import { fmtCount, fmtUs } from '../../model/format.js';
 import { renderTable, type Column } from './table.js';

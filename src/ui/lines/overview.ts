@@ -32,7 +32,13 @@ function notRunning(h: ProbeHealth, key: string | null): Line {
   }
 }
 
-export function overviewLines(cat: ScreenCatalogue, iv: Interval | null, health: Readonly<Record<string, ProbeHealth>>, view: ViewContext, height: number): Line[] {
+export function overviewLines(
+  cat: ScreenCatalogue,
+  iv: Interval | null,
+  health: Readonly<Record<string, ProbeHealth>>,
+  view: ViewContext,
+  height: number,
+): Line[] {
   const tabW = Math.max(...cat.map((s) => s.tab.length));
   const inner: ViewContext = { ...view, width: Math.max(10, view.width - INDENT.length) };
   const blocks: Block[] = cat.map((spec) => {

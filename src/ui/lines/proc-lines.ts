@@ -59,7 +59,9 @@ export function countersLines(c: CountersSample, o: CountersOptions): Line[] {
   const L = (text: string, kind: LineKind = 'text'): Line => ({ text, kind });
 
   const ld = c.load;
-  const loadLine = L(`load ${ld.load1.toFixed(2)} ${ld.load5.toFixed(2)} ${ld.load15.toFixed(2)}  running ${ld.running}  blocked ${ld.blocked}  tasks ${ld.tasks}`);
+  const loadLine = L(
+    `load ${ld.load1.toFixed(2)} ${ld.load5.toFixed(2)} ${ld.load15.toFixed(2)}  running ${ld.running}  blocked ${ld.blocked}  tasks ${ld.tasks}`,
+  );
   const v = c.vmstat;
   const vm = wide
     ? `vmstat r ${v.r} b ${v.b}  swpd ${fmtKb(v.swpd)} free ${fmtKb(v.free)} buff ${fmtKb(v.buff)} cache ${fmtKb(v.cache)}  si ${fmtNum(v.si)} so ${fmtNum(v.so)}  bi ${fmtNum(v.bi)} bo ${fmtNum(v.bo)}  in ${fmtNum(v.in)} cs ${fmtNum(v.cs)}`
@@ -72,7 +74,9 @@ export function countersLines(c: CountersSample, o: CountersOptions): Line[] {
     : 'tcp/s (no /proc/net/snmp)';
 
   // CPUs: "all", then each CPU; when short of space, the pinned CPU and the busiest.
-  const cpuKeys = Object.keys(c.cpu).filter((k) => k !== 'all').sort((a, b) => Number(a) - Number(b));
+  const cpuKeys = Object.keys(c.cpu)
+    .filter((k) => k !== 'all')
+    .sort((a, b) => Number(a) - Number(b));
   const disks = Object.entries(c.disks).sort((a, b) => b[1].util - a[1].util || a[0].localeCompare(b[0]));
   const netAll = Object.entries(c.net).sort((a, b) => b[1].rxkB_s + b[1].txkB_s - (a[1].rxkB_s + a[1].txkB_s) || a[0].localeCompare(b[0]));
   const top = o.pinned !== null && c.top_on_pinned ? c.top_on_pinned : c.top;
@@ -113,13 +117,31 @@ export function countersLines(c: CountersSample, o: CountersOptions): Line[] {
   for (const k of cpusShown) out.push(L(cpuLine(k, c.cpu[k], wide), k === pinnedKey ? 'highlight' : 'text'));
   out.push(L(vm));
   out.push(L(mem));
-  out.push(L(`${'DISK'.padEnd(8)}${'r/s'.padStart(7)}${'w/s'.padStart(7)}${'rkB/s'.padStart(8)}${'wkB/s'.padStart(8)}${'r_await'.padStart(8)}${'w_await'.padStart(8)}${'aqu-sz'.padStart(7)}${'%util'.padStart(6)}`, 'heading'));
+  out.push(
+    L(
+      `${'DISK'.padEnd(8)}${'r/s'.padStart(7)}${'w/s'.padStart(7)}${'rkB/s'.padStart(8)}${'wkB/s'.padStart(8)}${'r_await'.padStart(8)}${'w_await'.padStart(8)}${'aqu-sz'.padStart(7)}${'%util'.padStart(6)}`,
+      'heading',
+    ),
+  );
   for (const [name, d] of disks.slice(0, nDiskAll)) {
-    out.push(L(`${safe(name).padEnd(8).slice(0, 8)}${fmtNum(d.r_s).padStart(7)}${fmtNum(d.w_s).padStart(7)}${fmtNum(d.rkB_s).padStart(8)}${fmtNum(d.wkB_s).padStart(8)}${n1(d.r_await, 8)}${n1(d.w_await, 8)}${n1(d.aqu_sz, 7)}${n1(d.util, 6)}`));
+    out.push(
+      L(
+        `${safe(name).padEnd(8).slice(0, 8)}${fmtNum(d.r_s).padStart(7)}${fmtNum(d.w_s).padStart(7)}${fmtNum(d.rkB_s).padStart(8)}${fmtNum(d.wkB_s).padStart(8)}${n1(d.r_await, 8)}${n1(d.w_await, 8)}${n1(d.aqu_sz, 7)}${n1(d.util, 6)}`,
+      ),
+    );
   }
-  out.push(L(`${'IFACE'.padEnd(8)}${'rxpck/s'.padStart(9)}${'txpck/s'.padStart(9)}${'rxkB/s'.padStart(9)}${'txkB/s'.padStart(9)}${netShown.length < netAll.length ? `  (${netAll.length - netShown.length} idle hidden)` : ''}`, 'heading'));
+  out.push(
+    L(
+      `${'IFACE'.padEnd(8)}${'rxpck/s'.padStart(9)}${'txpck/s'.padStart(9)}${'rxkB/s'.padStart(9)}${'txkB/s'.padStart(9)}${netShown.length < netAll.length ? `  (${netAll.length - netShown.length} idle hidden)` : ''}`,
+      'heading',
+    ),
+  );
   for (const [name, x] of netShown.slice(0, nNet)) {
-    out.push(L(`${safe(name).padEnd(8).slice(0, 8)}${fmtNum(x.rxpck_s).padStart(9)}${fmtNum(x.txpck_s).padStart(9)}${fmtNum(x.rxkB_s).padStart(9)}${fmtNum(x.txkB_s).padStart(9)}`));
+    out.push(
+      L(
+        `${safe(name).padEnd(8).slice(0, 8)}${fmtNum(x.rxpck_s).padStart(9)}${fmtNum(x.txpck_s).padStart(9)}${fmtNum(x.rxkB_s).padStart(9)}${fmtNum(x.txkB_s).padStart(9)}`,
+      ),
+    );
   }
   out.push(L(tcp));
   out.push(L(TOP_HEADER + (o.pinned !== null && c.top_on_pinned ? `  (last ran on CPU ${o.pinned})` : ''), 'heading'));

@@ -22,7 +22,10 @@ export function profileLines(s: ProfileSample, width: number, rows: number, sele
   const first = Math.max(0, Math.min(selected - room + 1, s.stacks.length - room));
   for (const [i, r] of s.stacks.slice(first, first + room).entries()) {
     const lead = `${pct(r.count, total)} ${r.comm.slice(0, 15).padEnd(15)} `;
-    out.push({ text: lead + fitLeaf(pathText(r) + (r.truncated ? ' …' : ''), width - lead.length), kind: focused && first + i === selected ? 'highlight' : 'text' });
+    out.push({
+      text: lead + fitLeaf(pathText(r) + (r.truncated ? ' …' : ''), width - lead.length),
+      kind: focused && first + i === selected ? 'highlight' : 'text',
+    });
   }
   if (s.stacks.length === 0) out.push({ text: total ? 'no stack kept' : 'no samples in this interval (an idle CPU is counted as idle)', kind: 'dim' });
   return out;
@@ -60,7 +63,10 @@ export function offStackLines(rows: readonly OffStackRow[] | null, pid: number, 
   for (const r of mine) {
     if (out.length >= height) break;
     const by = r.preempted ? `, preempted ${fmtCount(r.preempted)}× by ${r.preempted_by ?? '?'}` : '';
-    out.push({ text: `${fmtUs(r.total_us)} in ${fmtCount(r.count)} (max ${fmtUs(r.max_us)})${by}${r.truncated ? ', truncated' : ''}`.slice(0, width), kind: 'highlight' });
+    out.push({
+      text: `${fmtUs(r.total_us)} in ${fmtCount(r.count)} (max ${fmtUs(r.max_us)})${by}${r.truncated ? ', truncated' : ''}`.slice(0, width),
+      kind: 'highlight',
+    });
     // The first stack gets the room it needs, the others a few frames each.
     const room = Math.max(1, Math.min(out.length === 2 ? height - out.length - 1 : 4, height - out.length));
     out.push(...frameLines(r, width, room));

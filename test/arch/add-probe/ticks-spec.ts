@@ -13,7 +13,8 @@ function ticksExporter(): PromExporter<TicksSample> {
     add: (s) => {
       if (s) last = s.n;
     },
-    families: () => (last === null ? [] : [{ name: 'perfscope_ticks', type: 'gauge', help: 'Intervals the ticks probe has seen.', series: [{ labels: {}, value: last }] }]),
+    families: () =>
+      last === null ? [] : [{ name: 'perfscope_ticks', type: 'gauge', help: 'Intervals the ticks probe has seen.', series: [{ labels: {}, value: last }] }],
   };
 }
 

@@ -1,6 +1,3 @@
-// In the copy of the tree with the ticks probe added (test/arch/add-probe.test.ts): it reaches
-// the manager, --json, Prometheus, replay, the store and the screen with no other edit.
-import React from 'react';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 import { intervalFromJson, intervalToLine } from '../../src/catalogue/codec.js';
@@ -16,7 +13,14 @@ describe('the ticks probe, added with one catalogue line and one view line', () 
   it('runs, is in the --json line and on /metrics, replays, and shows in the overview', async () => {
     const lines: string[] = [];
     const prom = new PrometheusSink(CATALOGUE, { top: 5, node: false });
-    const m = new ProbeManager(CATALOGUE, { intervalS: 1, pid: null, comm: null, cpus: [0, 1], bpfReason: 'no BPF here', sinks: [{ interval: (iv) => lines.push(intervalToLine(CATALOGUE, iv)) }, prom] });
+    const m = new ProbeManager(CATALOGUE, {
+      intervalS: 1,
+      pid: null,
+      comm: null,
+      cpus: [0, 1],
+      bpfReason: 'no BPF here',
+      sinks: [{ interval: (iv) => lines.push(intervalToLine(CATALOGUE, iv)) }, prom],
+    });
     await m.start(['ticks']);
     m.tick();
     const iv = m.tick();

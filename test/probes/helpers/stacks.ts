@@ -36,7 +36,10 @@ export interface Work {
 
 /** Start it (optionally pinned), wait for "ready"; go() lets it work. */
 export async function startWork(bin: string, args: string[], cpu?: number): Promise<Work> {
-  const child = cpu === undefined ? spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', String(cpu), bin, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child =
+    cpu === undefined
+      ? spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] })
+      : spawn('taskset', ['-c', String(cpu), bin, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   expect((await lines.next()).value).toBe('ready');

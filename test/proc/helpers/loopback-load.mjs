@@ -40,12 +40,15 @@ function run(port, closedPort) {
       c.on('error', () => {});
     }),
   ];
-  setTimeout(() => {
-    timers.forEach((t) => t.stop());
-    stream.destroy();
-    server.close();
-    setTimeout(() => process.exit(0), 200).unref();
-  }, Math.max(0, deadline - Date.now()));
+  setTimeout(
+    () => {
+      timers.forEach((t) => t.stop());
+      stream.destroy();
+      server.close();
+      setTimeout(() => process.exit(0), 200).unref();
+    },
+    Math.max(0, deadline - Date.now()),
+  );
   process.stdout.write(`ready ${port}\n`);
 }
 
