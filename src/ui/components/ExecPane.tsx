@@ -1,4 +1,4 @@
-// The exec feed's pane: the feed pane with its lines (src/ui/model/exec-lines.ts).
+// The exec feed's pane: the feed pane with its lines (src/ui/lines/exec-lines.ts).
 import type React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';

@@ -1,4 +1,4 @@
-// The open feed's pane: the feed pane with its lines (src/ui/model/open-lines.ts).
+// The open feed's pane: the feed pane with its lines (src/ui/lines/open-lines.ts).
 import type React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';

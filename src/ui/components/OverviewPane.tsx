@@ -1,5 +1,5 @@
 // The host at a glance: one heading per probe of the catalogue (state and cost) and the probe's
-// own lines (src/ui/model/overview.ts). A new probe appears here through its spec alone.
+// own lines (src/ui/lines/overview.ts). A new probe appears here through its view alone.
 import type React from 'react';
 import { useAppStore } from '../store-context.js';
 import { PaneFrame, bodyRows } from './PaneFrame.js';

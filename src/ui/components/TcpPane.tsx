@@ -1,4 +1,4 @@
-// The tcp feed's pane: the feed pane with its lines (src/ui/model/tcp-lines.ts).
+// The tcp feed's pane: the feed pane with its lines (src/ui/lines/tcp-lines.ts).
 import type React from 'react';
 import type { PaneProps } from '../pane.js';
 import { FeedPane } from './FeedPane.js';

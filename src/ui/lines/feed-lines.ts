@@ -1,6 +1,6 @@
 // The view of a feed (filtered, newest at the bottom, fitting the height), whatever its events:
 // each feed's pane brings its header and its line function (one line per event, like execsnoop,
-// opensnoop, tcpconnect: src/ui/model/<feed>-lines.ts). Pure; every untrusted field goes
+// opensnoop, tcpconnect: src/ui/lines/<feed>-lines.ts). Pure; every untrusted field goes
 // through safe() in the line functions.
 
 /** Local wall-clock time HH:MM:SS of an epoch-ms timestamp. */
