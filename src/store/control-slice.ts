@@ -5,7 +5,7 @@
 // have neither) an action changes the state only. The manager's answer to an option's edit or a
 // setting is one line for the status line (the notice); so is a bad go-to time.
 import type { ArgsEdit, OptionValue } from '../probes/types.js';
-import type { ProbeName } from '../catalogue/catalogue.js';
+import { findProbe, type ProbeName } from '../catalogue/catalogue.js';
 import type { ProbeControl, ReplayControl } from './control.js';
 import { cursorOf, optionKey, optionShown, rowValues, stepCpu } from './selectors.js';
 import type { AppState, ControlActions, ControlState, Slice, StoreInit } from './state.js';
@@ -15,11 +15,10 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
   let probes: ProbeControl | null = null;
   let replayer: ReplayControl | null = null;
   return (set, get) => {
-    const isProbe = (name: string) => cat.some((s) => s.name === name);
     /** The manager adds or removes a value of a probe's own option; its answer is the notice. */
     const editArgs = (probe: ProbeName, edit: ArgsEdit) => {
       if (!probes?.editArgs) return;
-      const spec = cat.find((p) => p.name === probe);
+      const spec = findProbe(cat, probe);
       const what = 'add' in edit ? `added ${edit.add}` : `removed ${edit.remove}`;
       void probes.editArgs(probe, edit).then((err) => get().setNotice(err ?? `--${spec?.args?.flag ?? probe}: ${what}`));
     };
@@ -37,7 +36,7 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
     const enable = (name: ProbeName, on: boolean) => {
       const was = get().enabled[name];
       set((s) => ({ enabled: { ...s.enabled, [name]: on } }));
-      if (on !== was && isProbe(name)) void probes?.setEnabled(name, on);
+      if (on !== was && findProbe(cat, name)) void probes?.setEnabled(name, on);
     };
     return {
       pinnedCpu: init.pinnedCpu,
@@ -77,7 +76,7 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
       openDetail: () => {
         const s = get();
         const ids = rowValues(s, s.focus);
-        const spec = cat.find((p) => p.name === s.focus);
+        const spec = findProbe(cat, s.focus);
         if (!spec?.rowIds || ids.length === 0) return;
         const patch: Partial<AppState> = { detail: { pane: s.focus, row: ids[cursorOf(s, s.focus)] } };
         // What the detail shows may need a setting the probe does not run with yet (offcpu's stacks).
@@ -89,7 +88,7 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
       },
       cycleOption: (flag) => {
         const s = get();
-        const spec = cat.find((p) => p.name === s.focus);
+        const spec = findProbe(cat, s.focus);
         const o = spec?.options?.find((x) => x.flag === flag);
         if (!spec || !o?.cycle?.length || s.replay) return;
         const cur = optionShown(s, spec.name, flag);
