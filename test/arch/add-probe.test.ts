@@ -5,14 +5,12 @@
 // root nor BPF nor a build (every test that lists or counts probes is among them). The tests
 // that attach real probes are left out of the copy's run: the ticks probe has no kernel side,
 // and they take minutes.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { copyTree, removeTreeCopies, ROOT } from '../helpers/tree-copy.js';
 const HERE = fileURLToPath(new URL('./add-probe/', import.meta.url));
 const BIN = (tool: string) => path.join(ROOT, 'node_modules', '.bin', tool);
 
@@ -40,17 +38,21 @@ function addLine(file: string, after: RegExp, line: string): void {
   writeFileSync(file, lines.join('\n'));
 }
 
-let dir = '';
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(removeTreeCopies);
 
 describe('adding a probe', () => {
   it('new files and one line in each catalogue: the graph check, the type check and the tests that list probes pass', () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'perfscope-add-probe-'));
-    for (const f of ['src', 'bench', 'bpf', 'test', 'tsconfig.json', 'tsconfig.test.json', 'vitest.config.ts', 'package.json', '.dependency-cruiser.cjs'])
-      cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
-    execFileSync('ln', ['-s', path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules')]);
+    const dir = copyTree('add-probe', [
+      'src',
+      'bench',
+      'bpf',
+      'test',
+      'tsconfig.json',
+      'tsconfig.test.json',
+      'vitest.config.ts',
+      'package.json',
+      '.dependency-cruiser.cjs',
+    ]);
     copyFileSync(path.join(HERE, 'ticks-spec.ts'), path.join(dir, 'src/probes/ticks-spec.ts'));
     copyFileSync(path.join(HERE, 'ticks.ts'), path.join(dir, 'src/probes/ticks.ts'));
     copyFileSync(path.join(HERE, 'ticks-view.ts'), path.join(dir, 'src/views/ticks.ts'));

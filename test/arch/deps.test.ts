@@ -1,14 +1,12 @@
 // The module graph's plan (.dependency-cruiser.cjs): ranked folders, no import that points up a
 // rank, no cycle, type-only and dynamic imports included. ./dev test runs the same check on the
 // tree; this test shows that it passes on the tree and fails on a module that breaks the plan.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { copyTree, removeTreeCopies, ROOT } from '../helpers/tree-copy.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CRUISER = path.join(ROOT, 'node_modules', '.bin', 'depcruise');
 
 /** depcruise over src/ and bench/ of `dir`, with the project's rules: exit code and output. */
@@ -21,21 +19,14 @@ function cruise(dir: string): { code: number; out: string } {
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
-const copies: string[] = [];
 /** A copy of the tree's sources, with `extra` files added (path under the copy -> text). */
 function treeWith(extra: Readonly<Record<string, string>>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'perfscope-deps-'));
-  copies.push(dir);
-  for (const f of ['src', 'bench', 'tsconfig.json', 'package.json']) cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
-  // Resolve packages (ink, react, zustand) as the tree does.
-  execFileSync('ln', ['-s', path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules')]);
+  const dir = copyTree('deps', ['src', 'bench', 'tsconfig.json', 'package.json']);
   for (const [f, text] of Object.entries(extra)) writeFileSync(path.join(dir, f), text);
   return dir;
 }
 
-afterAll(() => {
-  for (const d of copies) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTreeCopies);
 
 describe('the module graph', () => {
   it('has no cycle and no import that points up a rank', () => {

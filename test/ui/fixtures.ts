@@ -295,7 +295,8 @@ export function offHealth(cat: Catalogue = CATALOGUE): Interval['probes'] {
  * views: the catalogue of the screen tests whose assertions depend on how many panes share the
  * terminal. A probe added later is in SCREEN_CATALOGUE, not here, until it has fixture data.
  */
-export const FIXTURE_CATALOGUE: ScreenCatalogue = SCREEN_CATALOGUE.filter((s) => s.name in fixtureData());
+const FIXTURE_DATA = fixtureData();
+export const FIXTURE_CATALOGUE: ScreenCatalogue = SCREEN_CATALOGUE.filter((s) => s.name in FIXTURE_DATA);
 
 /** A probe of the default catalogue with its view, as the screen takes it. */
 export function screenEntry(name: ProbeName): ScreenEntry {
