@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -135,26 +136,34 @@ Napi::Value RingBuffer::Close(const Napi::CallbackInfo& info) {
 
 void RecordQueue::Push(const void* data, size_t size) {
   seen++;
-  if (!newest && starts.size() >= cap) {
+  uint32_t hdr[2] = {static_cast<uint32_t>(size), 0};
+  size_t padded = (size + 7) & ~static_cast<size_t>(7);
+  size_t need = sizeof hdr + padded;
+  size_t at = bytes.size();
+  if (!newest && (starts.size() >= cap || at + need > max_bytes)) {
     overflow++;
     return;
   }
   if (cap == 0) return;
-  uint32_t hdr[2] = {static_cast<uint32_t>(size), 0};
-  size_t padded = (size + 7) & ~static_cast<size_t>(7);
-  size_t at = bytes.size();
+  // Grow by doubling, but never past what the queue may hold (a storm's queue is not rounded up
+  // to the next power of two).
+  if (at + need > bytes.capacity()) {
+    size_t limit = newest ? 2 * max_bytes + need : max_bytes;
+    bytes.reserve(std::max(at + need, std::min(std::max<size_t>(2 * bytes.capacity(), 4096), limit)));
+  }
   starts.push_back(static_cast<uint32_t>(at));
-  bytes.resize(at + sizeof hdr + padded);
+  bytes.resize(at + need);
   memcpy(bytes.data() + at, hdr, sizeof hdr);
   memcpy(bytes.data() + at + sizeof hdr, data, size);
-  if (newest && starts.size() >= 2 * static_cast<size_t>(cap)) Compact();
+  if (newest && (starts.size() >= 2 * static_cast<size_t>(cap) || bytes.size() > 2 * max_bytes)) Compact();
 }
 
-// Newest mode: keep only the newest `cap` records.
+// Newest mode: keep only the newest `cap` records, and of those the newest that fit in max_bytes.
 void RecordQueue::Compact() {
-  if (starts.size() <= cap) return;
-  size_t drop = starts.size() - cap;
-  uint32_t first = starts[drop];
+  size_t drop = starts.size() > cap ? starts.size() - cap : 0;
+  while (drop + 1 < starts.size() && bytes.size() - starts[drop] > max_bytes) drop++;
+  if (drop == 0) return;
+  uint32_t first = drop < starts.size() ? starts[drop] : static_cast<uint32_t>(bytes.size());
   bytes.erase(bytes.begin(), bytes.begin() + first);
   starts.erase(starts.begin(), starts.begin() + drop);
   for (auto& o : starts) o -= first;
@@ -197,6 +206,7 @@ FeedReader::FeedReader(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FeedRe
   Napi::Object o = info[1].As<Napi::Object>();
   interval_.cap = OptU32(o, "intervalMax", 50000);
   interval_.newest = o.Get("intervalNewest").ToBoolean();
+  interval_.max_bytes = OptU32(o, "intervalMaxBytes", 32u << 20);
   recent_.cap = OptU32(o, "recentMax", 500);
   recent_.newest = true;
   comm_off_ = OptU32(o, "commOffset", 0);
@@ -304,7 +314,23 @@ Napi::Value FeedReader::Take(const Napi::CallbackInfo& info) {
     q.Clear();
   }
   Napi::Array out = Napi::Array::New(env, 4);
-  out.Set(0u, Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
+  // The queue's bytes become the Buffer as they are, not a copy (a storm's queue is up to
+  // intervalMaxBytes, and the thread fills the next one meanwhile); V8 is told of their size, so
+  // that it collects the Buffer as soon as it is dropped.
+  if (bytes.empty()) {
+    out.Set(0u, Napi::Buffer<uint8_t>::New(env, 0));
+  } else {
+    auto* keep = new std::vector<uint8_t>(std::move(bytes));
+    int64_t size = static_cast<int64_t>(keep->size());
+    Napi::MemoryManagement::AdjustExternalMemory(env, size);
+    out.Set(0u, Napi::Buffer<uint8_t>::New(
+                    env, keep->data(), keep->size(),
+                    [size](Napi::Env e, uint8_t*, std::vector<uint8_t>* v) {
+                      delete v;
+                      Napi::MemoryManagement::AdjustExternalMemory(e, -size);
+                    },
+                    keep));
+  }
   out.Set(1u, Napi::Number::New(env, static_cast<double>(count)));
   out.Set(2u, Napi::Number::New(env, static_cast<double>(seen)));
   out.Set(3u, Napi::Number::New(env, static_cast<double>(overflow)));

@@ -52,6 +52,9 @@ class RingBuffer : public Napi::ObjectWrap<RingBuffer> {
 //     overflow), or, in newest mode, only the newest `intervalMax` (the rest merely counted:
 //     a reader that needs the interval's count and newest event, not every event);
 //   - recent: the newest `recentMax` records since the previous take (older ones skipped).
+// Each queue is bounded in bytes as well as in records (`intervalMaxBytes`, default 32 MiB; the
+// recent queue 32 MiB too): in first mode a record that does not fit is counted as overflow, in
+// newest mode the oldest are dropped (the queue holds at most twice its bytes between compactions).
 // An optional comm filter (a substring of the NUL-terminated comm at a fixed offset) is applied
 // before both. Every record is counted once: received (passed the filter) or filtered.
 #include <atomic>
@@ -66,6 +69,7 @@ struct RecordQueue {
   uint64_t seen = 0;             // records pushed since the previous take
   uint64_t overflow = 0;         // first mode: records beyond cap since the previous take
   uint32_t cap = 0;
+  size_t max_bytes = 32u << 20;  // bytes of records kept (first mode), or kept after a compaction (newest)
   bool newest = false;
   void Push(const void* data, size_t size);
   void Compact();

@@ -48,6 +48,7 @@ export interface NativeRingBuffer {
 export interface NativeFeedReaderOptions {
   intervalMax?: number;
   intervalNewest?: boolean;
+  intervalMaxBytes?: number;
   recentMax?: number;
   commOffset?: number;
   commLen?: number;

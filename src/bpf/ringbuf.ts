@@ -62,6 +62,8 @@ export interface FeedReaderOptions {
   intervalMax: number;
   /** Interval queue: keep the newest intervalMax (the others are only counted), not the first. */
   intervalNewest: boolean;
+  /** Interval queue: at most this many bytes of records kept between takes (default 32 MiB); in first mode the rest is counted as overflow. */
+  intervalMaxBytes?: number;
   /** Recent queue: the newest recentMax records kept between takes. */
   recentMax: number;
   /** Keep only records whose NUL-terminated comm at commOffset (commLen bytes) contains `comm`. */
@@ -83,6 +85,7 @@ export class FeedReader {
         new n.FeedReader(map.fd, {
           intervalMax: o.intervalMax,
           intervalNewest: o.intervalNewest,
+          intervalMaxBytes: o.intervalMaxBytes,
           recentMax: o.recentMax,
           commOffset: o.comm?.offset ?? 0,
           commLen: o.comm?.len ?? 0,

@@ -67,7 +67,22 @@ export interface Interval {
   /** CPUs online at the end of the interval (CPU hotplug; absent in recordings made before it). */
   readonly online_cpus?: readonly number[];
   readonly probes: Readonly<Record<ProbeName, ProbeHealth>>;
+  /** The outputs' health (SinkHealth by sink name), present only when one has failed or lost something. */
+  readonly sinks?: Readonly<Record<string, SinkHealth>>;
   readonly data: IntervalData;
+}
+
+/**
+ * An output's health as the probe manager reports it (the shape of a probe's: `state`, `reason`,
+ * `lost`): `failed` while its last call threw (`reason`: that error's first line), `errors` the
+ * calls that threw since the start, `lost` the intervals it could not write (the --json writer's
+ * lines dropped at a full stdout).
+ */
+export interface SinkHealth {
+  readonly state: 'running' | 'failed';
+  readonly reason?: string;
+  readonly errors?: number;
+  readonly lost?: number;
 }
 
 /** A probe's slot of an interval, for code that walks the catalogue. */

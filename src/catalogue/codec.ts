@@ -1,10 +1,12 @@
 // The interval codec: an Interval as the --json line every line-based output writes (--json,
 // the recorder) and its inverse, which a replay reads back. One module, so that what is written
 // and what is read are the same contract; the probes' parts come from their specs, in catalogue
-// order. Field names: docs/json.md.
-import type { Catalogue, Interval, IntervalData } from './catalogue.js';
+// order. Field names: docs/json.md. A line is written in pieces as it is made (intervalChunks), not
+// made whole first: a feed's interval may hold megabytes of events.
+import type { Catalogue, Interval, IntervalData, SinkHealth } from './catalogue.js';
 import { fromSpec, healthOf, sampleOf } from './catalogue.js';
 import type { JsonLine, ProbeCost, ProbeHealth, ProbeState } from '../probes/types.js';
+import { rememberedJson } from '../model/json-text.js';
 
 export interface ProbeJson {
   state: string;
@@ -40,9 +42,39 @@ export function intervalToJson(cat: Catalogue, iv: Interval): Record<string, unk
     pinned_cpu: iv.pinned_cpu,
     ...(iv.online_cpus ? { online_cpus: iv.online_cpus } : {}),
     probes,
+    ...(iv.sinks && Object.keys(iv.sinks).length > 0 ? { sinks: sinksToJson(iv.sinks) } : {}),
   };
   for (const spec of cat) Object.assign(out, spec.toJson(sampleOf(iv, spec.name)));
   return out;
+}
+
+/** `sinks`: each output that failed or lost something, by name (the SinkHealth fields in a fixed order). */
+function sinksToJson(sinks: Readonly<Record<string, SinkHealth>>): Record<string, SinkHealth> {
+  const out: Record<string, SinkHealth> = {};
+  for (const [name, h] of Object.entries(sinks)) {
+    out[name] = {
+      state: h.state,
+      ...(h.reason !== undefined ? { reason: h.reason } : {}),
+      ...(h.errors !== undefined ? { errors: h.errors } : {}),
+      ...(h.lost !== undefined ? { lost: h.lost } : {}),
+    };
+  }
+  return out;
+}
+
+function sinksFromJson(v: unknown): Record<string, SinkHealth> | null {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
+  const out: Record<string, SinkHealth> = {};
+  for (const [name, x] of Object.entries(v as Record<string, unknown>)) {
+    const p = (x ?? {}) as Partial<Record<keyof SinkHealth, unknown>>;
+    out[name] = {
+      state: p.state === 'failed' ? 'failed' : 'running',
+      ...(typeof p.reason === 'string' ? { reason: p.reason } : {}),
+      ...(num(p.errors) !== undefined ? { errors: num(p.errors) } : {}),
+      ...(num(p.lost) !== undefined ? { lost: num(p.lost) } : {}),
+    };
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 const STATES: readonly ProbeState[] = ['running', 'starting', 'off', 'unavailable', 'failed'];
@@ -74,23 +106,76 @@ export function intervalFromJson(cat: Catalogue, line: JsonLine): Interval {
     probes[spec.name] = healthFromJson(probesJson[spec.name]);
     data[spec.name] = fromSpec(() => spec.fromJson(line), null);
   }
+  const sinks = sinksFromJson(line.sinks);
   return {
     time: typeof line.time === 'string' ? line.time : new Date(0).toISOString(),
     interval_s: num(line.interval_s) ?? 0,
     pinned_cpu: num(line.pinned_cpu) ?? null,
     ...(Array.isArray(line.online_cpus) && line.online_cpus.every((c) => Number.isInteger(c) && c >= 0) ? { online_cpus: line.online_cpus as number[] } : {}),
     probes: probes as Interval['probes'],
+    ...(sinks ? { sinks } : {}),
     data: data as IntervalData,
   };
 }
 
-// The line of each interval, made once: the json sink and the recorder both write it.
-const lines = new WeakMap<Interval, { cat: Catalogue; line: string }>();
+/** The pieces the line is written in: about this many characters each (a piece ends after the key or element that reaches it). */
+export const LINE_CHUNK_CHARS = 64 * 1024;
 
+/** JSON.stringify(v), or null where it throws (a value it cannot write: the line stays whole and parseable). */
+function valueText(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return 'null';
+  }
+}
+
+/** An array element's text: the one remembered when its feed measured it, else made here; null where JSON.stringify writes null. */
+function elementText(v: unknown): string {
+  return rememberedJson(v) ?? valueText(v) ?? 'null';
+}
+
+/**
+ * The interval's --json line in pieces of about LINE_CHUNK_CHARS, made as they are taken: joined,
+ * they are JSON.stringify(intervalToJson(cat, iv)) + '\n', byte for byte (the keys in the same
+ * order, each top-level array element by element: a feed's events are written as they are
+ * reached, never as one string of the whole interval).
+ */
+export function* intervalChunks(cat: Catalogue, iv: Interval): Generator<string, void, undefined> {
+  const out = intervalToJson(cat, iv);
+  let buf = '{';
+  let first = true;
+  for (const k of Object.keys(out)) {
+    const v = out[k];
+    const key = `${first ? '' : ','}${JSON.stringify(k)}:`;
+    if (Array.isArray(v)) {
+      buf += `${key}[`;
+      first = false;
+      for (let i = 0; i < v.length; i++) {
+        buf += i === 0 ? elementText(v[i]) : `,${elementText(v[i])}`;
+        if (buf.length >= LINE_CHUNK_CHARS) {
+          yield buf;
+          buf = '';
+        }
+      }
+      buf += ']';
+    } else {
+      const t = valueText(v);
+      if (t === undefined) continue;
+      buf += key + t;
+      first = false;
+    }
+    if (buf.length >= LINE_CHUNK_CHARS) {
+      yield buf;
+      buf = '';
+    }
+  }
+  yield `${buf}}\n`;
+}
+
+/** The whole line (a test's, a replay's): intervalChunks joined. */
 export function intervalToLine(cat: Catalogue, iv: Interval): string {
-  const hit = lines.get(iv);
-  if (hit?.cat === cat) return hit.line;
-  const line = JSON.stringify(intervalToJson(cat, iv)) + '\n';
-  lines.set(iv, { cat, line });
+  let line = '';
+  for (const c of intervalChunks(cat, iv)) line += c;
   return line;
 }

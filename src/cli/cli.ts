@@ -234,12 +234,14 @@ export async function main(argv: readonly string[]): Promise<void> {
     // Every probe is started (or has failed) before the first interval begins.
     const sink = jsonSink(
       CATALOGUE,
-      (line) => process.stdout.write(line),
+      (chunk) => process.stdout.write(chunk),
       opts.count,
       () => {
         // Let stdout drain before exiting.
         process.stdout.write('', () => exit(0));
       },
+      // A reader that does not keep up: lines are dropped and counted, not queued without end.
+      { backlog: () => process.stdout.writableLength, onFirstLost: (m) => process.stderr.write(`perfscope: ${m}\n`) },
     );
     if (opts.folded) {
       // No screen to keep drawing, and the lines are printed once at the end: each interval
@@ -251,7 +253,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         if (n >= want) exit(0);
       });
     }
-    const sinks: Sink[] = [...(opts.json ? [sink] : []), ...(folded ? [folded] : []), ...recorderSinks, ...promSinks];
+    const sinks: Sink[] = [...(opts.json ? [sink] : []), ...(folded ? [folded] : []), ...recorderSinks, ...promSinks, stderrReporter()];
     const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks }));
     await m.start(opts.probes);
     // What the command line asked a probe to attach and it could not (a tracepoint the kernel
@@ -283,6 +285,23 @@ export async function main(argv: readonly string[]): Promise<void> {
   // The first frame is drawn: the probes start behind it (their panes say starting…).
   void m.start(opts.probes);
   m.run();
+}
+
+/**
+ * Headless, an output that fails (throws) is said on stderr in one line, and again when it works
+ * again; the others go on (the manager calls each on its own). Its errors are counted in each
+ * --json line's `sinks` too.
+ */
+function stderrReporter(): Sink {
+  return {
+    name: 'stderr',
+    sinkHealth: (name, h) =>
+      process.stderr.write(
+        h.state === 'failed'
+          ? `perfscope: output ${name} failed: ${h.reason ?? ''} (the probes and the other outputs go on)\n`
+          : `perfscope: output ${name} works again\n`,
+      ),
+  };
 }
 
 /** Draw the screen on the store; returns what restores the terminal. */

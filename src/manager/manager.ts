@@ -4,13 +4,16 @@
 // batches at a bounded rate, and reports health changes between ticks. It knows none of its
 // sinks. Starting a probe is asynchronous (its module is imported, its programs loaded): the
 // probe is `starting` meanwhile and the caller's event loop, and so the screen, keeps running.
-// A probe that throws is marked failed and stopped; the others go on.
+// A probe that throws is marked failed and stopped; the others go on. A sink that throws is
+// reported (SinkHealth: `failed` with its reason, one sinkHealth() call to the other sinks on each
+// change, a count of its errors in every later interval's `sinks`) and called again next time;
+// the other sinks go on.
 import { bpfUnavailableReason } from '../bpf/caps.js';
 import { describeError } from '../bpf/error.js';
 import { parseCpuList } from '../probes/cpus.js';
 import { readFileSync } from 'node:fs';
 import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from '../probes/types.js';
-import type { Catalogue, FeedName, Interval, IntervalData, ProbeName } from '../catalogue/catalogue.js';
+import type { Catalogue, FeedName, Interval, IntervalData, ProbeName, SinkHealth } from '../catalogue/catalogue.js';
 import type { Sink } from '../catalogue/sink.js';
 
 export interface ManagerOptions {
@@ -43,10 +46,26 @@ export const SCREEN_FEED_FLUSH_MS = 100;
 /** Events of an interval a feed keeps in count mode (the newest: the overview shows the last). */
 export const FEED_COUNT_MODE_KEEP = 1;
 
+/** What the manager knows of a sink: its name, the calls of it that threw, the last one's error while it lasts. */
+interface SinkState {
+  readonly sink: Sink;
+  readonly name: string;
+  errors: number;
+  /** The error of its last call, until an interval() call of it succeeds; null: it works. */
+  reason: string | null;
+}
+
+/** An error's first line (a sink's error is shown on one line, wherever it came from). */
+function firstLine(e: unknown): string {
+  return describeError(e).split('\n')[0];
+}
+
 // The catalogue's specs create probes of their own sample type; the manager keeps each one under
 // its name and stores its sample under the same name, which is what IntervalData says.
 // biome-ignore lint/suspicious/noExplicitAny: the one place where generic code meets each probe's own sample type
 type AnyProbe = Probe<any, any>;
+
+const sinkReport = (sinks: Record<string, SinkHealth> | undefined) => (sinks ? { sinks } : {});
 
 export class ProbeManager {
   private probes = new Map<string, AnyProbe>();
@@ -64,6 +83,7 @@ export class ProbeManager {
   private online: readonly number[];
   private readonly now: () => number;
   private readonly sinks: readonly Sink[];
+  private readonly sinkStates: readonly SinkState[];
   /** Does any sink take feed batches (drain)? */
   private readonly drains: boolean;
   /** Feeds keep only this many events per interval (count mode), or null: the whole list. */
@@ -82,6 +102,13 @@ export class ProbeManager {
   ) {
     this.now = opts.now ?? (() => performance.now());
     this.sinks = opts.sinks ?? [];
+    const names = new Set<string>();
+    this.sinkStates = this.sinks.map((sink, i) => {
+      let name = sink.name ?? `sink${i}`;
+      if (names.has(name)) name = `${name}${i}`;
+      names.add(name);
+      return { sink, name, errors: 0, reason: null };
+    });
     this.drains = this.sinks.some((s) => s.feed);
     const readers = this.sinks.filter((s) => s.interval);
     this.feedKeep = readers.length > 0 && readers.every((s) => s.feedCountOnly) ? FEED_COUNT_MODE_KEEP : null;
@@ -185,7 +212,76 @@ export class ProbeManager {
 
   private setHealth(name: string, h: ProbeHealth): void {
     this.health.set(name, h);
-    for (const s of this.sinks) s.health?.(name as ProbeName, h);
+    this.toSinks((s) => s.health?.(name as ProbeName, h));
+  }
+
+  /**
+   * Call every sink, each on its own: one that throws is counted and reported (failed, with the
+   * error's first line, said once to the other sinks' sinkHealth) and the next is called.
+   * `interval`: this is an interval's call, whose success ends a sink's failed state.
+   */
+  private toSinks(fn: (s: Sink) => void, interval = false): void {
+    for (const st of this.sinkStates) {
+      try {
+        fn(st.sink);
+        if (interval && st.reason !== null) {
+          st.reason = null;
+          this.tellSinkHealth(st);
+        }
+      } catch (e) {
+        st.errors++;
+        const was = st.reason;
+        st.reason = firstLine(e);
+        if (was === null) this.tellSinkHealth(st);
+      }
+    }
+  }
+
+  /** A sink's health changed: the others hear of it (each on its own; a sinkHealth() that throws is counted, not told again). */
+  private tellSinkHealth(changed: SinkState): void {
+    const h = this.sinkHealthOf(changed);
+    for (const st of this.sinkStates) {
+      try {
+        st.sink.sinkHealth?.(changed.name, h);
+      } catch (e) {
+        st.errors++;
+        st.reason ??= firstLine(e);
+      }
+    }
+  }
+
+  private sinkHealthOf(st: SinkState): SinkHealth {
+    let lost = 0;
+    let failure: string | null = null;
+    try {
+      lost = st.sink.lost?.() ?? 0;
+      failure = st.sink.failure?.() ?? null;
+    } catch (e) {
+      failure = firstLine(e);
+    }
+    const reason = st.reason ?? failure;
+    return {
+      state: reason === null ? 'running' : 'failed',
+      ...(reason !== null ? { reason } : {}),
+      ...(st.errors > 0 ? { errors: st.errors } : {}),
+      ...(lost > 0 ? { lost } : {}),
+    };
+  }
+
+  /** Every sink's health now, by name (also those that never failed). */
+  sinkHealth(): Readonly<Record<string, SinkHealth>> {
+    return Object.fromEntries(this.sinkStates.map((st) => [st.name, this.sinkHealthOf(st)]));
+  }
+
+  /** The sinks that failed or lost something, for an interval's `sinks`; undefined when none did (the line is as it always was). */
+  private sinksReport(): Record<string, SinkHealth> | undefined {
+    let out: Record<string, SinkHealth> | undefined;
+    for (const st of this.sinkStates) {
+      const h = this.sinkHealthOf(st);
+      if (h.state === 'running' && !h.errors && !h.lost) continue;
+      (out ??= {})[st.name] = h;
+    }
+    return out;
   }
 
   private bump(name: string): number {
@@ -339,13 +435,15 @@ export class ProbeManager {
       if (spec.kind !== 'feed') continue;
       const p = this.probes.get(spec.name);
       if (!p?.drain) continue;
+      let ev: ReturnType<NonNullable<AnyProbe['drain']>>;
       try {
-        const ev = p.drain();
-        if (ev.length) for (const s of this.sinks) s.feed?.(spec.name as FeedName, ev);
+        ev = p.drain();
       } catch (e) {
         this.bump(spec.name);
         this.disable(spec.name, 'failed', describeError(e));
+        continue;
       }
+      if (ev.length) this.toSinks((s) => s.feed?.(spec.name as FeedName, ev));
     }
   }
 
@@ -381,9 +479,10 @@ export class ProbeManager {
       pinned_cpu: this.pinned,
       online_cpus: this.online,
       probes: probes as Interval['probes'],
+      ...sinkReport(this.sinksReport()),
       data: data as IntervalData,
     };
-    for (const s of this.sinks) s.interval?.(iv);
+    this.toSinks((s) => s.interval?.(iv), true);
     return iv;
   }
 

@@ -27,6 +27,21 @@ export function feedCount(events: readonly unknown[] & { total?: number }): numb
 /** Events of an interval kept for --json, a recording and /metrics, by default (the feed's --<feed>-max). */
 export const FEED_INTERVAL_MAX = 50_000;
 
+/**
+ * Bytes of a feed's events, as their --json text, kept per interval (for --json, a recording and
+ * /metrics): the events that come after are counted as lost, as those beyond FEED_INTERVAL_MAX
+ * are. 50,000 events of a typical size (150-450 bytes) fit; 50,000 of 14 KB (20 arguments of
+ * bytes that escape to \xNN) would not.
+ */
+export const FEED_INTERVAL_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Bytes of raw records the native reader queues per feed between two intervals (FeedReader's
+ * interval queue, on top of its count): the records that come after are counted as lost. A
+ * record is 56-3,000 bytes (exec: 304 + 128 per argument).
+ */
+export const FEED_QUEUE_MAX_BYTES = 32 * 1024 * 1024;
+
 /** The flag of a feed's per-interval cap: "open-max". */
 export const feedMaxFlag = (name: string) => `${name}-max`;
 

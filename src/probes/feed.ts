@@ -5,8 +5,10 @@
 // line, a garbage collection) never leaves the ring buffer to fill:
 //   - sample() (once per tick, for --json and the store) returns and clears the interval list:
 //     every event since the previous sample(), in order, at most `intervalMax` (default
-//     FEED_INTERVAL_MAX = 50,000; the feed's --<feed>-max option). Events beyond it are not kept
-//     and are counted as lost. In count mode (keepNewest(n): the screen's manager, whose store
+//     FEED_INTERVAL_MAX = 50,000; the feed's --<feed>-max option) and at most
+//     FEED_INTERVAL_MAX_BYTES (16 MiB) of their --json text; the native queue holds at most
+//     FEED_QUEUE_MAX_BYTES (32 MiB) of raw records. Events beyond any of these are not kept (nor
+//     decoded) and are counted as lost. In count mode (keepNewest(n): the screen's manager, whose store
 //     shows an interval's count and its newest event only) only the newest n are kept and
 //     decoded; the list then carries the interval's full count as `total` (feedCount()), and
 //     the others are not lost, merely not decoded.
@@ -38,7 +40,8 @@ import { counterDelta } from '../model/counter.js';
 import { BpfProbe, setSelfFilter, u64 } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
-import { FEED_INTERVAL_MAX, type FeedEventBase, type FeedEvents } from './feed-spec.js';
+import { FEED_INTERVAL_MAX, FEED_INTERVAL_MAX_BYTES, FEED_QUEUE_MAX_BYTES, type FeedEventBase, type FeedEvents } from './feed-spec.js';
+import { rememberJson } from '../model/json-text.js';
 import type { OptionValue } from './types.js';
 
 export { FEED_INTERVAL_MAX };
@@ -47,6 +50,10 @@ export const FEED_RECENT_MAX = 500;
 
 export interface FeedLimits {
   intervalMax?: number;
+  /** Bytes of --json text of an interval's events (FEED_INTERVAL_MAX_BYTES). */
+  intervalMaxBytes?: number;
+  /** Bytes of raw records the native interval queue holds (FEED_QUEUE_MAX_BYTES). */
+  queueMaxBytes?: number;
   recentMax?: number;
   /** Syscall hooks (tracefs.ts): 'auto' (default) = per-syscall tracepoints when tracefs can be
    * used, else the tp_btf/sys_enter|sys_exit fallback; 'tp_btf' = the fallback. */
@@ -87,6 +94,8 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
   private newest: number | null = null;
   protected readonly clock = new FeedClock();
   intervalMax: number;
+  readonly intervalMaxBytes: number;
+  readonly queueMaxBytes: number;
   readonly recentMax: number;
   /** The comm field of the feed's record (for the reader's comm filter). */
   protected abstract readonly commField: { offset: number; len: number };
@@ -96,6 +105,8 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
   constructor(limits: FeedLimits = {}) {
     super();
     this.intervalMax = limits.intervalMax ?? FEED_INTERVAL_MAX;
+    this.intervalMaxBytes = limits.intervalMaxBytes ?? FEED_INTERVAL_MAX_BYTES;
+    this.queueMaxBytes = limits.queueMaxBytes ?? FEED_QUEUE_MAX_BYTES;
     this.recentMax = limits.recentMax ?? FEED_RECENT_MAX;
     this.syscallHooksChoice = limits.syscallHooks ?? 'auto';
   }
@@ -145,6 +156,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     this.reader = new FeedReader(obj.map('events'), {
       intervalMax: this.newest ?? this.intervalMax,
       intervalNewest: this.newest !== null,
+      intervalMaxBytes: this.queueMaxBytes,
       recentMax: this.recentMax,
       comm: config.comm ? { ...this.commField, text: config.comm } : null,
     });
@@ -171,8 +183,28 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     const t = this.reader.take(0);
     this.overflow += t.overflow;
     this.totalOverflow += t.overflow;
-    const out: FeedEvents<E> = this.decodeAll(t.records);
-    if (this.newest !== null) out.total = t.seen;
+    if (this.newest !== null) {
+      const out: FeedEvents<E> = this.decodeAll(t.records);
+      out.total = t.seen;
+      return out;
+    }
+    // Every event up to intervalMaxBytes of --json text (measured once: the writers reuse the
+    // text); the rest is neither decoded nor kept, and counted as lost.
+    const out: FeedEvents<E> = [];
+    let bytes = 0;
+    for (let i = 0; i < t.records.length; i++) {
+      const ev = this.decode(t.records[i]);
+      if (!ev) continue;
+      const text = rememberJson(ev);
+      bytes += (text === undefined ? 4 : Buffer.byteLength(text)) + 1;
+      if (bytes > this.intervalMaxBytes) {
+        const cut = t.records.length - i;
+        this.overflow += cut;
+        this.totalOverflow += cut;
+        break;
+      }
+      out.push(ev);
+    }
     return out;
   }
 

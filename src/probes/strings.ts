@@ -9,8 +9,11 @@
 
 const NAMED: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 27: '\\e', 92: '\\\\' };
 
+/** \xNN of every byte, made once (a flood of invalid bytes escapes each one). */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, b) => '\\x' + b.toString(16).padStart(2, '0'));
+
 function hex2(b: number): string {
-  return '\\x' + b.toString(16).padStart(2, '0');
+  return HEX2[b];
 }
 
 /** Code points that must not reach a terminal raw even when valid UTF-8 (C0 controls aside). */

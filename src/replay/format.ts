@@ -65,7 +65,9 @@ export class RecordEncoder {
     frame.writeUInt32LE(payload.length, 0);
     frame.writeUInt32LE(frameCrc(frame.subarray(0, 4), payload), 4);
     payload.copy(frame, FRAME);
-    this.prev = raw;
+    // deflate uses only the last 32 KiB (its window) of a dictionary: keeping just those is the
+    // same output, without holding a large line until the next one.
+    this.prev = raw.length > 32768 ? Buffer.from(raw.subarray(raw.length - 32768)) : raw;
     return frame;
   }
 }

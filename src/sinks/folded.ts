@@ -19,6 +19,7 @@ export function foldedSink(cat: Catalogue, probe: string, onInterval?: (n: numbe
   const merged = new Map<string, { row: StackRow; count: number }>();
   let intervals = 0;
   return {
+    name: 'folded',
     get intervals() {
       return intervals;
     },

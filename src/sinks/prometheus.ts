@@ -180,6 +180,7 @@ class HealthFamilies {
 
 /** The manager's sink for --listen: folds every interval; the HTTP server reads exposition(). */
 export class PrometheusSink implements Sink {
+  readonly name = 'prometheus';
   private readonly exporters: { name: string; exp: PromExporter<unknown> }[] = [];
   private readonly probeFamilies: HealthFamilies;
   private cache: Partial<Record<ExpositionFormat, string>> = {};

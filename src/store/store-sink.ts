@@ -7,7 +7,15 @@ import type { Sink } from '../catalogue/sink.js';
 
 export function storeSink(store: AppStore): Sink {
   return {
+    name: 'store',
     interval: (iv) => store.getState().commitInterval(iv),
+    // An output that failed (the recorder, /metrics): one line in the status line, as a recording
+    // that stopped is; one that works again clears it.
+    sinkHealth: (name, h) => {
+      const prefix = `output ${name} failed:`;
+      if (h.state === 'failed') store.getState().setNotice(`${prefix} ${h.reason ?? ''} (the probes and the other outputs go on)`);
+      else if (store.getState().notice?.startsWith(prefix)) store.getState().setNotice(null);
+    },
     feed: (name, events) => store.getState().appendFeed(name, events),
     health: (name, h) => store.getState().setHealth(name, h),
     rewind: () => store.getState().resetData(),
