@@ -58,8 +58,9 @@ function frameCrc(lenBytes: Buffer, payload: Buffer): number {
 export class RecordEncoder {
   private prev: Buffer | null = null;
 
-  encode(line: string): Buffer {
-    const raw = Buffer.from(line, 'utf8');
+  /** A line (without its newline) as a record: a string, or its UTF-8 bytes. */
+  encode(line: string | Buffer): Buffer {
+    const raw = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
     const payload = deflateRawSync(raw, this.prev ? { level: constants.Z_BEST_COMPRESSION, dictionary: this.prev } : { level: constants.Z_BEST_COMPRESSION });
     const frame = Buffer.alloc(FRAME + payload.length);
     frame.writeUInt32LE(payload.length, 0);

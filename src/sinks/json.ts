@@ -10,8 +10,8 @@ import type { Catalogue } from '../catalogue/catalogue.js';
 import { intervalChunks } from '../catalogue/codec.js';
 import type { Sink } from '../catalogue/sink.js';
 
-/** Bytes queued for stdout above which a line is dropped rather than queued too. */
-export const JSON_BACKLOG_MAX_BYTES = 16 * 1024 * 1024;
+/** Bytes queued for stdout above which a line is dropped rather than queued too: a few of the largest lines (a feed holds at most FEED_INTERVAL_MAX_BYTES), so a reader that keeps up on average loses none. */
+export const JSON_BACKLOG_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface JsonSinkOptions {
   /** Bytes written and not yet taken by the reader (process.stdout.writableLength). */

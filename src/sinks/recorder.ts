@@ -55,11 +55,12 @@ export class Recorder {
       name: 'recorder',
       interval: (iv) => {
         if (this.done) return;
-        // The line's pieces, joined without its newline (a record's payload): bounded as the line is
-        // (each feed's events by bytes: src/probes/feed.ts).
-        let line = '';
-        for (const c of intervalChunks(this.cat, iv)) line += c;
-        this.append(line.slice(0, -1));
+        // The line's pieces as bytes, joined without the newline (a record's payload): bounded as
+        // the line is (each feed's events by bytes: src/probes/feed.ts), and never one string.
+        const parts: Buffer[] = [];
+        for (const c of intervalChunks(this.cat, iv)) parts.push(Buffer.from(c, 'utf8'));
+        const line = Buffer.concat(parts);
+        this.append(line.subarray(0, line.length - 1));
       },
       failure: () => this.failed,
     };
@@ -86,7 +87,7 @@ export class Recorder {
     this.opts.onEnd(why, message);
   }
 
-  private append(line: string): void {
+  private append(line: Buffer): void {
     if (this.done) return;
     const frame = this.encoder.encode(line);
     if (this.opts.maxSize !== null && this.bytes + frame.length > this.opts.maxSize) {

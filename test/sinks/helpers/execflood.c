@@ -1,6 +1,7 @@
 // The failed-exec flood of issue 24: execve("/nonexistent/x", argv) in a loop, argv being 20
 // arguments of 127 bytes 0xff each (each escapes to \xff: ~14 KB of JSON per event), for the
-// number of seconds given (argv[1]), then exit 0.
+// number of seconds given (argv[1]); then it prints how many execve calls it made and exits 0.
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,10 @@ int main(int argc, char **argv) {
     execve("/nonexistent/x", av, envp);
     if ((n & 255) == 0) {
       clock_gettime(CLOCK_MONOTONIC, &t);
-      if ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 >= secs) return 0;
+      if ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 >= secs) {
+        printf("%lu\n", n + 1);
+        return 0;
+      }
     }
   }
 }
