@@ -12,6 +12,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseDocument } from 'yaml';
+import { escapeBytes } from '../probes/strings.js';
 
 export class WebConfigError extends Error {}
 
@@ -97,6 +98,11 @@ export interface WebConfig {
 
 type Obj = Record<string, unknown>;
 
+/** Text from the file as an error quotes it: escaped as every untrusted string is (probes/strings.ts), at most 80 characters. */
+function q(s: string): string {
+  return escapeBytes(Buffer.from(s.length > 80 ? `${s.slice(0, 80)}…` : s));
+}
+
 function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -105,7 +111,7 @@ function isObj(v: unknown): v is Obj {
 function section(v: unknown, path: string, allowed: readonly string[]): Obj {
   if (v === undefined || v === null) return {};
   if (!isObj(v)) throw new WebConfigError(`${path} must be a mapping`);
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new WebConfigError(`unknown field '${path ? `${path}.` : ''}${k}'`);
+  for (const k of Object.keys(v)) if (!allowed.includes(k)) throw new WebConfigError(`unknown field '${path ? `${path}.` : ''}${q(k)}'`);
   return v;
 }
 
@@ -171,7 +177,7 @@ export function parseGoDuration(s: string): number {
     ms += Number(m[1]) * units[m[2]];
     at = re.lastIndex;
   }
-  if (at === 0 || at !== s.length) throw new WebConfigError(`'${s}' is not a duration (e.g. 1s, 250ms)`);
+  if (at === 0 || at !== s.length) throw new WebConfigError(`'${q(s)}' is not a duration (e.g. 1s, 250ms)`);
   return ms;
 }
 
@@ -204,7 +210,7 @@ function parseTls(raw: unknown, dir: string): WebTls | null {
   const ca = pem('client_ca', 'client_ca_file', 'client_ca_file');
   const clientAuthText = str(o, 'client_auth_type', p) ?? 'NoClientCert';
   if (!(CLIENT_AUTH_TYPES as readonly string[]).includes(clientAuthText))
-    throw new WebConfigError(`${p}.client_auth_type: '${clientAuthText}' is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
+    throw new WebConfigError(`${p}.client_auth_type: '${q(clientAuthText)}' is not one of ${CLIENT_AUTH_TYPES.join(', ')}`);
   const clientAuth = clientAuthText as ClientAuthType;
   const clientAllowedSans = strList(o, 'client_allowed_sans', p);
   // No certificate and nothing else: plain HTTP, as exporter-toolkit serves then.
@@ -224,7 +230,7 @@ function parseTls(raw: unknown, dir: string): WebTls | null {
   const version = (k: string, dflt: string) => {
     const v = str(o, k, p) ?? dflt;
     const n = VERSIONS[v];
-    if (!n) throw new WebConfigError(`${p}.${k}: '${v}' is not one of ${Object.keys(VERSIONS).join(', ')}`);
+    if (!n) throw new WebConfigError(`${p}.${k}: '${q(v)}' is not one of ${Object.keys(VERSIONS).join(', ')}`);
     return n;
   };
   const minVersion = version('min_version', 'TLS12');
@@ -235,14 +241,15 @@ function parseTls(raw: unknown, dir: string): WebTls | null {
   const suites = strList(o, 'cipher_suites', p);
   if (suites.length) {
     const old = suites.filter((s) => !TLS13_SUITES.includes(s));
-    for (const s of old) if (!CIPHERS[s]) throw new WebConfigError(`${p}.cipher_suites: unknown cipher suite '${s}'`);
+    for (const s of old) if (!CIPHERS[s]) throw new WebConfigError(`${p}.cipher_suites: unknown cipher suite '${q(s)}'`);
     // TLS 1.3's suites stay on (Go does not let them be chosen either).
     if (old.length) ciphers = [...old.map((s) => CIPHERS[s]), ...TLS13_SUITES].join(':');
   }
   let ecdhCurve: string | undefined;
   const curves = strList(o, 'curve_preferences', p);
   if (curves.length) {
-    for (const c of curves) if (!CURVES[c]) throw new WebConfigError(`${p}.curve_preferences: unknown curve '${c}' (one of ${Object.keys(CURVES).join(', ')})`);
+    for (const c of curves)
+      if (!CURVES[c]) throw new WebConfigError(`${p}.curve_preferences: unknown curve '${q(c)}' (one of ${Object.keys(CURVES).join(', ')})`);
     ecdhCurve = curves.map((c) => CURVES[c]).join(':');
   }
   const out: WebTls = {
@@ -282,8 +289,8 @@ export function secureContextOptions(t: WebTls) {
 
 /** Parse the text of a web config; `dir` is where relative file names start. Throws WebConfigError. */
 export function parseWebConfig(text: string, dir: string, file = '<web config>'): WebConfig {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length) throw new WebConfigError(`not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'silent' });
+  if (doc.errors.length) throw new WebConfigError(`not valid YAML: ${q(doc.errors[0].message.split('\n')[0])}`);
   let root: unknown;
   try {
     root = doc.toJS({ maxAliasCount: 100 });
@@ -301,7 +308,8 @@ export function parseWebConfig(text: string, dir: string, file = '<web config>')
     if (v === null || v === undefined || v === '') continue;
     if (typeof v !== 'string') throw new WebConfigError(`http_server_config.headers.${k} must be a string`);
     const allowed = HEADERS[k];
-    if (allowed && !allowed.includes(v.toLowerCase())) throw new WebConfigError(`http_server_config.headers.${k}: '${v}' is not one of ${allowed.join(', ')}`);
+    if (allowed && !allowed.includes(v.toLowerCase()))
+      throw new WebConfigError(`http_server_config.headers.${k}: '${q(v)}' is not one of ${allowed.join(', ')}`);
     if (/[\r\n\0]/.test(v)) throw new WebConfigError(`http_server_config.headers.${k}: a header value is one line`);
     headers[k] = v;
   }
@@ -314,7 +322,7 @@ export function parseWebConfig(text: string, dir: string, file = '<web config>')
     if (entries.length > MAX_BASIC_AUTH_USERS) throw new WebConfigError(`basic_auth_users: more than ${MAX_BASIC_AUTH_USERS} users`);
     for (const [name, hash] of entries) {
       if (typeof hash !== 'string' || !/^\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}$/.test(hash))
-        throw new WebConfigError(`basic_auth_users.${name}: not a bcrypt hash (make one with: htpasswd -nBC 10 "" | tr -d ':\\n')`);
+        throw new WebConfigError(`basic_auth_users.${q(name)}: not a bcrypt hash (make one with: htpasswd -nBC 10 "" | tr -d ':\\n')`);
       users.set(name, hash);
     }
   }
