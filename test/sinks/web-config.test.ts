@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -13,7 +14,7 @@ import { CATALOGUE } from '../../src/catalogue/catalogue.js';
 import { AUTH_CACHE_SIZE, BasicAuth, parseBasic } from '../../src/sinks/basic-auth.js';
 import { unsafeCodePoint } from '../../src/probes/strings.js';
 import { PrometheusSink } from '../../src/sinks/prometheus.js';
-import { type MetricsServer, startMetricsServer } from '../../src/sinks/prometheus-http.js';
+import { HANDSHAKE_TIMEOUT_MS, type MetricsServer, startMetricsServer } from '../../src/sinks/prometheus-http.js';
 import { loadWebConfig, parseGoDuration, parseWebConfig, WebConfigError } from '../../src/sinks/web-config.js';
 
 let dir = '';
@@ -303,6 +304,27 @@ describe('client certificates (client_auth_type, client_allowed_sans) on a real 
     expect(await get(any, 'stranger')).toBe(200);
     expect(await get(any, null)).not.toBe(200);
   });
+
+  it('a TLS handshake that never ends (nothing sent, or half a ClientHello) is closed within the handshake timeout', async () => {
+    const port = await serve('');
+    const hold = (first: Buffer | null) =>
+      new Promise<number>((resolve) => {
+        const t0 = Date.now();
+        const s = net.connect({ host: '127.0.0.1', port }, () => {
+          if (first) s.write(first);
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve(Date.now() - t0));
+        s.resume();
+        setTimeout(() => s.destroy(), 30_000);
+      });
+    // A TLS record header announcing a 512-byte handshake message, then 5 bytes of it.
+    const half = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03]);
+    const [a, b] = await Promise.all([hold(null), hold(half)]);
+    // Closed by the server, not by the 30 s guard (the bound plus generous slack for a loaded machine).
+    expect(a).toBeLessThan(HANDSHAKE_TIMEOUT_MS + 10_000);
+    expect(b).toBeLessThan(HANDSHAKE_TIMEOUT_MS + 10_000);
+  }, 40_000);
 
   it('rate_limit: beyond the burst, 429', async () => {
     const port = await serve('rate_limit:\n  interval: 1h\n  burst: 2\n');
