@@ -15,7 +15,8 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
-import { CONTENT_TYPES, type ExpositionFormat } from './prometheus.js';
+import type { PromFamily } from '../probes/prom.js';
+import { CONTENT_TYPES, type ExpositionFormat, renderFamilies } from './prometheus.js';
 import { BasicAuth } from './basic-auth.js';
 import { secureContextOptions, type WebConfig } from './web-config.js';
 
@@ -90,6 +91,9 @@ export interface MetricsServer {
 
 interface Ctx {
   src: ExpositionSource;
+  /** What the bounds did (connections closed by reason) and the answers given (by status). */
+  counts: { evicted: number; refused: number; tlsErrors: number };
+  responses: Map<number, number>;
   /** Headers added to every response (http_server_config.headers). */
   headers: Record<string, string>;
   auth: BasicAuth | null;
@@ -125,6 +129,7 @@ function send(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse, sta
     'X-Content-Type-Options': 'nosniff',
   };
   if (!h['Content-Type']) h['Content-Type'] = 'text/plain; charset=utf-8';
+  ctx.responses.set(status, (ctx.responses.get(status) ?? 0) + 1);
   res.writeHead(status, h);
   res.end(req.method === 'HEAD' ? undefined : body);
 }
@@ -138,10 +143,36 @@ function handle(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse): 
   let body: string;
   try {
     body = ctx.src.exposition(format);
+    // The endpoint's own counters, live (OpenMetrics: before its closing # EOF).
+    const own = renderFamilies(endpointFamilies(ctx), format);
+    body = format === 'openmetrics' ? body.replace(/# EOF\n$/, '') + own : body + own;
   } catch (e) {
     return send(ctx, req, res, 500, {}, `perfscope: ${(e as Error).message.split('\n')[0]}\n`);
   }
   send(ctx, req, res, 200, { 'Content-Type': CONTENT_TYPES[format] }, body);
+}
+
+/** The endpoint's families: connections it closed to keep its bounds, and its answers. */
+function endpointFamilies(ctx: Ctx): PromFamily[] {
+  const c = ctx.counts;
+  return [
+    {
+      name: 'perfscope_http_connections_closed',
+      type: 'counter',
+      help: 'Connections to /metrics closed to keep the bounds: evicted to make room (idle, unfinished or in a TLS handshake), refused (every connection busy), failed or refused TLS handshakes',
+      series: [
+        { labels: { reason: 'evicted' }, value: c.evicted },
+        { labels: { reason: 'refused' }, value: c.refused },
+        { labels: { reason: 'tls_error' }, value: c.tlsErrors },
+      ],
+    },
+    {
+      name: 'perfscope_http_responses',
+      type: 'counter',
+      help: 'Answers of the /metrics endpoint by HTTP status (401: no or wrong credentials, 429: rate limit, 503: passwords being checked); the answer being sent is not counted yet',
+      series: [...ctx.responses].sort((a, b) => a[0] - b[0]).map(([code, n]) => ({ labels: { code: String(code) }, value: n })),
+    },
+  ];
 }
 
 /** Rate limit, then authentication, then the request itself. */
@@ -181,8 +212,11 @@ function sanAllowed(sock: TLSSocket, allowed: readonly string[]): boolean {
 
 /** Listen on `addr` and serve `src` (HTTPS and basic auth as `web` says). Rejects (with the code, e.g. EADDRINUSE) when it cannot bind. */
 export function startMetricsServer(addr: ListenAddress, src: ExpositionSource, web: WebConfig | null = null): Promise<MetricsServer> {
+  const counts = { evicted: 0, refused: 0, tlsErrors: 0 };
   const ctx: Ctx = {
     src,
+    counts,
+    responses: new Map(),
     headers: web?.headers ?? {},
     auth: web && web.users.size > 0 ? new BasicAuth(web.users) : null,
     limiter: web?.rateLimit ? new TokenBucket(web.rateLimit.intervalMs, web.rateLimit.burst) : null,
@@ -216,7 +250,6 @@ export function startMetricsServer(addr: ListenAddress, src: ExpositionSource, w
         listener,
       )
     : http.createServer(httpOptions, listener);
-  const counts = { evicted: 0, refused: 0, tlsErrors: 0 };
   // Every TCP connection, oldest first, with its peer's address and its requests being answered;
   // and how many each address holds.
   const conns = new Map<Socket, { from: string; inFlight: number }>();
