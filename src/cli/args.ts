@@ -107,8 +107,9 @@ ${cat
       --from, --to TIME replay --json: only the intervals in this range (HH:MM:SS UTC or ISO 8601)
       --listen [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR 127.0.0.1 unless given)
       --no-screen       with --listen: no screen, run as a service (no TTY needed)
-      --web-config FILE with --listen: HTTPS, basic auth and headers from FILE (the web config of
-                        Prometheus' exporter-toolkit, as node_exporter's --web.config.file)
+      --web-config FILE
+                        with --listen: HTTPS, basic auth and headers from FILE (the web config
+                        of Prometheus' exporter-toolkit, as node_exporter's --web.config.file)
       --prom-top N      with --listen: off-CPU gauges for the top N tasks per CPU (1-${PROM_TOP_MAX}, default ${PROM_TOP_DEFAULT})
       --prom-node       with --listen: also a few /proc figures under node_exporter's names
   -h, --help            show this help
