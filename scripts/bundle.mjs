@@ -26,7 +26,10 @@ const isScreen = (id) =>
   id === INK_DEVTOOLS ||
   id.startsWith(REACT_DEV) ||
   /[\\/]src[\\/]ui[\\/]/.test(id) ||
-  (/[\\/]node_modules[\\/]/.test(id) && !/[\\/]node_modules[\\/]zustand[\\/]esm[\\/]vanilla\.mjs$/.test(id));
+  (/[\\/]node_modules[\\/]/.test(id) &&
+    !/[\\/]node_modules[\\/]zustand[\\/]esm[\\/]vanilla\.mjs$/.test(id) &&
+    // --web-config's packages (YAML, bcrypt) serve the headless service too.
+    !/[\\/]node_modules[\\/](yaml|bcryptjs)[\\/]/.test(id));
 
 // A warning fails the build (nothing is shipped half-understood), except the report of how long
 // plugins took, which says nothing about the output.

@@ -1,6 +1,6 @@
 // Command line: perfscope [-C CPU] [-p PID] [-i SECONDS] [--probes LIST] [--no-bpf]
 //                         [--json [--count N]] [--record FILE] [--listen [ADDR:]PORT [--no-screen]
-//                         [--prom-top N] [--prom-node]] [--help] [--version]
+//                         [--web-config FILE] [--prom-top N] [--prom-node]] [--help] [--version]
 //               perfscope record -o FILE [--duration D] [--max-size SIZE] [--json] [options]
 //               perfscope replay FILE [--json [--from TIME] [--to TIME]]
 // The probe names (--probes) and the toggle keys in the usage come from the catalogue.
@@ -31,6 +31,8 @@ export interface Options {
   includeSelf: boolean;
   /** --listen: serve /metrics there (Prometheus), or null. */
   listen: ListenAddress | null;
+  /** --web-config FILE (only with --listen): TLS, basic auth and headers (exporter-toolkit's format), or null. */
+  webConfig: string | null;
   /** --no-screen (only with --listen): run headless, as a service. */
   noScreen: boolean;
   promTop: number;
@@ -105,6 +107,9 @@ ${cat
       --from, --to TIME replay --json: only the intervals in this range (HH:MM:SS UTC or ISO 8601)
       --listen [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR 127.0.0.1 unless given)
       --no-screen       with --listen: no screen, run as a service (no TTY needed)
+      --web-config FILE
+                        with --listen: HTTPS, basic auth and headers from FILE (the web config
+                        of Prometheus' exporter-toolkit, as node_exporter's --web.config.file)
       --prom-top N      with --listen: off-CPU gauges for the top N tasks per CPU (1-${PROM_TOP_MAX}, default ${PROM_TOP_DEFAULT})
       --prom-node       with --listen: also a few /proc figures under node_exporter's names
   -h, --help            show this help
@@ -173,6 +178,7 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     from: (values.from as string | undefined) ?? null,
     to: (values.to as string | undefined) ?? null,
     listen: null,
+    webConfig: null,
     noScreen: false,
     promTop: PROM_TOP_DEFAULT,
     promNode: false,
@@ -214,6 +220,7 @@ export function parseOptions(
         json: { type: 'boolean' },
         count: { type: 'string', short: 'n' },
         listen: { type: 'string' },
+        'web-config': { type: 'string' },
         'no-screen': { type: 'boolean' },
         'prom-top': { type: 'string' },
         'prom-node': { type: 'boolean' },
@@ -323,6 +330,9 @@ export function parseOptions(
     }
   }
   const noScreen = values['no-screen'] === true;
+  const webConfig = str('web-config') ?? null;
+  if (webConfig !== null && !listen) throw new UsageError('--web-config only goes with --listen');
+  if (webConfig === '') throw new UsageError('--web-config needs a file name');
   if (noScreen && !listen) throw new UsageError('--no-screen only goes with --listen (for headless output without it, use --json)');
   let promTop = PROM_TOP_DEFAULT;
   if (str('prom-top') !== undefined) {
@@ -375,6 +385,7 @@ export function parseOptions(
     showIdle: values['show-idle'] === true,
     includeSelf: values['include-self'] === true,
     listen,
+    webConfig,
     noScreen,
     promTop,
     promNode: values['prom-node'] === true,

@@ -26,6 +26,7 @@ import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputErr
 import type { AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
+import { loadWebConfig, type WebConfig } from '../sinks/web-config.js';
 import type { Sink } from '../catalogue/sink.js';
 
 function version(): string {
@@ -193,9 +194,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   const promSinks: Sink[] = [];
   if (opts.listen) {
     const prom = new PrometheusSink(CATALOGUE, { top: opts.promTop, node: opts.promNode });
+    let web: WebConfig | null = null;
+    if (opts.webConfig !== null) {
+      try {
+        web = loadWebConfig(opts.webConfig);
+      } catch (e) {
+        return exit(1, oneLine(e));
+      }
+    }
     try {
-      const server = await startMetricsServer(opts.listen, prom);
-      if (opts.noScreen) process.stderr.write(`perfscope: serving http://${server.address}/metrics\n`);
+      const server = await startMetricsServer(opts.listen, prom, web);
+      if (opts.noScreen) process.stderr.write(`perfscope: serving ${server.scheme}://${server.address}/metrics\n`);
     } catch (e) {
       return exit(1, describeListenError(opts.listen, e));
     }
