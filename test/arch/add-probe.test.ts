@@ -84,5 +84,5 @@ describe('adding a probe', () => {
     expect(tests.out).toMatch(/Test Files +\d+ passed/);
     expect(tests.out).not.toMatch(/Tests? (Files)? .*\d+ failed/);
     expect(tests.out).toContain('ticks.test.tsx');
-  });
+  }, 900_000); // three whole tools over a copied tree: minutes on a loaded 2-CPU host (each child is bounded at 300 s)
 });
