@@ -27,7 +27,7 @@ import type { AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
 import type { Sink } from '../catalogue/sink.js';
-import { guardTerminal } from '../ui/terminal-filter.js';
+import { guardTerminal } from '../sinks/terminal.js';
 import { escapeText } from '../probes/strings.js';
 
 function version(): string {
@@ -51,7 +51,7 @@ function say(message: string): void {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
-  // A terminal gets only perfscope's own control sequences, whoever writes (src/ui/terminal-filter.ts).
+  // A terminal gets only perfscope's own control sequences, whoever writes (src/sinks/terminal.ts).
   guardTerminal(process.stdout);
   guardTerminal(process.stderr);
   const cpus = onlineCpus();

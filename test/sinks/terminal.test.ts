@@ -1,10 +1,10 @@
-// The terminal's allowlist (src/ui/terminal-filter.ts): perfscope's own sequences pass unchanged,
+// The terminal's allowlist (src/sinks/terminal.ts): perfscope's own sequences pass unchanged,
 // everything else is removed, whatever the input (fast-check), and a guarded TTY stream filters
 // every write.
 import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { filterTerminal, guardTerminal } from '../../src/ui/terminal-filter.js';
+import { filterTerminal, guardTerminal } from '../../src/sinks/terminal.js';
 import { CLEAR_TERMINAL, diffFrame } from '../../src/ui/frame-writer.js';
 import { fuzzParams, fuzzTimeout } from '../helpers/fuzz.js';
 
