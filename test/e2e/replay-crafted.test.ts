@@ -80,6 +80,7 @@ describe('a crafted recording', () => {
       const raw = s.raw().toString('utf8');
       // Nothing but perfscope's own sequences reached the terminal: no OSC (title, palette), no
       // DCS/APC, no 8-bit C1, none of the crafted colours.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
       expect(raw).not.toMatch(/\x1b[\]P_^X]|[\u0080-\u009f]/);
       expect(raw).not.toContain('\x1b[38;2;1;2;3m');
       expect(raw).not.toContain('\x1b[48;5;201m');
