@@ -108,3 +108,10 @@ function escapeCodePoint(ch: string): string {
   if (cp < 0x20) return NAMED[cp] ?? hex2(cp);
   return `\\u{${cp.toString(16)}}`;
 }
+
+/** `s` cut to at most `n` UTF-16 units, never between the two halves of a surrogate pair (half a pair is no text), "…" added when cut. */
+export function cutText(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const c = s.charCodeAt(n - 1);
+  return `${s.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n)}…`;
+}

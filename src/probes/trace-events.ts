@@ -6,7 +6,7 @@
 // Names typed by the user are untrusted: a path under tracefs is only ever built from a category
 // and a name that match NAME_RE, and from a pair that available_events lists.
 import { readFileSync } from 'node:fs';
-import { escapeBytes, escapeText } from './strings.js';
+import { cutText, escapeBytes, escapeText } from './strings.js';
 import { ensureTracefs, tracingDir, TRACEFS_DIR } from './tracefs.js';
 
 /** Tracepoints attached at once (bpf/trace.h TRACE_MAX_SLOTS). */
@@ -76,7 +76,8 @@ export function parseFormat(text: string): FormatField[] {
     const decl = m[1].trim();
     const d = /^(.*?)\s*\b([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?$/.exec(decl);
     if (!d) continue;
-    const type = escapeText((d[1].trim() + (d[3] ?? '')).trim()).slice(0, 200);
+    // At most 200 UTF-16 units (and "…"), not cutting a surrogate pair in two (found by the fuzzer).
+    const type = cutText(escapeText((d[1].trim() + (d[3] ?? '')).trim()), 200);
     const offset = Number(m[2]);
     const size = Number(m[3]);
     if (offset + size > MAX_RECORD) continue;

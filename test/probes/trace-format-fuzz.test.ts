@@ -83,7 +83,7 @@ function checkFields(text: string): void {
     expect(f.offset + f.size).toBeLessThanOrEqual(65536);
     expect(f.name).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
     expect(hasControl(f.type)).toBe(false);
-    expect(f.type.length).toBeLessThanOrEqual(200);
+    expect(f.type.length).toBeLessThanOrEqual(201);
   }
 }
 

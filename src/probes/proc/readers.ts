@@ -9,7 +9,7 @@
 // Nothing read here needs root: all these files are world-readable (for other users' processes,
 // /proc/PID/stat hides only addresses and wchan, not the times we use).
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
-import { escapeBytes, escapeText } from '../strings.js';
+import { cutText, escapeBytes, escapeText } from '../strings.js';
 import type { CpuTimes, RawDisk, RawLoadavg, RawMeminfo, RawNetDev, RawProc, RawSample, RawStat, RawVmstat } from './types.js';
 
 /** What every parser here throws for text that is not of its file's format (and nothing else). */
@@ -20,8 +20,7 @@ export class ProcParseError extends Error {
 /** A parse error that names the file and the 1-based line, as `file:line: message`. */
 export function parseError(file: string, line: number, msg: string): ProcParseError {
   // The message may name what the file holds (a CPU line's key, an IRQ's name): escaped, and bounded.
-  const m = escapeText(msg);
-  return new ProcParseError(`${file}:${line}: ${m.length > 300 ? `${m.slice(0, 300)}…` : m}`);
+  return new ProcParseError(`${file}:${line}: ${cutText(escapeText(msg), 300)}`);
 }
 
 /** Quoted file contents for an error: at most 80 characters, escaped (a line may hold anything, of any length). */
