@@ -19,8 +19,9 @@ function runqlat(slots: unknown[]): Line {
 
 /**
  * `from` (a real recording) rewritten to `to`: every record gets a run-queue histogram, an exec
- * event and a top process named EVIL; record 2 has strings in its run-queue slots (skipped on
- * replay); a record that is not JSON is appended. Returns how many records `to` holds.
+ * event and a top process named EVIL; record 2 has strings in its run-queue slots, between two
+ * non-empty ones so that the pane's range shows them (the issue's exploit: it retitled the terminal
+ * before; skipped on replay now); a record that is not JSON is appended. Returns how many records `to` holds.
  */
 export function craftRecording(from: string, to: string): { records: number; bad: number } {
   const r = readRecording(readFileSync(from));
@@ -30,7 +31,7 @@ export function craftRecording(from: string, to: string): { records: number; bad
   r.lines.forEach((text, i) => {
     const o = JSON.parse(text) as Line;
     o.probes.runqlat = { state: 'running' };
-    o.runqlat = runqlat(i === 1 ? [0, 0, EVIL, '\x1b[41m', 7] : [0, 0, 100, 50, 7]);
+    o.runqlat = runqlat(i === 1 ? [0, 0, 100, EVIL, '\x1b[41m', 7] : [0, 0, 100, 50, 7]);
     o.probes.exec = { state: 'running' };
     o.exec = [
       {

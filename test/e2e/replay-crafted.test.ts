@@ -43,7 +43,7 @@ describe('a crafted recording', () => {
     // The hostile strings are there, escaped as live decoding escapes them (JSON doubles each backslash).
     expect(r.stdout).toContain(JSON.stringify(EVIL_SHOWN));
     expect(r.stderr.trim().split('\n')).toEqual([
-      `perfscope: ${file}: skipped 2 of ${records} records, not of the recorded format (record 2: runqlat.all[2]: not a number)`,
+      `perfscope: ${file}: skipped 2 of ${records} records, not of the recorded format (record 2: runqlat.all[3]: not a number)`,
     ]);
   });
 
