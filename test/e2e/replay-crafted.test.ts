@@ -1,7 +1,8 @@
 // A crafted recording (valid CRCs, hostile strings in comm, argv, file names, histogram labels,
 // the header; strings in run-queue slots; a record that is not JSON) replayed in a real terminal
 // leaves the terminal's title and colours as they were and shows the hostile text escaped; its
-// replay --json holds no raw C0, C1 or bidi character; the bad records are skipped and counted.
+// replay --json holds no raw C0, C1 or bidi character; the bad records are skipped and counted;
+// messages quote a hostile file name or flag escaped.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,17 @@ describe('a crafted recording', () => {
     expect(r.stderr.trim().split('\n')).toEqual([
       `perfscope: ${file}: skipped 2 of ${records} records, not of the recorded format (record 2: runqlat.all[3]: not a number)`,
     ]);
+  });
+
+  it('messages quote untrusted file names and flags escaped, in one line', () => {
+    const missing = run(['replay', join(DIR, 'no\x1b]2;PWNED\x07\u009b.psrec')]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toBe(`perfscope: ${join(DIR, 'no\\e]2;PWNED\\a\\u{9b}.psrec')}: no such file\n`);
+    const flag = run(['--probes', 'x\x1b]2;PWNED\x07', '--json']);
+    expect(flag.status).toBe(2);
+    expect(flag.stderr.trim().split('\n')).toHaveLength(1);
+    expect(RAW.test(flag.stderr.trimEnd())).toBe(false);
+    expect(flag.stderr).toContain('x\\e]2;PWNED\\a');
   });
 
   describe('in a terminal', () => {
