@@ -28,6 +28,8 @@ import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
 import { loadWebConfig, type WebConfig } from '../sinks/web-config.js';
 import type { Sink } from '../catalogue/sink.js';
+import { guardTerminal } from '../sinks/terminal.js';
+import { escapeText } from '../probes/strings.js';
 
 function version(): string {
   try {
@@ -44,7 +46,15 @@ function oneLine(e: unknown): string {
 
 export type Cleanup = () => void;
 
+/** One line on stderr; what it quotes (file names, flags, record contents) escaped as live strings are. */
+function say(message: string): void {
+  process.stderr.write(`perfscope: ${escapeText(message)}\n`);
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
+  // A terminal gets only perfscope's own control sequences, whoever writes (src/sinks/terminal.ts).
+  guardTerminal(process.stdout);
+  guardTerminal(process.stderr);
   const cpus = onlineCpus();
   let isolated: number[] = [];
   try {
@@ -57,7 +67,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     opts = parseOptions(argv, cpus, SCREEN_CATALOGUE, isolated);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`perfscope: ${e.message}\n`);
+      say(e.message);
       process.exit(2);
     }
     throw e;
@@ -76,11 +86,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       recording = loadRecording(opts.replayFile!);
     } catch (e) {
       if (!(e instanceof ReplayInputError)) throw e;
-      process.stderr.write(`perfscope: ${e.message}\n`);
+      say(e.message);
       process.exit(2);
     }
     // A file cut short: said once, here, or under the screen in its status line and again at exit.
-    if (recording.stop && opts.json) process.stderr.write(`perfscope: ${recording.stop}\n`);
+    if (recording.stop && opts.json) say(recording.stop);
+    if (recording.skip && opts.json) say(recording.skip);
   }
   const headless = opts.json || opts.folded || opts.noScreen || opts.command === 'record';
   if (!headless && !(process.stdout.isTTY && process.stdin.isTTY)) {
@@ -102,7 +113,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       args[spec.name] = spec.args.resolve(typed);
     } catch (e) {
       if (!(e instanceof ProbeArgError)) throw e;
-      process.stderr.write(`perfscope: ${e.message}\n`);
+      say(e.message);
       process.exit(2);
     }
   }
@@ -144,8 +155,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     } finally {
       restoreUi?.();
       restoreUi = null;
-      for (const n of notes) process.stderr.write(`perfscope: ${n}\n`);
-      if (message) process.stderr.write(`perfscope: ${message}\n`);
+      for (const n of notes) say(n);
+      if (message) say(message);
       if (text) process.stdout.write(text, () => process.exit(code));
       else process.exit(code);
     }
@@ -185,6 +196,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const { store, source } = replayScreen(SCREEN_CATALOGUE, recording);
     stopReplay = () => source.stop();
     if (recording.stop) notes.push(recording.stop);
+    if (recording.skip) notes.push(recording.skip);
     restoreUi = await showScreen(store, exit);
     source.start();
     return;
@@ -223,7 +235,7 @@ export async function main(argv: readonly string[]): Promise<void> {
           // Headless, the recording is the run (a write error ends `record` alone with 1; with
           // --json the lines go on); under the screen the status line says it and the probes go on.
           if (recordingIsTheRun) {
-            if (why !== 'done') process.stderr.write(`perfscope: ${message}\n`);
+            if (why !== 'done') say(message);
             if (why !== 'error') process.stdout.write('', () => exit(0));
             else if (!opts.json) exit(1);
           } else {
@@ -233,7 +245,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         },
       });
     } catch (e) {
-      process.stderr.write(`perfscope: ${opts.record}: ${oneLine(e)}\n`);
+      say(`${opts.record}: ${oneLine(e)}`);
       process.exit(2);
     }
   }

@@ -1,15 +1,29 @@
 // Which CPUs are online, from /sys/devices/system/cpu/online ("0-3,5,7-8").
 import { readFileSync } from 'node:fs';
 import { cpus as osCpus } from 'node:os';
+import { escapeText } from './strings.js';
+
+/** What parseCpuList throws for text that is not a CPU list. */
+export class CpuListError extends Error {
+  override readonly name = 'CpuListError';
+}
+
+/** No CPU number reaches this (Linux's NR_CPUS is at most 8192): a larger one is not a CPU list, and the list stays bounded. */
+export const MAX_CPU_ID = 65535;
 
 export function parseCpuList(text: string): number[] {
   const out: number[] = [];
+  const bad = () => {
+    const t = text.trim();
+    return new CpuListError(`bad CPU list: ${JSON.stringify(escapeText(t.length > 80 ? `${t.slice(0, 80)}…` : t))}`);
+  };
   for (const part of text.trim().split(',')) {
     if (!part) continue;
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`bad CPU list: ${JSON.stringify(text.trim())}`);
+    const m = /^(\d{1,6})(?:-(\d{1,6}))?$/.exec(part.trim());
+    if (!m) throw bad();
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
+    if (hi > MAX_CPU_ID || out.length + Math.max(0, hi - lo + 1) > MAX_CPU_ID + 1) throw bad();
     for (let c = lo; c <= hi; c++) out.push(c);
   }
   return out;

@@ -3,6 +3,7 @@
 // them by one label. Pure; the ring-buffer side is in feed.ts, the view in src/views/feed.ts.
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter } from './prom.js';
+import { arrayOf, checked, type Check } from './json-check.js';
 
 export interface FeedEventBase {
   /** Milliseconds since the epoch, with a sub-millisecond fraction. */
@@ -60,6 +61,8 @@ function maxOption(name: string): ProbeOption {
 
 export interface FeedSpecParts<N extends string, E extends FeedEventBase> {
   readonly name: N;
+  /** The schema of one event in --json (what a replay checks a recorded event against). */
+  readonly event: Check;
   /** Its Prometheus counter `perfscope_<name>_events_total`, by one label. */
   readonly prom: FeedPromParts<E>;
 }
@@ -106,16 +109,14 @@ function feedExporter<N extends string, E extends FeedEventBase>(p: FeedSpecPart
 }
 
 export function feedSpec<N extends string, E extends FeedEventBase>(p: FeedSpecParts<N, E>): ProbeSpec<N, E[], E> {
+  const events = arrayOf(p.event);
   return {
     name: p.name,
     kind: 'feed',
     bpf: true,
     options: [maxOption(p.name)],
     toJson: (events) => ({ [p.name]: events }),
-    fromJson: (line: JsonLine) => {
-      const v = line[p.name];
-      return Array.isArray(v) ? (v as E[]) : null;
-    },
+    fromJson: (line: JsonLine) => checked<E[]>(line[p.name], events, p.name),
     prometheus: () => feedExporter(p),
   };
 }

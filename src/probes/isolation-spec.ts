@@ -7,6 +7,7 @@
 import type { Isolation } from './proc/isolation.js';
 import type { JsonLine, ProbeSpec } from './types.js';
 import type { PromExporter, PromFamily, PromSeries } from './prom.js';
+import { arrayOf, bool, checked, nullable, num, numbers, obj, oneOf, optional, str } from './json-check.js';
 
 /** What kind of task an intruder is, from its comm (kernel threads are named by the kernel). */
 export type TaskKind = 'resident' | 'idle' | 'kworker' | 'ksoftirqd' | 'migration' | 'rcu' | 'irq' | 'timer' | 'kthread' | 'task';
@@ -136,9 +137,54 @@ export function dropsOf(n: IsoNet): number {
   return (n.softnet?.dropped ?? 0) + n.udp_rcvbuf_errors + n.udp6_rcvbuf_errors + n.tcp_backlog_drop + n.nic_rx_drop;
 }
 
-function isSample(v: unknown): v is IsolationSample {
-  const o = v as IsolationSample | null;
-  return !!o && typeof o === 'object' && Array.isArray(o.tasks) && Array.isArray(o.irqs) && !!o.net && !!o.isolated;
+const RATES = arrayOf(obj({ name: str, desc: str, count: num, rate: num }));
+const CPUS = arrayOf(num);
+
+/** The sample as --json holds it (checked on replay). */
+const ISOLATION_SCHEMA = obj({
+  cpu: nullable(num),
+  source: nullable(oneOf(['pinned', 'isolated'])),
+  isolated: obj({
+    cpus: CPUS,
+    isolcpus: CPUS,
+    nohz_full: CPUS,
+    partitions: arrayOf(obj({ cgroup: str, mode: oneOf(['isolated', 'root']), cpus: CPUS })),
+  }),
+  span_s: num,
+  offline: optional(bool),
+  tasks: arrayOf(
+    obj({
+      pid: num,
+      tgid: num,
+      comm: str,
+      kind: oneOf(['resident', 'idle', 'kworker', 'ksoftirqd', 'migration', 'rcu', 'irq', 'timer', 'kthread', 'task']),
+      on_us: num,
+      runs: num,
+      max_run_us: num,
+      displaced: nullable(obj({ pid: num, comm: str })),
+      running: bool,
+    }),
+  ),
+  other_tasks: num,
+  other_us: num,
+  idle_us: num,
+  resident_off: nullable(obj({ count: num, max_us: num, total_us: num, by_pid: num, by_comm: str, preempted: bool })),
+  irqs: RATES,
+  softirqs: RATES,
+  affine_irqs: arrayOf(obj({ irq: num, name: str, cpus: str })),
+  net: obj({ softnet: nullable(obj({ processed: num, dropped: num, time_squeeze: num, backlog: nullable(num) })) }),
+  overflow: num,
+});
+const ISO_NET = numbers('udp_rcvbuf_errors', 'udp_in_errors', 'udp6_rcvbuf_errors', 'udp6_in_errors', 'tcp_backlog_drop', 'nic_rx_drop', 'nic_tx_drop');
+const ISO_NIC_DROPS = arrayOf(obj({ iface: str, rx: num, tx: num }));
+
+function isolationFromJson(v: unknown): IsolationSample | null {
+  const s = checked<IsolationSample>(v, ISOLATION_SCHEMA, 'isolation');
+  if (s) {
+    ISO_NET(s.net, 'isolation.net');
+    ISO_NIC_DROPS(s.net.nic_drops, 'isolation.net.nic_drops');
+  }
+  return s;
 }
 
 /**
@@ -255,6 +301,6 @@ export const isolation: ProbeSpec<'isolation', IsolationSample, never> = {
   kind: 'aggregate',
   bpf: true,
   toJson: (s) => ({ isolation: s }),
-  fromJson: (line: JsonLine) => (isSample(line.isolation) ? line.isolation : null),
+  fromJson: (line: JsonLine) => isolationFromJson(line.isolation),
   prometheus: isolationExporter,
 };

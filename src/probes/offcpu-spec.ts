@@ -4,6 +4,7 @@
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter, PromOptions, PromSeries } from './prom.js';
 import type { OffStacks } from './offcpu-stacks.js';
+import { arrayOf, checked, nullable, num, obj, optional, str, STACK_ROW_SHAPE } from './json-check.js';
 
 export type { OffStackRow, OffStacks } from './offcpu-stacks.js';
 
@@ -45,14 +46,19 @@ export const OFFCPU_STACKS: ProbeOption & { default: boolean } = {
   detail: true,
 };
 
-function stacksOf(v: unknown): OffStacks | null {
-  const s = v as OffStacks | null;
-  return s && typeof s === 'object' && Array.isArray(s.rows) ? s : null;
-}
+// The parts as --json holds them (checked on replay).
+const ROWS = arrayOf(obj({ cpu: num, pid: num, tgid: num, comm: str, max_us: num, total_us: num, returns: num, preempted: num, preempted_by: nullable(str) }));
+const STACKS = obj({
+  rows: arrayOf(obj({ ...STACK_ROW_SHAPE, total_us: num, max_us: num, count: num, preempted: num, preempted_by: nullable(str) })),
+  returns: num,
+  other: num,
+  lost: num,
+  symbolize_ms: num,
+  error: optional(str),
+});
 
-function rowsOf(v: unknown): OffcpuRow[] | null {
-  return Array.isArray(v) ? (v as OffcpuRow[]) : null;
-}
+const stacksOf = (v: unknown): OffStacks | null => checked<OffStacks>(v, STACKS, 'offcpu_stacks');
+const rowsOf = (v: unknown, at: string): OffcpuRow[] | null => checked<OffcpuRow[]>(v, ROWS, at);
 
 function lostOf(line: JsonLine): number {
   const p = (line.probes as Record<string, { lost?: unknown } | undefined> | undefined)?.offcpu;
@@ -117,9 +123,9 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
   // Real tasks under "offcpu", the idle tasks (pid 0) kept apart under "offcpu_idle".
   toJson: (s) => ({ offcpu: s ? s.rows : null, offcpu_idle: s ? s.idle : null, offcpu_stacks: s?.stacks ?? null }),
   fromJson(line) {
-    const rows = rowsOf(line.offcpu);
+    const rows = rowsOf(line.offcpu, 'offcpu');
     // The interval's overflow is reported as the probe's lost events.
-    return rows ? { rows, idle: rowsOf(line.offcpu_idle) ?? [], overflow: lostOf(line), stacks: stacksOf(line.offcpu_stacks) } : null;
+    return rows ? { rows, idle: rowsOf(line.offcpu_idle, 'offcpu_idle') ?? [], overflow: lostOf(line), stacks: stacksOf(line.offcpu_stacks) } : null;
   },
   options: [OFFCPU_STACKS],
   // As offcputime -f: microseconds off the CPU.

@@ -1,5 +1,6 @@
 // The open feed's data (see ProbeSpec). The probe is open.ts; its view src/views/open.ts.
 import { feedSpec, type FeedEventBase } from './feed-spec.js';
+import { nullable, num, obj, oneOf, str } from './json-check.js';
 
 export const OPEN_SYSCALLS = ['open', 'openat', 'openat2'] as const;
 export type OpenSyscall = (typeof OPEN_SYSCALLS)[number];
@@ -23,5 +24,19 @@ export interface OpenEvent extends FeedEventBase {
 
 export const open = feedSpec<'open', OpenEvent>({
   name: 'open',
+  event: obj({
+    ts: num,
+    pid: num,
+    tid: num,
+    uid: num,
+    comm: str,
+    syscall: oneOf(OPEN_SYSCALLS),
+    path: str,
+    flags: num,
+    flags_text: str,
+    fd: nullable(num),
+    errno: nullable(num),
+    errno_name: nullable(str),
+  }),
   prom: { what: 'open/openat/openat2 calls, also failed ones', label: 'result', values: ['ok', 'error'], classify: (e) => (e.errno === null ? 'ok' : 'error') },
 });

@@ -5,6 +5,37 @@
 import type { CountersSample } from './proc/types.js';
 import type { JsonLine, ProbeSpec } from './types.js';
 import type { PromExporter, PromFamily, PromOptions } from './prom.js';
+import { arrayOf, checked, nullable, num, numbers, obj, optional, recordOf, str } from './json-check.js';
+
+const TOP = arrayOf(obj({ pid: num, comm: str, usr: num, system: num, cpu_pct: num, cpu: num }));
+
+/** The counters as --json holds them (checked on replay). */
+const COUNTERS_SCHEMA = obj({
+  interval_s: num,
+  load: numbers('load1', 'load5', 'load15', 'running', 'blocked', 'tasks'),
+  cpu: recordOf(numbers('usr', 'nice', 'sys', 'iowait', 'irq', 'soft', 'steal', 'guest', 'gnice', 'idle')),
+  vmstat: obj({
+    r: num,
+    b: num,
+    swpd: num,
+    free: num,
+    buff: num,
+    cache: num,
+    si: nullable(num),
+    so: nullable(num),
+    bi: nullable(num),
+    bo: nullable(num),
+    in: num,
+    cs: num,
+  }),
+  mem: numbers('total', 'used', 'free', 'shared', 'buff_cache', 'available', 'swap_total', 'swap_used'),
+  disks: recordOf(numbers('r_s', 'w_s', 'rkB_s', 'wkB_s', 'r_await', 'w_await', 'aqu_sz', 'util')),
+  net: recordOf(numbers('rxpck_s', 'txpck_s', 'rxkB_s', 'txkB_s')),
+  tcp: nullable(numbers('active_s', 'passive_s', 'iseg_s', 'oseg_s', 'atmptf_s', 'estres_s', 'retrans_s', 'isegerr_s', 'orsts_s')),
+  top: TOP,
+  pinned_cpu: optional(num),
+  top_on_pinned: optional(TOP),
+});
 
 /**
  * Prometheus: nothing by default (node_exporter exports /proc); with --prom-node, a few figures
@@ -48,9 +79,6 @@ export const proc: ProbeSpec<'proc', CountersSample, never> = {
   kind: 'aggregate',
   bpf: false,
   toJson: (s) => ({ counters: s }),
-  fromJson: (line: JsonLine) => {
-    const v = line.counters as CountersSample | null | undefined;
-    return v && typeof v === 'object' && v.load ? v : null;
-  },
+  fromJson: (line: JsonLine) => checked<CountersSample>(line.counters, COUNTERS_SCHEMA, 'counters'),
   prometheus: procExporter,
 };

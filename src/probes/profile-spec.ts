@@ -5,6 +5,7 @@
 import type { StackRow } from '../stacks/frames.js';
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter } from './prom.js';
+import { arrayOf, checked, num, obj, STACK_ROW_SHAPE } from './json-check.js';
 
 export interface ProfileRow extends StackRow {
   /** Samples of this stack in the interval. */
@@ -45,10 +46,17 @@ export const PROFILE_FREQUENCY: ProbeOption & { default: number } = {
 /** Stacks listed per interval (the rest are counted in `other`); --folded lists them all. */
 export const PROFILE_MAX_STACKS = 500;
 
-function isSample(v: unknown): v is ProfileSample {
-  const s = v as ProfileSample | null;
-  return !!s && typeof s === 'object' && Array.isArray(s.stacks) && typeof s.samples === 'number';
-}
+/** The sample as --json holds it (checked on replay). */
+const PROFILE_SCHEMA = obj({
+  hz: num,
+  cpus: arrayOf(num),
+  samples: num,
+  idle: num,
+  lost: num,
+  other: num,
+  stacks: arrayOf(obj({ ...STACK_ROW_SHAPE, count: num })),
+  symbolize_ms: num,
+});
 
 function profileExporter(): PromExporter<ProfileSample> {
   let samples = 0;
@@ -91,7 +99,7 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   // On demand (key 8, --probes): its stack walks, symbolization and tables cost more at rest than every other probe together.
   startsOff: true,
   toJson: (s) => ({ profile: s }),
-  fromJson: (line: JsonLine) => (isSample(line.profile) ? line.profile : null),
+  fromJson: (line: JsonLine) => checked<ProfileSample>(line.profile, PROFILE_SCHEMA, 'profile'),
   prometheus: profileExporter,
   options: [PROFILE_FREQUENCY],
   folded: { default: true, unit: 'samples', rows: (s) => s.stacks.map((row) => ({ row, count: row.count })) },

@@ -4,6 +4,7 @@
 import { log2Bounds } from '../model/hist.js';
 import type { JsonLine, ProbeSpec } from './types.js';
 import type { PromExporter, PromSeries } from './prom.js';
+import { arrayOf, checked, nullable, num, obj, oneOf, recordOf } from './json-check.js';
 
 export interface RunqlatSample {
   unit: 'us';
@@ -18,6 +19,18 @@ export interface RunqlatSample {
   /** Index of the highest non-empty bucket of `all`, or null. */
   max_bucket: number | null;
 }
+
+/** The sample as --json holds it (checked on replay). */
+const RUNQLAT_SCHEMA = obj({
+  unit: oneOf(['us']),
+  all: arrayOf(num),
+  cpus: recordOf(arrayOf(num)),
+  count: num,
+  p50_us: nullable(num),
+  p99_us: nullable(num),
+  mean_us: nullable(num),
+  max_bucket: nullable(num),
+});
 
 /**
  * Prometheus: one cumulative histogram per CPU (label `cpu`; no "all" series: PromQL sums the
@@ -76,9 +89,6 @@ export const runqlat: ProbeSpec<'runqlat', RunqlatSample, never> = {
   kind: 'aggregate',
   bpf: true,
   toJson: (s) => ({ runqlat: s }),
-  fromJson: (line: JsonLine) => {
-    const v = line.runqlat as RunqlatSample | null | undefined;
-    return v && Array.isArray(v.all) ? v : null;
-  },
+  fromJson: (line: JsonLine) => checked<RunqlatSample>(line.runqlat, RUNQLAT_SCHEMA, 'runqlat'),
   prometheus: runqlatExporter,
 };

@@ -89,3 +89,32 @@ export function cString(buf: Buffer, offset: number, size: number): string {
   }
   return plain ? buf.toString('latin1', offset, stop) : escapeBytes(buf.subarray(offset, stop));
 }
+
+/**
+ * Text that is already a string (a replayed recording's, a message quoting a file name or a flag)
+ * made safe as escapeBytes makes bytes: each control character, C1 control, bidi/format code point
+ * and lone surrogate becomes the escape escapeBytes writes for it (\e, \xNN, \u{NNNN}). A
+ * backslash is left alone: escaped text stays as it is (escapeText(escapeBytes(b)) ===
+ * escapeBytes(b)), so that a live string and the same string replayed are the same.
+ */
+export function escapeText(s: string): string {
+  return UNSAFE_TEXT.test(s) ? s.replace(UNSAFE_TEXT_G, escapeCodePoint) : s;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udfff]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
+const UNSAFE_TEXT_G = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udfff]/gu;
+
+function escapeCodePoint(ch: string): string {
+  const cp = ch.codePointAt(0)!;
+  if (cp < 0x20) return NAMED[cp] ?? hex2(cp);
+  return `\\u{${cp.toString(16)}}`;
+}
+
+/** `s` cut to at most `n` UTF-16 units, never between the two halves of a surrogate pair (half a pair is no text), "…" added when cut. */
+export function cutText(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const c = s.charCodeAt(n - 1);
+  return `${s.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n)}…`;
+}

@@ -6,7 +6,7 @@
 // Names typed by the user are untrusted: a path under tracefs is only ever built from a category
 // and a name that match NAME_RE, and from a pair that available_events lists.
 import { readFileSync } from 'node:fs';
-import { escapeBytes } from './strings.js';
+import { cutText, escapeBytes, escapeText } from './strings.js';
 import { ensureTracefs, tracingDir, TRACEFS_DIR } from './tracefs.js';
 
 /** Tracepoints attached at once (bpf/trace.h TRACE_MAX_SLOTS). */
@@ -53,23 +53,40 @@ const NAME_RE = /^[A-Za-z0-9_]+$/;
 const GLOB_RE = /^[A-Za-z0-9_*?]+$/;
 const FIELD_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Parse a tracepoint's format file: its fields, in order (the common_* ones included). */
+/** A format file's line is ~100 characters; a longer one is not a field (and the patterns below stay linear enough). */
+const MAX_FORMAT_LINE = 1024;
+/** A tracepoint's record is at most a page or so; offsets and sizes beyond 64 KiB are not a field's. */
+const MAX_RECORD = 65536;
+/** Fields kept from one format file (a real one has a few dozen). */
+const MAX_FIELDS = 512;
+
+/**
+ * Parse a tracepoint's format file: its fields, in order (the common_* ones included). The text
+ * is untrusted (a fixture directory, a kernel that is not what it claims): lines longer than
+ * MAX_FORMAT_LINE, offsets or sizes that do not fit a record and fields past MAX_FIELDS are left
+ * out, and a type is kept escaped and at most 200 characters (it is quoted in messages).
+ */
 export function parseFormat(text: string): FormatField[] {
   const out: FormatField[] = [];
   for (const line of text.split('\n')) {
-    const m = /^\s*field:(.+?);\s*offset:(\d+);\s*size:(\d+);\s*signed:(\d+);/.exec(line);
+    if (out.length >= MAX_FIELDS) break;
+    if (line.length > MAX_FORMAT_LINE) continue;
+    const m = /^\s*field:(.+?);\s*offset:(\d{1,6});\s*size:(\d{1,6});\s*signed:(\d{1,6});/.exec(line);
     if (!m) continue;
     const decl = m[1].trim();
     const d = /^(.*?)\s*\b([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?$/.exec(decl);
     if (!d) continue;
-    const type = (d[1].trim() + (d[3] ?? '')).trim();
+    // At most 200 UTF-16 units (and "…"), not cutting a surrogate pair in two (found by the fuzzer).
+    const type = cutText(escapeText((d[1].trim() + (d[3] ?? '')).trim()), 200);
+    const offset = Number(m[2]);
     const size = Number(m[3]);
+    if (offset + size > MAX_RECORD) continue;
     let notNumeric: string | null = null;
     if (/__data_loc|__rel_loc/.test(decl)) notNumeric = 'a string';
     else if (d[3] !== undefined) notNumeric = 'an array';
     else if (type.includes('*')) notNumeric = 'a pointer';
     else if (![1, 2, 4, 8].includes(size)) notNumeric = `${size} bytes wide`;
-    out.push({ name: d[2], type, offset: Number(m[2]), size, signed: m[4] === '1', notNumeric });
+    out.push({ name: d[2], type, offset, size, signed: m[4] === '1', notNumeric });
   }
   return out;
 }

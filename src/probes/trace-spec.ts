@@ -6,6 +6,7 @@ import { histCount, histQuantile, histRange } from '../model/hist.js';
 import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
 import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec } from './types.js';
 import type { PromExporter, PromSeries } from './prom.js';
+import { arrayOf, checked, nullable, num, obj, str } from './json-check.js';
 
 export interface TraceTask {
   /** Process id (tgid). */
@@ -57,6 +58,28 @@ export interface TraceSample {
 }
 
 export const TRACE_TOP_TASKS = 20;
+
+/** The sample as --json holds it (checked on replay). */
+const TRACE_SCHEMA = obj({
+  tracepoints: arrayOf(
+    obj({
+      id: str,
+      tracepoint: str,
+      field: nullable(str),
+      count: num,
+      rate: num,
+      tasks: arrayOf(obj({ pid: num, comm: str, count: num })),
+      other_tasks: num,
+      task_lost: num,
+      hist: nullable(
+        obj({ unit: nullable(str), slots: arrayOf(num), negative: num, count: num, p50: nullable(num), p99: nullable(num), max_bucket: nullable(num) }),
+      ),
+      runs: num,
+      run_ns: nullable(num),
+      ns_per_run: nullable(num),
+    }),
+  ),
+});
 
 /** The rows in the order the pane shows them: most hits first, then by name. */
 export function sortRows(rows: readonly TraceRow[]): TraceRow[] {
@@ -135,9 +158,6 @@ export const trace: ProbeSpec<'trace', TraceSample, never> = {
   bpf: true,
   args: traceArgs,
   toJson: (s) => ({ trace: s }),
-  fromJson: (line: JsonLine) => {
-    const v = line.trace as TraceSample | null | undefined;
-    return v && Array.isArray(v.tracepoints) ? v : null;
-  },
+  fromJson: (line: JsonLine) => checked<TraceSample>(line.trace, TRACE_SCHEMA, 'trace'),
   prometheus: traceExporter,
 };

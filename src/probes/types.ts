@@ -196,7 +196,11 @@ export interface ProbeSpec<N extends string = string, S = unknown, _E = unknown>
   readonly bpf: boolean;
   /** Its part of a --json line: top-level keys, in order, null values when it did not run. */
   toJson(sample: S | null): Record<string, unknown>;
-  /** The inverse of toJson, for replay: its sample from a parsed --json line, or null. */
+  /**
+   * The inverse of toJson, for replay: its sample from a parsed --json line, null when the line
+   * has none; a part that is not of its shape throws (a SchemaError, src/probes/json-check.ts),
+   * which makes the replay skip and count the record.
+   */
   fromJson(line: JsonLine): S | null;
   /** Its metrics for `--listen` (src/sinks/prometheus.ts): a fresh exporter per sink. */
   readonly prometheus?: PromSpec<S>;

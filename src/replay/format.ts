@@ -12,6 +12,7 @@
 //            8  L  payload: the interval's --json line (no newline), raw deflate (RFC 1951)
 //                  with the previous record's line as preset dictionary (none for the first)
 import { crc32, deflateRawSync, inflateRawSync, constants } from 'node:zlib';
+import { escapeText } from '../probes/strings.js';
 
 export const MAGIC = Buffer.from([0x89, 0x50, 0x53, 0x52, 0x45, 0x43, 0x0d, 0x0a]);
 export const FORMAT_VERSION = 1;
@@ -20,6 +21,19 @@ export const FRAME = 8;
 /** Larger lengths are corruption, not data (an interval's line is a few MB at most). */
 export const MAX_HEADER = 1 << 20;
 export const MAX_PAYLOAD = 1 << 28;
+/**
+ * A record's line inflated: at most 256 MiB (well below V8's longest string, 512 MiB, which a
+ * line must fit in; an interval's line is a few MB at most). The reader inflates each record with
+ * this as zlib's maxOutputLength: a record that would inflate beyond it (a deflate bomb) stops
+ * reading there, as a corrupt one does.
+ */
+export const MAX_LINE = 1 << 28;
+/**
+ * All the lines of a file inflated: at most 1 GiB (a day of a busy host's records is ~1.3 GB
+ * uncompressed; more does not fit in the heap of a default node anyway). Reading stops at the
+ * record that would pass it, with one line, and replays what it read.
+ */
+export const MAX_INFLATED = 1 << 30;
 export const COMPRESSION = 'deflate-raw, previous record as dictionary';
 
 export interface RecordingHeader {
@@ -84,7 +98,8 @@ export type ReadResult =
   | { readonly ok: true; readonly header: RecordingHeader; readonly lines: string[]; readonly stop: ReadStop | null; readonly bytes: number }
   | { readonly ok: false; readonly error: string };
 
-const str = (v: unknown, d: string): string => (typeof v === 'string' ? v : d);
+// The header's strings are shown (host, kernel in the screen's header): escaped as live strings are.
+const str = (v: unknown, d: string): string => (typeof v === 'string' ? escapeText(v) : d);
 
 function headerFrom(v: unknown): RecordingHeader | null {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return null;
@@ -94,12 +109,12 @@ function headerFrom(v: unknown): RecordingHeader | null {
   return {
     host: str(o.host, '?'),
     kernel: str(o.kernel, '?'),
-    boot_id: typeof o.boot_id === 'string' ? o.boot_id : null,
-    boot_time: typeof o.boot_time === 'string' ? o.boot_time : null,
+    boot_id: typeof o.boot_id === 'string' ? escapeText(o.boot_id) : null,
+    boot_time: typeof o.boot_time === 'string' ? escapeText(o.boot_time) : null,
     cpus,
     interval_s: interval,
     perfscope_version: str(o.perfscope_version, '?'),
-    probes: Array.isArray(o.probes) ? o.probes.filter((p): p is string => typeof p === 'string') : [],
+    probes: Array.isArray(o.probes) ? o.probes.filter((p): p is string => typeof p === 'string').map(escapeText) : [],
     start_time: str(o.start_time, new Date(0).toISOString()),
     compression: str(o.compression, COMPRESSION),
   };
@@ -111,7 +126,9 @@ function headerFrom(v: unknown): RecordingHeader | null {
  * record, and `stop` says where and why; only a file that is not a recording (or whose header is
  * unreadable) is an error.
  */
-export function readRecording(buf: Buffer): ReadResult {
+export function readRecording(buf: Buffer, limits: { maxLine?: number; maxInflated?: number } = {}): ReadResult {
+  const maxLine = limits.maxLine ?? MAX_LINE;
+  const maxInflated = limits.maxInflated ?? MAX_INFLATED;
   const n = Math.min(buf.length, MAGIC.length);
   if (!buf.subarray(0, n).equals(MAGIC.subarray(0, n))) return { ok: false, error: 'not a perfscope recording (bad magic)' };
   if (buf.length < HEADER_FIXED) return { ok: false, error: `truncated in its header (${buf.length} bytes)` };
@@ -135,6 +152,7 @@ export function readRecording(buf: Buffer): ReadResult {
   let off = HEADER_FIXED + hlen;
   let prev: Buffer | null = null;
   let stop: ReadStop | null = null;
+  let inflated = 0;
   while (off < buf.length) {
     const at = (why: string): ReadStop => ({ records: lines.length, byte: off, why });
     const rec = lines.length + 1;
@@ -158,11 +176,22 @@ export function readRecording(buf: Buffer): ReadResult {
     }
     let raw: Buffer;
     try {
-      raw = inflateRawSync(payload, prev ? { dictionary: prev } : {});
+      raw = inflateRawSync(payload, prev ? { dictionary: prev, maxOutputLength: maxLine } : { maxOutputLength: maxLine });
     } catch (e) {
-      stop = at(`record ${rec} does not inflate (${(e as Error).message})`);
+      const code = (e as NodeJS.ErrnoException).code;
+      // zlib's own messages are fixed texts ("invalid distance too far back"), never the data.
+      stop = at(
+        code === 'ERR_BUFFER_TOO_LARGE'
+          ? `record ${rec} inflates beyond ${maxLine} bytes (a record's bound)`
+          : `record ${rec} does not inflate (${(e as Error).message.split('\n')[0].slice(0, 100)})`,
+      );
       break;
     }
+    if (inflated + raw.length > maxInflated) {
+      stop = at(`record ${rec} would take the records read past ${maxInflated} bytes (the reader's bound)`);
+      break;
+    }
+    inflated += raw.length;
     lines.push(raw.toString('utf8'));
     prev = raw;
     off += FRAME + len;

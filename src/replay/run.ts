@@ -4,13 +4,15 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Catalogue } from '../catalogue/catalogue.js';
-import { probeNames } from '../catalogue/catalogue.js';
+import { CATALOGUE, probeNames } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
 import type { Sink } from '../catalogue/sink.js';
 import { createAppStore, TREND_POINTS, type AppStore } from '../store/store.js';
 import { storeSink } from '../store/store-sink.js';
 import { COMPRESSION, readRecording, stopMessage, type RecordingHeader } from './format.js';
 import { ReplaySource } from './source.js';
+import { checkRecord } from './validate.js';
+import { escapeText } from '../probes/strings.js';
 import { parseTimeSpec } from './units.js';
 
 const BOOT_ID = '/proc/sys/kernel/random/boot_id';
@@ -45,9 +47,15 @@ export interface LoadedRecording {
   readonly lines: string[];
   /** Where reading stopped short (truncated or corrupt), as one line, or null. */
   readonly stop: string | null;
+  /** Records skipped because they are not of the recorded format (src/replay/validate.ts). */
+  readonly skipped: number;
+  /** What was skipped, as one line (how many, the first one's record number and why), or null. */
+  readonly skip: string | null;
 }
 
-export function loadRecording(file: string): LoadedRecording {
+export function loadRecording(file: string, cat: Catalogue = CATALOGUE): LoadedRecording {
+  // The name is quoted in messages: escaped as any untrusted text.
+  const name = escapeText(file);
   let buf: Buffer;
   try {
     buf = readFileSync(file);
@@ -55,11 +63,22 @@ export function loadRecording(file: string): LoadedRecording {
     const code = (e as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message.split('\n')[0];
-    throw new ReplayInputError(`${file}: ${why}`);
+    throw new ReplayInputError(`${name}: ${why}`);
   }
   const r = readRecording(buf);
-  if (!r.ok) throw new ReplayInputError(`${file}: ${r.error}`);
-  return { header: r.header, lines: r.lines, stop: r.stop ? stopMessage(file, r.stop) : null };
+  if (!r.ok) throw new ReplayInputError(`${name}: ${r.error}`);
+  // Every record checked once here (parsed, escaped, each probe's part against its schema); the
+  // bad ones skipped and counted. The source parses the good ones again as it shows them.
+  const lines: string[] = [];
+  let skipped = 0;
+  let first = '';
+  r.lines.forEach((line, i) => {
+    const c = checkRecord(cat, line);
+    if (c.ok) lines.push(line);
+    else if (skipped++ === 0) first = `record ${i + 1}: ${c.why}`;
+  });
+  const skip = skipped ? `${name}: skipped ${skipped} of ${r.lines.length} records, not of the recorded format (${first})` : null;
+  return { header: r.header, lines, stop: r.stop ? stopMessage(name, r.stop) : null, skipped, skip };
 }
 
 /** replay --json: every interval in [from, to] through the given sinks (the json sink), at once. */
@@ -95,6 +114,7 @@ export function replayScreen(cat: ScreenCatalogue, rec: LoadedRecording): { stor
     onPosition: (p) => store.getState().setReplay(p),
   });
   store.getState().attachReplay(source);
-  if (rec.stop) store.getState().setNotice(rec.stop);
+  const notice = [rec.stop, rec.skip].filter((m) => m !== null).join('; ');
+  if (notice) store.getState().setNotice(notice);
   return { store, source };
 }

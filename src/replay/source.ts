@@ -10,6 +10,7 @@ import { healthOf, sampleOf } from '../catalogue/catalogue.js';
 import type { Sink } from '../catalogue/sink.js';
 import type { ProbeHealth } from '../probes/types.js';
 import { intervalFromJson } from '../catalogue/codec.js';
+import { checkRecord } from './validate.js';
 import { indexAt, indexUntil, parseTimeSpec, type TimeSpec } from './units.js';
 
 export interface ReplayPosition {
@@ -62,9 +63,10 @@ export class ReplaySource {
     return this.lines.length;
   }
 
-  /** The interval of record i (0-based). */
+  /** The interval of record i (0-based): parsed, escaped and checked (validate.ts); one that fails has no probe data. */
   intervalAt(i: number): Interval {
-    return intervalFromJson(this.catalogue, JSON.parse(this.lines[i]));
+    const c = checkRecord(this.catalogue, this.lines[i]);
+    return intervalFromJson(this.catalogue, c.ok ? c.line : {});
   }
 
   /** Hand record i to every sink, as the manager's tick does (feeds first, then the interval). */

@@ -4,6 +4,7 @@ import { StoreContext } from './store-context.js';
 import { ThemeContext, themeFromEnv } from './theme.js';
 import { frameDiffingStdout } from './frame-writer.js';
 import { installOutputStage } from './output-stage.js';
+import { guardTerminal } from '../sinks/terminal.js';
 import type { AppStore } from '../store/store.js';
 import { loadPanes, PanesProvider } from './panes.js';
 
@@ -17,6 +18,9 @@ const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
 export async function startScreen(store: AppStore, onQuit: () => void, onError: (e: unknown) => void = () => onQuit()): Promise<() => void> {
   const [panes] = await Promise.all([loadPanes(store.getState().catalogue), installOutputStage()]);
   const out = process.stdout;
+  // Every byte to the terminal passes the allowlist of perfscope's own sequences (src/sinks/terminal.ts).
+  guardTerminal(out);
+  guardTerminal(process.stderr);
   out.write(ENTER_ALT);
   const ink = render(
     <ThemeContext.Provider value={themeFromEnv(process.env)}>

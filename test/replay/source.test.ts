@@ -104,7 +104,7 @@ const HEADER: RecordingHeader = {
 
 describe('a replayed screen, through the store', () => {
   it('keys reach the source through the store; header and position follow; toggles do nothing', () => {
-    const { store, source } = replayScreen(SCREEN_CATALOGUE, { header: HEADER, lines: LINES, stop: null });
+    const { store, source } = replayScreen(SCREEN_CATALOGUE, { header: HEADER, lines: LINES, stop: null, skipped: 0, skip: null });
     try {
       source.start();
       const st = () => store.getState();

@@ -1,3 +1,4 @@
+import { SchemaError } from '../../src/probes/json-check.js';
 import { describe, expect, it } from 'vitest';
 
 import { IsolationPane } from '../../src/ui/components/IsolationPane.js';
@@ -69,7 +70,7 @@ describe('IsolationPane', () => {
     const line = JSON.parse(JSON.stringify(isolation.toJson(s)));
     expect(isolation.fromJson(line)).toEqual(s);
     expect(isolation.fromJson({ isolation: null })).toBeNull();
-    expect(isolation.fromJson({ isolation: { tasks: 3 } })).toBeNull();
+    expect(() => isolation.fromJson({ isolation: { tasks: 3 } })).toThrow(SchemaError);
     const ov = isolation.overview(s, { pinned: 1, intervalS: 1, width: 100 });
     expect(ov[0]).toBe('CPU1 (isolated) resident poller[4242] 980.0ms  off max 1.50ms by kworker/1:2');
     expect(ov[1]).toMatch(/^intruders 3: kworker\/1:2 20× 15.0ms/);

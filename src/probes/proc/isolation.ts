@@ -11,7 +11,7 @@
 // A file that is absent means "none"; one that holds something else than a CPU list is an error
 // that names it.
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseCpuList } from '../cpus.js';
+import { CpuListError, parseCpuList } from '../cpus.js';
 import { escapeBytes } from '../strings.js';
 
 export interface CpuPartition {
@@ -50,7 +50,7 @@ export function readCpuListFile(file: string): number[] {
   try {
     return parseCpuList(v);
   } catch (e) {
-    throw new Error(`${file}: ${(e as Error).message}`);
+    throw new CpuListError(`${file}: ${(e as Error).message}`);
   }
 }
 

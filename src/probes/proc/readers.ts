@@ -9,12 +9,24 @@
 // Nothing read here needs root: all these files are world-readable (for other users' processes,
 // /proc/PID/stat hides only addresses and wchan, not the times we use).
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
-import { escapeBytes } from '../strings.js';
+import { cutText, escapeBytes, escapeText } from '../strings.js';
 import type { CpuTimes, RawDisk, RawLoadavg, RawMeminfo, RawNetDev, RawProc, RawSample, RawStat, RawVmstat } from './types.js';
 
+/** What every parser here throws for text that is not of its file's format (and nothing else). */
+export class ProcParseError extends Error {
+  override readonly name = 'ProcParseError';
+}
+
 /** A parse error that names the file and the 1-based line, as `file:line: message`. */
-export function parseError(file: string, line: number, msg: string): Error {
-  return new Error(`${file}:${line}: ${msg}`);
+export function parseError(file: string, line: number, msg: string): ProcParseError {
+  // The message may name what the file holds (a CPU line's key, an IRQ's name): escaped, and bounded.
+  return new ProcParseError(`${file}:${line}: ${cutText(escapeText(msg), 300)}`);
+}
+
+/** Quoted file contents for an error: at most 80 characters, escaped (a line may hold anything, of any length). */
+export function quote(s: string): string {
+  const cut = s.length > 80 ? `${s.slice(0, 80)}…` : s;
+  return JSON.stringify(escapeBytes(Buffer.from(cut, 'latin1')));
 }
 
 const TWO63 = 2n ** 63n;
@@ -62,7 +74,7 @@ export function parseCounter(tok: string): number {
 /** An integer field (a counter, or signed where the kernel prints one, e.g. MaxConn -1). */
 function num(tok: string | undefined, file: string, line: number, what: string): number {
   const v = tok === undefined ? NaN : parseCounter(tok);
-  if (Number.isNaN(v)) throw parseError(file, line, `${what}: expected an integer, got ${JSON.stringify(tok ?? '')}`);
+  if (Number.isNaN(v)) throw parseError(file, line, `${what}: expected an integer, got ${quote(tok ?? '')}`);
   return v;
 }
 
@@ -187,7 +199,7 @@ export function parseStat(text: string, file = '/proc/stat'): RawStat {
       if (key === 'cpu') s.total = cpuTimes(toks, file, ln);
       else {
         const id = parseCounter(key.slice(3));
-        if (!(id >= 0)) throw parseError(file, ln, `bad CPU line ${JSON.stringify(key)}`);
+        if (!(id >= 0)) throw parseError(file, ln, `bad CPU line ${quote(key)}`);
         s.cpus.set(id, cpuTimes(toks, file, ln));
       }
     } else if (l.startsWith('intr ')) s.intr = firstValue(l, 'intr', file, ln);
@@ -214,7 +226,7 @@ export function parseMeminfo(text: string, file = '/proc/meminfo'): RawMeminfo {
     const c = l.indexOf(':');
     const v = c > 0 ? fields(l.slice(c + 1)) : [];
     const value = v.length === 1 || (v.length === 2 && v[1] === 'kB') ? parseCounter(v[0]) : NaN;
-    if (!(value >= 0) || l.slice(0, c).includes(' ')) throw parseError(file, i + 1, `expected "Name: value [kB]", got ${JSON.stringify(l)}`);
+    if (!(value >= 0) || l.slice(0, c).includes(' ')) throw parseError(file, i + 1, `expected "Name: value [kB]", got ${quote(l)}`);
     m[l.slice(0, c)] = value;
   }
   if (m.MemTotal === undefined) throw parseError(file, 1, 'no MemTotal');
@@ -235,7 +247,7 @@ export function parseVmstat(text: string, file = '/proc/vmstat'): RawVmstat {
     const l = ls[i];
     const sp = l.indexOf(' ');
     if (!l.trim()) continue;
-    if (sp <= 0 || l.indexOf(' ', sp + 1) >= 0) throw parseError(file, i + 1, `expected "name value", got ${JSON.stringify(l)}`);
+    if (sp <= 0 || l.indexOf(' ', sp + 1) >= 0) throw parseError(file, i + 1, `expected "name value", got ${quote(l)}`);
     const name = l.slice(0, sp);
     v[name] = num(l.slice(sp + 1), file, i + 1, name);
   }
@@ -301,7 +313,7 @@ export function parseNetDev(text: string, file = '/proc/net/dev'): Map<string, R
     if (!l.trim()) continue;
     // Interface names cannot contain ':' (dev_valid_name), and the first number may touch it.
     const c = l.indexOf(':');
-    if (c < 0) throw parseError(file, ln, `expected "iface: counters", got ${JSON.stringify(l)}`);
+    if (c < 0) throw parseError(file, ln, `expected "iface: counters", got ${quote(l)}`);
     const name = nameOf(l.slice(0, c).trim());
     const t = fields(l.slice(c + 1));
     if (t.length < 16) throw parseError(file, ln, `${name}: expected 16 counters, got ${t.length}`);
@@ -337,7 +349,7 @@ export function parseSnmpSections(text: string, file = '/proc/net/snmp'): Map<st
     const l = ls[i];
     if (!l.trim()) continue;
     const c = l.indexOf(':');
-    if (c <= 0) throw parseError(file, i + 1, `expected "Section: names", got ${JSON.stringify(l)}`);
+    if (c <= 0) throw parseError(file, i + 1, `expected "Section: names", got ${quote(l)}`);
     const sec = l.slice(0, c);
     const names = fields(l.slice(c + 1));
     const vl = ls[i + 1];
@@ -384,7 +396,7 @@ export function parseSnmp6(text: string, file = '/proc/net/snmp6'): Record<strin
   for (let i = 0; i < ls.length; i++) {
     const t = fields(ls[i]);
     if (t.length === 0) continue;
-    if (t.length !== 2) throw parseError(file, i + 1, `expected "Name value", got ${JSON.stringify(ls[i])}`);
+    if (t.length !== 2) throw parseError(file, i + 1, `expected "Name value", got ${quote(ls[i])}`);
     out[t[0]] = num(t[1], file, i + 1, t[0]);
   }
   return out;
@@ -417,7 +429,7 @@ export interface RawInterrupts {
 function cpuHeader(l: string, file: string): number[] {
   return fields(l).map((tok) => {
     const n = tok.startsWith('CPU') ? parseCounter(tok.slice(3)) : NaN;
-    if (!(n >= 0)) throw parseError(file, 1, `expected a header of CPUn columns, got ${JSON.stringify(tok)}`);
+    if (!(n >= 0)) throw parseError(file, 1, `expected a header of CPUn columns, got ${quote(tok)}`);
     return n;
   });
 }
@@ -441,7 +453,7 @@ function perCpuTable(text: string, file: string, what: string, row: (name: strin
     const l = ls[i];
     if (!l.trim()) continue;
     const c = l.indexOf(':');
-    if (c <= 0) throw parseError(file, i + 1, `expected "${what}: counts", got ${JSON.stringify(l)}`);
+    if (c <= 0) throw parseError(file, i + 1, `expected "${what}: counts", got ${quote(l)}`);
     rows.push(row(l.slice(0, c).trim(), fields(l.slice(c + 1)), i + 1, cpus));
   }
   return { cpus, rows };
@@ -497,7 +509,7 @@ export interface RawSoftnet {
 
 function hexField(tok: string | undefined, file: string, line: number, what: string): number {
   const v = tok !== undefined && /^[0-9a-f]{1,16}$/i.test(tok) ? parseInt(tok, 16) : NaN;
-  if (Number.isNaN(v)) throw parseError(file, line, `${what}: expected a hex counter, got ${JSON.stringify(tok ?? '')}`);
+  if (Number.isNaN(v)) throw parseError(file, line, `${what}: expected a hex counter, got ${quote(tok ?? '')}`);
   return v;
 }
 
@@ -535,7 +547,7 @@ export function readSoftnet(root = '/proc'): Map<number, RawSoftnet> {
 export function parseLoadavg(text: string, file = '/proc/loadavg'): RawLoadavg {
   const first = text.split('\n')[0];
   const x = /^(\d+\.\d+) (\d+\.\d+) (\d+\.\d+) (\d+)\/(\d+) (\d+)\s*$/.exec(first);
-  if (!x) throw parseError(file, 1, `expected "l1 l5 l15 runnable/tasks lastpid", got ${JSON.stringify(first)}`);
+  if (!x) throw parseError(file, 1, `expected "l1 l5 l15 runnable/tasks lastpid", got ${quote(first)}`);
   return { load1: Number(x[1]), load5: Number(x[2]), load15: Number(x[3]), runnable: Number(x[4]), tasks: Number(x[5]), lastPid: Number(x[6]) };
 }
 

@@ -10,6 +10,7 @@
 import React from 'react';
 import { Text, Transform } from 'ink';
 import { cachedWidth, fitWidth, rememberWidth } from '../output-stage.js';
+import { safe } from '../safe.js';
 
 export interface Segment {
   readonly text: string;
@@ -51,8 +52,13 @@ export interface FittedRowProps {
   readonly width: number;
 }
 
+/** The segments with their text escaped (safe()): a row is shown text, whoever built it (a label, a replayed value). */
+function escaped(segments: readonly Segment[]): readonly Segment[] {
+  return segments.some((s) => typeof s.text !== 'string' || safe(s.text) !== s.text) ? segments.map((s) => ({ ...s, text: safe(s.text) })) : segments;
+}
+
 function Row({ segments, width }: FittedRowProps): React.JSX.Element {
-  const segs = fitSegments(segments, Math.max(0, width)).slice(0, LETTERS.length);
+  const segs = fitSegments(escaped(segments), Math.max(0, width)).slice(0, LETTERS.length);
   if (segs.length === 0) return <Text>{''}</Text>; // as Ink lays out an empty line: no row
   const texts = new Map<string, string>();
   let total = 0;

@@ -5,6 +5,7 @@ import type React from 'react';
 import { Box } from 'ink';
 import { useTheme } from '../hooks/use-theme.js';
 import { FittedRow } from './FittedRow.js';
+import { safe } from '../safe.js';
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
 
@@ -34,17 +35,20 @@ export interface HBarsProps {
 
 export function HBars({ rows, width, color = 'cyan' }: HBarsProps): React.JSX.Element {
   const c = useTheme();
-  const max = rows.reduce((m, r) => Math.max(m, r.value), 0);
-  const labelW = rows.reduce((m, r) => Math.max(m, r.label.length), 0);
-  const countW = rows.reduce((m, r) => Math.max(m, String(r.value).length), 1);
+  // Labels and counts are shown text: escaped (a replayed file may hold anything in them), and a
+  // count that is not a finite number draws no bar.
+  const shown = rows.map((r) => ({ label: safe(r.label), count: safe(String(r.value)), value: Number.isFinite(r.value) ? r.value : 0 }));
+  const max = shown.reduce((m, r) => Math.max(m, r.value), 0);
+  const labelW = shown.reduce((m, r) => Math.max(m, r.label.length), 0);
+  const countW = shown.reduce((m, r) => Math.max(m, r.count.length), 1);
   const barW = Math.max(1, width - labelW - countW - 3);
   return (
     <Box flexDirection="column">
-      {rows.map((r) => (
+      {shown.map((r) => (
         <FittedRow
           key={r.label}
           width={width}
-          segments={[{ text: `${r.label.padStart(labelW)} ${String(r.value).padStart(countW)} ` }, { text: bar(r.value, max, barW), color: c(color) }]}
+          segments={[{ text: `${r.label.padStart(labelW)} ${r.count.padStart(countW)} ` }, { text: bar(r.value, max, barW), color: c(color) }]}
         />
       ))}
     </Box>
