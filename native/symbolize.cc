@@ -674,6 +674,12 @@ bool RecvAll(Work* w, char* p, size_t n, int64_t deadline) {
 // it refused (the parser lives on), or when it died, overran the time or could not be reached
 // (then it is killed, and started again for the next request).
 bool Call(Work* w, uint32_t type, const std::string& payload, const std::vector<int>& fds, int64_t timeout, std::string* resp) {
+  int st;
+  if (w->child > 0 && waitpid(w->child, &st, WNOHANG) == w->child) {
+    w->child = -1;  // died between requests (killed from outside, its CPU limit): started again
+    w->crashes++;
+    EndParser(w);
+  }
   if (!StartParser(w)) return false;
   int64_t deadline = NowNs() + timeout;
   proto::Hdr h = {type, uint32_t(fds.size()), payload.size()};

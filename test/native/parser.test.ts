@@ -1,0 +1,243 @@
+// The symbolizer's parser process (build/perfscope-parser, native/parser/): it really runs
+// unprivileged and confined (its /proc status), and crafted files (huge notes, a section count
+// past the bound, garbage DWARF, a sparse huge .gnu_debuglink target) are refused or bounded:
+// their frames come back module+offset or with their own names, never a stall, and a
+// well-formed file still resolves afterwards. A parser that stops answering is killed at its
+// request's time bound and started again; one killed between requests is started again.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Symbolizer } from '../../src/stacks/symbolizer.js';
+
+const SRC = fileURLToPath(new URL('./helpers/symt.c', import.meta.url));
+const LIB_SRC = fileURLToPath(new URL('./helpers/symtlib.c', import.meta.url));
+
+interface Prog {
+  child: ChildProcess;
+  pid: number;
+  addr: Record<string, bigint>;
+}
+const children: ChildProcess[] = [];
+
+/** symt.c with `libsym PATH lib_fn` for each library: it maps them and prints where lib_fn is. */
+async function start(libs: string[]): Promise<Prog> {
+  const args = libs.flatMap((l) => ['libsym', l, 'lib_fn']);
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const addr: Record<string, bigint> = {};
+  let i = 0;
+  for await (const line of createInterface({ input: child.stdout! })) {
+    if (line === 'ready') break;
+    const [k, v] = line.split(' ');
+    addr[k === 'libsym' ? `lib${i++}` : k] = v === '(nil)' ? 0n : BigInt(v);
+  }
+  expect(addr.leaf_a).toBeDefined();
+  return { child, pid: child.pid!, addr };
+}
+
+/** The section headers of an ELF64 little-endian file: name, header offset, file offset, size. */
+function sections(buf: Buffer) {
+  const shoff = Number(buf.readBigUInt64LE(0x28));
+  const entsize = buf.readUInt16LE(0x3a);
+  const n = buf.readUInt16LE(0x3c);
+  const strndx = buf.readUInt16LE(0x3e);
+  const hdr = (i: number) => shoff + i * entsize;
+  const strOff = Number(buf.readBigUInt64LE(hdr(strndx) + 0x18));
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const h = hdr(i);
+    const nameOff = strOff + buf.readUInt32LE(h);
+    const name = buf.toString('latin1', nameOff, buf.indexOf(0, nameOff));
+    out.push({ name, hdr: h, type: buf.readUInt32LE(h + 4), off: Number(buf.readBigUInt64LE(h + 0x18)), size: Number(buf.readBigUInt64LE(h + 0x20)) });
+  }
+  return out;
+}
+
+/** A sparse file of the largest size this file system takes, at most 8 EiB. */
+function sparseHuge(file: string): number {
+  const fd = openSync(file, 'w');
+  try {
+    for (const size of [2 ** 63 - 2 ** 12, 2 ** 60, 2 ** 50, 2 ** 44 - 2 ** 12, 2 ** 40, 2 ** 36]) {
+      try {
+        ftruncateSync(fd, size);
+        return size;
+      } catch {
+        // too large for this file system: a smaller one
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  throw new Error('no sparse file');
+}
+
+let dir = '';
+let bin = '';
+let lib = '';
+const crafted = { notes: '', shnum: '', dwarf: '', debuglink: '' };
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'perfscope-parser-'));
+  bin = path.join(dir, 'symt');
+  execFileSync('cc', ['-O0', '-g', '-Wall', '-o', bin, SRC, '-ldl']);
+  lib = path.join(dir, 'libsymt.so');
+  execFileSync('cc', ['-shared', '-fPIC', '-O0', '-g', '-o', lib, LIB_SRC]);
+  const image = readFileSync(lib);
+  const secs = sections(image);
+
+  // Huge notes: the build-id note's header says 1 GiB, and the (sparse) file is that large.
+  crafted.notes = path.join(dir, 'notes.so');
+  {
+    const b = Buffer.from(image);
+    const note = secs.find((s) => s.name === '.note.gnu.build-id')!;
+    b.writeBigUInt64LE(0x40000000n, note.hdr + 0x20);
+    writeFileSync(crafted.notes, b);
+    const fd = openSync(crafted.notes, 'r+');
+    ftruncateSync(fd, 0x40000000 + note.off + 4096);
+    closeSync(fd);
+  }
+  // Many sections: extended numbering (e_shnum 0, the count in section 0's sh_size), a million
+  // of them, in a sparse file large enough to hold their headers.
+  crafted.shnum = path.join(dir, 'shnum.so');
+  {
+    const b = Buffer.from(image);
+    b.writeUInt16LE(0, 0x3c);
+    b.writeBigUInt64LE(1_000_000n, Number(b.readBigUInt64LE(0x28)) + 0x20);
+    writeFileSync(crafted.shnum, b);
+    const fd = openSync(crafted.shnum, 'r+');
+    ftruncateSync(fd, Number(b.readBigUInt64LE(0x28)) + 64 * 1_000_001);
+    closeSync(fd);
+  }
+  // Garbage DWARF: every .debug_ section's bytes random.
+  crafted.dwarf = path.join(dir, 'dwarf.so');
+  {
+    const b = Buffer.from(image);
+    for (const s of secs) if (s.name.startsWith('.debug_')) randomBytes(s.size).copy(b, s.off);
+    writeFileSync(crafted.dwarf, b);
+  }
+  // Stripped, built without a build-id (so the debug file is checked by its CRC), with a .gnu_debuglink to a
+  // sparse file of exabytes beside it.
+  crafted.debuglink = path.join(dir, 'dl', 'libdl.so');
+  {
+    const d = path.join(dir, 'dl');
+    execFileSync('mkdir', ['-p', d]);
+    const nobid = path.join(d, 'nobid.so');
+    execFileSync('cc', ['-shared', '-fPIC', '-O0', '-g', '-Wl,--build-id=none', '-o', nobid, LIB_SRC]);
+    execFileSync('strip', ['-o', crafted.debuglink, nobid]);
+    const huge = path.join(d, 'huge.debug');
+    writeFileSync(huge, 'x');
+    execFileSync('objcopy', [`--add-gnu-debuglink=${huge}`, crafted.debuglink], { cwd: d });
+    sparseHuge(huge);
+  }
+});
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const addrs = (...a: bigint[]) => BigUint64Array.from(a);
+
+/** /proc/PID/status as key -> value. */
+function status(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const k = line.indexOf(':');
+    if (k > 0) out[line.slice(0, k)] = line.slice(k + 1).trim();
+  }
+  return out;
+}
+
+describe('the parser process', () => {
+  it('runs as nobody, without groups or capabilities, no_new_privs, under a seccomp filter, its descriptors only', async () => {
+    const p = await start([lib]);
+    const s = new Symbolizer();
+    const h = s.snapshot(p.pid);
+    expect(s.user(h, addrs(p.addr.lib0))[0][0]).toMatchObject({ sym: 'lib_fn', module: lib, offset: 0 });
+    const pid = s.stats().parser.pid;
+    expect(pid).toBeGreaterThan(0);
+    const st = status(pid);
+    expect(st.Name).toBe('perfscope-parse');
+    expect(st.PPid).toBe(String(process.pid));
+    expect(st.Uid.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
+    expect(st.Gid.split(/\s+/)).toEqual(['65534', '65534', '65534', '65534']);
+    expect(st.Groups).toBe('');
+    for (const k of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) expect(BigInt(`0x${st[k]}`)).toBe(0n);
+    expect(st.NoNewPrivs).toBe('1');
+    expect(st.Seccomp).toBe('2');
+    // Its limits, as it set them.
+    const limits = readFileSync(`/proc/${pid}/limits`, 'utf8');
+    expect(limits).toMatch(/Max address space\s+2147483648\s+2147483648\s+bytes/);
+    expect(limits).toMatch(/Max cpu time\s+600\s+605\s+seconds/);
+    expect(limits).toMatch(/Max open files\s+32\s+32\s+files/);
+  });
+
+  it('crafted files (huge notes, a million sections, garbage DWARF, a sparse exabyte debuglink target): bounded or refused, never a wrong name; a good file resolves after them', async () => {
+    const p = await start([crafted.notes, crafted.shnum, crafted.dwarf, crafted.debuglink, lib]);
+    const s = new Symbolizer({ debugDirs: [] });
+    const h = s.snapshot(p.pid);
+    const [notes, shnum, dwarf, dl, good] = [0, 1, 2, 3, 4].map((i) => s.user(h, addrs(p.addr[`lib${i}`]))[0]);
+    // The oversized note is skipped (no build-id read), the rest of the file is fine.
+    expect(notes[0]).toMatchObject({ sym: 'lib_fn', module: crafted.notes, offset: 0 });
+    // Past the section bound: refused, module+offset.
+    expect(shnum).toHaveLength(1);
+    expect(shnum[0].sym).toBeNull();
+    expect(shnum[0].module).toBe(crafted.shnum);
+    // Garbage DWARF: the symbol table's name; whatever libdw makes of the rest stays in the parser.
+    expect(dwarf[0]).toMatchObject({ sym: 'lib_fn', module: crafted.dwarf });
+    // The debuglink target is larger than the CRC bound: not read (no timeout), .dynsym's name.
+    expect(dl[0]).toMatchObject({ sym: 'lib_fn', module: crafted.debuglink, offset: 0 });
+    expect(dl[0].file).toBeUndefined();
+    expect(good[0]).toMatchObject({ sym: 'lib_fn', module: lib, offset: 0 });
+    expect(good[0].file?.endsWith('symtlib.c')).toBe(true);
+    const st = s.stats().parser;
+    expect(st.timeouts).toBe(0);
+    expect(st.refused).toBeGreaterThanOrEqual(1);
+    // The program's own file, parsed after them all.
+    expect(s.user(h, addrs(p.addr.leaf_a))[0][0]).toMatchObject({ sym: 'leaf_a', offset: 0 });
+  });
+
+  it('a parser that stops answering is killed at the time bound and started again: that file module+offset, the next one named', async () => {
+    const p = await start([lib]);
+    const s = new Symbolizer();
+    const h = s.snapshot(p.pid);
+    expect(s.user(h, addrs(p.addr.leaf_a))[0][0].sym).toBe('leaf_a');
+    const first = s.stats().parser;
+    process.kill(first.pid, 'SIGSTOP');
+    // libsymt.so is asked for now: the stopped parser never answers.
+    const [f] = s.user(h, addrs(p.addr.lib0))[0];
+    expect(f).toMatchObject({ sym: null, module: lib });
+    const after = s.stats().parser;
+    expect(after.timeouts).toBe(first.timeouts + 1);
+    expect(after.refused).toBe(first.refused + 1);
+    // A later file: a new parser. (libc: nanosleep.)
+    const [c] = s.user(h, addrs(p.addr.nanosleep))[0];
+    expect(c.sym).toMatch(/nanosleep/);
+    const again = s.stats().parser;
+    expect(again.restarts).toBe(first.restarts + 1);
+    expect(again.pid).not.toBe(first.pid);
+  }, 60_000);
+
+  it('a parser killed between requests is started again, the request it gets is answered', async () => {
+    const p = await start([lib]);
+    const s = new Symbolizer();
+    const h = s.snapshot(p.pid);
+    expect(s.user(h, addrs(p.addr.leaf_a))[0][0].sym).toBe('leaf_a');
+    const first = s.stats().parser;
+    process.kill(first.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.user(h, addrs(p.addr.lib0))[0][0]).toMatchObject({ sym: 'lib_fn', module: lib });
+    const after = s.stats().parser;
+    expect(after.crashes).toBe(first.crashes + 1);
+    expect(after.restarts).toBe(first.restarts + 1);
+    expect(after.refused).toBe(first.refused);
+  });
+});
