@@ -72,7 +72,8 @@ $(B)/perfscope-parser: native/parser/main.cc $(PARSER_LIB) Makefile
 	@mkdir -p $(B)
 	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIE -pie -Wl,-z,relro,-z,now \
 	  -o $@.tmp native/parser/main.cc native/parser/parse.cc -lseccomp -ldw -lelf -lz
-	mv $@.tmp $@
+	objcopy --only-keep-debug $@.tmp $(B)/perfscope-parser.debug
+	objcopy --strip-debug --add-gnu-debuglink=$(B)/perfscope-parser.debug $@.tmp && mv $@.tmp $@
 
 # The coverage-guided fuzz harness (libFuzzer + AddressSanitizer) over the same parsing code:
 # a development tool (scripts/fuzz-native.sh, test/native/fuzz.test.ts), not shipped.
