@@ -9,6 +9,7 @@
 // (PR_SET_PDEATHSIG). docs/stacks.md states the sandbox and every bound.
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <linux/capability.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -295,7 +296,11 @@ bool Serve() {
   }
   for (int fd : fds)
     if (fd >= 0) close(fd);
-  return Send(status, status == proto::kOk ? w.buf : std::string());
+  bool sent = Send(status, status == proto::kOk ? w.buf : std::string());
+  // A file's tables and a perf map's text are freed now: give the memory back (a big map or
+  // symbol table would otherwise stay in the heap until the next one).
+  if (h.type == proto::kElf || h.type == proto::kPerfMap || h.type == proto::kDebug) malloc_trim(0);
+  return sent;
 }
 
 }  // namespace
