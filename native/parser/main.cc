@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -79,15 +80,20 @@ void Sandbox(pid_t parent) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
   if (!ctx) Die("seccomp_init");
   const int allow[] = {
-      SCMP_SYS(read),       SCMP_SYS(pread64),   SCMP_SYS(readv),      SCMP_SYS(write),     SCMP_SYS(writev),
-      SCMP_SYS(recvmsg),    SCMP_SYS(sendmsg),   SCMP_SYS(close),      SCMP_SYS(fstat),     SCMP_SYS(newfstatat),
-      SCMP_SYS(lseek),      SCMP_SYS(mmap),      SCMP_SYS(munmap),     SCMP_SYS(mremap),    SCMP_SYS(brk),
-      SCMP_SYS(madvise),    SCMP_SYS(mprotect),  SCMP_SYS(futex),      SCMP_SYS(exit),      SCMP_SYS(exit_group),
+      SCMP_SYS(read),       SCMP_SYS(pread64),   SCMP_SYS(readv),      SCMP_SYS(close),     SCMP_SYS(fstat),
+      SCMP_SYS(newfstatat), SCMP_SYS(lseek),     SCMP_SYS(munmap),     SCMP_SYS(mremap),    SCMP_SYS(brk),
+      SCMP_SYS(madvise),    SCMP_SYS(futex),     SCMP_SYS(exit),       SCMP_SYS(exit_group),
       SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(clock_gettime),
       SCMP_SYS(getrandom),   SCMP_SYS(fcntl),   SCMP_SYS(sysinfo),
   };
   for (int s : allow)
     if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s, 0) != 0) Die("seccomp_rule_add");
+  // Writes and messages on the socket only; memory never made executable.
+  for (int s : {SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg)})
+    if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s, 1, SCMP_A0(SCMP_CMP_EQ, kSock)) != 0) Die("seccomp_rule_add");
+  if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0 ||
+      seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)) != 0)
+    Die("seccomp_rule_add");
   // libdw looks for a .dwz alternate file by path: refused, not fatal (there is no file to open).
   for (int s : {SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(statx), SCMP_SYS(access), SCMP_SYS(readlink)})
     if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), s, 0) != 0) Die("seccomp_rule_add");
