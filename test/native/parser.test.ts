@@ -24,9 +24,12 @@ interface Prog {
 }
 const children: ChildProcess[] = [];
 
-/** symt.c with `libsym PATH lib_fn` for each library: it maps them and prints where lib_fn is. */
+/** symt.c with `libsym PATH SYM` for each library (SYM lib_fn unless given as PATH:SYM): it maps them and prints where SYM is. */
 async function start(libs: string[]): Promise<Prog> {
-  const args = libs.flatMap((l) => ['libsym', l, 'lib_fn']);
+  const args = libs.flatMap((l) => {
+    const [file, sym = 'lib_fn'] = l.split(':');
+    return ['libsym', file, sym];
+  });
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const addr: Record<string, bigint> = {};
@@ -203,6 +206,29 @@ describe('the parser process', () => {
     expect(st.refused).toBeGreaterThanOrEqual(1);
     // The program's own file, parsed after them all.
     expect(s.user(h, addrs(p.addr.leaf_a))[0][0]).toMatchObject({ sym: 'leaf_a', offset: 0 });
+  });
+
+  it('identity is the file, not its build-id and size: a same-size copy with an edited name never names the original, in either order', async () => {
+    const copy = path.join(dir, 'libsymt-edited.so');
+    const b = readFileSync(lib);
+    // "lib_fn" in .strtab (the names .symtab gives, which the symbolizer prefers) becomes "lib_XX":
+    // same size, same build-id; .dynsym keeps lib_fn, so that dlsym() still finds it.
+    const strtab = sections(b).find((x) => x.name === '.strtab')!;
+    const at = b.indexOf('lib_fn\0', strtab.off);
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(strtab.off + strtab.size);
+    b.write('lib_XX', at, 'latin1');
+    writeFileSync(copy, b);
+    expect(b.length).toBe(readFileSync(lib).length);
+    for (const order of [[lib, copy], [copy, lib]]) {
+      const p = await start(order);
+      const s = new Symbolizer();
+      const h = s.snapshot(p.pid);
+      const names = [0, 1].map((i) => s.user(h, addrs(p.addr[`lib${i}`]))[0][0]);
+      const want = order.map((o) => (o === lib ? { sym: 'lib_fn', module: lib } : { sym: 'lib_XX', module: copy }));
+      expect(names[0]).toMatchObject(want[0]);
+      expect(names[1]).toMatchObject(want[1]);
+    }
   });
 
   it('a parser that stops answering is killed at the time bound and started again: that file module+offset, the next one named', async () => {
