@@ -277,6 +277,17 @@ struct Tables {
   std::vector<Sym> syms;
   std::string names;
   bool dwarf = false;  // the parser can be asked for this file's DWARF
+  std::string build_id;
+  uint64_t digest = 0;  // of all the above (computed on the worker): a key to find an equal table
+
+  // Equal content: then one table serves both files (two containers' copies of one library).
+  bool Same(const Tables& o) const {
+    return digest == o.digest && dwarf == o.dwarf && build_id == o.build_id && names == o.names && segs.size() == o.segs.size() &&
+           syms.size() == o.syms.size() && memcmp(segs.data(), o.segs.data(), segs.size() * sizeof(Segment)) == 0 &&
+           std::equal(syms.begin(), syms.end(), o.syms.begin(), [](const Sym& a, const Sym& b) {
+             return a.addr == b.addr && a.end == b.end && a.name == b.name && a.rank == b.rank;
+           });
+  }
 
   size_t Bytes() const {
     return sizeof(*this) + segs.capacity() * sizeof(Segment) + syms.capacity() * sizeof(Sym) + names.capacity();
@@ -827,6 +838,11 @@ void ParseFileJob(Work* w, const Job& job, Done* d) {
     }
   }
   t->dwarf = d->dwarf_fd != nullptr;
+  t->build_id = id;
+  uint64_t h = Fnv(id) ^ Fnv(t->names) * 31 ^ (t->dwarf ? 1 : 0);
+  for (const Sym& sy : t->syms) h = (h ^ sy.addr ^ (sy.end << 1) ^ (uint64_t(sy.name) << 7) ^ sy.rank) * 1099511628211ull;
+  for (const Segment& sg : t->segs) h = (h ^ sg.off ^ (sg.filesz << 3) ^ (sg.vaddr << 5)) * 1099511628211ull;
+  t->digest = h;
   w->entries_cut += cut;
 }
 
@@ -1056,6 +1072,7 @@ class Engine {
   std::unordered_map<uint64_t, FileEntry*> by_id_;
   std::map<FileKey, FileEntry*> by_key_;
   std::list<FileEntry*> lru_;  // parsed files, most recently used first
+  std::unordered_map<uint64_t, std::weak_ptr<const Tables>> by_content_;  // by Tables::digest
   bool kqueued_ = false;
   std::unique_ptr<KernelTables> kernel_;  // null until loaded
   size_t fds_ = 0;                        // descriptors the file entries hold
@@ -1152,6 +1169,16 @@ void Engine::Drain() {
     f->queued = false;
     if (!d.tables) continue;  // out of memory: asked for again on its next use
     f->tables = std::move(d.tables);
+    // Another file with the very same tables (build-id and every symbol, name and segment, so
+    // not merely the same build-id and size) shares its table: its memory is held once.
+    if (!f->tables->syms.empty()) {
+      auto& slot = by_content_[f->tables->digest];
+      std::shared_ptr<const Tables> same = slot.lock();
+      if (same && same->Same(*f->tables)) f->tables = same;
+      else if (!same) slot = f->tables;
+      if (by_content_.size() > 4 * kMaxParsed)
+        for (auto it = by_content_.begin(); it != by_content_.end();) it = it->second.expired() ? by_content_.erase(it) : std::next(it);
+    }
     if (d.dwarf_fd && !f->dwarf_fd) {
       f->dwarf_fd = std::move(d.dwarf_fd);
       f->fds += d.fds;

@@ -220,7 +220,10 @@ describe('the parser process', () => {
     b.write('lib_XX', at, 'latin1');
     writeFileSync(copy, b);
     expect(b.length).toBe(readFileSync(lib).length);
-    for (const order of [[lib, copy], [copy, lib]]) {
+    for (const order of [
+      [lib, copy],
+      [copy, lib],
+    ]) {
       const p = await start(order);
       const s = new Symbolizer();
       const h = s.snapshot(p.pid);
@@ -229,6 +232,30 @@ describe('the parser process', () => {
       expect(names[0]).toMatchObject(want[0]);
       expect(names[1]).toMatchObject(want[1]);
     }
+  });
+
+  it('an exact copy (another inode, the same content) shares the table: its symbols are held once', async () => {
+    const copy = path.join(dir, 'libsymt-copy.so');
+    writeFileSync(copy, readFileSync(lib));
+    const one = await start([lib]);
+    const two = await start([lib, copy]);
+    const s1 = new Symbolizer();
+    const h1 = s1.snapshot(one.pid);
+    // Each address as a leaf (one call each: in one call the later ones would be return addresses).
+    expect([one.addr.leaf_a, one.addr.lib0].map((a) => s1.user(h1, addrs(a))[0][0].sym)).toEqual(['leaf_a', 'lib_fn']);
+    const s2 = new Symbolizer();
+    const h2 = s2.snapshot(two.pid);
+    const got = [two.addr.leaf_a, two.addr.lib0, two.addr.lib1].map((a) => {
+      const [f] = s2.user(h2, addrs(a))[0];
+      return [f.sym, f.module];
+    });
+    expect(got).toEqual([
+      ['leaf_a', bin],
+      ['lib_fn', lib],
+      ['lib_fn', copy],
+    ]);
+    expect(s2.stats().files).toBe(s1.stats().files + 1);
+    expect(s2.stats().symbols).toBe(s1.stats().symbols);
   });
 
   it('a parser that stops answering is killed at the time bound and started again: that file module+offset, the next one named', async () => {
