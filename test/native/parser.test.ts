@@ -6,13 +6,13 @@
 // request's time bound and started again; one killed between requests is started again.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Symbolizer } from '../../src/stacks/symbolizer.js';
+import { craftLibs, sections } from '../helpers/crafted-elf.js';
 
 const SRC = fileURLToPath(new URL('./helpers/symt.c', import.meta.url));
 const LIB_SRC = fileURLToPath(new URL('./helpers/symtlib.c', import.meta.url));
@@ -43,42 +43,6 @@ async function start(libs: string[]): Promise<Prog> {
   return { child, pid: child.pid!, addr };
 }
 
-/** The section headers of an ELF64 little-endian file: name, header offset, file offset, size. */
-function sections(buf: Buffer) {
-  const shoff = Number(buf.readBigUInt64LE(0x28));
-  const entsize = buf.readUInt16LE(0x3a);
-  const n = buf.readUInt16LE(0x3c);
-  const strndx = buf.readUInt16LE(0x3e);
-  const hdr = (i: number) => shoff + i * entsize;
-  const strOff = Number(buf.readBigUInt64LE(hdr(strndx) + 0x18));
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const h = hdr(i);
-    const nameOff = strOff + buf.readUInt32LE(h);
-    const name = buf.toString('latin1', nameOff, buf.indexOf(0, nameOff));
-    out.push({ name, hdr: h, type: buf.readUInt32LE(h + 4), off: Number(buf.readBigUInt64LE(h + 0x18)), size: Number(buf.readBigUInt64LE(h + 0x20)) });
-  }
-  return out;
-}
-
-/** A sparse file of the largest size this file system takes, at most 8 EiB. */
-function sparseHuge(file: string): number {
-  const fd = openSync(file, 'w');
-  try {
-    for (const size of [2 ** 63 - 2 ** 12, 2 ** 60, 2 ** 50, 2 ** 44 - 2 ** 12, 2 ** 40, 2 ** 36]) {
-      try {
-        ftruncateSync(fd, size);
-        return size;
-      } catch {
-        // too large for this file system: a smaller one
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  throw new Error('no sparse file');
-}
-
 let dir = '';
 let bin = '';
 let lib = '';
@@ -90,53 +54,7 @@ beforeAll(() => {
   execFileSync('cc', ['-O0', '-g', '-Wall', '-o', bin, SRC, '-ldl']);
   lib = path.join(dir, 'libsymt.so');
   execFileSync('cc', ['-shared', '-fPIC', '-O0', '-g', '-o', lib, LIB_SRC]);
-  const image = readFileSync(lib);
-  const secs = sections(image);
-
-  // Huge notes: the build-id note's header says 1 GiB, and the (sparse) file is that large.
-  crafted.notes = path.join(dir, 'notes.so');
-  {
-    const b = Buffer.from(image);
-    const note = secs.find((s) => s.name === '.note.gnu.build-id')!;
-    b.writeBigUInt64LE(0x40000000n, note.hdr + 0x20);
-    writeFileSync(crafted.notes, b);
-    const fd = openSync(crafted.notes, 'r+');
-    ftruncateSync(fd, 0x40000000 + note.off + 4096);
-    closeSync(fd);
-  }
-  // Many sections: extended numbering (e_shnum 0, the count in section 0's sh_size), a million
-  // of them, in a sparse file large enough to hold their headers.
-  crafted.shnum = path.join(dir, 'shnum.so');
-  {
-    const b = Buffer.from(image);
-    b.writeUInt16LE(0, 0x3c);
-    b.writeBigUInt64LE(1_000_000n, Number(b.readBigUInt64LE(0x28)) + 0x20);
-    writeFileSync(crafted.shnum, b);
-    const fd = openSync(crafted.shnum, 'r+');
-    ftruncateSync(fd, Number(b.readBigUInt64LE(0x28)) + 64 * 1_000_001);
-    closeSync(fd);
-  }
-  // Garbage DWARF: every .debug_ section's bytes random.
-  crafted.dwarf = path.join(dir, 'dwarf.so');
-  {
-    const b = Buffer.from(image);
-    for (const s of secs) if (s.name.startsWith('.debug_')) randomBytes(s.size).copy(b, s.off);
-    writeFileSync(crafted.dwarf, b);
-  }
-  // Stripped, built without a build-id (so the debug file is checked by its CRC), with a .gnu_debuglink to a
-  // sparse file of exabytes beside it.
-  crafted.debuglink = path.join(dir, 'dl', 'libdl.so');
-  {
-    const d = path.join(dir, 'dl');
-    execFileSync('mkdir', ['-p', d]);
-    const nobid = path.join(d, 'nobid.so');
-    execFileSync('cc', ['-shared', '-fPIC', '-O0', '-g', '-Wl,--build-id=none', '-o', nobid, LIB_SRC]);
-    execFileSync('strip', ['-o', crafted.debuglink, nobid]);
-    const huge = path.join(d, 'huge.debug');
-    writeFileSync(huge, 'x');
-    execFileSync('objcopy', [`--add-gnu-debuglink=${huge}`, crafted.debuglink], { cwd: d });
-    sparseHuge(huge);
-  }
+  Object.assign(crafted, craftLibs(dir, lib, LIB_SRC));
 });
 
 afterEach(() => {
