@@ -23,15 +23,20 @@ LIBBPF_A  := $(shell pkg-config --variable=libdir libbpf 2>/dev/null || echo /us
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(B)/bpf/%.bpf.o,$(BPF_SRCS))
 NATIVE_SRCS := $(wildcard native/*.cc)
-NATIVE_HDRS := $(wildcard native/*.h)
+NATIVE_HDRS := $(wildcard native/*.h) native/parser/proto.h
+# The parser process (native/parser/): the parsing of other processes' files, as a library
+# (parse.cc) that the executable and the fuzz harness both link.
+PARSER_LIB := native/parser/parse.cc native/parser/parse.h native/parser/proto.h
 TS_SRCS   := $(shell find src -name '*.ts' -o -name '*.tsx')
 BENCH_SRCS := $(shell find bench -name '*.ts')
 
-.PHONY: build bpf native ts bundle clean
-build: bpf native ts bundle
+.PHONY: build bpf native parser fuzz ts bundle clean
+build: bpf native parser ts bundle
 
 bpf: $(BPF_OBJS)
 native: $(B)/perfscope.node
+parser: $(B)/perfscope-parser
+fuzz: $(B)/fuzz-parser
 ts: dist/.built $(B)/tsc-bench/.built
 bundle: dist/perfscope.js
 
@@ -61,6 +66,23 @@ $(B)/perfscope.node: $(NATIVE_SRCS) $(NATIVE_HDRS) $(B)/libbpf.a Makefile
 	  -I$(NODE_INC) -I$(NAPI_INC) -o $@.tmp $(NATIVE_SRCS) $(B)/libbpf.a -Wl,--exclude-libs,ALL -lelf -ldw -lz
 	objcopy --only-keep-debug $@.tmp $(B)/perfscope.node.debug
 	objcopy --strip-debug --add-gnu-debuglink=$(B)/perfscope.node.debug $@.tmp && mv $@.tmp $@
+
+# The symbolizer's parser process (native/parser/main.cc says what it is and how it is confined).
+$(B)/perfscope-parser: native/parser/main.cc $(PARSER_LIB) Makefile
+	@mkdir -p $(B)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -Wno-unused-parameter -fPIE -pie -Wl,-z,relro,-z,now \
+	  -o $@.tmp native/parser/main.cc native/parser/parse.cc -lseccomp -ldw -lelf -lz
+	objcopy --only-keep-debug $@.tmp $(B)/perfscope-parser.debug
+	objcopy --strip-debug --add-gnu-debuglink=$(B)/perfscope-parser.debug $@.tmp && mv $@.tmp $@
+
+# The coverage-guided fuzz harness (libFuzzer + AddressSanitizer) over the same parsing code:
+# a development tool (scripts/fuzz-native.sh, test/native/fuzz.test.ts), not shipped.
+FUZZ_CXX ?= $(shell command -v clang++-16 || command -v clang++)
+$(B)/fuzz-parser: native/parser/fuzz.cc $(PARSER_LIB) Makefile
+	@mkdir -p $(B)
+	$(FUZZ_CXX) -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -o $@.tmp native/parser/fuzz.cc native/parser/parse.cc -ldw -lelf -lz
+	mv $@.tmp $@
 
 dist/.built: $(TS_SRCS) tsconfig.json package.json
 	npx tsc -p tsconfig.json

@@ -1,18 +1,18 @@
 #include "symbolize.h"
 
-#include <cxxabi.h>
-#include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
+#include <dlfcn.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
 #include <linux/openat2.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/auxv.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <pthread.h>
 #include <signal.h>
@@ -34,6 +34,7 @@
 #include <ctime>
 #include <list>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -41,26 +42,39 @@
 #include <vector>
 
 #include "errors.h"
+#include "parser/proto.h"
+
+extern char** environ;
 
 namespace perfscope {
 namespace sym {
 namespace {
 
-// Bounds: everything read here comes from files and processes we do not trust.
+// Bounds: everything read here comes from files and processes we do not trust (the parser
+// process has its own, native/parser/parse.h; docs/stacks.md lists both).
 constexpr size_t kMaxParsed = 512;             // files whose tables are held at once (LRU)
 constexpr size_t kMaxName = 4096;              // longer names are cut
-constexpr size_t kMaxSyms = 1 << 24;           // symbols per file
-constexpr size_t kMaxSections = 1 << 20;
+constexpr size_t kMaxSyms = 1 << 22;           // symbols per file (as the parser's bound)
 constexpr size_t kMaxPhdrs = 4096;
-constexpr size_t kMaxCuRanges = 1 << 22;
-constexpr size_t kMaxText = 64 << 20;          // maps, status, a perf map
+constexpr size_t kMaxText = 64 << 20;          // maps, status
 constexpr size_t kMaxKallsyms = 256 << 20;
 constexpr size_t kMaxVdso = 1 << 20;
 constexpr size_t kAddrCacheMax = 1 << 16;      // per handle and per file, then cleared
-constexpr int kMaxDieDepth = 64;
-constexpr size_t kMaxDieVisits = 1 << 18;      // per lookup
 constexpr int kMaxPid = 4194304;               // PID_MAX_LIMIT
-
+constexpr size_t kMaxHeldFds = 1024;           // descriptors of mapped files and debug files held
+constexpr size_t kMaxCandidates = 8;           // debug-file candidates handed over per file
+constexpr size_t kPerfMapEntries = 1 << 18;    // entries of one process's perf map held
+constexpr size_t kPerfMapNames = 16 << 20;     // and the bytes of their names
+constexpr size_t kPerfMapEntriesTotal = 1 << 20;  // all processes'
+constexpr size_t kPerfMapNamesTotal = 64 << 20;
+constexpr int64_t kPerfMapMinGapNs = 1000000000;  // a perf map re-read at most once a second...
+constexpr int64_t kPerfMapGapFactor = 10;         // ...and at most a tenth of the time
+// Per request to the parser: past it the parser is killed (and restarted for the next one).
+constexpr int64_t kElfTimeoutNs = 10000000000;
+constexpr int64_t kDebugTimeoutNs = 10000000000;
+constexpr int64_t kDwarfTimeoutNs = 2000000000;
+constexpr int64_t kPerfMapTimeoutNs = 5000000000;
+constexpr int64_t kRespawnGapNs = 1000000000;  // a parser that cannot be started is tried again after this
 int64_t NowNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -168,26 +182,6 @@ std::string Hex(std::string_view bytes) {
 
 std::string Cut(const char* s) { return std::string(s, strnlen(s, kMaxName)); }
 
-// C++ and Rust legacy (_ZN...17h<hash>E) names demangled; anything else as it is.
-std::string Demangle(const char* s) {
-  size_t len = strnlen(s, kMaxName + 1);
-  if (len > kMaxName) return std::string(s, kMaxName);
-  if (len > 2 && s[0] == '_' && s[1] == 'Z') {
-    int status = 0;
-    char* d = abi::__cxa_demangle(s, nullptr, nullptr, &status);
-    if (d && status == 0) {
-      std::string out(d, strnlen(d, kMaxName));
-      free(d);
-      // Rust's legacy mangling ends in a hash component, ::h + 16 hex digits: not part of the name.
-      if (out.size() > 19 && out.compare(out.size() - 19, 3, "::h") == 0 &&
-          std::all_of(out.end() - 16, out.end(), [](char c) { return isxdigit(static_cast<unsigned char>(c)); }))
-        out.resize(out.size() - 19);
-      return out;
-    }
-    free(d);
-  }
-  return std::string(s, len);
-}
 
 // Bytes from a file or another process, as valid UTF-8: each byte of an invalid sequence
 // becomes U+FFFD (the terminal escaping is the TypeScript layer's).
@@ -222,336 +216,6 @@ std::string ValidUtf8(std::string_view s) {
   return out;
 }
 
-}  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Tables of one file.
-
-struct Sym {
-  uint64_t addr;
-  uint64_t end;   // exclusive: addr + st_size, or (unsized) the next symbol or the section's end
-  uint32_t name;  // offset in Tables::names
-  uint8_t rank;   // preference among aliases at one address; kUnsized marks st_size 0
-};
-constexpr uint8_t kUnsized = 0x80;
-
-struct Segment {
-  uint64_t off, filesz, vaddr;
-};
-
-struct CuRange {
-  uint64_t lo, hi;
-  Dwarf_Off off;
-};
-
-struct Source;
-
-struct Tables {
-  // What the Elf handles below read through (the file's fd, the vDSO image): outlives them.
-  std::shared_ptr<const Source> src;
-  std::vector<Segment> segs;
-  std::vector<Sym> syms;
-  std::string names;
-  // DWARF, from the file itself or its separate debug file. libdw reads the sections through
-  // the Elf handles, which read through the fds: all kept while dw lives.
-  UniqueFd debug_fd;
-  Elf* elf = nullptr;
-  Elf* debug_elf = nullptr;
-  Dwarf* dw = nullptr;
-  std::vector<CuRange> cus;
-  size_t dwarf_bytes = 0;
-
-  Tables() = default;
-  Tables(const Tables&) = delete;
-  Tables& operator=(const Tables&) = delete;
-  ~Tables() {
-    if (dw) dwarf_end(dw);
-    if (debug_elf) elf_end(debug_elf);
-    if (elf) elf_end(elf);
-  }
-  size_t Bytes() const {
-    return sizeof(*this) + segs.capacity() * sizeof(Segment) + syms.capacity() * sizeof(Sym) + names.capacity() +
-           cus.capacity() * sizeof(CuRange) + dwarf_bytes;
-  }
-
-  // File offset -> ELF virtual address, through the PT_LOAD segment holding that offset.
-  bool Translate(uint64_t off, uint64_t* vaddr) const {
-    for (const Segment& s : segs) {
-      if (off >= s.off && off - s.off < s.filesz) {
-        *vaddr = s.vaddr + (off - s.off);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  // The innermost symbol covering vaddr, or null (past a symbol's size, or in a gap).
-  const Sym* Find(uint64_t v) const {
-    auto it = std::upper_bound(syms.begin(), syms.end(), v, [](uint64_t x, const Sym& s) { return x < s.addr; });
-    for (int k = 0; k < 8 && it != syms.begin(); k++) {
-      --it;
-      if (v < it->end) return &*it;
-    }
-    return nullptr;
-  }
-
-  const CuRange* FindCu(uint64_t v) const {
-    auto it = std::upper_bound(cus.begin(), cus.end(), v, [](uint64_t x, const CuRange& r) { return x < r.lo; });
-    for (int k = 0; k < 16 && it != cus.begin(); k++) {
-      --it;
-      if (v < it->hi) return &*it;
-    }
-    return nullptr;
-  }
-};
-
-namespace {
-
-void ReadSegments(Elf* e, std::vector<Segment>* out) {
-  size_t n = 0;
-  if (elf_getphdrnum(e, &n) != 0) return;
-  for (size_t i = 0; i < n && i < kMaxPhdrs; i++) {
-    GElf_Phdr ph;
-    if (gelf_getphdr(e, int(i), &ph) && ph.p_type == PT_LOAD && ph.p_filesz > 0)
-      out->push_back(Segment{ph.p_offset, ph.p_filesz, ph.p_vaddr});
-  }
-}
-
-// Function symbols (FUNC, IFUNC, and NOTYPE labels of hand-written assembly) defined in an
-// executable section, from every section of `type`. Returns whether any was found. The entries
-// and their string table are read straight from the sections' data (gelf_getsym and
-// elf_strptr take libelf's lock and re-validate on every call: most of the time of a table of
-// 100k symbols), every offset checked against the data's size.
-bool LoadSymbols(Elf* e, GElf_Word type, Tables* t) {
-  size_t shnum = 0;
-  if (elf_getshdrnum(e, &shnum) != 0 || shnum == 0 || shnum > kMaxSections) return false;
-  std::vector<std::pair<uint64_t, uint64_t>> exec(shnum, {0, 0});  // [addr, end) of executable sections
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(e, scn)) != nullptr) {
-    GElf_Shdr sh;
-    size_t i = elf_ndxscn(scn);
-    if (gelf_getshdr(scn, &sh) && i < shnum && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size > 0 &&
-        sh.sh_addr + sh.sh_size > sh.sh_addr)
-      exec[i] = {sh.sh_addr, sh.sh_addr + sh.sh_size};
-  }
-  size_t ent = gelf_fsize(e, ELF_T_SYM, 1, EV_CURRENT);
-  bool direct = gelf_getclass(e) == ELFCLASS64;  // elf_getdata gives Elf64_Sym in memory order
-  size_t before = t->syms.size();
-  scn = nullptr;
-  while ((scn = elf_nextscn(e, scn)) != nullptr) {
-    GElf_Shdr sh;
-    if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || ent == 0) continue;
-    Elf_Data* d = elf_getdata(scn, nullptr);
-    Elf_Scn* strscn = sh.sh_link < shnum ? elf_getscn(e, sh.sh_link) : nullptr;
-    GElf_Shdr ssh;
-    if (!d || !d->d_buf || !strscn || !gelf_getshdr(strscn, &ssh) || ssh.sh_type != SHT_STRTAB) continue;
-    Elf_Data* sd = elf_getdata(strscn, nullptr);
-    if (!sd || !sd->d_buf || sd->d_size == 0) continue;
-    const char* strs = static_cast<const char*>(sd->d_buf);
-    size_t strsz = sd->d_size;
-    bool raw = direct && d->d_type == ELF_T_SYM;
-    size_t n = d->d_size / (raw ? sizeof(Elf64_Sym) : ent);
-    t->syms.reserve(t->syms.size() + std::min(n, kMaxSyms - std::min(kMaxSyms, t->syms.size())));
-    for (size_t i = 0; i < n && t->syms.size() < kMaxSyms; i++) {
-      GElf_Sym s;
-      if (raw) memcpy(&s, static_cast<const char*>(d->d_buf) + i * sizeof(Elf64_Sym), sizeof s);
-      else if (!gelf_getsym(d, int(i), &s)) continue;
-      int st = GELF_ST_TYPE(s.st_info);
-      if (st != STT_FUNC && st != STT_GNU_IFUNC && st != STT_NOTYPE) continue;
-      if (s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= shnum) continue;
-      auto [lo, hi] = exec[s.st_shndx];
-      if (hi <= lo || s.st_value < lo || s.st_value >= hi) continue;
-      if (s.st_name == 0 || s.st_name >= strsz) continue;
-      const char* name = strs + s.st_name;
-      size_t len = strnlen(name, std::min(kMaxName, strsz - s.st_name));
-      if (len == 0 || name[0] == '$') continue;  // '$x', '$d': mapping symbols, not functions
-      int bind = GELF_ST_BIND(s.st_info);
-      uint8_t rank = uint8_t((s.st_size ? 8 : 0) + (st != STT_NOTYPE ? 4 : 0) +
-                             (bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0));
-      uint64_t end = hi;
-      if (s.st_size) end = s.st_value + s.st_size < s.st_value ? UINT64_MAX : s.st_value + s.st_size;
-      else rank |= kUnsized;
-      if (t->names.size() > UINT32_MAX - kMaxName - 1) break;
-      t->syms.push_back(Sym{s.st_value, end, uint32_t(t->names.size()), rank});
-      t->names.append(name, len);
-      t->names.push_back('\0');
-    }
-  }
-  return t->syms.size() > before;
-}
-
-// Sorted by address, one symbol per address (the preferred alias: sized, FUNC, GLOBAL, WEAK);
-// an unsized symbol reaches at most to the next one.
-void FinishSymbols(Tables* t) {
-  auto& v = t->syms;
-  std::stable_sort(v.begin(), v.end(), [](const Sym& a, const Sym& b) {
-    if (a.addr != b.addr) return a.addr < b.addr;
-    return (a.rank & ~kUnsized) > (b.rank & ~kUnsized);
-  });
-  v.erase(std::unique(v.begin(), v.end(), [](const Sym& a, const Sym& b) { return a.addr == b.addr; }), v.end());
-  for (size_t i = 0; i + 1 < v.size(); i++)
-    if (v[i].rank & kUnsized) v[i].end = std::min(v[i].end, v[i + 1].addr);
-  v.shrink_to_fit();
-  // The arena again with the kept names only (aliases dropped), exactly sized.
-  size_t total = 0;
-  for (const Sym& s : v) total += strlen(t->names.c_str() + s.name) + 1;
-  std::string names;
-  names.reserve(total);
-  for (Sym& s : v) {
-    const char* n = t->names.c_str() + s.name;
-    s.name = uint32_t(names.size());
-    names.append(n, strlen(n) + 1);
-  }
-  t->names = std::move(names);
-}
-
-// Does the file carry DWARF (not merely NOBITS placeholders)? Adds the debug sections' size.
-bool HasDwarf(Elf* e, size_t* bytes) {
-  size_t shstrndx = 0;
-  if (elf_getshdrstrndx(e, &shstrndx) != 0) return false;
-  bool info = false;
-  size_t total = 0;
-  Elf_Scn* scn = nullptr;
-  while ((scn = elf_nextscn(e, scn)) != nullptr) {
-    GElf_Shdr sh;
-    if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || sh.sh_size == 0) continue;
-    const char* name = elf_strptr(e, shstrndx, sh.sh_name);
-    if (!name) continue;
-    if (!strncmp(name, ".debug_", 7) || !strncmp(name, ".zdebug_", 8)) total += sh.sh_size;
-    if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")) info = true;
-  }
-  if (info && bytes) *bytes = total;
-  return info;
-}
-
-std::string BuildId(Elf* e) {
-  const void* p = nullptr;
-  ssize_t n = e ? dwelf_elf_gnu_build_id(e, &p) : -1;
-  return n > 0 && n <= 64 && p ? std::string(static_cast<const char*>(p), size_t(n)) : std::string();
-}
-
-// The address ranges of every compile unit, sorted: which CU holds an address, without
-// .debug_aranges (which not every compiler writes).
-void IndexCus(Tables* t) {
-  Dwarf_CU* cu = nullptr;
-  Dwarf_CU* next = nullptr;
-  Dwarf_Half version;
-  uint8_t unit_type;
-  Dwarf_Die cudie, subdie;
-  while (dwarf_get_units(t->dw, cu, &next, &version, &unit_type, &cudie, &subdie) == 0) {
-    cu = next;
-    if (unit_type != DW_UT_compile) continue;
-    Dwarf_Addr base, lo, hi;
-    ptrdiff_t off = 0;
-    while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0 && t->cus.size() < kMaxCuRanges)
-      if (hi > lo) t->cus.push_back(CuRange{lo, hi, dwarf_dieoffset(&cudie)});
-    if (t->cus.size() >= kMaxCuRanges) break;
-  }
-  std::sort(t->cus.begin(), t->cus.end(), [](const CuRange& a, const CuRange& b) { return a.lo < b.lo; });
-  t->cus.shrink_to_fit();
-}
-
-// The functions (concrete subprogram, then each inlined instance) whose code holds pc,
-// outermost first, found by walking the CU's DIE tree down through the scopes holding pc.
-bool ScopeWalk(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>* chain, int depth, size_t* visits) {
-  if (depth > kMaxDieDepth) return false;
-  Dwarf_Die child;
-  if (dwarf_child(parent, &child) != 0) return false;
-  for (;;) {
-    if (++*visits > kMaxDieVisits) return false;
-    int tag = dwarf_tag(&child);
-    switch (tag) {
-      case DW_TAG_subprogram:
-      case DW_TAG_inlined_subroutine:
-      case DW_TAG_lexical_block:
-      case DW_TAG_try_block:
-      case DW_TAG_catch_block:
-        if (dwarf_haspc(&child, pc) == 1) {
-          if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) chain->push_back(child);
-          ScopeWalk(&child, pc, chain, depth + 1, visits);
-          return true;
-        }
-        break;
-      case DW_TAG_namespace:
-      case DW_TAG_module:
-      case DW_TAG_class_type:
-      case DW_TAG_structure_type:
-      case DW_TAG_union_type:
-        if (ScopeWalk(&child, pc, chain, depth + 1, visits)) return true;
-        break;
-      default:
-        break;
-    }
-    Dwarf_Die sib;
-    if (dwarf_siblingof(&child, &sib) != 0) return false;
-    child = sib;
-  }
-}
-
-std::string DieName(Dwarf_Die* d) {
-  Dwarf_Attribute a;
-  const char* s = nullptr;
-  if (dwarf_attr_integrate(d, DW_AT_linkage_name, &a) || dwarf_attr_integrate(d, DW_AT_MIPS_linkage_name, &a))
-    s = dwarf_formstring(&a);
-  if (s && *s) return Demangle(s);
-  s = dwarf_attr_integrate(d, DW_AT_name, &a) ? dwarf_formstring(&a) : nullptr;
-  return s ? Cut(s) : std::string();
-}
-
-struct DwFrame {
-  std::string name, file;
-  uint32_t line = 0;
-  uint64_t low = 0;
-  bool has_low = false;
-};
-
-// Outermost first. Each frame's file:line is where it is in its own code: the innermost from
-// the line table, every other one the call site of the function inlined into it.
-void DwarfFrames(Tables* t, uint64_t v, std::vector<DwFrame>* out) {
-  const CuRange* r = t->FindCu(v);
-  Dwarf_Die cu;
-  if (!r || !dwarf_offdie(t->dw, r->off, &cu)) return;
-  std::vector<Dwarf_Die> chain;
-  size_t visits = 0;
-  ScopeWalk(&cu, v, &chain, 0, &visits);
-  std::string file;
-  uint32_t line = 0;
-  if (Dwarf_Line* l = dwarf_getsrc_die(&cu, v)) {
-    const char* s = dwarf_linesrc(l, nullptr, nullptr);
-    if (s) file = Cut(s);
-    int ln = 0;
-    if (dwarf_lineno(l, &ln) == 0 && ln > 0) line = uint32_t(ln);
-  }
-  if (chain.empty()) {
-    if (!file.empty()) out->push_back(DwFrame{std::string(), file, line, 0, false});
-    return;
-  }
-  Dwarf_Files* files = nullptr;
-  size_t nfiles = 0;
-  if (dwarf_getsrcfiles(&cu, &files, &nfiles) != 0) files = nullptr;
-  out->resize(chain.size());
-  for (size_t k = chain.size(); k-- > 0;) {
-    DwFrame& f = (*out)[k];
-    f.name = DieName(&chain[k]);
-    f.file = file;
-    f.line = line;
-    Dwarf_Addr low;
-    if (dwarf_lowpc(&chain[k], &low) == 0) {
-      f.low = low;
-      f.has_low = true;
-    }
-    if (dwarf_tag(&chain[k]) != DW_TAG_inlined_subroutine) continue;
-    file.clear();
-    line = 0;
-    Dwarf_Attribute a;
-    Dwarf_Word w;
-    if (files && dwarf_attr(&chain[k], DW_AT_call_file, &a) && dwarf_formudata(&a, &w) == 0 && w < nfiles) {
-      const char* s = dwarf_filesrc(files, w, nullptr, nullptr);
-      if (s) file = Cut(s);
-    }
-    if (dwarf_attr(&chain[k], DW_AT_call_line, &a) && dwarf_formudata(&a, &w) == 0 && w <= UINT32_MAX) line = uint32_t(w);
-  }
-}
 
 uint64_t Fnv(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -587,63 +251,68 @@ const std::string& SelfVdso() {
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
-// Files, processes, the engine.
+// Tables of one file, as the parser process sent them (checked on arrival): plain arrays,
+// looked up here; nothing of the file itself is read in this process.
 
-struct FileKey {
-  uint64_t dev, ino;
-  int64_t size, mtime;
-  bool operator<(const FileKey& o) const {
-    return std::tie(dev, ino, size, mtime) < std::tie(o.dev, o.ino, o.size, o.mtime);
-  }
+struct Sym {
+  uint64_t addr;
+  uint64_t end;   // exclusive
+  uint32_t name;  // offset in Tables::names (demangled by the parser)
+  uint8_t rank;
 };
 
-// What parsing a file needs, fixed once the file is opened: shared by its entry (main thread)
-// and a parse in flight (the worker), so either may go first.
-struct Source {
-  UniqueFd fd;                      // a file...
-  std::string image;                // ...or an image read from memory (the vDSO)
-  std::shared_ptr<UniqueFd> root;   // the root it was found under (for a .gnu_debuglink beside it)
-  std::string path;                 // its path there, when safe to use
-  std::string build_id;
+struct Segment {
+  uint64_t off, filesz, vaddr;
 };
 
-struct OutFrame {
-  uint64_t addr = 0;
-  bool has_sym = false;
-  std::string sym;
-  std::string module;
-  uint64_t offset = 0;
-  std::string file;
+struct DwFrame {
+  std::string name, file;
   uint32_t line = 0;
-  bool inlined = false;
-  bool pending = false;
+  uint64_t low = 0;
+  bool has_low = false;
 };
 
-// Main thread only.
-struct FileEntry {
-  uint64_t id = 0;                  // never reused: a parse's result finds its entry by it
-  std::vector<FileKey> keys;
-  // Build-id and size: what another file must have to share this entry (see OpenMapped).
-  std::string share;
-  std::shared_ptr<const Source> src;
-  int users = 0;                    // handles that map it
-  bool queued = false;              // handed to the worker, its tables not installed yet
-  std::unique_ptr<Tables> tables;   // null until parsed, and after an LRU eviction
-  // Lookups in these tables by file offset (and return-address bit), shared by every handle
-  // that maps the file: a libc address every sleeping process has is walked once. Its
-  // frames' addr and module are the asker's, set on the way out.
-  std::unordered_map<uint64_t, std::vector<OutFrame>> memo;
-  size_t memo_frames = 0;
-  std::list<FileEntry*>::iterator lru;
-};
+struct Tables {
+  std::vector<Segment> segs;
+  std::vector<Sym> syms;
+  std::string names;
+  bool dwarf = false;  // the parser can be asked for this file's DWARF
+  std::string build_id;
+  uint64_t digest = 0;  // of all the above (computed on the worker): a key to find an equal table
 
-enum class Kind { File, Vdso, Anon, Special };
+  // Equal content: then one table serves both files (two containers' copies of one library).
+  bool Same(const Tables& o) const {
+    return digest == o.digest && dwarf == o.dwarf && build_id == o.build_id && names == o.names && segs.size() == o.segs.size() &&
+           syms.size() == o.syms.size() && memcmp(segs.data(), o.segs.data(), segs.size() * sizeof(Segment)) == 0 &&
+           std::equal(syms.begin(), syms.end(), o.syms.begin(), [](const Sym& a, const Sym& b) {
+             return a.addr == b.addr && a.end == b.end && a.name == b.name && a.rank == b.rank;
+           });
+  }
 
-struct Mapping {
-  uint64_t start, end, pgoff;
-  Kind kind;
-  std::string name;
-  FileEntry* file = nullptr;
+  size_t Bytes() const {
+    return sizeof(*this) + segs.capacity() * sizeof(Segment) + syms.capacity() * sizeof(Sym) + names.capacity();
+  }
+
+  // File offset -> ELF virtual address, through the PT_LOAD segment holding that offset.
+  bool Translate(uint64_t off, uint64_t* vaddr) const {
+    for (const Segment& s : segs) {
+      if (off >= s.off && off - s.off < s.filesz) {
+        *vaddr = s.vaddr + (off - s.off);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // The innermost symbol covering vaddr, or null (past a symbol's size, or in a gap).
+  const Sym* Find(uint64_t v) const {
+    auto it = std::upper_bound(syms.begin(), syms.end(), v, [](uint64_t x, const Sym& s) { return x < s.addr; });
+    for (int k = 0; k < 8 && it != syms.begin(); k++) {
+      --it;
+      if (v < it->end) return &*it;
+    }
+    return nullptr;
+  }
 };
 
 struct JitSym {
@@ -667,14 +336,79 @@ struct PerfMap {
   size_t Bytes() const { return syms.capacity() * sizeof(JitSym) + names.capacity(); }
 };
 
+struct FileKey {
+  uint64_t dev, ino;
+  int64_t size, mtime;
+  bool operator<(const FileKey& o) const {
+    return std::tie(dev, ino, size, mtime) < std::tie(o.dev, o.ino, o.size, o.mtime);
+  }
+};
+
+// What parsing a file needs, fixed once the file is opened: shared by its entry (main thread)
+// and a job in flight (the worker), so either may go first.
+struct Source {
+  UniqueFd fd;                      // the file (the vDSO: a memfd of its image)
+  std::string image;                // the vDSO's image (its identity)
+  std::shared_ptr<UniqueFd> root;   // the root it was found under (for a .gnu_debuglink beside it)
+  std::string path;                 // its path there, when safe to use
+};
+
+struct OutFrame {
+  uint64_t addr = 0;
+  bool has_sym = false;
+  std::string sym;
+  std::string module;
+  uint64_t offset = 0;
+  std::string file;
+  uint32_t line = 0;
+  bool inlined = false;
+  bool pending = false;
+};
+
+// Main thread only.
+struct FileEntry {
+  uint64_t id = 0;                  // never reused: a job's result finds its entry by it
+  std::vector<FileKey> keys;
+  std::shared_ptr<const Source> src;
+  int users = 0;                    // handles that map it
+  bool queued = false;              // handed to the worker, its tables not installed yet
+  std::shared_ptr<const Tables> tables;  // null until parsed, and after an LRU eviction
+  // The descriptor the parser reads the DWARF through (the file's own or its debug file's).
+  std::shared_ptr<UniqueFd> dwarf_fd;
+  bool dwarf_off = false;           // the parser failed on it: symbols only from now on
+  // DWARF answers by ELF address (a handoff to the memo below), and those asked for.
+  std::unordered_map<uint64_t, std::vector<DwFrame>> dw;
+  std::set<uint64_t> dw_queued;
+  // Lookups in these tables by file offset (and return-address bit), shared by every handle
+  // that maps the file: a libc address every sleeping process has is walked once. Its
+  // frames' addr and module are the asker's, set on the way out.
+  std::unordered_map<uint64_t, std::vector<OutFrame>> memo;
+  size_t memo_frames = 0;
+  size_t fds = 0;                   // descriptors held (its own, its debug file's)
+  std::list<FileEntry*>::iterator lru;
+};
+
+enum class Kind { File, Vdso, Anon, Special };
+
+struct Mapping {
+  uint64_t start, end, pgoff;
+  Kind kind;
+  std::string name;
+  FileEntry* file = nullptr;
+};
+
 struct Proc {
+  int handle = 0;
   int pid = 0, nspid = 0;
   UniqueFd procfd;                  // /proc/PID: fails once the process is gone (no pid reuse)
   std::shared_ptr<UniqueFd> root;   // /proc/PID/root
   std::vector<Mapping> maps;
   std::vector<FileEntry*> files;    // distinct, each counted once in users
   PerfMap perf;
-  int64_t perf_checked = 0;
+  bool perf_queued = false;         // a read of its perf map is with the worker
+  bool perf_loaded = false;
+  int64_t perf_checked = INT64_MIN / 2;
+  int64_t perf_gap = kPerfMapMinGapNs;
   std::unordered_map<uint64_t, std::vector<OutFrame>> cache;
 };
 
@@ -686,116 +420,6 @@ struct KSym {
 
 namespace {
 
-Elf* TryDebug(int fd, const std::vector<FileKey>& keys, const std::string& id, bool check_crc, GElf_Word crc, UniqueFd* out) {
-  UniqueFd d(fd);
-  struct stat st;
-  if (d.fd < 0 || fstat(d.fd, &st) != 0) return nullptr;
-  for (const FileKey& k : keys)
-    if (k.dev == uint64_t(st.st_dev) && k.ino == uint64_t(st.st_ino)) return nullptr;  // a link to itself
-  Elf* e = elf_begin(d.fd, ELF_C_READ, nullptr);
-  if (!e) return nullptr;
-  bool ok = elf_kind(e) == ELF_K_ELF;
-  if (ok && !id.empty()) {
-    ok = BuildId(e) == id;
-  } else if (ok && check_crc) {
-    uLong c = crc32(0, nullptr, 0);
-    char buf[65536];
-    off_t at = 0;
-    for (;;) {
-      ssize_t n = pread(d.fd, buf, sizeof buf, at);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      c = crc32(c, reinterpret_cast<const Bytef*>(buf), uInt(n));
-      at += n;
-    }
-    ok = GElf_Word(c) == crc;
-  } else {
-    ok = false;
-  }
-  if (!ok) {
-    elf_end(e);
-    return nullptr;
-  }
-  *out = std::move(d);
-  return e;
-}
-
-// The separate debug file: by build-id under each debug dir, else by .gnu_debuglink beside
-// the file (inside its process's root), in .debug/ there, or under <debugDir>/<its dir>.
-Elf* FindDebugFile(const Source& f, const std::vector<FileKey>& keys, const std::vector<std::string>& debug_dirs, Elf* e,
-                   UniqueFd* out) {
-  const std::string& id = f.build_id;
-  if (id.size() >= 2) {
-    std::string hex = Hex(id);
-    for (const std::string& dir : debug_dirs)
-      if (Elf* d = TryDebug(OpenRegular(dir + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug"), keys, id,
-                            false, 0, out))
-        return d;
-  }
-  GElf_Word crc = 0;
-  const char* link = dwelf_elf_gnu_debuglink(e, &crc);
-  if (!link || !SafeLinkName(link) || f.path.empty()) return nullptr;
-  std::string name = Cut(link);
-  std::string dir = DirName(f.path);
-  int rootfd = f.root ? f.root->fd : -1;
-  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/" + name), keys, id, true, crc, out)) return d;
-  if (Elf* d = TryDebug(OpenInRoot(rootfd, dir + "/.debug/" + name), keys, id, true, crc, out)) return d;
-  for (const std::string& ddir : debug_dirs)
-    if (Elf* d = TryDebug(OpenRegular(ddir + dir + "/" + name), keys, id, true, crc, out)) return d;
-  return nullptr;
-}
-
-// The costly step, once per file, on the worker thread: segments, symbols (.symtab, else the
-// debug file's, else .dynsym) and the DWARF index. A file that is not ELF, or is broken, gets
-// empty tables; null when cancelled (the engine is going away).
-std::unique_ptr<Tables> ParseFile(const std::shared_ptr<const Source>& src, const std::vector<FileKey>& keys,
-                                  const std::vector<std::string>& debug_dirs, const std::atomic<bool>& cancel) {
-  const Source* f = src.get();
-  auto t = std::make_unique<Tables>();
-  t->src = src;
-  Elf* e = nullptr;
-  if (!f->image.empty()) e = elf_memory(const_cast<char*>(f->image.data()), f->image.size());
-  else if (f->fd.fd >= 0) e = elf_begin(f->fd.fd, ELF_C_READ, nullptr);
-  if (e && elf_kind(e) == ELF_K_ELF) {
-    ReadSegments(e, &t->segs);
-    bool symtab = LoadSymbols(e, SHT_SYMTAB, t.get());
-    bool dwarf = HasDwarf(e, nullptr);
-    UniqueFd dbgfd;
-    Elf* dbg = nullptr;
-    if ((!symtab || !dwarf) && f->image.empty()) dbg = FindDebugFile(*f, keys, debug_dirs, e, &dbgfd);
-    if (!symtab && dbg) symtab = LoadSymbols(dbg, SHT_SYMTAB, t.get());
-    if (!symtab) LoadSymbols(e, SHT_DYNSYM, t.get());
-    FinishSymbols(t.get());
-    if (cancel) {
-      if (dbg) elf_end(dbg);
-      elf_end(e);
-      return nullptr;
-    }
-    // DWARF through an Elf handle of its own: the handles the symbols were read through hold
-    // libelf's copies of .symtab and .strtab (node's: 8 MB), freed below.
-    Elf* dwsrc = dwarf ? e : dbg && HasDwarf(dbg, nullptr) ? dbg : nullptr;
-    Elf* de = nullptr;
-    if (dwsrc == e) de = f->image.empty() ? elf_begin(f->fd.fd, ELF_C_READ, nullptr) : elf_memory(const_cast<char*>(f->image.data()), f->image.size());
-    else if (dwsrc) de = elf_begin(dbgfd.fd, ELF_C_READ, nullptr);
-    if (de) t->dw = dwarf_begin_elf(de, DWARF_C_READ, nullptr);
-    if (t->dw) {
-      IndexCus(t.get());
-      HasDwarf(de, &t->dwarf_bytes);  // after libdw decompressed what was compressed: the memory held
-      if (dwsrc == e) {
-        t->elf = de;
-      } else {
-        t->debug_elf = de;
-        t->debug_fd = std::move(dbgfd);
-      }
-    } else if (de) {
-      elf_end(de);
-    }
-    if (dbg) elf_end(dbg);
-  }
-  if (e) elf_end(e);
-  t->segs.shrink_to_fit();
-  return t;
-}
 
 struct KernelTables {
   std::vector<KSym> syms;
@@ -881,22 +505,37 @@ std::unique_ptr<KernelTables> LoadKallsyms(const std::string& path, const std::a
   return k;
 }
 
-constexpr uint64_t kKernelJob = 0;  // file ids start at 1
 
-// The background queue: the main thread hands the worker jobs (a file to parse, kallsyms to
-// load) and takes finished tables back; the worker touches nothing else of the engine and no
-// N-API. Everything here is under mu but `cancel`; shared (shared_ptr) by the engine, the
-// worker thread and any whenIdle() waiter, so whichever ends last frees it.
+enum class JobKind { Kernel, File, Dwarf, PerfMap };
+
+// The background queue: the main thread hands the worker jobs (a file to parse, an address's
+// DWARF, a perf map, kallsyms) and takes finished ones back; the worker touches nothing else
+// of the engine and no N-API. Everything here is under mu but the atomics and the parser link
+// (the worker's alone); shared (shared_ptr) by the engine, the worker thread and any
+// whenIdle() waiter, so whichever ends last frees it.
 struct Job {
-  uint64_t id = kKernelJob;
-  std::shared_ptr<const Source> src;
-  std::vector<FileKey> keys;
+  JobKind kind = JobKind::Kernel;
+  uint64_t id = 0;                      // a file's id, or (PerfMap) a handle
+  std::shared_ptr<const Source> src;    // File
+  std::vector<FileKey> keys;            // File: the file's own identities (a debug link to itself is skipped)
+  std::shared_ptr<UniqueFd> fd;         // Dwarf: what holds the DWARF; PerfMap: the map
+  uint64_t vaddr = 0;                   // Dwarf
+  uint64_t max_entries = 0, max_names = 0;  // PerfMap
+  int64_t mtime = 0, size = 0;          // PerfMap: what was opened
 };
 
 struct Done {
-  uint64_t id = kKernelJob;
-  std::unique_ptr<Tables> tables;
+  JobKind kind = JobKind::Kernel;
+  uint64_t id = 0;
+  uint64_t vaddr = 0;
+  bool failed = false;                  // the parser refused it, died on it or overran its time
+  std::shared_ptr<const Tables> tables;
+  std::shared_ptr<UniqueFd> dwarf_fd;   // File: where its DWARF is (null: none)
+  size_t fds = 0;                       // File: descriptors dwarf_fd adds (a debug file's)
   std::unique_ptr<KernelTables> kernel;
+  std::vector<DwFrame> frames;
+  std::unique_ptr<PerfMap> perf;
+  int64_t took = 0;
 };
 
 struct Work {
@@ -907,9 +546,19 @@ struct Work {
   std::vector<Done> done;
   bool busy = false;                // a job in flight
   bool stop = false;
-  std::atomic<bool> cancel{false};  // read by a parse in flight, between its steps
+  std::atomic<bool> cancel{false};  // read by kallsyms in flight, between its steps
+  UniqueFd stop_fd;                 // an eventfd: wakes the worker out of a wait on the parser
   std::vector<std::string> debug_dirs;
   std::string kallsyms_path;
+  std::string parser_path;
+
+  // The parser process (the worker's only).
+  pid_t child = -1;
+  UniqueFd sock;
+  int64_t failed_at = INT64_MIN / 2;
+  // Counters (read by stats()).
+  std::atomic<int> parser_pid{0};
+  std::atomic<uint64_t> starts{0}, timeouts{0}, crashes{0}, refused{0}, entries_cut{0}, bytes_cut{0}, start_errors{0};
 
   bool IdleLocked() const { return queue.empty() && !busy; }
   void WaitIdle() {
@@ -917,6 +566,356 @@ struct Work {
     changed.wait(l, [&] { return stop || IdleLocked(); });
   }
 };
+
+// The parser, ended: SIGKILL (it may be stuck in a loop), reaped.
+void EndParser(Work* w) {
+  if (w->child > 0) {
+    kill(w->child, SIGKILL);
+    int st;
+    while (waitpid(w->child, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+  w->child = -1;
+  w->parser_pid = 0;
+  w->sock.reset();
+}
+
+bool StartParser(Work* w) {
+  if (w->child > 0) return true;
+  int64_t now = NowNs();
+  if (now - w->failed_at < kRespawnGapNs) return false;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    w->failed_at = now;
+    w->start_errors++;
+    return false;
+  }
+  UniqueFd mine(sv[0]), theirs(sv[1]);
+  if (theirs.fd == 3) theirs.reset(fcntl(3, F_DUPFD_CLOEXEC, 10));  // dup2(3, 3) would keep it close-on-exec
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t at;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&at);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, theirs.fd, 3);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::string ppid = std::to_string(getpid());
+  char* argv[] = {const_cast<char*>(w->parser_path.c_str()), const_cast<char*>(ppid.c_str()), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, w->parser_path.c_str(), &fa, &at, argv, envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  if (rc != 0) {
+    w->failed_at = now;
+    w->start_errors++;
+    return false;
+  }
+  w->child = pid;
+  w->parser_pid = pid;
+  w->sock = std::move(mine);
+  w->starts++;
+  return true;
+}
+
+// Waits (poll) until fd is ready for `events`, the deadline passes (false) or the engine stops (false).
+bool WaitFd(Work* w, short events, int64_t deadline) {
+  for (;;) {
+    int64_t left = deadline - NowNs();
+    if (left <= 0) return false;
+    struct pollfd p[2] = {{w->sock.fd, events, 0}, {w->stop_fd.fd, POLLIN, 0}};
+    int n = poll(p, 2, int(std::min<int64_t>(left / 1000000 + 1, 1000)));
+    if (n < 0 && errno != EINTR) return false;
+    if (p[1].revents) return false;
+    if (n > 0 && p[0].revents) return true;
+  }
+}
+
+bool SendAll(Work* w, const char* p, size_t n, const std::vector<int>& fds, int64_t deadline) {
+  bool first = true;
+  while (n) {
+    if (!WaitFd(w, POLLOUT, deadline)) return false;
+    struct iovec iov = {const_cast<char*>(p), n};
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    char cbuf[CMSG_SPACE(sizeof(int) * proto::kMaxFds)];
+    if (first && !fds.empty()) {
+      msg.msg_control = cbuf;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+      memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
+    ssize_t r = sendmsg(w->sock.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) return false;
+    first = false;
+    p += r;
+    n -= size_t(r);
+  }
+  return true;
+}
+
+bool RecvAll(Work* w, char* p, size_t n, int64_t deadline) {
+  while (n) {
+    if (!WaitFd(w, POLLIN, deadline)) return false;
+    ssize_t r = recv(w->sock.fd, p, n, MSG_DONTWAIT);
+    if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= size_t(r);
+  }
+  return true;
+}
+
+// One request to the parser, started if it is not running. True with its answer; false when
+// it refused (the parser lives on), or when it died, overran the time or could not be reached
+// (then it is killed, and started again for the next request).
+bool Call(Work* w, uint32_t type, const std::string& payload, const std::vector<int>& fds, int64_t timeout, std::string* resp) {
+  int st;
+  if (w->child > 0 && waitpid(w->child, &st, WNOHANG) == w->child) {
+    w->child = -1;  // died between requests (killed from outside, its CPU limit): started again
+    w->crashes++;
+    EndParser(w);
+  }
+  if (!StartParser(w)) return false;
+  int64_t deadline = NowNs() + timeout;
+  proto::Hdr h = {type, uint32_t(fds.size()), payload.size()};
+  std::string msg(reinterpret_cast<const char*>(&h), sizeof h);
+  msg += payload;
+  proto::Hdr rh;
+  bool ok = SendAll(w, msg.data(), msg.size(), fds, deadline) && RecvAll(w, reinterpret_cast<char*>(&rh), sizeof rh, deadline) &&
+            (rh.type == proto::kOk || rh.type == proto::kFail) && rh.nfds == 0 && rh.len <= proto::kMaxResponse;
+  if (ok) {
+    resp->resize(size_t(rh.len));
+    ok = RecvAll(w, resp->data(), resp->size(), deadline);
+  }
+  if (!ok) {
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> l(w->mu);
+      stopping = w->stop;
+    }
+    // Past the deadline: it overran (killed here); before it: it died on its own (a signal, a
+    // limit, the seccomp filter) or broke the protocol.
+    if (!stopping) {
+      if (NowNs() >= deadline) w->timeouts++;
+      else w->crashes++;
+    }
+    EndParser(w);
+    return false;
+  }
+  return rh.type == proto::kOk;
+}
+
+// A symbol table as the parser writes it, checked: counts within the bounds, every name inside
+// the arena, sorted by address.
+bool GetTable(proto::Reader* r, Tables* t, uint64_t* cut) {
+  uint32_t n = r->U32();
+  if (!r->ok() || n > kMaxSyms || uint64_t(n) * 21 > r->left()) return false;
+  t->syms.resize(n);
+  for (Sym& s : t->syms) {
+    s.addr = r->U64();
+    s.end = r->U64();
+    s.name = r->U32();
+    s.rank = r->U8();
+  }
+  t->names = std::string(r->Bytes(UINT32_MAX));
+  *cut += r->U64();
+  if (!r->ok() || (n && (t->names.empty() || t->names.back() != '\0'))) return false;
+  for (size_t i = 0; i < n; i++) {
+    const Sym& s = t->syms[i];
+    if (s.name >= t->names.size() || s.end < s.addr || (i && t->syms[i - 1].addr >= s.addr)) return false;
+  }
+  return true;
+}
+
+// The separate debug file's candidates, opened here (as before: perfscope opens, the parser
+// reads): by build-id under each debug dir, by .gnu_debuglink beside the file (inside its
+// process's root), in .debug/ there, and under <debugDir>/<its dir>. Never the file itself.
+std::vector<UniqueFd> DebugCandidates(Work* w, const Source& f, const std::vector<FileKey>& keys, const std::string& id,
+                                      bool has_link, const std::string& link) {
+  std::vector<UniqueFd> out;
+  auto add = [&](int fd) {
+    UniqueFd d(fd);
+    struct stat st;
+    if (d.fd < 0 || out.size() >= kMaxCandidates || fstat(d.fd, &st) != 0) return;
+    for (const FileKey& k : keys)
+      if (k.dev == uint64_t(st.st_dev) && k.ino == uint64_t(st.st_ino)) return;
+    out.push_back(std::move(d));
+  };
+  if (id.size() >= 2) {
+    std::string hex = Hex(id);
+    for (const std::string& dir : w->debug_dirs) add(OpenRegular(dir + "/.build-id/" + hex.substr(0, 2) + "/" + hex.substr(2) + ".debug"));
+  }
+  if (has_link && SafeLinkName(link.c_str()) && !f.path.empty()) {
+    std::string dir = DirName(f.path);
+    int rootfd = f.root ? f.root->fd : -1;
+    add(OpenInRoot(rootfd, dir + "/" + link));
+    add(OpenInRoot(rootfd, dir + "/.debug/" + link));
+    for (const std::string& ddir : w->debug_dirs) add(OpenRegular(ddir + dir + "/" + link));
+  }
+  return out;
+}
+
+// A file's tables, from the parser: its segments and symbols (.symtab, else its debug file's,
+// else .dynsym) and where its DWARF is. A file the parser refuses, or dies or overruns on,
+// gets empty tables (its frames module+offset), counted.
+void ParseFileJob(Work* w, const Job& job, Done* d) {
+  auto t = std::make_shared<Tables>();
+  d->tables = t;
+  const Source& f = *job.src;
+  if (f.fd.fd < 0) return;
+  std::string resp;
+  if (!Call(w, proto::kElf, std::string(), {f.fd.fd}, kElfTimeoutNs, &resp)) {
+    d->failed = true;
+    return;
+  }
+  proto::Reader r(resp.data(), resp.size());
+  uint32_t flags = r.U32();
+  std::string id(r.Bytes(64));
+  std::string link(r.Bytes(255));
+  uint32_t crc = r.U32();
+  uint32_t nsegs = r.U32();
+  uint64_t cut = 0;
+  if (!r.ok() || nsegs > kMaxPhdrs) {
+    d->failed = true;
+    return;
+  }
+  for (uint32_t i = 0; i < nsegs; i++) {
+    Segment s;
+    s.off = r.U64();
+    s.filesz = r.U64();
+    s.vaddr = r.U64();
+    t->segs.push_back(s);
+  }
+  if (!GetTable(&r, t.get(), &cut) || !r.done()) {
+    *t = Tables();
+    d->failed = true;
+    return;
+  }
+  bool symtab = flags & 1, dwarf = flags & 2, has_link = flags & 4;
+  if (dwarf) d->dwarf_fd = std::shared_ptr<UniqueFd>(job.src, const_cast<UniqueFd*>(&job.src->fd));
+  if ((!symtab || !dwarf) && f.image.empty()) {
+    std::vector<UniqueFd> cands = DebugCandidates(w, f, job.keys, id, has_link, link);
+    if (!cands.empty()) {
+      proto::Writer q;
+      q.Bytes(id);
+      q.U32(crc);
+      q.U8((id.empty() ? 1 : 0) | (!symtab ? 2 : 0));
+      std::vector<int> fds;
+      for (const UniqueFd& c : cands) fds.push_back(c.fd);
+      std::string dresp;
+      if (Call(w, proto::kDebug, q.buf, fds, kDebugTimeoutNs, &dresp)) {
+        proto::Reader dr(dresp.data(), dresp.size());
+        uint32_t k = dr.U32();
+        uint32_t dflags = dr.U32();
+        Tables dt;
+        if (GetTable(&dr, &dt, &cut) && dr.done() && k < cands.size()) {
+          if (!symtab && (dflags & 1) && !dt.syms.empty()) {
+            t->syms = std::move(dt.syms);
+            t->names = std::move(dt.names);
+          }
+          if (!dwarf && (dflags & 2)) {
+            d->dwarf_fd = std::make_shared<UniqueFd>(std::move(cands[k]));
+            d->fds = 1;
+          }
+        }
+      }
+    }
+  }
+  t->dwarf = d->dwarf_fd != nullptr;
+  t->build_id = id;
+  uint64_t h = Fnv(id) ^ Fnv(t->names) * 31 ^ (t->dwarf ? 1 : 0);
+  for (const Sym& sy : t->syms) h = (h ^ sy.addr ^ (sy.end << 1) ^ (uint64_t(sy.name) << 7) ^ sy.rank) * 1099511628211ull;
+  for (const Segment& sg : t->segs) h = (h ^ sg.off ^ (sg.filesz << 3) ^ (sg.vaddr << 5)) * 1099511628211ull;
+  t->digest = h;
+  w->entries_cut += cut;
+}
+
+void DwarfJob(Work* w, const Job& job, Done* d) {
+  proto::Writer q;
+  q.U64(job.id);
+  q.U64(job.vaddr);
+  std::string resp;
+  if (!job.fd || job.fd->fd < 0 || !Call(w, proto::kDwarf, q.buf, {job.fd->fd}, kDwarfTimeoutNs, &resp)) {
+    d->failed = true;
+    return;
+  }
+  proto::Reader r(resp.data(), resp.size());
+  uint32_t n = r.U32();
+  if (!r.ok() || n > 64) {
+    d->failed = true;
+    return;
+  }
+  for (uint32_t i = 0; i < n && r.ok(); i++) {
+    DwFrame f;
+    f.name = std::string(r.Bytes(kMaxName));
+    f.file = std::string(r.Bytes(kMaxName));
+    f.line = r.U32();
+    f.low = r.U64();
+    f.has_low = r.U8() != 0;
+    d->frames.push_back(std::move(f));
+  }
+  if (!r.done()) {
+    d->frames.clear();
+    d->failed = true;
+  }
+}
+
+void PerfMapJob(Work* w, const Job& job, Done* d) {
+  proto::Writer q;
+  q.U64(job.max_entries);
+  q.U64(job.max_names);
+  std::string resp;
+  if (!job.fd || !Call(w, proto::kPerfMap, q.buf, {job.fd->fd}, kPerfMapTimeoutNs, &resp)) {
+    d->failed = true;
+    return;
+  }
+  proto::Reader r(resp.data(), resp.size());
+  auto pm = std::make_unique<PerfMap>();
+  uint32_t n = r.U32();
+  if (!r.ok() || n > job.max_entries || uint64_t(n) * 24 > r.left()) {
+    d->failed = true;
+    return;
+  }
+  pm->syms.resize(n);
+  for (JitSym& s : pm->syms) {
+    s.start = r.U64();
+    s.end = r.U64();
+    s.name = r.U32();
+    s.seq = r.U32();
+  }
+  pm->names = std::string(r.Bytes(job.max_names));
+  uint64_t ecut = r.U64(), bcut = r.U64();
+  bool ok = r.done() && (n == 0 || (!pm->names.empty() && pm->names.back() == '\0'));
+  for (size_t i = 0; ok && i < n; i++) {
+    const JitSym& s = pm->syms[i];
+    ok = s.name < pm->names.size() && s.end > s.start && (i == 0 || pm->syms[i - 1].start <= s.start);
+  }
+  if (!ok) {
+    d->failed = true;
+    return;
+  }
+  w->entries_cut += ecut;
+  w->bytes_cut += bcut;
+  pm->mtime = job.mtime;
+  pm->size = job.size;
+  d->perf = std::move(pm);
+}
 
 void WorkerMain(std::shared_ptr<Work> w) {
   sigset_t all;
@@ -931,14 +930,34 @@ void WorkerMain(std::shared_ptr<Work> w) {
     w->busy = true;
     l.unlock();
     Done d;
+    d.kind = job.kind;
     d.id = job.id;
+    d.vaddr = job.vaddr;
+    int64_t t0 = NowNs();
     try {
-      if (job.id == kKernelJob) d.kernel = LoadKallsyms(w->kallsyms_path, w->cancel);
-      else d.tables = ParseFile(job.src, job.keys, w->debug_dirs, w->cancel);
-    } catch (const std::exception&) {  // out of memory: no tables, and the file is asked for again
-      d.tables.reset();
-      d.kernel.reset();
+      switch (job.kind) {
+        case JobKind::Kernel:
+          d.kernel = LoadKallsyms(w->kallsyms_path, w->cancel);
+          break;
+        case JobKind::File:
+          ParseFileJob(w.get(), job, &d);
+          if (d.failed) w->refused++;
+          break;
+        case JobKind::Dwarf:
+          DwarfJob(w.get(), job, &d);
+          break;
+        case JobKind::PerfMap:
+          PerfMapJob(w.get(), job, &d);
+          break;
+      }
+    } catch (const std::exception&) {  // out of memory: nothing, and it is asked for again
+      d = Done{};
+      d.kind = job.kind;
+      d.id = job.id;
+      d.vaddr = job.vaddr;
+      d.failed = true;
     }
+    d.took = NowNs() - t0;
     job = Job{};
     l.lock();
     w->busy = false;
@@ -950,27 +969,50 @@ void WorkerMain(std::shared_ptr<Work> w) {
       l.lock();
     }
   }
+  l.unlock();
+  EndParser(w.get());
+}
+
+// Where the parser executable is: beside the addon (build/perfscope-parser).
+std::string DefaultParserPath() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&DefaultParserPath), &info) && info.dli_fname) {
+    std::string p = info.dli_fname;
+    size_t k = p.rfind('/');
+    return (k == std::string::npos ? std::string(".") : p.substr(0, k)) + "/perfscope-parser";
+  }
+  return "perfscope-parser";
 }
 
 }  // namespace
 
+struct Counters {
+  size_t handles, files, symbols, bytes;
+  uint64_t starts, timeouts, crashes, refused, entries_cut, bytes_cut, start_errors, fds;
+  int parser_pid;
+};
+
 class Engine {
  public:
-  Engine(std::string proc_root, std::vector<std::string> debug_dirs, std::string kallsyms)
+  Engine(std::string proc_root, std::vector<std::string> debug_dirs, std::string kallsyms, std::string parser)
       : proc_root_(std::move(proc_root)), work_(std::make_shared<Work>()) {
-    elf_version(EV_CURRENT);
     work_->debug_dirs = std::move(debug_dirs);
     work_->kallsyms_path = kallsyms.empty() ? proc_root_ + "/kallsyms" : std::move(kallsyms);
+    work_->parser_path = parser.empty() ? DefaultParserPath() : std::move(parser);
+    work_->stop_fd.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   }
-  // The worker is told to stop (a parse in flight stops at its next step) and joined: it never
-  // outlives the code and the tables it uses. (At process.exit no destructor runs: the worker
-  // holds its own reference to what it uses and simply dies with the process.)
+  // The worker is told to stop (a request to the parser in flight is abandoned, the parser
+  // killed) and joined: it never outlives the code and the tables it uses. (At process.exit no
+  // destructor runs: the parser dies with the worker thread that started it, PR_SET_PDEATHSIG.)
   ~Engine() {
     {
       std::lock_guard<std::mutex> l(work_->mu);
       work_->stop = true;
       work_->cancel = true;
       work_->queue.clear();
+    }
+    uint64_t one = 1;
+    if (work_->stop_fd.fd >= 0 && write(work_->stop_fd.fd, &one, sizeof one) < 0) {
     }
     work_->wake.notify_all();
     work_->changed.notify_all();
@@ -985,12 +1027,13 @@ class Engine {
     auto it = procs_.find(handle);
     return it == procs_.end() ? nullptr : it->second.get();
   }
-  // deadline INT64_MAX: wait for the tables needed; else nothing is parsed or waited for here.
+  // deadline INT64_MAX: wait for the tables needed; else nothing is parsed here, and only a
+  // DWARF answer is waited for, until the deadline.
   void User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out);
   void Kernel(const uint64_t* addrs, size_t n, int64_t deadline, std::vector<OutFrame>* out);
   void PrefetchKernel();
   bool Release(int handle);
-  void Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes);
+  void Stats(Counters* c);
   // Nothing queued, nothing in flight.
   bool Idle() {
     std::lock_guard<std::mutex> l(work_->mu);
@@ -1008,16 +1051,16 @@ class Engine {
   bool ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std::vector<OutFrame>* out);
   bool ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
                      std::vector<OutFrame>* out);
-  bool ResolveInTables(Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
-                       std::vector<OutFrame>* out);
+  bool ResolveInTables(FileEntry* f, const Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta,
+                       int64_t deadline, std::vector<OutFrame>* out);
   // The worker's side: hand over a job (urgent: ahead of the others), install what it finished,
-  // wait for one file or for kallsyms.
+  // wait (until a deadline) for something to hold.
   void Start();
+  void Push(Job j, bool urgent);
   void Queue(FileEntry* f, bool urgent);
   void Drain();
-  void WaitFor(FileEntry* f);
-  void WaitKernel();
-  bool WaitDone();
+  template <class Pred>
+  bool WaitUntil(Pred ready, int64_t deadline);
 
   std::string proc_root_;
   std::shared_ptr<Work> work_;
@@ -1028,24 +1071,35 @@ class Engine {
   std::map<FileEntry*, std::unique_ptr<FileEntry>> owned_;
   std::unordered_map<uint64_t, FileEntry*> by_id_;
   std::map<FileKey, FileEntry*> by_key_;
-  std::unordered_map<std::string, FileEntry*> by_build_id_;
   std::list<FileEntry*> lru_;  // parsed files, most recently used first
+  std::unordered_map<uint64_t, std::weak_ptr<const Tables>> by_content_;  // by Tables::digest
   bool kqueued_ = false;
   std::unique_ptr<KernelTables> kernel_;  // null until loaded
+  size_t fds_ = 0;                        // descriptors the file entries hold
+  size_t perf_entries_ = 0, perf_names_ = 0;  // what every process's perf map holds
+  uint64_t fds_refused_ = 0;
 };
 
 void Engine::Start() {
   if (!thread_.joinable()) thread_ = std::thread(WorkerMain, work_);
 }
 
-void Engine::Queue(FileEntry* f, bool urgent) {
-  if (f->tables) return;
+void Engine::Push(Job j, bool urgent) {
   std::lock_guard<std::mutex> l(work_->mu);
   if (work_->stop) return;
+  if (urgent) work_->queue.push_front(std::move(j));
+  else work_->queue.push_back(std::move(j));
+  Start();
+  work_->wake.notify_one();
+}
+
+void Engine::Queue(FileEntry* f, bool urgent) {
+  if (f->tables) return;
   if (f->queued) {
     if (!urgent) return;
+    std::lock_guard<std::mutex> l(work_->mu);
     auto& q = work_->queue;
-    auto it = std::find_if(q.begin(), q.end(), [&](const Job& j) { return j.id == f->id; });
+    auto it = std::find_if(q.begin(), q.end(), [&](const Job& j) { return j.kind == JobKind::File && j.id == f->id; });
     if (it != q.end() && it != q.begin()) {
       Job j = std::move(*it);
       q.erase(it);
@@ -1055,26 +1109,20 @@ void Engine::Queue(FileEntry* f, bool urgent) {
   }
   f->queued = true;
   Job j;
+  j.kind = JobKind::File;
   j.id = f->id;
   j.src = f->src;
   j.keys = f->keys;
-  if (urgent) work_->queue.push_front(std::move(j));
-  else work_->queue.push_back(std::move(j));
-  Start();
-  work_->wake.notify_one();
+  Push(std::move(j), urgent);
 }
 
 void Engine::PrefetchKernel() {
   if (kernel_ || kqueued_) return;
-  std::lock_guard<std::mutex> l(work_->mu);
-  if (work_->stop) return;
   kqueued_ = true;
-  work_->queue.push_front(Job{});
-  Start();
-  work_->wake.notify_one();
+  Push(Job{}, true);
 }
 
-// What the worker finished, installed (a file released meanwhile: its tables are dropped here).
+// What the worker finished, installed (a file or process released meanwhile: dropped here).
 void Engine::Drain() {
   std::vector<Done> done;
   {
@@ -1082,17 +1130,60 @@ void Engine::Drain() {
     done.swap(work_->done);
   }
   for (Done& d : done) {
-    if (d.id == kKernelJob) {
+    if (d.kind == JobKind::Kernel) {
       kqueued_ = false;
       kernel_ = std::move(d.kernel);
       continue;
     }
+    if (d.kind == JobKind::PerfMap) {
+      auto it = procs_.find(int(d.id));
+      if (it == procs_.end()) continue;
+      Proc* p = it->second.get();
+      p->perf_queued = false;
+      p->perf_gap = std::max(kPerfMapMinGapNs, d.took * kPerfMapGapFactor);
+      if (!d.perf) continue;
+      perf_entries_ -= p->perf.syms.size();
+      perf_names_ -= p->perf.names.size();
+      p->perf = std::move(*d.perf);
+      p->perf_loaded = true;
+      perf_entries_ += p->perf.syms.size();
+      perf_names_ += p->perf.names.size();
+      p->cache.clear();
+      continue;
+    }
     auto it = by_id_.find(d.id);
-    if (it == by_id_.end() || !it->second->queued) continue;
+    if (it == by_id_.end()) continue;
     FileEntry* f = it->second;
+    if (d.kind == JobKind::Dwarf) {
+      f->dw_queued.erase(d.vaddr);
+      if (d.failed) {
+        f->dwarf_off = true;  // the parser failed on this file's DWARF: its symbols only
+        f->dw.clear();
+        continue;
+      }
+      if (f->dw.size() >= kAddrCacheMax) f->dw.clear();
+      f->dw[d.vaddr] = std::move(d.frames);
+      continue;
+    }
+    if (!f->queued) continue;
     f->queued = false;
-    if (!d.tables) continue;  // failed: asked for again on its next use
+    if (!d.tables) continue;  // out of memory: asked for again on its next use
     f->tables = std::move(d.tables);
+    // Another file with the very same tables (build-id and every symbol, name and segment, so
+    // not merely the same build-id and size) shares its table: its memory is held once.
+    if (!f->tables->syms.empty()) {
+      auto& slot = by_content_[f->tables->digest];
+      std::shared_ptr<const Tables> same = slot.lock();
+      if (same && same->Same(*f->tables)) f->tables = same;
+      else if (!same) slot = f->tables;
+      if (by_content_.size() > 4 * kMaxParsed)
+        for (auto it = by_content_.begin(); it != by_content_.end();) it = it->second.expired() ? by_content_.erase(it) : std::next(it);
+    }
+    if (d.dwarf_fd && !f->dwarf_fd) {
+      f->dwarf_fd = std::move(d.dwarf_fd);
+      f->fds += d.fds;
+      fds_ += d.fds;
+    }
     Touch(f);
     while (lru_.size() > kMaxParsed) {
       FileEntry* old = lru_.back();
@@ -1101,32 +1192,27 @@ void Engine::Drain() {
       old->tables.reset();  // parsed again if it is needed again
       old->memo.clear();
       old->memo_frames = 0;
+      old->dw.clear();
     }
   }
 }
 
-// Blocks until the worker finishes some job; false once it is stopping.
-bool Engine::WaitDone() {
-  std::unique_lock<std::mutex> l(work_->mu);
-  work_->changed.wait(l, [&] { return work_->stop || !work_->done.empty(); });
-  return !work_->stop;
-}
-
-void Engine::WaitFor(FileEntry* f) {
-  Queue(f, true);
+// Drains until ready() holds (true), the deadline passes or the worker stops (false).
+template <class Pred>
+bool Engine::WaitUntil(Pred ready, int64_t deadline) {
   for (;;) {
     Drain();
-    if (f->tables || !f->queued) return;
-    if (!WaitDone()) return;
-  }
-}
-
-void Engine::WaitKernel() {
-  PrefetchKernel();
-  for (;;) {
-    Drain();
-    if (kernel_ || !kqueued_) return;
-    if (!WaitDone()) return;
+    if (ready()) return true;
+    std::unique_lock<std::mutex> l(work_->mu);
+    if (work_->stop) return false;
+    if (!work_->done.empty()) continue;
+    if (deadline == INT64_MAX) {
+      work_->changed.wait(l, [&] { return work_->stop || !work_->done.empty(); });
+    } else {
+      int64_t left = deadline - NowNs();
+      if (left <= 0) return false;
+      work_->changed.wait_for(l, std::chrono::nanoseconds(left), [&] { return work_->stop || !work_->done.empty(); });
+    }
   }
 }
 
@@ -1197,17 +1283,17 @@ int Engine::Snapshot(int pid, bool prefetch, int* err) {
     p->maps.push_back(std::move(m));
   }
   std::sort(p->maps.begin(), p->maps.end(), [](const Mapping& a, const Mapping& b) { return a.start < b.start; });
-  RefreshPerfMap(p.get(), NowNs(), true);
-  if (prefetch)
-    for (FileEntry* f : p->files) Queue(f, false);
   if (next_handle_ == INT_MAX) next_handle_ = 1;
   while (procs_.count(next_handle_)) next_handle_++;
   int h = next_handle_++;
+  p->handle = h;
+  Proc* raw = p.get();
   procs_[h] = std::move(p);
+  RefreshPerfMap(raw, NowNs(), true);
+  if (prefetch)
+    for (FileEntry* f : raw->files) Queue(f, false);
   return h;
 }
-
-static std::string ShareKey(const std::string& build_id, int64_t size) { return build_id + "/" + std::to_string(size); }
 
 void Engine::Use(Proc* p, FileEntry* f) {
   if (std::find(p->files.begin(), p->files.end(), f) != p->files.end()) return;
@@ -1218,11 +1304,11 @@ void Engine::Use(Proc* p, FileEntry* f) {
 FileEntry* Engine::Adopt(std::unique_ptr<FileEntry> f, std::unique_ptr<Source> src) {
   FileEntry* raw = f.get();
   raw->id = next_id_++;
-  if (!src->build_id.empty()) raw->share = ShareKey(src->build_id, raw->keys.front().size);
+  raw->fds = src->fd.fd >= 0 ? 1 : 0;
+  fds_ += raw->fds;
   raw->src = std::move(src);
   by_id_[raw->id] = raw;
   for (const FileKey& k : raw->keys) by_key_[k] = raw;
-  if (!raw->share.empty()) by_build_id_.emplace(raw->share, raw);
   raw->lru = lru_.end();
   owned_[raw] = std::move(f);
   return raw;
@@ -1230,17 +1316,29 @@ FileEntry* Engine::Adopt(std::unique_ptr<FileEntry> f, std::unique_ptr<Source> s
 
 // The file behind a mapping: through map_files (the very file mapped, even deleted or in
 // another mount namespace), else its path inside the process's root, if that is still the
-// same inode. Shared with every other process mapping the same file.
+// same inode. Shared with every other process mapping the same file (the same inode, size and
+// mtime: nothing is read from the file here, and two files are never taken for one another).
 FileEntry* Engine::OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t ino, const std::string& path) {
   char mf[64];
   snprintf(mf, sizeof mf, "map_files/%" PRIx64 "-%" PRIx64, start, end);
-  UniqueFd fd(KeepRegular(openat(p->procfd.fd, mf, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)));
   std::string clean = path;
   static const std::string kDeleted = " (deleted)";
   if (clean.size() > kDeleted.size() && clean.compare(clean.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0)
     clean.resize(clean.size() - kDeleted.size());
   bool safe = SafePath(clean);
+  // Known already: found by the stat of map_files' link (no descriptor taken).
   struct stat st;
+  if (fstatat(p->procfd.fd, mf, &st, 0) == 0 && S_ISREG(st.st_mode)) {
+    FileKey key{uint64_t(st.st_dev), uint64_t(st.st_ino), int64_t(st.st_size),
+                int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) return it->second;
+  }
+  if (fds_ >= kMaxHeldFds) {  // the bound on descriptors held: this file is not opened
+    fds_refused_++;
+    return nullptr;
+  }
+  UniqueFd fd(KeepRegular(openat(p->procfd.fd, mf, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)));
   if (fd.fd < 0 && safe) {
     fd.reset(OpenInRoot(p->root->fd, clean));
     if (fd.fd >= 0 && (fstat(fd.fd, &st) != 0 || st.st_ino != ino)) fd.reset();
@@ -1250,26 +1348,9 @@ FileEntry* Engine::OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t in
               int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
   auto it = by_key_.find(key);
   if (it != by_key_.end()) return it->second;
-  std::string id;
-  if (Elf* e = elf_begin(fd.fd, ELF_C_READ, nullptr)) {
-    if (elf_kind(e) == ELF_K_ELF) id = BuildId(e);
-    elf_end(e);
-  }
-  if (!id.empty()) {
-    // The same build in another namespace (or a copy): one entry. The size must match too: a
-    // stripped copy keeps the build-id of the file it was stripped from, and must not share the
-    // other's symbol table (nor give it its own, none).
-    auto b = by_build_id_.find(ShareKey(id, st.st_size));
-    if (b != by_build_id_.end()) {
-      b->second->keys.push_back(key);
-      by_key_[key] = b->second;
-      return b->second;
-    }
-  }
   auto f = std::make_unique<FileEntry>();
   f->keys.push_back(key);
   auto src = std::make_unique<Source>();
-  src->build_id = id;
   src->fd = std::move(fd);
   if (safe) {
     src->root = p->root;
@@ -1278,7 +1359,8 @@ FileEntry* Engine::OpenMapped(Proc* p, uint64_t start, uint64_t end, uint64_t in
   return Adopt(std::move(f), std::move(src));
 }
 
-// The vDSO: the process's own image from /proc/PID/mem, else ours when it has the same size.
+// The vDSO: the process's own image from /proc/PID/mem, else ours when it has the same size;
+// handed to the parser as a memfd.
 FileEntry* Engine::OpenVdso(Proc* p, uint64_t start, uint64_t end) {
   if (end - start > kMaxVdso) return nullptr;
   std::string img(size_t(end - start), '\0');
@@ -1292,10 +1374,17 @@ FileEntry* Engine::OpenVdso(Proc* p, uint64_t start, uint64_t end) {
   auto it = by_key_.find(key);
   if (it != by_key_.end() && it->second->src->image == img) return it->second;
   if (it != by_key_.end()) return nullptr;  // a hash collision: leave it unresolved rather than wrong
+  if (fds_ >= kMaxHeldFds) {
+    fds_refused_++;
+    return nullptr;
+  }
+  UniqueFd mfd(int(syscall(SYS_memfd_create, "perfscope-vdso", MFD_CLOEXEC)));
+  if (mfd.fd < 0 || pwrite(mfd.fd, img.data(), img.size(), 0) != ssize_t(img.size())) return nullptr;
   auto f = std::make_unique<FileEntry>();
   f->keys.push_back(key);
   auto src = std::make_unique<Source>();
   src->image = std::move(img);
+  src->fd = std::move(mfd);
   return Adopt(std::move(f), std::move(src));
 }
 
@@ -1305,8 +1394,12 @@ void Engine::Touch(FileEntry* f) {
   f->lru = lru_.begin();
 }
 
+// The perf map is opened here and read by the parser, on the worker: at most once a second,
+// and at most a tenth of the time (a big map read often would keep the parser busy), within
+// what the other processes' maps leave of the total bound.
 void Engine::RefreshPerfMap(Proc* p, int64_t now, bool force) {
-  if (!force && now - p->perf_checked < 1000000000) return;
+  if (p->perf_queued) return;
+  if (!force && now - p->perf_checked < p->perf_gap) return;
   p->perf_checked = now;
   if (p->procfd.fd < 0) return;
   UniqueFd alive(openat(p->procfd.fd, "stat", O_RDONLY | O_CLOEXEC));
@@ -1314,44 +1407,26 @@ void Engine::RefreshPerfMap(Proc* p, int64_t now, bool force) {
     p->procfd.reset();
     return;
   }
-  UniqueFd fd(OpenInRoot(p->root->fd, "/tmp/perf-" + std::to_string(p->nspid) + ".map"));
+  auto fd = std::make_shared<UniqueFd>(OpenInRoot(p->root->fd, "/tmp/perf-" + std::to_string(p->nspid) + ".map"));
   struct stat st;
-  if (fd.fd < 0 || fstat(fd.fd, &st) != 0) return;
+  if (fd->fd < 0 || fstat(fd->fd, &st) != 0) return;
   int64_t mtime = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   if (mtime == p->perf.mtime && st.st_size == p->perf.size) return;
-  std::string text;
-  if (!ReadAll(fd.fd, &text, kMaxText)) return;
-  PerfMap pm;
-  pm.mtime = mtime;
-  pm.size = st.st_size;
-  size_t pos = 0;
-  uint32_t seq = 0;
-  while (pos < text.size() && pm.syms.size() < kMaxSyms) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string::npos) eol = text.size();
-    std::string line = text.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    const char* s = line.c_str();
-    char* e1 = nullptr;
-    char* e2 = nullptr;
-    errno = 0;
-    uint64_t start = strtoull(s, &e1, 16);
-    if (e1 == s || *e1 != ' ') continue;
-    uint64_t size = strtoull(e1 + 1, &e2, 16);
-    if (errno || e2 == e1 + 1 || *e2 != ' ' || size == 0 || start + size < start || !e2[1]) continue;
-    pm.syms.push_back(JitSym{start, start + size, uint32_t(pm.names.size()), seq++});
-    pm.names.append(e2 + 1, strnlen(e2 + 1, kMaxName));
-    pm.names.push_back('\0');
-    if (pm.names.size() > UINT32_MAX - kMaxName - 1) break;
-  }
-  std::stable_sort(pm.syms.begin(), pm.syms.end(), [](const JitSym& a, const JitSym& b) { return a.start < b.start; });
-  p->perf = std::move(pm);
-  p->cache.clear();
+  size_t others = perf_entries_ - p->perf.syms.size(), other_names = perf_names_ - p->perf.names.size();
+  Job j;
+  j.kind = JobKind::PerfMap;
+  j.id = uint64_t(p->handle);
+  j.fd = std::move(fd);
+  j.max_entries = std::min(kPerfMapEntries, kPerfMapEntriesTotal - std::min(kPerfMapEntriesTotal, others));
+  j.max_names = std::min(kPerfMapNames, kPerfMapNamesTotal - std::min(kPerfMapNamesTotal, other_names));
+  j.mtime = mtime;
+  j.size = st.st_size;
+  p->perf_queued = true;
+  Push(std::move(j), false);
 }
 
-// Returns whether the answer is whole: false when the DWARF walk was left for a later call
-// (the deadline had passed: the name from the symbol table, marked pending).
+// Returns whether the answer is whole: false when the DWARF was left for a later call (the
+// deadline had passed: the name from the symbol table, marked pending).
 bool Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
                            std::vector<OutFrame>* out) {
   uint64_t key = fileoff << 1 | (delta ? 1 : 0);
@@ -1368,8 +1443,9 @@ bool Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff,
     }
   }
   size_t first = out->size();
-  bool whole = ResolveInTables(f->tables.get(), base, fileoff, delta, deadline, out);
-  if (whole && keyable) {
+  std::shared_ptr<const Tables> t = f->tables;  // held: a drain while waiting may evict it
+  bool whole = ResolveInTables(f, t.get(), base, fileoff, delta, deadline, out);
+  if (whole && keyable && f->tables == t) {
     if (f->memo.size() >= kAddrCacheMax) {
       f->memo.clear();
       f->memo_frames = 0;
@@ -1380,8 +1456,8 @@ bool Engine::ResolveInFile(FileEntry* f, const OutFrame& base, uint64_t fileoff,
   return whole;
 }
 
-bool Engine::ResolveInTables(Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta, int64_t deadline,
-                             std::vector<OutFrame>* out) {
+bool Engine::ResolveInTables(FileEntry* f, const Tables* t, const OutFrame& base, uint64_t fileoff, uint64_t delta,
+                             int64_t deadline, std::vector<OutFrame>* out) {
   uint64_t v;
   if (!t->Translate(fileoff, &v)) {
     out->push_back(base);
@@ -1390,13 +1466,30 @@ bool Engine::ResolveInTables(Tables* t, const OutFrame& base, uint64_t fileoff, 
   const Sym* s = t->Find(v);
   std::vector<DwFrame> dw;
   bool whole = true;
-  if (t->dw && (deadline == INT64_MAX || NowNs() < deadline)) DwarfFrames(t, v, &dw);
-  else if (t->dw) whole = false;
+  if (t->dwarf && !f->dwarf_off && f->dwarf_fd) {
+    // The parser is asked (ahead of the queue) and waited for while the budget lasts.
+    auto have = [&] { return f->dwarf_off || f->dw.count(v) || !f->dw_queued.count(v); };
+    if (!f->dw.count(v)) {
+      if (!f->dw_queued.count(v)) {
+        f->dw_queued.insert(v);
+        Job j;
+        j.kind = JobKind::Dwarf;
+        j.id = f->id;
+        j.fd = f->dwarf_fd;
+        j.vaddr = v;
+        Push(std::move(j), true);
+      }
+      if (deadline == INT64_MAX || NowNs() < deadline) WaitUntil(have, deadline);
+    }
+    auto it = f->dw.find(v);
+    if (it != f->dw.end()) dw = it->second;
+    else if (!f->dwarf_off) whole = false;
+  }
   OutFrame outer = base;
   outer.pending = !whole;
   if (s) {
     outer.has_sym = true;
-    outer.sym = Demangle(t->names.c_str() + s->name);
+    outer.sym = Cut(t->names.c_str() + s->name);
     outer.offset = v + delta - s->addr;
   } else if (!dw.empty() && !dw[0].name.empty() && dw[0].has_low && dw[0].low <= v) {
     outer.has_sym = true;  // no symbol, but the DWARF of a function holding the address
@@ -1433,13 +1526,15 @@ bool Engine::ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std
     if (const JitSym* j = p->perf.Find(look)) {
       f.module = "[jit]";
       f.has_sym = true;
-      f.sym = Demangle(p->perf.names.c_str() + j->name);
+      f.sym = Cut(p->perf.names.c_str() + j->name);
       f.offset = addr - j->start;
     } else if (m) {
       f.module = "[jit]";
       f.offset = addr - m->start;
+      f.pending = p->perf_queued && !p->perf_loaded;
     } else {
       f.module = "[unknown]";
+      f.pending = p->perf_queued && !p->perf_loaded;
     }
     out->push_back(f);
     return false;
@@ -1458,8 +1553,12 @@ bool Engine::ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std
     return true;
   }
   if (!file->tables) {
-    if (deadline == INT64_MAX) WaitFor(file);
-    else Queue(file, false);
+    if (deadline == INT64_MAX) {
+      Queue(file, true);
+      WaitUntil([&] { return file->tables || !file->queued; }, INT64_MAX);
+    } else {
+      Queue(file, false);
+    }
   }
   if (!file->tables) {  // being read in the background: the next call has it
     f.pending = true;
@@ -1473,6 +1572,7 @@ bool Engine::ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std
 void Engine::User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out) {
   Drain();
   RefreshPerfMap(p, NowNs(), false);
+  if (deadline == INT64_MAX && p->perf_queued) WaitUntil([&] { return !p->perf_queued; }, INT64_MAX);
   out->reserve(n);
   for (size_t i = 0; i < n; i++) {
     uint64_t a = addrs[i];
@@ -1499,18 +1599,29 @@ void Engine::User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, st
 bool Engine::Release(int handle) {
   auto it = procs_.find(handle);
   if (it == procs_.end()) return false;
-  for (FileEntry* f : it->second->files) {
+  Proc* p = it->second.get();
+  perf_entries_ -= p->perf.syms.size();
+  perf_names_ -= p->perf.names.size();
+  for (FileEntry* f : p->files) {
     if (--f->users > 0) continue;
-    if (f->queued) {  // not started: dropped from the queue; in flight: its result is dropped on arrival
+    {  // not started: dropped from the queue; in flight: its result is dropped on arrival
       std::lock_guard<std::mutex> l(work_->mu);
       auto& q = work_->queue;
-      q.erase(std::remove_if(q.begin(), q.end(), [&](const Job& j) { return j.id == f->id; }), q.end());
+      q.erase(std::remove_if(q.begin(), q.end(),
+                             [&](const Job& j) { return (j.kind == JobKind::File || j.kind == JobKind::Dwarf) && j.id == f->id; }),
+              q.end());
     }
     by_id_.erase(f->id);
     for (const FileKey& k : f->keys) by_key_.erase(k);
-    if (!f->share.empty()) by_build_id_.erase(f->share);
     if (f->lru != lru_.end()) lru_.erase(f->lru);
-    owned_.erase(f);  // frees its tables, and closes its fd unless a parse in flight still holds it
+    fds_ -= f->fds;
+    owned_.erase(f);  // frees its tables, and closes its fds unless a job in flight still holds them
+  }
+  {
+    std::lock_guard<std::mutex> l(work_->mu);
+    auto& q = work_->queue;
+    q.erase(std::remove_if(q.begin(), q.end(), [&](const Job& j) { return j.kind == JobKind::PerfMap && j.id == uint64_t(handle); }),
+            q.end());
   }
   procs_.erase(it);
   return true;
@@ -1522,7 +1633,10 @@ bool Engine::Release(int handle) {
 void Engine::Kernel(const uint64_t* addrs, size_t n, int64_t deadline, std::vector<OutFrame>* out) {
   Drain();
   if (!kernel_) {
-    if (deadline == INT64_MAX) WaitKernel();
+    if (deadline == INT64_MAX) {
+      PrefetchKernel();
+      WaitUntil([&] { return kernel_ || !kqueued_; }, INT64_MAX);
+    }
     else PrefetchKernel();
   }
   out->reserve(n);
@@ -1555,14 +1669,16 @@ void Engine::Kernel(const uint64_t* addrs, size_t n, int64_t deadline, std::vect
   }
 }
 
-void Engine::Stats(size_t* handles, size_t* files, size_t* symbols, size_t* bytes) {
+
+void Engine::Stats(Counters* c) {
   Drain();
-  *handles = procs_.size();
-  *files = owned_.size();
+  c->handles = procs_.size();
+  c->files = owned_.size();
   size_t syms = kernel_ ? kernel_->syms.size() : 0, b = kernel_ ? kernel_->Bytes() : 0;
+  std::set<const Tables*> seen;
   for (const auto& [raw, f] : owned_) {
     b += sizeof(FileEntry) + sizeof(Source) + f->src->image.capacity();
-    if (f->tables) {
+    if (f->tables && seen.insert(f->tables.get()).second) {
       syms += f->tables->syms.size();
       b += f->tables->Bytes();
     }
@@ -1573,8 +1689,18 @@ void Engine::Stats(size_t* handles, size_t* files, size_t* symbols, size_t* byte
     b += sizeof(Proc) + p->maps.capacity() * sizeof(Mapping) + p->perf.Bytes();
     for (const auto& [k, v] : p->cache) b += 64 + v.size() * sizeof(OutFrame);
   }
-  *symbols = syms;
-  *bytes = b;
+  c->symbols = syms;
+  c->bytes = b;
+  const Work& w = *work_;
+  c->starts = w.starts;
+  c->timeouts = w.timeouts;
+  c->crashes = w.crashes;
+  c->refused = w.refused + fds_refused_;
+  c->entries_cut = w.entries_cut;
+  c->bytes_cut = w.bytes_cut;
+  c->start_errors = w.start_errors;
+  c->fds = fds_;
+  c->parser_pid = w.parser_pid;
 }
 
 }  // namespace sym
@@ -1670,8 +1796,8 @@ Napi::Function Symbolizer::Init(Napi::Env env) {
 // new Symbolizer({ procRoot?, debugDirs?, kallsyms? })
 Symbolizer::Symbolizer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Symbolizer>(info) {
   Napi::Env env = info.Env();
-  const char* usage = "Symbolizer(opts?: { procRoot?: string; debugDirs?: string[]; kallsyms?: string })";
-  std::string proc_root = "/proc", kallsyms;
+  const char* usage = "Symbolizer(opts?: { procRoot?: string; debugDirs?: string[]; kallsyms?: string; parserPath?: string })";
+  std::string proc_root = "/proc", kallsyms, parser;
   std::vector<std::string> debug_dirs{"/usr/lib/debug"};
   if (info.Length() > 0 && !info[0].IsUndefined()) {
     if (!info[0].IsObject()) throw Napi::TypeError::New(env, usage);
@@ -1701,8 +1827,13 @@ Symbolizer::Symbolizer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Symbol
       if (!v.IsString()) throw Napi::TypeError::New(env, usage);
       kallsyms = v.As<Napi::String>().Utf8Value();
     }
+    v = o.Get("parserPath");
+    if (!v.IsUndefined()) {
+      if (!v.IsString()) throw Napi::TypeError::New(env, usage);
+      parser = v.As<Napi::String>().Utf8Value();
+    }
   }
-  engine_ = std::make_unique<sym::Engine>(proc_root, debug_dirs, kallsyms);
+  engine_ = std::make_unique<sym::Engine>(proc_root, debug_dirs, kallsyms, parser);
 }
 
 Symbolizer::~Symbolizer() = default;
@@ -1794,13 +1925,25 @@ Napi::Value Symbolizer::WhenIdle(const Napi::CallbackInfo& info) {
 
 Napi::Value Symbolizer::Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t handles, files, symbols, bytes;
-  engine_->Stats(&handles, &files, &symbols, &bytes);
+  sym::Counters c;
+  engine_->Stats(&c);
   Napi::Object o = Napi::Object::New(env);
-  o.Set("handles", Napi::Number::New(env, double(handles)));
-  o.Set("files", Napi::Number::New(env, double(files)));
-  o.Set("symbols", Napi::Number::New(env, double(symbols)));
-  o.Set("bytes", Napi::Number::New(env, double(bytes)));
+  o.Set("handles", Napi::Number::New(env, double(c.handles)));
+  o.Set("files", Napi::Number::New(env, double(c.files)));
+  o.Set("symbols", Napi::Number::New(env, double(c.symbols)));
+  o.Set("bytes", Napi::Number::New(env, double(c.bytes)));
+  Napi::Object parser = Napi::Object::New(env);
+  parser.Set("pid", Napi::Number::New(env, c.parser_pid));
+  parser.Set("starts", Napi::Number::New(env, double(c.starts)));
+  parser.Set("restarts", Napi::Number::New(env, double(c.starts > 0 ? c.starts - 1 : 0)));
+  parser.Set("crashes", Napi::Number::New(env, double(c.crashes)));
+  parser.Set("timeouts", Napi::Number::New(env, double(c.timeouts)));
+  parser.Set("startErrors", Napi::Number::New(env, double(c.start_errors)));
+  parser.Set("refused", Napi::Number::New(env, double(c.refused)));
+  parser.Set("entriesCut", Napi::Number::New(env, double(c.entries_cut)));
+  parser.Set("bytesCut", Napi::Number::New(env, double(c.bytes_cut)));
+  parser.Set("fds", Napi::Number::New(env, double(c.fds)));
+  o.Set("parser", parser);
   return o;
 }
 

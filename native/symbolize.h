@@ -1,9 +1,11 @@
 // Symbolizer: raw stacks (u64 instruction addresses, leaf first) to frames, for the kernel
 // (kallsyms) and for user space of a process snapshotted once (its executable mappings, the
 // files behind them opened at once and kept, its vDSO image and its JIT perf map). Files are
-// shared between processes: one cache keyed by file identity, each file's tables parsed once,
-// on a worker thread of its own (as is kallsyms): a call with a time budget never parses nor
-// waits (what is not ready comes back pending), one without waits. See src/stacks/symbolizer.ts.
+// shared between processes: one cache keyed by file identity, each file's tables parsed once by
+// the parser process (build/perfscope-parser, native/parser/: unprivileged, sandboxed), which
+// a worker thread of the addon's own talks to (as it reads kallsyms): a call with a time budget
+// never waits for a parse (what is not ready comes back pending), one without waits. See
+// src/stacks/symbolizer.ts and docs/stacks.md.
 #pragma once
 #include <napi.h>
 

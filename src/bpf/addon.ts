@@ -96,6 +96,29 @@ export interface NativeSymbolizerOptions {
   procRoot?: string;
   debugDirs?: string[];
   kallsyms?: string;
+  parserPath?: string;
+}
+/** The symbolizer's parser process (native/parser/main.cc): what it did and what it was refused. */
+export interface NativeParserStats {
+  /** Its pid now (0: not running). */
+  pid: number;
+  starts: number;
+  /** Starts after the first (it died, overran or was killed). */
+  restarts: number;
+  /** Died on a request (a signal, a resource limit, the seccomp filter) or broke the protocol. */
+  crashes: number;
+  /** Overran a request's time bound: killed. */
+  timeouts: number;
+  /** Could not be started (then tried again at most once a second). */
+  startErrors: number;
+  /** Files left unparsed (refused by the parser, died or overran on, or past the bound on descriptors held): their frames module+offset. */
+  refused: number;
+  /** Symbols and perf-map entries left out by a bound. */
+  entriesCut: number;
+  /** Perf-map bytes left unread by a bound. */
+  bytesCut: number;
+  /** Descriptors of mapped and debug files held. */
+  fds: number;
 }
 export interface NativeSymbolizer {
   snapshot(pid: number, opts?: { prefetch?: boolean }): number;
@@ -105,7 +128,7 @@ export interface NativeSymbolizer {
   idle(): boolean;
   whenIdle(): Promise<void>;
   release(handle: number): boolean;
-  stats(): { handles: number; files: number; symbols: number; bytes: number };
+  stats(): { handles: number; files: number; symbols: number; bytes: number; parser: NativeParserStats };
 }
 export interface Native {
   BpfObject: new (path: string) => NativeObject;

@@ -16,8 +16,18 @@
 //     /tmp/perf-NSPID.map, re-read at most once a second while the process lives.
 // Kernel addresses: kallsyms, loaded once.
 //
-// The costly steps (a file's tables: its symbols, its debug file, its DWARF index; kallsyms)
-// run on a worker thread of the addon's own, never on the caller's: a call with `budgetMs` (what
+// No byte of another process's file is parsed in this process (which runs as root): the
+// addon hands the descriptors it opened (and the candidates for a file's debug file) to a
+// parser process of its own, build/perfscope-parser (native/parser/), over a socketpair. That
+// process runs as nobody, without capabilities, with no_new_privs, resource limits and a
+// seccomp allowlist, and sends back plain tables (segments, sorted symbols, a perf map's
+// entries, an address's DWARF frames), which the addon checks and looks up. If it dies or
+// overruns a request's time bound it is killed and started again for the next request, and
+// that file's frames stay module+offset (counted in stats().parser). docs/stacks.md states
+// the sandbox and every bound.
+//
+// The requests to the parser (a file's tables, an address's DWARF, a perf map) and kallsyms run
+// on a worker thread of the addon's own, never on the caller's: a call with `budgetMs` (what
 // the stack probes make, on the thread that draws the screen) finds what is not ready yet,
 // hands it to the worker and returns its frames `pending`; a call without waits for it. Files
 // can be handed over ahead (snapshot(pid, { prefetch: true }), prefetchKernel()); whenIdle()
@@ -28,10 +38,10 @@
 // offset. Names and paths come from files and other processes: they are returned as they are
 // (invalid UTF-8 bytes replaced by U+FFFD) and must be escaped before they reach a terminal
 // (src/stacks/resolve.ts escapes every frame it hands on, once).
-import { addon, type Frame, type NativeSymbolizer } from '../bpf/addon.js';
+import { addon, type Frame, type NativeParserStats, type NativeSymbolizer } from '../bpf/addon.js';
 import { wrap } from '../bpf/error.js';
 
-export type { Frame } from '../bpf/addon.js';
+export type { Frame, NativeParserStats } from '../bpf/addon.js';
 
 export interface SymbolizerOptions {
   /** Default `/proc`. */
@@ -40,6 +50,8 @@ export interface SymbolizerOptions {
   debugDirs?: string[];
   /** Default `<procRoot>/kallsyms`. */
   kallsyms?: string;
+  /** The parser executable; default `perfscope-parser` beside the addon. */
+  parserPath?: string;
 }
 
 export interface SymbolizerStats {
@@ -51,6 +63,8 @@ export interface SymbolizerStats {
   symbols: number;
   /** About the memory the tables and caches hold. */
   bytes: number;
+  /** The parser process: restarts, timeouts, files refused, what the bounds cut. */
+  parser: NativeParserStats;
 }
 
 export class Symbolizer {

@@ -123,6 +123,7 @@ describe.skipIf(noBpf || cannot !== null)('the npm package, installed where noth
       'dist/perfscope-ui.js',
       'dist/perfscope-react-dev.cjs',
       'build/perfscope.node',
+      'build/perfscope-parser',
       'build/bpf/sched.bpf.o',
     ])
       expect(all, f).toContain(f);
@@ -130,6 +131,8 @@ describe.skipIf(noBpf || cannot !== null)('the npm package, installed where noth
     const ldd = execFileSync('ldd', [path.join(root, 'build', 'perfscope.node')], { encoding: 'utf8' });
     expect(ldd).not.toMatch(/libbpf/);
     expect(ldd).not.toMatch(/not found/);
+    // The symbolizer's parser process: its libraries (libseccomp, libdw, libelf) are there too.
+    expect(execFileSync('ldd', [path.join(root, 'build', 'perfscope-parser')], { encoding: 'utf8' })).not.toMatch(/not found/);
     expect(statSync(tarball).size).toBeLessThan(2 * 1024 * 1024);
   });
 
