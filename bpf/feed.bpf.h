@@ -8,6 +8,7 @@
 #define PERFSCOPE_FEED_BPF_H
 
 #include <bpf/bpf_helpers.h>
+#include "cgroup_filter.bpf.h"
 
 /* Only this process (tgid), 0 = every process. Set by user space before load. */
 const volatile __u32 targ_tgid = 0;
@@ -21,12 +22,18 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* True when the current task is filtered out by targ_tgid, or is perfscope's own. */
+/* True when the current task is filtered out by targ_tgid or --cgroup, or is perfscope's own. */
 static __always_inline bool feed_skip(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cg;
 
-	return (targ_tgid && tgid != targ_tgid) || (self_tgid && tgid == self_tgid);
+	if ((targ_tgid && tgid != targ_tgid) || (self_tgid && tgid == self_tgid))
+		return true;
+	if (!cgroup_filtering())
+		return false;
+	cg = bpf_get_current_cgroup_id();
+	return !bpf_map_lookup_elem(&cg_allow, &cg);
 }
 
 #ifndef TS_COMPAT

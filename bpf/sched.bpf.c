@@ -21,6 +21,7 @@
 #include <bpf/bpf_tracing.h>
 #include "perfscope.bpf.h"
 #include "sched.h"
+#include "cgroup_filter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -67,8 +68,8 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 {
 	struct sched_cfg *cfg;
 	struct sched_task *t;
-	__u32 zero = 0, parts;
-	__u64 now = 0;
+	__u32 zero = 0, parts, rq_parts;
+	__u64 now = 0, cg;
 
 	cfg = bpf_map_lookup_elem(&sched_cfg, &zero);
 	if (!cfg)
@@ -76,30 +77,37 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	parts = *(volatile __u32 *)&cfg->parts;
 	if (!parts)
 		return 0;
-	if (parts & SCHED_PART_OFFCPU)
+	if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP))
 		now = bpf_ktime_get_ns();
 
 	/* The isolation part: one CPU only. */
 	if ((parts & SCHED_PART_ISO) && bpf_get_smp_processor_id() == *(volatile __u32 *)&cfg->iso_cpu)
 		iso_switch(cfg, preempt, prev, next, prev_state);
-	if (!(parts & (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT)))
+	if (!(parts & (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT | SCHED_PART_CGROUP)))
 		return 0;
+
+	/* The task that leaves is `current` at this tracepoint: its cgroup is the helper's. Kept in
+	 * its task storage for its return (the off-CPU rows', the containers' cgroup), and it says
+	 * whether --cgroup wants its run-queue wait. */
+	cg = bpf_get_current_cgroup_id();
+	rq_parts = cgroup_wanted(cg) ? parts : 0;
 
 	/* The task that leaves: its off-CPU stamp, its run-queue figures. Idle tasks never wait,
 	 * but their absences are off-CPU rows of their own. */
 	t = bpf_task_storage_get(&tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (t) {
-		if (parts & SCHED_PART_OFFCPU)
+		t->cgroup = cg;
+		if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP))
 			offcpu_depart(cfg, t, preempt, next, prev_state, now);
-		if ((parts & SCHED_PART_RUNQLAT) && prev->pid)
-			runqlat_depart(cfg, t, prev);
+		if ((parts & (SCHED_PART_RUNQLAT | SCHED_PART_CGROUP)) && prev->pid)
+			runqlat_depart(cfg, t, prev, rq_parts, cg);
 	}
 
 	/* The task that comes back. */
-	if (parts & SCHED_PART_OFFCPU) {
+	if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP)) {
 		t = bpf_task_storage_get(&tasks, next, 0, 0);
 		if (t)
-			offcpu_return(cfg, t, next, now);
+			offcpu_return(cfg, t, next, now, parts);
 	}
 	return 0;
 }

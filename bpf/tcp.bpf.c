@@ -115,6 +115,7 @@ static __always_inline void emit(struct sock *sk, __u32 kind)
 		BPF_CORE_READ_INTO((struct in6_addr *)e->daddr, sk, __sk_common.skc_v6_daddr);
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->cgroup = bpf_get_current_cgroup_id();
 	bpf_ringbuf_submit(e, feed_wakeup(&events));
 }
 

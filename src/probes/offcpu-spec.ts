@@ -4,6 +4,7 @@
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter, PromOptions, PromSeries } from './prom.js';
 import type { OffStacks } from './offcpu-stacks.js';
+import type { CgroupRef } from './cgroup/registry.js';
 
 export type { OffStackRow, OffStacks } from './offcpu-stacks.js';
 
@@ -23,6 +24,8 @@ export interface OffcpuRow {
   preempted: number;
   /** Comm of the task that most recently took the CPU from it by preemption; null if never. */
   preempted_by: string | null;
+  /** Its v2 cgroup (absent in recordings made before perfscope recorded it). */
+  cgroup?: CgroupRef;
 }
 
 export interface OffcpuSample {

@@ -50,6 +50,7 @@ const CASES: Case[] = [
       ret: 4,
       argc: 4,
       flags: 4,
+      cgroup: 8,
       comm: EXEC_COMM_LEN,
       filename: EXEC_FILENAME_LEN,
       args: EXEC_MAX_ARGS * EXEC_ARG_LEN,
@@ -61,7 +62,7 @@ const CASES: Case[] = [
     object: 'open',
     layout: OPEN_LAYOUT,
     size: OPEN_EVENT_SIZE,
-    bytes: { ts_ns: 8, flags: 8, ret: 8, pid: 4, tid: 4, uid: 4, sys: 4, comm: OPEN_COMM_LEN, path: OPEN_PATH_LEN },
+    bytes: { ts_ns: 8, flags: 8, ret: 8, pid: 4, tid: 4, uid: 4, sys: 4, cgroup: 8, comm: OPEN_COMM_LEN, path: OPEN_PATH_LEN },
     dims: { comm: [OPEN_COMM_LEN], path: [OPEN_PATH_LEN] },
   },
   {
@@ -70,7 +71,7 @@ const CASES: Case[] = [
     layout: TCP_LAYOUT,
     size: TCP_EVENT_SIZE,
     // saddr/daddr: 16 bytes, as ipv6Text reads them (IPv4 uses the first 4).
-    bytes: { ts_ns: 8, pid: 4, tid: 4, uid: 4, kind: 4, family: 4, sport: 4, dport: 4, pad: 4, saddr: 16, daddr: 16, comm: TCP_COMM_LEN },
+    bytes: { ts_ns: 8, pid: 4, tid: 4, uid: 4, kind: 4, family: 4, sport: 4, dport: 4, pad: 4, cgroup: 8, saddr: 16, daddr: 16, comm: TCP_COMM_LEN },
     dims: { saddr: [16], daddr: [16], comm: [TCP_COMM_LEN] },
   },
   {
@@ -86,7 +87,7 @@ const CASES: Case[] = [
     object: 'sched',
     layout: OFFCPU_LAYOUT.val,
     size: OFFCPU_VAL_BYTES,
-    bytes: { max_ns: 8, total_ns: 8, returns: 8, preempted: 4, tgid: 4, comm: OFFCPU_COMM_LEN, preempted_by: OFFCPU_COMM_LEN },
+    bytes: { max_ns: 8, total_ns: 8, returns: 8, preempted: 4, tgid: 4, comm: OFFCPU_COMM_LEN, preempted_by: OFFCPU_COMM_LEN, cgroup: 8 },
     dims: { comm: [OFFCPU_COMM_LEN], preempted_by: [OFFCPU_COMM_LEN] },
   },
   {
@@ -102,7 +103,7 @@ const CASES: Case[] = [
     object: 'sched',
     layout: SCHED_CFG_LAYOUT,
     size: SCHED_CFG_LAYOUT.size,
-    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, iso_cpu: 4, rq_since: 8, iso_epoch: 4, iso_resident: 4, iso_cut: 8, off_self: 4 },
+    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, iso_cpu: 4, rq_since: 8, iso_epoch: 4, iso_resident: 4, iso_cut: 8, off_self: 4, cg_gen: 4 },
     dims: {},
   },
   {
@@ -177,7 +178,7 @@ const CASES: Case[] = [
     object: 'trace',
     layout: TRACE_KEY_LAYOUT,
     size: TRACE_KEY_LAYOUT.size,
-    bytes: { slot: 4, pid: 4, comm: TRACE_COMM_LEN },
+    bytes: { slot: 4, pid: 4, comm: TRACE_COMM_LEN, cgroup: 8 },
     dims: { comm: [TRACE_COMM_LEN] },
   },
   {
@@ -193,7 +194,7 @@ const CASES: Case[] = [
     object,
     layout: STACK_KEY_LAYOUT,
     size: STACK_KEY_LAYOUT.size,
-    bytes: { pid: 4, tgid: 4, mmid: 4, kframes: 2, uframes: 2, comm: STACK_COMM_LEN, kstack: 8 * STACK_KDEPTH, ustack: 8 * STACK_UDEPTH },
+    bytes: { pid: 4, tgid: 4, mmid: 4, kframes: 2, uframes: 2, comm: STACK_COMM_LEN, cgroup: 8, kstack: 8 * STACK_KDEPTH, ustack: 8 * STACK_UDEPTH },
     dims: { comm: [STACK_COMM_LEN], kstack: [STACK_KDEPTH], ustack: [STACK_UDEPTH] },
   })),
   { name: 'stack announcement', object: 'profile', layout: STACK_PROC_LAYOUT, size: STACK_PROC_LAYOUT.size, bytes: { tgid: 4, mmid: 4 }, dims: {} },
