@@ -27,6 +27,8 @@ import type { AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
 import type { Sink } from '../catalogue/sink.js';
+import { cgroups, configureCgroups } from '../probes/cgroup/registry.js';
+import { DEFAULT_RUNTIME_SOCKETS } from '../probes/cgroup/runtime-names.js';
 
 function version(): string {
   try {
@@ -105,6 +107,24 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(2);
     }
   }
+  // Cgroups: where their names come from; --cgroup's container names need the runtime's answer
+  // before the filter is first set (at most its timeout, 1 s). A value that matches nothing now
+  // filters out everything until such a cgroup appears, and says so.
+  configureCgroups({ sockets: opts.containerSocket ? [opts.containerSocket] : DEFAULT_RUNTIME_SOCKETS });
+  if (opts.cgroups.length > 0) {
+    const reg = cgroups();
+    if (!reg.tree.root) {
+      process.stderr.write('perfscope: --cgroup: this host has no cgroup v2 hierarchy (neither /sys/fs/cgroup/unified nor /sys/fs/cgroup)\n');
+      process.exit(2);
+    }
+    if (opts.cgroups.some((c) => !c.startsWith('/'))) {
+      reg.names.lookup(true);
+      await reg.names.idle();
+    }
+    for (const c of opts.cgroups) {
+      if (reg.match(c).length === 0) process.stderr.write(`perfscope: --cgroup ${c}: no such cgroup now (nothing passes until it appears)\n`);
+    }
+  }
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
   // perfscope's own process is left out of what it shows, unless asked for (or named by -p).
   const selfTgid = opts.includeSelf || opts.pid === process.pid ? null : process.pid;
@@ -118,6 +138,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     bpfReason,
     args,
     options: opts.probeOptions,
+    cgroups: opts.cgroups,
   };
   let folded: FoldedSink | null = null;
   let manager: ProbeManager | null = null;

@@ -29,6 +29,8 @@ interface Cached {
   ref: CgroupRef;
   walks: number;
   namesVersion: number;
+  /** A container the runtime has not named (yet): ask it again (at most every 2 s). */
+  unnamed: boolean;
 }
 
 export class Cgroups {
@@ -42,19 +44,29 @@ export class Cgroups {
   /** What `id` is, as shared by every event of it. */
   ref(id: number): CgroupRef {
     const c = this.refs.get(id);
-    if (c && (c.ref.path !== null || c.walks === this.tree.walks) && c.namesVersion === this.names.version) return c.ref;
+    if (c) {
+      // Not found at the last walk, or not named at the last answer: both are asked again,
+      // each at most as often as its own bound allows (the walk 1/s, the socket every 2 s).
+      if (c.ref.path === null) this.tree.refresh();
+      if (c.unnamed) this.names.lookup();
+      if ((c.ref.path !== null || c.walks === this.tree.walks) && c.namesVersion === this.names.version) return c.ref;
+    }
     const path = this.tree.pathOf(id);
-    const ref: CgroupRef = { id, path, name: path === null ? `#${id}` : this.nameOfPath(path) };
+    const named = path === null ? null : this.nameOfPath(path);
+    const ref: CgroupRef = { id, path, name: named?.name ?? `#${id}` };
     if (this.refs.size >= CGROUP_REFS_MAX) this.refs.clear();
-    this.refs.set(id, { ref, walks: this.tree.walks, namesVersion: this.names.version });
+    this.refs.set(id, { ref, walks: this.tree.walks, namesVersion: this.names.version, unnamed: named?.unnamed ?? false });
     return ref;
   }
 
-  /** The name of the cgroup at `path`: its container's name when known, else its label. */
-  nameOfPath(path: string): string {
+  /** The name of the cgroup at `path`: its container's name when known (else its label, and `unnamed`). */
+  nameOfPath(path: string): { name: string; unnamed: boolean } {
     const d = describeCgroupPath(path);
-    if (d.container && d.kind === 'container') return this.names.nameOf(d.container) ?? d.label;
-    return d.label;
+    if (d.container && d.kind === 'container') {
+      const n = this.names.nameOf(d.container);
+      return { name: n ?? d.label, unnamed: n === null };
+    }
+    return { name: d.label, unnamed: false };
   }
 
   describe(path: string): CgroupDescription {
