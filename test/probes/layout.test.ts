@@ -15,6 +15,7 @@ import { btfStruct } from '../helpers/btf.js';
 import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
 import { PROFILE_STAT_LAYOUT } from '../../src/probes/profile.js';
 import { OFFSTACK_STAT_LAYOUT, OFFSTACK_VAL_LAYOUT } from '../../src/probes/offcpu-stacks.js';
+import { CGROUP_OFF_KEY_LAYOUT, CGROUP_OFF_LAYOUT, CGROUP_RQ_LAYOUT, CONTAINERS_COMM_LEN, CONTAINERS_MAX_SLOTS } from '../../src/probes/containers.js';
 
 const u64s = (l: { fields: Readonly<Record<string, number>> }) => Object.fromEntries(Object.keys(l.fields).map((k) => [k, 8]));
 
@@ -37,6 +38,23 @@ interface Case {
 }
 
 const CASES: Case[] = [
+  {
+    name: 'containers run-queue row',
+    object: 'sched',
+    layout: CGROUP_RQ_LAYOUT,
+    size: CGROUP_RQ_LAYOUT.size,
+    bytes: { slots: CONTAINERS_MAX_SLOTS * 8, total_ns: 8 },
+    dims: { slots: [CONTAINERS_MAX_SLOTS] },
+  },
+  { name: 'containers off-CPU key', object: 'sched', layout: CGROUP_OFF_KEY_LAYOUT, size: 16, bytes: { cgroup: 8, gen: 4, _pad: 4 }, dims: {} },
+  {
+    name: 'containers off-CPU maximum',
+    object: 'sched',
+    layout: CGROUP_OFF_LAYOUT,
+    size: 32,
+    bytes: { max_ns: 8, pid: 4, _pad: 4, comm: CONTAINERS_COMM_LEN },
+    dims: { comm: [CONTAINERS_COMM_LEN] },
+  },
   {
     name: 'exec',
     object: 'exec',
