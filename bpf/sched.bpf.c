@@ -13,6 +13,8 @@
  *   Off-CPU part:   bpf/offcpu.bpf.h    (layouts: bpf/offcpu.h)
  *   Run-queue part: bpf/runqlat.bpf.h   (layouts: bpf/runqlat.h)
  *   Isolation part: bpf/isolation.bpf.h (layouts: bpf/isolation.h)
+ *   Containers part: bpf/containers.bpf.h (layouts: bpf/containers.h): per cgroup, the run-queue
+ *                   and off-CPU parts' figures (called from their work)
  * Here is what they share: the config word and the task storage (layouts: bpf/sched.h), the RCU
  * barrier, and the sched_switch program that calls the work of each part that is on.
  */
@@ -57,7 +59,9 @@ struct {
 } barrier SEC(".maps");
 
 /* The parts. Included here, after the shared maps, so that the object keeps its maps in the
- * order it always had: shared, off-CPU, run-queue, isolation. */
+ * order it always had (shared, off-CPU, run-queue, isolation), the containers part's first (the
+ * off-CPU and run-queue parts call it). */
+#include "containers.bpf.h"
 #include "offcpu.bpf.h"
 #include "runqlat.bpf.h"
 #include "isolation.bpf.h"

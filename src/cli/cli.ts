@@ -293,6 +293,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     enabled: opts.probes,
     showIdle: opts.showIdle,
     options: opts.probeOptions,
+    cgroups: opts.cgroups,
   });
   const m = (manager = new ProbeManager(CATALOGUE, {
     ...managerOptions,

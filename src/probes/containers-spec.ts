@@ -7,7 +7,7 @@
 import { log2Bounds } from '../model/hist.js';
 import type { CgroupRef } from './cgroup/registry.js';
 import type { PromExporter, PromSeries } from './prom.js';
-import type { JsonLine, ProbeSpec } from './types.js';
+import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 
 export interface ContainerRow {
   cgroup: CgroupRef;
@@ -49,6 +49,51 @@ export interface ContainersSample {
   /** Kernel events of cgroups that had no row (the per-cgroup map was full). */
   overflow: number;
 }
+
+/** The columns the pane can sort by (`s` steps through them), each largest first but the name. */
+export const CONTAINER_SORTS = ['p99', 'cpu', 'p50', 'off_max', 'throttled', 'psi', 'memory', 'name'] as const;
+export type ContainerSort = (typeof CONTAINER_SORTS)[number];
+
+const num = (v: number | null | undefined) => v ?? -1;
+
+function key(r: ContainerRow, by: ContainerSort): number {
+  switch (by) {
+    case 'p99':
+      return num(r.runq_p99_us);
+    case 'p50':
+      return num(r.runq_p50_us);
+    case 'cpu':
+      return num(r.cpu_pct);
+    case 'off_max':
+      return num(r.offcpu_max_us);
+    case 'throttled':
+      return num(r.throttled_us);
+    case 'psi':
+      return Math.max(num(r.pressure.cpu), num(r.pressure.memory), num(r.pressure.io));
+    case 'memory':
+      return num(r.memory_bytes);
+    default:
+      return 0;
+  }
+}
+
+/** Rows by `by` (largest first; `name`: by name), then by name. */
+export function sortContainerRows(rows: readonly ContainerRow[], by: ContainerSort = 'p99'): ContainerRow[] {
+  return [...rows].sort((a, b) => (by === 'name' ? 0 : key(b, by) - key(a, by)) || a.cgroup.name.localeCompare(b.cgroup.name) || a.cgroup.id - b.cgroup.id);
+}
+
+/** --containers-sort: the column the rows are sorted by, an index of CONTAINER_SORTS (`s` in the pane steps through them). */
+export const CONTAINERS_SORT: ProbeOption & { default: number } = {
+  flag: 'containers-sort',
+  kind: 'integer',
+  metavar: 'N',
+  help: `containers: sort the rows by column N (${CONTAINER_SORTS.map((c, i) => `${i} ${c}`).join(', ')}; default 0; s in the pane)`,
+  default: 0,
+  min: 0,
+  max: CONTAINER_SORTS.length - 1,
+  cycle: CONTAINER_SORTS.map((_c, i) => i),
+  key: 's',
+};
 
 /** Rows a sample holds at most (the busiest by waits, then off-CPU time). */
 export const CONTAINERS_ROWS_MAX = 64;
@@ -121,6 +166,7 @@ export const containers: ProbeSpec<'containers', ContainersSample, never> = {
   name: 'containers',
   kind: 'aggregate',
   bpf: true,
+  options: [CONTAINERS_SORT],
   toJson: (s) => ({ containers: s }),
   fromJson: (line: JsonLine) => {
     const v = line.containers as ContainersSample | null | undefined;

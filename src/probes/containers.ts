@@ -16,8 +16,8 @@ import { describeCgroupPath } from './cgroup/describe.js';
 import { cgroupRoots, readCgroupCounters, type CgroupCounters, type CgroupRoots } from './cgroup/files.js';
 import { SCHED_PART_CGROUP, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
-import { CONTAINERS_ROWS_MAX, type ContainerRow, type ContainersSample } from './containers-spec.js';
-import type { ProbeConfig } from './types.js';
+import { CONTAINER_SORTS, CONTAINERS_ROWS_MAX, CONTAINERS_SORT, sortContainerRows, type ContainerRow, type ContainersSample } from './containers-spec.js';
+import { optionOf, type OptionValue, type ProbeConfig } from './types.js';
 
 /** Mirrors bpf/containers.h. */
 export const CONTAINERS_MAX_SLOTS = 27;
@@ -58,9 +58,17 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
   private roots: CgroupRoots | null = null;
   private lastOverflow = 0;
   private lastSample = 0;
+  private sortBy = 0;
+
+  /** A live change of --containers-sort. */
+  setOption(flag: string, value: OptionValue): Promise<void> {
+    if (flag === CONTAINERS_SORT.flag && typeof value === 'number') this.sortBy = value;
+    return Promise.resolve();
+  }
 
   protected override joined(obj: BpfObject, config: ProbeConfig, shared: SchedControl): void {
     this.shared = shared;
+    this.sortBy = optionOf(config, CONTAINERS_SORT);
     this.gen = 0;
     shared.set({ cgGen: 0 });
     const v2 = cgroups().tree.root;
@@ -174,6 +182,6 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
     });
     // A row's file baseline is kept while it is shown; one that comes back starts again (its first rates are null).
     this.files = files;
-    return { rows, more: active.length - shown.length, overflow: lost };
+    return { rows: sortContainerRows(rows, CONTAINER_SORTS[this.sortBy] ?? 'p99'), more: active.length - shown.length, overflow: lost };
   }
 }

@@ -189,6 +189,10 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     s.cycleOption(opt.flag);
     return 'handled';
   }
+  if (input === 'G' && s.cgroupFilter.length > 0) {
+    s.setCgroupFilter([]);
+    return 'handled';
+  }
   if (input === '-' && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.args)) {
     s.removeAtCursor();
     return 'handled';
