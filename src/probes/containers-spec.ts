@@ -154,9 +154,24 @@ function containersExporter(): PromExporter<ContainersSample> {
           help: 'Time the tasks of a container or service waited for a CPU, since perfscope started (log2 buckets; per cgroup in the kernel; label values bounded: docs/prometheus.md).',
           series: hist,
         },
-        { name: 'perfscope_container_throttled_periods', type: 'counter', help: 'CFS periods in which the cgroup was throttled (cpu.stat nr_throttled), since perfscope started.', series: thr },
-        { name: 'perfscope_container_throttled_seconds', type: 'counter', help: 'Time the cgroup was throttled (cpu.stat throttled_usec / throttled_time), since perfscope started.', series: thrS },
-        { name: 'perfscope_container_cpu_usage_ratio', type: 'gauge', help: 'CPU used by the cgroup in the last interval, in CPUs (cpu.stat usage_usec).', series: cpu },
+        {
+          name: 'perfscope_container_throttled_periods',
+          type: 'counter',
+          help: 'CFS periods in which the cgroup was throttled (cpu.stat nr_throttled), since perfscope started.',
+          series: thr,
+        },
+        {
+          name: 'perfscope_container_throttled_seconds',
+          type: 'counter',
+          help: 'Time the cgroup was throttled (cpu.stat throttled_usec / throttled_time), since perfscope started.',
+          series: thrS,
+        },
+        {
+          name: 'perfscope_container_cpu_usage_ratio',
+          type: 'gauge',
+          help: 'CPU used by the cgroup in the last interval, in CPUs (cpu.stat usage_usec).',
+          series: cpu,
+        },
       ];
     },
   };

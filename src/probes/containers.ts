@@ -110,7 +110,11 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
     const f = CGROUP_OFF_LAYOUT.fields;
     for (const [k, v] of m.entries()) {
       if (k.readUInt32LE(CGROUP_OFF_KEY_LAYOUT.fields.gen) !== gen) continue;
-      out.set(u64n(k, CGROUP_OFF_KEY_LAYOUT.fields.cgroup), { ns: u64n(v, f.max_ns), pid: v.readUInt32LE(f.pid), comm: cString(v, f.comm, CONTAINERS_COMM_LEN) });
+      out.set(u64n(k, CGROUP_OFF_KEY_LAYOUT.fields.cgroup), {
+        ns: u64n(v, f.max_ns),
+        pid: v.readUInt32LE(f.pid),
+        comm: cString(v, f.comm, CONTAINERS_COMM_LEN),
+      });
       m.delete(k);
     }
     return out;
@@ -146,7 +150,8 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
     active.sort((a, b) => b.count - a.count || (b.off?.ns ?? 0) - (a.off?.ns ?? 0) || a.id - b.id);
     const shown = active.slice(0, CONTAINERS_ROWS_MAX);
     const files = new Map<number, CgroupCounters>();
-    const delta = (a: number | null | undefined, b: number | null | undefined) => (a === null || a === undefined || b === null || b === undefined ? null : counterDelta(a, b));
+    const delta = (a: number | null | undefined, b: number | null | undefined) =>
+      a === null || a === undefined || b === null || b === undefined ? null : counterDelta(a, b);
     const rows: ContainerRow[] = shown.map(({ id, d, count, sumNs, off: o }) => {
       const ref = cgroupRef(id);
       const desc = describeCgroupPath(ref.path ?? '/');

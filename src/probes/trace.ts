@@ -27,7 +27,11 @@ export const TRACE_STAT_LAYOUT = {
   size: 48 + TRACE_HIST_SLOTS * 8,
   fields: { runs: 0, hits: 8, negative: 16, task_lost: 24, timed_runs: 32, timed_ns: 40, hist: 48 },
 } as const;
-export const TRACE_KEY_LAYOUT = { struct: 'trace_task_key', size: 16 + TRACE_COMM_LEN, fields: { slot: 0, pid: 4, comm: 8, cgroup: 8 + TRACE_COMM_LEN } } as const;
+export const TRACE_KEY_LAYOUT = {
+  struct: 'trace_task_key',
+  size: 16 + TRACE_COMM_LEN,
+  fields: { slot: 0, pid: 4, comm: 8, cgroup: 8 + TRACE_COMM_LEN },
+} as const;
 export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, pad: 12 } } as const;
 const PROG = 'trace_hit';
 

@@ -79,6 +79,12 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
     ...cat.flatMap((s) =>
       (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`]),
     ),
+    ...cat
+      .filter((s) => s.cgroupOfRow)
+      .flatMap((s): (readonly [string, string])[] => [
+        ['Enter', `${s.name}: filter every probe to the row's cgroup, in the kernel (--cgroup; Enter again: all)`],
+        ['G', 'every cgroup again (--cgroup off)'],
+      ]),
     ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
     ...cat.filter((s) => s.altView).map((s): readonly [string, string] => ['t', `${s.name}: ${s.altView}`]),
   ];

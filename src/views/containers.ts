@@ -41,7 +41,10 @@ export const containersView: ViewSpec<ContainersSample> = {
   overview(s) {
     const w = worstContainer(s);
     if (!w) return ['no cgroup ran'];
-    const thr = sortContainerRows(s.rows.filter((r) => (r.throttled ?? 0) > 0), 'throttled')[0];
+    const thr = sortContainerRows(
+      s.rows.filter((r) => (r.throttled ?? 0) > 0),
+      'throttled',
+    )[0];
     return [
       `${s.rows.length} cgroups  worst run-queue p99 ${fmtUs(w.runq_p99_us)} ${w.cgroup.name}${thr ? `  throttled: ${thr.cgroup.name} ${fmtUs(thr.throttled_us)}` : ''}`,
     ];

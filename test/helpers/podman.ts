@@ -58,7 +58,9 @@ export function runContainer(name: string, script: string, extra: string[] = [])
   if (r.status !== 0) throw new Error(`podman run ${name}: ${r.stderr.trim()}`);
   const id = r.stdout.trim().split('\n').pop()!;
   const pid = Number(podman(['inspect', name, '--format', '{{.State.Pid}}']).stdout.trim());
-  const line = spawnSync('cat', [`/proc/${pid}/cgroup`], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.startsWith('0::'));
+  const line = spawnSync('cat', [`/proc/${pid}/cgroup`], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .find((l) => l.startsWith('0::'));
   return { name, id, pid, cgroup: line ? line.slice(3) : '' };
 }
 

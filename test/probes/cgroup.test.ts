@@ -85,7 +85,10 @@ describe('the v2 hierarchy on fixture trees', () => {
       writeFileSync(join(cg, 'cpuacct', 'libpod_parent', `libpod-${ID}`, 'cpuacct.usage'), '5000000000\n');
       writeFileSync(join(cg, 'memory', 'libpod_parent', `libpod-${ID}`, 'memory.usage_in_bytes'), '1048576\n');
       writeFileSync(join(cg, 'memory', 'libpod_parent', `libpod-${ID}`, 'memory.limit_in_bytes'), '9223372036854771712\n');
-      writeFileSync(join(v2, 'libpod_parent', `libpod-${ID}`, 'cpu.pressure'), 'some avg10=1.00 avg60=0.50 avg300=0.10 total=4242\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n');
+      writeFileSync(
+        join(v2, 'libpod_parent', `libpod-${ID}`, 'cpu.pressure'),
+        'some avg10=1.00 avg60=0.50 avg300=0.10 total=4242\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n',
+      );
     } else {
       const c = join(v2, 'system.slice/nginx.service');
       writeFileSync(join(c, 'cpu.stat'), 'usage_usec 777\nuser_usec 700\nsystem_usec 77\nnr_periods 10\nnr_throttled 3\nthrottled_usec 9000\n');
@@ -137,7 +140,15 @@ describe('the v2 hierarchy on fixture trees', () => {
   it('v2: cpu.stat throttling and usage, memory.current against max, io pressure', () => {
     const { sys, v2 } = tree('v2');
     const c = readCgroupCounters(cgroupRoots(v2, sys), '/system.slice/nginx.service');
-    expect(c).toEqual({ usageUs: 777, periods: 10, throttled: 3, throttledUs: 9000, pressureUs: { cpu: null, memory: null, io: 12 }, memoryBytes: 4096, memoryLimit: null });
+    expect(c).toEqual({
+      usageUs: 777,
+      periods: 10,
+      throttled: 3,
+      throttledUs: 9000,
+      pressureUs: { cpu: null, memory: null, io: 12 },
+      memoryBytes: 4096,
+      memoryLimit: null,
+    });
   });
 
   it('parsers take garbage without throwing', () => {
@@ -178,7 +189,13 @@ describe('container names from the runtime socket: hangs and lies stall nothing'
 
   it('a good answer: names by full id and by prefix, escaped; asked once per gap', async () => {
     const sock = await serve((_req, res) => {
-      res.end(JSON.stringify([{ Id: ID, Names: ['/web\x1b[31m'] }, { Id: 'zz', Names: ['bad'] }, { Id: 'a'.repeat(64), Names: [7] }]));
+      res.end(
+        JSON.stringify([
+          { Id: ID, Names: ['/web\x1b[31m'] },
+          { Id: 'zz', Names: ['bad'] },
+          { Id: 'a'.repeat(64), Names: [7] },
+        ]),
+      );
     });
     const n = new RuntimeNames([sock]);
     expect(n.nameOf(ID)).toBeNull();

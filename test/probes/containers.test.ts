@@ -61,7 +61,13 @@ describe.skipIf(noBpf || noPodman)('containers (real podman containers, real BPF
       p.start(feedConfig());
       const mine = (all: ExecEvent[]) => all.filter((e) => e.cgroup?.path === c.cgroup);
       // The first events may come before the runtime's answer: they show podman:<id>; then its name.
-      const got = mine(await waitFor(() => p.sample(), (a) => mine(a).some((e) => e.cgroup?.name === c.name), 10_000));
+      const got = mine(
+        await waitFor(
+          () => p.sample(),
+          (a) => mine(a).some((e) => e.cgroup?.name === c.name),
+          10_000,
+        ),
+      );
       expect(got.length).toBeGreaterThan(0);
       expect(got.filter((e) => e.filename === '/bin/true' && e.ret === 0).length).toBeGreaterThan(0);
       expect(got.filter((e) => e.cgroup?.name === c.name).length).toBeGreaterThan(0);
@@ -106,7 +112,10 @@ describe.skipIf(noBpf || noPodman)('containers (real podman containers, real BPF
 
   it('a container limited to --cpus 0.2 running a busy loop is throttled; an idle one stays empty; two busy loops on one CPU fill millisecond run-queue buckets', async () => {
     const capped = runContainer(containerName('capped'), 'while :; do :; done', ['--cpus', '0.2']);
-    const crowded = runContainer(containerName('crowded'), 'taskset -c 0 sh -c "while :; do :; done" & taskset -c 0 sh -c "while :; do :; done" & wait', ['--cpus', '1']);
+    const crowded = runContainer(containerName('crowded'), 'taskset -c 0 sh -c "while :; do :; done" & taskset -c 0 sh -c "while :; do :; done" & wait', [
+      '--cpus',
+      '1',
+    ]);
     const idle = runContainer(containerName('idle'), 'sleep 600');
     try {
       await sleep(500);
@@ -120,7 +129,8 @@ describe.skipIf(noBpf || noPodman)('containers (real podman containers, real BPF
       }
       const rowsOf = (path: string) => samples.flatMap((s) => s.rows.filter((r) => r.cgroup.path === path));
       const cappedRows = rowsOf(capped.cgroup);
-      if (process.env.CT_DEBUG) console.log(JSON.stringify(samples.map((s) => s.rows.map((r) => [r.cgroup, r.runq_count, r.throttled, r.cpu_pct, r.runq.slice(10)]))));
+      if (process.env.CT_DEBUG)
+        console.log(JSON.stringify(samples.map((s) => s.rows.map((r) => [r.cgroup, r.runq_count, r.throttled, r.cpu_pct, r.runq.slice(10)]))));
       expect(cappedRows.length).toBeGreaterThan(0);
       expect(cappedRows.reduce((a, r) => a + (r.throttled ?? 0), 0)).toBeGreaterThan(0);
       expect(cappedRows.reduce((a, r) => a + (r.throttled_us ?? 0), 0)).toBeGreaterThan(0);
