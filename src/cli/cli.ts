@@ -108,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
   // Cgroups: where their names come from; --cgroup's container names need the runtime's answer
-  // before the filter is first set (at most its timeout, 1 s). A value that matches nothing now
+  // before the filter is first set (at most 5 s, once, before any probe). A value that matches nothing now
   // filters out everything until such a cgroup appears, and says so.
   configureCgroups({ sockets: opts.containerSocket ? [opts.containerSocket] : DEFAULT_RUNTIME_SOCKETS });
   if (opts.cgroups.length > 0) {
@@ -118,8 +118,10 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(2);
     }
     if (opts.cgroups.some((c) => !c.startsWith('/'))) {
-      reg.names.lookup(true);
+      reg.names.lookup(true, 5000);
       await reg.names.idle();
+      const err = reg.names.stats().lastError;
+      if (err) process.stderr.write(`perfscope: --cgroup: container names: ${err}\n`);
     }
     for (const c of opts.cgroups) {
       if (reg.match(c).length === 0) process.stderr.write(`perfscope: --cgroup ${c}: no such cgroup now (nothing passes until it appears)\n`);

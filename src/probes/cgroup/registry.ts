@@ -80,6 +80,7 @@ export class Cgroups {
    * last component of a path. [] when nothing matches now.
    */
   match(spec: string): number[] {
+    this.tree.refresh(); // at most once a second
     const s = spec.trim();
     if (s.startsWith('/')) return this.tree.subtree(normalise(s));
     const named = new Set(this.names.idsNamed(s));

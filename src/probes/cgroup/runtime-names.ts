@@ -82,8 +82,12 @@ export class RuntimeNames {
     return null;
   }
 
-  /** Ask the socket now unless a request is in flight or the last one began less than minGapMs ago (force: ignore the gap). */
-  lookup(force = false): void {
+  /**
+   * Ask the socket now unless a request is in flight or the last one began less than minGapMs
+   * ago (force: ignore the gap); `timeoutMs`: this request's own limit (the command line waits
+   * longer for the first answer, before anything runs, than a refresh may take).
+   */
+  lookup(force = false, timeoutMs = this.timeoutMs): void {
     if (this.inFlight) return;
     const t = this.now();
     if (!force && t - this.lastStart < this.minGapMs) return;
@@ -122,8 +126,8 @@ export class RuntimeNames {
     });
     const timer = setTimeout(() => {
       req.destroy();
-      finish(`${socket}: no answer within ${this.timeoutMs} ms`);
-    }, this.timeoutMs);
+      finish(`${socket}: no answer within ${timeoutMs} ms`);
+    }, timeoutMs);
     timer.unref();
     req.on('error', (e) => finish(`${socket}: ${e.message}`));
     req.end();
