@@ -22,6 +22,45 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/* Events per cgroup (cumulative, never cleared: user space takes differences), for the
+ * containers probe's exec/open/connect rates: every event that passed the filters, also one the
+ * ring buffer could not take. A cgroup that finds the hash full is counted in cg_events_lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FEED_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} cg_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cg_events_lost SEC(".maps");
+
+static __always_inline void feed_count_cgroup(__u64 cg)
+{
+	__u64 one = 1, *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&cg_events, &cg);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	if (!bpf_map_update_elem(&cg_events, &cg, &one, BPF_NOEXIST))
+		return;
+	c = bpf_map_lookup_elem(&cg_events, &cg); /* another CPU made it meanwhile */
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	c = bpf_map_lookup_elem(&cg_events_lost, &zero);
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
 /* True when the current task is filtered out by targ_tgid or --cgroup, or is perfscope's own. */
 static __always_inline bool feed_skip(void)
 {

@@ -89,6 +89,8 @@ static __always_inline void emit(struct sock *sk, __u32 kind)
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return;
+	if (kind == TCP_KIND_CONNECT)
+		feed_count_cgroup(bpf_get_current_cgroup_id());
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		feed_drop();

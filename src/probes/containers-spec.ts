@@ -39,6 +39,11 @@ export interface ContainerRow {
   memory_bytes: number | null;
   /** Its memory limit, null for none. */
   memory_limit: number | null;
+  /**
+   * Its feed events per second, by feed: execs, opens and TCP connects (accepts are not counted),
+   * from each feed's per-cgroup counts in the kernel; a feed that is off is absent.
+   */
+  events_per_s: Readonly<Record<string, number>>;
 }
 
 export interface ContainersSample {

@@ -13,6 +13,7 @@ import { histCount, histQuantile } from '../model/hist.js';
 import { u64n } from './bpf-probe.js';
 import { cgroupRef, cgroups } from './cgroup/registry.js';
 import { describeCgroupPath } from './cgroup/describe.js';
+import { allCgroupEvents, type CgroupEventCounts } from './cgroup/event-counts.js';
 import { cgroupRoots, readCgroupCounters, type CgroupCounters, type CgroupRoots } from './cgroup/files.js';
 import { SCHED_PART_CGROUP, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
@@ -42,6 +43,11 @@ function decodeRq(val: Buffer): Cum {
   const slots = new Array<number>(CONTAINERS_MAX_SLOTS);
   for (let i = 0; i < CONTAINERS_MAX_SLOTS; i++) slots[i] = u64n(val, CGROUP_RQ_LAYOUT.fields.slots + 8 * i);
   return { slots, totalNs: u64n(val, CGROUP_RQ_LAYOUT.fields.total_ns) };
+}
+
+/** A feed's events of cgroup `id` per second in its last interval. */
+function feedRate(c: CgroupEventCounts, id: number): number {
+  return Math.round(((c.counts.get(id) ?? 0) / c.seconds) * 10) / 10;
 }
 
 const round1 = (v: number | null) => (v === null ? null : Math.round(v * 10) / 10);
@@ -152,6 +158,7 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
     const files = new Map<number, CgroupCounters>();
     const delta = (a: number | null | undefined, b: number | null | undefined) =>
       a === null || a === undefined || b === null || b === undefined ? null : counterDelta(a, b);
+    const feeds = allCgroupEvents();
     const rows: ContainerRow[] = shown.map(({ id, d, count, sumNs, off: o }) => {
       const ref = cgroupRef(id);
       const desc = describeCgroupPath(ref.path ?? '/');
@@ -183,6 +190,7 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
         },
         memory_bytes: now?.memoryBytes ?? null,
         memory_limit: now?.memoryLimit ?? null,
+        events_per_s: Object.fromEntries([...feeds].map(([feed, c]) => [feed, feedRate(c, id)])),
       };
     });
     // A row's file baseline is kept while it is shown; one that comes back starts again (its first rates are null).

@@ -35,11 +35,12 @@
 import type { BpfObject } from '../bpf/object.js';
 import { FeedReader } from '../bpf/ringbuf.js';
 import { counterDelta } from '../model/counter.js';
-import { BpfProbe, setSelfFilter, u64 } from './bpf-probe.js';
+import { BpfProbe, setSelfFilter, u64, u64n } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
 import { FEED_INTERVAL_MAX, type FeedEventBase, type FeedEvents } from './feed-spec.js';
 import type { OptionValue } from './types.js';
+import { depositCgroupEvents } from './cgroup/event-counts.js';
 
 export { FEED_INTERVAL_MAX };
 /** The store keeps FEED_CAPACITY (500) lines per feed for the screen: more are never shown. */
@@ -85,6 +86,9 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
   private lastDrops = 0;
   private startDrops = 0;
   private newest: number | null = null;
+  /** cg_events as last read (cumulative per cgroup id), and when. */
+  private cgPrev = new Map<number, number>();
+  private cgAt = 0;
   protected readonly clock = new FeedClock();
   intervalMax: number;
   readonly recentMax: number;
@@ -142,6 +146,8 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     this.clock.sync();
     this.lastDrops = this.startDrops = this.readDrops();
     this.overflow = this.totalOverflow = 0;
+    this.cgPrev = this.readCgroupEvents();
+    this.cgAt = performance.now();
     this.reader = new FeedReader(obj.map('events'), {
       intervalMax: this.newest ?? this.intervalMax,
       intervalNewest: this.newest !== null,
@@ -153,6 +159,29 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
   protected override stopping(): void {
     // Keep what is already in the ring buffer: it is still returned by sample()/drain().
     this.reader?.close();
+    depositCgroupEvents(this.name, null);
+  }
+
+  /** The kernel's cumulative events per cgroup (cg_events). */
+  private readCgroupEvents(): Map<number, number> {
+    const m = new Map<number, number>();
+    if (!this.obj?.hasMap('cg_events')) return m;
+    for (const [k, v] of this.obj.map('cg_events').entries()) m.set(u64n(k, 0), u64n(v, 0));
+    return m;
+  }
+
+  /** This interval's events per cgroup, for the containers probe (src/probes/cgroup/event-counts.ts). */
+  private depositCgroupCounts(): void {
+    const cur = this.readCgroupEvents();
+    const t = performance.now();
+    const counts = new Map<number, number>();
+    for (const [id, n] of cur) {
+      const d = n - (this.cgPrev.get(id) ?? 0);
+      if (d > 0) counts.set(id, d);
+    }
+    depositCgroupEvents(this.name, { counts, seconds: Math.max((t - this.cgAt) / 1000, 1e-3) });
+    this.cgPrev = cur;
+    this.cgAt = t;
   }
 
   private decodeAll(records: Buffer[]): E[] {
@@ -173,6 +202,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     this.totalOverflow += t.overflow;
     const out: FeedEvents<E> = this.decodeAll(t.records);
     if (this.newest !== null) out.total = t.seen;
+    this.depositCgroupCounts();
     return out;
   }
 

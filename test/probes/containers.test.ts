@@ -110,6 +110,30 @@ describe.skipIf(noBpf || noPodman)('containers (real podman containers, real BPF
     }
   }, 30_000);
 
+  it("the containers row counts its execs per second from the exec feed's per-cgroup counts in the kernel", async () => {
+    const c = runContainer(containerName('rate'), TRUE_20HZ);
+    const e = new ExecProbe();
+    const k = new ContainersProbe();
+    try {
+      e.start(feedConfig());
+      k.start(feedConfig());
+      probe = k;
+      let execs = 0;
+      let rate = 0;
+      for (let i = 0; i < 3; i++) {
+        await sleep(1000);
+        // As the manager does: the feed first, then the containers probe (last in the catalogue).
+        execs += e.sample().filter((ev) => ev.cgroup?.path === c.cgroup).length;
+        rate += k.sample().rows.find((r) => r.cgroup.path === c.cgroup)?.events_per_s.exec ?? 0;
+      }
+      expect(execs).toBeGreaterThan(0);
+      expect(rate).toBeGreaterThan(0);
+    } finally {
+      e.stop();
+      removeContainer(c.name);
+    }
+  }, 30_000);
+
   it('a container limited to --cpus 0.2 running a busy loop is throttled; an idle one stays empty; two busy loops on one CPU fill millisecond run-queue buckets', async () => {
     const capped = runContainer(containerName('capped'), 'while :; do :; done', ['--cpus', '0.2']);
     const crowded = runContainer(containerName('crowded'), 'taskset -c 0 sh -c "while :; do :; done" & taskset -c 0 sh -c "while :; do :; done" & wait', [

@@ -34,6 +34,7 @@ function row(over: Partial<ContainerRow>): ContainerRow {
     pressure: { cpu: 1, memory: 0, io: null },
     memory_bytes: 1 << 20,
     memory_limit: null,
+    events_per_s: { exec: 20, open: 3 },
     ...over,
   };
 }
@@ -66,8 +67,8 @@ describe('ContainersPane', () => {
     const r = renderWith(store(), <ContainersPane spec={containers} width={130} height={10} />);
     const f = stripSgr(r.lastFrame() ?? '');
     expect(f).toContain('Containers and services by p99');
-    expect(f).toMatch(/NAME\s+CPU\s+RQ P50\s+RQ P99\s+WAITS\s+OFF MAX\s+BY\s+THROTL\s+PSI C\/M\/I\s+MEM\/LIMIT/);
-    expect(f).toMatch(/web\s+20%\s+8us\s+9\.00ms\s+10\s+1\.50ms\s+sleep\s+640\.0ms\s+1\.0%\/0\.0%\/-\s+1\.0M\/256M/);
+    expect(f).toMatch(/NAME\s+CPU\s+RQ P50\s+RQ P99\s+WAITS\s+OFF MAX\s+BY\s+THROTL\s+PSI C\/M\/I\s+MEM\/LIMIT\s+EVENTS\/S/);
+    expect(f).toMatch(/web\s+20%\s+8us\s+9\.00ms\s+10\s+1\.50ms\s+sleep\s+640\.0ms\s+1\.0%\/0\.0%\/-\s+1\.0M\/256M\s+exec 20 open 3/);
     expect(f).toContain('evil\\e]0;pwned\\a');
     expect(r.lastFrame() ?? '').not.toMatch(RAW_CONTROL);
   });

@@ -29,12 +29,16 @@ const COLUMNS: readonly Column<ContainerRow>[] = [
   { title: 'BY', width: 12, priority: 3, get: (r) => (r.offcpu_max_comm === null ? '' : `${r.offcpu_max_comm}`) },
   { title: 'THROTL', width: 7, align: 'right', priority: 1, get: (r) => (r.throttled === null ? '-' : r.throttled === 0 ? '0' : fmtUs(r.throttled_us)) },
   { title: 'PSI C/M/I', width: 14, priority: 2, get: (r) => [r.pressure.cpu, r.pressure.memory, r.pressure.io].map(pctText).join('/') },
+  { title: 'MEM/LIMIT', width: 11, priority: 2, get: (r) => `${bytesText(r.memory_bytes)}/${r.memory_limit === null ? '-' : bytesText(r.memory_limit)}` },
   {
-    title: 'MEM/LIMIT',
-    width: 11,
-    priority: 2,
+    title: 'EVENTS/S',
+    width: 20,
+    priority: 3,
     grow: true,
-    get: (r) => `${bytesText(r.memory_bytes)}/${r.memory_limit === null ? '-' : bytesText(r.memory_limit)}`,
+    get: (r) =>
+      Object.entries(r.events_per_s ?? {})
+        .map(([k, v]) => `${k} ${fmtCount(v)}`)
+        .join(' '),
   },
 ];
 
