@@ -164,6 +164,7 @@ const CASES: Case[] = [
       off_by_pid: 4,
       off_preempted: 4,
       off_by_comm: ISO_COMM_LEN,
+      cgroup: 8,
     },
     dims: { disp_comm: [ISO_COMM_LEN], off_by_comm: [ISO_COMM_LEN] },
   },

@@ -9,6 +9,7 @@
 // when what it says may have changed (the runtime named its container since, or its path was not
 // known and the tree has been walked again). At most CGROUP_REFS_MAX are kept (then forgotten all
 // at once and made again as they come).
+import { readFileSync } from 'node:fs';
 import { describeCgroupPath, type CgroupDescription } from './describe.js';
 import { RuntimeNames, DEFAULT_RUNTIME_SOCKETS } from './runtime-names.js';
 import { CgroupTree, cgroup2Root, normalise } from './tree.js';
@@ -111,6 +112,25 @@ export function configureCgroups(opts: { sysRoot?: string; sockets?: readonly st
 export function cgroups(): Cgroups {
   shared ??= new Cgroups(new CgroupTree(cgroup2Root(sharedOpts.sysRoot ?? '/sys')), new RuntimeNames(sharedOpts.sockets ?? DEFAULT_RUNTIME_SOCKETS));
   return shared;
+}
+
+/**
+ * The cgroup of a process the kernel side did not see (the /proc readers' rows): the v2 line
+ * ("0::/path") of /proc/PID/cgroup, at most 4 KiB read, its path's id from the hierarchy; null
+ * when the process is gone or the path is not a cgroup of the hierarchy (a fixture /proc).
+ */
+export function cgroupOfPid(procRoot: string, pid: number): CgroupRef | null {
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${pid}/cgroup`, 'latin1').slice(0, 4096);
+  } catch {
+    return null;
+  }
+  const line = text.split('\n').find((l) => l.startsWith('0::'));
+  if (!line) return null;
+  const reg = cgroups();
+  const id = reg.tree.idOf(line.slice(3));
+  return id === null ? null : reg.ref(id);
 }
 
 /** The shared ref of cgroup `id` (decoders call this). */
