@@ -13,7 +13,7 @@ import { histCount, histQuantile } from '../model/hist.js';
 import { u64n } from './bpf-probe.js';
 import { cgroupRef, cgroups } from './cgroup/registry.js';
 import { describeCgroupPath } from './cgroup/describe.js';
-import { allCgroupEvents, type CgroupEventCounts } from './cgroup/event-counts.js';
+import { allCgroupEvents, idleRows, type CgroupEventCounts } from './cgroup/event-counts.js';
 import { cgroupRoots, readCgroupCounters, type CgroupCounters, type CgroupRoots } from './cgroup/files.js';
 import { SCHED_PART_CGROUP, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
@@ -152,6 +152,14 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
     }
     // A cgroup with an absence but no wait yet has no cg_rq row.
     for (const [id, o] of off) if (!cur.has(id)) active.push({ id, d: new Array(CONTAINERS_MAX_SLOTS).fill(0), count: 0, sumNs: 0, off: o });
+    // Rows of cgroups that did not move, once the table fills up (dead cgroups): deleted.
+    const rq = obj.map('cg_rq');
+    for (const id of idleRows(cur, this.prev, (a, b) => a.totalNs === b.totalNs && a.slots.every((v, i) => v === b.slots[i]), rq.maxEntries)) {
+      const k = Buffer.alloc(8);
+      k.writeBigUInt64LE(BigInt(id));
+      rq.delete(k);
+      cur.delete(id);
+    }
     this.prev = cur;
     active.sort((a, b) => b.count - a.count || (b.off?.ns ?? 0) - (a.off?.ns ?? 0) || a.id - b.id);
     const shown = active.slice(0, CONTAINERS_ROWS_MAX);
@@ -195,6 +203,8 @@ export class ContainersProbe extends SchedProbe<ContainersSample> {
     });
     // A row's file baseline is kept while it is shown; one that comes back starts again (its first rates are null).
     this.files = files;
-    return { rows: sortContainerRows(rows, CONTAINER_SORTS[this.sortBy] ?? 'p99'), more: active.length - shown.length, overflow: lost };
+    let feedLost = 0;
+    for (const c of feeds.values()) feedLost += c.lost;
+    return { rows: sortContainerRows(rows, CONTAINER_SORTS[this.sortBy] ?? 'p99'), more: active.length - shown.length, overflow: lost + feedLost };
   }
 }

@@ -40,7 +40,7 @@ import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
 import { FEED_INTERVAL_MAX, type FeedEventBase, type FeedEvents } from './feed-spec.js';
 import type { OptionValue } from './types.js';
-import { depositCgroupEvents } from './cgroup/event-counts.js';
+import { depositCgroupEvents, idleRows } from './cgroup/event-counts.js';
 
 export { FEED_INTERVAL_MAX };
 /** The store keeps FEED_CAPACITY (500) lines per feed for the screen: more are never shown. */
@@ -89,6 +89,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
   /** cg_events as last read (cumulative per cgroup id), and when. */
   private cgPrev = new Map<number, number>();
   private cgAt = 0;
+  private cgLost = 0;
   protected readonly clock = new FeedClock();
   intervalMax: number;
   readonly recentMax: number;
@@ -148,6 +149,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     this.overflow = this.totalOverflow = 0;
     this.cgPrev = this.readCgroupEvents();
     this.cgAt = performance.now();
+    this.cgLost = this.readCgroupLost();
     this.reader = new FeedReader(obj.map('events'), {
       intervalMax: this.newest ?? this.intervalMax,
       intervalNewest: this.newest !== null,
@@ -170,6 +172,14 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     return m;
   }
 
+  /** cg_events_lost summed over CPUs (cumulative). */
+  private readCgroupLost(): number {
+    if (!this.obj?.hasMap('cg_events_lost')) return 0;
+    let n = 0;
+    for (const b of this.obj.map('cg_events_lost').lookupPerCpu(Buffer.alloc(4)) ?? []) n += u64n(b, 0);
+    return n;
+  }
+
   /** This interval's events per cgroup, for the containers probe (src/probes/cgroup/event-counts.ts). */
   private depositCgroupCounts(): void {
     const cur = this.readCgroupEvents();
@@ -179,7 +189,18 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
       const d = n - (this.cgPrev.get(id) ?? 0);
       if (d > 0) counts.set(id, d);
     }
-    depositCgroupEvents(this.name, { counts, seconds: Math.max((t - this.cgAt) / 1000, 1e-3) });
+    const lostNow = this.readCgroupLost();
+    depositCgroupEvents(this.name, { counts, seconds: Math.max((t - this.cgAt) / 1000, 1e-3), lost: counterDelta(lostNow, this.cgLost) });
+    this.cgLost = lostNow;
+    if (this.obj) {
+      const m = this.obj.map('cg_events');
+      for (const id of idleRows(cur, this.cgPrev, (a, b) => a === b, m.maxEntries)) {
+        const k = Buffer.alloc(8);
+        k.writeBigUInt64LE(BigInt(id));
+        m.delete(k);
+        cur.delete(id);
+      }
+    }
     this.cgPrev = cur;
     this.cgAt = t;
   }

@@ -1,6 +1,7 @@
 // The containers probe's data spec: --json round trip, and Prometheus with its cardinality bound
 // (at most CONTAINERS_PROM_MAX container label values; later cgroups summed under "other").
 import { describe, expect, it } from 'vitest';
+import { idleRows } from '../../src/probes/cgroup/event-counts.js';
 import { containers, CONTAINERS_PROM_MAX, sortContainerRows, type ContainerRow, type ContainersSample } from '../../src/probes/containers-spec.js';
 
 function row(i: number, over: Partial<ContainerRow> = {}): ContainerRow {
@@ -32,6 +33,23 @@ function row(i: number, over: Partial<ContainerRow> = {}): ContainerRow {
     ...over,
   };
 }
+
+describe('idle rows of a cumulative per-cgroup table', () => {
+  it('none below three quarters full; then the rows that did not move', () => {
+    const prev = new Map([
+      [1, 5],
+      [2, 7],
+    ]);
+    const cur = new Map([
+      [1, 5],
+      [2, 8],
+      [3, 1],
+    ]);
+    const same = (a: number, b: number) => a === b;
+    expect(idleRows(cur, prev, same, 8)).toEqual([]);
+    expect(idleRows(cur, prev, same, 4)).toEqual([1]);
+  });
+});
 
 describe('containers spec', () => {
   it('--json and back', () => {

@@ -91,9 +91,10 @@ export class RuntimeNames {
     if (this.inFlight) return;
     const t = this.now();
     if (!force && t - this.lastStart < this.minGapMs) return;
+    // The gap also bounds the look for a socket (a decoder asks for every event of an unnamed container).
+    this.lastStart = t;
     const socket = this.sockets.find((s) => existsSync(s));
     if (!socket) return;
-    this.lastStart = t;
     this.inFlight = true;
     this.stats_.requests++;
     let done = false;
