@@ -96,7 +96,8 @@ static __always_inline void offcpu_depart(struct sched_cfg *cfg, struct sched_ta
  * part's rows, the containers part's worst absence per cgroup). --cgroup: a task whose cgroup
  * (at its switch-out) is left out is neither. */
 static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_task *t,
-					  struct task_struct *next, __u64 now, __u32 parts)
+					  struct task_struct *next, __u64 now, __u32 parts, bool filtering,
+					  bool tracked)
 {
 	struct offcpu_key key = {};
 	struct offcpu_val *v;
@@ -111,9 +112,11 @@ static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_ta
 	delta = now - t->out_ns;
 	if ((__s64)delta < 0)
 		return;
-	if (!cgroup_wanted(t->cgroup))
+	/* t->cgroup is written at switch-outs while the filter or the containers part is on. */
+	if (filtering && !bpf_map_lookup_elem(&cg_allow, &t->cgroup))
 		return;
-	if ((parts & SCHED_PART_CGROUP) && next->pid)
+	/* (a stamp from before the containers part went on has no cgroup yet: 0) */
+	if ((parts & SCHED_PART_CGROUP) && next->pid && t->cgroup)
 		cgroup_off(cfg, t->cgroup, next, delta);
 	if (!(parts & SCHED_PART_OFFCPU))
 		return;
@@ -152,7 +155,8 @@ static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_ta
 	nv.total_ns = delta;
 	nv.returns = 1;
 	nv.tgid = next->tgid;
-	nv.cgroup = t->cgroup;
+	/* Its cgroup: as kept at the switch-out, else read now (once per row: `next` is not current). */
+	nv.cgroup = tracked && t->cgroup ? t->cgroup : BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
 	comm_copy(nv.comm, next->comm);
 	if (t->preempted) {
 		nv.preempted = 1;

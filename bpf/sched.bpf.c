@@ -73,7 +73,8 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	struct sched_cfg *cfg;
 	struct sched_task *t;
 	__u32 zero = 0, parts, rq_parts;
-	__u64 now = 0, cg;
+	__u64 now = 0, cg = 0;
+	bool filtering, track;
 
 	cfg = bpf_map_lookup_elem(&sched_cfg, &zero);
 	if (!cfg)
@@ -90,17 +91,22 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	if (!(parts & (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT | SCHED_PART_CGROUP)))
 		return 0;
 
-	/* The task that leaves is `current` at this tracepoint: its cgroup is the helper's. Kept in
-	 * its task storage for its return (the off-CPU rows', the containers' cgroup), and it says
-	 * whether --cgroup wants its run-queue wait. */
-	cg = bpf_get_current_cgroup_id();
-	rq_parts = cgroup_wanted(cg) ? parts : 0;
+	/* The task that leaves is `current` at this tracepoint: its cgroup is the helper's, read only
+	 * when the containers part or --cgroup needs it (else an off-CPU row reads its task's cgroup
+	 * when it is made: once per row, not per switch). Kept in its task storage for its return,
+	 * and it says whether --cgroup wants its run-queue wait. */
+	filtering = cgroup_filtering();
+	track = filtering || (parts & SCHED_PART_CGROUP);
+	if (track)
+		cg = bpf_get_current_cgroup_id();
+	rq_parts = filtering && !bpf_map_lookup_elem(&cg_allow, &cg) ? 0 : parts;
 
 	/* The task that leaves: its off-CPU stamp, its run-queue figures. Idle tasks never wait,
 	 * but their absences are off-CPU rows of their own. */
 	t = bpf_task_storage_get(&tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (t) {
-		t->cgroup = cg;
+		if (track)
+			t->cgroup = cg;
 		if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP))
 			offcpu_depart(cfg, t, preempt, next, prev_state, now);
 		if ((parts & (SCHED_PART_RUNQLAT | SCHED_PART_CGROUP)) && prev->pid)
@@ -111,7 +117,7 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP)) {
 		t = bpf_task_storage_get(&tasks, next, 0, 0);
 		if (t)
-			offcpu_return(cfg, t, next, now, parts);
+			offcpu_return(cfg, t, next, now, parts, filtering, track);
 	}
 	return 0;
 }

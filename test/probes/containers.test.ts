@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { ExecProbe } from '../../src/probes/exec.js';
 import { ContainersProbe } from '../../src/probes/containers.js';
+import { OffcpuProbe } from '../../src/probes/offcpu.js';
 import type { ExecEvent } from '../../src/probes/exec-spec.js';
 import { cgroups, configureCgroups } from '../../src/probes/cgroup/registry.js';
 import { cgroup2Root } from '../../src/probes/cgroup/tree.js';
@@ -105,6 +106,21 @@ describe.skipIf(noBpf || noPodman)('containers (real podman containers, real BPF
         (a) => a.some((e) => e.ppid === outside!.pid),
       );
       expect(all.some((e) => e.ppid === outside!.pid)).toBe(true);
+    } finally {
+      removeContainer(c.name);
+    }
+  }, 30_000);
+
+  it('off-CPU rows of a container\'s tasks carry its cgroup (read from the task when the row is made)', async () => {
+    const c = runContainer(containerName('offcpu'), 'while :; do sleep 0.02; done');
+    try {
+      const p = new OffcpuProbe({ topPerCpu: 100_000 });
+      probe = p;
+      p.start(feedConfig());
+      await sleep(1500);
+      const rows = p.sample().rows.filter((r) => r.cgroup?.path === c.cgroup);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((r) => r.cgroup?.id === rows[0].cgroup?.id)).toBe(true);
     } finally {
       removeContainer(c.name);
     }
