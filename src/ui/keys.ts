@@ -65,12 +65,12 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
         ['+', `${s.name}: add a --${s.args!.flag} value (${s.args!.metavar}; Tab completes, Enter adds, Esc cancels)`],
         ['↑ ↓  -', `${s.name}: select a row, remove its value`],
       ]),
-    ...(cat.some((s) => s.rowIds)
+    ...(cat.some((s) => s.rowIds && !s.cgroupOfRow)
       ? [
           [
             '↑ ↓ Enter Esc',
             `${cat
-              .filter((s) => s.rowIds)
+              .filter((s) => s.rowIds && !s.cgroupOfRow)
               .map((s) => s.name)
               .join(', ')}: select a row, open it, back`,
           ] as const,
@@ -81,10 +81,7 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
     ),
     ...cat
       .filter((s) => s.cgroupOfRow)
-      .flatMap((s): (readonly [string, string])[] => [
-        ['Enter', `${s.name}: filter every probe to the row's cgroup, in the kernel (--cgroup; Enter again: all)`],
-        ['G', 'every cgroup again (--cgroup off)'],
-      ]),
+      .map((s): readonly [string, string] => ['↑ ↓ Enter G', `${s.name}: every probe filtered to the row's cgroup (--cgroup), G: all`]),
     ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
     ...cat.filter((s) => s.altView).map((s): readonly [string, string] => ['t', `${s.name}: ${s.altView}`]),
   ];

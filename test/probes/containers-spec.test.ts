@@ -61,9 +61,9 @@ describe('containers spec', () => {
   });
 
   it('Prometheus: cumulative per container, at most CONTAINERS_PROM_MAX label values, the rest as "other"', () => {
-    const ex = containers.prometheus!({ top: 5 } as never);
+    const ex = containers.prometheus!({ top: 5, node: false });
     const n = CONTAINERS_PROM_MAX + 10;
-    for (let k = 0; k < 2; k++) ex.add({ rows: Array.from({ length: n }, (_, i) => row(i)), more: 0, overflow: 0 });
+    for (let k = 0; k < 2; k++) ex.add({ rows: Array.from({ length: n }, (_, i) => row(i)), more: 0, overflow: 0 }, 1);
     const fams = ex.families();
     const hist = fams.find((f) => f.name === 'perfscope_container_runqueue_latency_seconds')!;
     const labels = new Set(hist.series.map((s) => s.labels.container));

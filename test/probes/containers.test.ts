@@ -111,7 +111,7 @@ describe.skipIf(noBpf || noPodman)('containers (real podman containers, real BPF
     }
   }, 30_000);
 
-  it('off-CPU rows of a container\'s tasks carry its cgroup (read from the task when the row is made)', async () => {
+  it("off-CPU rows of a container's tasks carry its cgroup (read from the task when the row is made)", async () => {
     const c = runContainer(containerName('offcpu'), 'while :; do sleep 0.02; done');
     try {
       const p = new OffcpuProbe({ topPerCpu: 100_000 });
