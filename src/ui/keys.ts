@@ -76,12 +76,21 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
           ] as const,
         ]
       : []),
+    // (a pane whose rows are cgroups says its keys on its own line below: the overlay fits 80x24)
     ...cat.flatMap((s) =>
-      (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`]),
+      (s.cgroupOfRow ? [] : (s.options ?? []))
+        .filter((o) => o.key && o.cycle)
+        .map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`]),
     ),
     ...cat
       .filter((s) => s.cgroupOfRow)
-      .map((s): readonly [string, string] => ['↑ ↓ Enter G', `${s.name}: every probe filtered to the row's cgroup (--cgroup), G: all`]),
+      .map((s): readonly [string, string] => [
+        ['↑ ↓ Enter G', ...(s.options ?? []).filter((o) => o.key && o.cycle).map((o) => o.key!)].join(' '),
+        `${s.name}: filter every probe to the row's cgroup, G: all; ${(s.options ?? [])
+          .filter((o) => o.key && o.cycle)
+          .map((o) => `${o.key}: sort`)
+          .join(', ')}`,
+      ]),
     ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
     ...cat.filter((s) => s.altView).map((s): readonly [string, string] => ['t', `${s.name}: ${s.altView}`]),
   ];
