@@ -90,7 +90,8 @@ function offcpuExporter(o: PromOptions): PromExporter<OffcpuSample> {
           .sort((a, b) => b.max_us - a.max_us || a.pid - b.pid)
           .slice(0, o.top);
         for (const r of rows) {
-          const labels = { cpu: String(cpu), pid: String(r.pid), comm: r.comm };
+          // container: the task's cgroup name (one per task: no more series than without it).
+          const labels = { cpu: String(cpu), pid: String(r.pid), comm: r.comm, ...(r.cgroup ? { container: r.cgroup.name } : {}) };
           max.push({ labels, value: Math.round(r.max_us * 1000) / 1e9 });
           total.push({ labels, value: Math.round(r.total_us * 1000) / 1e9 });
         }

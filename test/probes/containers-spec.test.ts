@@ -2,6 +2,7 @@
 // (at most CONTAINERS_PROM_MAX container label values; later cgroups summed under "other").
 import { describe, expect, it } from 'vitest';
 import { idleRows } from '../../src/probes/cgroup/event-counts.js';
+import { offcpu } from '../../src/probes/offcpu-spec.js';
 import { containers, CONTAINERS_PROM_MAX, sortContainerRows, type ContainerRow, type ContainersSample } from '../../src/probes/containers-spec.js';
 
 function row(i: number, over: Partial<ContainerRow> = {}): ContainerRow {
@@ -83,5 +84,28 @@ describe('containers spec', () => {
     expect(sortContainerRows(rows, 'cpu').map((r) => r.cgroup.name)).toEqual(['c2', 'c3', 'c1']);
     expect(sortContainerRows(rows, 'p99').map((r) => r.cgroup.name)).toEqual(['c3', 'c2', 'c1']);
     expect(sortContainerRows([row(2), row(1)], 'name').map((r) => r.cgroup.name)).toEqual(['c1', 'c2']);
+  });
+});
+
+describe('the off-CPU gauges carry the task cgroup as `container`', () => {
+  it('one label per task; a row without a cgroup (an old recording) has none', () => {
+    const ex = offcpu.prometheus!({ top: 5, node: false });
+    const base = { cpu: 0, tgid: 9, max_us: 10, total_us: 20, returns: 1, preempted: 0, preempted_by: null };
+    ex.add(
+      {
+        rows: [
+          { ...base, pid: 9, comm: 'web', cgroup: { id: 5, path: '/a', name: 'web-1' } },
+          { ...base, pid: 10, comm: 'x' },
+        ],
+        idle: [],
+        overflow: 0,
+      },
+      1,
+    );
+    const max = ex.families().find((f) => f.name === 'perfscope_offcpu_max_seconds')!;
+    expect(max.series.map((s) => s.labels)).toEqual([
+      { cpu: '0', pid: '9', comm: 'web', container: 'web-1' },
+      { cpu: '0', pid: '10', comm: 'x' },
+    ]);
   });
 });
