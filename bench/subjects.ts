@@ -169,6 +169,8 @@ export const FLOOR_RAW = objectSubject({
 
 /** The probes that run on every context switch (their row in the per-switch table). */
 const SCHED_PROBES = ['offcpu', 'runqlat'];
+/** The probes whose programs run on every context switch: the scheduler probes and the containers part of their object. */
+const PER_SWITCH = [...SCHED_PROBES, 'containers'];
 
 /**
  * One subject per BPF probe of the catalogue (whatever it holds when the bench runs), and one for
@@ -190,6 +192,10 @@ export function probeSubjects(): Subject[] {
   const sched = bpfSpecs.filter((s) => SCHED_PROBES.includes(s.name));
   if (sched.length > 1) {
     out.push(inProcess(`probes:${sched.map((s) => s.name).join('+')}`, `perfscope ${sched.map((s) => s.name).join(' + ')} together`, sched));
+    // The same with the per-cgroup run-queue histogram and off-CPU maxima on (the containers part).
+    const all = bpfSpecs.filter((s) => PER_SWITCH.includes(s.name));
+    if (all.length > sched.length)
+      out.push(inProcess(`probes:${all.map((s) => s.name).join('+')}`, `perfscope ${all.map((s) => s.name).join(' + ')} together`, all));
   }
   return out;
 }
@@ -203,7 +209,7 @@ function inProcess(id: string, label: string, specs: readonly Spec[], probe?: st
     label,
     group: 'probe',
     probe,
-    sched: specs.some((s) => SCHED_PROBES.includes(s.name)),
+    sched: specs.some((s) => PER_SWITCH.includes(s.name)),
     async start() {
       const t0 = now();
       const probes: Awaited<ReturnType<Spec['create']>>[] = [];
@@ -326,7 +332,7 @@ function external(spec: ExternalSpec, dir: string, startTimeoutMs: number): Subj
     label: spec.label,
     group: spec.group,
     probe: spec.probe,
-    sched: spec.sched ?? (spec.group === 'perfscope' || (spec.probe !== undefined && SCHED_PROBES.includes(spec.probe))),
+    sched: spec.sched ?? (spec.group === 'perfscope' || (spec.probe !== undefined && PER_SWITCH.includes(spec.probe))),
     async start() {
       const base = path.join(dir, spec.id.replace(/[^\w.-]+/g, '_'));
       const outFile = `${base}.out`;

@@ -126,6 +126,8 @@ static __always_inline void submit(long nr, long ret)
 	e->ppid = task->real_parent->tgid;
 	e->uid = (__u32)bpf_get_current_uid_gid();
 	e->ret = (__s32)ret;
+	e->cgroup = bpf_get_current_cgroup_id();
+	feed_count_cgroup(e->cgroup);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	argc = e->argc;
 	if (argc > EXEC_MAX_ARGS)

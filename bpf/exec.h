@@ -19,11 +19,12 @@ struct exec_event {
 	__s32 ret;    /* 0 or -errno */
 	__u32 argc;   /* captured arguments (<= EXEC_MAX_ARGS) */
 	__u32 flags;  /* EXEC_F_* */
+	__u64 cgroup; /* v2 cgroup id (bpf_get_current_cgroup_id) */
 	char comm[EXEC_COMM_LEN]; /* at return: the new program's comm after a successful exec */
 	char filename[EXEC_FILENAME_LEN];
 	char args[EXEC_MAX_ARGS][EXEC_ARG_LEN];
 };
 
-#define EXEC_EVENT_BASE (8 + 6 * 4 + EXEC_COMM_LEN + EXEC_FILENAME_LEN) /* offset of args: 304 */
+#define EXEC_EVENT_BASE (8 + 6 * 4 + 8 + EXEC_COMM_LEN + EXEC_FILENAME_LEN) /* offset of args: 312 */
 
 #endif

@@ -8,6 +8,7 @@
 #define PERFSCOPE_FEED_BPF_H
 
 #include <bpf/bpf_helpers.h>
+#include "cgroup_filter.bpf.h"
 
 /* Only this process (tgid), 0 = every process. Set by user space before load. */
 const volatile __u32 targ_tgid = 0;
@@ -21,12 +22,57 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* True when the current task is filtered out by targ_tgid, or is perfscope's own. */
+/* Events per cgroup (cumulative, never cleared: user space takes differences), for the
+ * containers probe's exec/open/connect rates: every event that passed the filters, also one the
+ * ring buffer could not take. A cgroup that finds the hash full is counted in cg_events_lost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FEED_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} cg_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cg_events_lost SEC(".maps");
+
+static __always_inline void feed_count_cgroup(__u64 cg)
+{
+	__u64 one = 1, *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&cg_events, &cg);
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	if (!bpf_map_update_elem(&cg_events, &cg, &one, BPF_NOEXIST))
+		return;
+	c = bpf_map_lookup_elem(&cg_events, &cg); /* another CPU made it meanwhile */
+	if (c) {
+		__sync_fetch_and_add(c, 1);
+		return;
+	}
+	c = bpf_map_lookup_elem(&cg_events_lost, &zero);
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+/* True when the current task is filtered out by targ_tgid or --cgroup, or is perfscope's own. */
 static __always_inline bool feed_skip(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cg;
 
-	return (targ_tgid && tgid != targ_tgid) || (self_tgid && tgid == self_tgid);
+	if ((targ_tgid && tgid != targ_tgid) || (self_tgid && tgid == self_tgid))
+		return true;
+	if (!cgroup_filtering())
+		return false;
+	cg = bpf_get_current_cgroup_id();
+	return !bpf_map_lookup_elem(&cg_allow, &cg);
 }
 
 #ifndef TS_COMPAT

@@ -90,6 +90,7 @@ static __always_inline void iso_charge(struct iso_state *st, struct task_struct 
 	nv.tgid = st->tgid;
 	nv.vote = 1;
 	nv.disp_pid = st->disp_pid;
+	nv.cgroup = bpf_get_current_cgroup_id(); /* prev is current at sched_switch */
 	comm_copy(nv.disp_comm, st->disp_comm);
 	if (bpf_map_update_elem(inner, &key, &nv, BPF_NOEXIST))
 		iso_lost();
@@ -114,6 +115,7 @@ static __always_inline void iso_absence(struct iso_state *st, struct task_struct
 	if (!v) {
 		struct iso_val nv = {};
 		nv.tgid = next->tgid;
+		nv.cgroup = BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id); /* next is not current */
 		if (bpf_map_update_elem(inner, &key, &nv, BPF_NOEXIST)) {
 			iso_lost();
 			return;

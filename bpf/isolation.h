@@ -31,6 +31,7 @@ struct iso_val {
 	__u32 off_by_pid;   /* the task with the longest run on the CPU during that longest absence */
 	__u32 off_preempted;/* that absence began with a preemption (the resident was still runnable) */
 	char off_by_comm[ISO_COMM_LEN];
+	__u64 cgroup;       /* its v2 cgroup id (of its first run that ended here, or of the resident's return) */
 };
 
 /* The watched CPU's own state (a PERCPU_ARRAY of one: only that CPU writes its slot). */

@@ -33,6 +33,7 @@
 #include "perfscope.bpf.h"
 #include "sched.h"
 #include "offcpu.h"
+#include "containers.bpf.h"
 
 /* The two generations, and the slot saying which one is written. */
 PERFSCOPE_GENERATIONS(offcpu_agg, agg0, agg1, gens, struct offcpu_key, struct offcpu_val, OFFCPU_MAX_ROWS, 0);
@@ -91,9 +92,12 @@ static __always_inline void offcpu_depart(struct sched_cfg *cfg, struct sched_ta
 		comm_copy(t->by, next->comm);
 }
 
-/* The task `next` comes back at `now`: consume its stamp and aggregate. */
+/* The task `next` comes back at `now`: consume its stamp and aggregate (`parts`: the off-CPU
+ * part's rows, the containers part's worst absence per cgroup). --cgroup: a task whose cgroup
+ * (at its switch-out) is left out is neither. */
 static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_task *t,
-					  struct task_struct *next, __u64 now)
+					  struct task_struct *next, __u64 now, __u32 parts, bool filtering,
+					  bool tracked)
 {
 	struct offcpu_key key = {};
 	struct offcpu_val *v;
@@ -107,6 +111,14 @@ static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_ta
 	t->out_epoch = 0;
 	delta = now - t->out_ns;
 	if ((__s64)delta < 0)
+		return;
+	/* t->cgroup is written at switch-outs while the filter or the containers part is on. */
+	if (filtering && !bpf_map_lookup_elem(&cg_allow, &t->cgroup))
+		return;
+	/* (a stamp from before the containers part went on has no cgroup yet: 0) */
+	if ((parts & SCHED_PART_CGROUP) && next->pid && t->cgroup)
+		cgroup_off(cfg, t->cgroup, next, delta);
+	if (!(parts & SCHED_PART_OFFCPU))
 		return;
 	cpu = bpf_get_smp_processor_id();
 	if (!cpu_watched(*(volatile __u32 *)&cfg->watch, cpu))
@@ -143,6 +155,8 @@ static __always_inline void offcpu_return(struct sched_cfg *cfg, struct sched_ta
 	nv.total_ns = delta;
 	nv.returns = 1;
 	nv.tgid = next->tgid;
+	/* Its cgroup: as kept at the switch-out, else read now (once per row: `next` is not current). */
+	nv.cgroup = tracked && t->cgroup ? t->cgroup : BPF_CORE_READ(next, cgroups, dfl_cgrp, kn, id);
 	comm_copy(nv.comm, next->comm);
 	if (t->preempted) {
 		nv.preempted = 1;

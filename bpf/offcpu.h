@@ -27,6 +27,7 @@ struct offcpu_val {
 	__u32 tgid;
 	char comm[OFFCPU_COMM_LEN];
 	char preempted_by[OFFCPU_COMM_LEN]; /* comm of the last preemptor, "" if never preempted */
-}; /* 64 bytes */
+	__u64 cgroup;      /* its v2 cgroup id (at the switch-out that began the row's first absence) */
+}; /* 72 bytes */
 
 #endif

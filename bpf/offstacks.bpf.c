@@ -65,6 +65,7 @@ static __always_inline void depart(void *ctx, struct task_struct *prev, struct t
 	if (!t)
 		return;
 	t->out_ns = now;
+	t->cgroup = bpf_get_current_cgroup_id();
 	t->preempted = preempted;
 	if (preempted)
 		comm_copy(t->by, next->comm);
@@ -143,6 +144,7 @@ static __always_inline void arrive(struct task_struct *next, __u64 now, void *ag
 	key->pid = next->pid;
 	key->tgid = next->tgid;
 	key->mmid = t->mmid;
+	key->cgroup = t->cgroup;
 	comm_copy(key->comm, next->comm);
 	n = bpf_get_task_stack(next, key->kstack, sizeof(key->kstack), 0);
 	if (n < 0) {

@@ -21,6 +21,7 @@ struct offstack_task {
 	char by[STACK_COMM_LEN];
 	__u16 uframes;
 	__u16 _pad[3];
+	__u64 cgroup;     /* v2 cgroup id at the switch-out (the task was current) */
 	__u64 ustack[STACK_UDEPTH];
 };
 

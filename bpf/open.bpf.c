@@ -80,6 +80,8 @@ static __always_inline void report(struct pt_regs *regs, __u32 sys, long ret)
 	e.tid = (__u32)bpf_get_current_pid_tgid();
 	e.uid = (__u32)bpf_get_current_uid_gid();
 	e.sys = sys;
+	e.cgroup = bpf_get_current_cgroup_id();
+	feed_count_cgroup(e.cgroup);
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
 	len = bpf_probe_read_user_str(e.path, sizeof(e.path), path); /* with its NUL */
 	if (len < 1) {

@@ -17,6 +17,7 @@ struct open_event {
 	__u32 tid;
 	__u32 uid;
 	__u32 sys;     /* OPEN_SYS_* */
+	__u64 cgroup;  /* v2 cgroup id (bpf_get_current_cgroup_id) */
 	char comm[OPEN_COMM_LEN];
 	char path[OPEN_PATH_LEN]; /* as passed (relative to the dirfd for openat*) */
 };

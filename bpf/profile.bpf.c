@@ -74,6 +74,7 @@ int ps_profile(struct bpf_perf_event_data *ctx)
 	key->tgid = tgid;
 	task = bpf_get_current_task_btf();
 	key->mmid = stack_mmid(task);
+	key->cgroup = bpf_get_current_cgroup_id();
 
 	n = bpf_get_stack(ctx, key->kstack, sizeof(key->kstack), 0);
 	if (n < 0) {

@@ -24,6 +24,7 @@
 #include "perfscope.bpf.h"
 #include "sched.h"
 #include "runqlat.h"
+#include "containers.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -33,8 +34,10 @@ struct {
 } hists SEC(".maps");
 
 /* The task `prev` leaves this CPU: count the wait its run began with (see the top). */
+/* `parts`: the parts that count this wait (SCHED_PART_RUNQLAT: the per-CPU histogram,
+ * SCHED_PART_CGROUP: the row of `cg`, the task's cgroup; none while --cgroup leaves it out). */
 static __always_inline void runqlat_depart(struct sched_cfg *cfg, struct sched_task *t,
-					   struct task_struct *prev)
+					   struct task_struct *prev, __u32 parts, __u64 cg)
 {
 	__u64 delay = prev->sched_info.run_delay, pcount = prev->sched_info.pcount, wait;
 	__u32 zero = 0, epoch = cfg->rq_epoch, slot;
@@ -50,7 +53,9 @@ static __always_inline void runqlat_depart(struct sched_cfg *cfg, struct sched_t
 	}
 	if (t->rq_epoch == epoch && pcount != t->rq_pcount) {
 		wait = delay - t->rq_delay;
-		h = bpf_map_lookup_elem(&hists, &zero);
+		if ((parts & SCHED_PART_CGROUP) && (__s64)wait >= 0)
+			cgroup_wait(cg, wait);
+		h = (parts & SCHED_PART_RUNQLAT) ? bpf_map_lookup_elem(&hists, &zero) : 0;
 		if (h && (__s64)wait >= 0) {
 			slot = log2_u64(wait / 1000);
 			if (slot >= RUNQLAT_MAX_SLOTS)

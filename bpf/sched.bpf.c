@@ -13,6 +13,8 @@
  *   Off-CPU part:   bpf/offcpu.bpf.h    (layouts: bpf/offcpu.h)
  *   Run-queue part: bpf/runqlat.bpf.h   (layouts: bpf/runqlat.h)
  *   Isolation part: bpf/isolation.bpf.h (layouts: bpf/isolation.h)
+ *   Containers part: bpf/containers.bpf.h (layouts: bpf/containers.h): per cgroup, the run-queue
+ *                   and off-CPU parts' figures (called from their work)
  * Here is what they share: the config word and the task storage (layouts: bpf/sched.h), the RCU
  * barrier, and the sched_switch program that calls the work of each part that is on.
  */
@@ -21,6 +23,7 @@
 #include <bpf/bpf_tracing.h>
 #include "perfscope.bpf.h"
 #include "sched.h"
+#include "cgroup_filter.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -56,7 +59,9 @@ struct {
 } barrier SEC(".maps");
 
 /* The parts. Included here, after the shared maps, so that the object keeps its maps in the
- * order it always had: shared, off-CPU, run-queue, isolation. */
+ * order it always had (shared, off-CPU, run-queue, isolation), the containers part's first (the
+ * off-CPU and run-queue parts call it). */
+#include "containers.bpf.h"
 #include "offcpu.bpf.h"
 #include "runqlat.bpf.h"
 #include "isolation.bpf.h"
@@ -67,8 +72,9 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 {
 	struct sched_cfg *cfg;
 	struct sched_task *t;
-	__u32 zero = 0, parts;
-	__u64 now = 0;
+	__u32 zero = 0, parts, rq_parts;
+	__u64 now = 0, cg = 0;
+	bool filtering, track;
 
 	cfg = bpf_map_lookup_elem(&sched_cfg, &zero);
 	if (!cfg)
@@ -76,30 +82,42 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	parts = *(volatile __u32 *)&cfg->parts;
 	if (!parts)
 		return 0;
-	if (parts & SCHED_PART_OFFCPU)
+	if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP))
 		now = bpf_ktime_get_ns();
 
 	/* The isolation part: one CPU only. */
 	if ((parts & SCHED_PART_ISO) && bpf_get_smp_processor_id() == *(volatile __u32 *)&cfg->iso_cpu)
 		iso_switch(cfg, preempt, prev, next, prev_state);
-	if (!(parts & (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT)))
+	if (!(parts & (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT | SCHED_PART_CGROUP)))
 		return 0;
+
+	/* The task that leaves is `current` at this tracepoint: its cgroup is the helper's, read only
+	 * when the containers part or --cgroup needs it (else an off-CPU row reads its task's cgroup
+	 * when it is made: once per row, not per switch). Kept in its task storage for its return,
+	 * and it says whether --cgroup wants its run-queue wait. */
+	filtering = cgroup_filtering();
+	track = filtering || (parts & SCHED_PART_CGROUP);
+	if (track)
+		cg = bpf_get_current_cgroup_id();
+	rq_parts = filtering && !bpf_map_lookup_elem(&cg_allow, &cg) ? 0 : parts;
 
 	/* The task that leaves: its off-CPU stamp, its run-queue figures. Idle tasks never wait,
 	 * but their absences are off-CPU rows of their own. */
 	t = bpf_task_storage_get(&tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (t) {
-		if (parts & SCHED_PART_OFFCPU)
+		if (track)
+			t->cgroup = cg;
+		if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP))
 			offcpu_depart(cfg, t, preempt, next, prev_state, now);
-		if ((parts & SCHED_PART_RUNQLAT) && prev->pid)
-			runqlat_depart(cfg, t, prev);
+		if ((parts & (SCHED_PART_RUNQLAT | SCHED_PART_CGROUP)) && prev->pid)
+			runqlat_depart(cfg, t, prev, rq_parts, cg);
 	}
 
 	/* The task that comes back. */
-	if (parts & SCHED_PART_OFFCPU) {
+	if (parts & (SCHED_PART_OFFCPU | SCHED_PART_CGROUP)) {
 		t = bpf_task_storage_get(&tasks, next, 0, 0);
 		if (t)
-			offcpu_return(cfg, t, next, now);
+			offcpu_return(cfg, t, next, now, parts, filtering, track);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 #define SCHED_PART_OFFCPU  1
 #define SCHED_PART_RUNQLAT 2
 #define SCHED_PART_ISO     4
+#define SCHED_PART_CGROUP  8 /* the containers probe: per-cgroup run-queue waits and worst off-CPU time */
 
 /* Value of the one-entry ARRAY `sched_cfg`, written live from user space. Each field read while
  * its part is on is one aligned 32-bit word, so a program never sees one half written. */
@@ -25,7 +26,8 @@ struct sched_cfg {
 	__u32 iso_resident; /* isolation: thread whose absences from iso_cpu are measured (0: none yet) */
 	__u64 iso_cut;      /* isolation: CLOCK_MONOTONIC ns of the last interval boundary; a run is charged from here at most */
 	__u32 off_self;     /* off-CPU: a process (tgid) left out of the rows, perfscope's own; 0: none (--include-self) */
-};                          /* 56 bytes: 4 of tail padding */
+	__u32 cg_gen;       /* containers: which of the two off-CPU maxima of a cgroup (cgroup_rq.off_max_ns[]) is written */
+};                          /* 56 bytes */
 
 /* Task-local storage, one value per task for both parts. */
 struct sched_task {
@@ -37,6 +39,7 @@ struct sched_task {
 	__u64 rq_pcount;    /* run queue: sched_info.pcount then */
 	__u32 rq_epoch;     /* rq_epoch of that baseline; 0: none */
 	__u32 _pad;
+	__u64 cgroup;       /* off-CPU, containers: the task's v2 cgroup id at the last switch-out */
 };
 
 #endif

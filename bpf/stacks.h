@@ -21,6 +21,7 @@ struct stack_key {
 	__u16 kframes;  /* frames in kstack */
 	__u16 uframes;  /* frames in ustack */
 	char comm[STACK_COMM_LEN];
+	__u64 cgroup;   /* the task's v2 cgroup id */
 	__u64 kstack[STACK_KDEPTH];
 	__u64 ustack[STACK_UDEPTH];
 };

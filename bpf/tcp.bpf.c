@@ -89,6 +89,8 @@ static __always_inline void emit(struct sock *sk, __u32 kind)
 	family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return;
+	if (kind == TCP_KIND_CONNECT)
+		feed_count_cgroup(bpf_get_current_cgroup_id());
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		feed_drop();
@@ -115,6 +117,7 @@ static __always_inline void emit(struct sock *sk, __u32 kind)
 		BPF_CORE_READ_INTO((struct in6_addr *)e->daddr, sk, __sk_common.skc_v6_daddr);
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->cgroup = bpf_get_current_cgroup_id();
 	bpf_ringbuf_submit(e, feed_wakeup(&events));
 }
 

@@ -20,6 +20,7 @@ struct tcp_event {
 	__u32 sport;
 	__u32 dport;
 	__u32 pad;
+	__u64 cgroup; /* v2 cgroup id of the task (bpf_get_current_cgroup_id) */
 	__u8 saddr[16];
 	__u8 daddr[16];
 	char comm[TCP_COMM_LEN];

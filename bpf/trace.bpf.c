@@ -90,6 +90,7 @@ static __always_inline void count_task(void *agg, __u32 slot, __u32 tgid, struct
 	struct trace_task_key key = { .slot = slot, .pid = tgid };
 
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	key.cgroup = bpf_get_current_cgroup_id();
 	if (hash_count(agg, &key))
 		__sync_fetch_and_add(&st->task_lost, 1);
 }
@@ -107,6 +108,8 @@ static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_s
 	if (self_tgid && tgid == self_tgid)
 		return;
 	if (!watched())
+		return;
+	if (cgroup_filtering() && !cgroup_wanted(bpf_get_current_cgroup_id()))
 		return;
 	if (targ_comm_len) {
 		bpf_get_current_comm(comm, sizeof(comm));

@@ -39,6 +39,7 @@ struct trace_task_key {
 	__u32 slot;
 	__u32 pid; /* tgid: the process */
 	char comm[TRACE_COMM_LEN];
+	__u64 cgroup; /* its v2 cgroup id */
 };
 
 #endif

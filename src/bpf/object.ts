@@ -168,6 +168,11 @@ export class BpfObject {
     for (const p of this.programNames()) this.detach(p);
   }
 
+  /** Does the object declare a map of this name? */
+  hasMap(name: string): boolean {
+    return this.mapCache.has(name) || this.o.maps().some((x) => x.name === name);
+  }
+
   map(name: string): BpfMap {
     const hit = this.mapCache.get(name);
     if (hit) return hit;

@@ -4,6 +4,7 @@
 // recorder, replay and the bench's subjects read it; the screen reads it through the views
 // (src/views/views.ts), which give each probe its title, key, place and pane. Nothing else lists
 // probes. Adding a probe: docs/architecture.md, "Adding a probe".
+import { containers } from '../probes/containers-spec.js';
 import { exec } from '../probes/exec-spec.js';
 import { isolation } from '../probes/isolation-spec.js';
 import { offcpu } from '../probes/offcpu-spec.js';
@@ -34,6 +35,7 @@ export const CATALOGUE = [
   entry(trace, async () => new (await import('../probes/trace.js')).TraceProbe()),
   entry(profile, async () => new (await import('../probes/profile.js')).ProfileProbe()),
   entry(isolation, async () => new (await import('../probes/isolation.js')).IsolationProbe()),
+  entry(containers, async () => new (await import('../probes/containers.js')).ContainersProbe()),
 ] as const;
 
 type Entry = (typeof CATALOGUE)[number];

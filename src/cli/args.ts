@@ -20,6 +20,10 @@ export interface Options {
   cpu: number | null;
   pid: number | null;
   comm: string | null;
+  /** --cgroup (repeatable): only tasks of these cgroups (paths, container names or ids, units), subtrees included. */
+  cgroups: string[];
+  /** --container-socket: the Docker-compatible API socket that names containers, or null for the defaults. */
+  containerSocket: string | null;
   intervalS: number;
   /** Names of the probes to start, in catalogue order. */
   probes: string[];
@@ -79,6 +83,11 @@ Options:
                         -C isolated: the first isolated CPU (isolcpus, nohz_full, cpuset partition)
   -p, --pid PID         only events of this process (feeds)
   -c, --comm TEXT       only events of tasks whose name contains TEXT (feeds)
+      --cgroup CG       only tasks of this cgroup and the cgroups below it, filtered in the kernel
+                        by every probe: a v2 cgroup path (/system.slice/x.service), a container
+                        name or id (prefix), a systemd unit; repeatable (docs/containers.md)
+      --container-socket PATH  the Docker-compatible API socket that names containers
+                        (default: /run/podman/podman.sock, /var/run/docker.sock)
   -i, --interval SECS   refresh interval in seconds (default 1, min 0.1)
       --probes LIST     comma-separated probes to start: ${names.join(',')} (default: all but ${
         cat
@@ -161,6 +170,8 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     cpu: null,
     pid: null,
     comm: null,
+    cgroups: [],
+    containerSocket: null,
     intervalS: 1,
     probes: names,
     noBpf: true,
@@ -212,6 +223,8 @@ export function parseOptions(
         cpu: { type: 'string', short: 'C' },
         pid: { type: 'string', short: 'p' },
         comm: { type: 'string', short: 'c' },
+        cgroup: { type: 'string', multiple: true },
+        'container-socket': { type: 'string' },
         interval: { type: 'string', short: 'i' },
         probes: { type: 'string' },
         'no-bpf': { type: 'boolean' },
@@ -292,6 +305,11 @@ export function parseOptions(
   if (count !== null && !json) throw new UsageError('-n/--count only goes with --json');
   const comm = str('comm') ?? null;
   if (comm !== null && comm.length === 0) throw new UsageError('-c/--comm needs some text');
+  const cgroupList = ((values.cgroup as string[] | undefined) ?? []).map((v) => v.trim());
+  if (cgroupList.some((v) => v.length === 0)) throw new UsageError('--cgroup needs a cgroup path, a container name or id, or a unit');
+  if (cgroupList.some((v) => v.length > 4096)) throw new UsageError('--cgroup: a value is longer than 4096 characters');
+  const containerSocket = str('container-socket') ?? null;
+  if (containerSocket !== null && containerSocket.length === 0) throw new UsageError('--container-socket needs a path');
   let record: string | null = null;
   if (command === 'record') {
     if (str('record') !== undefined) throw new UsageError('perfscope record takes -o FILE, not --record');
@@ -377,6 +395,8 @@ export function parseOptions(
     cpu,
     pid,
     comm,
+    cgroups: cgroupList,
+    containerSocket,
     intervalS,
     probes,
     noBpf: values['no-bpf'] === true,

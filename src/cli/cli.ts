@@ -30,6 +30,8 @@ import { loadWebConfig, type WebConfig } from '../sinks/web-config.js';
 import type { Sink } from '../catalogue/sink.js';
 import { guardTerminal } from '../sinks/terminal.js';
 import { escapeText } from '../probes/strings.js';
+import { cgroups, configureCgroups } from '../probes/cgroup/registry.js';
+import { DEFAULT_RUNTIME_SOCKETS } from '../probes/cgroup/runtime-names.js';
 
 function version(): string {
   try {
@@ -117,6 +119,26 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(2);
     }
   }
+  // Cgroups: where their names come from; --cgroup's container names need the runtime's answer
+  // before the filter is first set (at most 5 s, once, before any probe). A value that matches nothing now
+  // filters out everything until such a cgroup appears, and says so.
+  configureCgroups({ sockets: opts.containerSocket ? [opts.containerSocket] : DEFAULT_RUNTIME_SOCKETS });
+  if (opts.cgroups.length > 0) {
+    const reg = cgroups();
+    if (!reg.tree.root) {
+      process.stderr.write('perfscope: --cgroup: this host has no cgroup v2 hierarchy (neither /sys/fs/cgroup/unified nor /sys/fs/cgroup)\n');
+      process.exit(2);
+    }
+    if (opts.cgroups.some((c) => !c.startsWith('/'))) {
+      reg.names.lookup(true, 5000);
+      await reg.names.idle();
+      const err = reg.names.stats().lastError;
+      if (err) process.stderr.write(`perfscope: --cgroup: container names: ${err}\n`);
+    }
+    for (const c of opts.cgroups) {
+      if (reg.match(c).length === 0) process.stderr.write(`perfscope: --cgroup ${c}: no such cgroup now (nothing passes until it appears)\n`);
+    }
+  }
   const bpfReason = opts.noBpf ? 'BPF disabled (--no-bpf)' : bpfUnavailableReason();
   // perfscope's own process is left out of what it shows, unless asked for (or named by -p).
   const selfTgid = opts.includeSelf || opts.pid === process.pid ? null : process.pid;
@@ -130,6 +152,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     bpfReason,
     args,
     options: opts.probeOptions,
+    cgroups: opts.cgroups,
   };
   let folded: FoldedSink | null = null;
   let manager: ProbeManager | null = null;
@@ -295,6 +318,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     enabled: opts.probes,
     showIdle: opts.showIdle,
     options: opts.probeOptions,
+    cgroups: opts.cgroups,
   });
   const m = (manager = new ProbeManager(CATALOGUE, {
     ...managerOptions,

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { ProbeUnavailable, type ArgsEdit, type OptionValue, type Probe, type ProbeConfig, type ProbeCost, type ProbeHealth } from '../probes/types.js';
 import type { Catalogue, FeedName, Interval, IntervalData, ProbeName, SinkHealth } from '../catalogue/catalogue.js';
 import type { Sink } from '../catalogue/sink.js';
+import { cgroups as sharedCgroups, type Cgroups } from '../probes/cgroup/registry.js';
 
 export interface ManagerOptions {
   intervalS: number;
@@ -36,6 +37,10 @@ export interface ManagerOptions {
   args?: Readonly<Record<string, readonly string[]>>;
   /** Each probe's settings (ProbeSpec.options) that differ from their defaults, by probe name, then flag. */
   options?: Readonly<Record<string, Readonly<Record<string, OptionValue>>>>;
+  /** --cgroup: the values (paths, container names or ids, units); empty or absent: every cgroup. */
+  cgroups?: readonly string[];
+  /** Where the --cgroup values are resolved (tests give their own); default: the process's registry. */
+  cgroupRegistry?: Cgroups;
 }
 
 const NO_ARGS: readonly string[] = [];
@@ -92,6 +97,9 @@ export class ProbeManager {
   private args = new Map<string, readonly string[]>();
   /** Each probe's settings (kept across off/on). */
   private options = new Map<string, Readonly<Record<string, OptionValue>>>();
+  /** --cgroup values now (live: setCgroupFilter), and the ids they resolved to last (null: no filter). */
+  private cgroupSpecs: readonly string[];
+  private cgroupIds: readonly number[] | null = null;
   /** Option edits run one after another. */
   private edits: Promise<unknown> = Promise.resolve();
   readonly bpfReason: string | null;
@@ -118,7 +126,50 @@ export class ProbeManager {
     for (const s of catalogue) this.health.set(s.name, { state: 'off' });
     for (const [name, values] of Object.entries(opts.args ?? {})) this.args.set(name, values);
     for (const [name, values] of Object.entries(opts.options ?? {})) this.options.set(name, values);
+    this.cgroupSpecs = opts.cgroups ?? [];
+    this.resolveCgroups();
     this.lastTick = this.now();
+  }
+
+  private get registry(): Cgroups {
+    return this.opts.cgroupRegistry ?? sharedCgroups();
+  }
+
+  /**
+   * The ids the --cgroup values select now (each value's subtree; a cgroup made since the last
+   * walk of the hierarchy joins at the next, at most one interval later). Returns whether they
+   * changed.
+   */
+  private resolveCgroups(): boolean {
+    let next: number[] | null = null;
+    if (this.cgroupSpecs.length > 0) {
+      const reg = this.registry;
+      reg.tree.refresh();
+      const ids = new Set<number>();
+      for (const s of this.cgroupSpecs) for (const id of reg.match(s)) ids.add(id);
+      next = [...ids].sort((a, b) => a - b);
+    }
+    const prev = this.cgroupIds;
+    const same = prev === next || (prev !== null && next !== null && prev.length === next.length && prev.every((v, i) => v === next![i]));
+    if (same) return false;
+    this.cgroupIds = next;
+    return true;
+  }
+
+  /** The --cgroup values in force (empty: every cgroup). */
+  get cgroupFilter(): readonly string[] {
+    return this.cgroupSpecs;
+  }
+
+  /** The cgroup ids the filter lets through now, or null when there is no filter. */
+  get cgroupFilterIds(): readonly number[] | null {
+    return this.cgroupIds;
+  }
+
+  /** Change --cgroup live (empty: off); every running probe's kernel filter follows at once. */
+  setCgroupFilter(specs: readonly string[]): void {
+    this.cgroupSpecs = [...specs];
+    if (this.resolveCgroups()) this.tell((p) => p.setCgroups?.(this.cgroupIds));
   }
 
   private config(name: string): ProbeConfig {
@@ -133,6 +184,7 @@ export class ProbeManager {
       cpus: this.online,
       args: this.args.get(name) ?? NO_ARGS,
       options: this.options.get(name) ?? {},
+      cgroups: this.cgroupIds,
     };
   }
 
@@ -340,6 +392,7 @@ export class ProbeManager {
       const args = this.args.get(name) ?? NO_ARGS;
       if (args !== config.args && probe.setArgs) await probe.setArgs(args);
       if (this.pinned !== config.pinnedCpu) probe.setPinnedCpu?.(this.pinned);
+      if (this.cgroupIds !== config.cgroups) probe.setCgroups?.(this.cgroupIds);
       this.probes.set(name, probe);
       this.setHealth(name, { state: 'running' });
     } catch (e) {
@@ -453,6 +506,8 @@ export class ProbeManager {
     const elapsed = (t - this.lastTick) / 1000;
     this.lastTick = t;
     this.followHotplug();
+    // --cgroup: cgroups made below a selected one since the last walk join the filter.
+    if (this.cgroupSpecs.length > 0 && this.resolveCgroups()) this.tell((p) => p.setCgroups?.(this.cgroupIds));
     this.flushFeeds();
     const data: Record<string, unknown> = {};
     const probes: Record<string, ProbeHealth> = {};

@@ -8,6 +8,7 @@ import { acquireStats, releaseStats } from '../bpf/stats.js';
 import { chooseSyscallHooks, chooseSyscallHooksAsync, type HookChoice, type SyscallHooksChoice } from './tracefs.js';
 import { counterDelta } from '../model/counter.js';
 import { ProbeUnavailable, type Probe, type ProbeConfig, type ProbeCost } from './types.js';
+import { applyCgroupFilter } from './cgroup/kernel-filter.js';
 
 export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   /** The BPF object's basename: build/bpf/<name>.bpf.o. */
@@ -70,6 +71,8 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
     let stats = false;
     try {
       load();
+      // --cgroup before the first event can pass (objects with bpf/cgroup_filter.bpf.h).
+      if (config.cgroups && obj.hasMap('cg_allow')) applyCgroupFilter(obj, config.cgroups);
       this.attachPrograms(obj);
       acquireStats();
       stats = true;
@@ -96,6 +99,11 @@ export abstract class BpfProbe<S, E = never> implements Probe<S, E> {
   }
 
   abstract sample(): S;
+
+  /** A live change of --cgroup: the object's filter maps follow (an object without them: nothing). */
+  setCgroups(ids: readonly number[] | null): void {
+    if (this.obj?.hasMap('cg_allow')) applyCgroupFilter(this.obj, ids);
+  }
 
   cost(): ProbeCost {
     return this.obj ? this.meter.take(this.obj, this.lostSinceLast()) : {};
@@ -144,6 +152,11 @@ export class CostMeter {
     const run_cnt = Math.round(counterDelta(cur.runCnt, prev.runCnt) / share);
     return { run_ns, run_cnt, ns_per_event: run_cnt > 0 ? run_ns / run_cnt : null, lost };
   }
+}
+
+/** Read a little-endian u64 as a number from its two halves (exact up to 2^53; no BigInt). */
+export function u64n(b: Buffer, off: number): number {
+  return b.readUInt32LE(off + 4) * 4294967296 + b.readUInt32LE(off);
 }
 
 /** Read a little-endian u64 counter as a number (exact up to 2^53). */

@@ -14,6 +14,8 @@ import { FeedProbe } from './feed.js';
 import { feedMaxFlag } from './feed-spec.js';
 import type { ExecEvent } from './exec-spec.js';
 import { cString } from './strings.js';
+import { cgroupRef } from './cgroup/registry.js';
+import { u64n } from './bpf-probe.js';
 import type { ProbeConfig } from './types.js';
 
 /** Mirrors bpf/exec.h. */
@@ -22,7 +24,7 @@ export const EXEC_FILENAME_LEN = 256;
 export const EXEC_MAX_ARGS = 20;
 export const EXEC_ARG_LEN = 128;
 export const EXEC_F_ARGS_TRUNCATED = 1;
-const OFF = { ts_ns: 0, pid: 8, ppid: 12, uid: 16, ret: 20, argc: 24, flags: 28, comm: 32, filename: 48, args: 304 } as const;
+const OFF = { ts_ns: 0, pid: 8, ppid: 12, uid: 16, ret: 20, argc: 24, flags: 28, cgroup: 32, comm: 40, filename: 56, args: 312 } as const;
 export const EXEC_EVENT_BASE = OFF.args;
 /** struct exec_event as decoded here, by C member name; size null: a record is EXEC_EVENT_BASE +
  * argc * EXEC_ARG_LEN bytes. test/probes/layout.test.ts checks it against the object's BTF. */
@@ -45,6 +47,7 @@ export function decodeExec(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
     argv_truncated: (rec.readUInt32LE(OFF.flags) & EXEC_F_ARGS_TRUNCATED) !== 0,
     ret,
     ret_name: errnoName(ret),
+    cgroup: cgroupRef(u64n(rec, OFF.cgroup)),
   };
 }
 

@@ -4,12 +4,15 @@
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter } from './prom.js';
 import { arrayOf, checked, type Check } from './json-check.js';
+import type { CgroupRef } from './cgroup/registry.js';
 
 export interface FeedEventBase {
   /** Milliseconds since the epoch, with a sub-millisecond fraction. */
   ts: number;
   pid: number;
   comm: string;
+  /** The task's v2 cgroup (absent in recordings made before perfscope recorded it). */
+  cgroup?: CgroupRef;
 }
 
 /**

@@ -37,12 +37,13 @@
 import type { BpfObject } from '../bpf/object.js';
 import { FeedReader } from '../bpf/ringbuf.js';
 import { counterDelta } from '../model/counter.js';
-import { BpfProbe, setSelfFilter, u64 } from './bpf-probe.js';
+import { BpfProbe, setSelfFilter, u64, u64n } from './bpf-probe.js';
 import type { SyscallHooksChoice } from './tracefs.js';
 import type { ProbeConfig } from './types.js';
 import { FEED_INTERVAL_MAX, FEED_INTERVAL_MAX_BYTES, FEED_QUEUE_MAX_BYTES, type FeedEventBase, type FeedEvents } from './feed-spec.js';
 import { rememberJson } from '../model/json-text.js';
 import type { OptionValue } from './types.js';
+import { depositCgroupEvents, idleRows } from './cgroup/event-counts.js';
 
 export { FEED_INTERVAL_MAX };
 /** The store keeps FEED_CAPACITY (500) lines per feed for the screen: more are never shown. */
@@ -92,6 +93,10 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
   private lastDrops = 0;
   private startDrops = 0;
   private newest: number | null = null;
+  /** cg_events as last read (cumulative per cgroup id), and when. */
+  private cgPrev = new Map<number, number>();
+  private cgAt = 0;
+  private cgLost = 0;
   protected readonly clock = new FeedClock();
   intervalMax: number;
   readonly intervalMaxBytes: number;
@@ -153,6 +158,9 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     this.clock.sync();
     this.lastDrops = this.startDrops = this.readDrops();
     this.overflow = this.totalOverflow = 0;
+    this.cgPrev = this.readCgroupEvents();
+    this.cgAt = performance.now();
+    this.cgLost = this.readCgroupLost();
     this.reader = new FeedReader(obj.map('events'), {
       intervalMax: this.newest ?? this.intervalMax,
       intervalNewest: this.newest !== null,
@@ -165,6 +173,48 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
   protected override stopping(): void {
     // Keep what is already in the ring buffer: it is still returned by sample()/drain().
     this.reader?.close();
+    depositCgroupEvents(this.name, null);
+  }
+
+  /** The kernel's cumulative events per cgroup (cg_events). */
+  private readCgroupEvents(): Map<number, number> {
+    const m = new Map<number, number>();
+    if (!this.obj?.hasMap('cg_events')) return m;
+    for (const [k, v] of this.obj.map('cg_events').entries()) m.set(u64n(k, 0), u64n(v, 0));
+    return m;
+  }
+
+  /** cg_events_lost summed over CPUs (cumulative). */
+  private readCgroupLost(): number {
+    if (!this.obj?.hasMap('cg_events_lost')) return 0;
+    let n = 0;
+    for (const b of this.obj.map('cg_events_lost').lookupPerCpu(Buffer.alloc(4)) ?? []) n += u64n(b, 0);
+    return n;
+  }
+
+  /** This interval's events per cgroup, for the containers probe (src/probes/cgroup/event-counts.ts). */
+  private depositCgroupCounts(): void {
+    const cur = this.readCgroupEvents();
+    const t = performance.now();
+    const counts = new Map<number, number>();
+    for (const [id, n] of cur) {
+      const d = n - (this.cgPrev.get(id) ?? 0);
+      if (d > 0) counts.set(id, d);
+    }
+    const lostNow = this.readCgroupLost();
+    depositCgroupEvents(this.name, { counts, seconds: Math.max((t - this.cgAt) / 1000, 1e-3), lost: counterDelta(lostNow, this.cgLost) });
+    this.cgLost = lostNow;
+    if (this.obj) {
+      const m = this.obj.map('cg_events');
+      for (const id of idleRows(cur, this.cgPrev, (a, b) => a === b, m.maxEntries)) {
+        const k = Buffer.alloc(8);
+        k.writeBigUInt64LE(BigInt(id));
+        m.delete(k);
+        cur.delete(id);
+      }
+    }
+    this.cgPrev = cur;
+    this.cgAt = t;
   }
 
   private decodeAll(records: Buffer[]): E[] {
@@ -186,6 +236,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
     if (this.newest !== null) {
       const out: FeedEvents<E> = this.decodeAll(t.records);
       out.total = t.seen;
+      this.depositCgroupCounts();
       return out;
     }
     // Every event up to intervalMaxBytes of --json text (measured once: the writers reuse the
@@ -205,6 +256,7 @@ export abstract class FeedProbe<E extends FeedEventBase> extends BpfProbe<FeedEv
       }
       out.push(ev);
     }
+    this.depositCgroupCounts();
     return out;
   }
 

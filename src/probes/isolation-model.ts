@@ -24,6 +24,8 @@ export interface IsoEntry {
   offByPid: number;
   offByComm: string;
   offPreempted: boolean;
+  /** Its v2 cgroup id (0 or absent: not known). */
+  cgroup?: number;
 }
 
 /** On-CPU time user space adds to a row: the part of a run before the boundary, or of the run going on. */

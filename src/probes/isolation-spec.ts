@@ -4,6 +4,7 @@
 // who kept it off, that CPU's interrupts and softirqs by source, and the host's network backlog
 // and drops — per interval. The probe itself is isolation.ts (the scheduler object's isolation
 // part and the /proc readers), its pure model isolation-model.ts.
+import type { CgroupRef } from './cgroup/registry.js';
 import type { Isolation } from './proc/isolation.js';
 import type { JsonLine, ProbeSpec } from './types.js';
 import type { PromExporter, PromFamily, PromSeries } from './prom.js';
@@ -28,6 +29,8 @@ export interface IsoTask {
   displaced: { pid: number; comm: string } | null;
   /** It was on the CPU when the interval ended. */
   running: boolean;
+  /** Its v2 cgroup (absent when not known, or in older recordings). */
+  cgroup?: CgroupRef;
 }
 
 /** The resident's absences from the CPU that ended in the interval. */

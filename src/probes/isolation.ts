@@ -20,6 +20,7 @@ import { drainQuiet, Generations } from '../bpf/generations.js';
 import { u32 } from '../bpf/map.js';
 import type { BpfObject } from '../bpf/object.js';
 import { u64 } from './bpf-probe.js';
+import { cgroupOfPid, cgroupRef } from './cgroup/registry.js';
 import { counterDelta } from '../model/counter.js';
 import { formatCpuList } from '../model/format.js';
 import { buildTasks, cpuRates, irqName, netPart, type IsoEntry, type IsoExtra, type IsoProcRaw } from './isolation-model.js';
@@ -36,7 +37,7 @@ export const ISO_LAYOUT = {
   key: { struct: 'iso_key', size: 24, fields: { pid: 0, _pad: 4, comm: 8 } },
   val: {
     struct: 'iso_val',
-    size: 96,
+    size: 104,
     fields: {
       on_ns: 0,
       runs: 8,
@@ -51,6 +52,7 @@ export const ISO_LAYOUT = {
       off_by_pid: 72,
       off_preempted: 76,
       off_by_comm: 80,
+      cgroup: 96,
     },
   },
   state: {
@@ -101,6 +103,7 @@ export function decodeIsoEntry(key: Buffer, val: Buffer): IsoEntry {
     offByPid: val.readUInt32LE(V.off_by_pid),
     offByComm: cString(val, V.off_by_comm, ISO_COMM_LEN),
     offPreempted: val.readUInt32LE(V.off_preempted) !== 0,
+    cgroup: u64(val, V.cgroup),
   };
 }
 
@@ -364,6 +367,14 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
       extras.filter((x) => x.ns >= 0),
       this.resident,
     );
+    // Each task's cgroup: its row's (the kernel's), else its /proc entry's (a run user space added).
+    const cgOf = new Map<number, number>();
+    for (const e of entries) if (e.cgroup) cgOf.set(e.pid, e.cgroup);
+    for (const t of built.tasks) {
+      const id = cgOf.get(t.pid);
+      const ref = id !== undefined ? cgroupRef(id) : cgroupOfPid(this.procRoot, t.pid);
+      if (ref) t.cgroup = ref;
+    }
     // 4: the resident whose absences the next interval measures.
     if (built.resident !== this.resident && built.resident !== 0) {
       this.resident = built.resident;

@@ -5,6 +5,7 @@ import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter, PromOptions, PromSeries } from './prom.js';
 import type { OffStacks } from './offcpu-stacks.js';
 import { arrayOf, checked, nullable, num, obj, optional, str, STACK_ROW_SHAPE } from './json-check.js';
+import type { CgroupRef } from './cgroup/registry.js';
 
 export type { OffStackRow, OffStacks } from './offcpu-stacks.js';
 
@@ -24,6 +25,8 @@ export interface OffcpuRow {
   preempted: number;
   /** Comm of the task that most recently took the CPU from it by preemption; null if never. */
   preempted_by: string | null;
+  /** Its v2 cgroup (absent in recordings made before perfscope recorded it). */
+  cgroup?: CgroupRef;
 }
 
 export interface OffcpuSample {
@@ -93,7 +96,8 @@ function offcpuExporter(o: PromOptions): PromExporter<OffcpuSample> {
           .sort((a, b) => b.max_us - a.max_us || a.pid - b.pid)
           .slice(0, o.top);
         for (const r of rows) {
-          const labels = { cpu: String(cpu), pid: String(r.pid), comm: r.comm };
+          // container: the task's cgroup name (one per task: no more series than without it).
+          const labels = { cpu: String(cpu), pid: String(r.pid), comm: r.comm, ...(r.cgroup ? { container: r.cgroup.name } : {}) };
           max.push({ labels, value: Math.round(r.max_us * 1000) / 1e9 });
           total.push({ labels, value: Math.round(r.total_us * 1000) / 1e9 });
         }

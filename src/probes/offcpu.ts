@@ -22,7 +22,8 @@ import { describeError } from '../bpf/error.js';
 import { u32 } from '../bpf/map.js';
 import { drainQuiet, Generations } from '../bpf/generations.js';
 import type { BpfObject } from '../bpf/object.js';
-import { u64 } from './bpf-probe.js';
+import { u64, u64n } from './bpf-probe.js';
+import { cgroupRef } from './cgroup/registry.js';
 import { SCHED_PART_OFFCPU, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
 import { optionOf, ProbeArgError, type OptionValue, type ProbeConfig, type ProbeCost } from './types.js';
@@ -33,7 +34,7 @@ import type { OffStacksProbe } from './offcpu-stacks.js';
 /** Mirrors bpf/offcpu.h. */
 export const OFFCPU_COMM_LEN = 16;
 export const OFFCPU_KEY_BYTES = 8; // struct offcpu_key {u32 cpu; u32 pid}
-export const OFFCPU_VAL_BYTES = 64; // struct offcpu_val
+export const OFFCPU_VAL_BYTES = 72; // struct offcpu_val
 const V_MAX = 0;
 const V_TOTAL = 8;
 const V_RETURNS = 16;
@@ -41,6 +42,7 @@ const V_PREEMPTED = 24;
 const V_TGID = 28;
 const V_COMM = 32;
 const V_BY = 48;
+const V_CGROUP = 64;
 /** struct offcpu_key and struct offcpu_val as decoded here, by C member name
  * (test/probes/layout.test.ts checks them against the object's BTF). */
 export const OFFCPU_LAYOUT = {
@@ -48,7 +50,7 @@ export const OFFCPU_LAYOUT = {
   val: {
     struct: 'offcpu_val',
     size: OFFCPU_VAL_BYTES,
-    fields: { max_ns: V_MAX, total_ns: V_TOTAL, returns: V_RETURNS, preempted: V_PREEMPTED, tgid: V_TGID, comm: V_COMM, preempted_by: V_BY },
+    fields: { max_ns: V_MAX, total_ns: V_TOTAL, returns: V_RETURNS, preempted: V_PREEMPTED, tgid: V_TGID, comm: V_COMM, preempted_by: V_BY, cgroup: V_CGROUP },
   },
 } as const;
 const K = OFFCPU_LAYOUT.key.fields;
@@ -68,6 +70,8 @@ export interface OffcpuEntry {
   preempted: number;
   /** '' when never preempted. */
   preemptedBy: string;
+  /** Its v2 cgroup id. */
+  cgroup?: number;
 }
 
 export interface OffcpuOptions {
@@ -99,6 +103,7 @@ export function decodeEntry(key: Buffer, val: Buffer): OffcpuEntry {
     returns: u64(val, V_RETURNS),
     preempted: val.readUInt32LE(V_PREEMPTED),
     preemptedBy: cString(val, V_BY, OFFCPU_COMM_LEN),
+    cgroup: u64n(val, V_CGROUP),
   };
 }
 
@@ -118,6 +123,7 @@ export function toRow(e: OffcpuEntry): OffcpuRow {
     returns: e.returns,
     preempted: e.preempted,
     preempted_by: e.preempted > 0 ? e.preemptedBy : null,
+    ...(e.cgroup !== undefined ? { cgroup: cgroupRef(e.cgroup) } : {}),
   };
 }
 

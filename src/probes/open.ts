@@ -11,11 +11,13 @@ import { feedMaxFlag } from './feed-spec.js';
 import { OPEN_SYSCALLS, type OpenEvent } from './open-spec.js';
 import { openFlagsText } from './openflags.js';
 import { cString } from './strings.js';
+import { cgroupRef } from './cgroup/registry.js';
+import { u64n } from './bpf-probe.js';
 
 /** Mirrors bpf/open.h. */
 export const OPEN_COMM_LEN = 16;
 export const OPEN_PATH_LEN = 256;
-const OFF = { ts_ns: 0, flags: 8, ret: 16, pid: 24, tid: 28, uid: 32, sys: 36, comm: 40, path: 56 } as const;
+const OFF = { ts_ns: 0, flags: 8, ret: 16, pid: 24, tid: 28, uid: 32, sys: 36, cgroup: 40, comm: 48, path: 64 } as const;
 export const OPEN_EVENT_SIZE = OFF.path + OPEN_PATH_LEN;
 /** struct open_event as decoded here, by C member name (test/probes/layout.test.ts checks it
  * against the object's BTF). */
@@ -55,6 +57,7 @@ export function decodeOpen(rec: Buffer, wallMs: (b: Buffer, off: number) => numb
     fd: ret >= 0 ? ret : null,
     errno: ret < 0 ? -ret : null,
     errno_name: ret < 0 ? errnoName(ret) : null,
+    cgroup: cgroupRef(u64n(rec, OFF.cgroup)),
   };
 }
 

@@ -9,6 +9,7 @@ import { PidStatReader, readRaw } from './proc/readers.js';
 import { computeCounters, elapsedSeconds } from './proc/model.js';
 import type { CountersSample, RawSample } from './proc/types.js';
 import type { Probe, ProbeConfig } from './types.js';
+import { cgroupOfPid } from './cgroup/registry.js';
 
 export interface ProcProbeOptions {
   /** Monotonic clock in ns (tests pass a fake one). */
@@ -49,6 +50,11 @@ export class ProcProbe implements Probe<CountersSample> {
     const cur = readRaw(this.root, this.clock, this.pids ?? undefined);
     const out = computeCounters(cur, this.prev, elapsedSeconds(cur, this.prev), { pinnedCpu: this.pinned, excludePid: this.self });
     this.prev = cur;
+    // The top rows' cgroups (a few small reads: only the rows listed).
+    for (const r of [...out.top, ...(out.top_on_pinned ?? [])]) {
+      const cg = cgroupOfPid(this.root, r.pid);
+      if (cg) r.cgroup = cg;
+    }
     return out;
   }
 

@@ -19,6 +19,7 @@ import { u32 } from '../bpf/map.js';
 import { acquireStats, releaseStats } from '../bpf/stats.js';
 import { CostMeter, noHook } from './bpf-probe.js';
 import type { Probe, ProbeConfig, ProbeCost } from './types.js';
+import { applyCgroupFilter } from './cgroup/kernel-filter.js';
 import { readFileSync } from 'node:fs';
 
 /** The off-CPU rows each generation holds at least, and at most (2 x 64-byte rows + the hash's own ~56 bytes per entry: 4 MiB and 64 MiB of locked kernel memory for both). */
@@ -56,6 +57,7 @@ export function hostTasks(procRoot = '/proc'): { tasks: number; pidMax: number }
 export const SCHED_PART_OFFCPU = 1;
 export const SCHED_PART_RUNQLAT = 2;
 export const SCHED_PART_ISO = 4;
+export const SCHED_PART_CGROUP = 8;
 /** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU in bpf/isolation.h). */
 export const ISO_NO_CPU = 0xffffffff;
 /** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self and 4 bytes of tail padding (test/probes/layout.test.ts checks it against BTF). */
@@ -75,6 +77,7 @@ export const SCHED_CFG_LAYOUT = {
     iso_resident: 36,
     iso_cut: 40,
     off_self: 48,
+    cg_gen: 52,
   },
 } as const;
 const F = SCHED_CFG_LAYOUT.fields;
@@ -94,6 +97,8 @@ interface Cfg {
   isoCut: bigint;
   /** Off-CPU: the process (tgid) whose threads get no rows (perfscope's own), 0 for none. */
   offSelf: number;
+  /** Containers: which off-CPU maximum of each cgroup row the program writes (0 or 1). */
+  cgGen: number;
 }
 
 const ZERO_KEY = Buffer.alloc(4);
@@ -111,6 +116,7 @@ function cfgBuffer(c: Cfg): Buffer {
   b.writeUInt32LE(c.isoResident >>> 0, F.iso_resident);
   b.writeBigUInt64LE(c.isoCut, F.iso_cut);
   b.writeUInt32LE(c.offSelf >>> 0, F.off_self);
+  b.writeUInt32LE(c.cgGen & 1, F.cg_gen);
   return b;
 }
 
@@ -132,7 +138,10 @@ class SchedObject {
     isoResident: 0,
     isoCut: 0n,
     offSelf: 0,
+    cgGen: 0,
   };
+  /** --cgroup: the ids the object lets through (null: all), set on every load and kept live. */
+  private cgroupIds: readonly number[] | null = null;
 
   /** The object, its off-CPU generations sized from the host now (offcpuRowsFor). */
   private open(): BpfObject {
@@ -154,6 +163,7 @@ class SchedObject {
     try {
       load();
       obj.map('sched_cfg').update(ZERO_KEY, cfgBuffer({ ...this.cfg, parts: 0 }));
+      if (this.cgroupIds) applyCgroupFilter(obj, this.cgroupIds);
       obj.attachAll();
       acquireStats();
       stats = true;
@@ -218,6 +228,12 @@ class SchedObject {
     }
   }
 
+  /** --cgroup, for every part (the filter is the object's); kept for the next load. */
+  setCgroups(ids: readonly number[] | null): void {
+    this.cgroupIds = ids;
+    if (this.obj) applyCgroupFilter(this.obj, ids);
+  }
+
   private write(): void {
     this.obj?.map('sched_cfg').update(ZERO_KEY, cfgBuffer(this.cfg));
   }
@@ -248,9 +264,13 @@ class SchedObject {
 
   /** Switch a part on: first its new epoch, then its bit (the program reads the bit first). */
   on(part: number): void {
-    if (part === SCHED_PART_OFFCPU) this.cfg.offEpoch = (this.cfg.offEpoch + 1) >>> 0 || 1;
-    else if (part === SCHED_PART_ISO) this.cfg.isoEpoch = (this.cfg.isoEpoch + 1) >>> 0 || 1;
-    else {
+    // The containers part shares the off-CPU stamps and the run-queue baselines: a new epoch
+    // only when none of the parts that keep them is on (the others' state is current).
+    const offGroup = SCHED_PART_OFFCPU | SCHED_PART_CGROUP;
+    const rqGroup = SCHED_PART_RUNQLAT | SCHED_PART_CGROUP;
+    if (part & offGroup && !(this.cfg.parts & offGroup)) this.cfg.offEpoch = (this.cfg.offEpoch + 1) >>> 0 || 1;
+    if (part === SCHED_PART_ISO) this.cfg.isoEpoch = (this.cfg.isoEpoch + 1) >>> 0 || 1;
+    if (part & rqGroup && !(this.cfg.parts & rqGroup)) {
       this.cfg.rqEpoch = (this.cfg.rqEpoch + 1) >>> 0 || 1;
       // process.hrtime is CLOCK_MONOTONIC on Linux, the clock of task->start_time.
       this.cfg.rqSince = process.hrtime.bigint();
@@ -310,6 +330,7 @@ export abstract class SchedProbe<S> implements Probe<S> {
 
   private join(obj: BpfObject, config: ProbeConfig): void {
     try {
+      if (config.cgroups !== undefined) SHARED.setCgroups(config.cgroups);
       this.joined(obj, config, CONTROL);
       this.obj = obj;
       this.meter.reset(obj);
@@ -323,6 +344,11 @@ export abstract class SchedProbe<S> implements Probe<S> {
   }
 
   abstract sample(): S;
+
+  /** --cgroup changed: the shared object's filter follows (every part of it). */
+  setCgroups(ids: readonly number[] | null): void {
+    SHARED.setCgroups(ids);
+  }
 
   cost(): ProbeCost {
     if (!this.obj) return {};
@@ -357,7 +383,7 @@ export function partsOn(parts: number): number {
 
 /** What a part may change of the shared config. */
 export interface SchedControl {
-  set(patch: { watch?: number; countTotals?: number; offSelf?: number; isoResident?: number; isoCut?: bigint }): void;
+  set(patch: { watch?: number; countTotals?: number; offSelf?: number; isoResident?: number; isoCut?: bigint; cgGen?: number }): void;
   /** The isolation part's epoch now. */
   isoEpoch(): number;
   /** Isolation: watch this CPU (null: none) from a new epoch on. */

@@ -7,12 +7,14 @@ import { FeedProbe } from './feed.js';
 import { feedMaxFlag } from './feed-spec.js';
 import type { TcpEvent, TcpKind } from './tcp-spec.js';
 import { cString } from './strings.js';
+import { cgroupRef } from './cgroup/registry.js';
+import { u64n } from './bpf-probe.js';
 
 /** Mirrors bpf/tcp.h. */
 export const TCP_COMM_LEN = 16;
 export const TCP_KIND_CONNECT = 1;
 export const TCP_KIND_ACCEPT = 2;
-const OFF = { ts_ns: 0, pid: 8, tid: 12, uid: 16, kind: 20, family: 24, sport: 28, dport: 32, pad: 36, saddr: 40, daddr: 56, comm: 72 } as const;
+const OFF = { ts_ns: 0, pid: 8, tid: 12, uid: 16, kind: 20, family: 24, sport: 28, dport: 32, pad: 36, cgroup: 40, saddr: 48, daddr: 64, comm: 80 } as const;
 export const TCP_EVENT_SIZE = OFF.comm + TCP_COMM_LEN;
 /** struct tcp_event as decoded here, by C member name (test/probes/layout.test.ts checks it
  * against the object's BTF). `pad` is listed so the check knows it; it is never read. */
@@ -74,6 +76,7 @@ export function decodeTcp(rec: Buffer, wallMs: (b: Buffer, off: number) => numbe
     sport: rec.readUInt32LE(OFF.sport),
     daddr: addr(rec, OFF.daddr),
     dport: rec.readUInt32LE(OFF.dport),
+    cgroup: cgroupRef(u64n(rec, OFF.cgroup)),
   };
 }
 

@@ -7,6 +7,7 @@ import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-
 import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec } from './types.js';
 import type { PromExporter, PromSeries } from './prom.js';
 import { arrayOf, checked, nullable, num, obj, str } from './json-check.js';
+import type { CgroupRef } from './cgroup/registry.js';
 
 export interface TraceTask {
   /** Process id (tgid). */
@@ -14,6 +15,8 @@ export interface TraceTask {
   /** The task's name when it hit the tracepoint (escaped). */
   comm: string;
   count: number;
+  /** Its v2 cgroup (absent in recordings made before perfscope recorded it). */
+  cgroup?: CgroupRef;
 }
 
 /** A log2 histogram of the field: bucket 0 is [0, 2), bucket k >= 1 is [2^k, 2^(k+1)), in the field's own unit. */

@@ -9,7 +9,8 @@ import { BpfError, describeError } from '../bpf/error.js';
 import { u32, type BpfMap } from '../bpf/map.js';
 import { Generations } from '../bpf/generations.js';
 import type { BpfObject, ProgStats } from '../bpf/object.js';
-import { BpfProbe, setTaskFilter, u64 } from './bpf-probe.js';
+import { BpfProbe, setTaskFilter, u64, u64n } from './bpf-probe.js';
+import { cgroupRef } from './cgroup/registry.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
@@ -26,7 +27,11 @@ export const TRACE_STAT_LAYOUT = {
   size: 48 + TRACE_HIST_SLOTS * 8,
   fields: { runs: 0, hits: 8, negative: 16, task_lost: 24, timed_runs: 32, timed_ns: 40, hist: 48 },
 } as const;
-export const TRACE_KEY_LAYOUT = { struct: 'trace_task_key', size: 8 + TRACE_COMM_LEN, fields: { slot: 0, pid: 4, comm: 8 } } as const;
+export const TRACE_KEY_LAYOUT = {
+  struct: 'trace_task_key',
+  size: 16 + TRACE_COMM_LEN,
+  fields: { slot: 0, pid: 4, comm: 8, cgroup: 8 + TRACE_COMM_LEN },
+} as const;
 export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, pad: 12 } } as const;
 const PROG = 'trace_hit';
 
@@ -232,7 +237,12 @@ export class TraceProbe extends BpfProbe<TraceSample> {
       const slot = key.readUInt32LE(k.slot);
       const raw = key.subarray(k.comm, k.comm + TRACE_COMM_LEN);
       const nul = raw.indexOf(0);
-      const task: TraceTask = { pid: key.readUInt32LE(k.pid), comm: escapeBytes(nul >= 0 ? raw.subarray(0, nul) : raw), count: u64(value, 0) };
+      const task: TraceTask = {
+        pid: key.readUInt32LE(k.pid),
+        comm: escapeBytes(nul >= 0 ? raw.subarray(0, nul) : raw),
+        count: u64(value, 0),
+        cgroup: cgroupRef(u64n(key, k.cgroup)),
+      };
       const l = out.get(slot);
       if (l) l.push(task);
       else out.set(slot, [task]);

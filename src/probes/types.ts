@@ -32,6 +32,11 @@ export interface ProbeConfig {
   readonly args?: readonly string[];
   /** The values of the probe's settings (ProbeSpec.options), by flag; a setting absent here has its default. */
   readonly options?: Readonly<Record<string, OptionValue>>;
+  /**
+   * --cgroup: only tasks of these v2 cgroup ids (the subtrees of the values, resolved), filtered
+   * in the kernel; null or absent: every cgroup. An empty list lets nothing through.
+   */
+  readonly cgroups?: readonly number[] | null;
 }
 
 /** BPF cost and losses of one interval (absent for probes without BPF programs). */
@@ -66,6 +71,8 @@ export interface Probe<S, E = never> {
   keepNewest?(n: number | null): void;
   /** Follow a live change of the pinned CPU (kernel-side filters). */
   setPinnedCpu?(cpu: number | null): void;
+  /** Follow a live change of the --cgroup filter (the ids let through, null: all), in the kernel. */
+  setCgroups?(ids: readonly number[] | null): void;
   /** CPUs went offline or came back (hotplug): the CPUs online now. */
   setOnlineCpus?(cpus: readonly number[]): void;
   /**

@@ -6,6 +6,7 @@ import { RingBufferReader } from '../bpf/ringbuf.js';
 import type { BpfObject } from '../bpf/object.js';
 import { u32 } from '../bpf/map.js';
 import type { ProbeConfig } from '../probes/types.js';
+import { cgroupRef } from '../probes/cgroup/registry.js';
 import type { StackRow } from './frames.js';
 import { STACK_PROC_LAYOUT, type StackKey } from './layout.js';
 import { acquireResolver, releaseResolver, type StackResolver } from './resolve.js';
@@ -67,6 +68,7 @@ export class StackCollector<V> {
     const { user, kernel } = this.resolver.resolve(key, deadline);
     const row: StackRow = { pid: key.pid || key.tgid, tgid: key.tgid, comm: key.comm, frames: [...user, ...kernel], user_frames: user.length };
     if (key.kernelTruncated || key.userTruncated) row.truncated = true;
+    row.cgroup = cgroupRef(key.cgroup);
     return row;
   }
 

@@ -1,6 +1,7 @@
 // Stacks as every layer shows them (pure): the row types of the profile and off-CPU stack
 // samples, frame labels, folded lines (flamegraph.pl, inferno, speedscope) and the pane's paths.
 import type { StackFrame } from './resolve.js';
+import type { CgroupRef } from '../probes/cgroup/registry.js';
 
 export type { StackFrame } from './resolve.js';
 
@@ -15,6 +16,8 @@ export interface StackRow {
   user_frames: number;
   /** A stack was as deep as perfscope keeps: its root-most frames are missing. */
   truncated?: boolean;
+  /** The task's v2 cgroup (absent in recordings made before perfscope recorded it). */
+  cgroup?: CgroupRef;
 }
 
 /** What a frame is called on screen and in folded output: its function, else module+0xoffset. */

@@ -5,11 +5,11 @@ import { cString } from '../probes/strings.js';
 export const STACK_COMM_LEN = 16;
 export const STACK_KDEPTH = 40;
 export const STACK_UDEPTH = 96;
-const HEAD = 16 + STACK_COMM_LEN;
+const HEAD = 16 + STACK_COMM_LEN + 8;
 export const STACK_KEY_LAYOUT = {
   struct: 'stack_key',
   size: HEAD + 8 * (STACK_KDEPTH + STACK_UDEPTH),
-  fields: { pid: 0, tgid: 4, mmid: 8, kframes: 12, uframes: 14, comm: 16, kstack: HEAD, ustack: HEAD + 8 * STACK_KDEPTH },
+  fields: { pid: 0, tgid: 4, mmid: 8, kframes: 12, uframes: 14, comm: 16, cgroup: 16 + STACK_COMM_LEN, kstack: HEAD, ustack: HEAD + 8 * STACK_KDEPTH },
 } as const;
 export const STACK_PROC_LAYOUT = { struct: 'stack_proc', size: 8, fields: { tgid: 0, mmid: 4 } } as const;
 
@@ -20,6 +20,8 @@ export interface StackKey {
   /** The address space the user frames are in (0: none, a kernel thread). */
   mmid: number;
   comm: string;
+  /** The task's v2 cgroup id. */
+  cgroup: number;
   /** Instruction addresses, leaf first. */
   kernel: BigUint64Array;
   user: BigUint64Array;
@@ -43,6 +45,7 @@ export function decodeStackKey(b: Buffer): StackKey {
     tgid: b.readUInt32LE(f.tgid),
     mmid: b.readUInt32LE(f.mmid),
     comm: cString(b, f.comm, STACK_COMM_LEN),
+    cgroup: b.readUInt32LE(f.cgroup + 4) * 4294967296 + b.readUInt32LE(f.cgroup),
     kernel: frames(b, f.kstack, kn, STACK_KDEPTH),
     user: frames(b, f.ustack, un, STACK_UDEPTH),
     kernelTruncated: kn >= STACK_KDEPTH,

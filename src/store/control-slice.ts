@@ -43,6 +43,7 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
       enabled: Object.fromEntries(cat.map((s) => [s.name, init.enabled.includes(s.name)])) as ControlState['enabled'],
       options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [optionKey(p, f), v]))),
       replay: init.replay ?? null,
+      cgroupFilter: init.cgroups ?? [],
 
       attach: (control) => {
         probes = control;
@@ -78,6 +79,12 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
         const ids = rowValues(s, s.focus);
         const spec = findProbe(cat, s.focus);
         if (!spec?.rowIds || ids.length === 0) return;
+        // A pane whose rows are cgroups: Enter filters every pane to the selected one (again: all).
+        const cg = spec.cgroupOfRow?.(s.shown?.data[spec.name] ?? null, ids[cursorOf(s, s.focus)]);
+        if (cg !== undefined && cg !== null) {
+          get().setCgroupFilter(s.cgroupFilter.length === 1 && s.cgroupFilter[0] === cg ? [] : [cg]);
+          return;
+        }
         const patch: Partial<AppState> = { detail: { pane: s.focus, row: ids[cursorOf(s, s.focus)] } };
         // What the detail shows may need a setting the probe does not run with yet (offcpu's stacks).
         const need = spec.options?.find((o) => o.detail && o.kind === 'boolean');
@@ -96,6 +103,12 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
         const value = o.cycle[(i + 1) % o.cycle.length];
         set(() => ({ options: { ...s.options, [optionKey(spec.name, flag)]: value } }));
         setOption(spec.name, flag, value);
+      },
+      setCgroupFilter: (specs) => {
+        set(() => ({ cgroupFilter: [...specs] }));
+        if (get().replay) return get().setNotice('--cgroup filters live probes only (a replay shows what was recorded)');
+        probes?.setCgroupFilter?.(specs);
+        get().setNotice(specs.length ? `--cgroup ${specs.join(' ')} (in the kernel; G: every cgroup)` : '--cgroup off: every cgroup');
       },
       setReplay: (r) => set(() => ({ replay: r })),
       replayStep: (n) => replayer?.step(n),

@@ -14,6 +14,8 @@ export interface ProbeControl {
   editArgs?(name: ProbeName, edit: ArgsEdit): Promise<string | null>;
   /** A probe's setting changed from the screen: null, or the one line why not. */
   setOption?(name: ProbeName, flag: string, value: OptionValue): Promise<string | null>;
+  /** --cgroup changed from the screen (empty: every cgroup). */
+  setCgroupFilter?(specs: readonly string[]): void;
 }
 
 /** What plays a recording back: the replay keys. */

@@ -167,6 +167,8 @@ export interface ControlState {
   options: Readonly<Record<string, OptionValue>>;
   /** A replay's position, as its source reports it (setReplay); null: live. */
   replay: ReplayView | null;
+  /** --cgroup values in force (empty: every cgroup); Enter on a containers row sets it, G clears it. */
+  cgroupFilter: readonly string[];
 }
 
 /** Each updates the state, then calls the attached control (none attached: the state only). */
@@ -187,6 +189,8 @@ export interface ControlActions {
   openDetail(): void;
   /** The option key of the focused probe: its next value in the option's cycle. */
   cycleOption(flag: string): void;
+  /** --cgroup, live: the manager's probes filter in the kernel to these (empty: every cgroup). */
+  setCgroupFilter(specs: readonly string[]): void;
   /** The replay source's position (its onPosition). */
   setReplay(r: ReplayView): void;
   replayStep(n: number): void;
@@ -210,6 +214,8 @@ export interface StoreInit {
   options?: Readonly<Record<string, Readonly<Record<string, OptionValue>>>>;
   /** A replay: its first position (the screen shows `replay` instead of `live`). */
   replay?: ReplayView;
+  /** --cgroup from the command line. */
+  cgroups?: readonly string[];
 }
 
 /** One slice of the store (zustand's slice pattern): its state and actions, given the whole store's set and get. */

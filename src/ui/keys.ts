@@ -65,20 +65,32 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
         ['+', `${s.name}: add a --${s.args!.flag} value (${s.args!.metavar}; Tab completes, Enter adds, Esc cancels)`],
         ['↑ ↓  -', `${s.name}: select a row, remove its value`],
       ]),
-    ...(cat.some((s) => s.rowIds)
+    ...(cat.some((s) => s.rowIds && !s.cgroupOfRow)
       ? [
           [
             '↑ ↓ Enter Esc',
             `${cat
-              .filter((s) => s.rowIds)
+              .filter((s) => s.rowIds && !s.cgroupOfRow)
               .map((s) => s.name)
               .join(', ')}: select a row, open it, back`,
           ] as const,
         ]
       : []),
+    // (a pane whose rows are cgroups says its keys on its own line below: the overlay fits 80x24)
     ...cat.flatMap((s) =>
-      (s.options ?? []).filter((o) => o.key && o.cycle).map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`]),
+      (s.cgroupOfRow ? [] : (s.options ?? []))
+        .filter((o) => o.key && o.cycle)
+        .map((o): readonly [string, string] => [o.key!, `${s.name}: next --${o.flag} (${o.cycle!.join(', ')})`]),
     ),
+    ...cat
+      .filter((s) => s.cgroupOfRow)
+      .map((s): readonly [string, string] => [
+        ['↑ ↓ Enter G', ...(s.options ?? []).filter((o) => o.key && o.cycle).map((o) => o.key!)].join(' '),
+        `${s.name}: filter every probe to the row's cgroup, G: all; ${(s.options ?? [])
+          .filter((o) => o.key && o.cycle)
+          .map((o) => `${o.key}: sort`)
+          .join(', ')}`,
+      ]),
     ...cat.filter((s) => s.merge).map((s): readonly [string, string] => ['w', `${s.name}: the last ${WINDOW_INTERVALS} intervals merged / this interval`]),
     ...cat.filter((s) => s.altView).map((s): readonly [string, string] => ['t', `${s.name}: ${s.altView}`]),
   ];
@@ -187,6 +199,10 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
   const opt = s.catalogue.find((p) => p.name === s.focus)?.options?.find((o) => o.key === input && o.cycle);
   if (opt) {
     s.cycleOption(opt.flag);
+    return 'handled';
+  }
+  if (input === 'G' && s.cgroupFilter.length > 0) {
+    s.setCgroupFilter([]);
     return 'handled';
   }
   if (input === '-' && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.args)) {

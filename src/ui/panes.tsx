@@ -28,6 +28,7 @@ export const PANE_LOADERS: { readonly [N in ProbeName]?: () => Promise<PaneCompo
   trace: () => import('./components/TracePane.js').then((m) => m.TracePane),
   profile: () => import('./components/ProfilePane.js').then((m) => m.ProfilePane),
   isolation: () => import('./components/IsolationPane.js').then((m) => m.IsolationPane),
+  containers: () => import('./components/ContainersPane.js').then((m) => m.ContainersPane),
 };
 
 /** Import every probe's pane (in parallel). */

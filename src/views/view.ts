@@ -45,6 +45,11 @@ export interface ViewSpec<S = unknown> {
   filterText?(sample: S, text: string): S;
   /** What its pane's other view is, for the help ("a tree"): `t` switches to it and back. */
   readonly altView?: string;
+  /**
+   * A pane whose rows are cgroups: the --cgroup value of a row (its path), which Enter sets
+   * instead of opening a detail view (Enter again, or G, lets every cgroup through).
+   */
+  cgroupOfRow?(sample: S | null, rowId: string): string | null;
   /** Samples of consecutive intervals as one (the pane's `w` view: the last WINDOW_INTERVALS intervals). */
   merge?(samples: readonly S[]): S;
 }

@@ -2,6 +2,7 @@
 // each (the type makes a probe without one an error). The screen reads the probes through
 // SCREEN_CATALOGUE: each probe's data and view side by side, in catalogue order.
 import { CATALOGUE, type ProbeName, type SampleOf } from '../catalogue/catalogue.js';
+import { containersView } from './containers.js';
 import { execView } from './exec.js';
 import { isolationView } from './isolation.js';
 import { offcpuView } from './offcpu.js';
@@ -23,6 +24,7 @@ export const VIEWS: { readonly [N in ProbeName]: ViewSpec<SampleOf<N>> } = {
   trace: traceView,
   profile: profileView,
   isolation: isolationView,
+  containers: containersView,
 };
 
 export const SCREEN_CATALOGUE: ScreenCatalogue = withViews(CATALOGUE, VIEWS);

@@ -19,6 +19,16 @@ describe('parseOptions', () => {
     expect(o.probes.filter((p) => today.includes(p))).toEqual(today);
     expect(o).toMatchObject({ cpu: null, pid: null, intervalS: 1, json: false, count: null, noBpf: false });
   });
+  it('--cgroup (repeatable) and --container-socket; an empty one is one line', () => {
+    expect(parseOptions(['--cgroup', 'web', '--cgroup', '/system.slice/x.service', '--container-socket', '/run/s.sock'], cpus)).toMatchObject({
+      cgroups: ['web', '/system.slice/x.service'],
+      containerSocket: '/run/s.sock',
+    });
+    expect(parseOptions([], cpus)).toMatchObject({ cgroups: [], containerSocket: null });
+    expect(() => parseOptions(['--cgroup', ' '], cpus)).toThrow(/--cgroup needs a cgroup path/);
+    expect(() => parseOptions(['--container-socket', ''], cpus)).toThrow(/--container-socket needs a path/);
+  });
+
   it('parses every flag', () => {
     const o = parseOptions(['-C', '1', '-p', '42', '-i', '0.5', '--probes', 'runqlat,proc', '--json', '--count', '3', '--no-bpf', '-c', 'nginx'], cpus);
     expect(o).toMatchObject({ cpu: 1, pid: 42, intervalS: 0.5, probes: ['runqlat', 'proc'], json: true, count: 3, noBpf: true, comm: 'nginx' });

@@ -15,6 +15,7 @@ import { btfStruct } from '../helpers/btf.js';
 import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
 import { PROFILE_STAT_LAYOUT } from '../../src/probes/profile.js';
 import { OFFSTACK_STAT_LAYOUT, OFFSTACK_VAL_LAYOUT } from '../../src/probes/offcpu-stacks.js';
+import { CGROUP_OFF_KEY_LAYOUT, CGROUP_OFF_LAYOUT, CGROUP_RQ_LAYOUT, CONTAINERS_COMM_LEN, CONTAINERS_MAX_SLOTS } from '../../src/probes/containers.js';
 
 const u64s = (l: { fields: Readonly<Record<string, number>> }) => Object.fromEntries(Object.keys(l.fields).map((k) => [k, 8]));
 
@@ -38,6 +39,23 @@ interface Case {
 
 const CASES: Case[] = [
   {
+    name: 'containers run-queue row',
+    object: 'sched',
+    layout: CGROUP_RQ_LAYOUT,
+    size: CGROUP_RQ_LAYOUT.size,
+    bytes: { slots: CONTAINERS_MAX_SLOTS * 8, total_ns: 8 },
+    dims: { slots: [CONTAINERS_MAX_SLOTS] },
+  },
+  { name: 'containers off-CPU key', object: 'sched', layout: CGROUP_OFF_KEY_LAYOUT, size: 16, bytes: { cgroup: 8, gen: 4, _pad: 4 }, dims: {} },
+  {
+    name: 'containers off-CPU maximum',
+    object: 'sched',
+    layout: CGROUP_OFF_LAYOUT,
+    size: 32,
+    bytes: { max_ns: 8, pid: 4, _pad: 4, comm: CONTAINERS_COMM_LEN },
+    dims: { comm: [CONTAINERS_COMM_LEN] },
+  },
+  {
     name: 'exec',
     object: 'exec',
     layout: EXEC_LAYOUT,
@@ -50,6 +68,7 @@ const CASES: Case[] = [
       ret: 4,
       argc: 4,
       flags: 4,
+      cgroup: 8,
       comm: EXEC_COMM_LEN,
       filename: EXEC_FILENAME_LEN,
       args: EXEC_MAX_ARGS * EXEC_ARG_LEN,
@@ -61,7 +80,7 @@ const CASES: Case[] = [
     object: 'open',
     layout: OPEN_LAYOUT,
     size: OPEN_EVENT_SIZE,
-    bytes: { ts_ns: 8, flags: 8, ret: 8, pid: 4, tid: 4, uid: 4, sys: 4, comm: OPEN_COMM_LEN, path: OPEN_PATH_LEN },
+    bytes: { ts_ns: 8, flags: 8, ret: 8, pid: 4, tid: 4, uid: 4, sys: 4, cgroup: 8, comm: OPEN_COMM_LEN, path: OPEN_PATH_LEN },
     dims: { comm: [OPEN_COMM_LEN], path: [OPEN_PATH_LEN] },
   },
   {
@@ -70,7 +89,7 @@ const CASES: Case[] = [
     layout: TCP_LAYOUT,
     size: TCP_EVENT_SIZE,
     // saddr/daddr: 16 bytes, as ipv6Text reads them (IPv4 uses the first 4).
-    bytes: { ts_ns: 8, pid: 4, tid: 4, uid: 4, kind: 4, family: 4, sport: 4, dport: 4, pad: 4, saddr: 16, daddr: 16, comm: TCP_COMM_LEN },
+    bytes: { ts_ns: 8, pid: 4, tid: 4, uid: 4, kind: 4, family: 4, sport: 4, dport: 4, pad: 4, cgroup: 8, saddr: 16, daddr: 16, comm: TCP_COMM_LEN },
     dims: { saddr: [16], daddr: [16], comm: [TCP_COMM_LEN] },
   },
   {
@@ -86,7 +105,7 @@ const CASES: Case[] = [
     object: 'sched',
     layout: OFFCPU_LAYOUT.val,
     size: OFFCPU_VAL_BYTES,
-    bytes: { max_ns: 8, total_ns: 8, returns: 8, preempted: 4, tgid: 4, comm: OFFCPU_COMM_LEN, preempted_by: OFFCPU_COMM_LEN },
+    bytes: { max_ns: 8, total_ns: 8, returns: 8, preempted: 4, tgid: 4, comm: OFFCPU_COMM_LEN, preempted_by: OFFCPU_COMM_LEN, cgroup: 8 },
     dims: { comm: [OFFCPU_COMM_LEN], preempted_by: [OFFCPU_COMM_LEN] },
   },
   {
@@ -102,7 +121,20 @@ const CASES: Case[] = [
     object: 'sched',
     layout: SCHED_CFG_LAYOUT,
     size: SCHED_CFG_LAYOUT.size,
-    bytes: { parts: 4, watch: 4, off_epoch: 4, rq_epoch: 4, count_totals: 4, iso_cpu: 4, rq_since: 8, iso_epoch: 4, iso_resident: 4, iso_cut: 8, off_self: 4 },
+    bytes: {
+      parts: 4,
+      watch: 4,
+      off_epoch: 4,
+      rq_epoch: 4,
+      count_totals: 4,
+      iso_cpu: 4,
+      rq_since: 8,
+      iso_epoch: 4,
+      iso_resident: 4,
+      iso_cut: 8,
+      off_self: 4,
+      cg_gen: 4,
+    },
     dims: {},
   },
   {
@@ -132,6 +164,7 @@ const CASES: Case[] = [
       off_by_pid: 4,
       off_preempted: 4,
       off_by_comm: ISO_COMM_LEN,
+      cgroup: 8,
     },
     dims: { disp_comm: [ISO_COMM_LEN], off_by_comm: [ISO_COMM_LEN] },
   },
@@ -177,7 +210,7 @@ const CASES: Case[] = [
     object: 'trace',
     layout: TRACE_KEY_LAYOUT,
     size: TRACE_KEY_LAYOUT.size,
-    bytes: { slot: 4, pid: 4, comm: TRACE_COMM_LEN },
+    bytes: { slot: 4, pid: 4, comm: TRACE_COMM_LEN, cgroup: 8 },
     dims: { comm: [TRACE_COMM_LEN] },
   },
   {
@@ -193,7 +226,7 @@ const CASES: Case[] = [
     object,
     layout: STACK_KEY_LAYOUT,
     size: STACK_KEY_LAYOUT.size,
-    bytes: { pid: 4, tgid: 4, mmid: 4, kframes: 2, uframes: 2, comm: STACK_COMM_LEN, kstack: 8 * STACK_KDEPTH, ustack: 8 * STACK_UDEPTH },
+    bytes: { pid: 4, tgid: 4, mmid: 4, kframes: 2, uframes: 2, comm: STACK_COMM_LEN, cgroup: 8, kstack: 8 * STACK_KDEPTH, ustack: 8 * STACK_UDEPTH },
     dims: { comm: [STACK_COMM_LEN], kstack: [STACK_KDEPTH], ustack: [STACK_UDEPTH] },
   })),
   { name: 'stack announcement', object: 'profile', layout: STACK_PROC_LAYOUT, size: STACK_PROC_LAYOUT.size, bytes: { tgid: 4, mmid: 4 }, dims: {} },

@@ -6,6 +6,12 @@ import { storeSink } from '../../src/store/store-sink.js';
 import { CATALOGUE, type Catalogue, type ProbeName } from '../../src/catalogue/catalogue.js';
 import { ProbeUnavailable, type Probe, type ProbeConfig } from '../../src/probes/types.js';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Cgroups } from '../../src/probes/cgroup/registry.js';
+import { CgroupTree, cgroup2Root } from '../../src/probes/cgroup/tree.js';
+import { RuntimeNames } from '../../src/probes/cgroup/runtime-names.js';
 
 class Fake implements Probe<unknown, unknown> {
   started = 0;
@@ -202,5 +208,58 @@ describe('feed count mode', () => {
   it('any sink that reads every event (--json, --record, --listen) keeps the whole interval list', async () => {
     expect(await run(() => [store(), { interval: () => {} }])).toEqual([[null]]);
     expect(await run(() => [{ interval: () => {} }])).toEqual([[null]]);
+  });
+});
+
+describe('ProbeManager: --cgroup', () => {
+  class CgFake extends Fake {
+    cgroups: (readonly number[] | null)[] = [];
+    setCgroups(ids: readonly number[] | null) {
+      this.cgroups.push(ids);
+    }
+  }
+
+  it('resolves values to subtrees of ids, starts probes with them, follows a live change and cgroups made later', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perfscope-mgr-cg-'));
+    try {
+      const v2 = join(dir, 'fs/cgroup');
+      mkdirSync(join(v2, 'system.slice/web.service'), { recursive: true });
+      mkdirSync(join(v2, 'system.slice/db.service'), { recursive: true });
+      writeFileSync(join(v2, 'cgroup.controllers'), '\n');
+      const ino = (p: string) => Number(statSync(join(v2, p), { bigint: true }).ino);
+      const reg = new Cgroups(new CgroupTree(cgroup2Root(dir), 0), new RuntimeNames([]));
+      const f = new CgFake('runqlat');
+      const m = new ProbeManager(catalogueWith({ runqlat: () => f }), {
+        intervalS: 1,
+        pid: null,
+        comm: null,
+        cpus: [0],
+        bpfReason: null,
+        cgroups: ['web.service'],
+        cgroupRegistry: reg,
+      });
+      await m.start(['runqlat']);
+      expect(f.config?.cgroups).toEqual([ino('system.slice/web.service')]);
+      // A cgroup made below the selected one joins at the next tick.
+      mkdirSync(join(v2, 'system.slice/web.service/worker'));
+      m.tick();
+      expect(f.cgroups.at(-1)).toEqual([ino('system.slice/web.service'), ino('system.slice/web.service/worker')].sort((a, b) => a - b));
+      // Live: another value, then none.
+      m.setCgroupFilter(['/system.slice/db.service']);
+      expect(f.cgroups.at(-1)).toEqual([ino('system.slice/db.service')]);
+      m.setCgroupFilter([]);
+      expect(f.cgroups.at(-1)).toBeNull();
+      // Nothing changed: no call.
+      const calls = f.cgroups.length;
+      m.tick();
+      m.setCgroupFilter([]);
+      expect(f.cgroups.length).toBe(calls);
+      // A value that matches nothing lets nothing through (an empty list, not "no filter").
+      m.setCgroupFilter(['nope.service']);
+      expect(f.cgroups.at(-1)).toEqual([]);
+      m.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,7 @@ import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
 import { OpenProbe } from '../../src/probes/open.js';
 import type { OpenEvent } from '../../src/probes/open-spec.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
-import { feedConfig, PYTHON, retryOnDrops, unique, waitFor } from './helpers/feeds.js';
+import { feedConfig, ownCgroup, PYTHON, retryOnDrops, unique, waitFor } from './helpers/feeds.js';
 
 /** Runs a python3 snippet; it prints one JSON object, returned with the child's pid. */
 function py<T>(code: string, ...args: string[]): T & { pid: number } {
@@ -106,8 +106,9 @@ describe.skipIf(noBpf)('open probe (real BPF)', () => {
         fd: r.fd,
         errno: null,
         errno_name: null,
+        cgroup: ownCgroup(),
       });
-      expect(Object.keys(w)).toEqual(['ts', 'pid', 'tid', 'uid', 'comm', 'syscall', 'path', 'flags', 'flags_text', 'fd', 'errno', 'errno_name']);
+      expect(Object.keys(w)).toEqual(['ts', 'pid', 'tid', 'uid', 'comm', 'syscall', 'path', 'flags', 'flags_text', 'fd', 'errno', 'errno_name', 'cgroup']);
       expect(Math.abs(w.ts - Date.now())).toBeLessThan(5000);
       expect(m).toMatchObject({ pid: r.pid, syscall: 'openat', path: missing, flags_text: 'O_RDONLY|O_CLOEXEC', fd: null, errno: 2, errno_name: 'ENOENT' });
       expect(m.ts).toBeGreaterThanOrEqual(w.ts);

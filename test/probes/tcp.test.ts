@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { TcpProbe, ipv6Text } from '../../src/probes/tcp.js';
 import type { TcpEvent } from '../../src/probes/tcp-spec.js';
 import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
-import { feedConfig, PYTHON, retryOnDrops, sleep, waitFor } from './helpers/feeds.js';
+import { feedConfig, ownCgroup, PYTHON, retryOnDrops, sleep, waitFor } from './helpers/feeds.js';
 
 /** A python3 child that prints JSON lines; `next()` resolves with the next one. */
 class PyChild {
@@ -187,8 +187,9 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
         sport: c.sport,
         daddr: addr,
         dport: l.port,
+        cgroup: ownCgroup(),
       });
-      expect(Object.keys(conn[0])).toEqual(['ts', 'kind', 'pid', 'tid', 'uid', 'comm', 'family', 'saddr', 'sport', 'daddr', 'dport']);
+      expect(Object.keys(conn[0])).toEqual(['ts', 'kind', 'pid', 'tid', 'uid', 'comm', 'family', 'saddr', 'sport', 'daddr', 'dport', 'cgroup']);
       expect(acc[0]).toEqual({
         ts: acc[0].ts,
         kind: 'accept',
@@ -201,6 +202,7 @@ describe.skipIf(noBpf)('tcp probe (real BPF)', () => {
         sport: l.port,
         daddr: addr,
         dport: c.sport,
+        cgroup: ownCgroup(),
       });
       expect(Math.abs(conn[0].ts - Date.now())).toBeLessThan(10_000);
       expect(probe.cost().run_cnt).toBeGreaterThan(0);

@@ -1,5 +1,6 @@
 // Types of the `proc` probe: the raw cumulative counters the readers return, and the `counters`
 // object of perfscope's --json line that the model computes from two raw samples.
+import type { CgroupRef } from '../cgroup/registry.js';
 
 /** One line of /proc/stat "cpuN": cumulative ticks (USER_HZ, see CLK_TCK). user includes guest, nice includes guest_nice. */
 export interface CpuTimes {
@@ -217,6 +218,8 @@ export interface TopRow {
   cpu_pct: number;
   /** CPU the process last ran on. */
   cpu: number;
+  /** Its v2 cgroup (/proc/PID/cgroup; absent when it could not be read, or in older recordings). */
+  cgroup?: CgroupRef;
 }
 
 export interface CountersSample {

@@ -1,6 +1,8 @@
 // Shared by the feed tests (exec, open, tcp, storm).
 import type { ProbeConfig } from '../../../src/probes/types.js';
 import { onlineCpus } from '../../../src/probes/cpus.js';
+import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,6 +26,17 @@ export async function waitFor<T>(collect: () => T[], done: (all: T[]) => boolean
 }
 
 export const PYTHON = '/usr/bin/python3';
+
+/**
+ * What a feed event of a child of this test says its cgroup is: the test's own (a child stays in
+ * its parent's cgroup), as the kernel's id resolves it: {id, path, name}.
+ */
+export function ownCgroup(): unknown {
+  const line = readFileSync('/proc/self/cgroup', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('0::'))!;
+  return expect.objectContaining({ id: expect.any(Number), path: line.slice(3) });
+}
 
 /**
  * Runs `attempt` (a workload plus the wait for its events) again, up to `tries` times in all,
