@@ -8,6 +8,7 @@ import { log2Bounds } from '../model/hist.js';
 import type { CgroupRef } from './cgroup/registry.js';
 import type { PromExporter, PromSeries } from './prom.js';
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
+import { arrayOf, checked, nullable, num as isNum, obj, recordOf, str } from './json-check.js';
 
 export interface ContainerRow {
   cgroup: CgroupRef;
@@ -105,9 +106,37 @@ export const CONTAINERS_ROWS_MAX = 64;
 /** Distinct `container` label values Prometheus gets at most; the rest are summed under "other". */
 export const CONTAINERS_PROM_MAX = 50;
 
-function rowsOf(v: unknown): ContainerRow[] | null {
-  return Array.isArray(v) ? (v as ContainerRow[]) : null;
-}
+/** What a replayed (untrusted) containers part must look like: every field the pane reads. */
+const n = nullable(isNum);
+const CONTAINERS_SCHEMA = obj({
+  rows: arrayOf(
+    obj({
+      cgroup: obj({ id: isNum, path: nullable(str), name: str }),
+      kind: str,
+      runtime: nullable(str),
+      container_id: nullable(str),
+      pod: nullable(obj({ uid: str, qos: str })),
+      cpu_pct: n,
+      runq: arrayOf(isNum),
+      runq_count: isNum,
+      runq_sum_us: isNum,
+      runq_p50_us: n,
+      runq_p99_us: n,
+      offcpu_max_us: n,
+      offcpu_max_pid: n,
+      offcpu_max_comm: nullable(str),
+      periods: n,
+      throttled: n,
+      throttled_us: n,
+      pressure: obj({ cpu: n, memory: n, io: n }),
+      memory_bytes: n,
+      memory_limit: n,
+      events_per_s: recordOf(isNum),
+    }),
+  ),
+  more: isNum,
+  overflow: isNum,
+});
 
 /**
  * Prometheus: per container (label `container`: the row's name; at most CONTAINERS_PROM_MAX
@@ -189,8 +218,7 @@ export const containers: ProbeSpec<'containers', ContainersSample, never> = {
   options: [CONTAINERS_SORT],
   toJson: (s) => ({ containers: s }),
   fromJson: (line: JsonLine) => {
-    const v = line.containers as ContainersSample | null | undefined;
-    return v && rowsOf(v.rows) ? v : null;
+    return checked<ContainersSample>(line.containers, CONTAINERS_SCHEMA, 'containers');
   },
   prometheus: containersExporter,
 };

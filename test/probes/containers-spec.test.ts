@@ -58,7 +58,7 @@ describe('containers spec', () => {
     const line = JSON.parse(JSON.stringify(containers.toJson(s)));
     expect(containers.fromJson(line)).toEqual(s);
     expect(containers.fromJson({ containers: null })).toBeNull();
-    expect(containers.fromJson({ containers: { rows: 'x' } })).toBeNull();
+    expect(() => containers.fromJson({ containers: { rows: 'x' } })).toThrow(/containers.rows: not an array/);
   });
 
   it('Prometheus: cumulative per container, at most CONTAINERS_PROM_MAX label values, the rest as "other"', () => {
