@@ -3,7 +3,7 @@
 // slice call the probe manager or the replay source themselves. Tested without rendering
 // (test/ui/keys.test.ts).
 // The toggle keys are the catalogue's (ProbeSpec.key).
-import { hasRows, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
+import { hasRows, isFeed, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
 import type { ProbeName } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
 
@@ -28,9 +28,29 @@ export interface KeyInfo {
   readonly rightArrow?: boolean;
   readonly upArrow?: boolean;
   readonly downArrow?: boolean;
+  readonly pageUp?: boolean;
+  readonly pageDown?: boolean;
+  readonly end?: boolean;
 }
 
+/** F6 as terminals send it (Ink strips the ESC): htop's "sort by". */
+const F6 = /^\x1b?\[17(;\d+)?~$/;
+
+/** Events a page of a feed scrolls (PgUp / PgDn). */
+export const FEED_PAGE = 10;
+
 export type KeyResult = 'quit' | 'handled' | 'ignored';
+
+/** The keys of the screen itself (layout, sort, scroll, mouse), live and in a replay. */
+const SCREEN_KEYS: readonly (readonly [string, string])[] = [
+  ['< > (F6)', 'sort the focused table by the previous / next column'],
+  ['I', 'invert the sort (the sort column is marked ▼ or ▲ in the header)'],
+  ['p', 'next layout: everything, latency, feeds, counters'],
+  ['v', 'choose the panes shown (↑ ↓, Enter shows / hides)'],
+  ['h', 'hide the focused pane'],
+  ['↑ ↓ PgUp PgDn', 'scroll the focused feed back; End: back to the live edge'],
+  ['mouse', 'click: focus a pane, sort by a column; wheel: scroll (off: --no-mouse)'],
+];
 
 /** The keyboard table, shown by the help overlay and copied in the README. */
 export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonly [string, string])[] {
@@ -47,6 +67,7 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
       ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
       ['/', 'filter the focused feed (Enter or Esc ends)'],
       ['i', 'show / hide idle tasks in off-CPU'],
+      ...SCREEN_KEYS,
     ];
   }
   return [
@@ -59,6 +80,7 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
     ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
     ['/', 'filter the focused feed or stack pane (Enter or Esc ends)'],
     ['i', 'show / hide idle tasks in off-CPU'],
+    ...SCREEN_KEYS,
     ...cat
       .filter((s) => s.args)
       .flatMap((s): (readonly [string, string])[] => [
@@ -150,6 +172,15 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     );
   }
   if (s.replay && s.replayPrompt !== null) return promptKey(replayPrompt(s), input, key);
+  if (s.paneMenu !== null) {
+    if (key.escape || input === 'v') s.togglePaneMenu();
+    else if (key.upArrow || key.downArrow) s.movePaneMenu(key.upArrow ? -1 : 1);
+    else if (key.return || input === ' ') s.toggleAtPaneMenu();
+    else if (input === 'p') s.cyclePreset();
+    else if (input === 'q') return 'quit';
+    else return 'ignored';
+    return 'handled';
+  }
   if (s.helpOpen) {
     if (input === '?' || key.escape) {
       s.toggleHelp();
@@ -207,6 +238,14 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
   else if (key.leftArrow) s.focusNext(-1);
   else if (input === '/') s.startFilter();
   else if (input === 'i') s.toggleIdle();
+  else if (input === '<' || input === '>' || F6.test(input)) s.sortStep(input === '<' ? -1 : 1);
+  else if (input === 'I') s.sortInvert();
+  else if (input === 'p') s.cyclePreset();
+  else if (input === 'v') s.togglePaneMenu();
+  else if (input === 'h') s.setShown(s.focus, false);
+  else if (isFeed(s.catalogue, s.focus) && (key.upArrow || key.downArrow || key.pageUp || key.pageDown))
+    s.scrollFeed(s.focus, (key.upArrow ? 1 : key.downArrow ? -1 : key.pageUp ? FEED_PAGE : -FEED_PAGE) * 1);
+  else if (key.end && isFeed(s.catalogue, s.focus)) s.feedLive(s.focus);
   else if ((key.upArrow || key.downArrow) && hasRows(s)) s.moveCursor(key.upArrow ? -1 : 1);
   else if (key.return && s.detail === null && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.rowIds)) s.openDetail();
   else if (key.escape && s.detail !== null) s.closeDetail();

@@ -4,11 +4,12 @@
 // width already, and horizontal clipping makes Ink slice every line of every frame (slice-ansi
 // with grapheme segmentation: ~7 % of the screen's render time for nothing).
 import type React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import type { ProbeHealth } from '../../probes/types.js';
 import { useFocusBorder, useTheme } from '../hooks/use-theme.js';
 import { safe } from '../safe.js';
 import { FittedRow } from './FittedRow.js';
+import { shortMessage } from '../lines/lines.js';
 
 export interface PaneFrameProps {
   readonly title: string;
@@ -48,15 +49,18 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
         ]}
       />
       {off && health.state !== 'off' ? (
-        <Text color={c(health.state === 'failed' ? 'red' : 'yellow')} wrap="wrap">
-          {health.state === 'failed' ? 'failed: ' : 'unavailable: '}
-          {safe(health.reason ?? health.state)}
-        </Text>
+        <FittedRow
+          width={inner}
+          segments={[
+            {
+              text: shortMessage(`${health.state === 'failed' ? 'failed: ' : 'unavailable: '}${safe(health.reason ?? health.state)}`, inner),
+              color: c(health.state === 'failed' ? 'red' : 'yellow'),
+            },
+          ]}
+        />
       ) : null}
       {off && health.state === 'off' ? (
-        <Text dimColor wrap="truncate">
-          switched off{toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}
-        </Text>
+        <FittedRow width={inner} segments={[{ text: shortMessage(`switched off${toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}`, inner), dimColor: true }]} />
       ) : null}
       {off ? null : children}
     </Box>

@@ -1,0 +1,165 @@
+// What each shown pane asks of the grid (layout.ts PaneNeed): the lines of content it has now
+// and whether it uses more. A pane whose probe is not running, or that has nothing yet, holds one
+// message line and does not grow. A probe's pane states its own want here, next to its loader in
+// panes.tsx (the same mechanism a new pane uses); a probe without one wants its overview lines.
+import type { ProbeHealth } from '../probes/types.js';
+import { fromSpec, sampleOf } from '../catalogue/catalogue.js';
+import { OVERVIEW, paneSample, shownPanes, type AppState, type PaneId } from '../store/store.js';
+import type { ScreenEntry } from '../views/view.js';
+import { histRange } from '../model/hist.js';
+import { shownSlots } from '../views/runqlat.js';
+import { offcpuRowOrder } from '../views/offcpu.js';
+import type { OffcpuSample } from '../probes/offcpu-spec.js';
+import type { CountersSample } from '../probes/proc/types.js';
+import type { TraceSample } from '../probes/trace-spec.js';
+import type { ProfileSample } from '../probes/profile-spec.js';
+import type { IsolationSample } from '../probes/isolation-spec.js';
+import { columnWidths, isGrid, wantOf, type PaneNeed } from './layout.js';
+import { overviewLines } from './lines/overview.js';
+import { countersLines } from './lines/proc-lines.js';
+import { isolationLines } from './lines/isolation-lines.js';
+import { sortOf } from '../store/store.js';
+
+/** Lines of content a pane has now (its frame excluded), and whether it uses rows past them. */
+export interface PaneWant {
+  readonly body: number;
+  readonly grows: boolean;
+}
+
+/** A pane's want, given the store and its inside width; called only while its probe runs and has a sample. */
+export type WantFn = (s: AppState, width: number, spec: ScreenEntry) => PaneWant;
+
+const TALL = 500;
+const OFF: ProbeHealth = { state: 'off' };
+
+/** Events a feed has to show (filtered events are not counted: the filter line says how many match). */
+function feedWant(s: AppState, name: string): PaneWant {
+  const feed = (s.feeds as Record<string, { lines: { size: number } }>)[name];
+  const filterLine = s.filters[name] || (s.filterEditing && s.focus === name) ? 1 : 0;
+  return { body: 1 + filterLine + Math.max(1, feed?.lines.size ?? 0), grows: true };
+}
+
+export const PANE_WANTS: Readonly<Record<string, WantFn>> = {
+  offcpu: (s) => {
+    const d = s.shown?.data.offcpu as OffcpuSample | undefined;
+    if (!d) return { body: 1, grows: false };
+    const rows = offcpuRowOrder(d, s.pinnedCpu, s.showIdle, sortOf(s, 'offcpu')).length;
+    return { body: 1 + Math.max(1, rows) + (d.overflow > 0 ? 1 : 0), grows: true };
+  },
+  runqlat: (s) => {
+    const d = s.shown?.data.runqlat;
+    const range = d ? histRange(shownSlots(d, s.pinnedCpu)) : null;
+    return { body: 1 + (range ? range.hi - range.lo + 1 : 1), grows: false };
+  },
+  exec: (s) => feedWant(s, 'exec'),
+  open: (s) => feedWant(s, 'open'),
+  tcp: (s) => feedWant(s, 'tcp'),
+  proc: (s, width) => {
+    const d = s.shown?.data.proc as CountersSample | undefined;
+    return { body: d ? countersLines(d, { width, height: TALL, pinned: s.pinnedCpu }).length : 1, grows: false };
+  },
+  trace: (s) => {
+    const d = paneSample(s, 'trace') as TraceSample | null;
+    const prompt = s.argsPrompt?.probe === 'trace' ? 1 + Math.min(3, s.argsPrompt.choices.length) : 0;
+    const n = d?.tracepoints.length ?? 0;
+    if (n === 0) return { body: 1 + prompt, grows: false };
+    const hist = d!.tracepoints.some((r) => r.hist && r.hist.count > 0) ? 1 + 12 : 0;
+    return { body: 1 + n + hist + prompt, grows: false };
+  },
+  profile: (s) => {
+    const d = paneSample(s, 'profile') as ProfileSample | null;
+    return { body: Math.max(1, d?.stacks.length ?? 1) * 2, grows: true };
+  },
+  isolation: (s, width) => {
+    const d = s.shown?.data.isolation as IsolationSample | undefined;
+    if (!d) return { body: 1, grows: false };
+    const t = { offMaxUs: [], drops: [], irqS: [] };
+    return { body: isolationLines(d, t, width, TALL).length, grows: d.cpu !== null };
+  },
+};
+
+/** The want of a probe without its own: its overview lines. */
+const plainWant: WantFn = (s, width, spec) => {
+  const sample = s.shown ? sampleOf(s.shown, spec.name) : null;
+  const lines = sample === null ? 1 : fromSpec(() => spec.overview(sample, { pinned: s.pinnedCpu, intervalS: s.intervalS, width }), []).length;
+  return { body: Math.max(1, lines), grows: false };
+};
+
+/** One pane's want: a message (one line) when its probe is not running or has no sample yet. */
+export function paneWant(s: AppState, pane: PaneId, width: number): PaneWant {
+  if (pane === OVERVIEW) {
+    const lines = overviewLines(s.catalogue, s.shown, s.health, { pinned: s.pinnedCpu, intervalS: s.intervalS, width }, TALL);
+    return { body: lines.length, grows: false };
+  }
+  const spec = s.catalogue.find((p) => p.name === pane);
+  if (!spec) return { body: 1, grows: false };
+  const h = (s.health as Readonly<Record<string, ProbeHealth>>)[spec.name] ?? OFF;
+  // A tracepoint pane says how to add one even when off; every other pane not running: its message.
+  if (h.state !== 'running' || !s.shown || sampleOf(s.shown, spec.name) === null) return { body: 1, grows: false };
+  const fn = PANE_WANTS[spec.name] ?? plainWant;
+  return fromSpec(() => fn(s, width, spec), { body: 1, grows: false });
+}
+
+/** What every shown pane asks of a grid `columns` wide (the overview on top of the right column). */
+export function paneNeeds(s: AppState, columns: number, rows: number): PaneNeed[] {
+  const shown = shownPanes(s);
+  const base = shown.map((pane): Omit<PaneNeed, 'want' | 'grows'> => {
+    if (pane === OVERVIEW) return { pane, column: 1, row: -1, weight: 2 };
+    const spec = s.catalogue.find((p) => p.name === pane)!;
+    return { pane, column: spec.grid.column, row: spec.grid.row, weight: spec.grid.weight };
+  });
+  if (!isGrid(columns, rows)) return base.map((b) => ({ ...b, want: 0, grows: true }));
+  const widths = columnWidths(
+    columns,
+    base.map((b) => ({ ...b, want: 0, grows: true })),
+  );
+  return base.map((b) => {
+    const w = paneWant(s, b.pane, Math.max(10, widths[b.column] - 2));
+    return { ...b, want: wantOf(w.body), grows: w.grows };
+  });
+}
+
+/** A short text of the needs, so that the screen lays out again only when one changed (a store selector must return a stable value). */
+export function needsKey(needs: readonly PaneNeed[]): string {
+  return needs.map((n) => `${n.pane}:${n.column}:${n.row}:${n.weight}:${n.want}:${n.grows ? 1 : 0}`).join(' ');
+}
+
+export function needsFromKey(key: string): PaneNeed[] {
+  if (!key) return [];
+  return key.split(' ').map((f) => {
+    const [pane, column, row, weight, want, grows] = f.split(':');
+    return { pane: pane as PaneId, column: Number(column) as 0 | 1, row: Number(row), weight: Number(weight), want: Number(want), grows: grows === '1' };
+  });
+}
+
+/**
+ * A store selector giving needsKey() for a terminal size, computed again only when something a
+ * want reads changed (the shown interval, health, the view's settings, a feed's size), not on
+ * every store update.
+ */
+export function needsSelector(columns: number, rows: number): (s: AppState) => string {
+  let last: readonly unknown[] = [];
+  let key = '';
+  return (s) => {
+    const feeds = s.feeds as Record<string, { lines: { size: number } }>;
+    const inputs = [
+      s.shown,
+      s.health,
+      s.pinnedCpu,
+      s.showIdle,
+      s.hidden,
+      s.sort,
+      s.filters,
+      s.filterEditing,
+      s.focus,
+      s.argsPrompt,
+      s.windowed,
+      s.catalogue,
+      ...Object.keys(feeds).map((k) => feeds[k].lines.size),
+    ];
+    if (inputs.length === last.length && inputs.every((v, i) => v === last[i])) return key;
+    last = inputs;
+    key = needsKey(paneNeeds(s, columns, rows));
+    return key;
+  };
+}
