@@ -6,6 +6,7 @@
 import { hasRows, isFeed, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
 import type { ProbeName } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
+import { handleMouse, onlyMouse, parseMouse } from './mouse.js';
 
 /** Toggle key -> probe, from the catalogue. */
 export function toggleKeys(cat: ScreenCatalogue): ReadonlyMap<string, ProbeName> {
@@ -264,7 +265,14 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
  * '/' in the middle starts a filter that takes the text up to its Enter). Escape sequences (arrows,
  * Shift-Tab, ...) are single keys that Ink has already parsed: they go through unchanged.
  */
-export function handleInput(get: () => AppState & AppActions, input: string, key: KeyInfo): KeyResult {
+export function handleInput(get: () => AppState & AppActions, input: string, key: KeyInfo, screen?: { readonly columns: number; readonly rows: number }): KeyResult {
+  // Mouse reports (SGR), when the screen asked for them: never keys, whatever they hold.
+  const reports = parseMouse(input ?? '');
+  if (reports.length && onlyMouse(input)) {
+    let done = false;
+    if (screen && get().mouse) for (const m of reports) done = handleMouse(get(), m, screen.columns, screen.rows) || done;
+    return done ? 'handled' : 'ignored';
+  }
   const chars = [...(input ?? '')];
   if (chars.length < 2 || input.includes('\x1b') || key.ctrl || key.meta) return handleKey(get(), input, key);
   let result: KeyResult = 'ignored';
