@@ -44,12 +44,9 @@ export type KeyResult = 'quit' | 'handled' | 'ignored';
 
 /** The keys of the screen itself (layout, sort, scroll, mouse), live and in a replay. */
 const SCREEN_KEYS: readonly (readonly [string, string])[] = [
-  ['< > (F6)', 'sort the focused table by the previous / next column'],
-  ['I', 'invert the sort (the sort column is marked ▼ or ▲ in the header)'],
-  ['p', 'next layout: everything, latency, feeds, counters'],
-  ['v', 'choose the panes shown (↑ ↓, Enter shows / hides)'],
-  ['h', 'hide the focused pane'],
-  ['↑ ↓ PgUp PgDn', 'scroll the focused feed back; End: back to the live edge'],
+  ['< > F6, I', 'sort the focused table by the previous / next column (marked ▼ ▲); invert'],
+  ['p, v, h', 'next layout (everything, latency, feeds, counters); choose the panes; hide this one'],
+  ['↑ ↓ PgUp PgDn End', 'scroll the focused feed back / forward; End: back to the live edge'],
   ['mouse', 'click: focus a pane, sort by a column; wheel: scroll (off: --no-mouse)'],
 ];
 
