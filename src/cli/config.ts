@@ -109,7 +109,8 @@ export function readConfig(path: string): ConfigRead {
   try {
     const st = statSync(path);
     if (!st.isFile()) return { kind: 'bad', message: `${path}: not a regular file; using the defaults` };
-    if (st.size > CONFIG_MAX_BYTES) return { kind: 'bad', message: `${path}: larger than ${CONFIG_MAX_BYTES / 1024} KiB; using the defaults, file left as it is` };
+    if (st.size > CONFIG_MAX_BYTES)
+      return { kind: 'bad', message: `${path}: larger than ${CONFIG_MAX_BYTES / 1024} KiB; using the defaults, file left as it is` };
     // No write bit for anyone: read-only, as the user meant it (root could write it all the same).
     readOnly = (st.mode & 0o222) === 0;
     text = readFileSync(path, 'utf8');

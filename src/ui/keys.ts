@@ -34,8 +34,10 @@ export interface KeyInfo {
   readonly end?: boolean;
 }
 
-/** F6 as terminals send it (Ink strips the ESC): htop's "sort by". */
-const F6 = /^\x1b?\[17(;\d+)?~$/;
+/** F6 as terminals send it (ESC [ 17 ~, a modifier maybe): htop's "sort by". */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the key's sequence starts with ESC
+const F6 = /^\x1b\[17(;\d+)?~$/;
+export const isF6 = (raw: string): boolean => F6.test(raw);
 
 /** Events a page of a feed scrolls (PgUp / PgDn). */
 export const FEED_PAGE = 10;
@@ -262,7 +264,12 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
  * '/' in the middle starts a filter that takes the text up to its Enter). Escape sequences (arrows,
  * Shift-Tab, ...) are single keys that Ink has already parsed: they go through unchanged.
  */
-export function handleInput(get: () => AppState & AppActions, input: string, key: KeyInfo, screen?: { readonly columns: number; readonly rows: number }): KeyResult {
+export function handleInput(
+  get: () => AppState & AppActions,
+  input: string,
+  key: KeyInfo,
+  screen?: { readonly columns: number; readonly rows: number },
+): KeyResult {
   // Mouse reports (SGR), when the screen asked for them: never keys, whatever they hold.
   const reports = parseMouse(input ?? '');
   if (reports.length && onlyMouse(input)) {

@@ -30,7 +30,10 @@ export function offcpuRowOrder(s: OffcpuSample, pinned: number | null, showIdle:
   const sorted = sortBy(all, sort, OFFCPU_SORT);
   // The table is CPU by CPU: within each CPU, the sort's order (a CPU sort orders the CPUs).
   const dir = sort.column === 'CPU' && sort.descending ? -1 : 1;
-  return sorted.map((r, i) => [r, i] as const).sort((a, b) => dir * (a[0].cpu - b[0].cpu) || a[1] - b[1]).map(([r]) => r);
+  return sorted
+    .map((r, i) => [r, i] as const)
+    .sort((a, b) => dir * (a[0].cpu - b[0].cpu) || a[1] - b[1])
+    .map(([r]) => r);
 }
 
 export const offcpuRowId = (r: OffcpuRow): string => `${r.cpu}:${r.pid}`;

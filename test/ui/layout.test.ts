@@ -3,18 +3,7 @@
 // terminal, no shown pane is below its minimum, nothing overlaps, the focused pane is shown.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  cellAt,
-  chromeRows,
-  computeLayout,
-  isFold,
-  PANE_MIN_ROWS,
-  splitRows,
-  MIN_COLUMNS,
-  MIN_ROWS,
-  type Cell,
-  type PaneNeed,
-} from '../../src/ui/layout.js';
+import { cellAt, chromeRows, computeLayout, isFold, PANE_MIN_ROWS, splitRows, MIN_COLUMNS, MIN_ROWS, type Cell, type PaneNeed } from '../../src/ui/layout.js';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
 import type { PaneId } from '../../src/store/store.js';
 
@@ -24,22 +13,20 @@ const TODAY: PaneNeed[] = [
 ];
 
 /** A set of 1..14 panes, each with a column, a place, a weight, a want and whether it grows. */
-const needsArb = fc
-  .uniqueArray(fc.integer({ min: 0, max: 13 }), { minLength: 1, maxLength: 14 })
-  .chain((ids) =>
-    fc.tuple(
-      ...ids.map((id) =>
-        fc.record({
-          pane: fc.constant(`pane${id}` as PaneId),
-          column: fc.constantFrom(0 as const, 1 as const),
-          row: fc.integer({ min: 0, max: 20 }),
-          weight: fc.double({ min: 0.5, max: 8, noNaN: true }),
-          want: fc.integer({ min: 0, max: 120 }),
-          grows: fc.boolean(),
-        }),
-      ),
+const needsArb = fc.uniqueArray(fc.integer({ min: 0, max: 13 }), { minLength: 1, maxLength: 14 }).chain((ids) =>
+  fc.tuple(
+    ...ids.map((id) =>
+      fc.record({
+        pane: fc.constant(`pane${id}` as PaneId),
+        column: fc.constantFrom(0 as const, 1 as const),
+        row: fc.integer({ min: 0, max: 20 }),
+        weight: fc.double({ min: 0.5, max: 8, noNaN: true }),
+        want: fc.integer({ min: 0, max: 120 }),
+        grows: fc.boolean(),
+      }),
     ),
-  );
+  ),
+);
 
 /** Today's panes with any wants, any of them hidden (at least one shown). */
 const todayArb = fc

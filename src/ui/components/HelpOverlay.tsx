@@ -34,8 +34,8 @@ export function HelpOverlay({ width, height }: HelpOverlayProps): React.JSX.Elem
       {cut ? <Text dimColor wrap="truncate">{`+${help.length - shown.length} more (a taller terminal shows them all)`}</Text> : null}
       {note ? (
         <Text dimColor wrap="wrap">
-          Panes show a probe that is off, unavailable or failed with the reason. The status line gives each probe's state, BPF cost (ns per program run, runs per
-          second) and lost events.
+          Panes show a probe that is off, unavailable or failed with the reason. The status line gives each probe's state, BPF cost (ns per program run, runs
+          per second) and lost events.
         </Text>
       ) : null}
     </Box>

@@ -60,7 +60,10 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
         />
       ) : null}
       {off && health.state === 'off' ? (
-        <FittedRow width={inner} segments={[{ text: shortMessage(`switched off${toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}`, inner), dimColor: true }]} />
+        <FittedRow
+          width={inner}
+          segments={[{ text: shortMessage(`switched off${toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}`, inner), dimColor: true }]}
+        />
       ) : null}
       {off ? null : children}
     </Box>
