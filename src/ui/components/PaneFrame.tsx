@@ -40,14 +40,17 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
   const gap = Math.max(1, inner - left.length - right.length);
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused && focusBorder ? 'cyan' : undefined} overflowY="hidden">
-      <FittedRow
-        width={inner}
-        segments={[
-          { text: `${focused ? '▶ ' : ''}${safe(title)}`, bold: true },
-          ...(off ? [{ text: state, color: c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow') }] : []),
-          ...(right ? [{ text: `${' '.repeat(gap)}${right}`, dimColor: true }] : []),
-        ]}
-      />
+      {/* Nothing in a pane shrinks (Ink would draw shrunk rows over each other): what does not fit is clipped at the bottom. */}
+      <Box flexShrink={0}>
+        <FittedRow
+          width={inner}
+          segments={[
+            { text: `${focused ? '▶ ' : ''}${safe(title)}`, bold: true },
+            ...(off ? [{ text: state, color: c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow') }] : []),
+            ...(right ? [{ text: `${' '.repeat(gap)}${right}`, dimColor: true }] : []),
+          ]}
+        />
+      </Box>
       {off && health.state !== 'off' ? (
         <FittedRow
           width={inner}
@@ -65,7 +68,11 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
           segments={[{ text: shortMessage(`switched off${toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}`, inner), dimColor: true }]}
         />
       ) : null}
-      {off ? null : children}
+      {off ? null : (
+        <Box flexDirection="column" flexShrink={0}>
+          {children}
+        </Box>
+      )}
     </Box>
   );
 }
