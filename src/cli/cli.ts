@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
-import { configPath, readConfig, writeConfig, type Config, type ConfigRead } from './config.js';
+import type { Config, ConfigRead } from '../ui/config-file.js';
 import { CATALOGUE } from '../catalogue/catalogue.js';
 import { SCREEN_CATALOGUE } from '../views/views.js';
 import { onlineCpus } from '../probes/cpus.js';
@@ -109,7 +109,11 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   // The saved configuration (src/cli/config.ts), for the live screen only; the command line wins.
   let saved: { readonly path: string; readonly read: ConfigRead } | null = null;
+  let writeConfig: ((path: string, c: Config) => string | null) | null = null;
   if (!headless && opts.command === 'live') {
+    const cf = await import('../ui/config-file.js');
+    writeConfig = cf.writeConfig;
+    const { configPath, readConfig } = cf;
     const path = configPath(opts.config);
     const read = readConfig(path);
     saved = { path, read };
@@ -318,10 +322,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (saved?.read.kind === 'bad') store.getState().setNotice(saved.read.message);
   // Written on quit, unless --no-save, the file is read-only, or it could not be used (left as it was).
   const keep = saved && !opts.noSave && saved.read.kind !== 'bad' && !(saved.read.kind === 'ok' && saved.read.readOnly) ? saved : null;
-  if (keep && store) {
+  const write = writeConfig;
+  if (keep && store && write) {
     const st = store;
     saveConfig = () => {
-      const why = writeConfig(keep.path, configOf(st.getState()));
+      const why = write(keep.path, configOf(st.getState()));
       if (why) notes.push(why);
     };
   }

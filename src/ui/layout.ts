@@ -41,7 +41,8 @@ export const isFold = (c: Cell): c is Fold => 'fold' in c;
 
 export type Layout =
   | { readonly kind: 'too-small'; readonly message: string }
-  | { readonly kind: 'tabs'; readonly width: number; readonly pane: Rect }
+  /** The focused pane first; when it holds less than the body (a message, a short list) the panes after it in focus order take the rows left (`below`). */
+  | { readonly kind: 'tabs'; readonly width: number; readonly pane: Rect; readonly below: readonly Rect[] }
   | { readonly kind: 'grid'; readonly columns: readonly (readonly Cell[])[] };
 
 /** What a shown pane needs of the grid. */
@@ -158,9 +159,7 @@ export function computeLayout(columns: number, rows: number, focus: PaneId, need
   if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
     return { kind: 'too-small', message: tooSmall(columns, rows) };
   }
-  if (!isGrid(columns, rows)) {
-    return { kind: 'tabs', width: columns, pane: { pane: focus, width: columns, height: rows - chromeRows('tabs') } };
-  }
+  if (!isGrid(columns, rows)) return tabsLayout(columns, rows - chromeRows('tabs'), focus, needs);
   const body = rows - chromeRows('grid');
   const widths = columnWidths(columns, needs);
   const out: Cell[][] = [];
@@ -179,12 +178,44 @@ export function computeLayout(columns: number, rows: number, focus: PaneId, need
   return { kind: 'grid', columns: out };
 }
 
+/**
+ * The small layout: the focused pane the full body, unless it does not grow and wants fewer rows
+ * than the body (by at least a pane's minimum): then the panes after it (focus order, as given,
+ * wrapping) take the rows left, each its want, the last one the rest. Rows add up exactly.
+ */
+export function tabsLayout(width: number, body: number, focus: PaneId, needs: readonly PaneNeed[]): Layout {
+  const at = needs.findIndex((n) => n.pane === focus);
+  const f = at >= 0 ? needs[at] : null;
+  const full: Layout = { kind: 'tabs', width, pane: { pane: focus, width, height: body }, below: [] };
+  if (!f || f.grows) return full;
+  const first = Math.max(PANE_MIN_ROWS, f.want);
+  if (body - first < PANE_MIN_ROWS) return full;
+  const heights = [first];
+  const panes: PaneId[] = [focus];
+  let left = body - first;
+  for (let k = 1; k < needs.length && left >= PANE_MIN_ROWS; k++) {
+    const n = needs[(at + k) % needs.length];
+    let h = Math.min(left, n.grows ? left : Math.max(PANE_MIN_ROWS, n.want));
+    if (left - h < PANE_MIN_ROWS) h = left;
+    heights.push(h);
+    panes.push(n.pane);
+    left -= h;
+  }
+  heights[heights.length - 1] += left;
+  const rects = panes.map((p, i) => ({ pane: p, width, height: heights[i] }));
+  return { kind: 'tabs', width, pane: rects[0], below: rects.slice(1) };
+}
+
 /** The pane at a cell of the screen (0-based column x, row y of the body), for the mouse; null for none. */
 export function cellAt(layout: Layout, x: number, y: number): { readonly cell: Cell; readonly x: number; readonly y: number } | null {
   if (layout.kind === 'too-small') return null;
   if (layout.kind === 'tabs') {
-    const r = layout.pane;
-    return x >= 0 && x < r.width && y >= 0 && y < r.height ? { cell: r, x, y } : null;
+    let top = 0;
+    for (const r of [layout.pane, ...layout.below]) {
+      if (x >= 0 && x < r.width && y >= top && y < top + r.height) return { cell: r, x, y: y - top };
+      top += r.height;
+    }
+    return null;
   }
   let left = 0;
   for (const col of layout.columns) {

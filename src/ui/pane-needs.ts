@@ -4,7 +4,7 @@
 // panes.tsx (the same mechanism a new pane uses); a probe without one wants its overview lines.
 import type { ProbeHealth } from '../probes/types.js';
 import { fromSpec, sampleOf } from '../catalogue/catalogue.js';
-import { OVERVIEW, paneSample, shownPanes, type AppState, type PaneId } from '../store/store.js';
+import { isFeed, OVERVIEW, paneSample, shownPanes, type AppState, type PaneId } from '../store/store.js';
 import type { ScreenEntry } from '../views/view.js';
 import { histRange } from '../model/hist.js';
 import { shownSlots } from '../views/runqlat.js';
@@ -14,7 +14,7 @@ import type { CountersSample } from '../probes/proc/types.js';
 import type { TraceSample } from '../probes/trace-spec.js';
 import type { ProfileSample } from '../probes/profile-spec.js';
 import type { IsolationSample } from '../probes/isolation-spec.js';
-import { columnWidths, isGrid, wantOf, type PaneNeed } from './layout.js';
+import { columnWidths, computeLayout, isGrid, wantOf, type PaneNeed } from './layout.js';
 import { overviewLines } from './lines/overview.js';
 import { countersLines } from './lines/proc-lines.js';
 import { isolationLines } from './lines/isolation-lines.js';
@@ -108,58 +108,56 @@ export function paneNeeds(s: AppState, columns: number, rows: number): PaneNeed[
     const spec = s.catalogue.find((p) => p.name === pane)!;
     return { pane, column: spec.grid.column, row: spec.grid.row, weight: spec.grid.weight };
   });
-  if (!isGrid(columns, rows)) return base.map((b) => ({ ...b, want: 0, grows: true }));
-  const widths = columnWidths(
-    columns,
-    base.map((b) => ({ ...b, want: 0, grows: true })),
-  );
+  // The grid's column widths; the small layout's panes are all the terminal's width.
+  const widths = isGrid(columns, rows)
+    ? columnWidths(
+        columns,
+        base.map((b) => ({ ...b, want: 0, grows: true })),
+      )
+    : [columns, columns];
   return base.map((b) => {
     const w = paneWant(s, b.pane, Math.max(10, widths[b.column] - 2));
     return { ...b, want: wantOf(w.body), grows: w.grows };
   });
 }
 
-/** A short text of the needs, so that the screen lays out again only when one changed (a store selector must return a stable value). */
-export function needsKey(needs: readonly PaneNeed[]): string {
-  return needs.map((n) => `${n.pane}:${n.column}:${n.row}:${n.weight}:${n.want}:${n.grows ? 1 : 0}`).join(' ');
-}
-
-export function needsFromKey(key: string): PaneNeed[] {
-  if (!key) return [];
-  return key.split(' ').map((f) => {
-    const [pane, column, row, weight, want, grows] = f.split(':');
-    return { pane: pane as PaneId, column: Number(column) as 0 | 1, row: Number(row), weight: Number(weight), want: Number(want), grows: grows === '1' };
-  });
-}
-
 /**
- * A store selector giving needsKey() for a terminal size, computed again only when something a
- * want reads changed (the shown interval, health, the view's settings, a feed's size), not on
- * every store update.
+ * A store selector giving the layout for a terminal size (as JSON text, a stable value for the
+ * store: the screen draws again only when the layout changed). The wants of the panes that are
+ * not feeds are computed again only when what they read changed (the shown interval, health,
+ * the view's settings), a feed's when its size changed: a flush of events costs a layout of
+ * numbers, not a pass over every pane's lines.
  */
-export function needsSelector(columns: number, rows: number): (s: AppState) => string {
-  let last: readonly unknown[] = [];
+export function layoutSelector(columns: number, rows: number): (s: AppState) => string {
+  let lastStatic: readonly unknown[] = [];
+  let needs: PaneNeed[] = [];
+  let lastSizes = '';
+  let lastFocus: PaneId | null = null;
   let key = '';
   return (s) => {
     const feeds = s.feeds as Record<string, { lines: { size: number } }>;
-    const inputs = [
-      s.shown,
-      s.health,
-      s.pinnedCpu,
-      s.showIdle,
-      s.hidden,
-      s.sort,
-      s.filters,
-      s.filterEditing,
-      s.focus,
-      s.argsPrompt,
-      s.windowed,
-      s.catalogue,
-      ...Object.keys(feeds).map((k) => feeds[k].lines.size),
-    ];
-    if (inputs.length === last.length && inputs.every((v, i) => v === last[i])) return key;
-    last = inputs;
-    key = needsKey(paneNeeds(s, columns, rows));
+    const inputs = [s.shown, s.health, s.pinnedCpu, s.showIdle, s.hidden, s.sort, s.filters, s.filterEditing, s.argsPrompt, s.windowed, s.catalogue];
+    const sizes = Object.keys(feeds)
+      .map((k) => feeds[k].lines.size)
+      .join(',');
+    const same = inputs.length === lastStatic.length && inputs.every((v, i) => v === lastStatic[i]);
+    if (same && sizes === lastSizes && s.focus === lastFocus) return key;
+    if (!same || sizes !== lastSizes) {
+      if (same) {
+        // Only feeds changed: their wants again, the others kept.
+        needs = needs.map((n) => (isFeed(s.catalogue, n.pane) ? { ...n, want: wantOf(paneWant(s, n.pane, wantWidth(n, columns, rows, needs)).body) } : n));
+      } else needs = paneNeeds(s, columns, rows);
+    }
+    lastStatic = inputs;
+    lastSizes = sizes;
+    lastFocus = s.focus;
+    key = JSON.stringify(computeLayout(columns, rows, s.focus, needs));
     return key;
   };
+}
+
+/** The inside width a pane's want is computed for. */
+function wantWidth(n: PaneNeed, columns: number, rows: number, all: readonly PaneNeed[]): number {
+  const widths = isGrid(columns, rows) ? columnWidths(columns, all) : [columns, columns];
+  return Math.max(10, widths[n.column] - 2);
 }

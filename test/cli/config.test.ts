@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CONFIG_MAX_BYTES, configPath, configText, parseConfig, readConfig, writeConfig, type Config } from '../../src/cli/config.js';
+import { CONFIG_MAX_BYTES, configPath, configText, parseConfig, readConfig, writeConfig, type Config } from '../../src/ui/config-file.js';
 import { parseOptions, UsageError } from '../../src/cli/args.js';
 import { createAppStore, shownPanes, sortOf } from '../../src/store/store.js';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';

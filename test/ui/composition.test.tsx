@@ -4,7 +4,7 @@
 // failed (panes that hold a message), and with panes hidden. The rows add up to the terminal,
 // every pane's title row is there, and the header and status lines are the first and last rows.
 import { EventEmitter } from 'node:events';
-import React from 'react';
+import type React from 'react';
 import { describe, expect, it, vi } from 'vitest';
 vi.hoisted(() => {
   // Ink writes no frame until it exits when it believes it runs in CI (as output-stage.test.ts).
@@ -75,7 +75,11 @@ async function frameOf(store: AppStore, node: React.ReactElement, columns: numbe
   return stripSgr(frame).split('\n');
 }
 
-const cut = (line: string | undefined, from: number, width: number) => [...(line ?? '')].slice(from, from + width).join('').trimEnd();
+const cut = (line: string | undefined, from: number, width: number) =>
+  [...(line ?? '')]
+    .slice(from, from + width)
+    .join('')
+    .trimEnd();
 
 /** A store with busy feeds (ASCII only: rows are cut by code point here). */
 function busyStore(): AppStore {
@@ -121,8 +125,14 @@ async function checkComposition(store: AppStore, columns: number, rows: number):
   if (layout.kind === 'too-small') throw new Error('too small');
   const top = chromeRows(layout.kind) - 1;
   const placed: { rect: Rect; x: number; y: number }[] = [];
-  if (layout.kind === 'tabs') placed.push({ rect: layout.pane, x: 0, y: top });
-  else {
+  if (layout.kind === 'tabs') {
+    let y = top;
+    for (const r of [layout.pane, ...layout.below]) {
+      placed.push({ rect: r, x: 0, y });
+      y += r.height;
+    }
+    expect(y).toBe(rows - 1);
+  } else {
     let x = 0;
     for (const col of layout.columns) {
       let y = top;

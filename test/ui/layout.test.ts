@@ -44,9 +44,17 @@ function check(columns: number, rows: number, needs: readonly PaneNeed[], focusI
   const l = computeLayout(columns, rows, focus, needs);
   expect(l.kind).not.toBe('too-small');
   if (l.kind === 'tabs') {
-    expect(chromeRows('tabs') + l.pane.height).toBe(rows);
-    expect(l.pane.width).toBe(columns);
+    const all = [l.pane, ...l.below];
+    expect(chromeRows('tabs') + all.reduce((a, r) => a + r.height, 0)).toBe(rows);
+    for (const r of all) {
+      expect(r.width).toBe(columns);
+      expect(r.height).toBeGreaterThanOrEqual(PANE_MIN_ROWS);
+    }
+    expect(new Set(all.map((r) => r.pane)).size).toBe(all.length);
     expect(l.pane.pane).toBe(focus);
+    // The focused pane has at least its want (or the whole body).
+    const f = needs.find((n) => n.pane === focus)!;
+    expect(l.pane.height).toBeGreaterThanOrEqual(Math.min(rows - chromeRows('tabs'), Math.max(PANE_MIN_ROWS, f.want)));
     return;
   }
   if (l.kind !== 'grid') return;

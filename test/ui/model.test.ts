@@ -60,7 +60,7 @@ describe('layout', () => {
   });
   it('80x24: tabs, the focused pane full size', () => {
     const l = computeLayout(80, 24, 'exec', FIXTURE_CATALOGUE);
-    expect(l).toEqual({ kind: 'tabs', width: 80, pane: { pane: 'exec', width: 80, height: 21 } });
+    expect(l).toEqual({ kind: 'tabs', width: 80, pane: { pane: 'exec', width: 80, height: 21 }, below: [] });
   });
   it('160x48: every pane at once, the heights add up, the widths add up', () => {
     const l = computeLayout(160, 48, 'exec', FIXTURE_CATALOGUE);

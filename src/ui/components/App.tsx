@@ -13,8 +13,8 @@ import { PaneMenu } from './PaneMenu.js';
 import { useKeys } from '../hooks/use-keys.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { useAppStore } from '../store-context.js';
-import { computeLayout, chromeRows } from '../layout.js';
-import { needsFromKey, needsSelector } from '../pane-needs.js';
+import { chromeRows, type Layout } from '../layout.js';
+import { layoutSelector } from '../pane-needs.js';
 
 export interface AppProps {
   readonly onQuit: () => void;
@@ -23,12 +23,11 @@ export interface AppProps {
 export function App({ onQuit }: AppProps): React.JSX.Element {
   useKeys(onQuit);
   const { columns, rows } = useTerminalSize();
-  const focus = useAppStore((s) => s.focus);
   const help = useAppStore((s) => s.helpOpen);
   const menu = useAppStore((s) => s.paneMenu !== null);
-  const select = useMemo(() => needsSelector(columns, rows), [columns, rows]);
+  const select = useMemo(() => layoutSelector(columns, rows), [columns, rows]);
   const key = useAppStore(select);
-  const layout = useMemo(() => computeLayout(columns, rows, focus, needsFromKey(key)), [columns, rows, focus, key]);
+  const layout = useMemo(() => JSON.parse(key) as Layout, [key]);
   if (layout.kind === 'too-small') {
     return <Text wrap="truncate">{layout.message}</Text>;
   }
@@ -37,7 +36,14 @@ export function App({ onQuit }: AppProps): React.JSX.Element {
   let body: React.JSX.Element;
   if (help) body = <HelpOverlay width={columns} height={overlayH} />;
   else if (menu) body = <PaneMenu width={columns} height={overlayH} />;
-  else if (layout.kind === 'tabs') body = <PaneView rect={layout.pane} />;
+  else if (layout.kind === 'tabs')
+    body = (
+      <Box flexDirection="column" height={bodyH}>
+        {[layout.pane, ...layout.below].map((r) => (
+          <PaneView key={r.pane} rect={r} />
+        ))}
+      </Box>
+    );
   else body = <PaneGrid columns={layout.columns} height={bodyH} />;
   return (
     <Box flexDirection="column" width={columns} height={rows}>

@@ -9,6 +9,9 @@
 //   written on quit).
 // - Read-only (no write bit, or a read-only file system), or --no-save: read, never written.
 // The command line wins over the file (-i, --probes, --no-mouse).
+// It lives with the screen (src/ui/) because only the screen uses it, and the `yaml` package
+// then loads with the screen's chunk (cli.ts imports this module dynamically): a --json run
+// never loads it.
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
