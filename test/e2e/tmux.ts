@@ -21,11 +21,17 @@ export class TmuxSession {
     readonly columns: number,
     readonly rows: number,
     env: Record<string, string> = {},
+    name = 'perfscope-test',
   ) {
-    this.socket = `perfscope-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.socket = `${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'perfscope-e2e-'));
     this.rawFile = path.join(this.dir, 'raw.out');
-    const envArgs = Object.entries({ PS1: PROMPT, TERM: 'xterm-256color', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // Each session has its own configuration directory: perfscope writes its configuration on
+    // quit, and one test's must not become the next one's starting screen.
+    const envArgs = Object.entries({ PS1: PROMPT, TERM: 'xterm-256color', XDG_CONFIG_HOME: path.join(this.dir, 'config'), ...env }).flatMap(([k, v]) => [
+      '-e',
+      `${k}=${v}`,
+    ]);
     this.tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', 't', ...envArgs, 'bash --norc --noprofile');
     this.tmux('set-option', '-g', 'status', 'off');
     this.tmux('resize-window', '-t', 't', '-x', String(columns), '-y', String(rows));
