@@ -141,7 +141,7 @@ export function viewSlice(init: StoreInit): Slice<ViewState & ViewActions> {
       set((s) => {
         const i = PRESETS.findIndex((p) => p.name === s.preset);
         const next = PRESETS[(i + step + PRESETS.length) % PRESETS.length];
-        return { ...withHidden(s, order, presetHidden(order, next.name)), preset: next.name, notice: `layout: ${next.name}` };
+        return { ...withHidden(s, order, presetHidden(order, next.name)), preset: next.name };
       }),
     setShown: (pane, shown) =>
       set((s) => {

@@ -151,6 +151,9 @@ export function countersLines(c: CountersSample, o: CountersOptions): Line[] {
   }
   out.push(L(tcp));
   out.push(L(topHeader(o.sort) + (o.pinned !== null && c.top_on_pinned ? `  (last ran on CPU ${o.pinned})` : ''), 'heading'));
-  for (const r of top.slice(0, nTop)) out.push(L(topLine(r)));
+  // Cut short, the table's last line says how many processes are left out.
+  const topCut = nTop >= 2 && top.length > nTop;
+  for (const r of top.slice(0, topCut ? nTop - 1 : nTop)) out.push(L(topLine(r)));
+  if (topCut) out.push(L(`+${top.length - (nTop - 1)} more`, 'dim'));
   return out.slice(0, h);
 }
