@@ -124,6 +124,7 @@ ${cat
 
 Keys: q quit, ? help, ${toggles.map((p) => p.key).join(' ')} toggle ${toggles.map((p) => p.name).join('/')}, ] [ pin next/previous CPU,
 a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
+< > (F6) I sort the focused table, p layout preset, v choose panes, h hide the focused pane,
 i idle tasks, + add a ${
     cat
       .filter((p) => p.args)
