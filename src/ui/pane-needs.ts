@@ -14,7 +14,7 @@ import type { CountersSample } from '../probes/proc/types.js';
 import type { TraceSample } from '../probes/trace-spec.js';
 import type { ProfileSample } from '../probes/profile-spec.js';
 import type { IsolationSample } from '../probes/isolation-spec.js';
-import { columnWidths, computeLayout, isGrid, wantOf, type PaneNeed } from './layout.js';
+import { columnWidths, computeLayout, isGrid, PANE_MIN_ROWS, wantOf, type PaneNeed } from './layout.js';
 import { overviewLines } from './lines/overview.js';
 import { countersLines } from './lines/proc-lines.js';
 import { isolationLines } from './lines/isolation-lines.js';
@@ -134,6 +134,7 @@ export function layoutSelector(columns: number, rows: number): (s: AppState) => 
   let lastSizes = '';
   let lastFocus: PaneId | null = null;
   let key = '';
+  const steady = steadyWants();
   return (s) => {
     const feeds = s.feeds as Record<string, { lines: { size: number } }>;
     const inputs = [s.shown, s.health, s.pinnedCpu, s.showIdle, s.hidden, s.sort, s.filters, s.filterEditing, s.argsPrompt, s.windowed, s.catalogue];
@@ -151,9 +152,34 @@ export function layoutSelector(columns: number, rows: number): (s: AppState) => 
     lastStatic = inputs;
     lastSizes = sizes;
     lastFocus = s.focus;
-    key = JSON.stringify(computeLayout(columns, rows, s.focus, needs));
+    key = JSON.stringify(computeLayout(columns, rows, s.focus, steady(needs)));
     return key;
   };
+}
+
+/** Times in a row a pane must want fewer rows before it gets fewer (a table that is one row shorter for an interval does not move every pane below it). */
+export const SHRINK_AFTER = 5;
+
+/**
+ * Wants that grow at once and shrink only after SHRINK_AFTER layouts in a row asked for less
+ * (per pane, kept across calls): the panes do not jump up and down from one interval to the next.
+ */
+function steadyWants(): (needs: readonly PaneNeed[]) => PaneNeed[] {
+  const held = new Map<string, { want: number; lower: number }>();
+  return (needs) =>
+    needs.map((n) => {
+      const h = held.get(n.pane);
+      // A pane down to its message (its probe switched off, failed) shrinks at once.
+      if (!h || n.want >= h.want || n.want <= PANE_MIN_ROWS) {
+        held.set(n.pane, { want: n.want, lower: 0 });
+        return n;
+      }
+      if (++h.lower >= SHRINK_AFTER) {
+        held.set(n.pane, { want: n.want, lower: 0 });
+        return n;
+      }
+      return { ...n, want: h.want };
+    });
 }
 
 /** The inside width a pane's want is computed for. */
