@@ -141,13 +141,12 @@ export interface ViewState {
   mouse: boolean;
 }
 
-/** The layout presets `p` cycles through: the panes each shows (null: every pane). */
-export const PRESETS: readonly { readonly name: string; readonly panes: readonly string[] | null }[] = [
-  { name: 'everything', panes: null },
-  { name: 'latency', panes: ['offcpu', 'runqlat', 'isolation'] },
-  { name: 'feeds', panes: ['exec', 'open', 'tcp'] },
-  { name: 'counters', panes: ['proc'] },
-];
+/**
+ * The layout presets `p` cycles through: "everything" shows every pane; each other shows the
+ * panes whose view names it (ViewSpec.presets: latency is off-CPU, run-queue and isolation;
+ * feeds every feed; counters the /proc counters).
+ */
+export const PRESETS: readonly string[] = ['everything', 'latency', 'feeds', 'counters'];
 
 export interface ViewActions {
   togglePause(): void;

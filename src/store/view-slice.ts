@@ -6,11 +6,10 @@ import { frozenFeeds } from './data-slice.js';
 import { commonPrefix, cursorOf, isFeed, isFilterable, paneOrder, rowValues, shownPanes, sortOf } from './selectors.js';
 import { OVERVIEW, PRESETS, type AppState, type PaneId, type ScreenSettings, type Slice, type StoreInit, type ViewActions, type ViewState } from './state.js';
 
-/** The panes a preset hides (every pane of the catalogue that it does not name). */
-function presetHidden(order: readonly PaneId[], name: string): PaneId[] {
-  const p = PRESETS.find((x) => x.name === name);
-  if (!p?.panes) return [];
-  const keep = order.filter((x) => p.panes!.includes(x));
+/** The panes a preset hides (every pane whose view does not name it; none for "everything", or when no pane would be left). */
+function presetHidden(cat: StoreInit['catalogue'], order: readonly PaneId[], name: string): PaneId[] {
+  if (name === PRESETS[0]) return [];
+  const keep = order.filter((x) => cat.find((s) => s.name === x)?.presets?.includes(name));
   return keep.length ? order.filter((x) => !keep.includes(x)) : [];
 }
 
@@ -25,11 +24,11 @@ function withHidden(s: AppState, order: readonly PaneId[], hidden: readonly Pane
 function fromSettings(order: readonly PaneId[], cat: StoreInit['catalogue'], st: ScreenSettings | undefined): Partial<ViewState> {
   if (!st) return {};
   const out: { preset?: string; hidden?: PaneId[]; sort?: ViewState['sort'] } = {};
-  if (st.preset && (st.preset === 'custom' || PRESETS.some((p) => p.name === st.preset))) out.preset = st.preset;
+  if (st.preset && (st.preset === 'custom' || PRESETS.includes(st.preset))) out.preset = st.preset;
   if (st.hidden) {
     const hidden = order.filter((x) => st.hidden!.includes(x));
     if (hidden.length < order.length) out.hidden = hidden;
-  } else if (out.preset && out.preset !== 'custom') out.hidden = presetHidden(order, out.preset);
+  } else if (out.preset && out.preset !== 'custom') out.hidden = presetHidden(cat, order, out.preset);
   if (st.sort) {
     const sort: Record<string, { column: string; descending: boolean }> = {};
     for (const [pane, k] of Object.entries(st.sort)) if (cat.find((c) => c.name === pane)?.sortColumns?.includes(k.column)) sort[pane] = k;
@@ -139,9 +138,9 @@ export function viewSlice(init: StoreInit): Slice<ViewState & ViewActions> {
       }),
     cyclePreset: (step = 1) =>
       set((s) => {
-        const i = PRESETS.findIndex((p) => p.name === s.preset);
+        const i = PRESETS.indexOf(s.preset);
         const next = PRESETS[(i + step + PRESETS.length) % PRESETS.length];
-        return { ...withHidden(s, order, presetHidden(order, next.name)), preset: next.name };
+        return { ...withHidden(s, order, presetHidden(cat, order, next)), preset: next };
       }),
     setShown: (pane, shown) =>
       set((s) => {

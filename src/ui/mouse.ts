@@ -4,15 +4,11 @@
 // draws (layout.ts) to find the pane under the pointer. A left click focuses the pane (and
 // sorts by a column when on a table's header), the wheel scrolls a feed or moves a table's
 // selected row, a click on the fold line focuses the first pane it names.
-import { cellAt, chromeRows, computeLayout, isFold, FRAME_ROWS } from './layout.js';
+import { cellAt, chromeRows, computeLayout, isFold } from './layout.js';
 import { paneNeeds } from './pane-needs.js';
-import { hasRows, isFeed, paneSample, sortOf, type AppActions, type AppState, type PaneId } from '../store/store.js';
-import { offcpuTable } from './lines/offcpu-table.js';
-import { countersLines } from './lines/proc-lines.js';
-import { traceLines } from './lines/trace-lines.js';
-import type { OffcpuSample } from '../probes/offcpu-spec.js';
-import type { CountersSample } from '../probes/proc/types.js';
-import type { TraceSample } from '../probes/trace-spec.js';
+import { hasRows, isFeed, sortOf, type AppActions, type AppState, type PaneId } from '../store/store.js';
+import { PANE_HEADERS } from './panes.js';
+import type { HeaderFn } from './pane.js';
 
 /** Asks the terminal for button presses and the wheel (1000), reported as SGR (1006); and back off. */
 export const MOUSE_ON = '\x1b[?1000h\x1b[?1006h';
@@ -44,31 +40,11 @@ export const onlyMouse = (input: string): boolean => input.replace(REPORT, '') =
 /** Wheel steps: events a feed scrolls, rows a table's selection moves. */
 export const WHEEL_EVENTS = 3;
 
-/** The header row of a pane's sortable table (row inside the pane, frame included) and its text, or null. */
+/** The header row of a pane's sortable table (row inside the pane, frame included) and its text, or null (its pane's PANE_HEADERS entry). */
 export function tableHeader(s: AppState, pane: PaneId, width: number, height: number): { readonly row: number; readonly text: string } | null {
-  const sort = sortOf(s, pane);
-  if (!sort || !s.shown || (s.health as Record<string, { state: string }>)[pane]?.state !== 'running') return null;
-  const inner = width - 2;
-  const body = Math.max(0, height - FRAME_ROWS);
-  if (pane === 'offcpu') {
-    const d = s.shown.data.offcpu as OffcpuSample | undefined;
-    if (!d || s.detail?.pane === 'offcpu') return null;
-    const overflow = d.overflow > 0 ? 1 : 0;
-    return { row: 2 + overflow, text: offcpuTable(d, { pinned: s.pinnedCpu, showIdle: s.showIdle, width: inner, height: 1, sort }).header };
-  }
-  if (pane === 'proc') {
-    const d = paneSample(s, 'proc') as CountersSample | null;
-    if (!d) return null;
-    const lines = countersLines(d, { width: inner, height: body, pinned: s.pinnedCpu, sort });
-    const i = lines.findIndex((l) => l.kind === 'heading' && /^ *PID/.test(l.text));
-    return i < 0 ? null : { row: 2 + i, text: lines[i].text };
-  }
-  if (pane === 'trace') {
-    const d = paneSample(s, 'trace') as TraceSample | null;
-    if (!d?.tracepoints.length) return null;
-    return { row: 2, text: traceLines(d, 0, inner, body, sort).header };
-  }
-  return null;
+  if (!sortOf(s, pane) || !s.shown || (s.health as Record<string, { state: string }>)[pane]?.state !== 'running') return null;
+  const fn = (PANE_HEADERS as Readonly<Record<string, HeaderFn>>)[pane];
+  return fn ? fn(s, width, height) : null;
 }
 
 /** The column of a header under cell `x` (inside the pane's border): the title there, or the nearest. */

@@ -1,33 +1,17 @@
 // What each shown pane asks of the grid (layout.ts PaneNeed): the lines of content it has now
 // and whether it uses more. A pane whose probe is not running, or that has nothing yet, holds one
-// message line and does not grow. A probe's pane states its own want here, next to its loader in
-// panes.tsx (the same mechanism a new pane uses); a probe without one wants its overview lines.
+// message line and does not grow. A feed wants its events; a probe's pane states its own want in
+// panes.tsx (PANE_WANTS, beside its loader: the mechanism a new pane uses); a probe without one
+// wants its overview lines.
 import type { ProbeHealth } from '../probes/types.js';
 import { fromSpec, sampleOf } from '../catalogue/catalogue.js';
-import { isFeed, OVERVIEW, paneSample, shownPanes, type AppState, type PaneId } from '../store/store.js';
-import type { ScreenEntry } from '../views/view.js';
-import { histRange } from '../model/hist.js';
-import { shownSlots } from '../views/runqlat.js';
-import { offcpuRowOrder } from '../views/offcpu.js';
-import type { OffcpuSample } from '../probes/offcpu-spec.js';
-import type { CountersSample } from '../probes/proc/types.js';
-import type { TraceSample } from '../probes/trace-spec.js';
-import type { ProfileSample } from '../probes/profile-spec.js';
-import type { IsolationSample } from '../probes/isolation-spec.js';
+import { isFeed, OVERVIEW, shownPanes, type AppState, type PaneId } from '../store/store.js';
 import { columnWidths, computeLayout, isGrid, PANE_MIN_ROWS, wantOf, type PaneNeed } from './layout.js';
 import { overviewLines } from './lines/overview.js';
-import { countersLines } from './lines/proc-lines.js';
-import { isolationLines } from './lines/isolation-lines.js';
-import { sortOf } from '../store/store.js';
+import { PANE_WANTS } from './panes.js';
+import type { PaneWant, WantFn } from './pane.js';
 
-/** Lines of content a pane has now (its frame excluded), and whether it uses rows past them. */
-export interface PaneWant {
-  readonly body: number;
-  readonly grows: boolean;
-}
-
-/** A pane's want, given the store and its inside width; called only while its probe runs and has a sample. */
-export type WantFn = (s: AppState, width: number, spec: ScreenEntry) => PaneWant;
+export type { PaneWant, WantFn } from './pane.js';
 
 const TALL = 500;
 const OFF: ProbeHealth = { state: 'off' };
@@ -38,45 +22,6 @@ function feedWant(s: AppState, name: string): PaneWant {
   const filterLine = s.filters[name] || (s.filterEditing && s.focus === name) ? 1 : 0;
   return { body: 1 + filterLine + Math.max(1, feed?.lines.size ?? 0), grows: true };
 }
-
-export const PANE_WANTS: Readonly<Record<string, WantFn>> = {
-  offcpu: (s) => {
-    const d = s.shown?.data.offcpu as OffcpuSample | undefined;
-    if (!d) return { body: 1, grows: false };
-    const rows = offcpuRowOrder(d, s.pinnedCpu, s.showIdle, sortOf(s, 'offcpu')).length;
-    return { body: 1 + Math.max(1, rows) + (d.overflow > 0 ? 1 : 0), grows: true };
-  },
-  runqlat: (s) => {
-    const d = s.shown?.data.runqlat;
-    const range = d ? histRange(shownSlots(d, s.pinnedCpu)) : null;
-    return { body: 1 + (range ? range.hi - range.lo + 1 : 1), grows: false };
-  },
-  exec: (s) => feedWant(s, 'exec'),
-  open: (s) => feedWant(s, 'open'),
-  tcp: (s) => feedWant(s, 'tcp'),
-  proc: (s, width) => {
-    const d = s.shown?.data.proc as CountersSample | undefined;
-    return { body: d ? countersLines(d, { width, height: TALL, pinned: s.pinnedCpu }).length : 1, grows: false };
-  },
-  trace: (s) => {
-    const d = paneSample(s, 'trace') as TraceSample | null;
-    const prompt = s.argsPrompt?.probe === 'trace' ? 1 + Math.min(3, s.argsPrompt.choices.length) : 0;
-    const n = d?.tracepoints.length ?? 0;
-    if (n === 0) return { body: 1 + prompt, grows: false };
-    const hist = d!.tracepoints.some((r) => r.hist && r.hist.count > 0) ? 1 + 12 : 0;
-    return { body: 1 + n + hist + prompt, grows: false };
-  },
-  profile: (s) => {
-    const d = paneSample(s, 'profile') as ProfileSample | null;
-    return { body: Math.max(1, d?.stacks.length ?? 1) * 2, grows: true };
-  },
-  isolation: (s, width) => {
-    const d = s.shown?.data.isolation as IsolationSample | undefined;
-    if (!d) return { body: 1, grows: false };
-    const t = { offMaxUs: [], drops: [], irqS: [] };
-    return { body: isolationLines(d, t, width, TALL).length, grows: d.cpu !== null };
-  },
-};
 
 /** The want of a probe without its own: its overview lines. */
 const plainWant: WantFn = (s, width, spec) => {
@@ -96,7 +41,8 @@ export function paneWant(s: AppState, pane: PaneId, width: number): PaneWant {
   const h = (s.health as Readonly<Record<string, ProbeHealth>>)[spec.name] ?? OFF;
   // A tracepoint pane says how to add one even when off; every other pane not running: its message.
   if (h.state !== 'running' || !s.shown || sampleOf(s.shown, spec.name) === null) return { body: 1, grows: false };
-  const fn = PANE_WANTS[spec.name] ?? plainWant;
+  if (spec.kind === 'feed') return feedWant(s, spec.name);
+  const fn = (PANE_WANTS as Readonly<Record<string, WantFn>>)[spec.name] ?? plainWant;
   return fromSpec(() => fn(s, width, spec), { body: 1, grows: false });
 }
 

@@ -54,6 +54,7 @@ export const offcpuView: ViewSpec<OffcpuSample> = {
   tab: 'offcpu',
   key: '1',
   grid: { column: 0, row: 0, weight: 4 },
+  presets: ['latency'],
   rowIds: (s, v) => offcpuRowOrder(s, v.pinned, v.showIdle, v.sort).map(offcpuRowId),
   sortColumns: Object.keys(OFFCPU_SORT),
   sortInitial: OFFCPU_SORT_INITIAL,

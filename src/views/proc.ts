@@ -29,6 +29,7 @@ export const procView: ViewSpec<CountersSample> = {
   tab: 'counters',
   key: null,
   grid: { column: 1, row: 0, weight: 5 },
+  presets: ['counters'],
   sortColumns: Object.keys(TOP_SORT),
   sortInitial: TOP_SORT_INITIAL,
   sortSample: (s, sort) => ({

@@ -47,6 +47,8 @@ export interface ViewSpec<S = unknown> {
    * that row, Esc back), as ids, top to bottom; a probe with ProbeSpec.args selects its values.
    */
   rowIds?(sample: S, view: { readonly pinned: number | null; readonly showIdle: boolean; readonly sort?: SortKey }): string[];
+  /** The layout presets (`p`) that show its pane besides "everything" (PRESETS in src/store/state.ts). */
+  readonly presets?: readonly string[];
   /** The columns its table sorts by (< > F6 choose, I inverts), header titles; `sortInitial` the sort before the user picks one. */
   readonly sortColumns?: readonly string[];
   readonly sortInitial?: SortKey;
