@@ -244,7 +244,7 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
   else if (input === 'v') s.togglePaneMenu();
   else if (input === 'h') s.setShown(s.focus, false);
   else if (isFeed(s.catalogue, s.focus) && (key.upArrow || key.downArrow || key.pageUp || key.pageDown))
-    s.scrollFeed(s.focus, (key.upArrow ? 1 : key.downArrow ? -1 : key.pageUp ? FEED_PAGE : -FEED_PAGE) * 1);
+    s.scrollFeed(s.focus, key.upArrow ? 1 : key.downArrow ? -1 : key.pageUp ? FEED_PAGE : -FEED_PAGE);
   else if (key.end && isFeed(s.catalogue, s.focus)) s.feedLive(s.focus);
   else if ((key.upArrow || key.downArrow) && hasRows(s)) s.moveCursor(key.upArrow ? -1 : 1);
   else if (key.return && s.detail === null && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.rowIds)) s.openDetail();
