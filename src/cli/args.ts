@@ -62,6 +62,15 @@ export interface Options {
   probeOptions: Record<string, Record<string, OptionValue>>;
   /** --folded: no screen; print the run's stacks as folded lines (flame graphs) at the end. */
   folded: boolean;
+  /** --config FILE: the saved configuration to read and write (null: $XDG_CONFIG_HOME/perfscope/perfscope.conf). */
+  config: string | null;
+  /** --no-save: the configuration is read but not written on quit. */
+  noSave: boolean;
+  /** --no-mouse: the screen does not ask for mouse reports. */
+  noMouse: boolean;
+  /** Were -i and --probes given on the command line (they win over the saved configuration)? */
+  intervalGiven: boolean;
+  probesGiven: boolean;
 }
 
 /** Every probe's settings, with the probe they belong to. */
@@ -121,11 +130,15 @@ ${cat
                         of Prometheus' exporter-toolkit, as node_exporter's --web.config.file)
       --prom-top N      with --listen: off-CPU gauges for the top N tasks per CPU (1-${PROM_TOP_MAX}, default ${PROM_TOP_DEFAULT})
       --prom-node       with --listen: also a few /proc figures under node_exporter's names
+      --config FILE     the saved configuration (default $XDG_CONFIG_HOME/perfscope/perfscope.conf)
+      --no-save         do not write the configuration on quit
+      --no-mouse        do not ask the terminal for mouse reports
   -h, --help            show this help
   -V, --version         show the version
 
 Keys: q quit, ? help, ${toggles.map((p) => p.key).join(' ')} toggle ${toggles.map((p) => p.name).join('/')}, ] [ pin next/previous CPU,
 a all CPUs, space pause, Tab focus (the pane shown large), / filter the focused feed,
+< > (F6) I sort the focused table, p layout preset, v choose panes, h hide the focused pane,
 i idle tasks, + add a ${
     cat
       .filter((p) => p.args)
@@ -196,6 +209,12 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     probeArgs: {},
     probeOptions: {},
     folded: false,
+    // A replay reads no configuration and writes none: it shows a recording, not this host.
+    config: null,
+    noSave: true,
+    noMouse: false,
+    intervalGiven: false,
+    probesGiven: false,
   };
 }
 
@@ -244,6 +263,9 @@ export function parseOptions(
         duration: { type: 'string', short: 'd' },
         folded: { type: 'boolean' },
         'max-size': { type: 'string' },
+        config: { type: 'string' },
+        'no-save': { type: 'boolean' },
+        'no-mouse': { type: 'boolean' },
         ...Object.fromEntries(own.map((p) => [p.args!.flag, { type: 'string' as const, multiple: true as const }])),
         ...Object.fromEntries(
           allOptions(cat).map(({ o }) => [
@@ -411,5 +433,10 @@ export function parseOptions(
     promNode: values['prom-node'] === true,
     help: values.help === true,
     version: values.version === true,
+    config: str('config') ?? null,
+    noSave: values['no-save'] === true,
+    noMouse: values['no-mouse'] === true,
+    intervalGiven: str('interval') !== undefined,
+    probesGiven: listed !== undefined,
   };
 }

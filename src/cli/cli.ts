@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
+import type { Config, ConfigRead } from '../ui/config-file.js';
 import { CATALOGUE } from '../catalogue/catalogue.js';
 import { SCREEN_CATALOGUE } from '../views/views.js';
 import { onlineCpus } from '../probes/cpus.js';
@@ -23,7 +24,7 @@ import { foldedSink, type FoldedSink } from '../sinks/folded.js';
 import { setSymbolizeWait } from '../stacks/resolve.js';
 import { openRecorder, type Recorder } from '../sinks/recorder.js';
 import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from '../replay/run.js';
-import type { AppStore } from '../store/store.js';
+import type { AppState, AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
 import { loadWebConfig, type WebConfig } from '../sinks/web-config.js';
@@ -51,6 +52,20 @@ export type Cleanup = () => void;
 /** One line on stderr; what it quotes (file names, flags, record contents) escaped as live strings are. */
 function say(message: string): void {
   process.stderr.write(`perfscope: ${escapeText(message)}\n`);
+}
+
+/** What the configuration file keeps of a screen's state. */
+function configOf(s: AppState): Config {
+  return {
+    intervalS: s.intervalS,
+    probes: Object.entries(s.enabled)
+      .filter(([, on]) => on)
+      .map(([n]) => n),
+    preset: s.preset,
+    hidden: [...s.hidden],
+    sort: s.sort,
+    mouse: s.mouse,
+  };
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
@@ -104,6 +119,26 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (!headless && process.env.TERM === 'dumb') {
     process.stderr.write('perfscope: TERM=dumb cannot draw the screen (it needs cursor movement); set TERM to your terminal, or use --json\n');
     process.exit(2);
+  }
+
+  // The saved configuration (src/cli/config.ts), for the live screen only; the command line wins.
+  let saved: { readonly path: string; readonly read: ConfigRead } | null = null;
+  let writeConfig: ((path: string, c: Config) => string | null) | null = null;
+  if (!headless && opts.command === 'live') {
+    const cf = await import('../ui/config-file.js');
+    writeConfig = cf.writeConfig;
+    const { configPath, readConfig } = cf;
+    const path = configPath(opts.config);
+    const read = readConfig(path);
+    saved = { path, read };
+    if (read.kind === 'ok') {
+      const c = read.config;
+      if (c.intervalS !== undefined && !opts.intervalGiven) opts.intervalS = c.intervalS;
+      if (c.probes && !opts.probesGiven && !opts.noBpf) {
+        const known = SCREEN_CATALOGUE.map((p) => p.name).filter((n) => c.probes!.includes(n));
+        if (known.length) opts.probes = known;
+      }
+    }
   }
 
   // A probe's own option (--trace ...) is checked against this host before anything starts.
@@ -162,11 +197,14 @@ export async function main(argv: readonly string[]): Promise<void> {
   /** Lines for stderr once the terminal is back (a recording that stopped under the screen). */
   const notes: string[] = [];
   let exiting = false;
+  /** Writes the configuration on quit (set once the screen's store exists). */
+  let saveConfig: (() => void) | null = null;
   const exit = (code: number, message?: string) => {
     if (exiting) return;
     exiting = true;
     let text = '';
     try {
+      saveConfig?.();
       manager?.stop();
       stopReplay?.();
       recorder?.finish();
@@ -319,6 +357,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     showIdle: opts.showIdle,
     options: opts.probeOptions,
     cgroups: opts.cgroups,
+    mouse: !opts.noMouse && (saved?.read.kind === 'ok' ? (saved.read.config.mouse ?? true) : true),
+    settings: saved?.read.kind === 'ok' ? saved.read.config : undefined,
   });
   const m = (manager = new ProbeManager(CATALOGUE, {
     ...managerOptions,
@@ -326,6 +366,17 @@ export async function main(argv: readonly string[]): Promise<void> {
     sinks: [storeSink(store), ...recorderSinks, ...promSinks],
   }));
   store.getState().attach(m);
+  if (saved?.read.kind === 'bad') store.getState().setNotice(saved.read.message);
+  // Written on quit, unless --no-save, the file is read-only, or it could not be used (left as it was).
+  const keep = saved && !opts.noSave && saved.read.kind !== 'bad' && !(saved.read.kind === 'ok' && saved.read.readOnly) ? saved : null;
+  const write = writeConfig;
+  if (keep && store && write) {
+    const st = store;
+    saveConfig = () => {
+      const why = write(keep.path, configOf(st.getState()));
+      if (why) notes.push(why);
+    };
+  }
   restoreUi = await showScreen(store, exit);
   // The first frame is drawn: the probes start behind it (their panes say starting…).
   void m.start(opts.probes);

@@ -151,7 +151,8 @@ const traceArgs: ProbeArgs = {
   },
   rowValues: (s) => {
     const rows = (s as TraceSample | null)?.tracepoints;
-    return Array.isArray(rows) ? sortRows(rows).map((r) => r.id) : [];
+    // In the order given: the screen's sample is in its table's order (the trace view's sortSample).
+    return Array.isArray(rows) ? rows.map((r) => r.id) : [];
   },
 };
 

@@ -2,13 +2,18 @@
 // rows and selected row, a probe's setting as the screen asked for it.
 import type { OptionValue } from '../probes/types.js';
 import type { FeedName, Interval, ProbeName } from '../catalogue/catalogue.js';
-import type { ScreenCatalogue } from '../views/view.js';
+import type { ScreenCatalogue, SortKey } from '../views/view.js';
 import { fromSpec, sampleOf } from '../catalogue/catalogue.js';
 import { OVERVIEW, type AppState, type PaneId, type TrendPoint } from './state.js';
 
 /** The panes in focus order: the overview, then the catalogue's probes. */
 export function paneOrder(cat: ScreenCatalogue): PaneId[] {
   return [OVERVIEW, ...cat.map((s) => s.name)];
+}
+
+/** The panes shown (not hidden), in focus order. */
+export function shownPanes(s: Pick<AppState, 'catalogue' | 'hidden'>): PaneId[] {
+  return paneOrder(s.catalogue).filter((p) => !s.hidden.includes(p));
 }
 
 export function isFeed(cat: ScreenCatalogue, name: string): name is FeedName {
@@ -40,7 +45,21 @@ export function paneSample(s: AppState, pane: PaneId): unknown {
   const text = s.filters[pane];
   const cut = spec.filterText;
   if (sample !== null && cut && text) sample = fromSpec(() => cut(sample, text), sample);
+  const sorter = spec.sortSample;
+  if (sample !== null && sorter) {
+    const key = sortOf(s, pane);
+    if (key) sample = fromSpec(() => sorter(sample, key), sample);
+  }
   return sample;
+}
+
+/** The sort of a pane's table: the one the user picked, else its view's initial one (undefined: no sortable table). */
+export function sortOf(s: Pick<AppState, 'catalogue' | 'sort'>, pane: PaneId): SortKey | undefined {
+  const spec = s.catalogue.find((p) => p.name === pane);
+  if (!spec?.sortColumns?.length) return undefined;
+  const picked = s.sort[pane];
+  if (picked && spec.sortColumns.includes(picked.column)) return picked;
+  return spec.sortInitial ?? { column: spec.sortColumns[0], descending: false };
 }
 
 /** The trend point of one interval (pure). A probe that did not report adds nothing. */
@@ -78,7 +97,7 @@ export function rowValues(s: AppState, pane: PaneId): string[] {
   const sample = paneSample(s, pane);
   if (sample === null) return [];
   const ids = spec.rowIds;
-  if (ids) return fromSpec(() => ids(sample, { pinned: s.pinnedCpu, showIdle: s.showIdle }), []);
+  if (ids) return fromSpec(() => ids(sample, { pinned: s.pinnedCpu, showIdle: s.showIdle, sort: sortOf(s, pane) }), []);
   const args = spec.args;
   return args ? fromSpec(() => args.rowValues(sample), []) : [];
 }

@@ -11,7 +11,7 @@
 import type { StateCreator, StoreApi } from 'zustand/vanilla';
 import type { OptionValue, ProbeHealth } from '../probes/types.js';
 import type { EventOf, FeedName, Interval, ProbeName } from '../catalogue/catalogue.js';
-import type { ScreenCatalogue } from '../views/view.js';
+import type { ScreenCatalogue, SortKey } from '../views/view.js';
 import type { ProbeControl, ReplayControl } from './control.js';
 import type { Ring } from './ring.js';
 
@@ -127,7 +127,26 @@ export interface ViewState {
   windowed: Readonly<Record<string, boolean>>;
   /** Panes switched to their other view (`t`: the profile's tree / paths). */
   altView: Readonly<Record<string, boolean>>;
+  /** Each table's sort as the user picked it (< > F6 I, a click on its header), by pane; sortOf() gives the default. */
+  sort: Readonly<Record<string, SortKey>>;
+  /** The panes hidden (v, h, a preset), whether or not their probe runs. */
+  hidden: readonly PaneId[];
+  /** The layout preset last chosen with p (PRESETS), or 'custom' once a pane was hidden or shown by hand. */
+  preset: string;
+  /** The pane chooser (v): its selected line, or null when closed. */
+  paneMenu: number | null;
+  /** Feeds scrolled back: the number of events pushed to the feed when the view was anchored (Ring.total); absent: live. */
+  scrollBack: Readonly<Record<string, number>>;
+  /** Does the screen ask the terminal for mouse reports (off with --no-mouse)? */
+  mouse: boolean;
 }
+
+/**
+ * The layout presets `p` cycles through: "everything" shows every pane; each other shows the
+ * panes whose view names it (ViewSpec.presets: latency is off-CPU, run-queue and isolation;
+ * feeds every feed; counters the /proc counters).
+ */
+export const PRESETS: readonly string[] = ['everything', 'latency', 'feeds', 'counters'];
 
 export interface ViewActions {
   togglePause(): void;
@@ -156,6 +175,33 @@ export interface ViewActions {
   toggleWindow(): void;
   /** t: the focused pane's other view (ProbeSpec.altView). */
   toggleAltView(): void;
+  /** < > (F6): sort the focused pane's table by the previous / next column. */
+  sortStep(step: 1 | -1): void;
+  /** I: invert the focused table's sort. */
+  sortInvert(): void;
+  /** A click on a column header: sort by it (by it already: inverted). */
+  sortBy(pane: PaneId, column: string): void;
+  /** p: the next layout preset. */
+  cyclePreset(step?: 1 | -1): void;
+  /** Show or hide a pane (the focus leaves a hidden pane). */
+  setShown(pane: PaneId, shown: boolean): void;
+  /** v: open / close the pane chooser; its keys move, toggle. */
+  togglePaneMenu(): void;
+  movePaneMenu(step: number): void;
+  toggleAtPaneMenu(): void;
+  /** Scroll a feed back (positive) or towards the live edge (negative) by events. */
+  scrollFeed(pane: PaneId, events: number): void;
+  /** End: the feed back at its live edge. */
+  feedLive(pane: PaneId): void;
+  /** Apply a saved configuration's screen settings (the config file). */
+  applySettings(s: ScreenSettings): void;
+}
+
+/** What the configuration file keeps of the screen. */
+export interface ScreenSettings {
+  readonly preset?: string;
+  readonly hidden?: readonly string[];
+  readonly sort?: Readonly<Record<string, SortKey>>;
 }
 
 /** What the user asked of the probes or of the replay. */
@@ -216,6 +262,10 @@ export interface StoreInit {
   replay?: ReplayView;
   /** --cgroup from the command line. */
   cgroups?: readonly string[];
+  /** Mouse reporting asked for (default true; --no-mouse). */
+  mouse?: boolean;
+  /** The saved configuration's screen settings. */
+  settings?: ScreenSettings;
 }
 
 /** One slice of the store (zustand's slice pattern): its state and actions, given the whole store's set and get. */

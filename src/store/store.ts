@@ -10,7 +10,21 @@ import type { AppActions, AppState, AppStore, StoreInit } from './state.js';
 import { viewSlice } from './view-slice.js';
 
 export * from './state.js';
-export { commonPrefix, cursorOf, hasRows, isFeed, isFilterable, optionShown, paneOrder, paneSample, rowValues, stepCpu, trendPoint } from './selectors.js';
+export {
+  commonPrefix,
+  cursorOf,
+  hasRows,
+  isFeed,
+  isFilterable,
+  optionShown,
+  paneOrder,
+  paneSample,
+  rowValues,
+  shownPanes,
+  sortOf,
+  stepCpu,
+  trendPoint,
+} from './selectors.js';
 export type { ProbeControl, ReplayControl } from './control.js';
 
 export function createAppStore(init: StoreInit): AppStore {

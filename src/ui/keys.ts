@@ -3,9 +3,10 @@
 // slice call the probe manager or the replay source themselves. Tested without rendering
 // (test/ui/keys.test.ts).
 // The toggle keys are the catalogue's (ProbeSpec.key).
-import { hasRows, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
+import { hasRows, isFeed, isFilterable, WINDOW_INTERVALS, type AppActions, type AppState } from '../store/store.js';
 import type { ProbeName } from '../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../views/view.js';
+import { handleMouse, onlyMouse, parseMouse } from './mouse.js';
 
 /** Toggle key -> probe, from the catalogue. */
 export function toggleKeys(cat: ScreenCatalogue): ReadonlyMap<string, ProbeName> {
@@ -28,9 +29,28 @@ export interface KeyInfo {
   readonly rightArrow?: boolean;
   readonly upArrow?: boolean;
   readonly downArrow?: boolean;
+  readonly pageUp?: boolean;
+  readonly pageDown?: boolean;
+  readonly end?: boolean;
 }
 
+/** F6 as terminals send it (ESC [ 17 ~, a modifier maybe): htop's "sort by". */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the key's sequence starts with ESC
+const F6 = /^\x1b\[17(;\d+)?~$/;
+export const isF6 = (raw: string): boolean => F6.test(raw);
+
+/** Events a page of a feed scrolls (PgUp / PgDn). */
+export const FEED_PAGE = 10;
+
 export type KeyResult = 'quit' | 'handled' | 'ignored';
+
+/** The keys of the screen itself (layout, sort, scroll, mouse), live and in a replay. */
+const SCREEN_KEYS: readonly (readonly [string, string])[] = [
+  ['< > F6, I', 'sort the focused table by the previous / next column (marked ▼ ▲); invert'],
+  ['p, v, h', 'next layout (everything, latency, feeds, counters); choose the panes; hide this one'],
+  ['↑ ↓ PgUp PgDn End', 'scroll the focused feed back / forward; End: back to the live edge'],
+  ['mouse', 'click: focus a pane, sort by a column; wheel: scroll (off: --no-mouse)'],
+];
 
 /** The keyboard table, shown by the help overlay and copied in the README. */
 export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonly [string, string])[] {
@@ -47,6 +67,7 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
       ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
       ['/', 'filter the focused feed (Enter or Esc ends)'],
       ['i', 'show / hide idle tasks in off-CPU'],
+      ...SCREEN_KEYS,
     ];
   }
   return [
@@ -59,6 +80,7 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
     ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
     ['/', 'filter the focused feed or stack pane (Enter or Esc ends)'],
     ['i', 'show / hide idle tasks in off-CPU'],
+    ...SCREEN_KEYS,
     ...cat
       .filter((s) => s.args)
       .flatMap((s): (readonly [string, string])[] => [
@@ -162,6 +184,15 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     );
   }
   if (s.replay && s.replayPrompt !== null) return promptKey(replayPrompt(s), input, key);
+  if (s.paneMenu !== null) {
+    if (key.escape || input === 'v') s.togglePaneMenu();
+    else if (key.upArrow || key.downArrow) s.movePaneMenu(key.upArrow ? -1 : 1);
+    else if (key.return || input === ' ') s.toggleAtPaneMenu();
+    else if (input === 'p') s.cyclePreset();
+    else if (input === 'q') return 'quit';
+    else return 'ignored';
+    return 'handled';
+  }
   if (s.helpOpen) {
     if (input === '?' || key.escape) {
       s.toggleHelp();
@@ -223,6 +254,14 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
   else if (key.leftArrow) s.focusNext(-1);
   else if (input === '/') s.startFilter();
   else if (input === 'i') s.toggleIdle();
+  else if (input === '<' || input === '>' || F6.test(input)) s.sortStep(input === '<' ? -1 : 1);
+  else if (input === 'I') s.sortInvert();
+  else if (input === 'p') s.cyclePreset();
+  else if (input === 'v') s.togglePaneMenu();
+  else if (input === 'h') s.setShown(s.focus, false);
+  else if (isFeed(s.catalogue, s.focus) && (key.upArrow || key.downArrow || key.pageUp || key.pageDown))
+    s.scrollFeed(s.focus, key.upArrow ? 1 : key.downArrow ? -1 : key.pageUp ? FEED_PAGE : -FEED_PAGE);
+  else if (key.end && isFeed(s.catalogue, s.focus)) s.feedLive(s.focus);
   else if ((key.upArrow || key.downArrow) && hasRows(s)) s.moveCursor(key.upArrow ? -1 : 1);
   else if (key.return && s.detail === null && hasRows(s) && s.catalogue.some((p) => p.name === s.focus && p.rowIds)) s.openDetail();
   else if (key.escape && s.detail !== null) s.closeDetail();
@@ -241,7 +280,19 @@ function viewKey(s: AppState & AppActions, input: string, key: KeyInfo): KeyResu
  * '/' in the middle starts a filter that takes the text up to its Enter). Escape sequences (arrows,
  * Shift-Tab, ...) are single keys that Ink has already parsed: they go through unchanged.
  */
-export function handleInput(get: () => AppState & AppActions, input: string, key: KeyInfo): KeyResult {
+export function handleInput(
+  get: () => AppState & AppActions,
+  input: string,
+  key: KeyInfo,
+  screen?: { readonly columns: number; readonly rows: number },
+): KeyResult {
+  // Mouse reports (SGR), when the screen asked for them: never keys, whatever they hold.
+  const reports = parseMouse(input ?? '');
+  if (reports.length && onlyMouse(input)) {
+    let done = false;
+    if (screen && get().mouse) for (const m of reports) done = handleMouse(get(), m, screen.columns, screen.rows) || done;
+    return done ? 'handled' : 'ignored';
+  }
   const chars = [...(input ?? '')];
   if (chars.length < 2 || input.includes('\x1b') || key.ctrl || key.meta) return handleKey(get(), input, key);
   let result: KeyResult = 'ignored';

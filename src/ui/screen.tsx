@@ -7,9 +7,12 @@ import { installOutputStage } from './output-stage.js';
 import { guardTerminal } from '../sinks/terminal.js';
 import type { AppStore } from '../store/store.js';
 import { loadPanes, PanesProvider } from './panes.js';
+import { MOUSE_OFF, MOUSE_ON } from './mouse.js';
 
 const ENTER_ALT = '\x1b[?1049h\x1b[H';
-const LEAVE_ALT = '\x1b[?25h\x1b[?1049l';
+// Mouse reporting is switched off on the way out whether or not it was on (every exit path
+// comes here: q, signals, hang-up, errors; see src/cli/cli.ts).
+const LEAVE_ALT = `${MOUSE_OFF}\x1b[?25h\x1b[?1049l`;
 
 /**
  * The probes' panes are imported first (the catalogue's loaders), and the screen's output stage is put in front of Ink's (output-stage.ts). `onError` is called when rendering throws (Ink unmounts the app): the caller stops the probes
@@ -22,6 +25,8 @@ export async function startScreen(store: AppStore, onQuit: () => void, onError: 
   guardTerminal(out);
   guardTerminal(process.stderr);
   out.write(ENTER_ALT);
+  // The mouse (SGR reports) only on a terminal, unless --no-mouse (or the saved configuration) said no.
+  if (store.getState().mouse && out.isTTY) out.write(MOUSE_ON);
   const ink = render(
     <ThemeContext.Provider value={themeFromEnv(process.env)}>
       <StoreContext.Provider value={store}>

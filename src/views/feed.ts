@@ -22,6 +22,7 @@ export function feedView<E extends FeedEventBase>(p: FeedViewParts<E>): ViewSpec
     tab: p.name,
     key: p.key,
     grid: p.grid,
+    presets: ['feeds'],
     summary: (events, v) => rate(events, v.intervalS),
     overview: (events, v) => {
       const last = events[events.length - 1];

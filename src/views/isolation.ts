@@ -14,6 +14,7 @@ export const isolationView: ViewSpec<IsolationSample> = {
   tab: 'isolation',
   key: '0',
   grid: { column: 0, row: 3, weight: 6 },
+  presets: ['latency'],
   // The timeline: the resident's longest absence, the drops and squeezes, the CPU's interrupt rate.
   trend(s): Record<string, number | null> {
     if (s.cpu === null) return {};

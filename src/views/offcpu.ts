@@ -2,13 +2,38 @@
 // its rows, the overview's and the status line's words. Its data is src/probes/offcpu-spec.ts.
 import { fmtUs } from '../model/format.js';
 import type { OffcpuRow, OffcpuSample } from '../probes/offcpu-spec.js';
-import type { ViewContext, ViewSpec } from './view.js';
+import type { SortKey, ViewContext, ViewSpec } from './view.js';
+import { sortBy, type SortValue } from './sort.js';
 
-/** The rows of the off-CPU pane in its order (CPU, then longest first), as ids: "cpu:pid". */
-export function offcpuRowOrder(s: OffcpuSample, pinned: number | null, showIdle: boolean): OffcpuRow[] {
+/** The off-CPU table's columns a sort can use (header titles), and the default: longest first. */
+export const OFFCPU_SORT: Readonly<Record<string, (r: OffcpuRow) => SortValue>> = {
+  CPU: (r) => r.cpu,
+  PID: (r) => r.pid,
+  TGID: (r) => r.tgid,
+  COMM: (r) => r.comm,
+  MAX: (r) => r.max_us,
+  TOTAL: (r) => r.total_us,
+  RET: (r) => r.returns,
+  PRMPT: (r) => r.preempted,
+  'PREEMPTED BY': (r) => r.preempted_by ?? null,
+};
+export const OFFCPU_SORT_INITIAL: SortKey = { column: 'MAX', descending: true };
+
+/**
+ * The rows of the off-CPU pane in its order: CPU by CPU (unless sorted by another column's CPU),
+ * each CPU's rows by the sort (longest first by default), then by PID.
+ */
+export function offcpuRowOrder(s: OffcpuSample, pinned: number | null, showIdle: boolean, sort: SortKey = OFFCPU_SORT_INITIAL): OffcpuRow[] {
   let all = showIdle ? [...s.rows, ...s.idle] : [...s.rows];
   if (pinned !== null) all = all.filter((r) => r.cpu === pinned);
-  return all.sort((a, b) => a.cpu - b.cpu || b.max_us - a.max_us || a.pid - b.pid);
+  all.sort((a, b) => a.pid - b.pid);
+  const sorted = sortBy(all, sort, OFFCPU_SORT);
+  // The table is CPU by CPU: within each CPU, the sort's order (a CPU sort orders the CPUs).
+  const dir = sort.column === 'CPU' && sort.descending ? -1 : 1;
+  return sorted
+    .map((r, i) => [r, i] as const)
+    .sort((a, b) => dir * (a[0].cpu - b[0].cpu) || a[1] - b[1])
+    .map(([r]) => r);
 }
 
 export const offcpuRowId = (r: OffcpuRow): string => `${r.cpu}:${r.pid}`;
@@ -29,7 +54,10 @@ export const offcpuView: ViewSpec<OffcpuSample> = {
   tab: 'offcpu',
   key: '1',
   grid: { column: 0, row: 0, weight: 4 },
-  rowIds: (s, v) => offcpuRowOrder(s, v.pinned, v.showIdle).map(offcpuRowId),
+  presets: ['latency'],
+  rowIds: (s, v) => offcpuRowOrder(s, v.pinned, v.showIdle, v.sort).map(offcpuRowId),
+  sortColumns: Object.keys(OFFCPU_SORT),
+  sortInitial: OFFCPU_SORT_INITIAL,
   summary(s, v) {
     const w = worstPerCpu(s, v.pinned)[0];
     return w ? `max ${fmtUs(w.max_us)} ${w.comm}` : 'max -';

@@ -1,8 +1,20 @@
 // The proc probe's view (see ViewSpec): the counters pane's title and tab, the load averages in
 // the header, the CPU and memory lines of the overview. Its data is src/probes/proc-spec.ts; its
 // tab says `counters`, as its --json key does (docs/architecture.md says why the probe is `proc`).
-import type { CountersSample, CpuPct } from '../probes/proc/types.js';
-import type { ViewSpec } from './view.js';
+import type { CountersSample, CpuPct, TopRow } from '../probes/proc/types.js';
+import type { SortKey, ViewSpec } from './view.js';
+import { sortBy, type SortValue } from './sort.js';
+
+/** The top table's columns a sort can use (header titles), and the default: busiest first. */
+export const TOP_SORT: Readonly<Record<string, (r: TopRow) => SortValue>> = {
+  PID: (r) => r.pid,
+  COMM: (r) => r.comm,
+  '%CPU': (r) => r.cpu_pct,
+  '%usr': (r) => r.usr,
+  '%sys': (r) => r.system,
+  CPU: (r) => r.cpu,
+};
+export const TOP_SORT_INITIAL: SortKey = { column: '%CPU', descending: true };
 
 const pct = (c: CpuPct) => `${c.usr.toFixed(0)}/${c.sys.toFixed(0)}/${c.iowait.toFixed(0)}`;
 
@@ -17,6 +29,14 @@ export const procView: ViewSpec<CountersSample> = {
   tab: 'counters',
   key: null,
   grid: { column: 1, row: 0, weight: 5 },
+  presets: ['counters'],
+  sortColumns: Object.keys(TOP_SORT),
+  sortInitial: TOP_SORT_INITIAL,
+  sortSample: (s, sort) => ({
+    ...s,
+    top: Array.isArray(s.top) ? sortBy(s.top, sort, TOP_SORT) : s.top,
+    ...(Array.isArray(s.top_on_pinned) ? { top_on_pinned: sortBy(s.top_on_pinned, sort, TOP_SORT) } : {}),
+  }),
   summary: (s) => `load ${s.load.load1.toFixed(2)}`,
   header: (s) => ({ load: [s.load.load1, s.load.load5, s.load.load15] }),
   overview(s, v) {

@@ -33,6 +33,7 @@ export const runqlatView: ViewSpec<RunqlatSample> = {
   tab: 'runqlat',
   key: '2',
   grid: { column: 0, row: 1, weight: 3 },
+  presets: ['latency'],
   // The p99 of every interval, for all CPUs ("all") and each CPU ("0", "1", ...).
   trend(s) {
     const p99: Record<string, number | null> = { all: histQuantile(s.all, 0.99) };

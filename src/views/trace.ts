@@ -3,7 +3,22 @@
 import { log2Bounds } from '../model/hist.js';
 import { bucketLabel, fmtCount } from '../model/format.js';
 import { sortRows, type TraceRow, type TraceSample } from '../probes/trace-spec.js';
-import type { ViewSpec } from './view.js';
+import type { SortKey, ViewSpec } from './view.js';
+import { sortBy, type SortValue } from './sort.js';
+
+/** The tracepoint table's columns a sort can use (header titles), and the default: most counted first. */
+export const TRACE_SORT: Readonly<Record<string, (r: TraceRow) => SortValue>> = {
+  RATE: (r) => r.rate,
+  COUNT: (r) => r.count,
+  TRACEPOINT: (r) => r.id,
+  COST: (r) => r.ns_per_run,
+};
+export const TRACE_SORT_INITIAL: SortKey = { column: 'COUNT', descending: true };
+
+/** The tracepoint rows in the sort's order (ties: the default order). */
+export function traceRowOrder(rows: readonly TraceRow[], sort: SortKey = TRACE_SORT_INITIAL): TraceRow[] {
+  return sortBy(sortRows(rows), sort, TRACE_SORT);
+}
 
 /** A field value in its unit, short: "4K" bytes, "1.5ms" for ns, plain otherwise. */
 export function fmtValue(v: number, unit: string | null): string {
@@ -47,6 +62,9 @@ export const traceView: ViewSpec<TraceSample> = {
   tab: 'trace',
   key: '7',
   grid: { column: 1, row: 3, weight: 2 },
+  sortColumns: Object.keys(TRACE_SORT),
+  sortInitial: TRACE_SORT_INITIAL,
+  sortSample: (s, sort) => (Array.isArray(s?.tracepoints) ? { ...s, tracepoints: traceRowOrder(s.tracepoints, sort) } : s),
   summary: (s) => {
     const rows = sortRows(s.tracepoints);
     if (rows.length === 0) return 'none attached';

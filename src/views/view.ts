@@ -6,6 +6,12 @@
 // store calls the navigation half, which is why views rank below the store.
 import type { AnyEntry, Catalogue } from '../catalogue/catalogue.js';
 
+/** A table's sort: the column (its header title) and the direction. */
+export interface SortKey {
+  readonly column: string;
+  readonly descending: boolean;
+}
+
 /** What the overview pane and the status line tell a probe about the screen. */
 export interface ViewContext {
   readonly pinned: number | null;
@@ -40,7 +46,14 @@ export interface ViewSpec<S = unknown> {
    * The rows of its pane a user can select (up/down) and open (Enter: the pane's detail view of
    * that row, Esc back), as ids, top to bottom; a probe with ProbeSpec.args selects its values.
    */
-  rowIds?(sample: S, view: { readonly pinned: number | null; readonly showIdle: boolean }): string[];
+  rowIds?(sample: S, view: { readonly pinned: number | null; readonly showIdle: boolean; readonly sort?: SortKey }): string[];
+  /** The layout presets (`p`) that show its pane besides "everything" (PRESETS in src/store/state.ts). */
+  readonly presets?: readonly string[];
+  /** The columns its table sorts by (< > F6 choose, I inverts), header titles; `sortInitial` the sort before the user picks one. */
+  readonly sortColumns?: readonly string[];
+  readonly sortInitial?: SortKey;
+  /** Its sample with the table's rows in the order asked (the rows a user selects follow it). */
+  sortSample?(sample: S, sort: SortKey): S;
   /** Its sample cut to the rows that match a text typed with `/` (the pane's filter), for panes that are not feeds. */
   filterText?(sample: S, text: string): S;
   /** What its pane's other view is, for the help ("a tree"): `t` switches to it and back. */

@@ -1,7 +1,7 @@
 // Drive the real perfscope binary in a real terminal: a tmux server on its own socket, one
 // session running a plain shell, the pane's raw output recorded with pipe-pane.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -21,11 +21,21 @@ export class TmuxSession {
     readonly columns: number,
     readonly rows: number,
     env: Record<string, string> = {},
+    name = 'perfscope-test',
   ) {
-    this.socket = `perfscope-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+    this.socket = `${name}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'perfscope-e2e-'));
+    // The configuration directory is open to the unprivileged user some tests run perfscope as.
+    chmodSync(this.dir, 0o711);
+    mkdirSync(path.join(this.dir, 'config'), { mode: 0o777 });
+    chmodSync(path.join(this.dir, 'config'), 0o777);
     this.rawFile = path.join(this.dir, 'raw.out');
-    const envArgs = Object.entries({ PS1: PROMPT, TERM: 'xterm-256color', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // Each session has its own configuration directory: perfscope writes its configuration on
+    // quit, and one test's must not become the next one's starting screen.
+    const envArgs = Object.entries({ PS1: PROMPT, TERM: 'xterm-256color', XDG_CONFIG_HOME: path.join(this.dir, 'config'), ...env }).flatMap(([k, v]) => [
+      '-e',
+      `${k}=${v}`,
+    ]);
     this.tmux('-f', '/dev/null', 'new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', 't', ...envArgs, 'bash --norc --noprofile');
     this.tmux('set-option', '-g', 'status', 'off');
     this.tmux('resize-window', '-t', 't', '-x', String(columns), '-y', String(rows));

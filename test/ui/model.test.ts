@@ -1,7 +1,8 @@
 // Pure model functions of the screen: safe(), layout, tables, feed lines, status, header.
 import { describe, expect, it } from 'vitest';
 import { safe, hasControl } from '../../src/ui/safe.js';
-import { computeLayout, splitRows, MIN_COLUMNS, MIN_ROWS } from '../../src/ui/layout.js';
+import { computeLayout as layoutOf, isFold, splitRows, MIN_COLUMNS, MIN_ROWS, type PaneNeed } from '../../src/ui/layout.js';
+import type { ScreenCatalogue } from '../../src/views/view.js';
 import { fitColumns, renderTable, type Column } from '../../src/ui/lines/table.js';
 import { feedView } from '../../src/ui/lines/feed-lines.js';
 import { EXEC_LINES, execLine } from '../../src/ui/lines/exec-lines.js';
@@ -34,6 +35,13 @@ describe('safe', () => {
   });
 });
 
+/** Every pane of a catalogue (the overview on top of the right column), each wanting its minimum and growing. */
+const needsOf = (cat: ScreenCatalogue): PaneNeed[] => [
+  { pane: 'overview', column: 1, row: -1, weight: 2, want: 4, grows: true },
+  ...cat.map((s) => ({ pane: s.name, column: s.grid.column, row: s.grid.row, weight: s.grid.weight, want: 4, grows: true })),
+];
+const computeLayout = (c: number, r: number, focus: 'offcpu' | 'exec', cat: ScreenCatalogue) => layoutOf(c, r, focus, needsOf(cat));
+
 describe('layout', () => {
   it('too small: one line with the size needed', () => {
     const l = computeLayout(50, 20, 'offcpu', FIXTURE_CATALOGUE);
@@ -52,7 +60,7 @@ describe('layout', () => {
   });
   it('80x24: tabs, the focused pane full size', () => {
     const l = computeLayout(80, 24, 'exec', FIXTURE_CATALOGUE);
-    expect(l).toEqual({ kind: 'tabs', width: 80, pane: { pane: 'exec', width: 80, height: 21 } });
+    expect(l).toEqual({ kind: 'tabs', width: 80, pane: { pane: 'exec', width: 80, height: 21 }, below: [] });
   });
   it('160x48: every pane at once, the heights add up, the widths add up', () => {
     const l = computeLayout(160, 48, 'exec', FIXTURE_CATALOGUE);
@@ -60,15 +68,19 @@ describe('layout', () => {
     if (l.kind !== 'grid') return;
     const panes = l.columns
       .flat()
-      .map((r) => r.pane)
+      .map((r) => (isFold(r) ? 'fold' : r.pane))
       .sort();
     expect(panes).toEqual(['exec', 'isolation', 'offcpu', 'open', 'overview', 'proc', 'profile', 'runqlat', 'tcp', 'trace']);
     for (const col of l.columns) expect(col.reduce((a, r) => a + r.height, 0)).toBe(46);
     expect(l.columns[0][0].width + l.columns[1][0].width).toBe(160);
   });
-  it('splitRows is exact and respects the minimum', () => {
-    expect(splitRows(46, [4, 3, 3]).reduce((a, b) => a + b)).toBe(46);
-    expect(splitRows(17, [5, 1, 1], 5)).toEqual([7, 5, 5]);
+  it('splitRows is exact, gives every pane its minimum, then the wants, then the panes that grow', () => {
+    const n = (weight: number, want = 4, grows = true) => ({ weight, want, grows });
+    expect(splitRows(46, [n(4), n(3), n(3)]).heights.reduce((a, b) => a + b)).toBe(46);
+    // A message pane (want 4, not growing) keeps 4; the rest goes to the panes that grow.
+    expect(splitRows(30, [n(1, 4, false), n(1, 10), n(1, 4, true)]).heights).toEqual([4, 13, 13]);
+    // Wants first: a pane that wants 6 gets 6 before the growing ones share the rest by weight.
+    expect(splitRows(20, [n(1, 6, false), n(3, 4, true), n(1, 4, true)]).heights).toEqual([6, 10, 4]);
   });
 });
 
@@ -96,7 +108,9 @@ describe('tables', () => {
     const t = offcpuTable({ rows, idle: [], overflow: 0 }, { pinned: null, showIdle: false, width: 78, height: 6 });
     expect(t.rows.length).toBe(6);
     expect(t.rows.filter((r) => /^ {2}[01] /.test(r)).length).toBe(2);
-    expect(t.hidden).toBe(14);
+    // Five rows and, honestly, the count of those left out on the last line.
+    expect(t.hidden).toBe(15);
+    expect(t.rows.at(-1)).toBe('+15 more');
   });
 });
 

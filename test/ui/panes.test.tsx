@@ -29,7 +29,7 @@ describe('OffcpuPane', () => {
   it('shows the rows CPU by CPU, sorted by max_us, idle tasks hidden', () => {
     const f = frameOf(renderWith(fixtureStore(), <OffcpuPane spec={offcpu} width={80} height={12} />));
     expect(f).toContain('Off-CPU maxima (all CPUs)');
-    expect(f).toMatch(/CPU\s+PID\s+TGID\s+COMM\s+MAX\s+TOTAL/);
+    expect(f).toMatch(/CPU\s+PID\s+TGID\s+COMM\s+MAX▼?\s+TOTAL/);
     const nginx = f.indexOf(' 888 ');
     const sshd = f.indexOf(' 777 ');
     const pg = f.indexOf(' 4242 ');

@@ -27,16 +27,23 @@ export function FeedPane<N extends FeedName>({ spec, name, lines, width, height 
   const focused = useAppStore((s) => s.focus === name);
   const health = useAppStore((s) => s.health[name]);
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const back = useAppStore((s) => s.scrollBack[name]);
   const c = useTheme();
-  const events: readonly EventOf<N>[] = frozen ?? feed.lines.toArray();
+  const all: readonly EventOf<N>[] = frozen ?? feed.lines.toArray();
+  // Scrolled back: the view stays on the events up to its anchor (Ring.total when it was
+  // anchored) while new ones arrive; the title says how far back; End returns to the live edge.
+  const total = feed.lines.total;
+  const newer = back === undefined || frozen ? 0 : Math.max(0, Math.min(all.length - 1, total - back));
+  const events = newer ? all.slice(0, all.length - newer) : all;
   const showFilterLine = editing || filter !== '';
   const body = bodyRows(height);
   const rows = Math.max(0, body - 1 - (showFilterLine ? 1 : 0));
   const view = feedView(lines, events, filter, rows, width - 2);
   const cost = costInfo(health, interval);
   const info = [cost, feed.lost ? `lost ${fmtCount(feed.lost)} total` : ''].filter(Boolean).join(' │ ');
+  const title = newer ? `${spec.title} (${fmtCount(newer)} back, End: live)` : spec.title;
   return (
-    <PaneFrame title={spec.title} info={info} width={width} height={height} focused={focused} health={health} toggleKey={spec.key ?? undefined}>
+    <PaneFrame title={title} info={info} width={width} height={height} focused={focused} health={health} toggleKey={spec.key ?? undefined}>
       {showFilterLine ? (
         <Text wrap="truncate" color={c('cyan')}>
           filter /{safe(filter)}

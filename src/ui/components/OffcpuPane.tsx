@@ -12,6 +12,7 @@ import { useTheme } from '../hooks/use-theme.js';
 import { offStackLines } from '../lines/stack-lines.js';
 import type { OffStackRow } from '../../probes/offcpu-spec.js';
 import { offcpuRowId, offcpuRowOrder } from '../../views/offcpu.js';
+import { sortOf } from '../../store/store.js';
 
 export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Element {
   const data = useAppStore((s) => s.shown?.data.offcpu ?? null);
@@ -22,9 +23,10 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
   const focused = useAppStore((s) => s.focus === 'offcpu');
   const rawCursor = useAppStore((s) => s.cursor.offcpu ?? 0);
   const detail = useAppStore((s) => (s.detail?.pane === 'offcpu' ? s.detail.row : null));
+  const sort = useAppStore((s) => sortOf(s, 'offcpu'));
   // The selected row, as the store's cursor picks it (cursorOf over the spec's rowIds), computed
   // once per interval rather than on every store update.
-  const ids = useMemo(() => (data ? offcpuRowOrder(data, pinned, showIdle).map(offcpuRowId) : []), [data, pinned, showIdle]);
+  const ids = useMemo(() => (data ? offcpuRowOrder(data, pinned, showIdle, sort).map(offcpuRowId) : []), [data, pinned, showIdle, sort]);
   const selected = focused && ids.length ? ids[Math.min(rawCursor, ids.length - 1)] : undefined;
   const c = useTheme();
   // The opened task as last seen: its name, and its stacks of the last interval that had some
@@ -58,7 +60,7 @@ export function OffcpuPane({ spec, width, height }: PaneProps): React.JSX.Elemen
     );
   }
   const overflow = data.overflow > 0;
-  const t = offcpuTable(data, { pinned, showIdle, width: width - 2, height: Math.max(0, body - 1 - (overflow ? 1 : 0)), selected });
+  const t = offcpuTable(data, { pinned, showIdle, width: width - 2, height: Math.max(0, body - 1 - (overflow ? 1 : 0)), selected, sort });
   return (
     <PaneFrame {...frame}>
       {overflow ? (

@@ -4,11 +4,12 @@
 // width already, and horizontal clipping makes Ink slice every line of every frame (slice-ansi
 // with grapheme segmentation: ~7 % of the screen's render time for nothing).
 import type React from 'react';
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import type { ProbeHealth } from '../../probes/types.js';
 import { useFocusBorder, useTheme } from '../hooks/use-theme.js';
 import { safe } from '../safe.js';
 import { FittedRow } from './FittedRow.js';
+import { shortMessage } from '../lines/lines.js';
 
 export interface PaneFrameProps {
   readonly title: string;
@@ -39,26 +40,39 @@ export function PaneFrame({ title, info, width, height, focused, health, toggleK
   const gap = Math.max(1, inner - left.length - right.length);
   return (
     <Box flexDirection="column" width={width} height={height} borderStyle="round" borderColor={focused && focusBorder ? 'cyan' : undefined} overflowY="hidden">
-      <FittedRow
-        width={inner}
-        segments={[
-          { text: `${focused ? '▶ ' : ''}${safe(title)}`, bold: true },
-          ...(off ? [{ text: state, color: c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow') }] : []),
-          ...(right ? [{ text: `${' '.repeat(gap)}${right}`, dimColor: true }] : []),
-        ]}
-      />
+      {/* Nothing in a pane shrinks (Ink would draw shrunk rows over each other): what does not fit is clipped at the bottom. */}
+      <Box flexShrink={0}>
+        <FittedRow
+          width={inner}
+          segments={[
+            { text: `${focused ? '▶ ' : ''}${safe(title)}`, bold: true },
+            ...(off ? [{ text: state, color: c(health.state === 'off' ? 'gray' : health.state === 'failed' ? 'red' : 'yellow') }] : []),
+            ...(right ? [{ text: `${' '.repeat(gap)}${right}`, dimColor: true }] : []),
+          ]}
+        />
+      </Box>
       {off && health.state !== 'off' ? (
-        <Text color={c(health.state === 'failed' ? 'red' : 'yellow')} wrap="wrap">
-          {health.state === 'failed' ? 'failed: ' : 'unavailable: '}
-          {safe(health.reason ?? health.state)}
-        </Text>
+        <FittedRow
+          width={inner}
+          segments={[
+            {
+              text: shortMessage(`${health.state === 'failed' ? 'failed: ' : 'unavailable: '}${safe(health.reason ?? health.state)}`, inner),
+              color: c(health.state === 'failed' ? 'red' : 'yellow'),
+            },
+          ]}
+        />
       ) : null}
       {off && health.state === 'off' ? (
-        <Text dimColor wrap="truncate">
-          switched off{toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}
-        </Text>
+        <FittedRow
+          width={inner}
+          segments={[{ text: shortMessage(`switched off${toggleKey ? ` (press ${toggleKey} to switch it on)` : ''}`, inner), dimColor: true }]}
+        />
       ) : null}
-      {off ? null : children}
+      {off ? null : (
+        <Box flexDirection="column" flexShrink={0}>
+          {children}
+        </Box>
+      )}
     </Box>
   );
 }

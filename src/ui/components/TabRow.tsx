@@ -13,10 +13,13 @@ export function TabRow({ width }: { readonly width: number }): React.JSX.Element
   const cat = useAppStore((s) => s.catalogue);
   const focus = useAppStore((s) => s.focus);
   const health = useAppStore((s) => s.health);
+  const hidden = useAppStore((s) => s.hidden);
   const c = useTheme();
-  const full = [{ id: OVERVIEW, label: OVERVIEW, running: true }];
-  const short = [{ id: OVERVIEW, label: OVERVIEW, running: true }];
+  const ov = hidden.includes(OVERVIEW) ? [] : [{ id: OVERVIEW as string, label: OVERVIEW as string, running: true }];
+  const full = [...ov];
+  const short = [...ov];
   for (const spec of cat) {
+    if (hidden.includes(spec.name)) continue;
     const st = health[spec.name]?.state ?? 'off';
     full.push({ id: spec.name, label: `${spec.tab}${st === 'running' ? '' : ` ${STATE_WORD[st]}`}`, running: st === 'running' });
     short.push({ id: spec.name, label: `${spec.tab}${st === 'running' || st === 'off' ? '' : ` ${STATE_WORD[st]}`}`, running: st === 'running' });

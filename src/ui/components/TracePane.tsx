@@ -10,7 +10,7 @@ import { bodyRows, PaneFrame } from './PaneFrame.js';
 import { HBars } from './HBars.js';
 import { costInfo } from '../lines/cost.js';
 import { traceLines } from '../lines/trace-lines.js';
-import { cursorOf, type PaneId } from '../../store/store.js';
+import { cursorOf, sortOf, type PaneId } from '../../store/store.js';
 import type { ProbeHealth } from '../../probes/types.js';
 import type { TraceSample } from '../../probes/trace-spec.js';
 import { safe } from '../safe.js';
@@ -27,6 +27,7 @@ export function TracePane({ spec, width, height }: PaneProps): React.JSX.Element
   const prompt = useAppStore((s) => (s.argsPrompt?.probe === spec.name ? s.argsPrompt : null));
   const pinned = useAppStore((s) => s.pinnedCpu);
   const intervalS = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
+  const sort = useAppStore((s) => sortOf(s, spec.name as PaneId));
   const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
   const frame = { title, info: costInfo(health, intervalS), toggleKey: spec.key ?? undefined, width, height, focused, health };
   const inner = Math.max(1, width - 2);
@@ -64,9 +65,10 @@ export function TracePane({ spec, width, height }: PaneProps): React.JSX.Element
       </PaneFrame>
     );
   }
-  const lines = traceLines(sample, cursor, inner, body);
+  const lines = traceLines(sample, cursor, inner, body, sort);
   return (
     <PaneFrame {...frame}>
+      <FittedRow width={inner} segments={[{ text: lines.header, bold: true }]} />
       {lines.rows.map((r, i) => (
         <FittedRow key={i} width={inner} segments={[{ text: safe(r.text), inverse: r.selected && focused }]} />
       ))}

@@ -5,7 +5,7 @@
 import { fmtUs } from '../../model/format.js';
 import { residentOf, type IsolationSample, type IsoRate } from '../../probes/isolation-spec.js';
 import { sparkline } from '../components/Sparkline.js';
-import type { Line } from './lines.js';
+import { shortMessage, type Line } from './lines.js';
 import { safe } from '../safe.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + ' '.repeat(n - s.length));
@@ -39,10 +39,14 @@ export interface IsoTrend {
 export function isolationLines(s: IsolationSample, trend: IsoTrend, width: number, rows: number): Line[] {
   const out: Line[] = [];
   if (s.cpu === null) {
+    // Shortened to its most useful part when narrow (the aside first, then at a word), never mid-word.
     out.push({
-      text: s.isolated.cpus.length
-        ? 'no CPU watched'
-        : 'this host has no isolated CPU (isolcpus, nohz_full, cgroup partition): pin one with -C N or ] [ to watch it',
+      text: shortMessage(
+        s.isolated.cpus.length
+          ? 'no CPU watched'
+          : 'this host has no isolated CPU (isolcpus, nohz_full, cgroup partition): pin one with -C N or ] [ to watch it',
+        width,
+      ),
       kind: 'dim',
     });
     return out;

@@ -3,8 +3,9 @@
 // with the rows shared fairly between CPUs. Idle tasks (pid 0) only when asked for.
 import type { OffcpuRow, OffcpuSample } from '../../probes/offcpu-spec.js';
 import { offcpuRowId, offcpuRowOrder } from '../../views/offcpu.js';
+import type { SortKey } from '../../views/view.js';
 import { fmtCount, fmtUs } from '../../model/format.js';
-import { renderTable, type Column } from './table.js';
+import { markSorted, moreText, renderTable, type Column } from './table.js';
 
 interface Row extends OffcpuRow {
   /** Show the CPU number (first row of its CPU). */
@@ -31,6 +32,8 @@ export interface OffcpuTableOptions {
   readonly height: number;
   /** The selected row's id (offcpuRowId), kept in view; none when undefined. */
   readonly selected?: string;
+  /** The sort (default: longest first), marked in the header. */
+  readonly sort?: SortKey;
 }
 
 export interface OffcpuTable {
@@ -44,7 +47,7 @@ export interface OffcpuTable {
 }
 
 export function offcpuTable(s: OffcpuSample, o: OffcpuTableOptions): OffcpuTable {
-  const all = offcpuRowOrder(s, o.pinned, o.showIdle);
+  const all = offcpuRowOrder(s, o.pinned, o.showIdle, o.sort);
   const byCpu = new Map<number, OffcpuRow[]>();
   for (const r of all) {
     const l = byCpu.get(r.cpu) ?? [];
@@ -53,7 +56,9 @@ export function offcpuTable(s: OffcpuSample, o: OffcpuTableOptions): OffcpuTable
   }
   const cpus = [...byCpu.keys()].sort((a, b) => a - b);
   // Share the height: every CPU gets an equal share, leftovers go to the CPUs with more rows.
-  const h = Math.max(0, o.height);
+  // When not every row fits, the last line says how many are left out ("+N more").
+  const cut = all.length > Math.max(0, o.height);
+  const h = Math.max(0, o.height - (cut ? 1 : 0));
   const quota = new Map<number, number>(cpus.map((c) => [c, 0]));
   let left = h;
   for (let changed = true; left > 0 && changed; ) {
@@ -80,6 +85,8 @@ export function offcpuTable(s: OffcpuSample, o: OffcpuTableOptions): OffcpuTable
       rows.push({ ...r, first: i === 0 });
     });
   }
-  const t = renderTable(COLUMNS, rows, o.width);
-  return { header: t.header, rows: t.rows, total: all.length, hidden: all.length - rows.length, selectedRow };
+  const t = renderTable(markSorted(COLUMNS, o.sort), rows, o.width);
+  const hidden = all.length - rows.length;
+  const lines = hidden > 0 && o.height > 0 ? [...t.rows, moreText(hidden)] : t.rows;
+  return { header: t.header, rows: lines, total: all.length, hidden, selectedRow };
 }

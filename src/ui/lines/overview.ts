@@ -8,7 +8,7 @@ import type { ViewContext } from '../../views/view.js';
 import type { Interval } from '../../catalogue/catalogue.js';
 import type { ScreenCatalogue } from '../../views/view.js';
 import { fromSpec, sampleOf } from '../../catalogue/catalogue.js';
-import type { Line } from './lines.js';
+import { fitFields, type Line } from './lines.js';
 import { costInfo } from './cost.js';
 import { STATE_WORD } from './status.js';
 
@@ -50,7 +50,11 @@ export function overviewLines(
     if (sample === null) return { heading, lines: [{ text: `${INDENT}waiting for the first interval…`, kind: 'dim' }], summary: '', running: true };
     return {
       heading,
-      lines: fromSpec(() => spec.overview(sample, inner), ['(no summary for this sample)']).map((text) => ({ text: INDENT + text, kind: 'text' as const })),
+      // A line too long is cut at a field (fields are two spaces apart), keeping the separator.
+      lines: fromSpec(() => spec.overview(sample, inner), ['(no summary for this sample)']).map((text) => ({
+        text: INDENT + ([...text].length > inner.width ? fitFields(text.split('  '), inner.width) : text),
+        kind: 'text' as const,
+      })),
       summary: fromSpec(() => spec.summary(sample, inner), ''),
       running: true,
     };
@@ -77,7 +81,7 @@ export function overviewLines(
   }
   return blocks
     .flatMap((b, i) => [
-      { text: shown[i] === 0 && b.summary ? `${b.heading}  ${b.summary}` : b.heading, kind: 'heading' as const },
+      { text: shown[i] === 0 && b.summary ? fitFields([b.heading, b.summary], view.width) : b.heading, kind: 'heading' as const },
       ...b.lines.slice(0, shown[i]),
     ])
     .slice(0, Math.max(0, height));

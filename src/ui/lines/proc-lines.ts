@@ -45,12 +45,18 @@ function cpuHeader(wide: boolean): string {
 function topLine(t: TopRow): string {
   return `${String(t.pid).padStart(7)} ${safe(t.comm).padEnd(15).slice(0, 15)} ${n1(t.cpu_pct, 6)} ${n1(t.usr, 6)} ${n1(t.system, 6)} ${String(t.cpu).padStart(3)}`;
 }
-const TOP_HEADER = `${'PID'.padStart(7)} ${'COMM'.padEnd(15)} ${'%CPU'.padStart(6)} ${'%usr'.padStart(6)} ${'%sys'.padStart(6)} CPU`;
+/** The top table's header, the sort column marked (▼ descending, ▲ ascending). */
+export function topHeader(sort?: { readonly column: string; readonly descending: boolean }): string {
+  const t = (title: string) => (sort?.column === title ? title + (sort.descending ? '▼' : '▲') : title);
+  return `${t('PID').padStart(7)} ${t('COMM').padEnd(15)} ${t('%CPU').padStart(6)} ${t('%usr').padStart(6)} ${t('%sys').padStart(6)} ${t('CPU')}`;
+}
 
 export interface CountersOptions {
   readonly width: number;
   readonly height: number;
   readonly pinned: number | null;
+  /** The top table's sort, marked in its header (its rows come sorted: the proc view's sortSample). */
+  readonly sort?: { readonly column: string; readonly descending: boolean };
 }
 
 export function countersLines(c: CountersSample, o: CountersOptions): Line[] {
@@ -144,7 +150,10 @@ export function countersLines(c: CountersSample, o: CountersOptions): Line[] {
     );
   }
   out.push(L(tcp));
-  out.push(L(TOP_HEADER + (o.pinned !== null && c.top_on_pinned ? `  (last ran on CPU ${o.pinned})` : ''), 'heading'));
-  for (const r of top.slice(0, nTop)) out.push(L(topLine(r)));
+  out.push(L(topHeader(o.sort) + (o.pinned !== null && c.top_on_pinned ? `  (last ran on CPU ${o.pinned})` : ''), 'heading'));
+  // Cut short, the table's last line says how many processes are left out.
+  const topCut = nTop >= 2 && top.length > nTop;
+  for (const r of top.slice(0, topCut ? nTop - 1 : nTop)) out.push(L(topLine(r)));
+  if (topCut) out.push(L(`+${top.length - (nTop - 1)} more`, 'dim'));
   return out.slice(0, h);
 }

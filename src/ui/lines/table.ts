@@ -37,6 +37,21 @@ export interface TableText {
   readonly rows: string[];
 }
 
+/** The sort mark after a column's title: ▼ descending, ▲ ascending. */
+export const sortMark = (descending: boolean): string => (descending ? '▼' : '▲');
+
+/** The columns with the sorted one's title marked (its width grown to hold the mark). */
+export function markSorted<R>(cols: readonly Column<R>[], sort: { readonly column: string; readonly descending: boolean } | undefined): Column<R>[] {
+  return cols.map((c) => {
+    if (!sort || c.title !== sort.column) return c;
+    const title = c.title + sortMark(sort.descending);
+    return { ...c, title, width: Math.max(c.width, title.length) };
+  });
+}
+
+/** `+N more`: the last row of a table cut short. */
+export const moreText = (n: number): string => `+${n} more`;
+
 /** Header and rows as fixed-width text lines (no trailing spaces). */
 export function renderTable<R>(cols: readonly Column<R>[], rows: readonly R[], width: number): TableText {
   const shown = fitColumns(cols, width);

@@ -3,10 +3,13 @@
 // the histogram of the selected row when it has a field; while + is open, the completions.
 import { fmtCount } from '../../model/format.js';
 import { histRange } from '../../model/hist.js';
-import { sortRows, type TraceRow, type TraceSample } from '../../probes/trace-spec.js';
-import { fmtValue, traceBucketLabel } from '../../views/trace.js';
+import type { TraceRow, TraceSample } from '../../probes/trace-spec.js';
+import { fmtValue, traceBucketLabel, traceRowOrder } from '../../views/trace.js';
+import type { SortKey } from '../../views/view.js';
 
 export interface TraceLines {
+  /** The column header, the sort column marked. */
+  readonly header: string;
   /** Row lines, top to bottom; `selected` marks the cursor's. */
   readonly rows: readonly { readonly text: string; readonly selected: boolean }[];
   /** The selected row's histogram heading and buckets, or null. */
@@ -24,8 +27,9 @@ function tasksText(r: TraceRow, n: number): string {
 }
 
 /** The lines for a pane `width` columns wide with `rows` lines of body. */
-export function traceLines(s: TraceSample, cursor: number, width: number, rows: number): TraceLines {
-  const sorted = sortRows(s.tracepoints);
+export function traceLines(s: TraceSample, cursor: number, width: number, bodyRows: number, sort?: SortKey): TraceLines {
+  const sorted = traceRowOrder(s.tracepoints, sort);
+  const rows = Math.max(1, bodyRows - 1); // the header's line
   const sel = sorted.length ? Math.min(cursor, sorted.length - 1) : -1;
   const selRow = sel >= 0 ? sorted[sel] : null;
   // The rows first; the selected row's histogram gets what is left (at most half of a tall pane).
@@ -57,5 +61,7 @@ export function traceLines(s: TraceSample, cursor: number, width: number, rows: 
     const heading = `${selRow.id}${h.unit ? ` (${h.unit})` : ''}: n=${fmtCount(h.count)} p50=${fmtValue(h.p50 ?? 0, h.unit)} p99=${fmtValue(h.p99 ?? 0, h.unit)}${neg}`;
     hist = { heading, bars };
   }
-  return { rows: out, hist };
+  const t = (title: string) => (sort?.column === title ? title + (sort.descending ? '▼' : '▲') : title);
+  const header = `${pad(t('RATE'), 8)} ${pad(t('COUNT'), 6)}  ${t('TRACEPOINT').padEnd(idW)} ${t('COST')}  TASKS`;
+  return { header: header.length > width ? header.slice(0, Math.max(0, width - 1)) + '…' : header, rows: out, hist };
 }
