@@ -1,6 +1,8 @@
 // The panes of a catalogue, attached here by the screen (not by the data catalogue), loaded when
 // a screen is drawn (a --json run never loads Ink), and handed to the components through a
 // context. A probe without a pane of its own gets the plain pane: its overview lines in a frame.
+import type { ContainersSample } from '../probes/containers-spec.js';
+import { containersTable } from './lines/containers-table.js';
 import type React from 'react';
 import { createContext, useContext } from 'react';
 import type { ProbeName } from '../catalogue/catalogue.js';
@@ -64,6 +66,10 @@ const TALL = 500;
  * and whether it uses more. A feed wants its events, a probe not here its overview lines.
  */
 export const PANE_WANTS: { readonly [N in ProbeName]?: WantFn } = {
+  containers: (s) => {
+    const d = s.shown?.data.containers as ContainersSample | undefined;
+    return d ? { body: 1 + Math.max(1, d.rows.length), grows: true } : { body: 1, grows: false };
+  },
   offcpu: (s) => {
     const d = s.shown?.data.offcpu as OffcpuSample | undefined;
     if (!d) return { body: 1, grows: false };
@@ -100,6 +106,11 @@ export const PANE_WANTS: { readonly [N in ProbeName]?: WantFn } = {
 
 /** Where each sortable table's header is in its pane (for a click on a column: src/ui/mouse.ts). */
 export const PANE_HEADERS: { readonly [N in ProbeName]?: HeaderFn } = {
+  containers: (s, width) => {
+    const d = s.shown?.data.containers as ContainersSample | undefined;
+    if (!d) return null;
+    return { row: 2, text: containersTable(d, width - 2, 1, undefined, sortOf(s, 'containers')).header };
+  },
   offcpu: (s, width) => {
     const d = s.shown?.data.offcpu as OffcpuSample | undefined;
     if (!d || s.detail?.pane === 'offcpu') return null;

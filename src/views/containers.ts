@@ -4,11 +4,32 @@
 // and its tests share them. Its data is src/probes/containers-spec.ts.
 import { fmtUs } from '../model/format.js';
 import { sortContainerRows, type ContainerRow, type ContainersSample } from '../probes/containers-spec.js';
-import type { ViewSpec } from './view.js';
+import { sortBy, type SortValue } from './sort.js';
+import type { SortKey, ViewSpec } from './view.js';
 
-/** The rows in the pane's order: the probe's (its --containers-sort column, `s` in the pane). */
-export function containerRows(s: ContainersSample): ContainerRow[] {
-  return s.rows;
+/** The table's columns a sort can use (< > F6 I, a click on the header): header titles. */
+export const CONTAINERS_SORT: Readonly<Record<string, (r: ContainerRow) => SortValue>> = {
+  NAME: (r) => r.cgroup.name,
+  CPU: (r) => r.cpu_pct,
+  'RQ P50': (r) => r.runq_p50_us,
+  'RQ P99': (r) => r.runq_p99_us,
+  WAITS: (r) => r.runq_count,
+  'OFF MAX': (r) => r.offcpu_max_us,
+  BY: (r) => r.offcpu_max_comm,
+  THROTL: (r) => r.throttled_us,
+  'PSI C/M/I': (r) => r.pressure.cpu,
+  'MEM/LIMIT': (r) => r.memory_bytes,
+  'EVENTS/S': (r) => Object.values(r.events_per_s ?? {}).reduce((a, b) => a + b, 0),
+};
+/** Before the user picks a sort: the probe's own order (--containers-sort, `s` in the pane). */
+export const CONTAINERS_SORT_INITIAL: SortKey = { column: 'RQ P99', descending: true };
+
+/**
+ * The rows in the pane's order: the probe keeps at most CONTAINERS_ROWS_MAX rows by its
+ * --containers-sort column (`s`); the screen's sort (< > F6 I) orders what it kept.
+ */
+export function containerRows(s: ContainersSample, sort?: SortKey): ContainerRow[] {
+  return sort ? sortBy(s.rows, sort, CONTAINERS_SORT) : s.rows;
 }
 
 export const containerRowId = (r: ContainerRow): string => String(r.cgroup.id);
@@ -28,7 +49,11 @@ export const containersView: ViewSpec<ContainersSample> = {
   tab: 'containers',
   key: '9',
   grid: { column: 1, row: 5, weight: 3 },
-  rowIds: (s) => containerRows(s).map(containerRowId),
+  presets: ['latency'],
+  sortColumns: Object.keys(CONTAINERS_SORT),
+  sortInitial: CONTAINERS_SORT_INITIAL,
+  sortSample: (s, sort) => ({ ...s, rows: containerRows(s, sort) }),
+  rowIds: (s) => s.rows.map(containerRowId),
   cgroupOfRow: (s, id) => {
     const r = s?.rows.find((x) => containerRowId(x) === id);
     return r ? containerFilterValue(r) : null;

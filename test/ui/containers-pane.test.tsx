@@ -66,11 +66,26 @@ describe('ContainersPane', () => {
   it('one row per cgroup: name, CPU, run-queue p50/p99, worst off-CPU and who, throttling, pressure, memory', () => {
     const r = renderWith(store(), <ContainersPane spec={containers} width={130} height={10} />);
     const f = stripSgr(r.lastFrame() ?? '');
-    expect(f).toContain('Containers and services by p99');
-    expect(f).toMatch(/NAME\s+CPU\s+RQ P50\s+RQ P99\s+WAITS\s+OFF MAX\s+BY\s+THROTL\s+PSI C\/M\/I\s+MEM\/LIMIT\s+EVENTS\/S/);
+    expect(f).toContain('Containers and services (top by p99)');
+    expect(f).toMatch(/NAME\s+CPU\s+RQ P50\s+RQ P99▼\s+WAITS\s+OFF MAX\s+BY\s+THROTL\s+PSI C\/M\/I\s+MEM\/LIMIT\s+EVENTS\/S/);
     expect(f).toMatch(/web\s+20%\s+8us\s+9\.00ms\s+10\s+1\.50ms\s+sleep\s+640\.0ms\s+1\.0%\/0\.0%\/-\s+1\.0M\/256M\s+exec 20 open 3/);
     expect(f).toContain('evil\\e]0;pwned\\a');
     expect(r.lastFrame() ?? '').not.toMatch(RAW_CONTROL);
+  });
+
+  it('the screen sort (< > F6 I, a header click) orders the rows and marks its column', () => {
+    const st = store();
+    st.setState({ sort: { ...st.getState().sort, containers: { column: 'NAME', descending: false } } });
+    const f = stripSgr(renderWith(st, <ContainersPane spec={containers} width={130} height={10} />).lastFrame() ?? '');
+    expect(f).toMatch(/NAME▲/);
+    const order = ['/ ', 'evil', 'web'].map((n) => f.indexOf(`│${n}`));
+    expect(order.every((x) => x > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it('cut short: the last row says how many more', () => {
+    const f = stripSgr(renderWith(store(), <ContainersPane spec={containers} width={130} height={6} />).lastFrame() ?? '');
+    expect(f).toMatch(/\+2 more/);
   });
 
   it('Enter on a row: --cgroup its path, through the control; Enter again: off; G: off', () => {

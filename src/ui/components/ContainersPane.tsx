@@ -11,11 +11,14 @@ import { TextLines } from './TextLines.js';
 import { costInfo } from '../lines/cost.js';
 import { containersTable } from '../lines/containers-table.js';
 import { containerRowId, containerRows } from '../../views/containers.js';
-import { CONTAINER_SORTS, CONTAINERS_SORT } from '../../probes/containers-spec.js';
-import { optionShown } from '../../store/selectors.js';
+import { CONTAINER_SORTS, CONTAINERS_SORT, type ContainersSample } from '../../probes/containers-spec.js';
+import { optionShown, sortOf } from '../../store/selectors.js';
 
 export function ContainersPane({ spec, width, height }: PaneProps): React.JSX.Element {
-  const data = useAppStore((s) => s.shown?.data.containers ?? null);
+  const raw = useAppStore((s) => s.shown?.data.containers ?? null);
+  const sort = useAppStore((s) => sortOf(s, 'containers'));
+  const sorter = spec.sortSample;
+  const data = useMemo(() => (raw && sorter && sort ? (sorter(raw, sort) as ContainersSample) : raw), [raw, sorter, sort]);
   const health = useAppStore((s) => s.health.containers);
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const focused = useAppStore((s) => s.focus === 'containers');
@@ -25,7 +28,7 @@ export function ContainersPane({ spec, width, height }: PaneProps): React.JSX.El
   const ids = useMemo(() => (data ? containerRows(data).map(containerRowId) : []), [data]);
   const selected = focused && ids.length ? ids[Math.min(rawCursor, ids.length - 1)] : undefined;
   const by = CONTAINER_SORTS[typeof sortIdx === 'number' ? sortIdx : 0] ?? 'p99';
-  const title = `${spec.title} by ${by}${filter.length ? ` [--cgroup ${filter.join(' ')}]` : ''}`;
+  const title = `${spec.title} (top by ${by})${filter.length ? ` [--cgroup ${filter.join(' ')}]` : ''}`;
   const frame = { title, width, height, focused, health, toggleKey: spec.key ?? undefined, info: costInfo(health, interval) };
   if (health.state !== 'running' || !data) {
     return (
@@ -35,14 +38,17 @@ export function ContainersPane({ spec, width, height }: PaneProps): React.JSX.El
     );
   }
   const body = bodyRows(height);
-  const t = containersTable(data, width - 2, Math.max(0, body - 1), selected);
+  const t = containersTable(data, width - 2, Math.max(0, body - 1), selected, sort);
   return (
     <PaneFrame {...frame}>
       <TextLines
         width={width - 2}
         lines={[
           { text: t.header, kind: 'heading' },
-          ...t.rows.map((text, i) => ({ text, kind: i === t.selectedRow ? ('highlight' as const) : ('text' as const) })),
+          ...t.rows.map((text, i) => ({
+            text,
+            kind: i === t.selectedRow ? ('highlight' as const) : i >= t.rows.length - (t.hidden > 0 ? 1 : 0) ? ('dim' as const) : ('text' as const),
+          })),
         ]}
       />
       {data.rows.length === 0 ? <Text dimColor>no cgroup's task ran in this interval</Text> : null}

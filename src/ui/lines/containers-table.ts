@@ -1,9 +1,10 @@
-// The containers pane as text: one row per cgroup in the probe's order (its sort column), the
-// columns that fit, the selected row kept in view.
+// The containers pane as text: one row per cgroup in the sample's order (sorted by the screen's
+// sort before it gets here), the columns that fit, the selected row kept in view, `+N more` when cut.
 import type { ContainerRow, ContainersSample } from '../../probes/containers-spec.js';
 import { containerRowId, containerRows } from '../../views/containers.js';
 import { fmtCount, fmtUs } from '../../model/format.js';
-import { renderTable, type Column } from './table.js';
+import { markSorted, moreText, renderTable, type Column } from './table.js';
+import type { SortKey } from '../../views/view.js';
 
 const pctText = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)}%`);
 
@@ -50,12 +51,15 @@ export interface ContainersTable {
 }
 
 /** The table in `width` x `height` rows (the header excluded), scrolled to keep `selected` in view. */
-export function containersTable(s: ContainersSample, width: number, height: number, selected?: string): ContainersTable {
+export function containersTable(s: ContainersSample, width: number, height: number, selected?: string, sort?: SortKey): ContainersTable {
   const all = containerRows(s);
   const idx = selected === undefined ? -1 : all.findIndex((r) => containerRowId(r) === selected);
-  const h = Math.max(0, height);
+  const fits = Math.max(0, height);
+  // Cut short: the last row says how many more (the selected row kept in view above it).
+  const h = all.length > fits && fits > 0 ? fits - 1 : fits;
   const start = idx >= h ? idx - h + 1 : 0;
   const shown = all.slice(start, start + h);
-  const t = renderTable(COLUMNS, shown, width);
-  return { header: t.header, rows: t.rows, selectedRow: idx < 0 ? -1 : idx - start, hidden: all.length - shown.length };
+  const t = renderTable(markSorted(COLUMNS, sort), shown, width);
+  const hidden = all.length - shown.length;
+  return { header: t.header, rows: hidden > 0 && fits > 0 ? [...t.rows, moreText(hidden)] : t.rows, selectedRow: idx < 0 ? -1 : idx - start, hidden };
 }
