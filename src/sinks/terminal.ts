@@ -15,6 +15,7 @@
 //   CSI cursor and erase  ESC [ <digits ;> A..H f J K     cursor moves, erase in line / display
 //   CSI scrolling         ESC [ <digits ;> r S T          the frame writer's scroll region and scroll up
 //   CSI private modes     ESC [ ? 25|1049|2026 h|l        cursor show/hide, alternate screen, synchronized output
+//                         ESC [ ? 1000|1006 h|l           the screen's mouse: button reports, SGR encoding (src/ui/mouse.ts)
 // Removed, the whole sequence (its introducer, parameters and string): any other CSI (8-bit CSI
 // too), OSC/DCS/SOS/PM/APC up to their terminator (BEL or ST; an unterminated one up to the end of
 // the write), any other ESC sequence, the other C0 controls, DEL and the C1 controls. Removing
@@ -25,7 +26,7 @@
 // drop the rest including the payload of string sequences — and it is one linear pass.
 
 const ESC = 0x1b;
-const ALLOWED_PRIVATE_MODES = new Set(['?25', '?1049', '?2026']);
+const ALLOWED_PRIVATE_MODES = new Set(['?25', '?1049', '?2026', '?1000', '?1006']);
 const CURSOR_FINALS = 'ABCDEFGHfJKrST';
 
 /** Is the CSI with these parameter bytes, intermediates and final byte one perfscope writes? */

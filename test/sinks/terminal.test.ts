@@ -11,7 +11,7 @@ import { fuzzParams, fuzzTimeout } from '../helpers/fuzz.js';
 // What may be in the output, written independently of the filter: text, LF, CR LF, and the
 // allowlisted CSIs.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is about terminal control characters
-const TOKEN = /\x1b\[[0-9;:]*m|\x1b\[[0-9;]*[A-HfJKrST]|\x1b\[\?(?:25|1049|2026)[hl]|\r\n|\n|[^\u0000-\u001f\u007f-\u009f]/uy;
+const TOKEN = /\x1b\[[0-9;:]*m|\x1b\[[0-9;]*[A-HfJKrST]|\x1b\[\?(?:25|1049|2026|1000|1006)[hl]|\r\n|\n|[^\u0000-\u001f\u007f-\u009f]/uy;
 
 function onlyAllowed(s: string): boolean {
   TOKEN.lastIndex = 0;
@@ -102,7 +102,7 @@ describe('filterTerminal', () => {
       ['a\x9b?1049hb', 'ab'],
       ['a\x1b[6nb', 'ab'], // cursor position report: would type into perfscope's stdin
       ['a\x1b[21tb', 'ab'], // report the window title
-      ['a\x1b[?1000hb', 'ab'], // mouse tracking
+      ['a\x1b[?1003hb', 'ab'], // any-motion mouse tracking (the screen asks for 1000 and 1006 only)
       ['a\x1b[4hb', 'ab'], // insert mode
       ['a\x1b[?25$pb', 'ab'],
       ['a\x1bcb', 'ab'], // full reset
