@@ -8,7 +8,7 @@ import { sortBy, type SortValue } from './sort.js';
 import type { SortKey, ViewSpec } from './view.js';
 
 /** The table's columns a sort can use (< > F6 I, a click on the header): header titles. */
-export const CONTAINERS_SORT: Readonly<Record<string, (r: ContainerRow) => SortValue>> = {
+export const CONTAINERS_TABLE_SORT: Readonly<Record<string, (r: ContainerRow) => SortValue>> = {
   NAME: (r) => r.cgroup.name,
   CPU: (r) => r.cpu_pct,
   'RQ P50': (r) => r.runq_p50_us,
@@ -22,14 +22,14 @@ export const CONTAINERS_SORT: Readonly<Record<string, (r: ContainerRow) => SortV
   'EVENTS/S': (r) => Object.values(r.events_per_s ?? {}).reduce((a, b) => a + b, 0),
 };
 /** Before the user picks a sort: the probe's own order (--containers-sort, `s` in the pane). */
-export const CONTAINERS_SORT_INITIAL: SortKey = { column: 'RQ P99', descending: true };
+export const CONTAINERS_TABLE_SORT_INITIAL: SortKey = { column: 'RQ P99', descending: true };
 
 /**
  * The rows in the pane's order: the probe keeps at most CONTAINERS_ROWS_MAX rows by its
  * --containers-sort column (`s`); the screen's sort (< > F6 I) orders what it kept.
  */
 export function containerRows(s: ContainersSample, sort?: SortKey): ContainerRow[] {
-  return sort ? sortBy(s.rows, sort, CONTAINERS_SORT) : s.rows;
+  return sort ? sortBy(s.rows, sort, CONTAINERS_TABLE_SORT) : s.rows;
 }
 
 export const containerRowId = (r: ContainerRow): string => String(r.cgroup.id);
@@ -50,8 +50,8 @@ export const containersView: ViewSpec<ContainersSample> = {
   key: '9',
   grid: { column: 1, row: 5, weight: 3 },
   presets: ['latency'],
-  sortColumns: Object.keys(CONTAINERS_SORT),
-  sortInitial: CONTAINERS_SORT_INITIAL,
+  sortColumns: Object.keys(CONTAINERS_TABLE_SORT),
+  sortInitial: CONTAINERS_TABLE_SORT_INITIAL,
   sortSample: (s, sort) => ({ ...s, rows: containerRows(s, sort) }),
   rowIds: (s) => s.rows.map(containerRowId),
   cgroupOfRow: (s, id) => {
