@@ -10,7 +10,7 @@
 //     oneOf (an enumeration: tcp `kind`, open `syscall`, ...; collectEnums in
 //     src/probes/json-check.ts records where they are), the line's `time`, each probe's and
 //     sink's `state` (the codec's enumerations), and strings that are numbers in text form
-//     (ISO 8601 times, hexadecimal addresses, decimal numbers): "keep every number";
+//     (ISO 8601 times, hexadecimal addresses of stack frames): "keep every number";
 //   - object keys stay: in the --json shape they are field names, CPU numbers, disk and
 //     interface names and feed names, never a task's or a file's name (a probe that keyed a map
 //     by one would have to be added here: test/replay/anonymize.test.ts walks a real line of every
@@ -29,7 +29,8 @@ import type { JsonLine } from '../probes/types.js';
 import { collectEnums } from '../probes/json-check.js';
 import type { RecordingHeader } from './format.js';
 
-const NUMERIC = /^(?:-?\d+(?:\.\d+)?(?:e[+-]?\d+)?|0x[0-9a-f]{1,16}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))$/i;
+/** Numbers in text form: ISO 8601 times, hexadecimal addresses (stack frames). A decimal string (an argv `700`) is not kept: it may be anything. */
+const NUMERIC = /^(?:0x[0-9a-f]{1,16}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}))$/i;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const IPV6 = /^[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?::\d{1,3}(?:\.\d{1,3}){3})?$/i;
 /** The codec's own enumerations (src/catalogue/codec.ts), outside any probe's schema. */
