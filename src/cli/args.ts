@@ -219,7 +219,7 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
   const slice = values.slice === true;
   const out = (values.output as string | undefined) ?? null;
   if (slice) {
-    if (out === null || out === '') throw new UsageError('replay --slice needs -o OUT (the slice\'s file)');
+    if (out === null || out === '') throw new UsageError("replay --slice needs -o OUT (the slice's file)");
     if (values.json === true) throw new UsageError('replay --slice writes a recording, not --json lines');
     if (values.at !== undefined) throw new UsageError('replay --slice takes --from and --to, not --at');
   } else {
@@ -437,7 +437,8 @@ export function parseOptions(
     }
   } else durationS = unit('duration', parseDuration);
   const maxSize = unit('max-size', parseSize);
-  for (const f of ['shard', 'retain', 'max-disk']) if (str(f) !== undefined && recordDir === null) throw new UsageError(`--${f} only goes with perfscope record --dir`);
+  for (const f of ['shard', 'retain', 'max-disk'])
+    if (str(f) !== undefined && recordDir === null) throw new UsageError(`--${f} only goes with perfscope record --dir`);
   const shardS = unit('shard', parseDuration) ?? 3600;
   const retainS = unit('retain', parseDuration) ?? (recordDir !== null ? 7 * 86_400 : null);
   const maxDisk = unit('max-disk', parseSize);

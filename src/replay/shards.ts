@@ -70,8 +70,7 @@ export function checkRecordDir(dir: string): void {
   const uid = process.geteuid?.() ?? st.uid;
   if (st.uid !== uid) throw new RecordDirError(`is owned by uid ${st.uid}, not by perfscope's user (${uid}): refused`);
   if (created) return; // mode 0700 less the umask: nobody else's
-  if ((st.mode & 0o022) !== 0)
-    throw new RecordDirError(`is writable by group or others (mode ${(st.mode & 0o777).toString(8)}): refused (chmod 0700 it)`);
+  if ((st.mode & 0o022) !== 0) throw new RecordDirError(`is writable by group or others (mode ${(st.mode & 0o777).toString(8)}): refused (chmod 0700 it)`);
 }
 
 /**

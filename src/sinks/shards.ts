@@ -168,7 +168,9 @@ export class ShardedRecorder {
               // unless this one held no record at all (--max-disk too small for one): then wait.
               if (r.records === 0) {
                 removeQuietly(path);
-                this.opts.say(`${dir}: --max-disk ${this.opts.maxDisk} bytes holds not even one record: no shard until ${new Date(now + this.opts.shardMs).toISOString()}`);
+                this.opts.say(
+                  `${dir}: --max-disk ${this.opts.maxDisk} bytes holds not even one record: no shard until ${new Date(now + this.opts.shardMs).toISOString()}`,
+                );
                 this.retryAt = now + this.opts.shardMs;
               }
               return;

@@ -36,7 +36,12 @@ function start(args: string[]): { child: ChildProcess; exited: Promise<number | 
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const shards = (d: string) => (existsSync(d) ? readdirSync(d).filter((n) => SHARD_RE.test(n)).sort() : []);
+const shards = (d: string) =>
+  existsSync(d)
+    ? readdirSync(d)
+        .filter((n) => SHARD_RE.test(n))
+        .sort()
+    : [];
 const lines = (stdout: string) => stdout.split('\n').filter(Boolean);
 const times = (ls: string[]) => ls.map((l) => Date.parse((JSON.parse(l) as { time: string }).time));
 

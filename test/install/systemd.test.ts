@@ -47,7 +47,7 @@ describe('packaging/systemd/perfscope-record.service', () => {
 });
 
 describe('packaging/tmpfiles.d/perfscope.conf', () => {
-  it.skipIf(noTmpfiles !== null)('creates /var/lib/perfscope mode 0700, root\'s (in a scratch root)', () => {
+  it.skipIf(noTmpfiles !== null)("creates /var/lib/perfscope mode 0700, root's (in a scratch root)", () => {
     const root = join(DIR, 'root');
     const r = spawnSync('systemd-tmpfiles', ['--create', `--root=${root}`, TMPFILES], { encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);

@@ -39,7 +39,7 @@ function holds(now: unknown, old: unknown, at: string): void {
 const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.psrec'));
 
 describe('recordings of every released format version replay', () => {
-  it('there is one for this perfscope\'s version', () => {
+  it("there is one for this perfscope's version", () => {
     expect(files).toContain(`format-v${FORMAT_VERSION}.psrec`);
   });
 
