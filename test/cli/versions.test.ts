@@ -13,7 +13,7 @@ import { BIN } from '../helpers/perfscope.js';
 import { FORMAT_VERSION, readRecording } from '../../src/replay/format.js';
 import { shardName } from '../../src/replay/shards.js';
 
-const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../replay/fixtures/', import.meta.url));
 const DIR = mkdtempSync(join(tmpdir(), 'perfscope-versions-'));
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
