@@ -95,6 +95,7 @@ export class ShardedRecorder {
         }
       },
       failure: () => this.failed,
+      lost: () => this.lost,
     };
   }
 
