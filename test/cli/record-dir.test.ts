@@ -119,6 +119,35 @@ describe('record --dir: shards, retention, one timeline', () => {
     expect(rep.stderr).toBe('');
   }, 90_000);
 
+  it('--max-disk: the shards together never pass it; the oldest go first, the newest stay', async () => {
+    const d = join(DIR, 'maxdisk');
+    const max = 24 * 1024;
+    const r = start(['record', '--dir', d, '--shard', '2s', '--max-disk', '24K', '-i', '0.2', '--no-bpf']);
+    const total = () => shards(d).reduce((a, n) => a + (existsSync(join(d, n)) ? statSync(join(d, n)).size : 0), 0);
+    let seen = 0;
+    let most = 0;
+    const names = new Set<string>();
+    const end = Date.now() + 60_000;
+    // Until the shards written add up to well past the bound (the oldest were deleted).
+    while (Date.now() < end) {
+      for (const n of shards(d)) names.add(n);
+      most = Math.max(most, total());
+      seen = [...names].length;
+      if (seen >= 4 && shards(d).length < seen) break;
+      await sleep(100);
+    }
+    r.child.kill('SIGTERM');
+    expect(await r.exited, r.err()).toBe(0);
+    expect(r.err()).toBe('');
+    expect(most).toBeLessThanOrEqual(max);
+    expect(total()).toBeLessThanOrEqual(max);
+    const left = shards(d);
+    expect(left.length).toBeLessThan(seen); // some were deleted
+    expect(left).toEqual([...names].sort().slice(-left.length)); // the newest stayed
+    const rep = run(['replay', d, '--json']);
+    expect(rep.status, rep.stderr).toBe(0);
+  }, 90_000);
+
   it('the directory is checked: a symbolic link, another owner, a group-writable mode are refused with one line, exit 2', () => {
     const real = join(DIR, 'real');
     mkdirSync(real, { mode: 0o700 });
