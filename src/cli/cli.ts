@@ -23,7 +23,7 @@ import { jsonSink } from '../sinks/json.js';
 import { foldedSink, type FoldedSink } from '../sinks/folded.js';
 import { setSymbolizeWait } from '../stacks/resolve.js';
 import { openRecorder, type Recorder } from '../sinks/recorder.js';
-import { loadRecording, rangeOf, recordingHeader, replayAll, replayScreen, ReplayInputError, timeArg, type LoadedRecording } from '../replay/run.js';
+import { loadRecording, rangeOf, recordingHeader, replayAll, replayScreen, ReplayInputError, timeArg, windowOf, type LoadedRecording } from '../replay/run.js';
 import type { TimeSpec } from '../replay/units.js';
 import { writeSlice } from '../replay/slice.js';
 import { ShardedRecorder } from '../sinks/shards.js';
@@ -107,9 +107,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     // Relative times (10m ago) are taken against one `now`, here.
     const now = Date.now();
     try {
-      recording = loadRecording(opts.replayFile!);
+      const [from, to] = [timeArg(opts.from, now), timeArg(opts.to, now)];
       at = timeArg(opts.at, now);
-      recording = rangeOf(recording, timeArg(opts.from, now), timeArg(opts.to, now));
+      // A directory: only the shards that may hold the range are read.
+      recording = loadRecording(opts.replayFile!, CATALOGUE, windowOf(from, to));
+      recording = rangeOf(recording, from, to);
     } catch (e) {
       if (!(e instanceof ReplayInputError)) throw e;
       say(e.message);

@@ -54,35 +54,46 @@ export interface LoadedRecording {
   readonly skip: string | null;
 }
 
+/** The part of a directory worth reading (ms since the epoch; null: unbounded): the shards that may hold times in it. */
+export interface ReadWindow {
+  readonly from: number | null;
+  readonly to: number | null;
+}
+
 /**
  * A recording directory (record --dir) read as one timeline: its shards (only names of the shard
- * pattern, src/replay/shards.ts), oldest first, each read and checked as a file is; their records
- * back to back. Nothing is put between shards: where nothing was recording the times jump (a gap),
- * and the replay says so (ReplaySource.gapBefore). A shard that is not a recording, cut in its
- * header, or unreadable is left out with one line; one of a newer format version refuses the
- * whole directory (exit 2), as a file of it would. All the shards together are read within the
- * reader's bound (MAX_INFLATED).
+ * pattern, src/replay/shards.ts), each read and checked as a file is, their records back to back,
+ * oldest first. Nothing is put between shards: where nothing was recording the times jump (a gap),
+ * and the replay says so (ReplaySource.gapBefore). Only the shards that may hold times in `window`
+ * are read (a shard holds the times from its name's to the next shard's). All the shards read
+ * together stay within the reader's bound (MAX_INFLATED): they are read newest first, so when a
+ * directory holds more than that, the newest history is the one kept, and one line says so. A
+ * shard that is not a recording, cut in its header, or unreadable is left out with one line; one
+ * of a newer format version refuses the whole directory (exit 2), as a file of it would.
  */
-function loadDirectory(dir: string, cat: Catalogue): LoadedRecording {
+function loadDirectory(dir: string, cat: Catalogue, window: ReadWindow): LoadedRecording {
   const name = escapeText(dir);
-  let shards;
+  let all;
   try {
-    shards = listShards(dir);
+    all = listShards(dir);
   } catch (e) {
     throw new ReplayInputError(`${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]}`);
   }
-  if (shards.length === 0) throw new ReplayInputError(`${name}: no recording in this directory (no perfscope-*.psrec shard)`);
-  const lines: string[] = [];
+  if (all.length === 0) throw new ReplayInputError(`${name}: no recording in this directory (no perfscope-*.psrec shard)`);
+  const shards = all.filter(
+    (s, i) => (window.to === null || s.start <= window.to) && (window.from === null || i === all.length - 1 || all[i + 1].start > window.from),
+  );
+  if (shards.length === 0)
+    throw new ReplayInputError(`${name}: no shard holds that range (${all.length} shards, the first from ${new Date(all[0].start).toISOString()})`);
+  const parts: { name: string; lines: string[] }[] = [];
   const notes: string[] = [];
   let header: RecordingHeader | null = null;
-  let total = 0;
-  let skipped = 0;
-  let first = '';
   let budget = MAX_INFLATED;
-  for (const s of shards) {
+  for (let k = shards.length - 1; k >= 0; k--) {
+    const s = shards[k];
     const file = `${name}/${s.name}`;
     if (budget <= 0) {
-      notes.push(`${file} and later shards: not read (the reader's bound of ${MAX_INFLATED} bytes is reached)`);
+      notes.push(`${name}: ${k + 1} older shards not read (the reader's bound of ${MAX_INFLATED} bytes is reached: give --from for an older range)`);
       break;
     }
     let r: ReadResult;
@@ -97,28 +108,40 @@ function loadDirectory(dir: string, cat: Catalogue): LoadedRecording {
       notes.push(`${file}: ${r.error}: skipped`);
       continue;
     }
-    header ??= r.header;
+    header = r.header; // the oldest read, in the end
     if (r.stop) notes.push(stopMessage(file, r.stop));
     for (const line of r.lines) budget -= Buffer.byteLength(line);
-    r.lines.forEach((line, i) => {
-      const c = checkRecord(cat, line);
-      if (c.ok) lines.push(line);
-      else if (skipped++ === 0) first = `${s.name} record ${i + 1}: ${c.why}`;
-    });
-    total += r.lines.length;
+    parts.push({ name: s.name, lines: r.lines });
   }
   if (!header) throw new ReplayInputError(`${name}: no readable shard (${notes[0] ?? ''})`);
+  const lines: string[] = [];
+  let total = 0;
+  let skipped = 0;
+  let first = '';
+  for (const p of parts.reverse()) {
+    p.lines.forEach((line, i) => {
+      const c = checkRecord(cat, line);
+      if (c.ok) lines.push(line);
+      else if (skipped++ === 0) first = `${p.name} record ${i + 1}: ${c.why}`;
+    });
+    total += p.lines.length;
+  }
   const skip = skipped ? `${name}: skipped ${skipped} of ${total} records, not of the recorded format (${first})` : null;
   // Interrupted shards are expected (a recorder killed, a full disk): said in one line, the first and how many.
   const stop = notes.length ? (notes.length === 1 ? notes[0] : `${notes[0]} (and ${notes.length - 1} more shards read short)`) : null;
   return { header, lines, stop, skipped, skip };
 }
 
-export function loadRecording(file: string, cat: Catalogue = CATALOGUE): LoadedRecording {
+/** The window of a --from/--to pair for loadRecording: absolute and relative times bound it; a time of day (which day?) does not. */
+export function windowOf(from: TimeSpec | null, to: TimeSpec | null): ReadWindow {
+  return { from: from?.kind === 'absolute' ? from.ms : null, to: to?.kind === 'absolute' ? to.ms : null };
+}
+
+export function loadRecording(file: string, cat: Catalogue = CATALOGUE, window: ReadWindow = { from: null, to: null }): LoadedRecording {
   // The name is quoted in messages: escaped as any untrusted text.
   const name = escapeText(file);
   try {
-    if (statSync(file).isDirectory()) return loadDirectory(file, cat);
+    if (statSync(file).isDirectory()) return loadDirectory(file, cat, window);
   } catch (e) {
     if (e instanceof ReplayInputError) throw e;
     /* not there: said below */

@@ -2,14 +2,17 @@
 // day; ISO 8601), the shard names (only the pattern, round-trip), the gap between two runs
 // recorded in one directory (said in the header, never bridged), and the screen's `g` with a
 // relative time, through the store as the keys drive it.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGUE, type Interval } from '../../src/catalogue/catalogue.js';
 import { intervalToLine } from '../../src/catalogue/codec.js';
 import { parseDuration, parseTimeSpec } from '../../src/replay/units.js';
 import { parseShardName, shardName } from '../../src/replay/shards.js';
 import { ReplaySource } from '../../src/replay/source.js';
-import { replayScreen } from '../../src/replay/run.js';
-import type { RecordingHeader } from '../../src/replay/format.js';
+import { loadRecording, replayScreen } from '../../src/replay/run.js';
+import { encodeHeader, RecordEncoder, type RecordingHeader } from '../../src/replay/format.js';
 import { handleInput, handleKey } from '../../src/ui/keys.js';
 import { replayWord } from '../../src/ui/lines/header.js';
 import { SCREEN_CATALOGUE } from '../../src/views/views.js';
@@ -140,6 +143,32 @@ describe('g in the replay screen: relative times', () => {
       expect(st().replay?.position).toBe(11);
     } finally {
       source.stop();
+    }
+  });
+});
+
+describe('a directory read by window', () => {
+  it('only the shards that may hold the range are read; the records come back oldest first, across shards', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perfscope-window-'));
+    try {
+      const t0 = Date.UTC(2026, 11, 7, 10, 0, 0);
+      // Three shards of 10 records at 1 s, starting at t0, t0+10 s, t0+20 s.
+      for (let k = 0; k < 3; k++) {
+        const enc = new RecordEncoder();
+        const start = t0 + k * 10_000;
+        const recs = Array.from({ length: 10 }, (_, i) => enc.encode(line(start + i * 1000)));
+        writeFileSync(join(dir, shardName(start)), Buffer.concat([encodeHeader({ ...HEADER, start_time: new Date(start).toISOString() }), ...recs]));
+      }
+      writeFileSync(join(dir, 'README'), 'not a shard');
+      const times = (r: { lines: string[] }) => r.lines.map((l) => (Date.parse((JSON.parse(l) as { time: string }).time) - t0) / 1000);
+      expect(times(loadRecording(dir))).toEqual(Array.from({ length: 30 }, (_, i) => i));
+      // From 15 s: the 2nd shard (it holds 10-19 s) and the 3rd.
+      expect(times(loadRecording(dir, CATALOGUE, { from: t0 + 15_000, to: null }))).toEqual(Array.from({ length: 20 }, (_, i) => i + 10));
+      // To 9 s: the 1st only.
+      expect(times(loadRecording(dir, CATALOGUE, { from: null, to: t0 + 9_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      expect(() => loadRecording(dir, CATALOGUE, { from: null, to: t0 - 1 })).toThrow(/no shard holds that range/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
