@@ -2,7 +2,8 @@
 // day; ISO 8601), the shard names (only the pattern, round-trip), the gap between two runs
 // recorded in one directory (said in the header, never bridged), and the screen's `g` with a
 // relative time, through the store as the keys drive it.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,6 +168,28 @@ describe('a directory read by window', () => {
       // To 9 s: the 1st only.
       expect(times(loadRecording(dir, CATALOGUE, { from: null, to: t0 + 9_000 }))).toEqual(Array.from({ length: 10 }, (_, i) => i));
       expect(() => loadRecording(dir, CATALOGUE, { from: null, to: t0 - 1 })).toThrow(/no shard holds that range/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a directory is untrusted too', () => {
+  it('a symbolic link or a FIFO named like a shard is skipped with one line; the real shards replay', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perfscope-hostile-'));
+    try {
+      const t0 = Date.UTC(2026, 11, 7, 10, 0, 0);
+      const enc = new RecordEncoder();
+      const real = shardName(t0);
+      writeFileSync(join(dir, real), Buffer.concat([encodeHeader(HEADER), enc.encode(line(t0)), enc.encode(line(t0 + 1000))]));
+      symlinkSync('/etc/passwd', join(dir, shardName(t0 + 5000)));
+      expect(spawnSync('mkfifo', [join(dir, shardName(t0 + 9000))]).status).toBe(0);
+      writeFileSync(join(dir, shardName(t0 + 7000)), 'not a recording at all');
+      const r = loadRecording(dir);
+      expect(r.lines).toHaveLength(2);
+      expect(r.stop).not.toContain('\n');
+      // The newest first: the FIFO (opened without blocking, refused), then the symbolic link and the foreign file.
+      expect(r.stop).toMatch(/T100009\.000Z\.psrec: is not a regular file: skipped \(and 2 more shards read short\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
