@@ -2,7 +2,9 @@
 //                         [--json [--count N]] [--record FILE] [--listen [ADDR:]PORT [--no-screen]
 //                         [--web-config FILE] [--prom-top N] [--prom-node]] [--help] [--version]
 //               perfscope record -o FILE [--duration D] [--max-size SIZE] [--json] [options]
-//               perfscope replay FILE [--json [--from TIME] [--to TIME]]
+//               perfscope record --dir DIR [--shard D] [--retain D] [--max-disk SIZE] [options]
+//               perfscope replay DIR|FILE [--json] [--at TIME] [--from TIME] [--to TIME]
+//               perfscope replay DIR|FILE --slice --from T1 --to T2 -o OUT [--anonymize]
 // The probe names (--probes) and the toggle keys in the usage come from the catalogue.
 // Parsed with node:util parseArgs (strict); every bad input becomes a UsageError (exit 2).
 import { parseArgs } from 'node:util';
@@ -51,11 +53,26 @@ export interface Options {
   durationS: number | null;
   /** Recording: stop before the file would exceed this (bytes), or null. */
   maxSize: number | null;
-  /** replay: the recording to read. */
+  /** record --dir: the directory of shards, or null. */
+  recordDir: string | null;
+  /** record --dir: a new shard after this long (seconds; --shard, default 1h). */
+  shardS: number;
+  /** record --dir: delete shards that started longer ago than this (seconds; --retain, default 7d), or null. */
+  retainS: number | null;
+  /** record --dir: all the shards together at most this many bytes (--max-disk), or null. */
+  maxDisk: number | null;
+  /** replay: the recording to read (a file, or a directory of shards). */
   replayFile: string | null;
-  /** replay --json: the range, as typed (HH:MM:SS UTC or ISO 8601). */
+  /** replay: the range, as typed (HH:MM:SS UTC, ISO 8601 or relative: 10m ago, -2h). */
   from: string | null;
   to: string | null;
+  /** replay: start at this time (the screen), or print only the interval at it (--json). */
+  at: string | null;
+  /** replay --slice: write the range as a recording to `sliceOut`. */
+  slice: boolean;
+  sliceOut: string | null;
+  /** replay --slice --anonymize: pseudonyms for every comm, argv, path, host and address. */
+  anonymize: boolean;
   /** The values of each probe's own option (--trace ...), as typed, by probe name (resolved later, against the host). */
   probeArgs: Record<string, string[]>;
   /** Each probe's settings given on the command line (--frequency 99, --offcpu-stacks), by probe name, then flag. */
@@ -83,7 +100,9 @@ export function usage(cat: ScreenCatalogue = SCREEN_CATALOGUE): string {
   const toggles = cat.filter((p) => p.key !== null);
   return `Usage: perfscope [options]
        perfscope record -o FILE [--duration D] [--max-size SIZE] [--json] [options]
-       perfscope replay FILE [--json [--from TIME] [--to TIME]]
+       perfscope record --dir DIR [--shard D] [--retain D] [--max-disk SIZE] [options]
+       perfscope replay DIR|FILE [--json] [--at TIME] [--from TIME] [--to TIME]
+       perfscope replay DIR|FILE --slice --from TIME --to TIME -o OUT [--anonymize]
 
 Live performance console, refreshed every interval: ${cat.map((p) => p.title).join(', ')}.
 
@@ -122,7 +141,15 @@ ${cat
   -o, --output FILE     record: the recording file (created or truncated, mode 0600)
   -d, --duration D      recording, --folded: stop after D (90s, 10m, 1h; a bare number is seconds)
       --max-size SIZE   recording: stop before the file would grow past SIZE (e.g. 10M)
-      --from, --to TIME replay --json: only the intervals in this range (HH:MM:SS UTC or ISO 8601)
+      --dir DIR         record: shards in DIR (created 0700), named by their start time
+      --shard D         record --dir: a new shard every D (default 1h; SIGHUP: now)
+      --retain D        record --dir: delete shards started more than D ago (default 7d)
+      --max-disk SIZE   record --dir: delete the oldest shards to keep all within SIZE
+      --from, --to TIME replay: only the intervals in this range (HH:MM[:SS] UTC, ISO 8601,
+                        or relative to now: 10m ago, -2h)
+      --at TIME         replay: start there (with --json: that interval only)
+      --slice -o OUT    replay: write the --from/--to range as a recording OUT
+      --anonymize       replay --slice: every comm, argv, path, host, address a pseudonym
       --listen [ADDR:]PORT  serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR 127.0.0.1 unless given)
       --no-screen       with --listen: no screen, run as a service (no TTY needed)
       --web-config FILE
@@ -158,21 +185,50 @@ function intArg(name: string, v: string, min: number): number {
 function replayOptions(argv: readonly string[], names: string[]): Options {
   let values: Record<string, string | boolean | undefined>;
   let positionals: string[];
+  // A time may start with a minus (--from -2h), which parseArgs takes for an option: such a value
+  // right after --from, --to or --at is joined to its flag (--from=-2h).
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    if ((a === '--from' || a === '--to' || a === '--at') && v !== undefined && /^-\d/.test(v)) {
+      args.push(`${a}=${v}`);
+      i++;
+    } else args.push(a);
+  }
   try {
     ({ values, positionals } = parseArgs({
-      args: [...argv],
+      args,
       strict: true,
       allowPositionals: true,
-      options: { json: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        at: { type: 'string' },
+        slice: { type: 'boolean' },
+        output: { type: 'string', short: 'o' },
+        anonymize: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (e) {
     throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }
-  if (values.help !== true && positionals.length !== 1) throw new UsageError('replay takes one recording: perfscope replay FILE');
-  for (const k of ['from', 'to'] as const) {
+  if (values.help !== true && positionals.length !== 1) throw new UsageError('replay takes one recording: perfscope replay DIR|FILE');
+  const slice = values.slice === true;
+  const out = (values.output as string | undefined) ?? null;
+  if (slice) {
+    if (out === null || out === '') throw new UsageError("replay --slice needs -o OUT (the slice's file)");
+    if (values.json === true) throw new UsageError('replay --slice writes a recording, not --json lines');
+    if (values.at !== undefined) throw new UsageError('replay --slice takes --from and --to, not --at');
+  } else {
+    if (out !== null) throw new UsageError('-o/--output only goes with replay --slice');
+    if (values.anonymize === true) throw new UsageError('--anonymize only goes with replay --slice');
+  }
+  for (const k of ['from', 'to', 'at'] as const) {
     const v = values[k] as string | undefined;
     if (v === undefined) continue;
-    if (values.json !== true) throw new UsageError(`--${k} only goes with replay --json`);
     try {
       parseTimeSpec(v);
     } catch (e) {
@@ -198,9 +254,17 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     record: null,
     durationS: null,
     maxSize: null,
+    recordDir: null,
+    shardS: 3600,
+    retainS: null,
+    maxDisk: null,
     replayFile: positionals[0] ?? null,
     from: (values.from as string | undefined) ?? null,
     to: (values.to as string | undefined) ?? null,
+    at: (values.at as string | undefined) ?? null,
+    slice,
+    sliceOut: out,
+    anonymize: values.anonymize === true,
     listen: null,
     webConfig: null,
     noScreen: false,
@@ -263,6 +327,10 @@ export function parseOptions(
         duration: { type: 'string', short: 'd' },
         folded: { type: 'boolean' },
         'max-size': { type: 'string' },
+        dir: { type: 'string' },
+        shard: { type: 'string' },
+        retain: { type: 'string' },
+        'max-disk': { type: 'string' },
         config: { type: 'string' },
         'no-save': { type: 'boolean' },
         'no-mouse': { type: 'boolean' },
@@ -333,11 +401,19 @@ export function parseOptions(
   const containerSocket = str('container-socket') ?? null;
   if (containerSocket !== null && containerSocket.length === 0) throw new UsageError('--container-socket needs a path');
   let record: string | null = null;
+  const recordDir = str('dir') ?? null;
   if (command === 'record') {
-    if (str('record') !== undefined) throw new UsageError('perfscope record takes -o FILE, not --record');
+    if (str('record') !== undefined) throw new UsageError('perfscope record takes -o FILE or --dir DIR, not --record');
     record = str('output') ?? null;
-    if (record === null) throw new UsageError('perfscope record needs -o FILE');
+    if (record !== null && recordDir !== null) throw new UsageError('perfscope record takes -o FILE or --dir DIR, not both');
+    if (record === null && recordDir === null) throw new UsageError('perfscope record needs -o FILE or --dir DIR');
+    if (recordDir !== null) {
+      if (recordDir.length === 0) throw new UsageError('--dir needs a directory');
+      record = recordDir;
+      if (str('max-size') !== undefined) throw new UsageError('--max-size is for one file (-o); a directory takes --max-disk');
+    }
   } else {
+    if (recordDir !== null) throw new UsageError('--dir only goes with perfscope record');
     if (str('output') !== undefined) throw new UsageError('-o/--output only goes with perfscope record');
     record = str('record') ?? null;
   }
@@ -361,6 +437,11 @@ export function parseOptions(
     }
   } else durationS = unit('duration', parseDuration);
   const maxSize = unit('max-size', parseSize);
+  for (const f of ['shard', 'retain', 'max-disk'])
+    if (str(f) !== undefined && recordDir === null) throw new UsageError(`--${f} only goes with perfscope record --dir`);
+  const shardS = unit('shard', parseDuration) ?? 3600;
+  const retainS = unit('retain', parseDuration) ?? (recordDir !== null ? 7 * 86_400 : null);
+  const maxDisk = unit('max-disk', parseSize);
   let listen: ListenAddress | null = null;
   if (str('listen') !== undefined) {
     try {
@@ -411,9 +492,17 @@ export function parseOptions(
     record,
     durationS,
     maxSize,
+    recordDir,
+    shardS,
+    retainS,
+    maxDisk,
     replayFile: null,
     from: null,
     to: null,
+    at: null,
+    slice: false,
+    sliceOut: null,
+    anonymize: false,
     cpu,
     pid,
     comm,

@@ -23,7 +23,11 @@ import { jsonSink } from '../sinks/json.js';
 import { foldedSink, type FoldedSink } from '../sinks/folded.js';
 import { setSymbolizeWait } from '../stacks/resolve.js';
 import { openRecorder, type Recorder } from '../sinks/recorder.js';
-import { loadRecording, recordingHeader, replayAll, replayScreen, ReplayInputError, type LoadedRecording } from '../replay/run.js';
+import { loadRecording, rangeOf, recordingHeader, replayAll, replayScreen, ReplayInputError, timeArg, windowOf, type LoadedRecording } from '../replay/run.js';
+import type { TimeSpec } from '../replay/units.js';
+import { writeSlice } from '../replay/slice.js';
+import { ShardedRecorder } from '../sinks/shards.js';
+import { RecordDirError } from '../replay/shards.js';
 import type { AppState, AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
@@ -98,19 +102,38 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   let recording: LoadedRecording | null = null;
+  let at: TimeSpec | null = null;
   if (opts.command === 'replay') {
+    // Relative times (10m ago) are taken against one `now`, here.
+    const now = Date.now();
     try {
-      recording = loadRecording(opts.replayFile!);
+      const [from, to] = [timeArg(opts.from, now), timeArg(opts.to, now)];
+      at = timeArg(opts.at, now);
+      // A directory: only the shards that may hold the range are read.
+      recording = loadRecording(opts.replayFile!, CATALOGUE, windowOf(from, to));
+      recording = rangeOf(recording, from, to);
     } catch (e) {
       if (!(e instanceof ReplayInputError)) throw e;
       say(e.message);
       process.exit(2);
     }
     // A file cut short: said once, here, or under the screen in its status line and again at exit.
-    if (recording.stop && opts.json) say(recording.stop);
-    if (recording.skip && opts.json) say(recording.skip);
+    const quiet = opts.json || opts.slice;
+    if (recording.stop && quiet) say(recording.stop);
+    if (recording.skip && quiet) say(recording.skip);
+    if (opts.slice) {
+      try {
+        const r = writeSlice(CATALOGUE, recording.header, recording.lines, opts.sliceOut!, opts.anonymize);
+        say(`${opts.sliceOut}: ${r.records} records, ${r.bytes} bytes${opts.anonymize ? `, ${r.pseudonyms} strings anonymized` : ''}`);
+        return;
+      } catch (e) {
+        say(`${opts.sliceOut}: ${oneLine(e)}`);
+        process.exit(2);
+      }
+    }
   }
   const headless = opts.json || opts.folded || opts.noScreen || opts.command === 'record';
+  let shards: ShardedRecorder | null = null;
   if (!headless && !(process.stdout.isTTY && process.stdin.isTTY)) {
     process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json or --listen PORT --no-screen for headless output\n');
     process.exit(2);
@@ -208,6 +231,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       manager?.stop();
       stopReplay?.();
       recorder?.finish();
+      shards?.finish();
       // --folded: the stacks so far, at the end of the run (Ctrl-C is a normal end).
       if (folded) {
         text = folded.text();
@@ -223,13 +247,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   };
   // Run as a service (--no-screen), SIGINT and SIGTERM are the normal way to stop: exit 0.
+  // record --dir is a service too: SIGTERM and SIGINT end it with 0, SIGHUP starts a new shard.
+  const service = opts.noScreen || opts.recordDir !== null;
   const signals: [NodeJS.Signals, number][] = [
-    ['SIGINT', opts.noScreen ? 0 : 130],
-    ['SIGTERM', opts.noScreen ? 0 : 143],
+    ['SIGINT', service ? 0 : 130],
+    ['SIGTERM', service ? 0 : 143],
     ['SIGHUP', 129],
     ['SIGQUIT', 131],
   ];
-  for (const [sig, code] of signals) process.on(sig, () => exit(code));
+  for (const [sig, code] of signals) process.on(sig, () => (sig === 'SIGHUP' && shards ? shards.rotate() : exit(code)));
   process.on('uncaughtException', (e) => exit(1, `internal error: ${oneLine(e)}`));
   process.on('unhandledRejection', (e) => exit(1, `internal error: ${oneLine(e)}`));
   // A closed pipe (perfscope --json | head) ends the run quietly.
@@ -237,7 +263,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   if (recording) {
     if (opts.json) {
-      replayAll(
+      const err = replayAll(
         CATALOGUE,
         recording,
         [
@@ -248,18 +274,24 @@ export async function main(argv: readonly string[]): Promise<void> {
             () => {},
           ),
         ],
-        opts.from,
-        opts.to,
+        at,
       );
+      if (err) return exit(2, `--at: ${err}`);
       process.stdout.write('', () => exit(0));
       return;
     }
     const { store, source } = replayScreen(SCREEN_CATALOGUE, recording);
+    let start = 0;
+    if (at) {
+      const i = source.indexOf(at);
+      if (typeof i === 'string') return exit(2, `--at: ${i}`);
+      start = i;
+    }
     stopReplay = () => source.stop();
     if (recording.stop) notes.push(recording.stop);
     if (recording.skip) notes.push(recording.skip);
     restoreUi = await showScreen(store, exit);
-    source.start();
+    source.start(start);
     return;
   }
 
@@ -285,7 +317,23 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   let store: AppStore | null = null;
-  if (opts.record !== null) {
+  if (opts.recordDir !== null) {
+    try {
+      shards = new ShardedRecorder(CATALOGUE, {
+        dir: opts.recordDir,
+        shardMs: opts.shardS * 1000,
+        retainMs: opts.retainS === null ? null : opts.retainS * 1000,
+        maxDisk: opts.maxDisk,
+        maxRecords: opts.durationS === null ? null : Math.max(1, Math.round(opts.durationS / opts.intervalS)),
+        header: () => recordingHeader(CATALOGUE, cpus, opts.intervalS, version()),
+        say,
+        onDone: () => process.stdout.write('', () => exit(0)),
+      });
+    } catch (e) {
+      say(`${opts.recordDir}: ${e instanceof RecordDirError ? e.message : oneLine(e)}`);
+      process.exit(2);
+    }
+  } else if (opts.record !== null) {
     // Without a screen and without a service, the recording is the run.
     const recordingIsTheRun = opts.json || opts.command === 'record';
     try {
@@ -310,7 +358,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exit(2);
     }
   }
-  const recorderSinks = recorder ? [recorder.sink] : [];
+  const recorderSinks = recorder ? [recorder.sink] : shards ? [shards.sink] : [];
 
   if (headless) {
     // Every probe is started (or has failed) before the first interval begins.

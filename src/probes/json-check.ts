@@ -28,11 +28,33 @@ export const bool: Check = (v, at) => {
   if (typeof v !== 'boolean') fail(at, 'not a boolean');
 };
 
+/** Where collectEnums is collecting the paths of the enumerations it passes, else null. */
+let enumPaths: Set<string> | null = null;
+
 /** One of these strings. */
 export function oneOf(values: readonly string[]): Check {
   return (v, at) => {
     if (typeof v !== 'string' || !values.includes(v)) fail(at, `not one of ${values.join(', ')}`);
+    enumPaths?.add(at);
   };
+}
+
+/**
+ * The paths (`tcp[3].kind`, as a SchemaError says them) of every string that `f`'s checks passed
+ * as one of an enumeration (oneOf): the strings a schema fixes, which an anonymized slice keeps
+ * (src/replay/anonymize.ts) while every other string becomes a pseudonym. A SchemaError from `f`
+ * is thrown on.
+ */
+export function collectEnums(f: () => void): Set<string> {
+  const prev = enumPaths;
+  const found = new Set<string>();
+  enumPaths = found;
+  try {
+    f();
+  } finally {
+    enumPaths = prev;
+  }
+  return found;
 }
 
 export function nullable(c: Check): Check {

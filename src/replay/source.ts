@@ -22,6 +22,8 @@ export interface ReplayPosition {
   readonly paused: boolean;
   /** The last interval is shown and playing has stopped. */
   readonly ended: boolean;
+  /** Seconds nothing was recorded before the interval shown (a gap between runs or shards), 0 when none. */
+  readonly gap_s?: number;
 }
 
 export interface ReplayOptions {
@@ -110,6 +112,7 @@ export class ReplaySource {
       position: this.pos + 1,
       total: this.lines.length,
       time: Number.isFinite(t) && t > 0 ? new Date(t).toISOString() : null,
+      gap_s: this.pos > 0 ? Math.round(this.gapBefore(this.pos) / 1000) : 0,
       paused: this.paused,
       ended: this.lines.length > 0 && this.pos >= this.lines.length - 1,
     };
@@ -143,7 +146,34 @@ export class ReplaySource {
     this.seek(this.pos + n);
   }
 
-  /** Go to the first record at or after a time (HH:MM:SS UTC or ISO 8601); a one-line error, or null. */
+  /** The first and last recorded times (ISO 8601), or null when empty. */
+  span(): [string, string] | null {
+    if (this.times.length === 0) return null;
+    return [new Date(this.times[0]).toISOString(), new Date(this.times[this.times.length - 1]).toISOString()];
+  }
+
+  /** The index of the first record at or after `spec`, or a one-line error. */
+  indexOf(spec: TimeSpec): number | string {
+    const i = indexAt(this.times, spec);
+    if (i >= 0) return i;
+    const span = this.span();
+    return `no interval at ${spec.text}: the recording spans ${span ? `${span[0]} to ${span[1]}` : 'nothing'}`;
+  }
+
+  /**
+   * The gap before record i (ms), when the recording stopped in between (more than twice the
+   * later record's interval between the two: a recorder that was not running, a disk that was
+   * full); 0 otherwise. Nothing is replayed in a gap: the next record follows at its own pace.
+   */
+  gapBefore(i: number): number {
+    if (i <= 0 || i >= this.times.length) return 0;
+    const d = this.times[i] - this.times[i - 1];
+    const s = Number(/"interval_s":([\d.]+)/.exec(this.lines[i].slice(0, 200))?.[1]);
+    const iv = s > 0 ? s * 1000 : (this.opts.intervalS ?? 1) * 1000;
+    return d > 2 * iv ? d : 0;
+  }
+
+  /** Go to the first record at or after a time (HH:MM[:SS] UTC, ISO 8601, or relative to now: 10m ago, -2h); a one-line error, or null. */
   seekTime(text: string): string | null {
     let spec;
     try {
@@ -151,12 +181,8 @@ export class ReplaySource {
     } catch (e) {
       return (e as Error).message;
     }
-    const i = indexAt(this.times, spec);
-    if (i < 0) {
-      const a = new Date(this.times[0] ?? 0).toISOString();
-      const b = new Date(this.times[this.times.length - 1] ?? 0).toISOString();
-      return `no interval at ${spec.text}: the recording spans ${a} to ${b}`;
-    }
+    const i = this.indexOf(spec);
+    if (typeof i === 'string') return i;
     this.seek(i);
     if (!this.paused) this.schedule();
     return null;
@@ -173,9 +199,9 @@ export class ReplaySource {
     this.report();
   }
 
-  /** Show the first record, then play at the recorded pace. */
-  start(): void {
-    this.seek(0);
+  /** Show the first record (or record `at`), then play at the recorded pace. */
+  start(at = 0): void {
+    this.seek(at);
     this.schedule();
   }
 

@@ -1,12 +1,13 @@
 // The units the record and replay flags take: durations (--duration 90s, 10m, 1h), sizes
-// (--max-size 10M) and points in time (--from/--to, the g prompt: HH:MM:SS or ISO 8601).
+// (--max-size 10M) and points in time (--from/--to/--at, the g prompt: HH:MM:SS, ISO 8601 or
+// relative to now, 10m ago).
 // Pure; a bad value is a RangeError with a one-line message.
 
-/** Seconds: a number with an optional unit, ms, s (default), m or h. */
+/** Seconds: a number with an optional unit, ms, s (default), m, h or d. */
 export function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new RangeError(`a duration is a number with s, m or h (e.g. 90s, 10m, 1h), got '${v}'`);
-  const k = { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? 's'] as number;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v.trim());
+  if (!m) throw new RangeError(`a duration is a number with s, m, h or d (e.g. 90s, 10m, 1h, 7d), got '${v}'`);
+  const k = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 }[m[2] ?? 's'] as number;
   const s = Number(m[1]) * k;
   if (!(s > 0)) throw new RangeError(`a duration must be more than 0, got '${v}'`);
   return s;
@@ -27,8 +28,31 @@ export type TimeSpec =
   | { readonly kind: 'clock'; readonly secondOfDay: number; readonly text: string }
   | { readonly kind: 'absolute'; readonly ms: number; readonly text: string };
 
-export function parseTimeSpec(v: string): TimeSpec {
+/** Seconds in each unit a relative time takes (s, m, h, d; w for weeks). */
+const REL_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/**
+ * A time relative to now: `10m ago`, `-2h`, `6s ago`, `1h30m ago`, `-1d12h`. Written by hand, and
+ * why: the forms are few (below's and journalctl's), and the npm parsers of human times take far
+ * more (natural language, locales) than a command line that must reject what it does not mean.
+ * Null when `t` is not of that form.
+ */
+export function parseRelative(t: string, now: number): TimeSpec | null {
+  const m = /^(?:-\s*((?:\d{1,9}(?:\.\d{1,6})?\s*[smhdw]\s*)+)|((?:\d{1,9}(?:\.\d{1,6})?\s*[smhdw]\s*)+)ago)$/i.exec(t);
+  if (!m) return null;
+  let s = 0;
+  for (const p of (m[1] ?? m[2]).matchAll(/(\d+(?:\.\d+)?)\s*([smhdw])/gi)) s += Number(p[1]) * (REL_UNITS[p[2].toLowerCase()] as number);
+  return { kind: 'absolute', ms: now - Math.round(s * 1000), text: t };
+}
+
+/**
+ * A time as the replay flags and the g prompt take it: relative to `now` (`10m ago`, `-2h`), a
+ * time of day (HH:MM[:SS], UTC as the recorded times are), or ISO 8601.
+ */
+export function parseTimeSpec(v: string, now: number = Date.now()): TimeSpec {
   const t = v.trim();
+  const rel = parseRelative(t, now);
+  if (rel) return rel;
   const c = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(t);
   if (c) {
     const [h, m, s] = [Number(c[1]), Number(c[2]), Number(c[3] ?? 0)];
@@ -40,7 +64,7 @@ export function parseTimeSpec(v: string): TimeSpec {
     const ms = Date.parse(/[T ]/.test(t) && !/(Z|[+-]\d{2}:?\d{2})$/.test(t) ? t.replace(' ', 'T') + 'Z' : t.replace(' ', 'T'));
     if (Number.isFinite(ms)) return { kind: 'absolute', ms, text: t };
   }
-  throw new RangeError(`a time is HH:MM:SS (UTC) or ISO 8601 (2026-11-24T18:11:29Z), got '${v}'`);
+  throw new RangeError(`a time is HH:MM:SS (UTC), ISO 8601 (2026-11-24T18:11:29Z) or relative to now (10m ago, -2h), got '${v}'`);
 }
 
 const DAY = 86_400_000;

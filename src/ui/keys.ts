@@ -62,7 +62,7 @@ export function keyHelp(cat: ScreenCatalogue, replay = false): readonly (readonl
       ['space', 'pause / resume the replay'],
       ['t T', 'step one interval forward / back (pauses)'],
       ['j J', 'jump 10 intervals forward / back (pauses)'],
-      ['g', 'go to a time: HH:MM:SS (UTC) or ISO 8601, then Enter'],
+      ['g', 'go to a time: HH:MM:SS (UTC), ISO 8601 or 10m ago / -2h, then Enter'],
       ['] [ a', 'pin the view to the next / previous CPU, all CPUs'],
       ['Tab, S-Tab, ← →', 'focus the next / previous pane'],
       ['/', 'filter the focused feed (Enter or Esc ends)'],

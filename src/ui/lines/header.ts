@@ -23,13 +23,23 @@ export interface HeaderInput {
     readonly total: number;
     readonly paused: boolean;
     readonly ended: boolean;
+    readonly gap_s?: number;
   } | null;
 }
 
-/** `replay 14:03:07 (12/3600)`, with PAUSED or end when so. */
+/** `replay 14:03:07 (12/3600)`, with PAUSED or end when so, and `after a 5m gap` when nothing was recorded just before. */
 export function replayWord(r: NonNullable<HeaderInput['replay']>): string {
   const state = r.paused ? 'PAUSED ' : r.ended ? 'end ' : '';
-  return `replay ${state}${clockOf(r.time)} (${r.position}/${r.total})`;
+  const gap = r.gap_s ? ` after a ${fmtGap(r.gap_s)} gap` : '';
+  return `replay ${state}${clockOf(r.time)} (${r.position}/${r.total})${gap}`;
+}
+
+/** A gap's length, short: 40s, 5m, 2h05m, 3d04h. */
+function fmtGap(s: number): string {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.round(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
 }
 
 export function fmtUptime(s: number | null): string {
