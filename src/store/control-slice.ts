@@ -44,6 +44,7 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
       options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [optionKey(p, f), v]))),
       replay: init.replay ?? null,
       cgroupFilter: init.cgroups ?? [],
+      remote: init.remote ?? null,
 
       attach: (control) => {
         probes = control;
@@ -111,6 +112,7 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
         get().setNotice(specs.length ? `--cgroup ${specs.join(' ')} (in the kernel; G: every cgroup)` : '--cgroup off: every cgroup');
       },
       setReplay: (r) => set(() => ({ replay: r })),
+      setRemote: (r) => set(() => ({ remote: r })),
       replayStep: (n) => replayer?.step(n),
       replayTogglePause: () => replayer?.togglePause(),
       submitReplayPrompt: () => {
