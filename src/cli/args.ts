@@ -291,7 +291,8 @@ function fleetOptions(argv: readonly string[], names: string[]): Options {
     throw new UsageError(`--prometheus: '${str('prometheus')}' is not a URL (e.g. http://127.0.0.1:9090)`);
   }
   if (prometheus.protocol !== 'http:' && prometheus.protocol !== 'https:') throw new UsageError('--prometheus: the URL must be http:// or https://');
-  if (prometheus.username || prometheus.password) throw new UsageError('--prometheus: no credentials in the URL; give --user and the password in PERFSCOPE_PASSWORD or --password-file');
+  if (prometheus.username || prometheus.password)
+    throw new UsageError('--prometheus: no credentials in the URL; give --user and the password in PERFSCOPE_PASSWORD or --password-file');
   const hostLabel = str('host-label') ?? 'instance';
   if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(hostLabel)) throw new UsageError(`--host-label must be a Prometheus label name, got '${hostLabel}'`);
   let windowS = 60;
@@ -564,10 +565,12 @@ export function parseOptions(
       throw new UsageError((e as Error).message);
     }
     const clash = ['listen', 'record', 'folded', 'probes', 'pid', 'comm', 'cgroup', 'no-bpf', 'interval', 'cpu'].filter((k) => values[k] !== undefined);
-    if (clash.length || command !== 'live') throw new UsageError(`--connect shows a remote perfscope as it runs: it takes no --${clash[0] ?? 'record'} (set those on the remote)`);
+    if (clash.length || command !== 'live')
+      throw new UsageError(`--connect shows a remote perfscope as it runs: it takes no --${clash[0] ?? 'record'} (set those on the remote)`);
   }
   const client = clientArgs(values);
-  if (!connect && (client.user !== null || client.caFile !== null || client.insecure)) throw new UsageError('--user, --password-file, --ca-file and --insecure go with --connect (or fleet)');
+  if (!connect && (client.user !== null || client.caFile !== null || client.insecure))
+    throw new UsageError('--user, --password-file, --ca-file and --insecure go with --connect (or fleet)');
   const probeArgs: Record<string, string[]> = {};
   for (const p of own) {
     const v = values[p.args!.flag] as string[] | undefined;

@@ -12,19 +12,26 @@ import { queryFleet, type FleetQueryOptions } from '../fleet/queries.js';
 import { createFleetStore, type FleetStore } from '../fleet/store.js';
 
 export type Exit = (code: number, message?: string) => void;
-export type ShowFleet = (store: FleetStore, onQuit: () => void, onError: (e: unknown) => void, onConnect: (url: string) => Promise<void>) => Promise<() => void>;
+export type ShowFleet = (
+  store: FleetStore,
+  onQuit: () => void,
+  onError: (e: unknown) => void,
+  onConnect: (url: string) => Promise<void>,
+) => Promise<() => void>;
 
 const credentialsRefused = (m: string) => /HTTP 40[13]/.test(m);
 
 /** Starts the refreshes; returns what restores the terminal (the screen), or null (--json). */
-export async function runFleet(
-  opts: Options,
-  client: HttpClientOptions,
-  exit: Exit,
-  show: ShowFleet,
-): Promise<(() => void) | null> {
+export async function runFleet(opts: Options, client: HttpClientOptions, exit: Exit, show: ShowFleet): Promise<(() => void) | null> {
   const f = opts.fleet!;
-  const q: FleetQueryOptions = { ...client, prometheus: f.prometheus, hostLabel: f.hostLabel, windowS: f.windowS, streamPort: f.streamPort, streamScheme: f.streamScheme };
+  const q: FleetQueryOptions = {
+    ...client,
+    prometheus: f.prometheus,
+    hostLabel: f.hostLabel,
+    windowS: f.windowS,
+    streamPort: f.streamPort,
+    streamScheme: f.streamScheme,
+  };
   const everyMs = opts.intervalS * 1000;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -59,7 +66,13 @@ export async function runFleet(
     });
     return null;
   }
-  const store = createFleetStore({ prometheus: q.prometheus.origin, hostLabel: f.hostLabel, windowS: f.windowS, intervalS: opts.intervalS, filter: f.filter ?? '' });
+  const store = createFleetStore({
+    prometheus: q.prometheus.origin,
+    hostLabel: f.hostLabel,
+    windowS: f.windowS,
+    intervalS: opts.intervalS,
+    filter: f.filter ?? '',
+  });
   const tick = async () => {
     if (stopped) return;
     store.getState().setLoading(true);

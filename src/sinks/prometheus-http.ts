@@ -210,8 +210,18 @@ function streamFamilies(hub: StreamHub | null): PromFamily[] {
   return [
     one('perfscope_http_streams', 'gauge', `Clients of /stream now (at most ${MAX_STREAMS})`, st.clients),
     one('perfscope_http_stream_lines', 'counter', 'Lines sent to /stream clients (one per interval and client)', st.linesSent),
-    one('perfscope_http_stream_lines_dropped', 'counter', 'Lines not sent to a /stream client that was not reading fast enough (its unread bytes above the bound)', st.linesDropped),
-    one('perfscope_http_streams_stalled', 'counter', '/stream clients disconnected because they read nothing for 30 s while their lines were dropped', st.stalled),
+    one(
+      'perfscope_http_stream_lines_dropped',
+      'counter',
+      'Lines not sent to a /stream client that was not reading fast enough (its unread bytes above the bound)',
+      st.linesDropped,
+    ),
+    one(
+      'perfscope_http_streams_stalled',
+      'counter',
+      '/stream clients disconnected because they read nothing for 30 s while their lines were dropped',
+      st.stalled,
+    ),
   ];
 }
 

@@ -67,7 +67,9 @@ function FleetApp({ store, onQuit, onConnect }: { store: FleetStore; onQuit: () 
     const errs = st.snapshot?.errors.length ? ` │ ${st.snapshot.errors.length} queries failed: ${st.snapshot.errors[0]}` : '';
     status = (
       <Text wrap="truncate" dimColor>
-        {safe(`${st.snapshot ? `updated ${clock(st.snapshot.time)}` : st.loading ? 'asking Prometheus…' : 'waiting'}${errs} │ q quit ? help < > sort / filter Enter connect`)}
+        {safe(
+          `${st.snapshot ? `updated ${clock(st.snapshot.time)}` : st.loading ? 'asking Prometheus…' : 'waiting'}${errs} │ q quit ? help < > sort / filter Enter connect`,
+        )}
       </Text>
     );
   }

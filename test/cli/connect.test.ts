@@ -81,7 +81,10 @@ beforeAll(() => {
     { stdio: 'ignore' },
   );
   const line = execFileSync('htpasswd', ['-nbBC', '10', USER, PASS], { encoding: 'utf8' }).trim();
-  writeFileSync(join(dir, 'web.yml'), `tls_server_config:\n  cert_file: tls/cert.pem\n  key_file: tls/key.pem\nbasic_auth_users:\n  ${USER}: '${line.slice(line.indexOf(':') + 1)}'\n`);
+  writeFileSync(
+    join(dir, 'web.yml'),
+    `tls_server_config:\n  cert_file: tls/cert.pem\n  key_file: tls/key.pem\nbasic_auth_users:\n  ${USER}: '${line.slice(line.indexOf(':') + 1)}'\n`,
+  );
   writeFileSync(join(dir, 'pass'), `${PASS}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'wrong'), 'not the password\n', { mode: 0o600 });
 });
@@ -149,10 +152,14 @@ describe('--connect URL --json', () => {
     const lines = got.stdout.split('\n').filter(Boolean);
     expect(lines).toHaveLength(3);
     // The remote wrote them too (it may not have flushed the last one yet when we look).
-    const own = await waitFor('the remote to write the same lines', () => {
-      const l = r.lines();
-      return lines.every((x) => l.includes(x)) && l;
-    }, 10_000);
+    const own = await waitFor(
+      'the remote to write the same lines',
+      () => {
+        const l = r.lines();
+        return lines.every((x) => l.includes(x)) && l;
+      },
+      10_000,
+    );
     const at = own.indexOf(lines[0]);
     expect(own.slice(at, at + 3)).toEqual(lines);
     for (const l of lines) expect(JSON.parse(l)).toHaveProperty('probes');

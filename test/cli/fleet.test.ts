@@ -145,7 +145,10 @@ describe('perfscope fleet --prometheus URL --json', () => {
     const got = await runFleet(['--prometheus', `http://${HOST}:${promPort}`, '--json', '--count', '2', '-i', '1', '--window', '30s']);
     expect(got.stderr).toBe('');
     expect(got.code).toBe(0);
-    const lines = got.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as FleetSnapshot);
+    const lines = got.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as FleetSnapshot);
     expect(lines).toHaveLength(2);
     const instances = ports.map((p) => `${HOST}:${p}`).sort();
     const q = fleetQueries('instance', 30);

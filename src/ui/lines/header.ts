@@ -49,7 +49,13 @@ export interface HeaderText {
 
 export function headerText(i: HeaderInput, width: number): HeaderText {
   const pin = i.pinned === null ? 'all' : `CPU ${i.pinned}${i.cpus.includes(i.pinned) ? '' : ' offline'}`;
-  const mode = i.replay ? replayWord(i.replay) : i.remote ? `${i.paused ? 'PAUSED ' : ''}remote${i.remote.connected ? '' : ' DOWN'}` : i.paused ? 'PAUSED' : 'live';
+  const mode = i.replay
+    ? replayWord(i.replay)
+    : i.remote
+      ? `${i.paused ? 'PAUSED ' : ''}remote${i.remote.connected ? '' : ' DOWN'}`
+      : i.paused
+        ? 'PAUSED'
+        : 'live';
   const right = `pin ${pin} │ ${i.intervalS}s │ ${mode}`;
   const load = i.load ? i.load.map((l) => l.toFixed(2)).join(' ') : '- - -';
   const host = `perfscope ${i.hostname}`;
