@@ -113,6 +113,11 @@ function FleetApp({ store, onQuit, onConnect }: { store: FleetStore; onQuit: () 
   );
 }
 
+/** The TTY handle under process.stdin (Node's internal; reading is how net.Socket tracks it). Hand-written: Node offers no public way to stop reading a TTY without closing it. */
+function stdinHandle(): { reading?: boolean; readStop?: () => number; readStart?: () => number } | undefined {
+  return (process.stdin as unknown as { _handle?: { reading?: boolean; readStop?: () => number; readStart?: () => number } })._handle;
+}
+
 /**
  * Draw the fleet screen; returns what restores the terminal. `onConnect(url)` runs the remote
  * screen: this screen is taken down meanwhile and drawn again after it.
@@ -130,19 +135,35 @@ export async function startFleetScreen(
   let ink: ReturnType<typeof render> | null = null;
   let done = false;
   const mount = () => {
+    // Back from a remote screen: read the terminal again (stopReading stopped the handle under
+    // the stream, whose own state still says a read is under way, so it would not restart it).
+    const h = stdinHandle();
+    if (h && h.reading === false && h.readStart) {
+      h.reading = true;
+      h.readStart();
+    }
     out.write(ENTER_ALT);
     const inst = render(
       <FleetApp
         store={store}
         onQuit={onQuit}
         onConnect={(url) => {
+          // Ink's own clean-up (raw mode off) must be over before the child sets raw mode on the
+          // same terminal, or it would find the terminal cooked and get no key before Enter.
+          const inst = ink;
           unmount();
-          void onConnect(url).then(
-            () => {
-              if (!done) mount();
-            },
-            (e: unknown) => onError(e),
-          );
+          void (inst ? inst.waitUntilExit().catch(() => {}) : Promise.resolve())
+            .then(() => new Promise((r) => setTimeout(r, 50)))
+            .then(() => {
+              stopReading();
+              return onConnect(url);
+            })
+            .then(
+              () => {
+                if (!done) mount();
+              },
+              (e: unknown) => onError(e),
+            );
         }}
       />,
       { stdout: frameDiffingStdout(out), exitOnCtrlC: false, patchConsole: false, maxFps: 4 },
@@ -154,6 +175,20 @@ export async function startFleetScreen(
       },
       (e: unknown) => onError(e),
     );
+  };
+  /** Stop reading the terminal at all (Ink leaves the handle reading): the remote screen, a child on the same terminal, must get every key. Ink reads again when it is drawn. */
+  const stopReading = () => {
+    try {
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+    } catch {
+      /* not a TTY any more */
+    }
+    process.stdin.pause();
+    const h = stdinHandle();
+    if (h?.reading && h.readStop) {
+      h.reading = false;
+      h.readStop();
+    }
   };
   const unmount = () => {
     const inst = ink;
