@@ -37,6 +37,8 @@ export interface StreamStats {
   readonly linesSent: number;
   readonly linesDropped: number;
   readonly stalled: number;
+  /** The most bytes a client's socket held unread after a line was written to it (at most the bound plus one line). */
+  readonly maxBacklog: number;
 }
 
 /** The host a stream comes from, sent once in the response's X-Perfscope-Host header. */
@@ -53,6 +55,7 @@ export class StreamHub implements Sink {
   private sent = 0;
   private dropped = 0;
   private stalledCount = 0;
+  private maxBacklog = 0;
 
   constructor(
     private readonly cat: Catalogue,
@@ -92,11 +95,12 @@ export class StreamHub implements Sink {
       e.droppingSince = null;
       for (const c of chunks) e.client.write(c);
       this.sent++;
+      this.maxBacklog = Math.max(this.maxBacklog, e.client.writableLength);
     }
   }
 
   stats(): StreamStats {
-    return { clients: this.clients.size, linesSent: this.sent, linesDropped: this.dropped, stalled: this.stalledCount };
+    return { clients: this.clients.size, linesSent: this.sent, linesDropped: this.dropped, stalled: this.stalledCount, maxBacklog: this.maxBacklog };
   }
 
   /** Ends every stream (the server closes). */
