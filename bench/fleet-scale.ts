@@ -120,6 +120,8 @@ async function one(n: number, perfscopePort: number): Promise<ScaleResult> {
       ca: null,
       insecure: false,
     };
+    // The fleet sees every instance before it is timed (Prometheus' head may lag the scrapes).
+    await until(`the fleet to list ${n} rows`, async () => (await queryFleet(opts)).rows.length === n, 60_000);
     const wall: number[] = [];
     const cpu: number[] = [];
     let rows = 0;
