@@ -195,6 +195,23 @@ describe('perfscope fleet --prometheus URL --json', () => {
     p.child.kill('SIGTERM');
   }, 60_000);
 
+  it('a Prometheus that accepts and never answers: each refresh gives up after the timeout, one line, and fleet goes on', async () => {
+    const sockets: net.Socket[] = [];
+    const mute = net.createServer((c) => sockets.push(c));
+    await new Promise<void>((r) => mute.listen(0, HOST, () => r()));
+    const port = (mute.address() as net.AddressInfo).port;
+    const p = start([process.execPath, BIN, 'fleet', '--prometheus', `http://${HOST}:${port}`, '--json', '-i', '0.5']);
+    await waitFor('the line', () => p.err().includes('\n'), 30_000);
+    expect(p.err()).toMatch(/^perfscope: http:\/\/127\.0\.0\.1:\d+: no answer within 5 s \(retrying every 0\.5 s\)\n$/);
+    // It asks again (a new connection) rather than waiting for ever on the first.
+    const first = sockets.length;
+    await waitFor('another refresh', () => sockets.length > first, 20_000);
+    expect(p.child.exitCode).toBeNull();
+    p.child.kill('SIGTERM');
+    for (const c of sockets) c.destroy();
+    mute.close();
+  }, 60_000);
+
   it('bad options are one line and exit 2', async () => {
     for (const [args, msg] of [
       [[], /needs --prometheus URL/],
