@@ -106,6 +106,8 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
         setOption(spec.name, flag, value);
       },
       setCgroupFilter: (specs) => {
+        // A remote screen (--connect) changes nothing on the remote: its filter is the remote's own.
+        if (get().remote) return get().setNotice("--cgroup filters the remote's probes: give it to the remote perfscope (this screen is read-only)");
         set(() => ({ cgroupFilter: [...specs] }));
         if (get().replay) return get().setNotice('--cgroup filters live probes only (a replay shows what was recorded)');
         probes?.setCgroupFilter?.(specs);

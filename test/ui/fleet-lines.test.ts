@@ -125,6 +125,10 @@ describe('the remote screen', () => {
     expect(s.getState().paused).toBe(true);
     expect(handleKey(s.getState(), '?', {})).toBe('handled');
     expect(s.getState().helpOpen).toBe(true);
+    // Enter on a containers row would filter by cgroup: on a remote it says where to do it instead.
+    s.getState().setCgroupFilter(['/system.slice']);
+    expect(s.getState().cgroupFilter).toEqual([]);
+    expect(s.getState().notice).toMatch(/give it to the remote perfscope/);
   });
 
   it('the header says remote, and DOWN while disconnected', () => {
