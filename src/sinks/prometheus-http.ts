@@ -156,6 +156,8 @@ function streamTo(ctx: Ctx, hub: StreamHub, req: http.IncomingMessage, res: http
   res.flushHeaders();
   const remove = hub.add(res);
   res.once('close', remove);
+  // A write racing the client's going away ends that stream only, never the process.
+  res.on('error', remove);
 }
 
 function handle(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse): void {
