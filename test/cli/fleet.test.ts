@@ -5,7 +5,7 @@
 // same Prometheus for the same PromQL (fleetQueries, exported for this) at the line's evaluation
 // time. A Prometheus that is down is one line on stderr and fleet goes on trying.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -62,8 +62,12 @@ let dir = '';
 let promPort = 0;
 const ports: number[] = [];
 
-function start(args: string[], stdio: 'pipe' | 'ignore' = 'pipe'): { child: ChildProcess; err: () => string; out: () => string } {
-  const child = spawn(args[0], args.slice(1), { stdio: ['ignore', stdio, 'pipe'] });
+function start(
+  args: string[],
+  stdio: 'pipe' | 'ignore' = 'pipe',
+  env: Record<string, string> = {},
+): { child: ChildProcess; err: () => string; out: () => string } {
+  const child = spawn(args[0], args.slice(1), { stdio: ['ignore', stdio, 'pipe'], env: { ...process.env, ...env } });
   children.add(child);
   let err = '';
   let out = '';
@@ -129,9 +133,9 @@ async function query(q: string, t: number): Promise<Map<string, { value: number 
   return out;
 }
 
-function runFleet(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; child: ChildProcess }> {
+function runFleet(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string; child: ChildProcess }> {
   return new Promise((resolve) => {
-    const p = start([process.execPath, BIN, 'fleet', ...args]);
+    const p = start([process.execPath, BIN, 'fleet', ...args], 'pipe', env);
     const t = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
     p.child.on('exit', (code) => {
       clearTimeout(t);
@@ -211,6 +215,40 @@ describe('perfscope fleet --prometheus URL --json', () => {
     for (const c of sockets) c.destroy();
     mute.close();
   }, 60_000);
+
+  it("Prometheus' own basic auth: the right password gives the rows, a wrong one is one line and exit 1", async () => {
+    const line = execFileSync('htpasswd', ['-nbBC', '10', 'fleet', 'open sesame'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(dir, 'prom-web.yml'), `basic_auth_users:\n  fleet: '${line.slice(line.indexOf(':') + 1)}'\n`);
+    const port = await freePort();
+    const prom = start(
+      [
+        'prometheus',
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data-auth')}`,
+        `--web.listen-address=${HOST}:${port}`,
+        `--web.config.file=${join(dir, 'prom-web.yml')}`,
+        '--log.level=warn',
+      ],
+      'ignore',
+    );
+    await waitFor(`the second Prometheus (${prom.err()})`, async () => (await get(port, '/-/ready')).status === 401, 30_000);
+    const url = `http://${HOST}:${port}`;
+    writeFileSync(join(dir, 'fleet.pass'), 'open sesame\n', { mode: 0o600 });
+    const ok = await waitFor(
+      'the fleet to list both instances',
+      async () => {
+        const r = await runFleet(['--prometheus', url, '--json', '--count', '1', '--user', 'fleet', '--password-file', join(dir, 'fleet.pass')]);
+        return r.code === 0 && (JSON.parse(r.stdout) as FleetSnapshot).rows.length === 2 && r;
+      },
+      40_000,
+      1000,
+    );
+    expect(ok.stderr).toBe('');
+    const wrong = await runFleet(['--prometheus', url, '--json', '--count', '1', '--user', 'fleet'], { PERFSCOPE_PASSWORD: 'guess' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^perfscope: .*HTTP 401: wrong credentials\n$/);
+    prom.child.kill('SIGTERM');
+  }, 90_000);
 
   it('bad options are one line and exit 2', async () => {
     for (const [args, msg] of [
