@@ -33,6 +33,12 @@ export type FleetColumn =
   | 'iso_intruder_runs_per_s';
 
 /**
+ * A host that stops answering stays listed this long (its series are stale at once, its samples
+ * are not), with `up` 0: a host that is down shows as down rather than vanishing.
+ */
+export const HOST_MEMORY_S = 3600;
+
+/**
  * The PromQL of each column, by the host label `L` and the rates' window `W` seconds. `hosts`
  * lists the instances (every series of perfscope_intervals_total, with the `instance` it is
  * scraped at, for the stream's URL); `offcpu_max_s` keeps the task (comm, pid) that had the
@@ -41,8 +47,8 @@ export type FleetColumn =
 export function fleetQueries(L: string, W: number): Readonly<Record<FleetColumn, string>> {
   const w = `[${W}s]`;
   return {
-    hosts: `max by (${L}, instance) (perfscope_intervals_total)`,
-    up: `min by (${L}) (up) and on (${L}) max by (${L}) (perfscope_intervals_total)`,
+    hosts: `max by (${L}, instance) (last_over_time(perfscope_intervals_total[${HOST_MEMORY_S}s]))`,
+    up: `min by (${L}) (up) and on (${L}) max by (${L}) (last_over_time(perfscope_intervals_total[${HOST_MEMORY_S}s]))`,
     probes_running: `sum by (${L}) (perfscope_probe_up)`,
     probes_total: `count by (${L}) (perfscope_probe_up)`,
     probes_failed: `sum by (${L}) (perfscope_probe_state{state="failed"})`,

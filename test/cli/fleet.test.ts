@@ -61,6 +61,7 @@ const children = new Set<ChildProcess>();
 let dir = '';
 let promPort = 0;
 const ports: number[] = [];
+const instances: ChildProcess[] = [];
 
 function start(
   args: string[],
@@ -90,6 +91,7 @@ beforeAll(async () => {
     const p = start([process.execPath, BIN, '--listen', `${HOST}:${port}`, '--no-screen', ...probes, '-i', '0.5'], 'ignore');
     await waitFor(`perfscope ${i} to listen`, () => p.err().includes(`serving http://${HOST}:${port}/metrics`), 20_000);
     ports.push(port);
+    instances.push(p.child);
   }
   promPort = await freePort();
   writeFileSync(
@@ -263,5 +265,24 @@ describe('perfscope fleet --prometheus URL --json', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }
+  }, 60_000);
+
+  it('a host whose perfscope stops is still listed, with up 0 (last in this file: it stops one of the two)', async () => {
+    const gone = new Promise((r) => instances[1].once('exit', r));
+    instances[1].kill('SIGTERM');
+    await gone;
+    const down = `${HOST}:${ports[1]}`;
+    const snap = await waitFor(
+      'the row with up 0',
+      async () => {
+        const r = await runFleet(['--prometheus', `http://${HOST}:${promPort}`, '--json', '--count', '1']);
+        const sn = r.code === 0 ? (JSON.parse(r.stdout) as FleetSnapshot) : null;
+        return sn?.rows.find((x) => x.host === down)?.up === 0 && sn;
+      },
+      30_000,
+      1000,
+    );
+    expect(snap.rows.map((r) => r.host)).toEqual(ports.map((p) => `${HOST}:${p}`).sort());
+    expect(snap.rows.find((r) => r.host !== down)?.up).toBe(1);
   }, 60_000);
 });
