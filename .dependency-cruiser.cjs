@@ -8,7 +8,7 @@ const RANKS = [
   ['probes', 'stacks'], // the data sources (each probe's implementation and data spec), stacks and symbols
   ['catalogue'], // the list of probes, the Interval type, its JSON codec, the Sink interface
   ['views'], // each probe's view (pure: title, key, overview, row ids, merge)
-  ['manager', 'sinks', 'replay', 'store'], // what runs probes, what takes intervals
+  ['manager', 'sinks', 'replay', 'store', 'fleet'], // what runs probes, what takes intervals; fleet's Prometheus client
   ['ui'], // Ink and React: panes, keys, layout
   ['cli'], // the command line: wires all of the above
 ];

@@ -14,6 +14,7 @@ import { formatCpuList } from '../model/format.js';
 import { parseDuration, parseSize, parseTimeSpec } from '../replay/units.js';
 import { PROM_TOP_DEFAULT, PROM_TOP_MAX } from '../sinks/prometheus.js';
 import { parseListen, type ListenAddress } from '../sinks/prometheus-http.js';
+import { parseConnectUrl } from '../replay/remote.js';
 import { parseOption, type OptionValue, type ProbeOption } from '../probes/types.js';
 
 export class UsageError extends Error {}
@@ -46,7 +47,7 @@ export interface Options {
   help: boolean;
   version: boolean;
   /** `perfscope record` (headless recording), `perfscope replay FILE`, or the live console. */
-  command: 'live' | 'record' | 'replay';
+  command: 'live' | 'record' | 'replay' | 'fleet';
   /** Record every interval to this file (record -o FILE, --record FILE), or null. */
   record: string | null;
   /** Recording: stop after this long (seconds), or null. */
@@ -88,6 +89,48 @@ export interface Options {
   /** Were -i and --probes given on the command line (they win over the saved configuration)? */
   intervalGiven: boolean;
   probesGiven: boolean;
+  /** --connect URL: the screen (or --json) of a remote perfscope's stream, or null. */
+  connect: URL | null;
+  /** How to reach --connect's remote or fleet's Prometheus: --user, --password-file, --ca-file, --insecure. */
+  client: ClientArgs;
+  /** `perfscope fleet`: its own options, or null. */
+  fleet: FleetArgs | null;
+}
+
+/** --user (the password from PERFSCOPE_PASSWORD or --password-file, never argv), --ca-file, --insecure. */
+export interface ClientArgs {
+  readonly user: string | null;
+  readonly passwordFile: string | null;
+  readonly caFile: string | null;
+  readonly insecure: boolean;
+}
+
+/** perfscope fleet --prometheus URL [--host-label NAME] [--window D] [--stream-port PORT] [--stream-scheme S]. */
+export interface FleetArgs {
+  readonly prometheus: URL;
+  readonly hostLabel: string;
+  /** The rates' window, seconds. */
+  readonly windowS: number;
+  /** Enter's --connect target: SCHEME://HOST:PORT/stream, HOST from the instance label; PORT its port unless given. */
+  readonly streamPort: number | null;
+  readonly streamScheme: 'http' | 'https' | null;
+  readonly filter: string | null;
+}
+
+const NO_CLIENT: ClientArgs = { user: null, passwordFile: null, caFile: null, insecure: false };
+
+const CLIENT_FLAGS = {
+  user: { type: 'string' },
+  'password-file': { type: 'string' },
+  'ca-file': { type: 'string' },
+  insecure: { type: 'boolean' },
+} as const;
+
+function clientArgs(values: Record<string, unknown>): ClientArgs {
+  const s = (k: string) => values[k] as string | undefined;
+  for (const k of ['user', 'password-file', 'ca-file']) if (s(k) === '') throw new UsageError(`--${k} needs a value`);
+  if (s('password-file') !== undefined && s('user') === undefined) throw new UsageError('--password-file goes with --user');
+  return { user: s('user') ?? null, passwordFile: s('password-file') ?? null, caFile: s('ca-file') ?? null, insecure: values.insecure === true };
 }
 
 /** Every probe's settings, with the probe they belong to. */
@@ -103,6 +146,8 @@ export function usage(cat: ScreenCatalogue = SCREEN_CATALOGUE): string {
        perfscope record --dir DIR [--shard D] [--retain D] [--max-disk SIZE] [options]
        perfscope replay DIR|FILE [--json] [--at TIME] [--from TIME] [--to TIME]
        perfscope replay DIR|FILE --slice --from TIME --to TIME -o OUT [--anonymize]
+       perfscope --connect URL [--json [--count N]] [--user USER] [--ca-file FILE]
+       perfscope fleet --prometheus URL [--host-label NAME] [--window D] [--json [--count N]]
 
 Live performance console, refreshed every interval: ${cat.map((p) => p.title).join(', ')}.
 
@@ -157,6 +202,15 @@ ${cat
                         of Prometheus' exporter-toolkit, as node_exporter's --web.config.file)
       --prom-top N      with --listen: off-CPU gauges for the top N tasks per CPU (1-${PROM_TOP_MAX}, default ${PROM_TOP_DEFAULT})
       --prom-node       with --listen: also a few /proc figures under node_exporter's names
+      --connect URL     the screen (or --json lines) of a remote perfscope --listen: its /stream,
+                        read-only (docs/fleet.md)
+      --user USER       --connect, fleet: basic auth user; the password from $PERFSCOPE_PASSWORD
+                        or --password-file FILE (first line), never from the command line
+      --ca-file FILE    --connect, fleet: the CA of the server's certificate (https)
+      --insecure        --connect, fleet: do not verify the server's certificate
+fleet: --prometheus URL the Prometheus that scrapes the perfscopes; --host-label NAME (default
+                        instance), --window D (rates, default 1m), -i SECS refresh (default 2),
+                        --filter TEXT, --stream-port PORT, --stream-scheme http|https (Enter)
       --config FILE     the saved configuration (default $XDG_CONFIG_HOME/perfscope/perfscope.conf)
       --no-save         do not write the configuration on quit
       --no-mouse        do not ask the terminal for mouse reports
@@ -180,6 +234,123 @@ function intArg(name: string, v: string, min: number): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be >= ${min}, got '${v}'`);
   return n;
+}
+
+/** The options of a command that runs no probe (replay, fleet): every probe field at its default. */
+function noProbeOptions(names: string[]): Options {
+  return {
+    cpu: null,
+    pid: null,
+    comm: null,
+    cgroups: [],
+    containerSocket: null,
+    intervalS: 1,
+    probes: names,
+    noBpf: true,
+    json: false,
+    count: null,
+    showIdle: false,
+    includeSelf: false,
+    help: false,
+    version: false,
+    command: 'live',
+    record: null,
+    durationS: null,
+    maxSize: null,
+    replayFile: null,
+    from: null,
+    to: null,
+    listen: null,
+    webConfig: null,
+    noScreen: false,
+    promTop: PROM_TOP_DEFAULT,
+    promNode: false,
+    probeArgs: {},
+    probeOptions: {},
+    folded: false,
+    config: null,
+    noSave: true,
+    noMouse: false,
+    intervalGiven: false,
+    probesGiven: false,
+    connect: null,
+    client: NO_CLIENT,
+    fleet: null,
+  };
+}
+
+/** perfscope fleet --prometheus URL [--host-label L] [--window D] [--filter TEXT] [--stream-port P] [--stream-scheme S] [-i S] [--json [-n N]]. */
+function fleetOptions(argv: readonly string[], names: string[]): Options {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        prometheus: { type: 'string' },
+        'host-label': { type: 'string' },
+        window: { type: 'string' },
+        filter: { type: 'string' },
+        'stream-port': { type: 'string' },
+        'stream-scheme': { type: 'string' },
+        interval: { type: 'string', short: 'i' },
+        json: { type: 'boolean' },
+        count: { type: 'string', short: 'n' },
+        'no-mouse': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        ...CLIENT_FLAGS,
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+  const o = noProbeOptions(names);
+  o.command = 'fleet';
+  o.help = values.help === true;
+  if (o.help) return o;
+  const str = (k: string) => values[k] as string | undefined;
+  if (str('prometheus') === undefined) throw new UsageError('perfscope fleet needs --prometheus URL (e.g. http://prometheus:9090)');
+  let prometheus: URL;
+  try {
+    prometheus = new URL(str('prometheus')!);
+  } catch {
+    throw new UsageError(`--prometheus: '${str('prometheus')}' is not a URL (e.g. http://127.0.0.1:9090)`);
+  }
+  if (prometheus.protocol !== 'http:' && prometheus.protocol !== 'https:') throw new UsageError('--prometheus: the URL must be http:// or https://');
+  if (prometheus.username || prometheus.password)
+    throw new UsageError('--prometheus: no credentials in the URL; give --user and the password in PERFSCOPE_PASSWORD or --password-file');
+  const hostLabel = str('host-label') ?? 'instance';
+  if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(hostLabel)) throw new UsageError(`--host-label must be a Prometheus label name, got '${hostLabel}'`);
+  let windowS = 60;
+  if (str('window') !== undefined) {
+    try {
+      windowS = parseDuration(str('window')!);
+    } catch (e) {
+      throw new UsageError(`--window: ${(e as Error).message}`);
+    }
+    if (windowS < 1 || windowS > 86400 || !Number.isInteger(windowS)) throw new UsageError('--window must be a whole number of seconds between 1s and 1d');
+  }
+  if (str('interval') !== undefined) {
+    const v = str('interval')!;
+    if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < 0.5 || Number(v) > 3600) throw new UsageError(`-i/--interval must be between 0.5 and 3600 seconds, got '${v}'`);
+    o.intervalS = Number(v);
+    o.intervalGiven = true;
+  } else o.intervalS = 2;
+  let streamPort: number | null = null;
+  if (str('stream-port') !== undefined) {
+    streamPort = intArg('--stream-port', str('stream-port')!, 1);
+    if (streamPort > 65535) throw new UsageError('--stream-port must be between 1 and 65535');
+  }
+  const scheme = str('stream-scheme');
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') throw new UsageError(`--stream-scheme is http or https, got '${scheme}'`);
+  o.json = values.json === true;
+  o.count = str('count') !== undefined ? intArg('-n/--count', str('count')!, 1) : null;
+  if (o.count !== null && !o.json) throw new UsageError('-n/--count only goes with --json');
+  o.noMouse = values['no-mouse'] === true;
+  o.client = clientArgs(values);
+  o.fleet = { prometheus, hostLabel, windowS, streamPort, streamScheme: scheme ?? null, filter: str('filter') ?? null };
+  return o;
 }
 
 function replayOptions(argv: readonly string[], names: string[]): Options {
@@ -279,6 +450,9 @@ function replayOptions(argv: readonly string[], names: string[]): Options {
     noMouse: false,
     intervalGiven: false,
     probesGiven: false,
+    connect: null,
+    client: NO_CLIENT,
+    fleet: null,
   };
 }
 
@@ -294,6 +468,7 @@ export function parseOptions(
 ): Options {
   const names: string[] = cat.map((p) => p.name);
   if (argv[0] === 'replay') return replayOptions(argv.slice(1), names);
+  if (argv[0] === 'fleet') return fleetOptions(argv.slice(1), names);
   const command = argv[0] === 'record' ? 'record' : 'live';
   let values: Record<string, string | boolean | string[] | undefined>;
   const own = cat.filter((p) => p.args);
@@ -334,6 +509,8 @@ export function parseOptions(
         config: { type: 'string' },
         'no-save': { type: 'boolean' },
         'no-mouse': { type: 'boolean' },
+        connect: { type: 'string' },
+        ...CLIENT_FLAGS,
         ...Object.fromEntries(own.map((p) => [p.args!.flag, { type: 'string' as const, multiple: true as const }])),
         ...Object.fromEntries(
           allOptions(cat).map(({ o }) => [
@@ -461,6 +638,20 @@ export function parseOptions(
     if (promTop > PROM_TOP_MAX) throw new UsageError(`--prom-top must be between 1 and ${PROM_TOP_MAX}, got '${str('prom-top')}'`);
   }
   if ((str('prom-top') !== undefined || values['prom-node'] === true) && !listen) throw new UsageError('--prom-top and --prom-node only go with --listen');
+  let connect: URL | null = null;
+  if (str('connect') !== undefined) {
+    try {
+      connect = parseConnectUrl(str('connect')!);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const clash = ['listen', 'record', 'folded', 'probes', 'pid', 'comm', 'cgroup', 'no-bpf', 'interval', 'cpu'].filter((k) => values[k] !== undefined);
+    if (clash.length || command !== 'live')
+      throw new UsageError(`--connect shows a remote perfscope as it runs: it takes no --${clash[0] ?? 'record'} (set those on the remote)`);
+  }
+  const client = clientArgs(values);
+  if (!connect && (client.user !== null || client.caFile !== null || client.insecure))
+    throw new UsageError('--user, --password-file, --ca-file and --insecure go with --connect (or fleet)');
   const probeArgs: Record<string, string[]> = {};
   for (const p of own) {
     const v = values[p.args!.flag] as string[] | undefined;
@@ -527,5 +718,8 @@ export function parseOptions(
     noMouse: values['no-mouse'] === true,
     intervalGiven: str('interval') !== undefined,
     probesGiven: listed !== undefined,
+    connect,
+    client,
+    fleet: null,
   };
 }

@@ -32,6 +32,9 @@ import type { AppState, AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
 import { loadWebConfig, type WebConfig } from '../sinks/web-config.js';
+import { StreamHub } from '../sinks/stream.js';
+import { RemoteSource, type HttpClientOptions } from '../replay/remote.js';
+import type { FleetStore } from '../fleet/store.js';
 import type { Sink } from '../catalogue/sink.js';
 import { guardTerminal } from '../sinks/terminal.js';
 import { escapeText } from '../probes/strings.js';
@@ -261,6 +264,78 @@ export async function main(argv: readonly string[]): Promise<void> {
   // A closed pipe (perfscope --json | head) ends the run quietly.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => exit(e.code === 'EPIPE' ? 0 : 1, e.code === 'EPIPE' ? undefined : oneLine(e)));
 
+  if (opts.command === 'fleet') {
+    const { runFleet } = await import('./fleet-run.js');
+    let client;
+    try {
+      client = readClient(opts);
+    } catch (e) {
+      return exit(2, oneLine(e));
+    }
+    restoreUi = await runFleet(opts, client, exit, showFleetScreen);
+    return;
+  }
+
+  if (opts.connect) {
+    let client;
+    try {
+      client = readClient(opts);
+    } catch (e) {
+      return exit(2, oneLine(e));
+    }
+    const url = opts.connect;
+    const shown = `${url.origin}${url.pathname}`;
+    if (opts.json) {
+      const sink = jsonSink(
+        CATALOGUE,
+        (chunk) => process.stdout.write(chunk),
+        opts.count,
+        () => process.stdout.write('', () => exit(0)),
+        { backlog: () => process.stdout.writableLength, onFirstLost: (m) => process.stderr.write(`perfscope: ${m}\n`) },
+      );
+      let said: boolean | null = null;
+      const src = new RemoteSource(CATALOGUE, {
+        ...client,
+        url,
+        sinks: [sink],
+        onState: (connected, message) => {
+          if (said === connected) return;
+          said = connected;
+          if (!connected) say(`${shown}: disconnected: ${message ?? ''}`);
+        },
+        onFatal: (m) => exit(1, m),
+      });
+      stopReplay = () => src.stop();
+      src.start();
+      return;
+    }
+    const rstore = createAppStore({
+      catalogue: SCREEN_CATALOGUE,
+      host: { hostname: url.host, kernel: '', cpus },
+      intervalS: 1,
+      pinnedCpu: null,
+      enabled: [],
+      mouse: !opts.noMouse,
+      remote: { url: shown, connected: false },
+    });
+    const src = new RemoteSource(CATALOGUE, {
+      ...client,
+      url,
+      sinks: [storeSink(rstore)],
+      onHost: (h) => rstore.setState({ host: { hostname: h.hostname, kernel: h.kernel, cpus: h.cpus }, intervalS: h.intervalS }),
+      onState: (connected, message) => {
+        rstore.getState().setRemote({ url: shown, connected });
+        rstore.getState().setNotice(connected ? null : `${shown}: disconnected: ${message ?? ''}`);
+      },
+      onFatal: (m) => exit(1, m),
+    });
+    stopReplay = () => src.stop();
+    rstore.getState().setNotice(`connecting to ${shown}…`);
+    restoreUi = await showScreen(rstore, exit);
+    src.start();
+    return;
+  }
+
   if (recording) {
     if (opts.json) {
       const err = replayAll(
@@ -299,6 +374,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const promSinks: Sink[] = [];
   if (opts.listen) {
     const prom = new PrometheusSink(CATALOGUE, { top: opts.promTop, node: opts.promNode });
+    const hub = new StreamHub(CATALOGUE, { hostname: os.hostname(), kernel: os.release(), cpus, interval_s: opts.intervalS });
     let web: WebConfig | null = null;
     if (opts.webConfig !== null) {
       try {
@@ -308,12 +384,12 @@ export async function main(argv: readonly string[]): Promise<void> {
       }
     }
     try {
-      const server = await startMetricsServer(opts.listen, prom, web);
+      const server = await startMetricsServer(opts.listen, prom, web, hub);
       if (opts.noScreen) process.stderr.write(`perfscope: serving ${server.scheme}://${server.address}/metrics\n`);
     } catch (e) {
       return exit(1, describeListenError(opts.listen, e));
     }
-    promSinks.push(prom);
+    promSinks.push(prom, hub);
   }
 
   let store: AppStore | null = null;
@@ -446,6 +522,57 @@ function stderrReporter(): Sink {
           : `perfscope: output ${name} works again\n`,
       ),
   };
+}
+
+/** Bytes read of a --password-file or --ca-file at most. */
+const CLIENT_FILE_MAX = 1024 * 1024;
+
+function readSmall(file: string, what: string): string {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : oneLine(e)}`);
+  }
+  if (buf.length > CLIENT_FILE_MAX) throw new Error(`${what} ${file}: larger than 1 MiB`);
+  return buf.toString('utf8');
+}
+
+/**
+ * Credentials and TLS trust for --connect and fleet: the user from --user, the password from
+ * $PERFSCOPE_PASSWORD, else the first line of --password-file (never from argv, where `ps` and
+ * the shell's history would show it); the CA from --ca-file.
+ */
+function readClient(opts: Options): HttpClientOptions {
+  const c = opts.client;
+  let credentials: HttpClientOptions['credentials'] = null;
+  if (c.user !== null) {
+    let password = process.env.PERFSCOPE_PASSWORD;
+    if (c.passwordFile !== null) password = readSmall(c.passwordFile, '--password-file').split(/\r?\n/)[0];
+    if (password === undefined) throw new Error('--user needs the password in $PERFSCOPE_PASSWORD or --password-file FILE');
+    if (/[\r\n]/.test(password) || c.user.includes(':')) throw new Error('--user: a user name cannot hold a colon (basic auth)');
+    credentials = { user: c.user, password };
+  }
+  return { credentials, ca: c.caFile !== null ? readSmall(c.caFile, '--ca-file') : null, insecure: c.insecure };
+}
+
+/** The fleet screen (src/ui/fleet-screen.tsx) on its store; returns what restores the terminal. */
+async function showFleetScreen(
+  store: FleetStore,
+  onQuit: () => void,
+  onError: (e: unknown) => void,
+  onConnect: (url: string) => Promise<void>,
+): Promise<Cleanup> {
+  prepareInk();
+  const { startFleetScreen } = await import('../ui/fleet-screen.js');
+  return startFleetScreen(store, onQuit, onError, onConnect);
+}
+
+function prepareInk(): void {
+  if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
+  for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) if (k in process.env) process.env[k] = 'false';
+  if (!process.env.NODE_ENV) process.env.NODE_ENV = 'production';
 }
 
 /** Draw the screen on the store; returns what restores the terminal. */

@@ -38,28 +38,36 @@ const COUNTERS_SCHEMA = obj({
 });
 
 /**
- * Prometheus: nothing by default (node_exporter exports /proc); with --prom-node, a few figures
+ * Prometheus: by default only perfscope_cpu_busy_ratio (the share of all CPUs not idle in the
+ * last interval: 1 - (idle + iowait) / 100 of the all-CPU line; the fleet view's CPU column);
+ * the rest of /proc is node_exporter's to export. With --prom-node, a few figures
  * under node_exporter's own names. Gauges are the last interval's; the two counters are rebuilt
  * from the interval rates (rate x interval) and count from perfscope's start, not from boot, so
  * rate() and increase() agree with node_exporter's and the absolute value does not.
  */
 function procExporter(o: PromOptions): PromExporter<CountersSample> {
   let last: CountersSample | null = null;
+  let busy: number | null = null;
   let cs = 0;
   let intr = 0;
   const MiB = 1024 * 1024;
   return {
     add(s) {
+      const all = s?.cpu.all;
+      busy = all ? Math.min(1, Math.max(0, Math.round(1000 - (all.idle + all.iowait) * 10) / 1000)) : null;
       if (!o.node || !s) return;
       last = s;
       cs += Math.round(s.vmstat.cs * s.interval_s);
       intr += Math.round(s.vmstat.in * s.interval_s);
     },
     families() {
-      if (!last) return [];
       const g = (name: string, help: string, value: number): PromFamily => ({ name, type: 'gauge', help, series: [{ labels: {}, value }] });
+      const own =
+        busy === null ? [] : [g('perfscope_cpu_busy_ratio', 'Share of all CPUs not idle (nor in iowait) in the last interval, 0-1 (0.001 resolution).', busy)];
+      if (!last) return own;
       const c = (name: string, help: string, value: number): PromFamily => ({ name, type: 'counter', help, series: [{ labels: {}, value }] });
       return [
+        ...own,
         g('node_load1', '1m load average.', last.load.load1),
         g('node_load5', '5m load average.', last.load.load5),
         g('node_load15', '15m load average.', last.load.load15),

@@ -43,6 +43,29 @@ function lineTime(line: string): number {
   return Number.isFinite(t) ? t : NaN;
 }
 
+/**
+ * Hand an interval to sinks as the manager's tick does: health changes first (against
+ * `prevHealth`, updated), then each feed's events, then the interval. The replay and the remote
+ * source (--connect, remote.ts) both deliver through it.
+ */
+export function deliver(cat: Catalogue, iv: Interval, sinks: readonly Sink[], prevHealth: Map<string, string>): void {
+  for (const spec of cat) {
+    const h: ProbeHealth = healthOf(iv, spec.name);
+    const key = h.state + '\0' + (h.reason ?? '');
+    if (prevHealth.get(spec.name) === key) continue;
+    prevHealth.set(spec.name, key);
+    for (const s of sinks) s.health?.(spec.name as ProbeName, h);
+  }
+  for (const spec of cat) {
+    if (spec.kind !== 'feed') continue;
+    const events = sampleOf(iv, spec.name);
+    if (Array.isArray(events) && events.length) {
+      for (const s of sinks) s.feed?.(spec.name as FeedName, events as readonly EventOf<FeedName>[]);
+    }
+  }
+  for (const s of sinks) s.interval?.(iv);
+}
+
 export class ReplaySource {
   private pos = -1;
   private paused = false;
@@ -74,21 +97,7 @@ export class ReplaySource {
   /** Hand record i to every sink, as the manager's tick does (feeds first, then the interval). */
   private emit(i: number): Interval {
     const iv = this.intervalAt(i);
-    for (const spec of this.catalogue) {
-      const h: ProbeHealth = healthOf(iv, spec.name);
-      const key = h.state + '\0' + (h.reason ?? '');
-      if (this.prevHealth.get(spec.name) === key) continue;
-      this.prevHealth.set(spec.name, key);
-      for (const s of this.opts.sinks) s.health?.(spec.name as ProbeName, h);
-    }
-    for (const spec of this.catalogue) {
-      if (spec.kind !== 'feed') continue;
-      const events = sampleOf(iv, spec.name);
-      if (Array.isArray(events) && events.length) {
-        for (const s of this.opts.sinks) s.feed?.(spec.name as FeedName, events as readonly EventOf<FeedName>[]);
-      }
-    }
-    for (const s of this.opts.sinks) s.interval?.(iv);
+    deliver(this.catalogue, iv, this.opts.sinks, this.prevHealth);
     return iv;
   }
 

@@ -19,6 +19,7 @@ import type { PromFamily } from '../probes/prom.js';
 import { CONTENT_TYPES, type ExpositionFormat, renderFamilies } from './prometheus.js';
 import { BasicAuth } from './basic-auth.js';
 import { secureContextOptions, type WebConfig } from './web-config.js';
+import { hostHeader, MAX_STREAMS, type StreamHub } from './stream.js';
 
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';
 export const HEADERS_TIMEOUT_MS = 3000;
@@ -72,7 +73,7 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
 
 const INDEX = `<!doctype html>
 <html><head><meta charset="utf-8"><title>perfscope</title></head>
-<body><h1>perfscope</h1><p><a href="/metrics">Metrics</a></p></body></html>
+<body><h1>perfscope</h1><p><a href="/metrics">Metrics</a></p><p><a href="/stream">Live stream</a> (NDJSON, one line per interval)</p></body></html>
 `;
 
 export interface ExpositionSource {
@@ -98,6 +99,8 @@ interface Ctx {
   headers: Record<string, string>;
   auth: BasicAuth | null;
   limiter: TokenBucket | null;
+  /** GET /stream: the --json lines as they are made, or null (404). */
+  stream: StreamHub | null;
 }
 
 /** exporter-toolkit's rate_limit: a token bucket over every request (one token per interval, `burst` at most). */
@@ -134,11 +137,36 @@ function send(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse, sta
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
+/** GET /stream: headers now, then every interval's --json line until the client goes (src/sinks/stream.ts). */
+function streamTo(ctx: Ctx, hub: StreamHub, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (hub.full()) return send(ctx, req, res, 503, { 'Retry-After': '5' }, `Too many streams (at most ${MAX_STREAMS})\n`);
+  ctx.responses.set(200, (ctx.responses.get(200) ?? 0) + 1);
+  res.writeHead(200, {
+    ...ctx.headers,
+    'Content-Type': 'application/x-ndjson; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Perfscope-Host': hostHeader(hub.host),
+  });
+  if (req.method === 'HEAD') return void res.end();
+  // The stream lives as long as the client: no idle timeout (an interval may be longer than it);
+  // TCP keep-alive finds a peer that is gone, and the hub's backlog bound one that stopped reading.
+  req.socket.setTimeout(0);
+  req.socket.setKeepAlive(true, 10_000);
+  res.flushHeaders();
+  const remove = hub.add(res);
+  res.once('close', remove);
+  // A write racing the client's going away ends that stream only, never the process.
+  res.on('error', remove);
+}
+
 function handle(ctx: Ctx, req: http.IncomingMessage, res: http.ServerResponse): void {
   const path = (req.url ?? '').split('?')[0];
-  if (path !== '/metrics' && path !== '/') return send(ctx, req, res, 404, {}, 'Not found: perfscope serves /metrics\n');
+  const known = path === '/metrics' || path === '/' || (ctx.stream !== null && path === '/stream');
+  if (!known) return send(ctx, req, res, 404, {}, `Not found: perfscope serves /metrics${ctx.stream ? ' and /stream' : ''}\n`);
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(ctx, req, res, 405, { Allow: 'GET, HEAD' }, 'Method not allowed\n');
   if (path === '/') return send(ctx, req, res, 200, { 'Content-Type': 'text/html; charset=utf-8' }, INDEX);
+  if (path === '/stream' && ctx.stream) return streamTo(ctx, ctx.stream, req, res);
   const format: ExpositionFormat = wantsOpenMetrics(req.headers.accept) ? 'openmetrics' : 'text';
   let body: string;
   try {
@@ -172,6 +200,30 @@ function endpointFamilies(ctx: Ctx): PromFamily[] {
       help: 'Answers of the /metrics endpoint by HTTP status (401: no or wrong credentials, 429: rate limit, 503: passwords being checked); the answer being sent is not counted yet',
       series: [...ctx.responses].sort((a, b) => a[0] - b[0]).map(([code, n]) => ({ labels: { code: String(code) }, value: n })),
     },
+    ...streamFamilies(ctx.stream),
+  ];
+}
+
+/** The live stream's own figures (none without a stream). */
+function streamFamilies(hub: StreamHub | null): PromFamily[] {
+  if (!hub) return [];
+  const st = hub.stats();
+  const one = (name: string, type: 'counter' | 'gauge', help: string, value: number): PromFamily => ({ name, type, help, series: [{ labels: {}, value }] });
+  return [
+    one('perfscope_http_streams', 'gauge', `Clients of /stream now (at most ${MAX_STREAMS})`, st.clients),
+    one('perfscope_http_stream_lines', 'counter', 'Lines sent to /stream clients (one per interval and client)', st.linesSent),
+    one(
+      'perfscope_http_stream_lines_dropped',
+      'counter',
+      'Lines not sent to a /stream client that was not reading fast enough (its unread bytes above the bound)',
+      st.linesDropped,
+    ),
+    one(
+      'perfscope_http_streams_stalled',
+      'counter',
+      '/stream clients disconnected because they read nothing for 30 s while their lines were dropped',
+      st.stalled,
+    ),
   ];
 }
 
@@ -211,7 +263,12 @@ function sanAllowed(sock: TLSSocket, allowed: readonly string[]): boolean {
 }
 
 /** Listen on `addr` and serve `src` (HTTPS and basic auth as `web` says). Rejects (with the code, e.g. EADDRINUSE) when it cannot bind. */
-export function startMetricsServer(addr: ListenAddress, src: ExpositionSource, web: WebConfig | null = null): Promise<MetricsServer> {
+export function startMetricsServer(
+  addr: ListenAddress,
+  src: ExpositionSource,
+  web: WebConfig | null = null,
+  stream: StreamHub | null = null,
+): Promise<MetricsServer> {
   const counts = { evicted: 0, refused: 0, tlsErrors: 0 };
   const ctx: Ctx = {
     src,
@@ -220,6 +277,7 @@ export function startMetricsServer(addr: ListenAddress, src: ExpositionSource, w
     headers: web?.headers ?? {},
     auth: web && web.users.size > 0 ? new BasicAuth(web.users) : null,
     limiter: web?.rateLimit ? new TokenBucket(web.rateLimit.intervalMs, web.rateLimit.burst) : null,
+    stream,
   };
   const httpOptions: http.ServerOptions = {
     maxHeaderSize: MAX_HEADER_BYTES,
@@ -329,6 +387,7 @@ export function startMetricsServer(addr: ListenAddress, src: ExpositionSource, w
         scheme: tls ? 'https' : 'http',
         stats: () => ({ ...counts }),
         close() {
+          stream?.close();
           server.close();
           server.closeAllConnections();
           for (const s of conns.keys()) s.destroy();

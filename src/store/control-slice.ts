@@ -44,6 +44,7 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
       options: Object.fromEntries(Object.entries(init.options ?? {}).flatMap(([p, o]) => Object.entries(o).map(([f, v]) => [optionKey(p, f), v]))),
       replay: init.replay ?? null,
       cgroupFilter: init.cgroups ?? [],
+      remote: init.remote ?? null,
 
       attach: (control) => {
         probes = control;
@@ -105,12 +106,15 @@ export function controlSlice(init: StoreInit): Slice<ControlState & ControlActio
         setOption(spec.name, flag, value);
       },
       setCgroupFilter: (specs) => {
+        // A remote screen (--connect) changes nothing on the remote: its filter is the remote's own.
+        if (get().remote) return get().setNotice("--cgroup filters the remote's probes: give it to the remote perfscope (this screen is read-only)");
         set(() => ({ cgroupFilter: [...specs] }));
         if (get().replay) return get().setNotice('--cgroup filters live probes only (a replay shows what was recorded)');
         probes?.setCgroupFilter?.(specs);
         get().setNotice(specs.length ? `--cgroup ${specs.join(' ')} (in the kernel; G: every cgroup)` : '--cgroup off: every cgroup');
       },
       setReplay: (r) => set(() => ({ replay: r })),
+      setRemote: (r) => set(() => ({ remote: r })),
       replayStep: (n) => replayer?.step(n),
       replayTogglePause: () => replayer?.togglePause(),
       submitReplayPrompt: () => {

@@ -215,6 +215,15 @@ export interface ControlState {
   replay: ReplayView | null;
   /** --cgroup values in force (empty: every cgroup); Enter on a containers row sets it, G clears it. */
   cgroupFilter: readonly string[];
+  /** --connect: the remote's stream and whether it is connected (set by the remote source); null: not a remote screen. */
+  remote: RemoteView | null;
+}
+
+/** A remote screen's connection (perfscope --connect URL). */
+export interface RemoteView {
+  /** The URL as shown (no credentials in it). */
+  readonly url: string;
+  readonly connected: boolean;
 }
 
 /** Each updates the state, then calls the attached control (none attached: the state only). */
@@ -243,6 +252,8 @@ export interface ControlActions {
   replayTogglePause(): void;
   /** Enter at the go-to prompt: the source goes there (a bad time is the notice). */
   submitReplayPrompt(): void;
+  /** The remote source's connection state (--connect). */
+  setRemote(r: RemoteView): void;
 }
 
 export type AppState = DataState & ViewState & ControlState;
@@ -262,6 +273,8 @@ export interface StoreInit {
   replay?: ReplayView;
   /** --cgroup from the command line. */
   cgroups?: readonly string[];
+  /** --connect: a remote screen (read-only: the probe keys do not reach the remote). */
+  remote?: RemoteView;
   /** Mouse reporting asked for (default true; --no-mouse). */
   mouse?: boolean;
   /** The saved configuration's screen settings. */

@@ -213,6 +213,15 @@ export function handleKey(s: AppState & AppActions, input: string, key: KeyInfo)
     else return viewKey(s, input, key);
     return 'handled';
   }
+  if (s.remote) {
+    // A remote screen (--connect) is read-only: pause and the view keys work; what would change
+    // the remote's probes (toggles, + -, a probe's settings, the cgroup filter) is ignored.
+    if (input === ' ') s.togglePause();
+    else if (toggleKeys(s.catalogue).has(input) || input === '+' || input === '-' || input === 'G') return 'ignored';
+    else if (s.catalogue.find((p) => p.name === s.focus)?.options?.some((o) => o.key === input && o.cycle)) return 'ignored';
+    else return viewKey(s, input, key);
+    return 'handled';
+  }
   const toggled = toggleKeys(s.catalogue).get(input);
   if (toggled) {
     s.toggleProbe(toggled);

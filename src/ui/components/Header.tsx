@@ -14,6 +14,7 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
   const pinned = useAppStore((s) => s.pinnedCpu);
   const interval = useAppStore((s) => s.intervalS);
   const replay = useAppStore((s) => s.replay);
+  const remote = useAppStore((s) => s.remote);
   const paused = useAppStore((s) => (s.replay ? s.replay.paused : s.paused));
   const time = useAppStore((s) => s.shown?.time ?? null);
   const cat = useAppStore((s) => s.catalogue);
@@ -39,6 +40,7 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
       intervalS: interval,
       paused,
       replay,
+      remote,
     },
     width,
   );
@@ -53,7 +55,7 @@ export function Header({ width }: { readonly width: number }): React.JSX.Element
           { text: ' '.repeat(gap) },
           { text: pin, bold: true },
           { text: ` │ ${iv} │ ` },
-          paused ? { text: live, inverse: true, bold: true, color: c('yellow') } : { text: live, color: c('green') },
+          paused || (remote && !remote.connected) ? { text: live, inverse: true, bold: true, color: c('yellow') } : { text: live, color: c('green') },
         ]}
       />
     </Box>

@@ -25,6 +25,8 @@ export interface HeaderInput {
     readonly ended: boolean;
     readonly gap_s?: number;
   } | null;
+  /** A remote screen (--connect): `remote` (or `remote DOWN` while disconnected) instead of `live`. */
+  readonly remote?: { readonly connected: boolean } | null;
 }
 
 /** `replay 14:03:07 (12/3600)`, with PAUSED or end when so, and `after a 5m gap` when nothing was recorded just before. */
@@ -57,7 +59,14 @@ export interface HeaderText {
 
 export function headerText(i: HeaderInput, width: number): HeaderText {
   const pin = i.pinned === null ? 'all' : `CPU ${i.pinned}${i.cpus.includes(i.pinned) ? '' : ' offline'}`;
-  const right = `pin ${pin} │ ${i.intervalS}s │ ${i.replay ? replayWord(i.replay) : i.paused ? 'PAUSED' : 'live'}`;
+  const mode = i.replay
+    ? replayWord(i.replay)
+    : i.remote
+      ? `${i.paused ? 'PAUSED ' : ''}remote${i.remote.connected ? '' : ' DOWN'}`
+      : i.paused
+        ? 'PAUSED'
+        : 'live';
+  const right = `pin ${pin} │ ${i.intervalS}s │ ${mode}`;
   const load = i.load ? i.load.map((l) => l.toFixed(2)).join(' ') : '- - -';
   const host = `perfscope ${i.hostname}`;
   const up = `up ${fmtUptime(i.uptimeS)}`;
