@@ -29,6 +29,9 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod<&BpfObject::Attach>("attach"),
                          InstanceMethod<&BpfObject::AttachTracepoint>("attachTracepoint"),
                          InstanceMethod<&BpfObject::DetachTracepoints>("detachTracepoints"),
+                         InstanceMethod<&BpfObject::AttachUprobe>("attachUprobe"),
+                         InstanceMethod<&BpfObject::AttachUsdt>("attachUsdt"),
+                         InstanceMethod<&BpfObject::DetachSlots>("detachSlots"),
                          InstanceMethod<&BpfObject::AttachPerfEvent>("attachPerfEvent"),
                          InstanceMethod<&BpfObject::DetachPerfEvents>("detachPerfEvents"),
                          InstanceMethod<&BpfObject::Detach>("detach"),
@@ -430,6 +433,95 @@ Napi::Value BpfObject::DetachTracepoints(const Napi::CallbackInfo& info) {
   }
   int err = DestroyLinks(gone);
   if (err) ThrowErrno(env, -err, "attach", "cannot detach " + pname + " from a tracepoint");
+  return env.Undefined();
+}
+
+// User-space probes, one link per slot of a program ("prog@slot#N"): the slot is the BPF cookie.
+static std::string SlotKey(const std::string& prog, uint64_t slot) { return prog + "@slot#" + std::to_string(slot); }
+
+// attachUprobe(prog, slot, path, offset, retprobe, pid): a uprobe (or uretprobe) at a file offset
+// of path, for one process (pid >= 0) or every process mapping the file (-1).
+Napi::Value BpfObject::AttachUprobe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attachUprobe");
+  bpf_program* prog = Program(info, 0);
+  bool has_cookie;
+  uint64_t slot;
+  if (info.Length() < 6 || !CookieArg(info[1], has_cookie, slot) || !has_cookie || !info[2].IsString() ||
+      !info[3].IsNumber() || !info[4].IsBoolean() || !info[5].IsNumber())
+    throw Napi::TypeError::New(env, "attachUprobe(prog, slot, path, offset, retprobe, pid)");
+  std::string path = info[2].As<Napi::String>().Utf8Value();
+  double off = info[3].As<Napi::Number>().DoubleValue();
+  if (!(off >= 0 && off < 9007199254740991.0)) throw Napi::RangeError::New(env, "attachUprobe: bad offset");
+  bool ret = info[4].As<Napi::Boolean>().Value();
+  int pid = info[5].As<Napi::Number>().Int32Value();
+  std::string name = bpf_program__name(prog);
+  std::string key = SlotKey(name, slot);
+  if (links_.count(key)) return env.Undefined();
+  LogReset();
+  errno = 0;
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = slot, .retprobe = ret);
+  bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid < 0 ? -1 : pid, path.c_str(), size_t(off), &opts);
+  if (!link) {
+    int err = errno;
+    ThrowErrno(env, err, "attach", "cannot attach " + name + " to " + path);
+  }
+  links_[key] = link;
+  return env.Undefined();
+}
+
+// attachUsdt(prog, slot, path, provider, name, pid): a USDT probe of path (libbpf reads its
+// notes, argument specs and semaphore; the kernel sets the semaphore in the processes while
+// attached); bpf_usdt_cookie() returns the slot.
+Napi::Value BpfObject::AttachUsdt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attachUsdt");
+  bpf_program* prog = Program(info, 0);
+  bool has_cookie;
+  uint64_t slot;
+  if (info.Length() < 6 || !CookieArg(info[1], has_cookie, slot) || !has_cookie || !info[2].IsString() ||
+      !info[3].IsString() || !info[4].IsString() || !info[5].IsNumber())
+    throw Napi::TypeError::New(env, "attachUsdt(prog, slot, path, provider, name, pid)");
+  std::string path = info[2].As<Napi::String>().Utf8Value();
+  std::string provider = info[3].As<Napi::String>().Utf8Value();
+  std::string usdt = info[4].As<Napi::String>().Utf8Value();
+  int pid = info[5].As<Napi::Number>().Int32Value();
+  std::string name = bpf_program__name(prog);
+  std::string key = SlotKey(name, slot);
+  if (links_.count(key)) return env.Undefined();
+  LogReset();
+  errno = 0;
+  LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = slot);
+  bpf_link* link = bpf_program__attach_usdt(prog, pid < 0 ? -1 : pid, path.c_str(), provider.c_str(), usdt.c_str(), &opts);
+  if (!link) {
+    int err = errno;
+    ThrowErrno(env, err, "attach", "cannot attach " + name + " to USDT " + provider + ":" + usdt + " of " + path);
+  }
+  links_[key] = link;
+  return env.Undefined();
+}
+
+// detachSlots(prog, slots): destroy the links of attachUprobe/attachUsdt in those slots.
+Napi::Value BpfObject::DetachSlots(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NotBusy(env, "detachSlots");
+  if (!obj_) return env.Undefined();
+  bpf_program* prog = Program(info, 0);
+  if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "detachSlots(prog: string, slots: integer[])");
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::string pname = bpf_program__name(prog);
+  std::vector<bpf_link*> gone;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    bool has;
+    uint64_t slot;
+    if (!CookieArg(list.Get(i), has, slot) || !has) throw Napi::TypeError::New(env, "detachSlots: a slot is a whole number");
+    auto it = links_.find(SlotKey(pname, slot));
+    if (it == links_.end()) continue;
+    gone.push_back(it->second);
+    links_.erase(it);
+  }
+  int err = DestroyLinks(gone);
+  if (err) ThrowErrno(env, -err, "attach", "cannot detach " + pname + " from a user-space probe");
   return env.Undefined();
 }
 

@@ -28,6 +28,9 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
   Napi::Value DetachTracepoints(const Napi::CallbackInfo& info);
+  Napi::Value AttachUprobe(const Napi::CallbackInfo& info);
+  Napi::Value AttachUsdt(const Napi::CallbackInfo& info);
+  Napi::Value DetachSlots(const Napi::CallbackInfo& info);
   Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info);
   Napi::Value DetachPerfEvents(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
@@ -51,7 +54,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   LoadWorker* loader_ = nullptr;
   bool close_pending_ = false;
   std::string path_;
-  std::map<std::string, bpf_link*> links_;  // keys: "prog", "prog@category/tracepoint", "prog@category/tracepoint#cookie", "prog@cpu#N"
+  std::map<std::string, bpf_link*> links_;  // keys: "prog", "prog@category/tracepoint", "prog@category/tracepoint#cookie", "prog@cpu#N", "prog@slot#N" (uprobes, USDT)
 };
 
 }  // namespace perfscope

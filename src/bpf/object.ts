@@ -125,6 +125,18 @@ export class BpfObject {
   detachTracepoints(prog: string, list: readonly (readonly [string, string, number?])[]): void {
     wrap(() => this.o.detachTracepoints(prog, list));
   }
+  /** A uprobe (or uretprobe) of `prog` at a file offset of `path`, for `pid` (-1: every process), the slot as its cookie. */
+  attachUprobe(prog: string, slot: number, path: string, offset: number, retprobe: boolean, pid: number): void {
+    wrap(() => this.o.attachUprobe(prog, slot, path, offset, retprobe, pid));
+  }
+  /** A USDT probe of `prog` (libbpf's: argument specs, semaphores), the slot as bpf_usdt_cookie(). */
+  attachUsdt(prog: string, slot: number, path: string, provider: string, name: string, pid: number): void {
+    wrap(() => this.o.attachUsdt(prog, slot, path, provider, name, pid));
+  }
+  /** Remove the attachments of attachUprobe/attachUsdt of `prog` in these slots (absent ones skipped). */
+  detachSlots(prog: string, slots: readonly number[]): void {
+    wrap(() => this.o.detachSlots(prog, slots));
+  }
   /** A CPU-clock sampling perf event at `hz` on `cpu` (every task on it), with `prog` (a SEC("perf_event") program) attached. */
   attachPerfEvent(prog: string, cpu: number, hz: number): void {
     wrap(() => this.o.attachPerfEvent(prog, cpu, hz));

@@ -147,7 +147,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     const typed = opts.probeArgs[spec.name];
     if (!spec.args || !typed) continue;
     try {
-      args[spec.name] = spec.args.resolve(typed);
+      args[spec.name] = spec.args.resolve(typed, { pid: opts.pid ?? null });
     } catch (e) {
       if (!(e instanceof ProbeArgError)) throw e;
       say(e.message);

@@ -34,10 +34,18 @@ export interface TraceHist {
 }
 
 export interface TraceRow {
-  /** "sched:sched_switch", or "syscalls:sys_enter_read:count" with a field. */
+  /** "sched:sched_switch", or "syscalls:sys_enter_read:count" with a field; "u:c:malloc:arg1", "ur:c:read:lat", "usdt:python3.11:python:gc__start". */
   id: string;
+  /** The event: a tracepoint, or a user-space probe's id without its value part ("u:c:malloc"). */
   tracepoint: string;
+  /** The field, or a user-space probe's value ("arg1", "ret", "lat"), or null (a count only). */
   field: string | null;
+  /** "tracepoint", "uprobe", "uretprobe" or "usdt" (absent in recordings made before user-space probes). */
+  kind?: string;
+  /** A user-space probe's file, as opened (through /proc/PID/root with -p). */
+  path?: string;
+  /** An IFUNC's implementation the probe is on (u:c:strlen -> the function glibc chose for this CPU). */
+  ifunc?: string;
   /** Hits in the interval (after -p, -c, -C). */
   count: number;
   /** count per second of the measured interval. */
@@ -138,10 +146,10 @@ function argError<T>(fn: () => T): T {
 
 const traceArgs: ProbeArgs = {
   flag: 'trace',
-  metavar: 'CAT:NAME[:FIELD]',
-  help: 'count a tracepoint (wildcards: sched:*), and histogram a numeric field (repeatable)',
+  metavar: 'CAT:NAME[:FIELD] | u:LIB:FUNC[:argN] | ur:LIB:FUNC[:ret|:lat] | usdt:PATH:PROV:NAME[:argN]',
+  help: 'count a tracepoint (wildcards: sched:*), a user-space function (u:c:malloc:arg1, ur:c:read:lat) or USDT probe, and histogram a field, argument, return value or latency (repeatable)',
   bench: ['sched:sched_switch'],
-  resolve: (values) => argError(() => resolveTargets(hostEvents(), values).map((t) => t.id)),
+  resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null).map((t) => t.id)),
   complete: (text) => {
     try {
       return completions(hostEvents(), text);

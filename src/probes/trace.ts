@@ -13,6 +13,7 @@ import { BpfProbe, setTaskFilter, u64, u64n } from './bpf-probe.js';
 import { cgroupRef } from './cgroup/registry.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
+import type { UserProbe } from './trace-user.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from './types.js';
 import { watchWord } from './cpus.js';
@@ -32,7 +33,11 @@ export const TRACE_KEY_LAYOUT = {
   size: 16 + TRACE_COMM_LEN,
   fields: { slot: 0, pid: 4, comm: 8, cgroup: 8 + TRACE_COMM_LEN },
 } as const;
-export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, pad: 12 } } as const;
+export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, mode: 12 } } as const;
+/** bpf/trace.h TRACE_MODE_*. */
+const MODE = { field: 0, arg: 1, ret: 2, lat: 3, usdt: 4 } as const;
+/** The programs of user-space targets (each attached per slot: detachSlots). */
+const USER_PROGS = ['trace_uprobe', 'trace_uretprobe', 'trace_uentry', 'trace_usdt'];
 const PROG = 'trace_hit';
 
 /** A slot's cumulative figures, summed over the CPUs. */
@@ -68,6 +73,27 @@ function emptyStat(): SlotStat {
   return { runs: 0, hits: 0, negative: 0, taskLost: 0, timedRuns: 0, timedNs: 0, hist: new Array<number>(TRACE_HIST_SLOTS).fill(0) };
 }
 
+/** A slot's config (bpf/trace.h struct trace_slot): where its value comes from. */
+function slotConfig(t: TraceTarget): Buffer {
+  const cfg = Buffer.alloc(TRACE_SLOT_LAYOUT.size);
+  const f = TRACE_SLOT_LAYOUT.fields;
+  const u = t.user;
+  if (u) {
+    if (u.value === null) return cfg;
+    const mode = u.kind === 'usdt' ? MODE.usdt : u.value === 'arg' ? MODE.arg : u.value === 'ret' ? MODE.ret : MODE.lat;
+    // USDT arguments are 0-based in libbpf (bpf_usdt_arg), 1-based here as in BCC.
+    cfg.writeUInt32LE(u.kind === 'usdt' ? u.argIndex - 1 : u.argIndex, f.field_off);
+    cfg.writeUInt32LE(8, f.field_size);
+    cfg.writeUInt32LE(u.value === 'ret' || u.kind === 'usdt' ? 1 : 0, f.field_signed);
+    cfg.writeUInt32LE(mode, f.mode);
+  } else if (t.field) {
+    cfg.writeUInt32LE(t.field.offset, f.field_off);
+    cfg.writeUInt32LE(t.field.size, f.field_size);
+    cfg.writeUInt32LE(t.field.signed ? 1 : 0, f.field_signed);
+  }
+  return cfg;
+}
+
 /** The top tasks of one slot and the hits of the rest. Pure. */
 export function topTasks(tasks: TraceTask[], n = TRACE_TOP_TASKS): { tasks: TraceTask[]; other: number } {
   const sorted = [...tasks].sort((a, b) => b.count - a.count || a.pid - b.pid || (a.comm < b.comm ? -1 : 1));
@@ -87,11 +113,12 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private lastProg: ProgStats | null = null;
   private lostPending = 0;
   private pinned: number | null = null;
+  private pid: number | null = null;
 
   private resolve(values: readonly string[]): TraceTarget[] {
     if (values.length === 0) return [];
     try {
-      return resolveTargets(hostEvents(), values);
+      return resolveTargets(hostEvents(), values, this.config?.pid ?? null);
     } catch (e) {
       if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
       throw e;
@@ -102,6 +129,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private prepare(config: ProbeConfig): number {
     this.config = config;
     this.pinned = config.pinnedCpu;
+    this.pid = config.pid;
     this.pending = this.resolve(config.args ?? []);
     return this.pending.length;
   }
@@ -141,22 +169,18 @@ export class TraceProbe extends BpfProbe<TraceSample> {
       for (const t of targets) {
         if (this.attached.has(t.id)) continue;
         const slot = this.freeSlot();
-        const cfg = Buffer.alloc(TRACE_SLOT_LAYOUT.size);
-        if (t.field) {
-          cfg.writeUInt32LE(t.field.offset, TRACE_SLOT_LAYOUT.fields.field_off);
-          cfg.writeUInt32LE(t.field.size, TRACE_SLOT_LAYOUT.fields.field_size);
-          cfg.writeUInt32LE(t.field.signed ? 1 : 0, TRACE_SLOT_LAYOUT.fields.field_signed);
-        }
-        obj.map('slots').update(u32(slot), cfg);
+        obj.map('slots').update(u32(slot), slotConfig(t));
         const prev: [SlotStat, SlotStat] = [this.readStat(obj, 0, slot), this.readStat(obj, 1, slot)];
-        try {
-          obj.attachTracepoint(PROG, t.category, t.name, slot);
-        } catch (e) {
-          const why = e instanceof BpfError ? `${e.code}: ${e.message.replace(/^cannot attach [^:]*: ?/, '')}` : describeError(e);
-          throw new ProbeArgError(`the kernel refused to attach ${t.category}:${t.name} (${why})`);
-        }
+        // In the map before the attach: a failed user-space attach detaches what it attached.
         this.attached.set(t.id, { target: t, slot, prev });
         done.push(t.id);
+        try {
+          if (t.user) this.attachUser(obj, t.user, slot);
+          else obj.attachTracepoint(PROG, t.category, t.name, slot);
+        } catch (e) {
+          const why = e instanceof BpfError ? `${e.code}: ${e.message.replace(/^cannot attach [^:]*: ?/, '')}` : describeError(e);
+          throw new ProbeArgError(`the kernel refused to attach ${t.user ? t.id : `${t.category}:${t.name}`} (${why})`);
+        }
       }
     } catch (e) {
       this.detach(obj, done);
@@ -164,16 +188,31 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     }
   }
 
+  /** A user-space target's links in its slot (-p: the kernel's uprobe is for that process only). */
+  private attachUser(obj: BpfObject, u: UserProbe, slot: number): void {
+    const pid = this.pid ?? -1;
+    if (u.kind === 'usdt') obj.attachUsdt('trace_usdt', slot, u.path, u.provider, u.probe, pid);
+    else if (u.kind === 'uprobe') obj.attachUprobe('trace_uprobe', slot, u.path, u.offset, false, pid);
+    else {
+      // The entry's stamp first: a return is a hit only with its entry seen.
+      if (u.value === 'lat') obj.attachUprobe('trace_uentry', slot, u.path, u.offset, false, pid);
+      obj.attachUprobe('trace_uretprobe', slot, u.path, u.offset, true, pid);
+    }
+  }
+
   /** Detach these attachments, all at once (each waits for a grace period in the kernel). */
   private detach(obj: BpfObject, ids: readonly string[]): void {
     const list: [string, string, number][] = [];
+    const slots: number[] = [];
     for (const id of ids) {
       const a = this.attached.get(id);
       if (!a) continue;
       this.attached.delete(id);
-      list.push([a.target.category, a.target.name, a.slot]);
+      if (a.target.user) slots.push(a.slot);
+      else list.push([a.target.category, a.target.name, a.slot]);
     }
     if (list.length) obj.detachTracepoints(PROG, list);
+    if (slots.length) for (const p of USER_PROGS) obj.detachSlots(p, slots);
   }
 
   /** A slot no attachment uses, after the last one given out (so a slot is reused as late as possible). */
@@ -292,16 +331,19 @@ export class TraceProbe extends BpfProbe<TraceSample> {
       const top = topTasks(tasks.get(a.slot) ?? []);
       this.lostPending += d.taskLost;
       const runNs = wsum > 0 ? Math.round((progNs * weights[i]) / wsum) : d.runs ? 0 : null;
+      const u = a.target.user;
       return {
         id: a.target.id,
-        tracepoint: `${a.target.category}:${a.target.name}`,
-        field: a.target.field?.name ?? null,
+        tracepoint: u ? (a.target.event ?? a.target.id) : `${a.target.category}:${a.target.name}`,
+        field: u ? (a.target.valueName ?? null) : (a.target.field?.name ?? null),
+        kind: u ? u.kind : 'tracepoint',
+        ...(u ? { path: u.path, ...(u.ifunc ? { ifunc: u.ifunc } : {}) } : {}),
         count: d.hits,
         rate: Math.round((d.hits / seconds) * 10) / 10,
         tasks: top.tasks,
         other_tasks: top.other,
         task_lost: d.taskLost,
-        hist: a.target.field ? traceHist(d.hist, d.negative, a.target.unit) : null,
+        hist: a.target.field || u?.value ? traceHist(d.hist, d.negative, a.target.unit) : null,
         runs: d.runs,
         run_ns: runNs,
         ns_per_run: runNs !== null && d.runs ? Math.round(runNs / d.runs) : null,
