@@ -43,6 +43,8 @@ export interface TraceTarget {
   readonly event?: string;
   /** A user-space probe's value part ("arg1", "ret", "lat"), or null. */
   readonly valueName?: string | null;
+  /** From a wildcard: a function the kernel refuses is left out (and said), not an error. */
+  readonly wild?: boolean;
 }
 
 /** A field declared in a format file, numeric or not. */
@@ -194,6 +196,7 @@ export function resolveOne(events: TraceEvents, text: string, pid: number | null
         user: u.user,
         event: u.event,
         valueName: u.value,
+        wild: u.wild,
       }));
     } catch (e) {
       if (e instanceof UserArgError) throw new TraceArgError(e.message);

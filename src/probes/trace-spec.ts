@@ -6,7 +6,7 @@ import { histCount, histQuantile, histRange } from '../model/hist.js';
 import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
 import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec } from './types.js';
 import type { PromExporter, PromSeries } from './prom.js';
-import { arrayOf, checked, nullable, num, obj, str } from './json-check.js';
+import { arrayOf, checked, nullable, num, obj, optional, str } from './json-check.js';
 import type { CgroupRef } from './cgroup/registry.js';
 
 export interface TraceTask {
@@ -66,6 +66,11 @@ export interface TraceRow {
 export interface TraceSample {
   /** Every attached tracepoint, most hits first. */
   tracepoints: TraceRow[];
+  /**
+   * Functions of a wildcard (u:c:str*) the kernel would not put a uprobe on (e.g. ENOTSUPP: an
+   * AVX2 implementation whose first instruction its decoder refuses), with why; absent when none.
+   */
+  refused?: { id: string; why: string }[];
 }
 
 export const TRACE_TOP_TASKS = 20;
@@ -77,6 +82,9 @@ const TRACE_SCHEMA = obj({
       id: str,
       tracepoint: str,
       field: nullable(str),
+      kind: optional(str),
+      path: optional(str),
+      ifunc: optional(str),
       count: num,
       rate: num,
       tasks: arrayOf(obj({ pid: num, comm: str, count: num })),
@@ -90,6 +98,7 @@ const TRACE_SCHEMA = obj({
       ns_per_run: nullable(num),
     }),
   ),
+  refused: optional(arrayOf(obj({ id: str, why: str }))),
 });
 
 /** The rows in the order the pane shows them: most hits first, then by name. */

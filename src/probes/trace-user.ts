@@ -221,6 +221,7 @@ export interface UserTarget {
   readonly event: string;
   readonly value: string | null;
   readonly user: UserProbe;
+  readonly wild: boolean;
 }
 
 /**
@@ -272,6 +273,7 @@ export function resolveUser(text: string, pid: number | null): UserTarget[] {
       id: val === undefined ? event : `${event}:${val}`,
       event,
       value: val ?? null,
+      wild,
       user: { kind: kind === 'u' ? 'uprobe' : 'uretprobe', path: file, offset: r.offset, func: r.name, provider: '', probe: '', value, argIndex: arg, ifunc: f.ifunc ? r.name : null },
     };
   });
@@ -299,6 +301,7 @@ function resolveUsdt(t: string, parts: string[], pid: number | null): UserTarget
       id: val === undefined ? event : `${event}:${val}`,
       event,
       value: val ?? null,
+      wild: false,
       user: { kind: 'usdt', path: file, offset: 0, func: '', provider, probe: name, value: val === undefined ? null : 'arg', argIndex: arg, ifunc: null },
     },
   ];

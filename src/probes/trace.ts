@@ -73,6 +73,14 @@ function emptyStat(): SlotStat {
   return { runs: 0, hits: 0, negative: 0, taskLost: 0, timedRuns: 0, timedNs: 0, hist: new Array<number>(TRACE_HIST_SLOTS).fill(0) };
 }
 
+/** Why an attach failed, in one line (ENOTSUPP, which Node has no name for, said in words). */
+function attachWhy(e: unknown): string {
+  if (!(e instanceof BpfError)) return describeError(e);
+  if (e.errno === 524) return 'ENOTSUPP: the kernel cannot place a uprobe on its first instruction (e.g. a VEX-encoded AVX instruction)';
+  const tail = e.message.replace(/^cannot attach [^:]*: ?/, '').split('\n')[0];
+  return `${e.code}: ${tail.length > 300 ? `${tail.slice(0, 300)}…` : tail}`;
+}
+
 /** A slot's config (bpf/trace.h struct trace_slot): where its value comes from. */
 function slotConfig(t: TraceTarget): Buffer {
   const cfg = Buffer.alloc(TRACE_SLOT_LAYOUT.size);
@@ -114,6 +122,8 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private lostPending = 0;
   private pinned: number | null = null;
   private pid: number | null = null;
+  /** Functions of a wildcard the kernel refused, with why (TraceSample.refused). */
+  private refused = new Map<string, string>();
 
   private resolve(values: readonly string[]): TraceTarget[] {
     if (values.length === 0) return [];
@@ -131,6 +141,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     this.pinned = config.pinnedCpu;
     this.pid = config.pid;
     this.pending = this.resolve(config.args ?? []);
+    this.refused.clear();
     return this.pending.length;
   }
 
@@ -178,7 +189,14 @@ export class TraceProbe extends BpfProbe<TraceSample> {
           if (t.user) this.attachUser(obj, t.user, slot);
           else obj.attachTracepoint(PROG, t.category, t.name, slot);
         } catch (e) {
-          const why = e instanceof BpfError ? `${e.code}: ${e.message.replace(/^cannot attach [^:]*: ?/, '')}` : describeError(e);
+          const why = attachWhy(e);
+          if (t.wild) {
+            // One function of a wildcard: left out and said, the others attached.
+            this.detach(obj, [t.id]);
+            done.pop();
+            this.refused.set(t.id, why);
+            continue;
+          }
           throw new ProbeArgError(`the kernel refused to attach ${t.user ? t.id : `${t.category}:${t.name}`} (${why})`);
         }
       }
@@ -243,6 +261,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     const config = this.config;
     if (!config) throw new ProbeArgError('the trace probe is not running');
     const targets = this.resolve(values);
+    this.refused.clear();
     const want = new Set(targets.map((t) => t.id));
     if (!this.obj) {
       if (targets.length === 0) return;
@@ -349,7 +368,10 @@ export class TraceProbe extends BpfProbe<TraceSample> {
         ns_per_run: runNs !== null && d.runs ? Math.round(runNs / d.runs) : null,
       };
     });
-    return { tracepoints: sortRows(rows) };
+    const out: TraceSample = { tracepoints: sortRows(rows) };
+    const refused = [...this.refused.entries()].filter(([id]) => !this.attached.has(id));
+    if (refused.length) out.refused = refused.map(([id, why]) => ({ id, why }));
+    return out;
   }
 
   protected override lostSinceLast(): number {

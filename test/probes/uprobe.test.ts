@@ -106,6 +106,9 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
   it('u:c:str* (a wildcard, one slot per function) counts the same 500 strlen calls', async () => {
     const { samples, pid } = await run('strlen', 500, ['u:c:str*']);
     expect(samples[0].tracepoints.length).toBeGreaterThan(10);
+    // Implementations whose first instruction is VEX-encoded (AVX2) are refused by the kernel's
+    // uprobe decoder (ENOTSUPP): listed apart, the rest attached.
+    for (const r of samples[0].refused ?? []) expect(r.why).toMatch(/ENOTSUPP/);
     const rows = rowsOf(samples, 'u:c:strlen');
     expect(sum(rows, (r) => r.count)).toBe(500);
     expect(pidCount(rows, pid)).toBe(500);
@@ -115,8 +118,11 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     const { samples } = await run('sleep', 50, [`ur:${'uprobework'}:sleep10:lat`]);
     const rows = rowsOf(samples, 'ur:uprobework:sleep10:lat');
     expect(sum(rows, (r) => r.count)).toBe(50);
-    // 10 ms = 10,000,000 ns: bucket 23 is [2^23, 2^24) ns = [8.39, 16.78) ms
-    expect(sum(rows, (r) => r.hist?.slots[23] ?? 0)).toBe(50);
+    // 10 ms = 10,000,000 ns: bucket 23 is [2^23, 2^24) ns = [8.39, 16.78) ms. The scheduler
+    // guarantees only the lower bound (a loaded 2-CPU box wakes a sleeper late): none below it,
+    // all 50 in bucket 23 or above; the bench's quiet runs have them all in 23.
+    expect(sum(rows, (r) => r.hist?.slots.slice(0, 23).reduce((a, b) => a + b, 0) ?? 0)).toBe(0);
+    expect(sum(rows, (r) => r.hist?.count ?? 0)).toBe(50);
     expect(rows[1].hist?.unit).toBe('ns');
     expect(rows[1].kind).toBe('uretprobe');
   });
