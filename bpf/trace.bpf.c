@@ -176,7 +176,10 @@ static __always_inline bool user_value(void *ctx, __u32 slot, const struct trace
 	return false;
 }
 
-static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_stat *st)
+/* `user` is a constant at each call: the tracepoint program must not contain user_value()'s reads
+ * of pt_regs through its context (the kernel refuses to attach a tracepoint program that reads
+ * past the tracepoint's record: EACCES). */
+static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_stat *st, const bool user)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct trace_slot *cfg;
@@ -186,13 +189,13 @@ static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_s
 	if (!wanted(tgid))
 		return;
 	cfg = bpf_map_lookup_elem(&slots, &slot);
-	if (cfg && cfg->mode == TRACE_MODE_LAT) {
+	if (user && cfg && cfg->mode == TRACE_MODE_LAT) {
 		/* A return with no entry seen (attached mid-call) is not a hit: no latency to count. */
 		if (!user_value(ctx, slot, cfg, &v, &neg))
 			return;
 		have = true;
 	} else if (cfg && cfg->field_size) {
-		have = cfg->mode == TRACE_MODE_FIELD ? read_field(ctx, cfg, &v, &neg) : user_value(ctx, slot, cfg, &v, &neg);
+		have = user ? user_value(ctx, slot, cfg, &v, &neg) : read_field(ctx, cfg, &v, &neg);
 	}
 	__sync_fetch_and_add(&st->hits, 1);
 	if (have) {
@@ -204,7 +207,7 @@ static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_s
 	count_task(agg, slot, tgid, st);
 }
 
-static __always_inline int run(void *ctx, __u32 slot)
+static __always_inline int run(void *ctx, __u32 slot, const bool user)
 {
 	__u32 zero = 0, key;
 	struct trace_stat *st;
@@ -226,7 +229,7 @@ static __always_inline int run(void *ctx, __u32 slot)
 	runs = st->runs++;
 	if (runs % TRACE_TIMED_EVERY == 0)
 		t0 = bpf_ktime_get_ns();
-	hit(ctx, agg, slot, st);
+	hit(ctx, agg, slot, st, user);
 	if (t0) {
 		__sync_fetch_and_add(&st->timed_ns, bpf_ktime_get_ns() - t0);
 		__sync_fetch_and_add(&st->timed_runs, 1);
@@ -237,20 +240,20 @@ static __always_inline int run(void *ctx, __u32 slot)
 SEC("tracepoint")
 int trace_hit(void *ctx)
 {
-	return run(ctx, bpf_get_attach_cookie(ctx));
+	return run(ctx, bpf_get_attach_cookie(ctx), false);
 }
 
 /* u: and ur: (attached by user space to each function with the slot as cookie). */
 SEC("uprobe")
 int trace_uprobe(struct pt_regs *ctx)
 {
-	return run(ctx, bpf_get_attach_cookie(ctx));
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
 }
 
 SEC("uretprobe")
 int trace_uretprobe(struct pt_regs *ctx)
 {
-	return run(ctx, bpf_get_attach_cookie(ctx));
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
 }
 
 /* ur:...:lat: the entry of the function, stamped for its return (not a hit). */
@@ -273,5 +276,5 @@ int trace_uentry(struct pt_regs *ctx)
 SEC("usdt")
 int trace_usdt(struct pt_regs *ctx)
 {
-	return run(ctx, bpf_usdt_cookie(ctx));
+	return run(ctx, bpf_usdt_cookie(ctx), true);
 }

@@ -218,7 +218,7 @@ const CASES: Case[] = [
     object: 'trace',
     layout: TRACE_SLOT_LAYOUT,
     size: TRACE_SLOT_LAYOUT.size,
-    bytes: { field_off: 4, field_size: 4, field_signed: 4, pad: 4 },
+    bytes: { field_off: 4, field_size: 4, field_signed: 4, mode: 4 },
     dims: {},
   },
   ...['profile', 'offstacks'].map((object) => ({
