@@ -5,7 +5,7 @@
 // set by the attach); bad input refused with one line and nothing left attached.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -170,6 +170,31 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     expect(probe.sample().tracepoints).toEqual([]);
     py.stdin!.write('go\n');
     expect(await exited).toBe(0);
+  });
+
+  it('-p with a binary that exists only in the process\'s private mount namespace: named as it sees it, counted', async () => {
+    const inside = path.join(dir, 'private');
+    mkdirSync(inside);
+    // A tmpfs over an empty directory, in a mount namespace of its own: the host sees nothing there.
+    const w = await work('unshare', [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount -t tmpfs none ${inside} && cp ${bin} ${inside}/hidden && exec ${inside}/hidden sleep 5`,
+    ]);
+    child = w.child;
+    const pid = w.child.pid!;
+    expect(existsSync(path.join(inside, 'hidden'))).toBe(false);
+    probe = new TraceProbe();
+    await probe.startAsync(config({ pid, args: [`u:${inside}/hidden:sleep10`] }));
+    const samples = [probe.sample()];
+    expect(samples[0].tracepoints[0].path).toBe(`/proc/${pid}/root${inside}/hidden`);
+    await w.go();
+    samples.push(probe.sample());
+    const rows = rowsOf(samples, `u:${inside}/hidden:sleep10`);
+    expect(pidCount(rows, pid)).toBe(5);
   });
 
   it('bad input: one line each, and nothing stays attached', async () => {
