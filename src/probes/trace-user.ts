@@ -274,7 +274,17 @@ export function resolveUser(text: string, pid: number | null): UserTarget[] {
       event,
       value: val ?? null,
       wild,
-      user: { kind: kind === 'u' ? 'uprobe' : 'uretprobe', path: file, offset: r.offset, func: r.name, provider: '', probe: '', value, argIndex: arg, ifunc: f.ifunc ? r.name : null },
+      user: {
+        kind: kind === 'u' ? 'uprobe' : 'uretprobe',
+        path: file,
+        offset: r.offset,
+        func: r.name,
+        provider: '',
+        probe: '',
+        value,
+        argIndex: arg,
+        ifunc: f.ifunc ? r.name : null,
+      },
     };
   });
 }
@@ -282,13 +292,16 @@ export function resolveUser(text: string, pid: number | null): UserTarget[] {
 function resolveUsdt(t: string, parts: string[], pid: number | null): UserTarget[] {
   if (parts.length < 4 || parts.length > 5) throw new UserArgError(`bad probe '${shown(t)}': expected usdt:PATH:PROVIDER:NAME[:argN]`);
   const [, lib, provider, name, val] = parts;
-  if (!USDT_NAME_RE.test(provider) || !USDT_NAME_RE.test(name)) throw new UserArgError(`bad USDT probe '${shown(provider)}:${shown(name)}': letters, digits and _`);
+  if (!USDT_NAME_RE.test(provider) || !USDT_NAME_RE.test(name))
+    throw new UserArgError(`bad USDT probe '${shown(provider)}:${shown(name)}': letters, digits and _`);
   const file = resolveLib(lib, pid);
   const notes = usdtNotesOf(file);
   const note = notes.find((n) => n.provider === provider && n.name === name);
   if (!note) {
     const some = [...new Set(notes.map((n) => `${n.provider}:${n.name}`))].slice(0, 8);
-    throw new UserArgError(`no USDT probe ${shown(provider)}:${shown(name)} in ${shown(file)}; ${some.length ? `it has ${some.map(shown).join(', ')}${notes.length > 8 ? ', ...' : ''}` : 'it has none'}`);
+    throw new UserArgError(
+      `no USDT probe ${shown(provider)}:${shown(name)} in ${shown(file)}; ${some.length ? `it has ${some.map(shown).join(', ')}${notes.length > 8 ? ', ...' : ''}` : 'it has none'}`,
+    );
   }
   let arg = 0;
   if (val !== undefined) {
@@ -323,7 +336,11 @@ export function userCompletions(text: string, max = 200): string[] {
       const [, lib] = parts;
       const file = resolveLib(lib, null);
       const all = [...new Set(usdtNotesOf(file).map((n) => `usdt:${lib}:${n.provider}:${n.name}`))];
-      return all.filter((n) => n.startsWith(text)).sort().slice(0, max).map(escapeText);
+      return all
+        .filter((n) => n.startsWith(text))
+        .sort()
+        .slice(0, max)
+        .map(escapeText);
     }
     if ((parts[0] === 'u' || parts[0] === 'ur') && parts.length === 3) {
       const [kind, lib, prefix] = parts;

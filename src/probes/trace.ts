@@ -13,7 +13,7 @@ import { BpfProbe, setTaskFilter, u64, u64n } from './bpf-probe.js';
 import { cgroupRef } from './cgroup/registry.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
-import type { UserProbe } from './trace-user.js';
+import { attachSlot, attachWhy, detachSlots, refusedError, type SlotPrograms } from './trace-attach.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from './types.js';
 import { watchWord } from './cpus.js';
@@ -33,12 +33,8 @@ export const TRACE_KEY_LAYOUT = {
   size: 16 + TRACE_COMM_LEN,
   fields: { slot: 0, pid: 4, comm: 8, cgroup: 8 + TRACE_COMM_LEN },
 } as const;
-export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, mode: 12 } } as const;
-/** bpf/trace.h TRACE_MODE_*. */
-const MODE = { field: 0, arg: 1, ret: 2, lat: 3, usdt: 4 } as const;
-/** The programs of user-space targets (each attached per slot: detachSlots). */
-const USER_PROGS = ['trace_uprobe', 'trace_uretprobe', 'trace_uentry', 'trace_usdt'];
-const PROG = 'trace_hit';
+export { TRACE_SLOT_LAYOUT } from './trace-attach.js';
+const PROGS: SlotPrograms = { tracepoint: 'trace_hit', uprobe: 'trace_uprobe', uretprobe: 'trace_uretprobe', uentry: 'trace_uentry', usdt: 'trace_usdt' };
 
 /** A slot's cumulative figures, summed over the CPUs. */
 interface SlotStat {
@@ -71,35 +67,6 @@ function decodeStat(b: Buffer, into: SlotStat): void {
 
 function emptyStat(): SlotStat {
   return { runs: 0, hits: 0, negative: 0, taskLost: 0, timedRuns: 0, timedNs: 0, hist: new Array<number>(TRACE_HIST_SLOTS).fill(0) };
-}
-
-/** Why an attach failed, in one line (ENOTSUPP, which Node has no name for, said in words). */
-function attachWhy(e: unknown): string {
-  if (!(e instanceof BpfError)) return describeError(e);
-  if (e.errno === 524) return 'ENOTSUPP: the kernel cannot place a uprobe on its first instruction (e.g. a VEX-encoded AVX instruction)';
-  const tail = e.message.replace(/^cannot attach [^:]*: ?/, '').split('\n')[0];
-  return `${e.code}: ${tail.length > 300 ? `${tail.slice(0, 300)}…` : tail}`;
-}
-
-/** A slot's config (bpf/trace.h struct trace_slot): where its value comes from. */
-function slotConfig(t: TraceTarget): Buffer {
-  const cfg = Buffer.alloc(TRACE_SLOT_LAYOUT.size);
-  const f = TRACE_SLOT_LAYOUT.fields;
-  const u = t.user;
-  if (u) {
-    if (u.value === null) return cfg;
-    const mode = u.kind === 'usdt' ? MODE.usdt : u.value === 'arg' ? MODE.arg : u.value === 'ret' ? MODE.ret : MODE.lat;
-    // USDT arguments are 0-based in libbpf (bpf_usdt_arg), 1-based here as in BCC.
-    cfg.writeUInt32LE(u.kind === 'usdt' ? u.argIndex - 1 : u.argIndex, f.field_off);
-    cfg.writeUInt32LE(8, f.field_size);
-    cfg.writeUInt32LE(u.value === 'ret' || u.kind === 'usdt' ? 1 : 0, f.field_signed);
-    cfg.writeUInt32LE(mode, f.mode);
-  } else if (t.field) {
-    cfg.writeUInt32LE(t.field.offset, f.field_off);
-    cfg.writeUInt32LE(t.field.size, f.field_size);
-    cfg.writeUInt32LE(t.field.signed ? 1 : 0, f.field_signed);
-  }
-  return cfg;
 }
 
 /** The top tasks of one slot and the hits of the rest. Pure. */
@@ -180,14 +147,12 @@ export class TraceProbe extends BpfProbe<TraceSample> {
       for (const t of targets) {
         if (this.attached.has(t.id)) continue;
         const slot = this.freeSlot();
-        obj.map('slots').update(u32(slot), slotConfig(t));
         const prev: [SlotStat, SlotStat] = [this.readStat(obj, 0, slot), this.readStat(obj, 1, slot)];
         // In the map before the attach: a failed user-space attach detaches what it attached.
         this.attached.set(t.id, { target: t, slot, prev });
         done.push(t.id);
         try {
-          if (t.user) this.attachUser(obj, t.user, slot);
-          else obj.attachTracepoint(PROG, t.category, t.name, slot);
+          attachSlot(obj, PROGS, t, slot, this.pid);
         } catch (e) {
           const why = attachWhy(e);
           if (t.wild) {
@@ -197,7 +162,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
             this.refused.set(t.id, why);
             continue;
           }
-          throw new ProbeArgError(`the kernel refused to attach ${t.user ? t.id : `${t.category}:${t.name}`} (${why})`);
+          throw refusedError(t, e);
         }
       }
     } catch (e) {
@@ -206,31 +171,16 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     }
   }
 
-  /** A user-space target's links in its slot (-p: the kernel's uprobe is for that process only). */
-  private attachUser(obj: BpfObject, u: UserProbe, slot: number): void {
-    const pid = this.pid ?? -1;
-    if (u.kind === 'usdt') obj.attachUsdt('trace_usdt', slot, u.path, u.provider, u.probe, pid);
-    else if (u.kind === 'uprobe') obj.attachUprobe('trace_uprobe', slot, u.path, u.offset, false, pid);
-    else {
-      // The entry's stamp first: a return is a hit only with its entry seen.
-      if (u.value === 'lat') obj.attachUprobe('trace_uentry', slot, u.path, u.offset, false, pid);
-      obj.attachUprobe('trace_uretprobe', slot, u.path, u.offset, true, pid);
-    }
-  }
-
   /** Detach these attachments, all at once (each waits for a grace period in the kernel). */
   private detach(obj: BpfObject, ids: readonly string[]): void {
-    const list: [string, string, number][] = [];
-    const slots: number[] = [];
+    const list: Attached[] = [];
     for (const id of ids) {
       const a = this.attached.get(id);
       if (!a) continue;
       this.attached.delete(id);
-      if (a.target.user) slots.push(a.slot);
-      else list.push([a.target.category, a.target.name, a.slot]);
+      list.push(a);
     }
-    if (list.length) obj.detachTracepoints(PROG, list);
-    if (slots.length) for (const p of USER_PROGS) obj.detachSlots(p, slots);
+    detachSlots(obj, PROGS, list);
   }
 
   /** A slot no attachment uses, after the last one given out (so a slot is reused as late as possible). */
