@@ -63,7 +63,10 @@ describe.skipIf(noBpf)('--trace', () => {
     [['--trace', 'u:c:*'], /^perfscope: 'u:c:\*' matches \d+ functions of \/.*libc\.so\.6; at most 256 can be attached at once$/],
     [['--trace', 'u:c:malloc:arg7'], /^perfscope: argument index 7 out of range for u:c:malloc: arg1\.\.arg6$/],
     [['--trace', 'usdt:/usr/bin/python3.11:python:nope'], /^perfscope: no USDT probe python:nope in \/usr\/bin\/python3\.11; it has /],
-    [['--trace', 'usdt:/usr/bin/python3.11:python:gc__start:arg5'], /^perfscope: argument index 5 out of range for usdt:.*\(it has 1 argument\): arg1\.\.arg1$/],
+    [
+      ['--trace', 'usdt:/usr/bin/python3.11:python:gc__start:arg5'],
+      /^perfscope: argument index 5 out of range for usdt:.*\(it has 1 argument\): arg1\.\.arg1$/,
+    ],
     [['--trace', 'u:/nonexistent/lib.so:f'], /^perfscope: no file \/nonexistent\/lib\.so$/],
     [['--trace', 'u:c:mal\x1b[2Jloc'], /^perfscope: bad function 'mal\\e\[2Jloc'/],
   ];

@@ -172,7 +172,7 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     expect(await exited).toBe(0);
   });
 
-  it('-p with a binary that exists only in the process\'s private mount namespace: named as it sees it, counted', async () => {
+  it("-p with a binary that exists only in the process's private mount namespace: named as it sees it, counted", async () => {
     const inside = path.join(dir, 'private');
     mkdirSync(inside);
     // A tmpfs over an empty directory, in a mount namespace of its own: the host sees nothing there.
