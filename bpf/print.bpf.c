@@ -27,6 +27,9 @@ struct {
 	__type(value, struct trace_slot);
 } slots SEC(".maps");
 
+/* The record's type in the object's BTF (test/probes/layout.test.ts checks PRINT_LAYOUT against it). */
+struct print_event *btf_anchor_print_event SEC(".btf_anchor") __attribute__((unused));
+
 struct start_key {
 	__u64 pid_tgid;
 	__u32 slot;

@@ -11,6 +11,10 @@ import { cString } from './strings.js';
 import { attachSlot, attachWhy, detachSlots, refusedError, type SlotPrograms } from './trace-attach.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
 import { ProbeArgError, type ProbeConfig } from './types.js';
+import { addon } from '../bpf/addon.js';
+import { registerElfReader } from './trace-user.js';
+
+registerElfReader(addon);
 
 /** Mirrors bpf/print.h. */
 export const PRINT_COMM_LEN = 16;

@@ -18,8 +18,29 @@
 // with GLIBC_TUNABLES that change it).
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { addon, type NativeElfFunction, type NativeElfFunctions } from '../bpf/addon.js';
+import type { Native, NativeElfFunction, NativeElfFunctions } from '../bpf/addon.js';
 import { escapeText } from './strings.js';
+
+/** What reads ELF files here (native/uprobe.cc): the addon's functions. */
+export type ElfReader = Pick<Native, 'elfFunctions' | 'usdtNotes' | 'ifuncTarget'>;
+let reader: (() => ElfReader) | null = null;
+
+/**
+ * The ELF reader is handed in by the layers that load the addon (the probe implementations and
+ * the command line), so that the specs, which the store and the screen import, never reach it.
+ */
+export function registerElfReader(r: () => ElfReader): void {
+  reader = r;
+}
+
+function addon(): ElfReader {
+  if (!reader) throw new UserArgError('user-space probes need the native addon (not loaded in this process)');
+  try {
+    return reader();
+  } catch (e) {
+    throw new UserArgError(`user-space probes need the native addon: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
 
 /** Functions one pattern may take (each is a slot of the trace probe: bpf/trace.h TRACE_MAX_SLOTS). */
 export const UPROBE_MAX_FUNCS = 256;

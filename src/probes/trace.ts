@@ -16,6 +16,10 @@ import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type Trac
 import { attachSlot, attachWhy, detachSlots, refusedError, type SlotPrograms } from './trace-attach.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from './types.js';
+import { addon } from '../bpf/addon.js';
+import { registerElfReader } from './trace-user.js';
+
+registerElfReader(addon);
 import { watchWord } from './cpus.js';
 import { counterDelta } from '../model/counter.js';
 

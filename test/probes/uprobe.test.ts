@@ -11,6 +11,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TraceProbe } from '../../src/probes/trace.js';
+import { PrintProbe } from '../../src/probes/print.js';
+import type { PrintEvent } from '../../src/probes/print-spec.js';
 import type { TraceRow, TraceSample } from '../../src/probes/trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from '../../src/probes/types.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
@@ -52,7 +54,7 @@ const pidCount = (rows: TraceRow[], pid: number) => sum(rows, (r) => r.tasks.fil
 describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () => {
   let dir = '';
   let bin = '';
-  let probe: TraceProbe | null = null;
+  let probe: TraceProbe | PrintProbe | null = null;
   let child: ChildProcess | null = null;
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'perfscope-uprobe-'));
@@ -195,6 +197,32 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     samples.push(probe.sample());
     const rows = rowsOf(samples, `u:${inside}/hidden:sleep10`);
     expect(pidCount(rows, pid)).toBe(5);
+  });
+
+  it('--print u:c:malloc:arg1: one line per call, 1,000 of them carry 5000, with the pid, tid and comm', async () => {
+    const w = await work(bin, ['malloc', '1000']);
+    child = w.child;
+    const pid = w.child.pid!;
+    const p = new PrintProbe();
+    probe = p;
+    await p.startAsync(config({ pid, args: ['u:c:malloc:arg1', 'ur:c:malloc:ret'] }));
+    const events: PrintEvent[] = [...p.sample()];
+    await w.go();
+    events.push(...p.sample());
+    const args = events.filter((e) => e.event === 'u:c:malloc:arg1');
+    expect(args.length).toBe(2000);
+    expect(args.filter((e) => e.value === 5000).length).toBe(1000);
+    expect(args.filter((e) => e.value === 100).length).toBe(1000);
+    expect(args.every((e) => e.pid === pid && e.tid === pid && e.comm === 'uprobework')).toBe(true);
+    // in order: each call's argument line before its return line
+    const rets = events.filter((e) => e.event === 'ur:c:malloc:ret');
+    expect(rets.length).toBe(2000);
+    expect(rets.every((e) => e.value !== null && e.value > 0)).toBe(true);
+    expect(events.every((e, i) => i === 0 || e.ts >= events[i - 1].ts)).toBe(true);
+    expect(p.cost().lost).toBe(0);
+    // removed: detached, nothing more printed
+    await p.setArgs([]);
+    expect(p.values()).toEqual([]);
   });
 
   it('bad input: one line each, and nothing stays attached', async () => {
