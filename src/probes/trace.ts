@@ -5,7 +5,6 @@
 // object's comment: all of one interval come from the same runs, nothing lost between reads).
 // With no tracepoint attached nothing is loaded; the object loads with the first one and is
 // unloaded when the last one goes.
-import { BpfError, describeError } from '../bpf/error.js';
 import { u32, type BpfMap } from '../bpf/map.js';
 import { Generations } from '../bpf/generations.js';
 import type { BpfObject, ProgStats } from '../bpf/object.js';
