@@ -16,7 +16,7 @@ import type { PrintEvent } from '../../src/probes/print-spec.js';
 import type { TraceRow, TraceSample } from '../../src/probes/trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from '../../src/probes/types.js';
 import { onlineCpus } from '../../src/probes/cpus.js';
-import { noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
+import { linkFds, noBpf, stopAndExpectUnloaded } from '../helpers/bpf.js';
 
 const WORK_C = fileURLToPath(new URL('./helpers/uprobework.c', import.meta.url));
 const PYTHON = '/usr/bin/python3.11';
@@ -223,6 +223,27 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     // removed: detached, nothing more printed
     await p.setArgs([]);
     expect(p.values()).toEqual([]);
+  });
+
+  it('a function the kernel refuses after others attached: one line (ENOTSUPP), and nothing half-attached stays', async () => {
+    const links = linkFds();
+    probe = new TraceProbe();
+    let err: unknown = null;
+    try {
+      // strchr's implementation here starts with a VEX-encoded instruction (AVX2); on a CPU where
+      // glibc picks another one it attaches, and the test says nothing about the refusal.
+      await probe.startAsync(config({ args: ['u:c:malloc', 'ur:c:free:lat', 'u:c:strchr'] }));
+    } catch (e) {
+      err = e;
+    }
+    if (err === null) {
+      expect(linkFds() - links).toBe(4);
+      return;
+    }
+    expect(err).toBeInstanceOf(ProbeArgError);
+    expect((err as Error).message).toMatch(/^the kernel refused to attach u:c:strchr \(ENOTSUPP: /);
+    expect(linkFds() - links).toBe(0);
+    expect(probe.progIds()).toEqual([]);
   });
 
   it('bad input: one line each, and nothing stays attached', async () => {
