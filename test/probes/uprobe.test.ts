@@ -5,7 +5,8 @@
 // set by the attach); bad input refused with one line and nothing left attached.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { addon } from '../../src/bpf/addon.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,6 +44,25 @@ async function work(cmd: string, args: string[]): Promise<Work> {
       expect(await exited).toBe(0);
     },
   };
+}
+
+/**
+ * The u16 USDT semaphore of python:gc__start in a running python3.11, read from its memory.
+ * Debian's python3.11 is not position-independent (ET_EXEC): the note's address is where it is.
+ */
+function gcSemaphore(pid: number): number {
+  const note = addon()
+    .usdtNotes(PYTHON)
+    .find((n) => n.provider === 'python' && n.name === 'gc__start');
+  expect(note?.semaphore).toBeGreaterThan(0);
+  const fd = openSync(`/proc/${pid}/mem`, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    readSync(fd, b, 0, 2, note!.semaphore);
+    return b.readUInt16LE(0);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function rowsOf(samples: TraceSample[], id: string): TraceRow[] {
@@ -155,8 +175,10 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
     expect((await lines.next()).value).toBe('ready');
     const pid = py.pid!;
+    expect(gcSemaphore(pid)).toBe(0); // nobody watches: the probes' sites are skipped
     probe = new TraceProbe();
     await probe.startAsync(config({ pid, args: [`usdt:${PYTHON}:python:function__return`, `usdt:${PYTHON}:python:gc__start`] }));
+    expect(gcSemaphore(pid)).toBe(1); // set by the attach (the kernel's uprobe reference counter)
     const samples = [probe.sample()];
     py.stdin!.write('go\n');
     // the second half waits for the next line: the counts of the first are complete when gc__start reaches 300
@@ -170,6 +192,7 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     // removed: the last one gone unloads the object; the second half runs unobserved
     await probe.setArgs([]);
     expect(probe.sample().tracepoints).toEqual([]);
+    expect(gcSemaphore(pid)).toBe(0); // and cleared by the detach
     py.stdin!.write('go\n');
     expect(await exited).toBe(0);
   });
