@@ -80,7 +80,8 @@ function shown(s: string): string {
   return e.length > 200 ? `${e.slice(0, 200)}…` : e;
 }
 
-const LIB_RE = /^[^\s:\0]+$/;
+/** Printable ASCII but ':' (the separator) and space: a library's name or a path. */
+const LIB_RE = /^[\x21-\x39\x3b-\x7e]{1,4096}$/;
 const FUNC_GLOB_RE = /^[A-Za-z0-9_.$@*?]+$/;
 /** Names from the file that a wildcard may take (and so show): nothing to escape. */
 const SAFE_NAME_RE = /^[A-Za-z0-9_.$@]{1,256}$/;
@@ -126,7 +127,7 @@ function namesLib(base: string, lib: string): boolean {
  * directories, then PATH.
  */
 export function resolveLib(lib: string, pid: number | null): string {
-  if (!LIB_RE.test(lib)) throw new UserArgError(`bad library '${shown(lib)}': a name or a path, without ':' or spaces`);
+  if (!LIB_RE.test(lib)) throw new UserArgError(`bad library '${shown(lib)}': a name or a path, in printable ASCII without ':' or spaces`);
   if (pid !== null) {
     const root = `/proc/${pid}/root`;
     if (lib.includes('/')) {

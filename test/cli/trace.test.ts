@@ -69,6 +69,8 @@ describe.skipIf(noBpf)('--trace', () => {
     ],
     [['--trace', 'u:/nonexistent/lib.so:f'], /^perfscope: no file \/nonexistent\/lib\.so$/],
     [['--trace', 'u:c:mal\x1b[2Jloc'], /^perfscope: bad function 'mal\\e\[2Jloc'/],
+    [['--trace', 'u:li\x1b[2Jb:malloc'], /^perfscope: bad library 'li\\e\[2Jb': a name or a path, in printable ASCII without ':' or spaces$/],
+    [['--print', 'u:c'], /^perfscope: bad probe 'u:c': expected u:LIB:FUNC\[:argN\]$/],
   ];
   for (const [args, re] of bad) {
     it(`${args.join(' ')}: one line, exit 2`, () => {
