@@ -46,6 +46,8 @@ export interface TraceRow {
   path?: string;
   /** An IFUNC's implementation the probe is on (u:c:strlen -> the function glibc chose for this CPU). */
   ifunc?: string;
+  /** A user-space probe's file was deleted or replaced since it was attached (the probe stays on the old one). */
+  file?: 'deleted' | 'replaced';
   /** Hits in the interval (after -p, -c, -C). */
   count: number;
   /** count per second of the measured interval. */
@@ -85,6 +87,7 @@ const TRACE_SCHEMA = obj({
       kind: optional(str),
       path: optional(str),
       ifunc: optional(str),
+      file: optional(str),
       count: num,
       rate: num,
       tasks: arrayOf(obj({ pid: num, comm: str, count: num })),

@@ -68,6 +68,18 @@ export interface UserProbe {
   readonly argIndex: number;
   /** Set when FUNC was an IFUNC: the implementation it resolved to. */
   readonly ifunc: string | null;
+  /** The file's identity when resolved ("dev:ino"): a later stat that differs means replaced or deleted. */
+  readonly fileId: string;
+}
+
+/** A file's identity ("dev:ino"), or null when it is gone. */
+export function fileIdOf(file: string): string | null {
+  try {
+    const st = statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
 }
 
 export class UserArgError extends Error {
@@ -306,6 +318,7 @@ export function resolveUser(text: string, pid: number | null): UserTarget[] {
         value,
         argIndex: arg,
         ifunc: f.ifunc ? r.name : null,
+        fileId: fileIdOf(file) ?? '',
       },
     };
   });
@@ -337,7 +350,18 @@ function resolveUsdt(t: string, parts: string[], pid: number | null): UserTarget
       event,
       value: val ?? null,
       wild: false,
-      user: { kind: 'usdt', path: file, offset: 0, func: '', provider, probe: name, value: val === undefined ? null : 'arg', argIndex: arg, ifunc: null },
+      user: {
+        kind: 'usdt',
+        path: file,
+        offset: 0,
+        func: '',
+        provider,
+        probe: name,
+        value: val === undefined ? null : 'arg',
+        argIndex: arg,
+        ifunc: null,
+        fileId: fileIdOf(file) ?? '',
+      },
     },
   ];
 }

@@ -12,6 +12,7 @@ import { BpfProbe, setTaskFilter, u64, u64n } from './bpf-probe.js';
 import { cgroupRef } from './cgroup/registry.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
+import { fileIdOf, type UserProbe } from './trace-user.js';
 import { attachSlot, attachWhy, detachSlots, refusedError, type SlotPrograms } from './trace-attach.js';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from './types.js';
@@ -70,6 +71,17 @@ function decodeStat(b: Buffer, into: SlotStat): void {
 
 function emptyStat(): SlotStat {
   return { runs: 0, hits: 0, negative: 0, taskLost: 0, timedRuns: 0, timedNs: 0, hist: new Array<number>(TRACE_HIST_SLOTS).fill(0) };
+}
+
+/**
+ * A user-space probe's file since it was attached: the kernel keeps the uprobe on the inode it
+ * was put on, so a file deleted or replaced (a package upgrade) still counts for the processes
+ * that run the old one, and never for those that run the new one. Said in the row.
+ */
+function fileState(u: UserProbe): { file?: 'deleted' | 'replaced' } {
+  const now = fileIdOf(u.path);
+  if (now === null) return { file: 'deleted' };
+  return now !== u.fileId ? { file: 'replaced' } : {};
 }
 
 /** The top tasks of one slot and the hits of the rest. Pure. */
@@ -309,7 +321,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
         tracepoint: u ? (a.target.event ?? a.target.id) : `${a.target.category}:${a.target.name}`,
         field: u ? (a.target.valueName ?? null) : (a.target.field?.name ?? null),
         kind: u ? u.kind : 'tracepoint',
-        ...(u ? { path: u.path, ...(u.ifunc ? { ifunc: u.ifunc } : {}) } : {}),
+        ...(u ? { path: u.path, ...(u.ifunc ? { ifunc: u.ifunc } : {}), ...fileState(u) } : {}),
         count: d.hits,
         rate: Math.round((d.hits / seconds) * 10) / 10,
         tasks: top.tasks,

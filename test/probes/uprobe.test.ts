@@ -136,7 +136,7 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     expect(pidCount(rows, pid)).toBe(500);
   });
 
-  it('ur:PROGRAM:sleep10:lat: 50 calls of a function that sleeps 10 ms, all 50 in the [8.4, 16.8) ms bucket', async () => {
+  it('ur:PROGRAM:sleep10:lat: 50 calls of a function that sleeps 10 ms, all 50 at or above the [8.4, 16.8) ms bucket', async () => {
     const { samples } = await run('sleep', 50, [`ur:${'uprobework'}:sleep10:lat`]);
     const rows = rowsOf(samples, 'ur:uprobework:sleep10:lat');
     expect(sum(rows, (r) => r.count)).toBe(50);
@@ -267,6 +267,19 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     expect((err as Error).message).toMatch(/^the kernel refused to attach u:c:strchr \(ENOTSUPP: /);
     expect(linkFds() - links).toBe(0);
     expect(probe.progIds()).toEqual([]);
+  });
+
+  it('a binary deleted, or replaced, while attached: the row says so (the uprobe stays on the old inode)', async () => {
+    const copy = path.join(dir, 'copy');
+    execFileSync('cp', [bin, copy]);
+    probe = new TraceProbe();
+    await probe.startAsync(config({ args: [`u:${copy}:sleep10`] }));
+    const p = probe as TraceProbe;
+    expect(p.sample().tracepoints[0].file).toBeUndefined();
+    rmSync(copy);
+    expect(p.sample().tracepoints[0].file).toBe('deleted');
+    execFileSync('cp', [bin, copy]);
+    expect(p.sample().tracepoints[0].file).toBe('replaced');
   });
 
   it('bad input: one line each, and nothing stays attached', async () => {
