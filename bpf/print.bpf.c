@@ -3,7 +3,8 @@
  * and value. The attachments, slots and modes are the trace probe's (bpf/trace.bpf.c, trace.h):
  * user space attaches these programs to each target with its slot as cookie and writes the
  * slot's config first. A record the ring buffer cannot take is counted in `drops` (feed.bpf.h).
- * Filters in the kernel: -p and perfscope itself (feed_skip), --cgroup; -c is the reader's. */
+ * Filters in the kernel: -p and perfscope itself (feed_skip), --cgroup, the pinned CPU (-C, as the
+ * trace probe: a word written before the first attach and live after); -c is the reader's. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -26,6 +27,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct trace_slot);
 } slots SEC(".maps");
+
+/* One entry: the CPU filter word (PERFSCOPE_WATCH_* in perfscope.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} print_watch SEC(".maps");
+
+static __always_inline bool watched(void)
+{
+	__u32 zero = 0, *w = bpf_map_lookup_elem(&print_watch, &zero);
+
+	return w && cpu_watched(*(volatile __u32 *)w, bpf_get_smp_processor_id());
+}
 
 /* The record's type in the object's BTF (test/probes/layout.test.ts checks PRINT_LAYOUT against it). */
 struct print_event *btf_anchor_print_event SEC(".btf_anchor") __attribute__((unused));
@@ -109,7 +125,7 @@ static __always_inline int emit(void *ctx, __u32 slot, const bool user)
 	__u64 v = 0;
 	bool have = false;
 
-	if (slot >= TRACE_MAX_SLOTS || feed_skip())
+	if (slot >= TRACE_MAX_SLOTS || feed_skip() || !watched())
 		return 0;
 	cfg = bpf_map_lookup_elem(&slots, &slot);
 	if (!cfg)
@@ -163,7 +179,7 @@ int print_uentry(struct pt_regs *ctx)
 	struct start_key sk = {};
 	__u64 now;
 
-	if (feed_skip())
+	if (feed_skip() || !watched())
 		return 0;
 	sk.pid_tgid = bpf_get_current_pid_tgid();
 	sk.slot = bpf_get_attach_cookie(ctx);

@@ -2,6 +2,8 @@
 // probe attaches its own (trace-attach.ts: one slot each, the slot as cookie). Nothing is loaded
 // before the first target; once loaded the object stays (with no target, nothing is attached).
 import type { BpfObject } from '../bpf/object.js';
+import { u32 } from '../bpf/map.js';
+import { watchWord } from './cpus.js';
 import { u64n } from './bpf-probe.js';
 import { cgroupRef } from './cgroup/registry.js';
 import { FeedProbe } from './feed.js';
@@ -33,6 +35,7 @@ export class PrintProbe extends FeedProbe<PrintEvent> {
   /** By slot (a record names its slot). */
   private bySlot = new Map<number, TraceTarget>();
   private slotOf = new Map<string, number>();
+  private pinned: number | null = null;
 
   private resolve(values: readonly string[]): TraceTarget[] {
     if (values.length === 0) return [];
@@ -46,17 +49,21 @@ export class PrintProbe extends FeedProbe<PrintEvent> {
 
   override start(config: ProbeConfig): void {
     this.config = config;
+    this.pinned = config.pinnedCpu;
     this.pending = this.resolve(config.args ?? []);
     if (this.pending.length) super.start(config);
   }
 
   override async startAsync(config: ProbeConfig): Promise<void> {
     this.config = config;
+    this.pinned = config.pinnedCpu;
     this.pending = this.resolve(config.args ?? []);
     if (this.pending.length) await super.startAsync(config);
   }
 
   protected override attachPrograms(obj: BpfObject): void {
+    // The CPU filter before anything runs (followed live by setPinnedCpu).
+    obj.map('print_watch').update(u32(0), u32(watchWord(this.pinned)));
     this.bySlot.clear();
     this.slotOf.clear();
     const targets = this.pending;
@@ -108,6 +115,11 @@ export class PrintProbe extends FeedProbe<PrintEvent> {
     throw new ProbeArgError(`every print slot is in use (${TRACE_MAX_TARGETS})`);
   }
 
+  setPinnedCpu(cpu: number | null): void {
+    this.pinned = cpu;
+    this.obj?.map('print_watch').update(u32(0), u32(watchWord(cpu)));
+  }
+
   values(): string[] {
     return [...this.slotOf.keys()];
   }
@@ -119,7 +131,7 @@ export class PrintProbe extends FeedProbe<PrintEvent> {
     if (!this.obj) {
       if (targets.length === 0) return;
       this.pending = targets;
-      await super.startAsync(config);
+      await super.startAsync({ ...config, pinnedCpu: this.pinned });
       return;
     }
     const want = new Set(targets.map((t) => t.id));

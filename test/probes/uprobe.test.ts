@@ -248,6 +248,32 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     expect(p.values()).toEqual([]);
   });
 
+  it.skipIf(onlineCpus().length < 2)(
+    "--print -C: pinned to the other CPU prints none of a program's calls; re-pinned live to its CPU, all of them",
+    async () => {
+      const cpus = onlineCpus();
+      const w1 = await work('taskset', ['-c', String(cpus[0]), bin, 'malloc', '1000']);
+      const w2 = await work('taskset', ['-c', String(cpus[0]), bin, 'malloc', '1000']);
+      child = w1.child;
+      const p = new PrintProbe();
+      probe = p;
+      try {
+        // -c: the other processes' mallocs (node, the builds beside) stay out of the interval's cap.
+        await p.startAsync(config({ pinnedCpu: cpus[1], comm: 'uprobework', args: ['u:c:malloc:arg1'] }));
+        p.sample();
+        await w1.go();
+        expect(p.sample().filter((e) => e.pid === w1.child.pid).length).toBe(0);
+        p.setPinnedCpu(cpus[0]);
+        await w2.go();
+        const mine = p.sample().filter((e) => e.pid === w2.child.pid);
+        expect(mine.length).toBe(2000);
+        expect(mine.filter((e) => e.value === 5000).length).toBe(1000);
+      } finally {
+        if (w2.child.exitCode === null) w2.child.kill('SIGKILL');
+      }
+    },
+  );
+
   it('a function the kernel refuses after others attached: one line (ENOTSUPP), and nothing half-attached stays', async () => {
     const links = linkFds();
     probe = new TraceProbe();
