@@ -257,8 +257,7 @@ int trace_uretprobe(struct pt_regs *ctx)
 }
 
 /* ur:...:lat: the entry of the function, stamped for its return (not a hit). */
-SEC("uprobe")
-int trace_uentry(struct pt_regs *ctx)
+static __always_inline int stamp(struct pt_regs *ctx)
 {
 	struct start_key sk = {};
 	__u64 pid_tgid = bpf_get_current_pid_tgid(), now;
@@ -272,9 +271,36 @@ int trace_uentry(struct pt_regs *ctx)
 	return 0;
 }
 
+SEC("uprobe")
+int trace_uentry(struct pt_regs *ctx)
+{
+	return stamp(ctx);
+}
+
 /* usdt: (libbpf's USDT attach; the slot is the USDT cookie). */
 SEC("usdt")
 int trace_usdt(struct pt_regs *ctx)
 {
 	return run(ctx, bpf_usdt_cookie(ctx), true);
+}
+
+/* The same three for wildcards through multi-uprobe links (user space sets their expected attach
+ * type to BPF_TRACE_UPROBE_MULTI before load: bpf_get_attach_cookie() is then the function's
+ * cookie in the link). */
+SEC("uprobe")
+int trace_umulti(struct pt_regs *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+SEC("uretprobe")
+int trace_uretmulti(struct pt_regs *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+SEC("uprobe")
+int trace_uentrymulti(struct pt_regs *ctx)
+{
+	return stamp(ctx);
 }

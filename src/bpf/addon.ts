@@ -37,6 +37,9 @@ export interface NativeObject {
   attachUprobe(prog: string, slot: number, path: string, offset: number, retprobe: boolean, pid: number): void;
   attachUsdt(prog: string, slot: number, path: string, provider: string, name: string, pid: number): void;
   detachSlots(prog: string, slots: readonly number[]): void;
+  setExpectedAttachType(prog: string, type: number): void;
+  attachUprobeMulti(prog: string, key: string, path: string, offsets: readonly number[], cookies: readonly number[], retprobe: boolean, pid: number): void;
+  detachMulti(key: string): void;
   attachPerfEvent(prog: string, cpu: number, hz: number): void;
   detachPerfEvents(prog: string, cpus: readonly number[]): void;
   detach(prog: string): void;

@@ -133,6 +133,18 @@ export class BpfObject {
   attachUsdt(prog: string, slot: number, path: string, provider: string, name: string, pid: number): void {
     wrap(() => this.o.attachUsdt(prog, slot, path, provider, name, pid));
   }
+  /** Before load: the program's expected attach type (48: BPF_TRACE_UPROBE_MULTI). */
+  setExpectedAttachType(prog: string, type: number): void {
+    wrap(() => this.o.setExpectedAttachType(prog, type));
+  }
+  /** One multi-uprobe link of `prog` for these file offsets of `path`, each with its cookie; all or none attached. */
+  attachUprobeMulti(prog: string, key: string, path: string, offsets: readonly number[], cookies: readonly number[], retprobe: boolean, pid: number): void {
+    wrap(() => this.o.attachUprobeMulti(prog, key, path, offsets, cookies, retprobe, pid));
+  }
+  /** Close the multi-uprobe link `key` (absent: nothing). */
+  detachMulti(key: string): void {
+    wrap(() => this.o.detachMulti(key));
+  }
   /** Remove the attachments of attachUprobe/attachUsdt of `prog` in these slots (absent ones skipped). */
   detachSlots(prog: string, slots: readonly number[]): void {
     wrap(() => this.o.detachSlots(prog, slots));

@@ -13,7 +13,8 @@ import { cgroupRef } from './cgroup/registry.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
 import { fileIdOf, type UserProbe } from './trace-user.js';
-import { attachSlot, attachWhy, detachSlots, refusedError, type SlotPrograms } from './trace-attach.js';
+import { attachSlot, attachWhy, detachSlots, refusedError, slotConfig, type SlotPrograms } from './trace-attach.js';
+import { release } from 'node:os';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from './types.js';
 import { addon } from '../bpf/addon.js';
@@ -54,6 +55,8 @@ interface SlotStat {
 interface Attached {
   readonly target: TraceTarget;
   readonly slot: number;
+  /** The multi-uprobe link it is a function of (a wildcard's), or undefined (a link of its own). */
+  multi?: string;
   /** Each generation's figures as last read (see bpf/trace.bpf.c, 4.). */
   readonly prev: [SlotStat, SlotStat];
 }
@@ -84,6 +87,16 @@ function fileState(u: UserProbe): { file?: 'deleted' | 'replaced' } {
   return now !== u.fileId ? { file: 'replaced' } : {};
 }
 
+/** The programs attached through multi-uprobe links (bpf/trace.bpf.c). */
+const MULTI_PROGS = ['trace_umulti', 'trace_uretmulti', 'trace_uentrymulti'];
+const BPF_TRACE_UPROBE_MULTI = 48;
+
+/** Has this kernel multi-uprobe links (6.6 and later)? */
+function uprobeMultiKernel(): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release());
+  return m !== null && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 6));
+}
+
 /** The top tasks of one slot and the hits of the rest. Pure. */
 export function topTasks(tasks: TraceTask[], n = TRACE_TOP_TASKS): { tasks: TraceTask[]; other: number } {
   const sorted = [...tasks].sort((a, b) => b.count - a.count || a.pid - b.pid || (a.comm < b.comm ? -1 : 1));
@@ -104,6 +117,9 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private lostPending = 0;
   private pinned: number | null = null;
   private pid: number | null = null;
+  /** Wildcards through multi-uprobe links (kernel >= 6.6), and the last link key given out. */
+  private multiOk = false;
+  private multiSeq = 0;
   /** Functions of a wildcard the kernel refused, with why (TraceSample.refused). */
   private refused = new Map<string, string>();
 
@@ -137,6 +153,11 @@ export class TraceProbe extends BpfProbe<TraceSample> {
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     setTaskFilter(obj, config);
+    this.multiOk = uprobeMultiKernel();
+    for (const p of MULTI_PROGS) {
+      if (this.multiOk) obj.setExpectedAttachType(p, BPF_TRACE_UPROBE_MULTI);
+      else obj.setAutoload(p, false);
+    }
   }
 
   /** Instead of attachAll (the program has no tracepoint of its own): the pending targets. */
@@ -159,7 +180,8 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private attachTargets(obj: BpfObject, targets: readonly TraceTarget[]): void {
     const done: string[] = [];
     try {
-      for (const t of targets) {
+      const single = this.multiOk ? this.attachMulti(obj, targets, done) : targets;
+      for (const t of single) {
         if (this.attached.has(t.id)) continue;
         const slot = this.freeSlot();
         const prev: [SlotStat, SlotStat] = [this.readStat(obj, 0, slot), this.readStat(obj, 1, slot)];
@@ -186,16 +208,116 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     }
   }
 
+  /**
+   * A wildcard's functions of one file and kind (u: or ur:), two or more: one multi-uprobe link
+   * each group (the entry's too for :lat), every function's slot its cookie. A group the kernel
+   * refuses as a whole (one function it cannot probe fails the link) is left to the one-by-one
+   * attach, which says which. Returns the targets still to attach one by one.
+   */
+  private attachMulti(obj: BpfObject, targets: readonly TraceTarget[], done: string[]): TraceTarget[] {
+    const groups = new Map<string, TraceTarget[]>();
+    const rest: TraceTarget[] = [];
+    for (const t of targets) {
+      const u = t.user;
+      if (!t.wild || !u || u.kind === 'usdt' || this.attached.has(t.id)) {
+        rest.push(t);
+        continue;
+      }
+      const g = `${u.kind}|${u.path}|${u.value ?? ''}`;
+      const l = groups.get(g);
+      if (l) l.push(t);
+      else groups.set(g, [t]);
+    }
+    for (const list of groups.values()) {
+      if (list.length < 2) {
+        rest.push(...list);
+        continue;
+      }
+      const members = list.map((t) => {
+        const slot = this.freeSlot();
+        obj.map('slots').update(u32(slot), slotConfig(t));
+        const a: Attached = { target: t, slot, prev: [this.readStat(obj, 0, slot), this.readStat(obj, 1, slot)] };
+        this.attached.set(t.id, a);
+        return a;
+      });
+      // The kernel attaches all of a link's functions or none: a group it refuses is halved
+      // until the functions it cannot probe are alone (then attached one by one, which says why).
+      const link = (part: Attached[]): void => {
+        const key = `multi#${++this.multiSeq}`;
+        try {
+          if (part.length < 2) throw new Error('one function: a link of its own');
+          this.linkMulti(obj, key, part);
+        } catch {
+          if (part.length >= 4) {
+            const half = part.length >> 1;
+            link(part.slice(0, half));
+            link(part.slice(half));
+            return;
+          }
+          for (const a of part) {
+            this.attached.delete(a.target.id);
+            rest.push(a.target);
+          }
+          return;
+        }
+        for (const a of part) {
+          a.multi = key;
+          done.push(a.target.id);
+        }
+      };
+      link(members);
+    }
+    return rest;
+  }
+
+  /** The multi-uprobe link(s) of `key` for these functions (of one file and kind). */
+  private linkMulti(obj: BpfObject, key: string, members: readonly Attached[]): void {
+    const u = members[0].target.user!;
+    const offsets = members.map((a) => a.target.user!.offset);
+    const slots = members.map((a) => a.slot);
+    const pid = this.pid ?? -1;
+    if (u.kind === 'uprobe') obj.attachUprobeMulti('trace_umulti', key, u.path, offsets, slots, false, pid);
+    else {
+      if (u.value === 'lat') obj.attachUprobeMulti('trace_uentrymulti', `${key}:entry`, u.path, offsets, slots, false, pid);
+      try {
+        obj.attachUprobeMulti('trace_uretmulti', key, u.path, offsets, slots, true, pid);
+      } catch (e) {
+        obj.detachMulti(`${key}:entry`);
+        throw e;
+      }
+    }
+  }
+
   /** Detach these attachments, all at once (each waits for a grace period in the kernel). */
   private detach(obj: BpfObject, ids: readonly string[]): void {
     const list: Attached[] = [];
+    const multis = new Set<string>();
     for (const id of ids) {
       const a = this.attached.get(id);
       if (!a) continue;
       this.attached.delete(id);
-      list.push(a);
+      if (a.multi) multis.add(a.multi);
+      else list.push(a);
     }
     detachSlots(obj, PROGS, list);
+    // A multi link goes as a whole; the functions of it that stay get a new one.
+    for (const key of multis) {
+      obj.detachMulti(key);
+      obj.detachMulti(`${key}:entry`);
+      const stay = [...this.attached.values()].filter((a) => a.multi === key);
+      if (stay.length === 0) continue;
+      const next = `multi#${++this.multiSeq}`;
+      try {
+        this.linkMulti(obj, next, stay);
+        for (const a of stay) a.multi = next;
+      } catch {
+        // The file gone meanwhile: those rows go too, and say so.
+        for (const a of stay) {
+          this.attached.delete(a.target.id);
+          this.refused.set(a.target.id, 'its multi-uprobe link could not be made again');
+        }
+      }
+    }
   }
 
   /** A slot no attachment uses, after the last one given out (so a slot is reused as late as possible). */

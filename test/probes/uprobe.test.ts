@@ -136,6 +136,28 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     expect(pidCount(rows, pid)).toBe(500);
   });
 
+  it('u:c:mallo* through one multi-uprobe link: one link fd for the functions, malloc counted exactly', async () => {
+    const links = linkFds();
+    const w = await work(bin, ['malloc', '1000']);
+    child = w.child;
+    const pid = w.child.pid!;
+    probe = new TraceProbe();
+    // -c (in the kernel) rather than -p: the values are resolved again after the program exits
+    await probe.startAsync(config({ comm: 'uprobework', args: ['u:c:mallo*'] }));
+    const samples = [probe.sample()];
+    await w.go();
+    samples.push(probe.sample());
+    const n = samples[0].tracepoints.length;
+    expect(n).toBeGreaterThanOrEqual(2); // malloc, malloc_info, malloc_stats, malloc_trim, malloc_usable_size, ...
+    expect(linkFds() - links).toBe(1);
+    expect(pidCount(rowsOf(samples, 'u:c:malloc'), pid)).toBe(2000);
+    // one of them removed: the link is made again for the others
+    const rest = samples[0].tracepoints.map((r) => r.id).filter((id) => id !== 'u:c:malloc');
+    await (probe as TraceProbe).setArgs(rest);
+    expect(linkFds() - links).toBe(1);
+    expect((probe as TraceProbe).sample().tracepoints.length).toBe(n - 1);
+  });
+
   it('ur:PROGRAM:sleep10:lat: 50 calls of a function that sleeps 10 ms, all 50 at or above the [8.4, 16.8) ms bucket', async () => {
     const { samples } = await run('sleep', 50, [`ur:${'uprobework'}:sleep10:lat`]);
     const rows = rowsOf(samples, 'ur:uprobework:sleep10:lat');
