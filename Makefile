@@ -46,9 +46,11 @@ $(B)/vmlinux.h: /sys/kernel/btf/vmlinux
 
 # -g is for the BTF (CO-RE relocations, the maps' and programs' types, line info); libbpf reads
 # no DWARF, which is ~90 % of an object (vmlinux.h's types): it is stripped.
+# libbpf's usdt.bpf.h includes <linux/errno.h>, which wants the host's <asm/errno.h>.
+BPF_ASM_INC := -idirafter /usr/include/$(shell gcc -print-multiarch 2>/dev/null)
 $(B)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(B)/vmlinux.h Makefile
 	@mkdir -p $(B)/bpf
-	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(B) -Ibpf -c $< -o $@.tmp
+	$(CLANG) -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -I$(B) -Ibpf $(BPF_ASM_INC) -c $< -o $@.tmp
 	$(LLVM_STRIP) -g $@.tmp && mv $@.tmp $@
 
 $(B)/libbpf.a: $(LIBBPF_A)

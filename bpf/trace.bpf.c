@@ -32,6 +32,7 @@
 #include "perfscope.bpf.h"
 #include "task_filter.bpf.h"
 #include "trace.h"
+#include <bpf/usdt.bpf.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -57,6 +58,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct trace_stat);
 } stats SEC(".maps");
+
+/* Entry times of the calls in flight, for TRACE_MODE_LAT (LRU: a call whose return is never seen,
+ * a thread that exits inside it, leaves an entry that ages out). */
+struct start_key {
+	__u64 pid_tgid;
+	__u32 slot;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TRACE_MAX_STARTS);
+	__type(key, struct start_key);
+	__type(value, __u64);
+} starts SEC(".maps");
 
 PERFSCOPE_GENERATIONS(trace_agg, agg0, agg1, gens, struct trace_task_key, __u64, TRACE_MAX_TASKS, 0);
 
@@ -95,30 +111,94 @@ static __always_inline void count_task(void *agg, __u32 slot, __u32 tgid, struct
 		__sync_fetch_and_add(&st->task_lost, 1);
 }
 
-static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_stat *st)
+/* The task passes -p, -c, -C and --cgroup. */
+static __always_inline bool wanted(__u32 tgid)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct trace_slot *cfg;
 	char comm[TRACE_COMM_LEN];
-	__u64 v;
-	bool neg;
 
 	if (targ_tgid && tgid != targ_tgid)
-		return;
+		return false;
 	if (self_tgid && tgid == self_tgid)
-		return;
+		return false;
 	if (!watched())
-		return;
+		return false;
 	if (cgroup_filtering() && !cgroup_wanted(bpf_get_current_cgroup_id()))
-		return;
+		return false;
 	if (targ_comm_len) {
 		bpf_get_current_comm(comm, sizeof(comm));
 		if (!comm_contains(comm, targ_comm, targ_comm_len))
+			return false;
+	}
+	return true;
+}
+
+/* A user-space probe's value (see TRACE_MODE_*); false when there is none. */
+static __always_inline bool user_value(void *ctx, __u32 slot, const struct trace_slot *cfg, __u64 *v, bool *neg)
+{
+	struct pt_regs *regs = ctx;
+	struct start_key sk = {};
+	__u64 *t0;
+	long x;
+
+	*neg = false;
+	switch (cfg->mode) {
+	case TRACE_MODE_ARG:
+		switch (cfg->field_off) {
+		case 1: *v = PT_REGS_PARM1(regs); break;
+		case 2: *v = PT_REGS_PARM2(regs); break;
+		case 3: *v = PT_REGS_PARM3(regs); break;
+		case 4: *v = PT_REGS_PARM4(regs); break;
+		case 5: *v = PT_REGS_PARM5(regs); break;
+		case 6: *v = regs->r9; break; /* libbpf 1.1 has no PT_REGS_PARM6 */
+		default: return false;
+		}
+		return true;
+	case TRACE_MODE_RET:
+		*v = PT_REGS_RC(regs);
+		*neg = (__s64)*v < 0;
+		return true;
+	case TRACE_MODE_LAT:
+		sk.pid_tgid = bpf_get_current_pid_tgid();
+		sk.slot = slot;
+		t0 = bpf_map_lookup_elem(&starts, &sk);
+		if (!t0)
+			return false;
+		*v = bpf_ktime_get_ns() - *t0;
+		bpf_map_delete_elem(&starts, &sk);
+		return true;
+	case TRACE_MODE_USDT:
+		if (bpf_usdt_arg(ctx, cfg->field_off & 15, &x))
+			return false;
+		*v = x;
+		*neg = cfg->field_signed && x < 0;
+		return true;
+	}
+	return false;
+}
+
+/* `user` is a constant at each call: the tracepoint program must not contain user_value()'s reads
+ * of pt_regs through its context (the kernel refuses to attach a tracepoint program that reads
+ * past the tracepoint's record: EACCES). */
+static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_stat *st, const bool user)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct trace_slot *cfg;
+	__u64 v;
+	bool neg, have = false;
+
+	if (!wanted(tgid))
+		return;
+	cfg = bpf_map_lookup_elem(&slots, &slot);
+	if (user && cfg && cfg->mode == TRACE_MODE_LAT) {
+		/* A return with no entry seen (attached mid-call) is not a hit: no latency to count. */
+		if (!user_value(ctx, slot, cfg, &v, &neg))
 			return;
+		have = true;
+	} else if (cfg && cfg->field_size) {
+		have = user ? user_value(ctx, slot, cfg, &v, &neg) : read_field(ctx, cfg, &v, &neg);
 	}
 	__sync_fetch_and_add(&st->hits, 1);
-	cfg = bpf_map_lookup_elem(&slots, &slot);
-	if (cfg && cfg->field_size && read_field(ctx, cfg, &v, &neg)) {
+	if (have) {
 		if (neg)
 			__sync_fetch_and_add(&st->negative, 1);
 		else
@@ -127,10 +207,9 @@ static __always_inline void hit(void *ctx, void *agg, __u32 slot, struct trace_s
 	count_task(agg, slot, tgid, st);
 }
 
-SEC("tracepoint")
-int trace_hit(void *ctx)
+static __always_inline int run(void *ctx, __u32 slot, const bool user)
 {
-	__u32 slot = bpf_get_attach_cookie(ctx), zero = 0, key;
+	__u32 zero = 0, key;
 	struct trace_stat *st;
 	__u64 t0 = 0, runs;
 	void *agg;
@@ -150,10 +229,78 @@ int trace_hit(void *ctx)
 	runs = st->runs++;
 	if (runs % TRACE_TIMED_EVERY == 0)
 		t0 = bpf_ktime_get_ns();
-	hit(ctx, agg, slot, st);
+	hit(ctx, agg, slot, st, user);
 	if (t0) {
 		__sync_fetch_and_add(&st->timed_ns, bpf_ktime_get_ns() - t0);
 		__sync_fetch_and_add(&st->timed_runs, 1);
 	}
 	return 0;
+}
+
+SEC("tracepoint")
+int trace_hit(void *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), false);
+}
+
+/* u: and ur: (attached by user space to each function with the slot as cookie). */
+SEC("uprobe")
+int trace_uprobe(struct pt_regs *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+SEC("uretprobe")
+int trace_uretprobe(struct pt_regs *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+/* ur:...:lat: the entry of the function, stamped for its return (not a hit). */
+static __always_inline int stamp(struct pt_regs *ctx)
+{
+	struct start_key sk = {};
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), now;
+
+	if (!wanted(pid_tgid >> 32))
+		return 0;
+	sk.pid_tgid = pid_tgid;
+	sk.slot = bpf_get_attach_cookie(ctx);
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&starts, &sk, &now, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int trace_uentry(struct pt_regs *ctx)
+{
+	return stamp(ctx);
+}
+
+/* usdt: (libbpf's USDT attach; the slot is the USDT cookie). */
+SEC("usdt")
+int trace_usdt(struct pt_regs *ctx)
+{
+	return run(ctx, bpf_usdt_cookie(ctx), true);
+}
+
+/* The same three for wildcards through multi-uprobe links (user space sets their expected attach
+ * type to BPF_TRACE_UPROBE_MULTI before load: bpf_get_attach_cookie() is then the function's
+ * cookie in the link). */
+SEC("uprobe")
+int trace_umulti(struct pt_regs *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+SEC("uretprobe")
+int trace_uretmulti(struct pt_regs *ctx)
+{
+	return run(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+SEC("uprobe")
+int trace_uentrymulti(struct pt_regs *ctx)
+{
+	return stamp(ctx);
 }

@@ -10,11 +10,19 @@
 
 /* Value of the ARRAY `slots`, by slot: written by user space before the slot is attached. */
 struct trace_slot {
-	__u32 field_off;   /* offset of the numeric field in the tracepoint's record */
+	__u32 field_off;   /* offset of the numeric field in the tracepoint's record; the argument's
+	                    * index (1..6, or 0..11 for USDT) for TRACE_MODE_ARG / TRACE_MODE_USDT */
 	__u32 field_size;  /* 1, 2, 4 or 8; 0: count only, no histogram */
 	__u32 field_signed;
-	__u32 pad;
+	__u32 mode;        /* TRACE_MODE_*: where the value comes from */
 };
+
+#define TRACE_MODE_FIELD 0 /* a tracepoint's record field */
+#define TRACE_MODE_ARG 1   /* a uprobe: a function's argument (x86-64 ABI registers) */
+#define TRACE_MODE_RET 2   /* a uretprobe: the return value */
+#define TRACE_MODE_LAT 3   /* a uretprobe: nanoseconds since the entry stamped by trace_uentry */
+#define TRACE_MODE_USDT 4  /* a USDT probe: an argument decoded from its argument spec */
+#define TRACE_MAX_STARTS 16384 /* (thread, slot) entries in flight for TRACE_MODE_LAT */
 
 /* Value of the one-entry ARRAY `trace_cfg`, written by user space before the first attach and
  * live after. */

@@ -16,6 +16,7 @@
 #include "symbolize.h"
 
 namespace perfscope {
+void InitUprobe(Napi::Env env, Napi::Object exports);
 namespace {
 
 Napi::Value LibbpfVersion(const Napi::CallbackInfo& info) {
@@ -72,6 +73,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New<CloseFd>(env, "closeFd"));
   exports.Set("probeTpBtf", Napi::Function::New<ProbeTpBtf>(env, "probeTpBtf"));
   InitMaps(env, exports);
+  InitUprobe(env, exports);
   return exports;
 }
 

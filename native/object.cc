@@ -29,6 +29,12 @@ Napi::Function BpfObject::Init(Napi::Env env) {
                          InstanceMethod<&BpfObject::Attach>("attach"),
                          InstanceMethod<&BpfObject::AttachTracepoint>("attachTracepoint"),
                          InstanceMethod<&BpfObject::DetachTracepoints>("detachTracepoints"),
+                         InstanceMethod<&BpfObject::AttachUprobe>("attachUprobe"),
+                         InstanceMethod<&BpfObject::AttachUsdt>("attachUsdt"),
+                         InstanceMethod<&BpfObject::DetachSlots>("detachSlots"),
+                         InstanceMethod<&BpfObject::SetExpectedAttachType>("setExpectedAttachType"),
+                         InstanceMethod<&BpfObject::AttachUprobeMulti>("attachUprobeMulti"),
+                         InstanceMethod<&BpfObject::DetachMulti>("detachMulti"),
                          InstanceMethod<&BpfObject::AttachPerfEvent>("attachPerfEvent"),
                          InstanceMethod<&BpfObject::DetachPerfEvents>("detachPerfEvents"),
                          InstanceMethod<&BpfObject::Detach>("detach"),
@@ -154,6 +160,8 @@ static int DestroyLinks(const std::vector<bpf_link*>& links) {
 }
 
 void BpfObject::DestroyAll() {
+  for (auto& [key, fd] : multi_fds_) close(fd);
+  multi_fds_.clear();
   std::vector<bpf_link*> all;
   for (auto& [name, link] : links_) all.push_back(link);
   DestroyLinks(all);
@@ -430,6 +438,177 @@ Napi::Value BpfObject::DetachTracepoints(const Napi::CallbackInfo& info) {
   }
   int err = DestroyLinks(gone);
   if (err) ThrowErrno(env, -err, "attach", "cannot detach " + pname + " from a tracepoint");
+  return env.Undefined();
+}
+
+// User-space probes, one link per slot of a program ("prog@slot#N"): the slot is the BPF cookie.
+static std::string SlotKey(const std::string& prog, uint64_t slot) { return prog + "@slot#" + std::to_string(slot); }
+
+// attachUprobe(prog, slot, path, offset, retprobe, pid): a uprobe (or uretprobe) at a file offset
+// of path, for one process (pid >= 0) or every process mapping the file (-1).
+Napi::Value BpfObject::AttachUprobe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attachUprobe");
+  bpf_program* prog = Program(info, 0);
+  bool has_cookie;
+  uint64_t slot;
+  if (info.Length() < 6 || !CookieArg(info[1], has_cookie, slot) || !has_cookie || !info[2].IsString() ||
+      !info[3].IsNumber() || !info[4].IsBoolean() || !info[5].IsNumber())
+    throw Napi::TypeError::New(env, "attachUprobe(prog, slot, path, offset, retprobe, pid)");
+  std::string path = info[2].As<Napi::String>().Utf8Value();
+  double off = info[3].As<Napi::Number>().DoubleValue();
+  if (!(off >= 0 && off < 9007199254740991.0)) throw Napi::RangeError::New(env, "attachUprobe: bad offset");
+  bool ret = info[4].As<Napi::Boolean>().Value();
+  int pid = info[5].As<Napi::Number>().Int32Value();
+  std::string name = bpf_program__name(prog);
+  std::string key = SlotKey(name, slot);
+  if (links_.count(key)) return env.Undefined();
+  LogReset();
+  errno = 0;
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = slot, .retprobe = ret);
+  bpf_link* link = bpf_program__attach_uprobe_opts(prog, pid < 0 ? -1 : pid, path.c_str(), size_t(off), &opts);
+  if (!link) {
+    int err = errno;
+    ThrowErrno(env, err, "attach", "cannot attach " + name + " to " + path);
+  }
+  links_[key] = link;
+  return env.Undefined();
+}
+
+// attachUsdt(prog, slot, path, provider, name, pid): a USDT probe of path (libbpf reads its
+// notes, argument specs and semaphore; the kernel sets the semaphore in the processes while
+// attached); bpf_usdt_cookie() returns the slot.
+Napi::Value BpfObject::AttachUsdt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attachUsdt");
+  bpf_program* prog = Program(info, 0);
+  bool has_cookie;
+  uint64_t slot;
+  if (info.Length() < 6 || !CookieArg(info[1], has_cookie, slot) || !has_cookie || !info[2].IsString() ||
+      !info[3].IsString() || !info[4].IsString() || !info[5].IsNumber())
+    throw Napi::TypeError::New(env, "attachUsdt(prog, slot, path, provider, name, pid)");
+  std::string path = info[2].As<Napi::String>().Utf8Value();
+  std::string provider = info[3].As<Napi::String>().Utf8Value();
+  std::string usdt = info[4].As<Napi::String>().Utf8Value();
+  int pid = info[5].As<Napi::Number>().Int32Value();
+  std::string name = bpf_program__name(prog);
+  std::string key = SlotKey(name, slot);
+  if (links_.count(key)) return env.Undefined();
+  LogReset();
+  errno = 0;
+  LIBBPF_OPTS(bpf_usdt_opts, opts, .usdt_cookie = slot);
+  bpf_link* link = bpf_program__attach_usdt(prog, pid < 0 ? -1 : pid, path.c_str(), provider.c_str(), usdt.c_str(), &opts);
+  if (!link) {
+    int err = errno;
+    ThrowErrno(env, err, "attach", "cannot attach " + name + " to USDT " + provider + ":" + usdt + " of " + path);
+  }
+  links_[key] = link;
+  return env.Undefined();
+}
+
+// detachSlots(prog, slots): destroy the links of attachUprobe/attachUsdt in those slots.
+Napi::Value BpfObject::DetachSlots(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NotBusy(env, "detachSlots");
+  if (!obj_) return env.Undefined();
+  bpf_program* prog = Program(info, 0);
+  if (info.Length() < 2 || !info[1].IsArray()) throw Napi::TypeError::New(env, "detachSlots(prog: string, slots: integer[])");
+  Napi::Array list = info[1].As<Napi::Array>();
+  std::string pname = bpf_program__name(prog);
+  std::vector<bpf_link*> gone;
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    bool has;
+    uint64_t slot;
+    if (!CookieArg(list.Get(i), has, slot) || !has) throw Napi::TypeError::New(env, "detachSlots: a slot is a whole number");
+    auto it = links_.find(SlotKey(pname, slot));
+    if (it == links_.end()) continue;
+    gone.push_back(it->second);
+    links_.erase(it);
+  }
+  int err = DestroyLinks(gone);
+  if (err) ThrowErrno(env, -err, "attach", "cannot detach " + pname + " from a user-space probe");
+  return env.Undefined();
+}
+
+// setExpectedAttachType(prog, type): before load (e.g. 48, BPF_TRACE_UPROBE_MULTI, for a
+// SEC("uprobe") program to be attached through multi-uprobe links).
+Napi::Value BpfObject::SetExpectedAttachType(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, false, "setExpectedAttachType");
+  bpf_program* prog = Program(info, 0);
+  if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, "setExpectedAttachType(prog: string, type: integer)");
+  int err = bpf_program__set_expected_attach_type(prog, static_cast<enum bpf_attach_type>(info[1].As<Napi::Number>().Int32Value()));
+  if (err) ThrowErrno(env, -err, "open", "cannot set the expected attach type");
+  return env.Undefined();
+}
+
+// The kernel's uprobe_multi link attributes (include/uapi/linux/bpf.h since 6.6; Debian 12's
+// headers are 6.1's): link_create's common part, then the union member.
+namespace {
+constexpr int kTraceUprobeMulti = 48;  // BPF_TRACE_UPROBE_MULTI
+constexpr uint32_t kUprobeMultiReturn = 1;  // BPF_F_UPROBE_MULTI_RETURN
+struct LinkCreateUprobeMulti {
+  uint32_t prog_fd, target_fd, attach_type, flags;
+  uint64_t path, offsets, ref_ctr_offsets, cookies;
+  uint32_t cnt, um_flags, pid;
+  uint8_t pad[84];  // up to the size of union bpf_attr the kernel expects zeroed
+};
+}  // namespace
+
+// attachUprobeMulti(prog, key, path, offsets, cookies, retprobe, pid): one link for many
+// functions of one file, each with its cookie (its slot). The program must be loaded with
+// expected attach type BPF_TRACE_UPROBE_MULTI. All or nothing: the kernel attaches every offset
+// or none.
+Napi::Value BpfObject::AttachUprobeMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(env, true, "attachUprobeMulti");
+  bpf_program* prog = Program(info, 0);
+  if (info.Length() < 7 || !info[1].IsString() || !info[2].IsString() || !info[3].IsArray() || !info[4].IsArray() ||
+      !info[5].IsBoolean() || !info[6].IsNumber())
+    throw Napi::TypeError::New(env, "attachUprobeMulti(prog, key, path, offsets, cookies, retprobe, pid)");
+  std::string key = info[1].As<Napi::String>().Utf8Value();
+  std::string path = info[2].As<Napi::String>().Utf8Value();
+  Napi::Array offs = info[3].As<Napi::Array>(), cks = info[4].As<Napi::Array>();
+  if (offs.Length() == 0 || offs.Length() != cks.Length() || offs.Length() > 4096)
+    throw Napi::RangeError::New(env, "attachUprobeMulti: 1..4096 offsets, one cookie each");
+  if (multi_fds_.count(key)) throw Napi::Error::New(env, "attachUprobeMulti: key in use");
+  std::vector<uint64_t> offsets(offs.Length()), cookies(cks.Length());
+  for (uint32_t i = 0; i < offs.Length(); i++) {
+    bool has;
+    if (!CookieArg(offs.Get(i), has, offsets[i]) || !CookieArg(cks.Get(i), has, cookies[i]))
+      throw Napi::TypeError::New(env, "attachUprobeMulti: offsets and cookies are whole numbers");
+  }
+  LinkCreateUprobeMulti a;
+  memset(&a, 0, sizeof a);
+  a.prog_fd = static_cast<uint32_t>(bpf_program__fd(prog));
+  a.attach_type = kTraceUprobeMulti;
+  a.path = reinterpret_cast<uintptr_t>(path.c_str());
+  a.offsets = reinterpret_cast<uintptr_t>(offsets.data());
+  a.cookies = reinterpret_cast<uintptr_t>(cookies.data());
+  a.cnt = static_cast<uint32_t>(offsets.size());
+  a.um_flags = info[5].As<Napi::Boolean>().Value() ? kUprobeMultiReturn : 0;
+  int pid = info[6].As<Napi::Number>().Int32Value();
+  a.pid = pid > 0 ? static_cast<uint32_t>(pid) : 0;
+  LogReset();
+  int fd = static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &a, sizeof a));
+  if (fd < 0) {
+    int err = errno;
+    ThrowErrno(env, err, "attach", "cannot attach " + std::string(bpf_program__name(prog)) + " to " + std::to_string(a.cnt) + " functions of " + path);
+  }
+  // (the kernel makes link fds close-on-exec)
+  multi_fds_[key] = fd;
+  return env.Undefined();
+}
+
+// detachMulti(key): close that multi-uprobe link (absent: nothing).
+Napi::Value BpfObject::DetachMulti(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "detachMulti(key: string)");
+  auto it = multi_fds_.find(info[0].As<Napi::String>().Utf8Value());
+  if (it != multi_fds_.end()) {
+    close(it->second);
+    multi_fds_.erase(it);
+  }
   return env.Undefined();
 }
 

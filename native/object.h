@@ -28,6 +28,12 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   Napi::Value Attach(const Napi::CallbackInfo& info);
   Napi::Value AttachTracepoint(const Napi::CallbackInfo& info);
   Napi::Value DetachTracepoints(const Napi::CallbackInfo& info);
+  Napi::Value AttachUprobe(const Napi::CallbackInfo& info);
+  Napi::Value AttachUsdt(const Napi::CallbackInfo& info);
+  Napi::Value DetachSlots(const Napi::CallbackInfo& info);
+  Napi::Value SetExpectedAttachType(const Napi::CallbackInfo& info);
+  Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info);
+  Napi::Value DetachMulti(const Napi::CallbackInfo& info);
   Napi::Value AttachPerfEvent(const Napi::CallbackInfo& info);
   Napi::Value DetachPerfEvents(const Napi::CallbackInfo& info);
   Napi::Value Detach(const Napi::CallbackInfo& info);
@@ -51,7 +57,10 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   LoadWorker* loader_ = nullptr;
   bool close_pending_ = false;
   std::string path_;
-  std::map<std::string, bpf_link*> links_;  // keys: "prog", "prog@category/tracepoint", "prog@category/tracepoint#cookie", "prog@cpu#N"
+  std::map<std::string, bpf_link*> links_;
+  // Multi-uprobe links (BPF_TRACE_UPROBE_MULTI, made with a raw BPF_LINK_CREATE: libbpf 1.1 has
+  // no API for them), by the caller's key: their fds, closed by detachMulti() and close().
+  std::map<std::string, int> multi_fds_;  // keys: "prog", "prog@category/tracepoint", "prog@category/tracepoint#cookie", "prog@cpu#N", "prog@slot#N" (uprobes, USDT)
 };
 
 }  // namespace perfscope

@@ -34,12 +34,42 @@ export interface NativeObject {
   attach(prog: string): void;
   attachTracepoint(prog: string, category: string, name: string, cookie?: number): void;
   detachTracepoints(prog: string, list: readonly (readonly [string, string, number?])[]): void;
+  attachUprobe(prog: string, slot: number, path: string, offset: number, retprobe: boolean, pid: number): void;
+  attachUsdt(prog: string, slot: number, path: string, provider: string, name: string, pid: number): void;
+  detachSlots(prog: string, slots: readonly number[]): void;
+  setExpectedAttachType(prog: string, type: number): void;
+  attachUprobeMulti(prog: string, key: string, path: string, offsets: readonly number[], cookies: readonly number[], retprobe: boolean, pid: number): void;
+  detachMulti(key: string): void;
   attachPerfEvent(prog: string, cpu: number, hz: number): void;
   detachPerfEvents(prog: string, cpus: readonly number[]): void;
   detach(prog: string): void;
   isAttached(prog: string): boolean;
   progInfo(prog: string): NativeProgInfo;
   close(): void;
+}
+export interface NativeElfFunction {
+  name: string;
+  vaddr: number;
+  /** File offset (what a uprobe attaches at). */
+  offset: number;
+  size: number;
+  ifunc: boolean;
+}
+export interface NativeElfFunctions {
+  funcs: NativeElfFunction[];
+  segs: { vaddr: number; offset: number; filesz: number }[];
+  /** Functions left out by the bound. */
+  cut: number;
+  /** Has a .symtab (else only the exported functions of .dynsym). */
+  symtab: boolean;
+}
+export interface NativeUsdtNote {
+  provider: string;
+  name: string;
+  /** The argument specs ("-4@%eax 8@-16(%rbp)"). */
+  args: string;
+  pc: number;
+  semaphore: number;
 }
 export interface NativeRingBuffer {
   consume(): number;
@@ -141,6 +171,12 @@ export interface Native {
   closeFd(fd: number): void;
   /** Does the kernel's BTF have the raw tracepoint btf_trace_<name> (what tp_btf/<name> attaches to)? */
   probeTpBtf(name: string): boolean;
+  /** The defined functions of an ELF file (.symtab and .dynsym), its PT_LOAD segments (native/uprobe.cc). */
+  elfFunctions(path: string): NativeElfFunctions;
+  /** Its SystemTap SDT notes. */
+  usdtNotes(path: string): NativeUsdtNote[];
+  /** The link-time address an IFUNC resolves to in this process (a library already loaded here), or null. */
+  ifuncTarget(path: string, name: string): number | null;
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void;
   mapDelete(fd: number, key: Buffer): boolean;

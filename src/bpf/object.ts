@@ -125,6 +125,30 @@ export class BpfObject {
   detachTracepoints(prog: string, list: readonly (readonly [string, string, number?])[]): void {
     wrap(() => this.o.detachTracepoints(prog, list));
   }
+  /** A uprobe (or uretprobe) of `prog` at a file offset of `path`, for `pid` (-1: every process), the slot as its cookie. */
+  attachUprobe(prog: string, slot: number, path: string, offset: number, retprobe: boolean, pid: number): void {
+    wrap(() => this.o.attachUprobe(prog, slot, path, offset, retprobe, pid));
+  }
+  /** A USDT probe of `prog` (libbpf's: argument specs, semaphores), the slot as bpf_usdt_cookie(). */
+  attachUsdt(prog: string, slot: number, path: string, provider: string, name: string, pid: number): void {
+    wrap(() => this.o.attachUsdt(prog, slot, path, provider, name, pid));
+  }
+  /** Before load: the program's expected attach type (48: BPF_TRACE_UPROBE_MULTI). */
+  setExpectedAttachType(prog: string, type: number): void {
+    wrap(() => this.o.setExpectedAttachType(prog, type));
+  }
+  /** One multi-uprobe link of `prog` for these file offsets of `path`, each with its cookie; all or none attached. */
+  attachUprobeMulti(prog: string, key: string, path: string, offsets: readonly number[], cookies: readonly number[], retprobe: boolean, pid: number): void {
+    wrap(() => this.o.attachUprobeMulti(prog, key, path, offsets, cookies, retprobe, pid));
+  }
+  /** Close the multi-uprobe link `key` (absent: nothing). */
+  detachMulti(key: string): void {
+    wrap(() => this.o.detachMulti(key));
+  }
+  /** Remove the attachments of attachUprobe/attachUsdt of `prog` in these slots (absent ones skipped). */
+  detachSlots(prog: string, slots: readonly number[]): void {
+    wrap(() => this.o.detachSlots(prog, slots));
+  }
   /** A CPU-clock sampling perf event at `hz` on `cpu` (every task on it), with `prog` (a SEC("perf_event") program) attached. */
   attachPerfEvent(prog: string, cpu: number, hz: number): void {
     wrap(() => this.o.attachPerfEvent(prog, cpu, hz));

@@ -9,6 +9,7 @@ import { exec } from '../probes/exec-spec.js';
 import { isolation } from '../probes/isolation-spec.js';
 import { offcpu } from '../probes/offcpu-spec.js';
 import { open } from '../probes/open-spec.js';
+import { print } from '../probes/print-spec.js';
 import { proc } from '../probes/proc-spec.js';
 import { profile } from '../probes/profile-spec.js';
 import { runqlat } from '../probes/runqlat-spec.js';
@@ -33,6 +34,7 @@ export const CATALOGUE = [
   entry(tcp, async () => new (await import('../probes/tcp.js')).TcpProbe()),
   entry(proc, async () => new (await import('../probes/proc.js')).ProcProbe()),
   entry(trace, async () => new (await import('../probes/trace.js')).TraceProbe()),
+  entry(print, async () => new (await import('../probes/print.js')).PrintProbe()),
   entry(profile, async () => new (await import('../probes/profile.js')).ProfileProbe()),
   entry(isolation, async () => new (await import('../probes/isolation.js')).IsolationProbe()),
   entry(containers, async () => new (await import('../probes/containers.js')).ContainersProbe()),

@@ -14,6 +14,8 @@ import { SCREEN_CATALOGUE } from '../views/views.js';
 import { onlineCpus } from '../probes/cpus.js';
 import { isolatedOnline, readIsolation } from '../probes/proc/isolation.js';
 import { bpfUnavailableReason } from '../bpf/caps.js';
+import { addon } from '../bpf/addon.js';
+import { registerElfReader } from '../probes/trace-user.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import { ProbeManager, SCREEN_FEED_FLUSH_MS } from '../manager/manager.js';
 import { ProbeArgError } from '../probes/types.js';
@@ -167,13 +169,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
 
-  // A probe's own option (--trace ...) is checked against this host before anything starts.
+  // A probe's own option (--trace ...) is checked against this host before anything starts
+  // (user-space probes read the ELF files through the addon).
+  registerElfReader(addon);
   const args: Record<string, string[]> = {};
   for (const spec of CATALOGUE) {
     const typed = opts.probeArgs[spec.name];
     if (!spec.args || !typed) continue;
     try {
-      args[spec.name] = spec.args.resolve(typed);
+      args[spec.name] = spec.args.resolve(typed, { pid: opts.pid ?? null });
     } catch (e) {
       if (!(e instanceof ProbeArgError)) throw e;
       say(e.message);

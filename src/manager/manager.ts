@@ -245,7 +245,7 @@ export class ProbeManager {
     const cur = this.args.get(name) ?? [];
     let next: string[];
     try {
-      next = 'add' in edit ? spec.args.resolve([...cur, edit.add]) : cur.filter((v) => v !== edit.remove);
+      next = 'add' in edit ? spec.args.resolve([...cur, edit.add], { pid: this.opts.pid }) : cur.filter((v) => v !== edit.remove);
     } catch (e) {
       return describeError(e);
     }

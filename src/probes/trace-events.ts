@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { cutText, escapeBytes, escapeText } from './strings.js';
 import { ensureTracefs, tracingDir, TRACEFS_DIR } from './tracefs.js';
+import { isUserSpec, resolveUser, UserArgError, userCompletions, type UserProbe } from './trace-user.js';
 
 /** Tracepoints attached at once (bpf/trace.h TRACE_MAX_SLOTS). */
 export const TRACE_MAX_TARGETS = 256;
@@ -36,6 +37,14 @@ export interface TraceTarget {
   readonly field: TraceField | null;
   /** The field's unit when its name says it ("ns", "us", "ms", "bytes"), else null. */
   readonly unit: string | null;
+  /** A user-space probe (u:, ur:, usdt:; category and name are then empty), or null for a tracepoint. */
+  readonly user?: UserProbe | null;
+  /** The event without its value part: "sched:sched_switch", "u:c:malloc". */
+  readonly event?: string;
+  /** A user-space probe's value part ("arg1", "ret", "lat"), or null. */
+  readonly valueName?: string | null;
+  /** From a wildcard: a function the kernel refuses is left out (and said), not an error. */
+  readonly wild?: boolean;
 }
 
 /** A field declared in a format file, numeric or not. */
@@ -175,7 +184,25 @@ export function expand(events: TraceEvents, category: string, name: string): str
 }
 
 /** One value as typed -> its targets. Throws TraceArgError with the line the user sees. */
-export function resolveOne(events: TraceEvents, text: string): TraceTarget[] {
+export function resolveOne(events: TraceEvents, text: string, pid: number | null = null): TraceTarget[] {
+  if (isUserSpec(text)) {
+    try {
+      return resolveUser(text, pid).map((u) => ({
+        id: u.id,
+        category: '',
+        name: '',
+        field: null,
+        unit: u.user.value === 'lat' ? 'ns' : null,
+        user: u.user,
+        event: u.event,
+        valueName: u.value,
+        wild: u.wild,
+      }));
+    } catch (e) {
+      if (e instanceof UserArgError) throw new TraceArgError(e.message);
+      throw e;
+    }
+  }
   const parts = text.trim().split(':');
   if (parts.length < 2 || parts.length > 3 || !GLOB_RE.test(parts[0]) || !GLOB_RE.test(parts[1]) || (parts.length === 3 && !FIELD_RE.test(parts[2]))) {
     throw new TraceArgError(
@@ -212,9 +239,9 @@ export function resolveOne(events: TraceEvents, text: string): TraceTarget[] {
 }
 
 /** Every value as typed -> the targets, each once, in order; at most TRACE_MAX_TARGETS. */
-export function resolveTargets(events: TraceEvents, values: readonly string[]): TraceTarget[] {
+export function resolveTargets(events: TraceEvents, values: readonly string[], pid: number | null = null): TraceTarget[] {
   const out = new Map<string, TraceTarget>();
-  for (const v of values) for (const t of resolveOne(events, v)) out.set(t.id, t);
+  for (const v of values) for (const t of resolveOne(events, v, pid)) out.set(t.id, t);
   if (out.size > TRACE_MAX_TARGETS) {
     throw new TraceArgError(`${out.size} tracepoints in all; at most ${TRACE_MAX_TARGETS} can be attached at once`);
   }
@@ -226,6 +253,7 @@ export function resolveTargets(events: TraceEvents, values: readonly string[]): 
  * and after a second ':' the numeric fields of that tracepoint. Sorted; at most `max`.
  */
 export function completions(events: TraceEvents, text: string, max = 200): string[] {
+  if (isUserSpec(text)) return userCompletions(text, max);
   const parts = text.split(':');
   if (parts.length === 3) {
     const [cat, tp, prefix] = parts;

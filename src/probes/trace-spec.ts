@@ -6,7 +6,7 @@ import { histCount, histQuantile, histRange } from '../model/hist.js';
 import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
 import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec } from './types.js';
 import type { PromExporter, PromSeries } from './prom.js';
-import { arrayOf, checked, nullable, num, obj, str } from './json-check.js';
+import { arrayOf, checked, nullable, num, obj, optional, str } from './json-check.js';
 import type { CgroupRef } from './cgroup/registry.js';
 
 export interface TraceTask {
@@ -34,10 +34,20 @@ export interface TraceHist {
 }
 
 export interface TraceRow {
-  /** "sched:sched_switch", or "syscalls:sys_enter_read:count" with a field. */
+  /** "sched:sched_switch", or "syscalls:sys_enter_read:count" with a field; "u:c:malloc:arg1", "ur:c:read:lat", "usdt:python3.11:python:gc__start". */
   id: string;
+  /** The event: a tracepoint, or a user-space probe's id without its value part ("u:c:malloc"). */
   tracepoint: string;
+  /** The field, or a user-space probe's value ("arg1", "ret", "lat"), or null (a count only). */
   field: string | null;
+  /** "tracepoint", "uprobe", "uretprobe" or "usdt" (absent in recordings made before user-space probes). */
+  kind?: string;
+  /** A user-space probe's file, as opened (through /proc/PID/root with -p). */
+  path?: string;
+  /** An IFUNC's implementation the probe is on (u:c:strlen -> the function glibc chose for this CPU). */
+  ifunc?: string;
+  /** A user-space probe's file was deleted or replaced since it was attached (the probe stays on the old one). */
+  file?: 'deleted' | 'replaced';
   /** Hits in the interval (after -p, -c, -C). */
   count: number;
   /** count per second of the measured interval. */
@@ -58,6 +68,11 @@ export interface TraceRow {
 export interface TraceSample {
   /** Every attached tracepoint, most hits first. */
   tracepoints: TraceRow[];
+  /**
+   * Functions of a wildcard (u:c:str*) the kernel would not put a uprobe on (e.g. ENOTSUPP: an
+   * AVX2 implementation whose first instruction its decoder refuses), with why; absent when none.
+   */
+  refused?: { id: string; why: string }[];
 }
 
 export const TRACE_TOP_TASKS = 20;
@@ -69,6 +84,10 @@ const TRACE_SCHEMA = obj({
       id: str,
       tracepoint: str,
       field: nullable(str),
+      kind: optional(str),
+      path: optional(str),
+      ifunc: optional(str),
+      file: optional(str),
       count: num,
       rate: num,
       tasks: arrayOf(obj({ pid: num, comm: str, count: num })),
@@ -82,6 +101,7 @@ const TRACE_SCHEMA = obj({
       ns_per_run: nullable(num),
     }),
   ),
+  refused: optional(arrayOf(obj({ id: str, why: str }))),
 });
 
 /** The rows in the order the pane shows them: most hits first, then by name. */
@@ -138,10 +158,10 @@ function argError<T>(fn: () => T): T {
 
 const traceArgs: ProbeArgs = {
   flag: 'trace',
-  metavar: 'CAT:NAME[:FIELD]',
-  help: 'count a tracepoint (wildcards: sched:*), and histogram a numeric field (repeatable)',
+  metavar: 'CAT:NAME[:FIELD] | u:LIB:FUNC[:argN] | ur:LIB:FUNC[:ret|:lat] | usdt:PATH:PROV:NAME[:argN]',
+  help: 'count a tracepoint (wildcards: sched:*), a user-space function (u:c:malloc:arg1, ur:c:read:lat) or USDT probe, and histogram a field, argument, return value or latency (repeatable)',
   bench: ['sched:sched_switch'],
-  resolve: (values) => argError(() => resolveTargets(hostEvents(), values).map((t) => t.id)),
+  resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null).map((t) => t.id)),
   complete: (text) => {
     try {
       return completions(hostEvents(), text);

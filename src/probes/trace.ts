@@ -5,7 +5,6 @@
 // object's comment: all of one interval come from the same runs, nothing lost between reads).
 // With no tracepoint attached nothing is loaded; the object loads with the first one and is
 // unloaded when the last one goes.
-import { BpfError, describeError } from '../bpf/error.js';
 import { u32, type BpfMap } from '../bpf/map.js';
 import { Generations } from '../bpf/generations.js';
 import type { BpfObject, ProgStats } from '../bpf/object.js';
@@ -13,8 +12,15 @@ import { BpfProbe, setTaskFilter, u64, u64n } from './bpf-probe.js';
 import { cgroupRef } from './cgroup/registry.js';
 import { escapeBytes } from './strings.js';
 import { hostEvents, resolveTargets, TraceArgError, TRACE_MAX_TARGETS, type TraceTarget } from './trace-events.js';
+import { fileIdOf, type UserProbe } from './trace-user.js';
+import { attachSlot, attachWhy, detachSlots, refusedError, slotConfig, type SlotPrograms } from './trace-attach.js';
+import { release } from 'node:os';
 import { sortRows, traceHist, TRACE_TOP_TASKS, type TraceRow, type TraceSample, type TraceTask } from './trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from './types.js';
+import { addon } from '../bpf/addon.js';
+import { registerElfReader } from './trace-user.js';
+
+registerElfReader(addon);
 import { watchWord } from './cpus.js';
 import { counterDelta } from '../model/counter.js';
 
@@ -32,8 +38,8 @@ export const TRACE_KEY_LAYOUT = {
   size: 16 + TRACE_COMM_LEN,
   fields: { slot: 0, pid: 4, comm: 8, cgroup: 8 + TRACE_COMM_LEN },
 } as const;
-export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, pad: 12 } } as const;
-const PROG = 'trace_hit';
+export { TRACE_SLOT_LAYOUT } from './trace-attach.js';
+const PROGS: SlotPrograms = { tracepoint: 'trace_hit', uprobe: 'trace_uprobe', uretprobe: 'trace_uretprobe', uentry: 'trace_uentry', usdt: 'trace_usdt' };
 
 /** A slot's cumulative figures, summed over the CPUs. */
 interface SlotStat {
@@ -49,6 +55,8 @@ interface SlotStat {
 interface Attached {
   readonly target: TraceTarget;
   readonly slot: number;
+  /** The multi-uprobe link it is a function of (a wildcard's), or undefined (a link of its own). */
+  multi?: string;
   /** Each generation's figures as last read (see bpf/trace.bpf.c, 4.). */
   readonly prev: [SlotStat, SlotStat];
 }
@@ -66,6 +74,27 @@ function decodeStat(b: Buffer, into: SlotStat): void {
 
 function emptyStat(): SlotStat {
   return { runs: 0, hits: 0, negative: 0, taskLost: 0, timedRuns: 0, timedNs: 0, hist: new Array<number>(TRACE_HIST_SLOTS).fill(0) };
+}
+
+/**
+ * A user-space probe's file since it was attached: the kernel keeps the uprobe on the inode it
+ * was put on, so a file deleted or replaced (a package upgrade) still counts for the processes
+ * that run the old one, and never for those that run the new one. Said in the row.
+ */
+function fileState(u: UserProbe): { file?: 'deleted' | 'replaced' } {
+  const now = fileIdOf(u.path);
+  if (now === null) return { file: 'deleted' };
+  return now !== u.fileId ? { file: 'replaced' } : {};
+}
+
+/** The programs attached through multi-uprobe links (bpf/trace.bpf.c). */
+const MULTI_PROGS = ['trace_umulti', 'trace_uretmulti', 'trace_uentrymulti'];
+const BPF_TRACE_UPROBE_MULTI = 48;
+
+/** Has this kernel multi-uprobe links (6.6 and later)? */
+function uprobeMultiKernel(): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release());
+  return m !== null && (Number(m[1]) > 6 || (Number(m[1]) === 6 && Number(m[2]) >= 6));
 }
 
 /** The top tasks of one slot and the hits of the rest. Pure. */
@@ -87,11 +116,17 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private lastProg: ProgStats | null = null;
   private lostPending = 0;
   private pinned: number | null = null;
+  private pid: number | null = null;
+  /** Wildcards through multi-uprobe links (kernel >= 6.6), and the last link key given out. */
+  private multiOk = false;
+  private multiSeq = 0;
+  /** Functions of a wildcard the kernel refused, with why (TraceSample.refused). */
+  private refused = new Map<string, string>();
 
   private resolve(values: readonly string[]): TraceTarget[] {
     if (values.length === 0) return [];
     try {
-      return resolveTargets(hostEvents(), values);
+      return resolveTargets(hostEvents(), values, this.config?.pid ?? null);
     } catch (e) {
       if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
       throw e;
@@ -102,7 +137,9 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private prepare(config: ProbeConfig): number {
     this.config = config;
     this.pinned = config.pinnedCpu;
+    this.pid = config.pid;
     this.pending = this.resolve(config.args ?? []);
+    this.refused.clear();
     return this.pending.length;
   }
 
@@ -116,6 +153,11 @@ export class TraceProbe extends BpfProbe<TraceSample> {
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     setTaskFilter(obj, config);
+    this.multiOk = uprobeMultiKernel();
+    for (const p of MULTI_PROGS) {
+      if (this.multiOk) obj.setExpectedAttachType(p, BPF_TRACE_UPROBE_MULTI);
+      else obj.setAutoload(p, false);
+    }
   }
 
   /** Instead of attachAll (the program has no tracepoint of its own): the pending targets. */
@@ -138,25 +180,27 @@ export class TraceProbe extends BpfProbe<TraceSample> {
   private attachTargets(obj: BpfObject, targets: readonly TraceTarget[]): void {
     const done: string[] = [];
     try {
-      for (const t of targets) {
+      const single = this.multiOk ? this.attachMulti(obj, targets, done) : targets;
+      for (const t of single) {
         if (this.attached.has(t.id)) continue;
         const slot = this.freeSlot();
-        const cfg = Buffer.alloc(TRACE_SLOT_LAYOUT.size);
-        if (t.field) {
-          cfg.writeUInt32LE(t.field.offset, TRACE_SLOT_LAYOUT.fields.field_off);
-          cfg.writeUInt32LE(t.field.size, TRACE_SLOT_LAYOUT.fields.field_size);
-          cfg.writeUInt32LE(t.field.signed ? 1 : 0, TRACE_SLOT_LAYOUT.fields.field_signed);
-        }
-        obj.map('slots').update(u32(slot), cfg);
         const prev: [SlotStat, SlotStat] = [this.readStat(obj, 0, slot), this.readStat(obj, 1, slot)];
-        try {
-          obj.attachTracepoint(PROG, t.category, t.name, slot);
-        } catch (e) {
-          const why = e instanceof BpfError ? `${e.code}: ${e.message.replace(/^cannot attach [^:]*: ?/, '')}` : describeError(e);
-          throw new ProbeArgError(`the kernel refused to attach ${t.category}:${t.name} (${why})`);
-        }
+        // In the map before the attach: a failed user-space attach detaches what it attached.
         this.attached.set(t.id, { target: t, slot, prev });
         done.push(t.id);
+        try {
+          attachSlot(obj, PROGS, t, slot, this.pid);
+        } catch (e) {
+          const why = attachWhy(e);
+          if (t.wild) {
+            // One function of a wildcard: left out and said, the others attached.
+            this.detach(obj, [t.id]);
+            done.pop();
+            this.refused.set(t.id, why);
+            continue;
+          }
+          throw refusedError(t, e);
+        }
       }
     } catch (e) {
       this.detach(obj, done);
@@ -164,16 +208,116 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     }
   }
 
+  /**
+   * A wildcard's functions of one file and kind (u: or ur:), two or more: one multi-uprobe link
+   * each group (the entry's too for :lat), every function's slot its cookie. A group the kernel
+   * refuses as a whole (one function it cannot probe fails the link) is left to the one-by-one
+   * attach, which says which. Returns the targets still to attach one by one.
+   */
+  private attachMulti(obj: BpfObject, targets: readonly TraceTarget[], done: string[]): TraceTarget[] {
+    const groups = new Map<string, TraceTarget[]>();
+    const rest: TraceTarget[] = [];
+    for (const t of targets) {
+      const u = t.user;
+      if (!t.wild || !u || u.kind === 'usdt' || this.attached.has(t.id)) {
+        rest.push(t);
+        continue;
+      }
+      const g = `${u.kind}|${u.path}|${u.value ?? ''}`;
+      const l = groups.get(g);
+      if (l) l.push(t);
+      else groups.set(g, [t]);
+    }
+    for (const list of groups.values()) {
+      if (list.length < 2) {
+        rest.push(...list);
+        continue;
+      }
+      const members = list.map((t) => {
+        const slot = this.freeSlot();
+        obj.map('slots').update(u32(slot), slotConfig(t));
+        const a: Attached = { target: t, slot, prev: [this.readStat(obj, 0, slot), this.readStat(obj, 1, slot)] };
+        this.attached.set(t.id, a);
+        return a;
+      });
+      // The kernel attaches all of a link's functions or none: a group it refuses is halved
+      // until the functions it cannot probe are alone (then attached one by one, which says why).
+      const link = (part: Attached[]): void => {
+        const key = `multi#${++this.multiSeq}`;
+        try {
+          if (part.length < 2) throw new Error('one function: a link of its own');
+          this.linkMulti(obj, key, part);
+        } catch {
+          if (part.length >= 4) {
+            const half = part.length >> 1;
+            link(part.slice(0, half));
+            link(part.slice(half));
+            return;
+          }
+          for (const a of part) {
+            this.attached.delete(a.target.id);
+            rest.push(a.target);
+          }
+          return;
+        }
+        for (const a of part) {
+          a.multi = key;
+          done.push(a.target.id);
+        }
+      };
+      link(members);
+    }
+    return rest;
+  }
+
+  /** The multi-uprobe link(s) of `key` for these functions (of one file and kind). */
+  private linkMulti(obj: BpfObject, key: string, members: readonly Attached[]): void {
+    const u = members[0].target.user!;
+    const offsets = members.map((a) => a.target.user!.offset);
+    const slots = members.map((a) => a.slot);
+    const pid = this.pid ?? -1;
+    if (u.kind === 'uprobe') obj.attachUprobeMulti('trace_umulti', key, u.path, offsets, slots, false, pid);
+    else {
+      if (u.value === 'lat') obj.attachUprobeMulti('trace_uentrymulti', `${key}:entry`, u.path, offsets, slots, false, pid);
+      try {
+        obj.attachUprobeMulti('trace_uretmulti', key, u.path, offsets, slots, true, pid);
+      } catch (e) {
+        obj.detachMulti(`${key}:entry`);
+        throw e;
+      }
+    }
+  }
+
   /** Detach these attachments, all at once (each waits for a grace period in the kernel). */
   private detach(obj: BpfObject, ids: readonly string[]): void {
-    const list: [string, string, number][] = [];
+    const list: Attached[] = [];
+    const multis = new Set<string>();
     for (const id of ids) {
       const a = this.attached.get(id);
       if (!a) continue;
       this.attached.delete(id);
-      list.push([a.target.category, a.target.name, a.slot]);
+      if (a.multi) multis.add(a.multi);
+      else list.push(a);
     }
-    if (list.length) obj.detachTracepoints(PROG, list);
+    detachSlots(obj, PROGS, list);
+    // A multi link goes as a whole; the functions of it that stay get a new one.
+    for (const key of multis) {
+      obj.detachMulti(key);
+      obj.detachMulti(`${key}:entry`);
+      const stay = [...this.attached.values()].filter((a) => a.multi === key);
+      if (stay.length === 0) continue;
+      const next = `multi#${++this.multiSeq}`;
+      try {
+        this.linkMulti(obj, next, stay);
+        for (const a of stay) a.multi = next;
+      } catch {
+        // The file gone meanwhile: those rows go too, and say so.
+        for (const a of stay) {
+          this.attached.delete(a.target.id);
+          this.refused.set(a.target.id, 'its multi-uprobe link could not be made again');
+        }
+      }
+    }
   }
 
   /** A slot no attachment uses, after the last one given out (so a slot is reused as late as possible). */
@@ -204,6 +348,7 @@ export class TraceProbe extends BpfProbe<TraceSample> {
     const config = this.config;
     if (!config) throw new ProbeArgError('the trace probe is not running');
     const targets = this.resolve(values);
+    this.refused.clear();
     const want = new Set(targets.map((t) => t.id));
     if (!this.obj) {
       if (targets.length === 0) return;
@@ -292,22 +437,28 @@ export class TraceProbe extends BpfProbe<TraceSample> {
       const top = topTasks(tasks.get(a.slot) ?? []);
       this.lostPending += d.taskLost;
       const runNs = wsum > 0 ? Math.round((progNs * weights[i]) / wsum) : d.runs ? 0 : null;
+      const u = a.target.user;
       return {
         id: a.target.id,
-        tracepoint: `${a.target.category}:${a.target.name}`,
-        field: a.target.field?.name ?? null,
+        tracepoint: u ? (a.target.event ?? a.target.id) : `${a.target.category}:${a.target.name}`,
+        field: u ? (a.target.valueName ?? null) : (a.target.field?.name ?? null),
+        kind: u ? u.kind : 'tracepoint',
+        ...(u ? { path: u.path, ...(u.ifunc ? { ifunc: u.ifunc } : {}), ...fileState(u) } : {}),
         count: d.hits,
         rate: Math.round((d.hits / seconds) * 10) / 10,
         tasks: top.tasks,
         other_tasks: top.other,
         task_lost: d.taskLost,
-        hist: a.target.field ? traceHist(d.hist, d.negative, a.target.unit) : null,
+        hist: a.target.field || u?.value ? traceHist(d.hist, d.negative, a.target.unit) : null,
         runs: d.runs,
         run_ns: runNs,
         ns_per_run: runNs !== null && d.runs ? Math.round(runNs / d.runs) : null,
       };
     });
-    return { tracepoints: sortRows(rows) };
+    const out: TraceSample = { tracepoints: sortRows(rows) };
+    const refused = [...this.refused.entries()].filter(([id]) => !this.attached.has(id));
+    if (refused.length) out.refused = refused.map(([id, why]) => ({ id, why }));
+    return out;
   }
 
   protected override lostSinceLast(): number {

@@ -105,9 +105,10 @@ export interface ProbeArgs {
   readonly bench: readonly string[];
   /**
    * Values as typed -> the resolved list (expanded, checked against this host, each once, in
-   * order); throws ProbeArgError with the one line the user sees.
+   * order); throws ProbeArgError with the one line the user sees. ctx.pid: -p (the trace probe's
+   * user-space probes are looked up in that process's maps and mount namespace).
    */
-  resolve(values: readonly string[]): string[];
+  resolve(values: readonly string[], ctx?: { readonly pid: number | null }): string[];
   /** Completions of a partly typed value, for the prompt (sorted, a bounded number). */
   complete(text: string): string[];
   /** The values of the rows its pane shows for a sample, top to bottom (what - removes). */

@@ -41,6 +41,7 @@ export const PANE_LOADERS: { readonly [N in ProbeName]?: () => Promise<PaneCompo
   tcp: () => import('./components/TcpPane.js').then((m) => m.TcpPane),
   proc: () => import('./components/ProcPane.js').then((m) => m.ProcPane),
   trace: () => import('./components/TracePane.js').then((m) => m.TracePane),
+  print: () => import('./components/PrintPane.js').then((m) => m.PrintPane),
   profile: () => import('./components/ProfilePane.js').then((m) => m.ProfilePane),
   isolation: () => import('./components/IsolationPane.js').then((m) => m.IsolationPane),
   containers: () => import('./components/ContainersPane.js').then((m) => m.ContainersPane),

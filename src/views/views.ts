@@ -7,6 +7,7 @@ import { execView } from './exec.js';
 import { isolationView } from './isolation.js';
 import { offcpuView } from './offcpu.js';
 import { openView } from './open.js';
+import { printView } from './print.js';
 import { procView } from './proc.js';
 import { profileView } from './profile.js';
 import { runqlatView } from './runqlat.js';
@@ -22,6 +23,7 @@ export const VIEWS: { readonly [N in ProbeName]: ViewSpec<SampleOf<N>> } = {
   tcp: tcpView,
   proc: procView,
   trace: traceView,
+  print: printView,
   profile: profileView,
   isolation: isolationView,
   containers: containersView,

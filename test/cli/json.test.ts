@@ -74,7 +74,19 @@ describe.skipIf(noBpf)('--json with real probes', () => {
       expect(j.interval_s).toBeGreaterThan(0.3);
       expect(j.interval_s).toBeLessThan(1);
       expect(j.pinned_cpu).toBeNull();
-      expect(Object.keys(j.probes).sort()).toEqual(['containers', 'exec', 'isolation', 'offcpu', 'open', 'proc', 'profile', 'runqlat', 'tcp', 'trace']);
+      expect(Object.keys(j.probes).sort()).toEqual([
+        'containers',
+        'exec',
+        'isolation',
+        'offcpu',
+        'open',
+        'print',
+        'proc',
+        'profile',
+        'runqlat',
+        'tcp',
+        'trace',
+      ]);
       expect(j.probes.runqlat.state).toBe('running');
       expect(j.probes.runqlat.run_cnt).toBeGreaterThan(0);
       expect(j.probes.runqlat.ns_per_event).toBeGreaterThan(0);

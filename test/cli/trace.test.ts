@@ -57,6 +57,20 @@ describe.skipIf(noBpf)('--trace', () => {
     [['--trace', '../../x:y'], /^perfscope: bad tracepoint/],
     [['--trace', ''], /^perfscope: --trace needs a value/],
     [['--probes', 'proc', '--trace', 'sched:sched_switch'], /^perfscope: --trace needs the trace probe, which --probes leaves out$/],
+    // user-space probes (issue 33)
+    [['--trace', 'u:nosuchlib:malloc'], /^perfscope: no library or program 'nosuchlib' \(looked in .*; give a path\)$/],
+    [['--trace', 'u:c:no_such_function'], /^perfscope: no function no_such_function in \/.*libc\.so\.6/],
+    [['--trace', 'u:c:*'], /^perfscope: 'u:c:\*' matches \d+ functions of \/.*libc\.so\.6; at most 256 can be attached at once$/],
+    [['--trace', 'u:c:malloc:arg7'], /^perfscope: argument index 7 out of range for u:c:malloc: arg1\.\.arg6$/],
+    [['--trace', 'usdt:/usr/bin/python3.11:python:nope'], /^perfscope: no USDT probe python:nope in \/usr\/bin\/python3\.11; it has /],
+    [
+      ['--trace', 'usdt:/usr/bin/python3.11:python:gc__start:arg5'],
+      /^perfscope: argument index 5 out of range for usdt:.*\(it has 1 argument\): arg1\.\.arg1$/,
+    ],
+    [['--trace', 'u:/nonexistent/lib.so:f'], /^perfscope: no file \/nonexistent\/lib\.so$/],
+    [['--trace', 'u:c:mal\x1b[2Jloc'], /^perfscope: bad function 'mal\\e\[2Jloc'/],
+    [['--trace', 'u:li\x1b[2Jb:malloc'], /^perfscope: bad library 'li\\e\[2Jb': a name or a path, in printable ASCII without ':' or spaces$/],
+    [['--print', 'u:c'], /^perfscope: bad probe 'u:c': expected u:LIB:FUNC\[:argN\]$/],
   ];
   for (const [args, re] of bad) {
     it(`${args.join(' ')}: one line, exit 2`, () => {

@@ -10,6 +10,7 @@ import { RUNQLAT_HIST_BYTES, RUNQLAT_LAYOUT, RUNQLAT_MAX_SLOTS } from '../../src
 import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.js';
 import { SCHED_CFG_LAYOUT } from '../../src/probes/sched.js';
 import { ISO_COMM_LEN, ISO_LAYOUT } from '../../src/probes/isolation.js';
+import { PRINT_COMM_LEN, PRINT_LAYOUT } from '../../src/probes/print.js';
 import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
 import { btfStruct } from '../helpers/btf.js';
 import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
@@ -218,8 +219,16 @@ const CASES: Case[] = [
     object: 'trace',
     layout: TRACE_SLOT_LAYOUT,
     size: TRACE_SLOT_LAYOUT.size,
-    bytes: { field_off: 4, field_size: 4, field_signed: 4, pad: 4 },
+    bytes: { field_off: 4, field_size: 4, field_signed: 4, mode: 4 },
     dims: {},
+  },
+  {
+    name: 'print event',
+    object: 'print',
+    layout: PRINT_LAYOUT,
+    size: PRINT_LAYOUT.size,
+    bytes: { ts_ns: 8, pid: 4, tid: 4, slot: 4, flags: 4, value: 8, cgroup: 8, comm: PRINT_COMM_LEN },
+    dims: { comm: [PRINT_COMM_LEN] },
   },
   ...['profile', 'offstacks'].map((object) => ({
     name: `${object} stack key`,

@@ -12,6 +12,7 @@ import { costInfo } from '../lines/cost.js';
 import { fmtCount } from '../../model/format.js';
 import { safe } from '../safe.js';
 import { useTheme } from '../hooks/use-theme.js';
+import { ArgsPromptView, promptLines } from './ArgsPromptView.js';
 
 export interface FeedPaneProps<N extends FeedName> extends PaneProps {
   readonly name: N;
@@ -28,6 +29,8 @@ export function FeedPane<N extends FeedName>({ spec, name, lines, width, height 
   const health = useAppStore((s) => s.health[name]);
   const interval = useAppStore((s) => s.shown?.interval_s ?? s.intervalS);
   const back = useAppStore((s) => s.scrollBack[name]);
+  // A feed with values of its own (print's --print): its + prompt at the bottom.
+  const prompt = useAppStore((s) => (s.argsPrompt?.probe === name ? s.argsPrompt : null));
   const c = useTheme();
   const all: readonly EventOf<N>[] = frozen ?? feed.lines.toArray();
   // Scrolled back: the view stays on the events up to its anchor (Ring.total when it was
@@ -37,7 +40,7 @@ export function FeedPane<N extends FeedName>({ spec, name, lines, width, height 
   const events = newer ? all.slice(0, all.length - newer) : all;
   const showFilterLine = editing || filter !== '';
   const body = bodyRows(height);
-  const rows = Math.max(0, body - 1 - (showFilterLine ? 1 : 0));
+  const rows = Math.max(0, body - 1 - (showFilterLine ? 1 : 0) - promptLines(prompt));
   const view = feedView(lines, events, filter, rows, width - 2);
   const cost = costInfo(health, interval);
   const info = [cost, feed.lost ? `lost ${fmtCount(feed.lost)} total` : ''].filter(Boolean).join(' │ ');
@@ -51,7 +54,10 @@ export function FeedPane<N extends FeedName>({ spec, name, lines, width, height 
         </Text>
       ) : null}
       <TextLines width={width - 2} lines={[{ text: lines.header, kind: 'heading' }, ...view.lines.map((text) => ({ text, kind: 'text' as const }))]} />
-      {view.lines.length === 0 ? <Text dimColor>{filter ? 'no event matches the filter' : 'no event yet'}</Text> : null}
+      {view.lines.length === 0 ? (
+        <Text dimColor>{filter ? 'no event matches the filter' : spec.args ? `no event yet (+ adds a --${spec.args.flag} value)` : 'no event yet'}</Text>
+      ) : null}
+      {prompt ? <ArgsPromptView args={spec.args} prompt={prompt} /> : null}
     </PaneFrame>
   );
 }

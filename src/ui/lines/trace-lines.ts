@@ -43,7 +43,7 @@ export function traceLines(s: TraceSample, cursor: number, width: number, bodyRo
   const idW = Math.min(44, Math.max(12, ...visible.map((r) => r.id.length)));
   const out = visible.map((r) => {
     const cost = r.ns_per_run !== null ? ` ${r.ns_per_run}ns` : '';
-    const lost = r.task_lost ? ` lost ${fmtCount(r.task_lost)}` : '';
+    const lost = (r.task_lost ? ` lost ${fmtCount(r.task_lost)}` : '') + (r.file ? ` file ${r.file}` : '');
     const text = `${pad(fmtCount(r.rate), 6)}/s ${pad(fmtCount(r.count), 6)}  ${r.id.padEnd(idW)}${cost}${lost}  ${tasksText(r, 3)}`;
     return { text: text.length > width ? text.slice(0, width - 1) + '…' : text, selected: r === selRow };
   });

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/* print: one line per hit of a tracepoint or a user-space probe (--print), with its time, task
+ * and value. The attachments, slots and modes are the trace probe's (bpf/trace.bpf.c, trace.h):
+ * user space attaches these programs to each target with its slot as cookie and writes the
+ * slot's config first. A record the ring buffer cannot take is counted in `drops` (feed.bpf.h).
+ * Filters in the kernel: -p and perfscope itself (feed_skip), --cgroup, the pinned CPU (-C, as the
+ * trace probe: a word written before the first attach and live after); -c is the reader's. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "perfscope.bpf.h"
+#include "feed.bpf.h"
+#include "trace.h"
+#include "print.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22); /* 4 MiB: ~87,000 records */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TRACE_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct trace_slot);
+} slots SEC(".maps");
+
+/* One entry: the CPU filter word (PERFSCOPE_WATCH_* in perfscope.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} print_watch SEC(".maps");
+
+static __always_inline bool watched(void)
+{
+	__u32 zero = 0, *w = bpf_map_lookup_elem(&print_watch, &zero);
+
+	return w && cpu_watched(*(volatile __u32 *)w, bpf_get_smp_processor_id());
+}
+
+/* The record's type in the object's BTF (test/probes/layout.test.ts checks PRINT_LAYOUT against it). */
+struct print_event *btf_anchor_print_event SEC(".btf_anchor") __attribute__((unused));
+
+struct start_key {
+	__u64 pid_tgid;
+	__u32 slot;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TRACE_MAX_STARTS);
+	__type(key, struct start_key);
+	__type(value, __u64);
+} starts SEC(".maps");
+
+static __always_inline bool user_value(void *ctx, __u32 slot, const struct trace_slot *cfg, __u64 *v)
+{
+	struct pt_regs *regs = ctx;
+	struct start_key sk = {};
+	__u64 *t0;
+	long x;
+
+	switch (cfg->mode) {
+	case TRACE_MODE_ARG:
+		switch (cfg->field_off) {
+		case 1: *v = PT_REGS_PARM1(regs); break;
+		case 2: *v = PT_REGS_PARM2(regs); break;
+		case 3: *v = PT_REGS_PARM3(regs); break;
+		case 4: *v = PT_REGS_PARM4(regs); break;
+		case 5: *v = PT_REGS_PARM5(regs); break;
+		case 6: *v = regs->r9; break; /* libbpf 1.1 has no PT_REGS_PARM6 */
+		default: return false;
+		}
+		return true;
+	case TRACE_MODE_RET:
+		*v = PT_REGS_RC(regs);
+		return true;
+	case TRACE_MODE_LAT:
+		sk.pid_tgid = bpf_get_current_pid_tgid();
+		sk.slot = slot;
+		t0 = bpf_map_lookup_elem(&starts, &sk);
+		if (!t0)
+			return false;
+		*v = bpf_ktime_get_ns() - *t0;
+		bpf_map_delete_elem(&starts, &sk);
+		return true;
+	case TRACE_MODE_USDT:
+		if (bpf_usdt_arg(ctx, cfg->field_off & 15, &x))
+			return false;
+		*v = x;
+		return true;
+	}
+	return false;
+}
+
+/* The tracepoint's field (bpf_probe_read_kernel: the program reads nothing of its context
+ * directly, so that any tracepoint accepts it). */
+static __always_inline bool read_field(void *ctx, const struct trace_slot *cfg, __u64 *v)
+{
+	__u32 size = cfg->field_size;
+	__u64 x = 0;
+
+	if (size == 0 || size > 8)
+		return false;
+	if (bpf_probe_read_kernel(&x, size, ctx + (cfg->field_off & 0xffff)))
+		return false;
+	if (cfg->field_signed && size < 8 && (x >> (8 * size - 1)) & 1)
+		x |= ~0ULL << (8 * size); /* sign-extend */
+	*v = x;
+	return true;
+}
+
+/* `user` is a constant at each call (see bpf/trace.bpf.c's hit()). */
+static __always_inline int emit(void *ctx, __u32 slot, const bool user)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct trace_slot *cfg;
+	struct print_event *e;
+	__u64 v = 0;
+	bool have = false;
+
+	if (slot >= TRACE_MAX_SLOTS || feed_skip() || !watched())
+		return 0;
+	cfg = bpf_map_lookup_elem(&slots, &slot);
+	if (!cfg)
+		return 0;
+	if (user && cfg->mode == TRACE_MODE_LAT) {
+		if (!user_value(ctx, slot, cfg, &v))
+			return 0; /* a return with no entry seen: no latency to print */
+		have = true;
+	} else if (cfg->field_size) {
+		have = user ? user_value(ctx, slot, cfg, &v) : read_field(ctx, cfg, &v);
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		feed_drop();
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->slot = slot;
+	e->flags = (have ? PRINT_F_VALUE : 0) | (cfg->field_signed ? PRINT_F_SIGNED : 0);
+	e->value = v;
+	e->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, feed_wakeup(&events));
+	return 0;
+}
+
+SEC("tracepoint")
+int print_tp(void *ctx)
+{
+	return emit(ctx, bpf_get_attach_cookie(ctx), false);
+}
+
+SEC("uprobe")
+int print_uprobe(struct pt_regs *ctx)
+{
+	return emit(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+SEC("uretprobe")
+int print_uretprobe(struct pt_regs *ctx)
+{
+	return emit(ctx, bpf_get_attach_cookie(ctx), true);
+}
+
+/* ur:...:lat: the entry, stamped for the return (not a line). */
+SEC("uprobe")
+int print_uentry(struct pt_regs *ctx)
+{
+	struct start_key sk = {};
+	__u64 now;
+
+	if (feed_skip() || !watched())
+		return 0;
+	sk.pid_tgid = bpf_get_current_pid_tgid();
+	sk.slot = bpf_get_attach_cookie(ctx);
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&starts, &sk, &now, BPF_ANY);
+	return 0;
+}
+
+SEC("usdt")
+int print_usdt(struct pt_regs *ctx)
+{
+	return emit(ctx, bpf_usdt_cookie(ctx), true);
+}

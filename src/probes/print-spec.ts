@@ -1,0 +1,60 @@
+// The print feed's data (see ProbeSpec): one event per hit of the tracepoints and user-space
+// probes of --print (the trace syntax: CAT:NAME[:FIELD], u:LIB:FUNC[:argN], ur:LIB:FUNC[:ret|:lat],
+// usdt:PATH:PROVIDER:NAME[:argN]), with its time, task and value. The probe is print.ts
+// (bpf/print.bpf.c); its view src/views/print.ts.
+import { feedSpec, type FeedEventBase } from './feed-spec.js';
+import { nullable, num, obj, str } from './json-check.js';
+import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
+import { ProbeArgError, type ProbeArgs } from './types.js';
+
+export interface PrintEvent extends FeedEventBase {
+  ts: number;
+  pid: number;
+  tid: number;
+  comm: string;
+  /** The --print value it is a hit of ("u:c:malloc:arg1", "sched:sched_switch:prev_pid"). */
+  event: string;
+  /** Its value (the field, argument, return value, or latency in ns), or null (a count only, or not readable). */
+  value: number | null;
+}
+
+function argError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
+    throw e;
+  }
+}
+
+const printArgs: ProbeArgs = {
+  flag: 'print',
+  metavar: 'SPEC',
+  help: 'one line per hit (time, pid, comm, value) of a tracepoint or user-space probe, in the trace syntax (repeatable)',
+  bench: ['sched:sched_switch:next_pid'],
+  resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null).map((t) => t.id)),
+  complete: (text) => {
+    try {
+      return completions(hostEvents(), text);
+    } catch {
+      return [];
+    }
+  },
+  rowValues: (s) => {
+    const events = s as PrintEvent[] | null;
+    return Array.isArray(events) ? [...new Set(events.map((e) => e.event))] : [];
+  },
+};
+
+const spec = feedSpec<'print', PrintEvent>({
+  name: 'print',
+  event: obj({ ts: num, pid: num, tid: num, comm: str, event: str, value: nullable(num) }),
+  prom: {
+    what: 'hits printed by --print',
+    label: 'kind',
+    values: ['tracepoint', 'user'],
+    classify: (e) => (/^(u|ur|usdt):/.test(e.event) ? 'user' : 'tracepoint'),
+  },
+});
+
+export const print = { ...spec, args: printArgs };
