@@ -53,9 +53,17 @@ describe.skipIf(noBpf)('replay --slice [--anonymize]', () => {
     const load: ChildProcess = spawn('bash', ['-c', `while :; do ${secret} 0.05; done`], { stdio: 'ignore', detached: true });
     const tcp = setInterval(() => connect(port, '127.0.0.1').on('error', () => {}), 100);
     const file = join(DIR, 'orig.psrec');
-    let rec;
+    // Spawned, not spawnSync: the connects above are made by this process's event loop while the recorder runs.
+    let rec: { status: number | null; stderr: string };
     try {
-      rec = spawnSync(process.execPath, [BIN, 'record', '-o', file, '-i', '0.5', '--duration', '6s'], { encoding: 'utf8', timeout: 90_000 });
+      const child = spawn(process.execPath, [BIN, 'record', '-o', file, '-i', '0.5', '--duration', '6s'], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 90_000,
+      });
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+      rec = { status, stderr };
     } finally {
       clearInterval(tcp);
       process.kill(-load.pid!, 'SIGKILL');
