@@ -57,6 +57,9 @@ const STACKS = obj({
   other: num,
   lost: num,
   symbolize_ms: num,
+  unwound: optional(num),
+  unwind_ms: optional(num),
+  ucut: optional(num),
   error: optional(str),
 });
 

@@ -5,7 +5,7 @@
 import type { StackRow } from '../stacks/frames.js';
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter } from './prom.js';
-import { arrayOf, checked, num, obj, STACK_ROW_SHAPE } from './json-check.js';
+import { arrayOf, checked, num, obj, optional, STACK_ROW_SHAPE } from './json-check.js';
 
 export interface ProfileRow extends StackRow {
   /** Samples of this stack in the interval. */
@@ -28,6 +28,9 @@ export interface ProfileSample {
   stacks: ProfileRow[];
   /** Time spent symbolizing this interval's stacks, ms. */
   symbolize_ms: number;
+  /** User stacks unwound in perfscope this interval (copied by the kernel; see docs/stacks.md), and the time it took, ms. */
+  unwound?: number;
+  unwind_ms?: number;
 }
 
 export const PROFILE_FREQUENCY: ProbeOption & { default: number } = {
@@ -56,6 +59,8 @@ const PROFILE_SCHEMA = obj({
   other: num,
   stacks: arrayOf(obj({ ...STACK_ROW_SHAPE, count: num })),
   symbolize_ms: num,
+  unwound: optional(num),
+  unwind_ms: optional(num),
 });
 
 function profileExporter(): PromExporter<ProfileSample> {

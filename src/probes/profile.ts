@@ -10,7 +10,7 @@ import { StackCollector } from '../stacks/collector.js';
 import { mergeRows } from '../stacks/frames.js';
 
 /** struct profile_stat of bpf/profile.h, in order (test/probes/layout.test.ts checks it against BTF). */
-export const PROFILE_STAT_FIELDS = ['samples', 'idle', 'lost', 'kfail', 'ufail', 'unannounced'] as const;
+export const PROFILE_STAT_FIELDS = ['samples', 'idle', 'lost', 'kfail', 'ufail', 'unannounced', 'fp_rows'] as const;
 export const PROFILE_STAT_LAYOUT = {
   struct: 'profile_stat',
   size: 8 * PROFILE_STAT_FIELDS.length,
@@ -54,7 +54,7 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
   }
 
   protected override started(obj: BpfObject, config: ProbeConfig): void {
-    this.collector = new StackCollector(obj, config, PROFILE_STAT_FIELDS, (v) => u64(v, 0));
+    this.collector = new StackCollector(obj, config, PROFILE_STAT_FIELDS, (v) => u64(v, 0), { of: () => 1, add: (a, b) => a + b });
     this.lost = 0;
   }
 
@@ -125,6 +125,8 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
       other: got.rest.reduce((a, b) => a + b, 0),
       stacks,
       symbolize_ms: Math.round(got.symbolizeMs * 100) / 100,
+      unwound: got.unwound,
+      unwind_ms: Math.round(got.unwindMs * 100) / 100,
     };
   }
 }

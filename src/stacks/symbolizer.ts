@@ -38,10 +38,10 @@
 // offset. Names and paths come from files and other processes: they are returned as they are
 // (invalid UTF-8 bytes replaced by U+FFFD) and must be escaped before they reach a terminal
 // (src/stacks/resolve.ts escapes every frame it hands on, once).
-import { addon, type Frame, type NativeParserStats, type NativeSymbolizer } from '../bpf/addon.js';
+import { addon, type Frame, type NativeParserStats, type NativeSymbolizer, type NativeUnwound } from '../bpf/addon.js';
 import { wrap } from '../bpf/error.js';
 
-export type { Frame, NativeParserStats } from '../bpf/addon.js';
+export type { Frame, NativeParserStats, NativeUnwound } from '../bpf/addon.js';
 
 export interface SymbolizerOptions {
   /** Default `/proc`. */
@@ -105,6 +105,17 @@ export class Symbolizer {
    */
   kernel(addrs: BigUint64Array, opts: { budgetMs?: number } = {}): Frame[] {
     return this.native.kernel(addrs, opts);
+  }
+
+  /**
+   * Unwind a user stack of a snapshotted process from its registers and a copy of the top of
+   * its stack (`stack`: the bytes from `sp` up): by each module's call-frame information
+   * (.eh_frame, compiled into rows by the parser process), else by frame pointer. Without
+   * `budgetMs` it waits for the modules' tables; with it, a module not parsed yet is walked by
+   * frame pointer (via 4) and parsed in the background. Throws on an unknown handle.
+   */
+  unwind(handle: number, regs: { ip: bigint; sp: bigint; bp: bigint }, stack: Buffer, opts: { budgetMs?: number } = {}): NativeUnwound {
+    return this.native.unwind(handle, regs.ip, regs.sp, regs.bp, stack, opts);
   }
 
   /** Start loading kallsyms in the background (once). */
