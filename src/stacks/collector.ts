@@ -21,6 +21,8 @@ export const SYMBOLIZE_BUDGET_MS = 50;
 
 /** Rows of unwound samples held per generation (as the kernel's hash: the rest is counted lost). */
 const MAX_UNWOUND_ROWS = 16384;
+/** How often the ring buffer of copied stacks is drained between intervals, ms. */
+const SAMPLE_DRAIN_MS = 250;
 
 /** What a probe's samples of the ring buffer `samples` (struct stack_sample) count as. */
 export interface SampleValue<V> {
@@ -47,6 +49,7 @@ export class StackCollector<V> {
   private readonly resolver: StackResolver;
   private ring: RingBufferReader | null;
   private samples: RingBufferReader | null = null;
+  private drainTimer: ReturnType<typeof setInterval> | null = null;
   private readonly unflush: () => void;
   private closed = false;
   /** Unwound samples' rows by generation (the record says which), keyed by rowId(). */
@@ -70,7 +73,14 @@ export class StackCollector<V> {
       for (const r of records) this.resolver.announce(r.readUInt32LE(f.tgid), r.readUInt32LE(f.mmid));
     });
     this.unflush = this.resolver.addFlusher(() => this.ring?.consume());
-    if (sample) this.samples = new RingBufferReader(obj.map('samples'), (records) => this.onSamples(records, sample));
+    if (sample) {
+      this.samples = new RingBufferReader(obj.map('samples'), (records) => this.onSamples(records, sample));
+      // The kernel does not wake us per record (BPF_RB_NO_WAKEUP: no wake-up costs in the
+      // sampled context); the copies are drained this often so the ring does not fill up
+      // between two intervals (an off-CPU copy per context switch).
+      this.drainTimer = setInterval(() => this.samples?.consume(), SAMPLE_DRAIN_MS);
+      this.drainTimer.unref();
+    }
   }
 
   /**
@@ -154,6 +164,8 @@ export class StackCollector<V> {
     this.unflush();
     this.ring?.close();
     this.ring = null;
+    if (this.drainTimer) clearInterval(this.drainTimer);
+    this.drainTimer = null;
     this.samples?.close();
     this.samples = null;
     releaseResolver(this.resolver);
