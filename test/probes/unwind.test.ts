@@ -7,7 +7,9 @@
 // says so on each frame.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, execFileSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { Profile } from 'pprof-format';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +30,10 @@ function sectionOffset(file: string, name: string): number {
   const out = execFileSync('readelf', ['-S', '-W', file], { encoding: 'utf8' });
   const line = out.split('\n').find((l) => l.includes(` ${name} `));
   if (!line) throw new Error(`${file}: no ${name}`);
-  const f = line.slice(line.indexOf(name) + name.length).trim().split(/\s+/);
+  const f = line
+    .slice(line.indexOf(name) + name.length)
+    .trim()
+    .split(/\s+/);
   return parseInt(f[2], 16); // Type Address Off
 }
 
@@ -128,6 +133,49 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
     expect(lines.length).toBeGreaterThan(0);
     const hottest = lines.map((l) => ({ frames: l.slice(0, l.lastIndexOf(' ')), n: Number(l.slice(l.lastIndexOf(' ') + 1)) })).sort((a, b) => b.n - a.n)[0];
     expect(hottest.frames).toMatch(/^unwindwork;_start;.*;main;mid_b;leaf_a$/);
+  });
+
+  it('perfscope --pprof writes a gzipped profile.proto with the same stack; go tool pprof -top lists leaf_a', async () => {
+    work = await startWork(bin, ['burn', '4']);
+    const file = path.join(dir, 'cpu.pb.gz');
+    const run = promisify(execFile)('node', [BIN, '--pprof', file, '-d', '3', '-p', String(work.child.pid)], { timeout: 30_000 });
+    await sleep(500);
+    work.go();
+    await run;
+    // Decoded here: the samples' stacks, leaf first, as locations and functions.
+    const prof = Profile.decode(gunzipSync(readFileSync(file)));
+    const strings = prof.stringTable.strings;
+    const fnName = new Map(prof.function.map((f) => [Number(f.id), strings[Number(f.name)]]));
+    const locFns = new Map(prof.location.map((l) => [Number(l.id), l.line.map((ln) => fnName.get(Number(ln.functionId)))]));
+    expect(prof.sampleType.map((t) => strings[Number(t.type)])).toEqual(['samples', 'cpu']);
+    const heaviest = [...prof.sample].sort((a, b) => Number(b.value[0]) - Number(a.value[0]))[0];
+    const names = heaviest.locationId.map((id) => locFns.get(Number(id))![0]).reverse(); // root first
+    expect(names.slice(-3)).toEqual(['main', 'mid_b', 'leaf_a']);
+    expect(names[0]).toBe('_start');
+    expect(Number(heaviest.value[1])).toBe(Number(heaviest.value[0]) * Number(prof.period));
+    // What Go's own reader makes of it.
+    const { stdout } = await promisify(execFile)('go', ['tool', 'pprof', '-top', file], { env: { ...process.env, HOME: dir }, timeout: 60_000 });
+    expect(stdout).toMatch(/Type: cpu/);
+    expect(stdout).toMatch(/\sleaf_a\n/);
+    expect(stdout).toMatch(/\smid_b\n/);
+  });
+
+  it('perfscope --pprof --probes offcpu: off-CPU nanoseconds by stack, sleeper_fn under main', async () => {
+    work = await startWork(bin, ['sleep', '150']);
+    const file = path.join(dir, 'off.pb.gz');
+    const run = promisify(execFile)('node', [BIN, '--pprof', file, '--probes', 'offcpu', '-d', '2', '-p', String(work.child.pid)], { timeout: 30_000 });
+    await sleep(500);
+    work.go();
+    await run;
+    const prof = Profile.decode(gunzipSync(readFileSync(file)));
+    const strings = prof.stringTable.strings;
+    expect(prof.sampleType.map((t) => strings[Number(t.type)])).toEqual(['switches', 'offcpu']);
+    const fnName = new Map(prof.function.map((f) => [Number(f.id), strings[Number(f.name)]]));
+    const locFns = new Map(prof.location.map((l) => [Number(l.id), l.line.map((ln) => fnName.get(Number(ln.functionId)))]));
+    const heaviest = [...prof.sample].sort((a, b) => Number(b.value[1]) - Number(a.value[1]))[0];
+    const names = heaviest.locationId.map((id) => locFns.get(Number(id))![0]).reverse();
+    expect(names.join(';')).toMatch(/;main;sleeper_fn;.*nanosleep/);
+    expect(Number(heaviest.value[1])).toBeGreaterThan(0);
   });
 
   it('a module whose CFI is corrupt falls back to frame pointers, and its frames say so', async () => {
