@@ -49,6 +49,14 @@ export const OFFCPU_STACKS: ProbeOption & { default: boolean } = {
   detail: true,
 };
 
+/** Frame pointers only for the off-CPU stacks (no copy of the user stack at each switch-out, no CFI unwinding). */
+export const OFFCPU_STACKS_FP: ProbeOption & { default: boolean } = {
+  flag: 'offcpu-stacks-fp',
+  kind: 'boolean',
+  help: 'offcpu: off-CPU user stacks by frame pointer only (no stack copies, no CFI unwinding)',
+  default: false,
+};
+
 // The parts as --json holds them (checked on replay).
 const ROWS = arrayOf(obj({ cpu: num, pid: num, tgid: num, comm: str, max_us: num, total_us: num, returns: num, preempted: num, preempted_by: nullable(str) }));
 const STACKS = obj({
@@ -134,7 +142,7 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
     // The interval's overflow is reported as the probe's lost events.
     return rows ? { rows, idle: rowsOf(line.offcpu_idle, 'offcpu_idle') ?? [], overflow: lostOf(line), stacks: stacksOf(line.offcpu_stacks) } : null;
   },
-  options: [OFFCPU_STACKS],
+  options: [OFFCPU_STACKS, OFFCPU_STACKS_FP],
   // As offcputime -f: microseconds off the CPU.
   folded: {
     default: false,

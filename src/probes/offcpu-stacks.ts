@@ -74,12 +74,17 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
   private lost = 0;
   private pinned: number | null = null;
 
-  constructor(private readonly maxRows = OFFSTACK_MAX_ROWS) {
+  /** `fpOnly`: user stacks by frame pointer in the kernel only (--offcpu-stacks-fp). */
+  constructor(
+    private readonly maxRows = OFFSTACK_MAX_ROWS,
+    private readonly fpOnly = false,
+  ) {
     super();
   }
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     setTaskFilter(obj, config);
+    if (this.fpOnly) obj.setGlobal('unwind_wanted', Buffer.from([0]));
     this.pinned = config.pinnedCpu;
   }
 
@@ -90,21 +95,29 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
   }
 
   protected override started(obj: BpfObject, config: ProbeConfig): void {
-    this.collector = new StackCollector(obj, config, OFFSTACK_STAT_FIELDS, decodeVal, {
-      of: (r) => {
-        const f = STACK_SAMPLE_LAYOUT.fields;
-        const ns = u64(r, f.delta_ns);
-        const preempted = r.readUInt32LE(f.preempted) ? 1 : 0;
-        return { totalNs: ns, maxNs: ns, count: 1, preempted, by: preempted ? cString(r, f.by, 16) : '' };
-      },
-      add: (a, b) => ({
-        totalNs: a.totalNs + b.totalNs,
-        maxNs: Math.max(a.maxNs, b.maxNs),
-        count: a.count + b.count,
-        preempted: a.preempted + b.preempted,
-        by: b.preempted ? b.by : a.by,
-      }),
-    });
+    this.collector = new StackCollector(
+      obj,
+      config,
+      OFFSTACK_STAT_FIELDS,
+      decodeVal,
+      this.fpOnly
+        ? undefined
+        : {
+            of: (r) => {
+              const f = STACK_SAMPLE_LAYOUT.fields;
+              const ns = u64(r, f.delta_ns);
+              const preempted = r.readUInt32LE(f.preempted) ? 1 : 0;
+              return { totalNs: ns, maxNs: ns, count: 1, preempted, by: preempted ? cString(r, f.by, 16) : '' };
+            },
+            add: (a, b) => ({
+              totalNs: a.totalNs + b.totalNs,
+              maxNs: Math.max(a.maxNs, b.maxNs),
+              count: a.count + b.count,
+              preempted: a.preempted + b.preempted,
+              by: b.preempted ? b.by : a.by,
+            }),
+          },
+    );
     this.lost = 0;
   }
 

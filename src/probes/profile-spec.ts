@@ -46,6 +46,14 @@ export const PROFILE_FREQUENCY: ProbeOption & { default: number } = {
   key: 'f',
 };
 
+/** Frame pointers only: the kernel walks user stacks by frame pointer, nothing is copied or unwound by CFI (the cost and the stacks of before). */
+export const PROFILE_FP: ProbeOption & { default: boolean } = {
+  flag: 'profile-fp',
+  kind: 'boolean',
+  help: 'profile: walk user stacks by frame pointer only (no stack copies, no CFI unwinding)',
+  default: false,
+};
+
 /** Stacks listed per interval (the rest are counted in `other`); --folded lists them all. */
 export const PROFILE_MAX_STACKS = 500;
 
@@ -106,6 +114,6 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   toJson: (s) => ({ profile: s }),
   fromJson: (line: JsonLine) => checked<ProfileSample>(line.profile, PROFILE_SCHEMA, 'profile'),
   prometheus: profileExporter,
-  options: [PROFILE_FREQUENCY],
+  options: [PROFILE_FREQUENCY, PROFILE_FP],
   folded: { default: true, unit: 'samples', rows: (s) => s.stacks.map((row) => ({ row, count: row.count })) },
 };
