@@ -35,7 +35,7 @@ async function profileOf(pid: number, ms: number): Promise<{ rows: ProfileRow[];
     .stacks.filter((r) => r.tgid === pid)
     .sort((a, b) => b.count - a.count);
   const top = rows[0];
-  return { rows, leaf: top && top.user_frames ? top.frames[top.user_frames - 1].sym : null };
+  return { rows, leaf: top?.user_frames ? top.frames[top.user_frames - 1].sym : null };
 }
 
 let probe: ProfileProbe | null = null;
