@@ -21,6 +21,10 @@ export const SYMBOLIZE_BUDGET_MS = 50;
 
 /** Rows of unwound samples held per generation (as the kernel's hash: the rest is counted lost). */
 const MAX_UNWOUND_ROWS = 16384;
+/** Samples held for a second unwinding (their modules not parsed yet), at most. */
+const MAX_DEFERRED = 2048;
+/** NativeUnwound.via: found by frame pointer because a module's tables were not parsed yet. */
+const VIA_FP_PENDING = 4;
 /** How often the ring buffer of copied stacks is drained between intervals, ms. */
 const SAMPLE_DRAIN_MS = 250;
 
@@ -50,6 +54,9 @@ export class StackCollector<V> {
   private ring: RingBufferReader | null;
   private samples: RingBufferReader | null = null;
   private drainTimer: ReturnType<typeof setInterval> | null = null;
+  private sample: SampleValue<V> | null = null;
+  /** Copies of samples to unwind again once their modules' tables are parsed. */
+  private deferred: Buffer[] = [];
   private readonly unflush: () => void;
   private closed = false;
   /** Unwound samples' rows by generation (the record says which), keyed by rowId(). */
@@ -74,7 +81,8 @@ export class StackCollector<V> {
     });
     this.unflush = this.resolver.addFlusher(() => this.ring?.consume());
     if (sample) {
-      this.samples = new RingBufferReader(obj.map('samples'), (records) => this.onSamples(records, sample));
+      this.sample = sample;
+      this.samples = new RingBufferReader(obj.map('samples'), (records) => this.onSamples(records, false));
       // The kernel does not wake us per record (BPF_RB_NO_WAKEUP: no wake-up costs in the
       // sampled context); the copies are drained this often so the ring does not fill up
       // between two intervals (an off-CPU copy per context switch).
@@ -85,14 +93,20 @@ export class StackCollector<V> {
 
   /**
    * Samples whose user stack the kernel copied (bpf/stacks.h, struct stack_sample): unwound
-   * now (the copy is not kept), counted into their generation's rows. Read as they come (the
-   * ring buffer wakes the event loop) and at each take().
+   * now (the copy is not kept), counted into their generation's rows. Read every 250 ms and at
+   * each take(). A sample with a frame found by frame pointer only because its module's tables
+   * were not parsed yet (a new process) is kept (copied, at most MAX_DEFERRED) and unwound
+   * again at the next read, until its interval ends (`final`).
    */
-  private onSamples(records: Buffer[], sample: SampleValue<V>): void {
+  private onSamples(records: Buffer[], final: boolean): void {
+    const sample = this.sample;
+    if (!sample) return;
     this.ring?.consume(); // announcements first: the unwinder needs the address space
     const f = STACK_SAMPLE_LAYOUT.fields;
     const deadline = performance.now() + SYMBOLIZE_BUDGET_MS;
-    for (const r of records) {
+    const again = new Set(this.deferred);
+    this.deferred = [];
+    for (const r of [...again, ...records]) {
       if (r.length < f.stack) continue;
       const gen = r.readUInt32LE(f.gen) & 1;
       const key = decodeStackKey(r.subarray(0, STACK_KEY_LAYOUT.size));
@@ -109,6 +123,10 @@ export class StackCollector<V> {
         );
         this.unwindMs += performance.now() - t0;
         this.unwindCount++;
+        if (u && !final && u.via.includes(VIA_FP_PENDING) && this.deferred.length < MAX_DEFERRED) {
+          this.deferred.push(again.has(r) ? r : Buffer.from(r));
+          continue;
+        }
         if (u) {
           key.user = u.user;
           key.via = u.via;
@@ -129,8 +147,10 @@ export class StackCollector<V> {
   take(order: (a: V, b: V) => number, max: number, budgetMs = SYMBOLIZE_BUDGET_MS): Collected<V> {
     this.ring?.consume();
     const got = this.table.take();
-    // The generation left: its samples are all in the ring now (the flip waited for them).
+    // The generation left: its samples are all in the ring now (the flip waited for them); the
+    // deferred ones are unwound as they can be now.
     this.samples?.consume();
+    if (this.deferred.length) this.onSamples([], true);
     const gen = this.table.lastGen;
     for (const r of this.unwoundRows[gen].values()) got.rows.push(r);
     this.unwoundRows[gen].clear();
