@@ -356,7 +356,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         } catch (e) {
           return exit(2, `--pprof ${opts.pprof}: ${oneLine(e)}`);
         }
-        pprof = pprofSink(opts.probes[0] === 'offcpu' ? 'offcpu' : 'profile');
+        pprof = pprofSink(CATALOGUE, opts.probes[0]);
       }
     }
     const sinks: Sink[] = [

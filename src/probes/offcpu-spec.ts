@@ -149,6 +149,13 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
     unit: 'us',
     options: { [OFFCPU_STACKS.flag]: true },
     rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: Math.round(row.total_us) })),
+    pprof: {
+      types: [
+        ['switches', 'count'],
+        ['offcpu', 'nanoseconds'],
+      ],
+      rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: row.count, ns: Math.round(row.total_us * 1000) })),
+    },
   },
   prometheus: offcpuExporter,
 };

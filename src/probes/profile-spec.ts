@@ -115,5 +115,17 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   fromJson: (line: JsonLine) => checked<ProfileSample>(line.profile, PROFILE_SCHEMA, 'profile'),
   prometheus: profileExporter,
   options: [PROFILE_FREQUENCY, PROFILE_FP],
-  folded: { default: true, unit: 'samples', rows: (s) => s.stacks.map((row) => ({ row, count: row.count })) },
+  folded: {
+    default: true,
+    unit: 'samples',
+    rows: (s) => s.stacks.map((row) => ({ row, count: row.count })),
+    pprof: {
+      types: [
+        ['samples', 'count'],
+        ['cpu', 'nanoseconds'],
+      ],
+      periodNs: (s) => Math.round(1e9 / (s.hz > 0 ? s.hz : PROFILE_FREQUENCY.default)),
+      rows: (s) => s.stacks.map((row) => ({ row, count: row.count, ns: row.count * Math.round(1e9 / (s.hz > 0 ? s.hz : PROFILE_FREQUENCY.default)) })),
+    },
+  },
 };

@@ -3,18 +3,20 @@
 // `go tool pprof`, Grafana Pyroscope and speedscope read. The protobuf encoding is pprof-format's
 // (npm, DataDog's, no dependencies): no hand-written wire code here.
 //
-// Profile (the profile probe): sample types samples/count and cpu/nanoseconds (a sample is one
-// period, 1e9/HZ ns), period type cpu/nanoseconds. Off-CPU stacks (--probes offcpu): sample
-// types switches/count (absences) and offcpu/nanoseconds. Each sample carries the labels comm
-// and pid (the thread id for off-CPU stacks, the process id for the profile). Locations are
-// per distinct frame (address, module, function, with the functions inlined into it as more
-// lines, innermost first); one mapping per module (its path; no address range: perfscope keeps
-// none per frame), one function per name and module. Kernel frames are in the module [kernel].
+// What a sample's two values are comes from the probe's spec (FoldedSpec.pprof): for on-CPU
+// samples, samples/count and cpu/nanoseconds (one sample = one period) with period type
+// cpu/nanoseconds; for off-CPU stacks, switches/count and offcpu/nanoseconds. Each sample carries
+// the labels comm and pid (the thread id for off-CPU stacks, the process id for on-CPU samples).
+// Locations are per distinct frame (address, module, function, with the functions inlined into
+// it as more lines, innermost first); one mapping per module (its path; no address range:
+// perfscope keeps none per frame), one function per name and module. Kernel frames are in the
+// module [kernel].
 import { gzipSync } from 'node:zlib';
 import { Function as PFunction, Line, Location, Mapping, Profile, Sample, StringTable, ValueType, Label } from 'pprof-format';
-import type { Interval } from '../catalogue/catalogue.js';
-import { sampleOf } from '../catalogue/catalogue.js';
+import type { Catalogue, Interval } from '../catalogue/catalogue.js';
+import { fromSpec, sampleOf } from '../catalogue/catalogue.js';
 import type { Sink } from '../catalogue/sink.js';
+import type { PprofSpec } from '../probes/types.js';
 import { frameLabel, stackId, type StackFrame, type StackRow } from '../stacks/frames.js';
 
 export interface PprofSink extends Sink {
@@ -32,10 +34,13 @@ interface Merged {
 /** Distinct stacks held; the samples of further ones are counted and said in the profile's comment. */
 const MAX_STACKS = 200_000;
 
-export function pprofSink(probe: 'profile' | 'offcpu', onInterval?: (n: number) => void): PprofSink {
+/** `probe`: a probe of the catalogue with stacks (FoldedSpec.pprof); throws if it has none. */
+export function pprofSink(cat: Catalogue, probe: string, onInterval?: (n: number) => void): PprofSink {
+  const spec = cat.find((s) => s.name === probe)?.folded?.pprof as PprofSpec<unknown> | undefined;
+  if (!spec) throw new Error(`${probe} has no stacks for --pprof`);
   const merged = new Map<string, Merged>();
   let intervals = 0;
-  let periodNs = 0;
+  let periodNs: number | null = null;
   let cut = 0;
   const started = Date.now();
   const add = (row: StackRow, count: number, ns: number) => {
@@ -54,24 +59,20 @@ export function pprofSink(probe: 'profile' | 'offcpu', onInterval?: (n: number) 
     },
     interval(iv: Interval) {
       intervals++;
-      const s = sampleOf(iv, probe) as Record<string, unknown> | null;
-      if (probe === 'profile' && s) {
-        const hz = typeof s.hz === 'number' && s.hz > 0 ? s.hz : 49;
-        periodNs = Math.round(1e9 / hz);
-        for (const r of (s.stacks as (StackRow & { count: number })[] | undefined) ?? []) add(r, r.count, r.count * periodNs);
-      } else if (probe === 'offcpu') {
-        const st = (s?.stacks ?? null) as { rows?: (StackRow & { count: number; total_us: number })[] } | null;
-        for (const r of st?.rows ?? []) add(r, r.count, Math.round(r.total_us * 1000));
+      const sample = sampleOf(iv, probe);
+      if (sample !== null) {
+        periodNs = fromSpec(() => spec.periodNs?.(sample) ?? periodNs, periodNs);
+        for (const r of fromSpec(() => spec.rows(sample), [])) if (r.count > 0 || r.ns > 0) add(r.row, r.count, r.ns);
       }
       onInterval?.(intervals);
     },
     encode() {
-      return gzipSync(build(probe, [...merged.values()], periodNs, started, cut));
+      return gzipSync(build(spec, [...merged.values()], periodNs, started, cut));
     },
   };
 }
 
-function build(probe: 'profile' | 'offcpu', rows: Merged[], periodNs: number, startedMs: number, cut: number): Uint8Array {
+function build(spec: PprofSpec<unknown>, rows: Merged[], periodNs: number | null, startedMs: number, cut: number): Uint8Array {
   const strings = new StringTable();
   const str = (s: string) => strings.dedup(s);
   const mappings = new Map<string, Mapping>();
@@ -125,10 +126,7 @@ function build(probe: 'profile' | 'offcpu', rows: Merged[], periodNs: number, st
     );
   }
   const profile = new Profile({
-    sampleType:
-      probe === 'profile'
-        ? [new ValueType({ type: str('samples'), unit: str('count') }), new ValueType({ type: str('cpu'), unit: str('nanoseconds') })]
-        : [new ValueType({ type: str('switches'), unit: str('count') }), new ValueType({ type: str('offcpu'), unit: str('nanoseconds') })],
+    sampleType: spec.types.map(([type, unit]) => new ValueType({ type: str(type), unit: str(unit) })),
     sample: samples,
     mapping: [...mappings.values()],
     location: [...locations.values()],
@@ -136,8 +134,8 @@ function build(probe: 'profile' | 'offcpu', rows: Merged[], periodNs: number, st
     stringTable: strings,
     timeNanos: BigInt(startedMs) * 1_000_000n,
     durationNanos: BigInt(Math.max(0, Date.now() - startedMs)) * 1_000_000n,
-    periodType: probe === 'profile' ? new ValueType({ type: str('cpu'), unit: str('nanoseconds') }) : undefined,
-    period: probe === 'profile' ? periodNs : 0,
+    periodType: periodNs !== null ? new ValueType({ type: str(spec.types[1][0]), unit: str(spec.types[1][1]) }) : undefined,
+    period: periodNs ?? 0,
     comment: cut ? [str(`perfscope: ${cut} samples of stacks past ${MAX_STACKS} distinct ones left out`)] : [],
   });
   return profile.encode();
