@@ -2047,11 +2047,15 @@ Napi::Value Symbolizer::User(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// unwind(handle, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, opts?: { budgetMs })
-//   -> { addrs: BigUint64Array, via: Uint8Array, end: number }
+// unwind(handle, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, addrs: BigUint64Array,
+//        via: Uint8Array, opts?: { budgetMs }) -> n | end << 8
+// The caller's arrays (at least kMaxUnwind long) get the addresses and how each was found:
+// nothing is allocated per call (one call per copied stack: the N-API objects of a result were
+// most of its cost).
 Napi::Value Symbolizer::Unwind(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const char* usage = "unwind(handle: number, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, opts?: { budgetMs?: number })";
+  const char* usage =
+      "unwind(handle: number, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, addrs: BigUint64Array(127), via: Uint8Array(127), opts?: { budgetMs?: number })";
   int h = HandleArg(info, usage);
   uint64_t regs[3];
   for (int i = 0; i < 3; i++) {
@@ -2059,24 +2063,25 @@ Napi::Value Symbolizer::Unwind(const Napi::CallbackInfo& info) {
     bool lossless = true;
     regs[i] = info[1 + i].As<Napi::BigInt>().Uint64Value(&lossless);
   }
-  if (info.Length() < 5 || !info[4].IsBuffer()) throw Napi::TypeError::New(env, usage);
+  if (info.Length() < 7 || !info[4].IsBuffer() || !info[5].IsTypedArray() || !info[6].IsTypedArray()) throw Napi::TypeError::New(env, usage);
   Napi::Buffer<uint8_t> stack = info[4].As<Napi::Buffer<uint8_t>>();
-  int64_t deadline = Deadline(info, 5, usage);
+  Napi::TypedArray ta = info[5].As<Napi::TypedArray>(), tv = info[6].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_biguint64_array || ta.ElementLength() < sym::kMaxUnwind || tv.TypedArrayType() != napi_uint8_array ||
+      tv.ElementLength() < sym::kMaxUnwind)
+    throw Napi::TypeError::New(env, usage);
+  int64_t deadline = Deadline(info, 7, usage);
   sym::Proc* p = engine_->Find(h);
   if (!p) throw Napi::Error::New(env, "unwind(): unknown or released handle " + std::to_string(h));
   sym::UnwindOut u;
   engine_->Unwind(p, regs[0], regs[1], regs[2], stack.Data(), stack.Length(), deadline, &u);
-  Napi::Object o = Napi::Object::New(env);
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, u.addrs.size() * 8);
-  if (!u.addrs.empty()) memcpy(ab.Data(), u.addrs.data(), u.addrs.size() * 8);
-  napi_value big;
-  if (napi_create_typedarray(env, napi_biguint64_array, u.addrs.size(), ab, 0, &big) != napi_ok) throw Napi::Error::New(env, "unwind(): out of memory");
-  o.Set("addrs", Napi::Value(env, big));
-  Napi::Uint8Array via = Napi::Uint8Array::New(env, u.via.size());
-  if (!u.via.empty()) memcpy(via.Data(), u.via.data(), u.via.size());
-  o.Set("via", via);
-  o.Set("end", Napi::Number::New(env, u.end));
-  return o;
+  size_t n = std::min(u.addrs.size(), sym::kMaxUnwind);
+  uint8_t* ab = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  uint8_t* vb = static_cast<uint8_t*>(tv.ArrayBuffer().Data()) + tv.ByteOffset();
+  if (n) {
+    memcpy(ab, u.addrs.data(), n * 8);
+    memcpy(vb, u.via.data(), n);
+  }
+  return Napi::Number::New(env, double(n | (size_t(u.end) << 8)));
 }
 
 // kernel(addrs, opts?: { budgetMs }) -> Frame[]

@@ -134,7 +134,8 @@ export interface NativeSymbolizer {
   snapshot(pid: number, opts?: { prefetch?: boolean }): number;
   user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number }): Frame[][];
   kernel(addrs: BigUint64Array, opts?: { budgetMs?: number }): Frame[];
-  unwind(handle: number, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, opts?: { budgetMs?: number }): NativeUnwound;
+  /** Writes addrs[0..n) and via[0..n) (each at least 127 long); returns n | end << 8. */
+  unwind(handle: number, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, addrs: BigUint64Array, via: Uint8Array, opts?: { budgetMs?: number }): number;
   prefetchKernel(): void;
   idle(): boolean;
   whenIdle(): Promise<void>;

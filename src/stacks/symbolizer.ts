@@ -43,6 +43,9 @@ import { wrap } from '../bpf/error.js';
 
 export type { Frame, NativeParserStats, NativeUnwound } from '../bpf/addon.js';
 
+/** Frames of one unwound stack, at most (native/symbolize.cc, kMaxUnwind). */
+export const MAX_UNWIND = 127;
+
 export interface SymbolizerOptions {
   /** Default `/proc`. */
   procRoot?: string;
@@ -115,8 +118,14 @@ export class Symbolizer {
    * frame pointer (via 4) and parsed in the background. Throws on an unknown handle.
    */
   unwind(handle: number, regs: { ip: bigint; sp: bigint; bp: bigint }, stack: Buffer, opts: { budgetMs?: number } = {}): NativeUnwound {
-    return this.native.unwind(handle, regs.ip, regs.sp, regs.bp, stack, opts);
+    const r = this.native.unwind(handle, regs.ip, regs.sp, regs.bp, stack, this.addrsOut, this.viaOut, opts);
+    const n = r & 0xff;
+    return { addrs: this.addrsOut.slice(0, n), via: this.viaOut.slice(0, n), end: r >> 8 };
   }
+
+  /** What unwind() has the addon write into (no allocation in the addon per call). */
+  private readonly addrsOut = new BigUint64Array(MAX_UNWIND);
+  private readonly viaOut = new Uint8Array(MAX_UNWIND);
 
   /** Start loading kallsyms in the background (once). */
   prefetchKernel(): void {
