@@ -121,12 +121,12 @@ export class StackCollector<V> {
           r.subarray(f.stack, f.stack + len),
           deadline,
         );
-        this.unwindMs += performance.now() - t0;
-        this.unwindCount++;
+        this.unwindMs += performance.now() - t0; // every attempt's time
         if (u && !final && u.via.includes(VIA_FP_PENDING) && this.deferred.length < MAX_DEFERRED) {
           this.deferred.push(again.has(r) ? r : Buffer.from(r));
           continue;
         }
+        this.unwindCount++; // stacks, each once
         if (u) {
           key.user = u.user;
           key.via = u.via;
