@@ -49,6 +49,7 @@ describe.skipIf(noBpf)('JIT frames (real BPF)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (child?.pid) rmSync(`/tmp/perf-${child.pid}.map`, { force: true }); // the runtime's, left behind
     child = null;
     await stopAndExpectUnloaded(probe);
     probe = null;
