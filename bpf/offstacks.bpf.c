@@ -49,6 +49,9 @@ struct {
 	__type(value, struct offstack_stat);
 } stats SEC(".maps");
 
+/* Set before load: copy user stacks for unwinding in user space (else frame-pointer walks: --unwind fp). */
+const volatile bool unwind_wanted = true;
+
 PERFSCOPE_GENERATIONS(offstacks_agg, agg0, agg1, gens, struct stack_key, struct offstack_val, STACK_MAX_ROWS, BPF_F_NO_PREALLOC);
 
 static __always_inline void depart(void *ctx, struct task_struct *prev, struct task_struct *next,
@@ -71,7 +74,23 @@ static __always_inline void depart(void *ctx, struct task_struct *prev, struct t
 		comm_copy(t->by, next->comm);
 	t->mmid = stack_mmid(prev);
 	t->uframes = 0;
-	if (t->mmid) {
+	t->stack_len = 0;
+	t->ip = t->sp = t->bp = 0;
+	if (t->mmid && unwind_wanted) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+
+		if (regs) {
+			t->ip = BPF_CORE_READ(regs, ip);
+			t->sp = BPF_CORE_READ(regs, sp);
+			t->bp = BPF_CORE_READ(regs, bp);
+		}
+		if (t->sp)
+			t->stack_len = STACK_COPY_LADDER(t->stack, STACK_COPY_OFFCPU, t->sp);
+		if (!t->ip)
+			__sync_fetch_and_add(&st->ufail, 1);
+		else if (!stack_announce(prev->tgid, t->mmid))
+			__sync_fetch_and_add(&st->unannounced, 1);
+	} else if (t->mmid) {
 		n = bpf_get_stack(ctx, t->ustack, sizeof(t->ustack), BPF_F_USER_STACK);
 		if (n < 0) {
 			__sync_fetch_and_add(&st->ufail, 1);
@@ -137,10 +156,44 @@ static __always_inline void arrive(struct task_struct *next, __u64 now, void *ag
 	t->out_ns = 0;
 	if ((__s64)delta < 0)
 		return;
+	__sync_fetch_and_add(&st->returns, 1);
+	if (unwind_wanted) {
+		struct stack_sample *rec = bpf_ringbuf_reserve(&samples, sizeof(*rec) + STACK_COPY_OFFCPU, 0);
+
+		if (rec) {
+			key = &rec->key;
+			key->pid = next->pid;
+			key->tgid = next->tgid;
+			key->mmid = t->mmid;
+			key->cgroup = t->cgroup;
+			comm_copy(key->comm, next->comm);
+			n = bpf_get_task_stack(next, key->kstack, sizeof(key->kstack), 0);
+			if (n < 0) {
+				__sync_fetch_and_add(&st->kfail, 1);
+				n = 0;
+			}
+			key->kframes = n / 8;
+			key->uframes = 0;
+			rec->gen = agg == (void *)&agg1;
+			rec->delta_ns = delta;
+			rec->preempted = t->preempted;
+			if (t->preempted)
+				comm_copy(rec->by, t->by);
+			else
+				__builtin_memset(rec->by, 0, sizeof(rec->by));
+			rec->ip = t->ip;
+			rec->sp = t->sp;
+			rec->bp = t->bp;
+			rec->stack_len = t->stack_len > STACK_COPY_OFFCPU ? STACK_COPY_OFFCPU : t->stack_len;
+			bpf_probe_read_kernel(rec->stack, STACK_COPY_OFFCPU, t->stack);
+			bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+			return;
+		}
+		__sync_fetch_and_add(&st->ucut, 1);
+	}
 	key = bpf_map_lookup_elem(&scratch, &zero);
 	if (!key)
 		return;
-	__sync_fetch_and_add(&st->returns, 1);
 	key->pid = next->pid;
 	key->tgid = next->tgid;
 	key->mmid = t->mmid;
@@ -152,8 +205,11 @@ static __always_inline void arrive(struct task_struct *next, __u64 now, void *ag
 		n = 0;
 	}
 	key->kframes = n / 8;
-	key->uframes = t->uframes;
-	bpf_probe_read_kernel(key->ustack, sizeof(key->ustack), t->ustack);
+	key->uframes = unwind_wanted ? 0 : t->uframes;
+	if (unwind_wanted)
+		__builtin_memset(key->ustack, 0, sizeof(key->ustack));
+	else
+		bpf_probe_read_kernel(key->ustack, sizeof(key->ustack), t->ustack);
 	count_row(agg, key, t, delta, st);
 }
 

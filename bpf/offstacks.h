@@ -22,7 +22,12 @@ struct offstack_task {
 	__u16 uframes;
 	__u16 _pad[3];
 	__u64 cgroup;     /* v2 cgroup id at the switch-out (the task was current) */
-	__u64 ustack[STACK_UDEPTH];
+	__u64 ustack[STACK_UDEPTH]; /* --unwind fp: the frame-pointer walk */
+	/* else: the user registers and the top of the user stack (unwound in user space) */
+	__u64 ip, sp, bp;
+	__u32 stack_len;
+	__u32 _pad2;
+	__u8 stack[STACK_COPY_OFFCPU];
 };
 
 /* Value of the PERCPU_ARRAY `stats`, by generation: cumulative, never cleared. */
@@ -32,6 +37,7 @@ struct offstack_stat {
 	__u64 kfail;       /* kernel stack could not be read */
 	__u64 ufail;       /* user stack could not be read */
 	__u64 unannounced; /* address spaces not announced: `procs` full */
+	__u64 ucut;        /* rows whose user stack was left out: the ring `samples` was full */
 };
 
 /* The one-entry ARRAY `offstacks_cfg`, written live. */

@@ -38,7 +38,35 @@ struct {
 	__type(value, struct profile_stat);
 } stats SEC(".maps");
 
+/* Set before load: copy user stacks for unwinding in user space (else frame-pointer walks in
+ * the kernel only, as before: --unwind fp). */
+const volatile bool unwind_wanted = true;
+
 PERFSCOPE_GENERATIONS(profile_agg, agg0, agg1, gens, struct stack_key, __u64, STACK_MAX_ROWS, BPF_F_NO_PREALLOC);
+
+/* The user registers of the sampled task: the interrupted ones when it was in user mode, else
+ * those saved at its entry to the kernel. */
+static __always_inline void user_regs(struct bpf_perf_event_data *ctx, struct task_struct *task, struct stack_sample *r)
+{
+	struct pt_regs *regs;
+
+	__u64 ip = ctx->regs.ip;
+
+	if ((__s64)ip > 0) { /* a user address: the task was in user mode (kernel ones have the top bit set) */
+		r->ip = ip;
+		r->sp = ctx->regs.sp;
+		r->bp = ctx->regs.bp;
+		return;
+	}
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!regs) {
+		r->ip = r->sp = r->bp = 0;
+		return;
+	}
+	r->ip = BPF_CORE_READ(regs, ip);
+	r->sp = BPF_CORE_READ(regs, sp);
+	r->bp = BPF_CORE_READ(regs, bp);
+}
 
 SEC("perf_event")
 int ps_profile(struct bpf_perf_event_data *ctx)
@@ -47,7 +75,9 @@ int ps_profile(struct bpf_perf_event_data *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0, gen;
 	struct profile_stat *st;
 	struct stack_key *key;
+	struct stack_sample *rec;
 	struct task_struct *task;
+	char comm[STACK_COMM_LEN];
 	long n;
 	void *agg;
 
@@ -62,14 +92,18 @@ int ps_profile(struct bpf_perf_event_data *ctx)
 		__sync_fetch_and_add(&st->idle, 1);
 		return 0;
 	}
-	key = bpf_map_lookup_elem(&scratch, &zero);
-	if (!key)
-		return 0;
-	bpf_get_current_comm(key->comm, sizeof(key->comm));
-	if (!task_wanted(tgid, key->comm))
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (!task_wanted(tgid, comm))
 		return 0;
 	__sync_fetch_and_add(&st->samples, 1);
 
+	/* The record to unwind in user space; when the ring is full, a frame-pointer row. */
+	rec = unwind_wanted ? bpf_ringbuf_reserve(&samples, sizeof(*rec) + STACK_COPY_PROFILE, 0) : NULL;
+	if (rec)
+		key = &rec->key;
+	else if (!(key = bpf_map_lookup_elem(&scratch, &zero)))
+		return 0;
+	__builtin_memcpy(key->comm, comm, sizeof(comm));
 	key->pid = 0;
 	key->tgid = tgid;
 	task = bpf_get_current_task_btf();
@@ -83,6 +117,26 @@ int ps_profile(struct bpf_perf_event_data *ctx)
 	}
 	key->kframes = n / 8;
 	key->uframes = 0;
+	if (rec) {
+		rec->gen = gen;
+		rec->delta_ns = 0;
+		rec->preempted = 0;
+		rec->stack_len = 0;
+		rec->ip = rec->sp = rec->bp = 0;
+		if (key->mmid) {
+			user_regs(ctx, task, rec);
+			if (rec->sp)
+				rec->stack_len = STACK_COPY_LADDER(rec->stack, STACK_COPY_PROFILE, rec->sp);
+			if (!rec->ip)
+				__sync_fetch_and_add(&st->ufail, 1);
+			else if (!stack_announce(tgid, key->mmid))
+				__sync_fetch_and_add(&st->unannounced, 1);
+		}
+		bpf_ringbuf_submit(rec, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	if (unwind_wanted)
+		__sync_fetch_and_add(&st->fp_rows, 1);
 	if (key->mmid) {
 		n = bpf_get_stack(ctx, key->ustack, sizeof(key->ustack), BPF_F_USER_STACK);
 		if (n < 0) {

@@ -11,6 +11,7 @@ struct profile_stat {
 	__u64 kfail;        /* kernel stack could not be read */
 	__u64 ufail;        /* user stack could not be read (a kernel thread has none: not counted) */
 	__u64 unannounced;  /* address spaces not announced: the `procs` ring buffer was full */
+	__u64 fp_rows;      /* samples whose copy did not fit in `samples`: counted by frame pointers */
 };
 
 #endif

@@ -19,6 +19,33 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } procs SEC(".maps");
 
+/* Samples whose user stack is unwound in user space (struct stack_sample). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, STACK_SAMPLE_RING);
+} samples SEC(".maps");
+
+struct stack_sample *btf_anchor_stack_sample SEC(".btf_anchor") __attribute__((unused));
+
+/* Copy the top of a user stack: `max` bytes from sp up, else the largest of max/2 .. 256 that
+ * can be read (bpf_probe_read_user is all or nothing: the main thread's stack may end less
+ * than `max` bytes above sp). Returns the bytes copied, 0 if none. */
+#define STACK_COPY_LADDER(dst, max, sp)                                                     \
+	({                                                                                   \
+		__u32 _got = 0;                                                              \
+		if (!bpf_probe_read_user(dst, max, (void *)(sp)))                            \
+			_got = max;                                                          \
+		else if (!bpf_probe_read_user(dst, (max) / 2, (void *)(sp)))                 \
+			_got = (max) / 2;                                                    \
+		else if (!bpf_probe_read_user(dst, (max) / 4, (void *)(sp)))                 \
+			_got = (max) / 4;                                                    \
+		else if (!bpf_probe_read_user(dst, (max) / 8, (void *)(sp)))                 \
+			_got = (max) / 8;                                                    \
+		else if (!bpf_probe_read_user(dst, 256, (void *)(sp)))                       \
+			_got = 256;                                                          \
+		_got;                                                                        \
+	})
+
 /* The announcement record is only used through a local pointer: without this its struct would not
  * be in the object's BTF (test/probes/layout.test.ts reads it). libbpf skips the section. */
 struct stack_proc *btf_anchor_stack_proc SEC(".btf_anchor") __attribute__((unused));

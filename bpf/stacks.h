@@ -26,6 +26,29 @@ struct stack_key {
 	__u64 ustack[STACK_UDEPTH];
 };
 
+/* The user stack copied for unwinding in user space (src/stacks/unwind: call-frame information,
+ * else frame pointers): at most this many bytes from the user stack pointer up. */
+#define STACK_COPY_PROFILE 8192
+#define STACK_COPY_OFFCPU 4096
+#define STACK_SAMPLE_RING (8 << 20) /* bytes of the ring buffer `samples` */
+
+/* Record of the ring buffer `samples`: one sample (profile) or one absence (off-CPU stacks)
+ * whose user stack is to be unwound in user space: the key's kernel part (its ustack unused,
+ * uframes 0), the user registers and the copy of the stack, `stack_len` bytes of `stack[]`
+ * (the record holds STACK_COPY_* bytes). A sample whose record does not fit in the ring is
+ * counted in the hash by frame pointers instead (`fp_rows`). */
+struct stack_sample {
+	struct stack_key key;
+	__u64 delta_ns;   /* off-CPU stacks: the absence; profile: 0 */
+	__u32 preempted;  /* off-CPU stacks: it began with an involuntary switch-out */
+	__u32 gen;        /* the generation it belongs to (see bpf/profile.bpf.c, 4.) */
+	char by[STACK_COMM_LEN]; /* off-CPU stacks: the preemptor */
+	__u64 ip, sp, bp; /* user registers (0: none) */
+	__u32 stack_len;  /* bytes of stack[] copied from sp up (0: none could be read) */
+	__u32 _pad;
+	__u8 stack[];
+};
+
 /* Record of the ring buffer `procs`: an address space user space has not been told of yet, so
  * it reads /proc/TGID/maps while the process still lives (its frames resolve after it exits). */
 struct stack_proc {

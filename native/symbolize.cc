@@ -73,6 +73,9 @@ constexpr int64_t kPerfMapGapFactor = 10;         // ...and at most a tenth of t
 constexpr int64_t kElfTimeoutNs = 10000000000;
 constexpr int64_t kDebugTimeoutNs = 10000000000;
 constexpr int64_t kDwarfTimeoutNs = 2000000000;
+constexpr int64_t kCfiTimeoutNs = 10000000000;
+constexpr size_t kMaxCfiRows = 1 << 22;        // as the parser's bound
+constexpr size_t kMaxUnwind = 127;             // frames of one unwound stack
 constexpr int64_t kPerfMapTimeoutNs = 5000000000;
 constexpr int64_t kRespawnGapNs = 1000000000;  // a parser that cannot be started is tried again after this
 int64_t NowNs() {
@@ -272,8 +275,23 @@ struct DwFrame {
   bool has_low = false;
 };
 
+// Call-frame information as the parser compiles it (native/parser/parse.h, CfiRow).
+struct CfiRow {
+  uint64_t pc;  // ELF virtual address; holds up to the next row's
+  int32_t cfa_off, rbp_off, ra_off;
+  uint8_t kind, rbp, ra;
+  bool operator==(const CfiRow& o) const {
+    return pc == o.pc && cfa_off == o.cfa_off && rbp_off == o.rbp_off && ra_off == o.ra_off && kind == o.kind && rbp == o.rbp && ra == o.ra;
+  }
+};
+enum : uint8_t { kCfiGap = 0, kCfiRsp = 1, kCfiRbp = 2, kCfiUnknown = 3 };
+enum : uint8_t { kRegSame = 0, kRegAt = 1, kRegUndef = 2 };
+enum : uint8_t { kCfiNone = 0, kCfiOk = 1, kCfiCorrupt = 2 };  // Tables::cfi_state
+
 struct Tables {
   std::vector<Segment> segs;
+  std::vector<CfiRow> cfi;     // sorted by pc, strictly increasing
+  uint8_t cfi_state = kCfiNone;
   std::vector<Sym> syms;
   std::string names;
   bool dwarf = false;  // the parser can be asked for this file's DWARF
@@ -283,6 +301,7 @@ struct Tables {
   // Equal content: then one table serves both files (two containers' copies of one library).
   bool Same(const Tables& o) const {
     return digest == o.digest && dwarf == o.dwarf && build_id == o.build_id && names == o.names && segs.size() == o.segs.size() &&
+           cfi_state == o.cfi_state && cfi == o.cfi &&
            syms.size() == o.syms.size() && memcmp(segs.data(), o.segs.data(), segs.size() * sizeof(Segment)) == 0 &&
            std::equal(syms.begin(), syms.end(), o.syms.begin(), [](const Sym& a, const Sym& b) {
              return a.addr == b.addr && a.end == b.end && a.name == b.name && a.rank == b.rank;
@@ -290,7 +309,16 @@ struct Tables {
   }
 
   size_t Bytes() const {
-    return sizeof(*this) + segs.capacity() * sizeof(Segment) + syms.capacity() * sizeof(Sym) + names.capacity();
+    return sizeof(*this) + segs.capacity() * sizeof(Segment) + syms.capacity() * sizeof(Sym) + names.capacity() +
+           cfi.capacity() * sizeof(CfiRow);
+  }
+
+  // The call-frame row holding vaddr, or null (none: no CFI there).
+  const CfiRow* FindCfi(uint64_t v) const {
+    auto it = std::upper_bound(cfi.begin(), cfi.end(), v, [](uint64_t x, const CfiRow& r) { return x < r.pc; });
+    if (it == cfi.begin()) return nullptr;
+    --it;
+    return it->kind == kCfiGap ? nullptr : &*it;
   }
 
   // File offset -> ELF virtual address, through the PT_LOAD segment holding that offset.
@@ -389,6 +417,17 @@ struct FileEntry {
 };
 
 enum class Kind { File, Vdso, Anon, Special };
+
+// How an unwound frame's address was found (Unwind()).
+enum : uint8_t { kViaRegs = 0, kViaCfi = 1, kViaFp = 2, kViaFpCorrupt = 3, kViaFpPending = 4 };
+// Why an unwind ended.
+enum : uint8_t { kEndOutermost = 0, kEndCopy = 1, kEndDepth = 2, kEndBad = 3 };
+
+struct UnwindOut {
+  std::vector<uint64_t> addrs;  // leaf first
+  std::vector<uint8_t> via;
+  uint8_t end = kEndOutermost;
+};
 
 struct Mapping {
   uint64_t start, end, pgoff;
@@ -743,6 +782,49 @@ bool GetTable(proto::Reader* r, Tables* t, uint64_t* cut) {
   return true;
 }
 
+// A file's call-frame information, from the parser (a request of its own, kCfi), checked: the
+// row count within the bound, pcs strictly increasing, every kind and rule known. A file the
+// parser fails on, or whose CFI is unreadable, is kCfiCorrupt: its frames are walked by frame
+// pointer (and say so).
+void GetCfi(Work* w, const Source& f, Tables* t, uint64_t* cut) {
+  std::string resp;
+  if (f.fd.fd < 0) return;
+  if (!Call(w, proto::kCfi, std::string(), {f.fd.fd}, kCfiTimeoutNs, &resp)) {
+    t->cfi_state = kCfiCorrupt;
+    return;
+  }
+  proto::Reader r(resp.data(), resp.size());
+  uint32_t flags = r.U32();
+  uint64_t c = r.U64();
+  uint32_t n = r.U32();
+  if (!r.ok() || n > kMaxCfiRows || uint64_t(n) * 23 > r.left()) {
+    t->cfi_state = kCfiCorrupt;
+    return;
+  }
+  t->cfi.resize(n);
+  for (CfiRow& row : t->cfi) {
+    row.pc = r.U64();
+    row.cfa_off = int32_t(r.U32());
+    row.rbp_off = int32_t(r.U32());
+    row.ra_off = int32_t(r.U32());
+    row.kind = r.U8();
+    row.rbp = r.U8();
+    row.ra = r.U8();
+  }
+  bool ok = r.done();
+  for (size_t i = 0; ok && i < n; i++) {
+    const CfiRow& row = t->cfi[i];
+    if (row.kind > kCfiUnknown || row.rbp > kRegUndef || row.ra > kRegUndef || (i && t->cfi[i - 1].pc >= row.pc)) ok = false;
+  }
+  if (!ok) {
+    std::vector<CfiRow>().swap(t->cfi);
+    t->cfi_state = kCfiCorrupt;
+    return;
+  }
+  *cut += c;
+  t->cfi_state = (flags & 2) ? kCfiCorrupt : (flags & 1) ? kCfiOk : kCfiNone;
+}
+
 // The separate debug file's candidates, opened here (as before: perfscope opens, the parser
 // reads): by build-id under each debug dir, by .gnu_debuglink beside the file (inside its
 // process's root), in .debug/ there, and under <debugDir>/<its dir>. Never the file itself.
@@ -837,11 +919,14 @@ void ParseFileJob(Work* w, const Job& job, Done* d) {
       }
     }
   }
+  GetCfi(w, f, t.get(), &cut);
   t->dwarf = d->dwarf_fd != nullptr;
   t->build_id = id;
   uint64_t h = Fnv(id) ^ Fnv(t->names) * 31 ^ (t->dwarf ? 1 : 0);
   for (const Sym& sy : t->syms) h = (h ^ sy.addr ^ (sy.end << 1) ^ (uint64_t(sy.name) << 7) ^ sy.rank) * 1099511628211ull;
   for (const Segment& sg : t->segs) h = (h ^ sg.off ^ (sg.filesz << 3) ^ (sg.vaddr << 5)) * 1099511628211ull;
+  h = (h ^ t->cfi_state ^ (uint64_t(t->cfi.size()) << 2)) * 1099511628211ull;
+  for (const CfiRow& c : t->cfi) h = (h ^ c.pc ^ (uint64_t(uint32_t(c.cfa_off)) << 20) ^ (uint64_t(c.kind) << 56)) * 1099511628211ull;
   t->digest = h;
   w->entries_cut += cut;
 }
@@ -1031,6 +1116,7 @@ class Engine {
   // DWARF answer is waited for, until the deadline.
   void User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out);
   void Kernel(const uint64_t* addrs, size_t n, int64_t deadline, std::vector<OutFrame>* out);
+  void Unwind(Proc* p, uint64_t ip, uint64_t sp, uint64_t bp, const uint8_t* stack, size_t len, int64_t deadline, UnwindOut* out);
   void PrefetchKernel();
   bool Release(int handle);
   void Stats(Counters* c);
@@ -1569,6 +1655,87 @@ bool Engine::ResolveUser(Proc* p, uint64_t addr, bool ret, int64_t deadline, std
   return ResolveInFile(file, f, fileoff, delta, deadline, out);
 }
 
+// A user stack unwound from its registers and a copy of its top (`len` bytes from sp up): by
+// the call-frame information of the module holding each pc, else (no CFI there: a JIT, a
+// module without .eh_frame or with corrupt CFI, tables not parsed yet under a budget) by frame
+// pointer. The bytes are other processes' memory: every read is checked against the copy, the
+// stack pointer must grow at every step, at most kMaxUnwind frames.
+void Engine::Unwind(Proc* p, uint64_t ip, uint64_t sp, uint64_t bp, const uint8_t* stack, size_t len, int64_t deadline,
+                    UnwindOut* out) {
+  Drain();
+  const uint64_t base = sp;
+  auto read = [&](uint64_t a, uint64_t* v) {
+    if (a < base || a - base > len || len - (a - base) < 8) return false;
+    memcpy(v, stack + (a - base), 8);
+    return true;
+  };
+  bool bp_ok = true;
+  uint64_t pc = ip;
+  uint8_t via = kViaRegs;
+  out->end = kEndOutermost;
+  if (!ip) return;
+  for (size_t depth = 0;; depth++) {
+    out->addrs.push_back(pc);
+    out->via.push_back(via);
+    if (depth + 1 >= kMaxUnwind) {
+      out->end = kEndDepth;
+      return;
+    }
+    uint64_t look = depth ? pc - 1 : pc;
+    const Mapping* m = nullptr;
+    auto it = std::upper_bound(p->maps.begin(), p->maps.end(), look, [](uint64_t x, const Mapping& mm) { return x < mm.start; });
+    if (it != p->maps.begin() && look < (it - 1)->end) m = &*(it - 1);
+    const CfiRow* row = nullptr;
+    uint8_t fallback = kViaFp;
+    if (m && (m->kind == Kind::File || m->kind == Kind::Vdso) && m->file) {
+      FileEntry* file = m->file;
+      if (!file->tables) {
+        Queue(file, deadline == INT64_MAX);
+        if (deadline == INT64_MAX) WaitUntil([&] { return file->tables || !file->queued; }, INT64_MAX);
+      }
+      uint64_t vaddr;
+      if (!file->tables) fallback = kViaFpPending;
+      else if (file->tables->Translate(look - m->start + m->pgoff, &vaddr)) {
+        if (file->tables->cfi_state == kCfiCorrupt) fallback = kViaFpCorrupt;
+        row = file->tables->FindCfi(vaddr);
+        if (row && row->kind == kCfiUnknown) row = nullptr;
+      }
+    }
+    uint64_t cfa, ra, nbp = bp;
+    if (row) {
+      if (row->kind == kCfiRbp && !bp_ok) {
+        out->end = kEndBad;
+        return;
+      }
+      cfa = (row->kind == kCfiRsp ? sp : bp) + int64_t(row->cfa_off);
+      if (row->ra == kRegUndef) return;  // the outermost frame (_start, a thread's start)
+      if (!read(cfa + int64_t(row->ra_off), &ra)) {
+        out->end = kEndCopy;
+        return;
+      }
+      if (row->rbp == kRegAt) bp_ok = read(cfa + int64_t(row->rbp_off), &nbp);
+      else if (row->rbp == kRegUndef) bp_ok = false;
+      via = kViaCfi;
+    } else {
+      // Frame pointer: [bp] is the caller's bp, [bp + 8] the return address.
+      if (!bp_ok || !read(bp, &nbp) || !read(bp + 8, &ra)) {
+        out->end = bp_ok && bp >= base ? kEndCopy : kEndBad;
+        return;
+      }
+      cfa = bp + 16;
+      via = fallback;
+    }
+    if (ra == 0) return;
+    if (cfa <= sp && depth > 0) {  // no progress: a loop in the data
+      out->end = kEndBad;
+      return;
+    }
+    sp = cfa;
+    bp = nbp;
+    pc = ra;
+  }
+}
+
 void Engine::User(Proc* p, const uint64_t* addrs, size_t n, int64_t deadline, std::vector<std::vector<OutFrame>>* out) {
   Drain();
   RefreshPerfMap(p, NowNs(), false);
@@ -1785,6 +1952,7 @@ Napi::Function Symbolizer::Init(Napi::Env env) {
                          InstanceMethod<&Symbolizer::Snapshot>("snapshot"),
                          InstanceMethod<&Symbolizer::User>("user"),
                          InstanceMethod<&Symbolizer::Kernel>("kernel"),
+                         InstanceMethod<&Symbolizer::Unwind>("unwind"),
                          InstanceMethod<&Symbolizer::PrefetchKernel>("prefetchKernel"),
                          InstanceMethod<&Symbolizer::Idle>("idle"),
                          InstanceMethod<&Symbolizer::WhenIdle>("whenIdle"),
@@ -1877,6 +2045,43 @@ Napi::Value Symbolizer::User(const Napi::CallbackInfo& info) {
     out.Set(uint32_t(i), list);
   }
   return out;
+}
+
+// unwind(handle, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, addrs: BigUint64Array,
+//        via: Uint8Array, opts?: { budgetMs }) -> n | end << 8
+// The caller's arrays (at least kMaxUnwind long) get the addresses and how each was found:
+// nothing is allocated per call (one call per copied stack: the N-API objects of a result were
+// most of its cost).
+Napi::Value Symbolizer::Unwind(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* usage =
+      "unwind(handle: number, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, addrs: BigUint64Array(127), via: Uint8Array(127), opts?: { budgetMs?: number })";
+  int h = HandleArg(info, usage);
+  uint64_t regs[3];
+  for (int i = 0; i < 3; i++) {
+    if (info.Length() <= size_t(1 + i) || !info[1 + i].IsBigInt()) throw Napi::TypeError::New(env, usage);
+    bool lossless = true;
+    regs[i] = info[1 + i].As<Napi::BigInt>().Uint64Value(&lossless);
+  }
+  if (info.Length() < 7 || !info[4].IsBuffer() || !info[5].IsTypedArray() || !info[6].IsTypedArray()) throw Napi::TypeError::New(env, usage);
+  Napi::Buffer<uint8_t> stack = info[4].As<Napi::Buffer<uint8_t>>();
+  Napi::TypedArray ta = info[5].As<Napi::TypedArray>(), tv = info[6].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_biguint64_array || ta.ElementLength() < sym::kMaxUnwind || tv.TypedArrayType() != napi_uint8_array ||
+      tv.ElementLength() < sym::kMaxUnwind)
+    throw Napi::TypeError::New(env, usage);
+  int64_t deadline = Deadline(info, 7, usage);
+  sym::Proc* p = engine_->Find(h);
+  if (!p) throw Napi::Error::New(env, "unwind(): unknown or released handle " + std::to_string(h));
+  sym::UnwindOut u;
+  engine_->Unwind(p, regs[0], regs[1], regs[2], stack.Data(), stack.Length(), deadline, &u);
+  size_t n = std::min(u.addrs.size(), sym::kMaxUnwind);
+  uint8_t* ab = static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  uint8_t* vb = static_cast<uint8_t*>(tv.ArrayBuffer().Data()) + tv.ByteOffset();
+  if (n) {
+    memcpy(ab, u.addrs.data(), n * 8);
+    memcpy(vb, u.via.data(), n);
+  }
+  return Napi::Number::New(env, double(n | (size_t(u.end) << 8)));
 }
 
 // kernel(addrs, opts?: { budgetMs }) -> Frame[]

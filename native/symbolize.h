@@ -27,6 +27,7 @@ class Symbolizer : public Napi::ObjectWrap<Symbolizer> {
   Napi::Value Snapshot(const Napi::CallbackInfo& info);
   Napi::Value User(const Napi::CallbackInfo& info);
   Napi::Value Kernel(const Napi::CallbackInfo& info);
+  Napi::Value Unwind(const Napi::CallbackInfo& info);
   Napi::Value PrefetchKernel(const Napi::CallbackInfo& info);
   Napi::Value Idle(const Napi::CallbackInfo& info);
   Napi::Value WhenIdle(const Napi::CallbackInfo& info);

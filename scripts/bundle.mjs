@@ -28,8 +28,8 @@ const isScreen = (id) =>
   /[\\/]src[\\/]ui[\\/]/.test(id) ||
   (/[\\/]node_modules[\\/]/.test(id) &&
     !/[\\/]node_modules[\\/]zustand[\\/]esm[\\/]vanilla\.mjs$/.test(id) &&
-    // --web-config's packages (YAML, bcrypt) serve the headless service too.
-    !/[\\/]node_modules[\\/](yaml|bcryptjs)[\\/]/.test(id));
+    // --web-config's packages (YAML, bcrypt) serve the headless service too, --pprof's encoder a headless run.
+    !/[\\/]node_modules[\\/](yaml|bcryptjs|pprof-format)[\\/]/.test(id));
 
 // A warning fails the build (nothing is shipped half-understood), except the report of how long
 // plugins took, which says nothing about the output.

@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 # (htpasswd) and openssl: the --web-config tests make bcrypt hashes and certificates; podman,
 # runc and busybox-static: the container tests start real containers from a local busybox root;
 # libclang-rt-16-dev: libFuzzer and AddressSanitizer's runtimes for the parser's fuzz harness.
+# golang-go: `go tool pprof` reads --pprof files in the tests; openjdk-17-jdk-headless: the Java JIT-frame test.
 APT_PKGS=(clang-16 llvm-16 libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev pkg-config make g++ python3
           sysstat tmux linux-perf procps iproute2 util-linux prometheus
-          libseccomp-dev apache2-utils openssl podman runc busybox-static libclang-rt-16-dev)
+          libseccomp-dev apache2-utils openssl podman runc busybox-static libclang-rt-16-dev
+          golang-go openjdk-17-jdk-headless)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do

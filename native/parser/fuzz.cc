@@ -28,6 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         dw.Frames(a, &frames);
       }
   }
+  {
+    // Call-frame information: a crafted .eh_frame / .eh_frame_hdr must neither crash nor hang.
+    std::vector<char> img3(data, data + size);
+    parse::CfiTable cfi;
+    parse::BuildCfi(-1, img3.data(), img3.size(), &cfi);
+    for (size_t i = 1; i < cfi.rows.size(); i++)
+      if (cfi.rows[i - 1].pc >= cfi.rows[i].pc) __builtin_trap();  // the addon relies on the order
+  }
   parse::PerfMapTable pm;
   parse::ParsePerfMap(std::string_view(reinterpret_cast<const char*>(data), size), 1 << 12, 1 << 16, &pm);
   return 0;

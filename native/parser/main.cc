@@ -297,6 +297,26 @@ bool Serve() {
       w.U64(pm.bytes_cut);
       break;
     }
+    case proto::kCfi: {
+      parse::CfiTable t;
+      if (!r.done() || fds.size() != 1 || !parse::BuildCfi(fds[0], nullptr, 0, &t)) {
+        status = proto::kFail;
+        break;
+      }
+      w.U32((t.present ? 1 : 0) | (t.corrupt ? 2 : 0));
+      w.U64(t.cut);
+      w.U32(uint32_t(t.rows.size()));
+      for (const parse::CfiRow& c : t.rows) {
+        w.U64(c.pc);
+        w.U32(uint32_t(c.cfa_off));
+        w.U32(uint32_t(c.rbp_off));
+        w.U32(uint32_t(c.ra_off));
+        w.U8(c.kind);
+        w.U8(c.rbp);
+        w.U8(c.ra);
+      }
+      break;
+    }
     default:
       status = proto::kFail;
   }
@@ -305,7 +325,7 @@ bool Serve() {
   bool sent = Send(status, status == proto::kOk ? w.buf : std::string());
   // A file's tables and a perf map's text are freed now: give the memory back (a big map or
   // symbol table would otherwise stay in the heap until the next one).
-  if (h.type == proto::kElf || h.type == proto::kPerfMap || h.type == proto::kDebug) malloc_trim(0);
+  if (h.type == proto::kElf || h.type == proto::kPerfMap || h.type == proto::kDebug || h.type == proto::kCfi) malloc_trim(0);
   return sent;
 }
 

@@ -538,3 +538,194 @@ void ParsePerfMap(std::string_view text, size_t max_entries, size_t max_names, P
 
 }  // namespace parse
 }  // namespace perfscope
+
+namespace perfscope {
+namespace parse {
+namespace {
+
+// A pointer of .eh_frame_hdr in the encodings GNU ld writes (udata4/sdata4/udata8/sdata8,
+// absolute, pc-relative or data-relative to the header): false for any other.
+bool HdrPointer(const uint8_t* p, size_t n, size_t* at, uint8_t enc, uint64_t hdr_addr, uint64_t* out) {
+  if (enc == 0xff) return false;  // DW_EH_PE_omit
+  uint64_t pos = hdr_addr + *at, v = 0;
+  switch (enc & 0x0f) {
+    case 0x03:  // udata4
+    case 0x0b: {  // sdata4
+      if (n - *at < 4 || *at > n) return false;
+      uint32_t u;
+      memcpy(&u, p + *at, 4);
+      v = (enc & 0x0f) == 0x0b ? uint64_t(int64_t(int32_t(u))) : u;
+      *at += 4;
+      break;
+    }
+    case 0x04:
+    case 0x0c:
+      if (n - *at < 8 || *at > n) return false;
+      memcpy(&v, p + *at, 8);
+      *at += 8;
+      break;
+    default:
+      return false;
+  }
+  switch (enc & 0x70) {
+    case 0x00: break;
+    case 0x10: v += pos; break;       // pcrel
+    case 0x30: v += hdr_addr; break;  // datarel
+    default: return false;
+  }
+  *out = v;
+  return true;
+}
+
+// The rule of a register as libdw gives it: saved at CFA + off, undefined, unchanged, or
+// something else (false).
+bool RegRule(Dwarf_Frame* fr, int reg, uint8_t* rule, int32_t* off) {
+  Dwarf_Op mem[3], *ops = nullptr;
+  size_t nops = 0;
+  if (dwarf_frame_register(fr, reg, mem, &ops, &nops) != 0) return false;
+  *off = 0;
+  if (nops == 0) {
+    *rule = ops == mem ? kRegUndef : kRegSame;
+    return true;
+  }
+  if (ops[0].atom != DW_OP_call_frame_cfa) return false;
+  int64_t o = 0;
+  if (nops == 1) o = 0;
+  else if (nops == 2 && ops[1].atom == DW_OP_plus_uconst) o = int64_t(ops[1].number);
+  else if (nops == 3 && ops[1].atom == DW_OP_consts && ops[2].atom == DW_OP_plus) o = int64_t(ops[1].number);
+  else return false;  // a value rule (DW_OP_stack_value) or an expression
+  if (o < INT32_MIN || o > INT32_MAX) return false;
+  *rule = kRegAt;
+  *off = int32_t(o);
+  return true;
+}
+
+CfiRow RowOf(Dwarf_Frame* fr, uint64_t pc) {
+  CfiRow r{};
+  r.pc = pc;
+  r.kind = kCfiUnknown;
+  Dwarf_Op* ops = nullptr;
+  size_t nops = 0;
+  if (dwarf_frame_cfa(fr, &ops, &nops) != 0 || nops != 1) return r;
+  int64_t reg = -1, off = 0;
+  if (ops[0].atom == DW_OP_bregx) {
+    reg = int64_t(ops[0].number);
+    off = int64_t(ops[0].number2);
+  } else if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg31) {
+    reg = ops[0].atom - DW_OP_breg0;
+    off = int64_t(ops[0].number);
+  }
+  if ((reg != 7 && reg != 6) || off < INT32_MIN || off > INT32_MAX) return r;
+  if (!RegRule(fr, 16, &r.ra, &r.ra_off) || r.ra == kRegSame) return r;
+  if (!RegRule(fr, 6, &r.rbp, &r.rbp_off)) return r;
+  r.cfa_off = int32_t(off);
+  r.kind = reg == 7 ? kCfiRsp : kCfiRbp;
+  return r;
+}
+
+}  // namespace
+
+bool BuildCfi(int fd, const char* mem, size_t len, CfiTable* out) {
+  Elf* e = Begin(fd, mem, len);
+  if (!e) return false;
+  GElf_Ehdr eh;
+  size_t shnum = Sections(e), shstr = 0;
+  if (!gelf_getehdr(e, &eh) || eh.e_machine != EM_X86_64 || !shnum || elf_getshdrstrndx(e, &shstr) != 0) {
+    elf_end(e);
+    return true;  // no table: frame pointers
+  }
+  Elf_Data* hdr = nullptr;
+  uint64_t hdr_addr = 0;
+  bool has_eh_frame = false;
+  Elf_Scn* scn = nullptr;
+  while ((scn = elf_nextscn(e, scn)) != nullptr) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS) continue;
+    const char* name = elf_strptr(e, shstr, sh.sh_name);
+    if (!name) continue;
+    if (strcmp(name, ".eh_frame") == 0 && sh.sh_size > 0) has_eh_frame = true;
+    if (strcmp(name, ".eh_frame_hdr") == 0 && sh.sh_size >= 4 && sh.sh_size <= (256u << 20)) {
+      hdr = elf_getdata(scn, nullptr);
+      hdr_addr = sh.sh_addr;
+    }
+  }
+  if (!has_eh_frame) {
+    elf_end(e);
+    return true;
+  }
+  out->present = true;
+  Dwarf_CFI* cfi = dwarf_getcfi_elf(e);
+  if (!hdr || !hdr->d_buf || hdr->d_size < 4 || !cfi) {
+    out->corrupt = true;
+    if (cfi) dwarf_cfi_end(cfi);
+    elf_end(e);
+    return true;
+  }
+  const uint8_t* p = static_cast<const uint8_t*>(hdr->d_buf);
+  size_t n = hdr->d_size, at = 4;
+  uint64_t frame_ptr = 0, count = 0;
+  if (p[0] != 1 || !HdrPointer(p, n, &at, p[1], hdr_addr, &frame_ptr) || !HdrPointer(p, n, &at, p[2], hdr_addr, &count)) {
+    out->corrupt = true;
+    dwarf_cfi_end(cfi);
+    elf_end(e);
+    return true;
+  }
+  std::vector<uint64_t> starts;
+  for (uint64_t i = 0; i < count; i++) {
+    if (starts.size() >= kMaxCfiFdes) {
+      out->cut += count - i;
+      break;
+    }
+    uint64_t loc = 0, fde = 0;
+    if (!HdrPointer(p, n, &at, p[3], hdr_addr, &loc) || !HdrPointer(p, n, &at, p[3], hdr_addr, &fde)) {
+      out->corrupt = true;
+      break;
+    }
+    starts.push_back(loc);
+  }
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  size_t failed = 0;
+  for (size_t i = 0; i < starts.size(); i++) {
+    uint64_t pc = starts[i], next = i + 1 < starts.size() ? starts[i + 1] : UINT64_MAX;
+    if (!out->rows.empty() && out->rows.back().pc >= pc) continue;  // overlapping FDEs: the first wins
+    size_t k = 0;
+    for (; k < kMaxCfiRowsPerFde && pc < next; k++) {
+      if (out->rows.size() >= kMaxCfiRows) {
+        out->cut++;
+        break;
+      }
+      Dwarf_Frame* fr = nullptr;
+      if (dwarf_cfi_addrframe(cfi, pc, &fr) != 0 || !fr) {
+        if (k == 0) failed++;
+        break;
+      }
+      Dwarf_Addr start = 0, end = 0;
+      bool sig = false;
+      dwarf_frame_info(fr, &start, &end, &sig);
+      CfiRow r = RowOf(fr, pc);
+      free(fr);
+      if (out->rows.empty() || out->rows.back().kind != r.kind || out->rows.back().cfa_off != r.cfa_off ||
+          out->rows.back().rbp != r.rbp || out->rows.back().rbp_off != r.rbp_off || out->rows.back().ra != r.ra ||
+          out->rows.back().ra_off != r.ra_off || out->rows.back().kind == kCfiGap)
+        out->rows.push_back(r);
+      if (end <= pc) break;
+      pc = end;
+    }
+    if (k == kMaxCfiRowsPerFde) out->cut++;
+    if (pc < next && (out->rows.empty() || out->rows.back().pc < pc)) {
+      CfiRow gap{};
+      gap.pc = pc;
+      gap.kind = kCfiGap;
+      out->rows.push_back(gap);
+    }
+  }
+  // Most FDEs of the table unreadable: the CFI is corrupt (what was read is kept).
+  if (failed && failed * 2 >= starts.size()) out->corrupt = true;
+  dwarf_cfi_end(cfi);
+  elf_end(e);
+  return true;
+}
+
+}  // namespace parse
+}  // namespace perfscope

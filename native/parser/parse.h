@@ -114,5 +114,46 @@ void ParsePerfMap(std::string_view text, size_t max_entries, size_t max_names, P
 
 std::string Demangle(const char* s, size_t max);
 
+// Call-frame information (.eh_frame, found through .eh_frame_hdr's sorted table of FDEs),
+// compiled into plain rows the addon's unwinder walks (native/symbolize.cc, Unwind): x86-64
+// only; a rule the unwinder does not know (a DWARF expression, a register other than rsp/rbp
+// for the CFA, a value rule) makes a row kUnknown, where it falls back to the frame pointer.
+constexpr size_t kMaxCfiFdes = 1 << 20;   // FDEs read per file (more: cut, counted)
+constexpr size_t kMaxCfiRows = 1 << 22;   // rows per file (4 Mi; more: cut, counted)
+constexpr size_t kMaxCfiRowsPerFde = 4096;
+
+enum CfiKind : uint8_t {
+  kCfiGap = 0,      // no FDE covers [pc, next row): no CFI here
+  kCfiRsp = 1,      // CFA = rsp + cfa_off
+  kCfiRbp = 2,      // CFA = rbp + cfa_off
+  kCfiUnknown = 3,  // an FDE covers it but with a rule the unwinder does not know
+};
+enum CfiReg : uint8_t {
+  kRegSame = 0,     // unchanged (rbp) / not given
+  kRegAt = 1,       // saved at CFA + off
+  kRegUndef = 2,    // undefined (the return address: the outermost frame)
+};
+
+struct CfiRow {
+  uint64_t pc;      // ELF virtual address; the row holds up to the next row's pc
+  int32_t cfa_off;
+  int32_t rbp_off;
+  int32_t ra_off;
+  uint8_t kind;     // CfiKind
+  uint8_t rbp;      // CfiReg
+  uint8_t ra;       // CfiReg (kRegSame: unknown -> the row is kCfiUnknown)
+  uint8_t pad = 0;
+};
+
+struct CfiTable {
+  std::vector<CfiRow> rows;  // sorted by pc, strictly increasing
+  bool present = false;      // the file has .eh_frame with a table we read
+  bool corrupt = false;      // it has, but it could not be read (or only in part)
+  uint64_t cut = 0;          // FDEs or rows left out by a bound
+};
+
+// A descriptor (-1: use mem/len instead).
+bool BuildCfi(int fd, const char* mem, size_t len, CfiTable* out);
+
 }  // namespace parse
 }  // namespace perfscope

@@ -17,6 +17,7 @@ enum Type : uint32_t {
   kDebug = 2,    // fds [main, candidate...]: the first candidate that is its debug file, its symbols
   kDwarf = 3,    // fds [file with the DWARF]: frames (outermost first) of one address
   kPerfMap = 4,  // fds [perf map]: its entries
+  kCfi = 5,      // fds [file]: its call-frame information as unwinding rows (parse.h CfiRow)
   kOk = 100,
   kFail = 101,
 };

@@ -150,10 +150,22 @@ export interface NativeParserStats {
   /** Descriptors of mapped and debug files held. */
   fds: number;
 }
+/** A user stack unwound by the addon (native/symbolize.cc, Engine::Unwind). */
+export interface NativeUnwound {
+  /** Leaf first: the interrupted instruction, then return addresses. */
+  addrs: BigUint64Array;
+  /** Per address, how it was found: 0 the registers, 1 CFI, 2 frame pointer (no CFI there), 3 frame pointer (the module's CFI is corrupt), 4 frame pointer (its tables not read yet). */
+  via: Uint8Array;
+  /** Why it ended: 0 the outermost frame, 1 the end of the copied stack, 2 the depth bound, 3 bad data (no progress, a frame pointer outside the copy). */
+  end: number;
+}
+
 export interface NativeSymbolizer {
   snapshot(pid: number, opts?: { prefetch?: boolean }): number;
   user(handle: number, addrs: BigUint64Array, opts?: { budgetMs?: number }): Frame[][];
   kernel(addrs: BigUint64Array, opts?: { budgetMs?: number }): Frame[];
+  /** Writes addrs[0..n) and via[0..n) (each at least 127 long); returns n | end << 8. */
+  unwind(handle: number, ip: bigint, sp: bigint, bp: bigint, stack: Buffer, addrs: BigUint64Array, via: Uint8Array, opts?: { budgetMs?: number }): number;
   prefetchKernel(): void;
   idle(): boolean;
   whenIdle(): Promise<void>;

@@ -80,6 +80,8 @@ export interface Options {
   probeOptions: Record<string, Record<string, OptionValue>>;
   /** --folded: no screen; print the run's stacks as folded lines (flame graphs) at the end. */
   folded: boolean;
+  /** --pprof FILE: no screen; write the run's stacks as a gzipped profile.proto at the end. */
+  pprof: string | null;
   /** --config FILE: the saved configuration to read and write (null: $XDG_CONFIG_HOME/perfscope/perfscope.conf). */
   config: string | null;
   /** --no-save: the configuration is read but not written on quit. */
@@ -181,10 +183,12 @@ ${cat
   .join('')}      --json            no screen: print one JSON object per interval (NDJSON) to stdout
       --folded          no screen: sample stacks for -d SECONDS (default 10, or until Ctrl-C), then print
                         them as folded lines for flame graphs (--probes profile, the default, or offcpu)
+      --pprof FILE      as --folded, but write them to FILE as a gzipped profile.proto (go tool pprof,
+                        Pyroscope); with --folded, both
   -n, --count N         with --json: exit after N intervals
       --record FILE     also record every interval to FILE (as perfscope record does)
   -o, --output FILE     record: the recording file (created or truncated, mode 0600)
-  -d, --duration D      recording, --folded: stop after D (90s, 10m, 1h; a bare number is seconds)
+  -d, --duration D      recording, --folded, --pprof: stop after D (90s, 10m, 1h; a bare number is seconds)
       --max-size SIZE   recording: stop before the file would grow past SIZE (e.g. 10M)
       --dir DIR         record: shards in DIR (created 0700), named by their start time
       --shard D         record --dir: a new shard every D (default 1h; SIGHUP: now)
@@ -276,6 +280,8 @@ function noProbeOptions(names: string[]): Options {
     probeArgs: {},
     probeOptions: {},
     folded: false,
+    pprof: null,
+    // A replay or the fleet reads no configuration and writes none: it shows a recording or other hosts, not this host.
     config: null,
     noSave: true,
     noMouse: false,
@@ -474,6 +480,7 @@ export function parseOptions(
         output: { type: 'string', short: 'o' },
         duration: { type: 'string', short: 'd' },
         folded: { type: 'boolean' },
+        pprof: { type: 'string' },
         'max-size': { type: 'string' },
         dir: { type: 'string' },
         shard: { type: 'string' },
@@ -517,7 +524,9 @@ export function parseOptions(
     intervalS = Number(v);
     if (intervalS < 0.1 || intervalS > 3600) throw new UsageError(`-i/--interval must be between 0.1 and 3600 seconds, got '${v}'`);
   }
-  const folded = values.folded === true;
+  const pprof = str('pprof') ?? null;
+  if (pprof === '') throw new UsageError('--pprof needs a file name');
+  const folded = values.folded === true || pprof !== null;
   const listed = str('probes')
     ?.split(',')
     .map((x) => x.trim())
@@ -527,10 +536,11 @@ export function parseOptions(
     // Stacks only: one of the probes that have them.
     const stackProbes: string[] = cat.filter((p) => p.folded).map((p) => p.name);
     const list = listed ?? cat.filter((p) => p.folded?.default).map((p) => p.name);
-    for (const p of list) if (!stackProbes.includes(p)) throw new UsageError(`--folded takes --probes ${stackProbes.join(' or ')}, not '${p}'`);
-    if (list.length !== 1) throw new UsageError(`--folded takes one of --probes ${stackProbes.join(', ')}`);
+    const what = values.folded === true ? '--folded' : '--pprof';
+    for (const p of list) if (!stackProbes.includes(p)) throw new UsageError(`${what} takes --probes ${stackProbes.join(' or ')}, not '${p}'`);
+    if (list.length !== 1) throw new UsageError(`${what} takes one of --probes ${stackProbes.join(', ')}`);
     if (values.json === true || str('listen') !== undefined || str('record') !== undefined || command === 'record')
-      throw new UsageError('--folded goes with neither --json, --listen nor a recording');
+      throw new UsageError(`${what} goes with neither --json, --listen nor a recording`);
     probes = list;
   } else if (listed !== undefined) {
     const list = listed;
@@ -651,7 +661,8 @@ export function parseOptions(
   return {
     probeArgs,
     probeOptions,
-    folded,
+    folded: values.folded === true,
+    pprof,
     command,
     record,
     durationS,

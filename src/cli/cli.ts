@@ -5,7 +5,7 @@
 // --no-screen; `perfscope replay` feeds the same sinks from a recording instead (src/replay/).
 // Every exit path stops the probes and restores the terminal; BPF programs are owned by file
 // descriptors, so even SIGKILL frees them.
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
 import type { Config, ConfigRead } from '../ui/config-file.js';
@@ -23,6 +23,8 @@ import { createAppStore } from '../store/store.js';
 import { storeSink } from '../store/store-sink.js';
 import { jsonSink } from '../sinks/json.js';
 import { foldedSink, type FoldedSink } from '../sinks/folded.js';
+import { pprofSink, type PprofSink } from '../sinks/pprof.js';
+import { openRecordingFile } from '../sinks/recorder.js';
 import { setSymbolizeWait } from '../stacks/resolve.js';
 import { openRecorder, type Recorder } from '../sinks/recorder.js';
 import { loadRecording, rangeOf, recordingHeader, replayAll, replayScreen, ReplayInputError, timeArg, windowOf, type LoadedRecording } from '../replay/run.js';
@@ -137,7 +139,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       }
     }
   }
-  const headless = opts.json || opts.folded || opts.noScreen || opts.command === 'record';
+  const headless = opts.json || opts.folded || opts.pprof !== null || opts.noScreen || opts.command === 'record';
   let shards: ShardedRecorder | null = null;
   if (!headless && !(process.stdout.isTTY && process.stdin.isTTY)) {
     process.stderr.write('perfscope: not a terminal (stdin and stdout must be a TTY); use --json or --listen PORT --no-screen for headless output\n');
@@ -220,6 +222,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     cgroups: opts.cgroups,
   };
   let folded: FoldedSink | null = null;
+  let pprof: PprofSink | null = null;
+  let pprofFd: number | null = null;
   let manager: ProbeManager | null = null;
   let restoreUi: Cleanup | null = null;
   let recorder: Recorder | null = null;
@@ -241,8 +245,20 @@ export async function main(argv: readonly string[]): Promise<void> {
       shards?.finish();
       // --folded: the stacks so far, at the end of the run (Ctrl-C is a normal end).
       if (folded) {
-        text = folded.text();
+        text = opts.folded ? folded.text() : '';
         if (code === 130) code = 0;
+      }
+      // --pprof: the profile, written once at the end (its file opened at the start).
+      if (pprof && pprofFd !== null) {
+        try {
+          writeSync(pprofFd, pprof.encode());
+        } catch (e) {
+          notes.push(`--pprof ${opts.pprof}: ${oneLine(e)}`);
+          code = 1;
+        } finally {
+          closeSync(pprofFd);
+          pprofFd = null;
+        }
       }
     } finally {
       restoreUi?.();
@@ -453,7 +469,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       // A reader that does not keep up: lines are dropped and counted, not queued without end.
       { backlog: () => process.stdout.writableLength, onFirstLost: (m) => process.stderr.write(`perfscope: ${m}\n`) },
     );
-    if (opts.folded) {
+    if (opts.folded || opts.pprof !== null) {
       // No screen to keep drawing, and the lines are printed once at the end: each interval
       // waits for the files its stacks need rather than leaving them pending (named from the first).
       setSymbolizeWait(true);
@@ -462,13 +478,28 @@ export async function main(argv: readonly string[]): Promise<void> {
       folded = foldedSink(CATALOGUE, opts.probes[0], (n) => {
         if (n >= want) exit(0);
       });
+      if (opts.pprof !== null) {
+        try {
+          pprofFd = openRecordingFile(opts.pprof);
+        } catch (e) {
+          return exit(2, `--pprof ${opts.pprof}: ${oneLine(e)}`);
+        }
+        pprof = pprofSink(CATALOGUE, opts.probes[0]);
+      }
     }
-    const sinks: Sink[] = [...(opts.json ? [sink] : []), ...(folded ? [folded] : []), ...recorderSinks, ...promSinks, stderrReporter()];
+    const sinks: Sink[] = [
+      ...(opts.json ? [sink] : []),
+      ...(pprof ? [pprof] : []),
+      ...(folded ? [folded] : []),
+      ...recorderSinks,
+      ...promSinks,
+      stderrReporter(),
+    ];
     const m = (manager = new ProbeManager(CATALOGUE, { ...managerOptions, feedFlushMs: 0, sinks }));
     await m.start(opts.probes);
     // What the command line asked a probe to attach and it could not (a tracepoint the kernel
     // refuses): a usage error, as a name that does not exist is, not a run without it.
-    for (const name of [...Object.keys(args), ...(opts.folded ? opts.probes : [])]) {
+    for (const name of [...Object.keys(args), ...(opts.folded || opts.pprof !== null ? opts.probes : [])]) {
       const h = m.healthOf(name);
       if (h.state === 'failed' || h.state === 'unavailable') return exit(2, `${name}: ${h.reason ?? h.state}`);
     }

@@ -114,5 +114,12 @@ export function checked<T>(v: unknown, c: Check, at: string): T | null {
 }
 
 /** A stack row's shape (profile and off-CPU stacks). */
-export const STACK_FRAME = obj({ addr: str, sym: nullable(str), module: str, offset: num, inlined: optional(bool) });
+export const STACK_FRAME = obj({
+  addr: str,
+  sym: nullable(str),
+  module: str,
+  offset: num,
+  inlined: optional(bool),
+  via: optional(oneOf(['regs', 'cfi', 'fp', 'fp-corrupt-cfi', 'fp-pending'])),
+});
 export const STACK_ROW_SHAPE = { pid: num, tgid: num, comm: str, frames: arrayOf(STACK_FRAME), user_frames: num, truncated: optional(bool) };

@@ -49,6 +49,14 @@ export const OFFCPU_STACKS: ProbeOption & { default: boolean } = {
   detail: true,
 };
 
+/** Frame pointers only for the off-CPU stacks (no copy of the user stack at each switch-out, no CFI unwinding). */
+export const OFFCPU_STACKS_FP: ProbeOption & { default: boolean } = {
+  flag: 'offcpu-stacks-fp',
+  kind: 'boolean',
+  help: 'offcpu: off-CPU user stacks by frame pointer only (no stack copies, no CFI unwinding)',
+  default: false,
+};
+
 // The parts as --json holds them (checked on replay).
 const ROWS = arrayOf(obj({ cpu: num, pid: num, tgid: num, comm: str, max_us: num, total_us: num, returns: num, preempted: num, preempted_by: nullable(str) }));
 const STACKS = obj({
@@ -57,6 +65,9 @@ const STACKS = obj({
   other: num,
   lost: num,
   symbolize_ms: num,
+  unwound: optional(num),
+  unwind_ms: optional(num),
+  ucut: optional(num),
   error: optional(str),
 });
 
@@ -131,13 +142,20 @@ export const offcpu: ProbeSpec<'offcpu', OffcpuSample, never> = {
     // The interval's overflow is reported as the probe's lost events.
     return rows ? { rows, idle: rowsOf(line.offcpu_idle, 'offcpu_idle') ?? [], overflow: lostOf(line), stacks: stacksOf(line.offcpu_stacks) } : null;
   },
-  options: [OFFCPU_STACKS],
+  options: [OFFCPU_STACKS, OFFCPU_STACKS_FP],
   // As offcputime -f: microseconds off the CPU.
   folded: {
     default: false,
     unit: 'us',
     options: { [OFFCPU_STACKS.flag]: true },
     rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: Math.round(row.total_us) })),
+    pprof: {
+      types: [
+        ['switches', 'count'],
+        ['offcpu', 'nanoseconds'],
+      ],
+      rows: (s) => (s.stacks?.rows ?? []).map((row) => ({ row, count: row.count, ns: Math.round(row.total_us * 1000) })),
+    },
   },
   prometheus: offcpuExporter,
 };

@@ -11,9 +11,10 @@ import type { ProbeConfig } from './types.js';
 import { StackCollector } from '../stacks/collector.js';
 import { mergeRows, type StackRow } from '../stacks/frames.js';
 import { cString } from './strings.js';
+import { STACK_SAMPLE_LAYOUT } from '../stacks/layout.js';
 
 /** struct offstack_stat of bpf/offstacks.h, in order. */
-export const OFFSTACK_STAT_FIELDS = ['returns', 'lost', 'kfail', 'ufail', 'unannounced'] as const;
+export const OFFSTACK_STAT_FIELDS = ['returns', 'lost', 'kfail', 'ufail', 'unannounced', 'ucut'] as const;
 export const OFFSTACK_STAT_LAYOUT = {
   struct: 'offstack_stat',
   size: 8 * OFFSTACK_STAT_FIELDS.length,
@@ -40,6 +41,11 @@ export interface OffStacks {
   other: number;
   lost: number;
   symbolize_ms: number;
+  /** User stacks unwound in perfscope this interval, and the time it took, ms. */
+  unwound?: number;
+  unwind_ms?: number;
+  /** Rows whose user stack was left out (the kernel's ring of copies was full). */
+  ucut?: number;
   /** Why there are no stacks although they were asked for (their object could not be loaded). */
   error?: string;
 }
@@ -68,12 +74,17 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
   private lost = 0;
   private pinned: number | null = null;
 
-  constructor(private readonly maxRows = OFFSTACK_MAX_ROWS) {
+  /** `fpOnly`: user stacks by frame pointer in the kernel only (--offcpu-stacks-fp). */
+  constructor(
+    private readonly maxRows = OFFSTACK_MAX_ROWS,
+    private readonly fpOnly = false,
+  ) {
     super();
   }
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     setTaskFilter(obj, config);
+    if (this.fpOnly) obj.setGlobal('unwind_wanted', Buffer.from([0]));
     this.pinned = config.pinnedCpu;
   }
 
@@ -84,7 +95,29 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
   }
 
   protected override started(obj: BpfObject, config: ProbeConfig): void {
-    this.collector = new StackCollector(obj, config, OFFSTACK_STAT_FIELDS, decodeVal);
+    this.collector = new StackCollector(
+      obj,
+      config,
+      OFFSTACK_STAT_FIELDS,
+      decodeVal,
+      this.fpOnly
+        ? undefined
+        : {
+            of: (r) => {
+              const f = STACK_SAMPLE_LAYOUT.fields;
+              const ns = u64(r, f.delta_ns);
+              const preempted = r.readUInt32LE(f.preempted) ? 1 : 0;
+              return { totalNs: ns, maxNs: ns, count: 1, preempted, by: preempted ? cString(r, f.by, 16) : '' };
+            },
+            add: (a, b) => ({
+              totalNs: a.totalNs + b.totalNs,
+              maxNs: Math.max(a.maxNs, b.maxNs),
+              count: a.count + b.count,
+              preempted: a.preempted + b.preempted,
+              by: b.preempted ? b.by : a.by,
+            }),
+          },
+    );
     this.lost = 0;
   }
 
@@ -134,6 +167,15 @@ export class OffStacksProbe extends BpfProbe<OffStacks> {
       preempted_by: a.preempted_by ?? b.preempted_by,
     })).sort((a, b) => b.total_us - a.total_us);
     const other = got.rest.reduce((a, v) => a + v.count, 0);
-    return { rows, returns: got.counts.returns, other, lost: got.counts.lost, symbolize_ms: Math.round(got.symbolizeMs * 100) / 100 };
+    return {
+      rows,
+      returns: got.counts.returns,
+      other,
+      lost: got.counts.lost,
+      symbolize_ms: Math.round(got.symbolizeMs * 100) / 100,
+      unwound: got.unwound,
+      unwind_ms: Math.round(got.unwindMs * 100) / 100,
+      ucut: got.counts.ucut,
+    };
   }
 }

@@ -28,7 +28,7 @@ import { SCHED_PART_OFFCPU, SchedProbe, type SchedControl } from './sched.js';
 import { cString } from './strings.js';
 import { optionOf, ProbeArgError, type OptionValue, type ProbeConfig, type ProbeCost } from './types.js';
 import { watchWord } from './cpus.js';
-import { OFFCPU_STACKS, type OffcpuRow, type OffcpuSample } from './offcpu-spec.js';
+import { OFFCPU_STACKS, OFFCPU_STACKS_FP, type OffcpuRow, type OffcpuSample } from './offcpu-spec.js';
 import type { OffStacksProbe } from './offcpu-stacks.js';
 
 /** Mirrors bpf/offcpu.h. */
@@ -266,7 +266,7 @@ export class OffcpuProbe extends SchedProbe<OffcpuSample> {
 
   private async startStacks(): Promise<void> {
     if (this.stacks || !this.config) return;
-    const p = new (await import('./offcpu-stacks.js')).OffStacksProbe();
+    const p = new (await import('./offcpu-stacks.js')).OffStacksProbe(undefined, optionOf(this.config, OFFCPU_STACKS_FP));
     await p.startAsync({ ...this.config, pinnedCpu: this.pinned });
     if (!this.obj || !this.stacksWanted) {
       p.stop(); // the probe stopped or the stacks were switched off meanwhile

@@ -5,7 +5,7 @@
 import type { StackRow } from '../stacks/frames.js';
 import type { JsonLine, ProbeOption, ProbeSpec } from './types.js';
 import type { PromExporter } from './prom.js';
-import { arrayOf, checked, num, obj, STACK_ROW_SHAPE } from './json-check.js';
+import { arrayOf, checked, num, obj, optional, STACK_ROW_SHAPE } from './json-check.js';
 
 export interface ProfileRow extends StackRow {
   /** Samples of this stack in the interval. */
@@ -28,6 +28,9 @@ export interface ProfileSample {
   stacks: ProfileRow[];
   /** Time spent symbolizing this interval's stacks, ms. */
   symbolize_ms: number;
+  /** User stacks unwound in perfscope this interval (copied by the kernel; see docs/stacks.md), and the time it took, ms. */
+  unwound?: number;
+  unwind_ms?: number;
 }
 
 export const PROFILE_FREQUENCY: ProbeOption & { default: number } = {
@@ -43,6 +46,14 @@ export const PROFILE_FREQUENCY: ProbeOption & { default: number } = {
   key: 'f',
 };
 
+/** Frame pointers only: the kernel walks user stacks by frame pointer, nothing is copied or unwound by CFI (the cost and the stacks of before). */
+export const PROFILE_FP: ProbeOption & { default: boolean } = {
+  flag: 'profile-fp',
+  kind: 'boolean',
+  help: 'profile: walk user stacks by frame pointer only (no stack copies, no CFI unwinding)',
+  default: false,
+};
+
 /** Stacks listed per interval (the rest are counted in `other`); --folded lists them all. */
 export const PROFILE_MAX_STACKS = 500;
 
@@ -56,6 +67,8 @@ const PROFILE_SCHEMA = obj({
   other: num,
   stacks: arrayOf(obj({ ...STACK_ROW_SHAPE, count: num })),
   symbolize_ms: num,
+  unwound: optional(num),
+  unwind_ms: optional(num),
 });
 
 function profileExporter(): PromExporter<ProfileSample> {
@@ -101,6 +114,18 @@ export const profile: ProbeSpec<'profile', ProfileSample, never> = {
   toJson: (s) => ({ profile: s }),
   fromJson: (line: JsonLine) => checked<ProfileSample>(line.profile, PROFILE_SCHEMA, 'profile'),
   prometheus: profileExporter,
-  options: [PROFILE_FREQUENCY],
-  folded: { default: true, unit: 'samples', rows: (s) => s.stacks.map((row) => ({ row, count: row.count })) },
+  options: [PROFILE_FREQUENCY, PROFILE_FP],
+  folded: {
+    default: true,
+    unit: 'samples',
+    rows: (s) => s.stacks.map((row) => ({ row, count: row.count })),
+    pprof: {
+      types: [
+        ['samples', 'count'],
+        ['cpu', 'nanoseconds'],
+      ],
+      periodNs: (s) => Math.round(1e9 / (s.hz > 0 ? s.hz : PROFILE_FREQUENCY.default)),
+      rows: (s) => s.stacks.map((row) => ({ row, count: row.count, ns: row.count * Math.round(1e9 / (s.hz > 0 ? s.hz : PROFILE_FREQUENCY.default)) })),
+    },
+  },
 };

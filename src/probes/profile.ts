@@ -4,13 +4,13 @@
 // samples = the rows' counts + lost).
 import type { BpfObject } from '../bpf/object.js';
 import { BpfProbe, setTaskFilter, u64 } from './bpf-probe.js';
-import { PROFILE_FREQUENCY, PROFILE_MAX_STACKS, type ProfileRow, type ProfileSample } from './profile-spec.js';
+import { PROFILE_FP, PROFILE_FREQUENCY, PROFILE_MAX_STACKS, type ProfileRow, type ProfileSample } from './profile-spec.js';
 import { optionOf, ProbeArgError, type OptionValue, type ProbeConfig } from './types.js';
 import { StackCollector } from '../stacks/collector.js';
 import { mergeRows } from '../stacks/frames.js';
 
 /** struct profile_stat of bpf/profile.h, in order (test/probes/layout.test.ts checks it against BTF). */
-export const PROFILE_STAT_FIELDS = ['samples', 'idle', 'lost', 'kfail', 'ufail', 'unannounced'] as const;
+export const PROFILE_STAT_FIELDS = ['samples', 'idle', 'lost', 'kfail', 'ufail', 'unannounced', 'fp_rows'] as const;
 export const PROFILE_STAT_LAYOUT = {
   struct: 'profile_stat',
   size: 8 * PROFILE_STAT_FIELDS.length,
@@ -27,6 +27,7 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
   private sampling: number[] = [];
   private collector: StackCollector<number> | null = null;
   private lost = 0;
+  private fpOnly = false;
 
   constructor(private readonly maxStacks = PROFILE_MAX_STACKS) {
     super();
@@ -34,6 +35,8 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
 
   protected override configure(obj: BpfObject, config: ProbeConfig): void {
     this.hz = optionOf(config, PROFILE_FREQUENCY);
+    this.fpOnly = optionOf(config, PROFILE_FP);
+    if (this.fpOnly) obj.setGlobal('unwind_wanted', Buffer.from([0]));
     this.online = config.cpus;
     this.pinned = config.pinnedCpu;
     setTaskFilter(obj, config);
@@ -54,7 +57,7 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
   }
 
   protected override started(obj: BpfObject, config: ProbeConfig): void {
-    this.collector = new StackCollector(obj, config, PROFILE_STAT_FIELDS, (v) => u64(v, 0));
+    this.collector = new StackCollector(obj, config, PROFILE_STAT_FIELDS, (v) => u64(v, 0), this.fpOnly ? undefined : { of: () => 1, add: (a, b) => a + b });
     this.lost = 0;
   }
 
@@ -125,6 +128,8 @@ export class ProfileProbe extends BpfProbe<ProfileSample> {
       other: got.rest.reduce((a, b) => a + b, 0),
       stacks,
       symbolize_ms: Math.round(got.symbolizeMs * 100) / 100,
+      unwound: got.unwound,
+      unwind_ms: Math.round(got.unwindMs * 100) / 100,
     };
   }
 }

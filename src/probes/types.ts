@@ -177,6 +177,16 @@ export interface FoldedSpec<S> {
   /** Settings it needs for stacks (offcpu: --offcpu-stacks). */
   readonly options?: Readonly<Record<string, OptionValue>>;
   rows(sample: S): readonly FoldedRow[];
+  /** --pprof: the profile's two sample types (a count, then nanoseconds) and each row's two values. */
+  readonly pprof?: PprofSpec<S>;
+}
+
+export interface PprofSpec<S> {
+  /** [type, unit] of the two values of every sample: a count, then nanoseconds. */
+  readonly types: readonly [readonly [string, string], readonly [string, string]];
+  /** The sampling period, if the values are samples of one (pprof's period type is types[1]), ns. */
+  periodNs?(sample: S): number | null;
+  rows(sample: S): readonly { readonly row: StackRow; readonly count: number; readonly ns: number }[];
 }
 
 /** A live change of a probe's own option: one value added (as typed) or removed (as resolved). */

@@ -11,6 +11,25 @@ export const STACK_KEY_LAYOUT = {
   size: HEAD + 8 * (STACK_KDEPTH + STACK_UDEPTH),
   fields: { pid: 0, tgid: 4, mmid: 8, kframes: 12, uframes: 14, comm: 16, cgroup: 16 + STACK_COMM_LEN, kstack: HEAD, ustack: HEAD + 8 * STACK_KDEPTH },
 } as const;
+/** struct stack_sample of bpf/stacks.h: a key, the absence (off-CPU), the registers and the copied stack. */
+const SAMPLE_AT = STACK_KEY_LAYOUT.size;
+export const STACK_SAMPLE_LAYOUT = {
+  struct: 'stack_sample',
+  size: SAMPLE_AT + 64,
+  fields: {
+    key: 0,
+    delta_ns: SAMPLE_AT,
+    preempted: SAMPLE_AT + 8,
+    gen: SAMPLE_AT + 12,
+    by: SAMPLE_AT + 16,
+    ip: SAMPLE_AT + 32,
+    sp: SAMPLE_AT + 40,
+    bp: SAMPLE_AT + 48,
+    stack_len: SAMPLE_AT + 56,
+    _pad: SAMPLE_AT + 60,
+    stack: SAMPLE_AT + 64,
+  },
+} as const;
 export const STACK_PROC_LAYOUT = { struct: 'stack_proc', size: 8, fields: { tgid: 0, mmid: 4 } } as const;
 
 export interface StackKey {
@@ -28,6 +47,8 @@ export interface StackKey {
   /** As many frames as the key holds: the real stack may be deeper. */
   kernelTruncated: boolean;
   userTruncated: boolean;
+  /** Unwound in user space: per user address, how it was found (NativeUnwound.via). */
+  via?: Uint8Array;
 }
 
 function frames(b: Buffer, off: number, n: number, max: number): BigUint64Array {

@@ -24,6 +24,25 @@ export interface StackFrame {
   readonly offset: number;
   /** A function inlined into the frame before it (root first). */
   readonly inlined?: boolean;
+  /**
+   * User stacks unwound in user space: how this frame was found. `regs` the sampled
+   * instruction, `cfi` the call-frame information of the frame below, `fp` its frame pointer
+   * (no CFI for that code: a JIT, a module without .eh_frame), `fp-corrupt-cfi` its frame
+   * pointer because its module's CFI could not be read, `fp-pending` its frame pointer because
+   * its module was not parsed yet. Absent: walked by frame pointer in the kernel (--unwind fp,
+   * or a sample whose copy did not fit), and on inlined frames.
+   */
+  readonly via?: FrameVia;
+}
+
+export type FrameVia = 'regs' | 'cfi' | 'fp' | 'fp-corrupt-cfi' | 'fp-pending';
+const VIA: readonly FrameVia[] = ['regs', 'cfi', 'fp', 'fp-corrupt-cfi', 'fp-pending'];
+
+/** A user stack unwound from a copy: leaf first; truncated when it ended at the end of the copy or the depth bound. */
+export interface Unwound {
+  user: BigUint64Array;
+  via: Uint8Array;
+  truncated: boolean;
 }
 
 /** A stack resolved: user frames then kernel frames, each root first. */
@@ -121,11 +140,35 @@ export class StackResolver {
       if (sp.handle === null) user = [...key.user].reverse().map((a) => unknownFrame(a));
       else {
         const per = this.sym.user(sp.handle, key.user, budget());
-        for (let i = per.length - 1; i >= 0; i--) for (const f of per[i]) user.push(clean(f));
+        for (let i = per.length - 1; i >= 0; i--) {
+          per[i].forEach((f, k) => {
+            const c = clean(f);
+            const via = key.via && k === 0 ? VIA[key.via[i]] : undefined;
+            user.push(via ? { ...c, via } : c);
+          });
+        }
       }
     }
     this.spent += performance.now() - t0;
     return { user, kernel };
+  }
+
+  /**
+   * A user stack from its registers and a copy of its stack top (struct stack_sample), unwound
+   * by the process's modules' CFI (src/stacks/symbolizer.ts, unwind()); null when its address
+   * space is gone (its user frames are lost: the caller counts it).
+   */
+  unwind(tgid: number, mmid: number, regs: { ip: bigint; sp: bigint; bp: bigint }, stack: Buffer, deadline: number): Unwound | null {
+    const t0 = performance.now();
+    const id = `${tgid}:${mmid}`;
+    if (!this.spaces.has(id)) this.announce(tgid, mmid);
+    const sp = this.spaces.get(id)!;
+    sp.idle = 0;
+    if (sp.handle === null || regs.ip === 0n) return null;
+    const opts = waitForTables ? {} : { budgetMs: Math.max(0, deadline - performance.now()) };
+    const u = this.sym.unwind(sp.handle, regs, stack, opts);
+    this.spent += performance.now() - t0;
+    return { user: u.addrs, via: u.via, truncated: u.end === 1 || u.end === 2 };
   }
 
   private kernelFrames(addrs: BigUint64Array, opts: { budgetMs?: number }): StackFrame[] {

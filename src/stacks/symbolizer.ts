@@ -38,10 +38,13 @@
 // offset. Names and paths come from files and other processes: they are returned as they are
 // (invalid UTF-8 bytes replaced by U+FFFD) and must be escaped before they reach a terminal
 // (src/stacks/resolve.ts escapes every frame it hands on, once).
-import { addon, type Frame, type NativeParserStats, type NativeSymbolizer } from '../bpf/addon.js';
+import { addon, type Frame, type NativeParserStats, type NativeSymbolizer, type NativeUnwound } from '../bpf/addon.js';
 import { wrap } from '../bpf/error.js';
 
-export type { Frame, NativeParserStats } from '../bpf/addon.js';
+export type { Frame, NativeParserStats, NativeUnwound } from '../bpf/addon.js';
+
+/** Frames of one unwound stack, at most (native/symbolize.cc, kMaxUnwind). */
+export const MAX_UNWIND = 127;
 
 export interface SymbolizerOptions {
   /** Default `/proc`. */
@@ -106,6 +109,23 @@ export class Symbolizer {
   kernel(addrs: BigUint64Array, opts: { budgetMs?: number } = {}): Frame[] {
     return this.native.kernel(addrs, opts);
   }
+
+  /**
+   * Unwind a user stack of a snapshotted process from its registers and a copy of the top of
+   * its stack (`stack`: the bytes from `sp` up): by each module's call-frame information
+   * (.eh_frame, compiled into rows by the parser process), else by frame pointer. Without
+   * `budgetMs` it waits for the modules' tables; with it, a module not parsed yet is walked by
+   * frame pointer (via 4) and parsed in the background. Throws on an unknown handle.
+   */
+  unwind(handle: number, regs: { ip: bigint; sp: bigint; bp: bigint }, stack: Buffer, opts: { budgetMs?: number } = {}): NativeUnwound {
+    const r = this.native.unwind(handle, regs.ip, regs.sp, regs.bp, stack, this.addrsOut, this.viaOut, opts);
+    const n = r & 0xff;
+    return { addrs: this.addrsOut.slice(0, n), via: this.viaOut.slice(0, n), end: r >> 8 };
+  }
+
+  /** What unwind() has the addon write into (no allocation in the addon per call). */
+  private readonly addrsOut = new BigUint64Array(MAX_UNWIND);
+  private readonly viaOut = new Uint8Array(MAX_UNWIND);
 
   /** Start loading kallsyms in the background (once). */
   prefetchKernel(): void {

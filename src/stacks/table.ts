@@ -45,8 +45,12 @@ export class StackTable<V> {
     return sums;
   }
 
+  /** The generation the last take() read (0 or 1). */
+  lastGen = 0;
+
   take(): TableTake<V> {
     const gen = this.gens.flip();
+    this.lastGen = gen;
     const entries = this.gens.maps[gen].takeAll();
     const cur = this.read(gen);
     const counts: Record<string, number> = {};

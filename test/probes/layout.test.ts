@@ -13,7 +13,7 @@ import { ISO_COMM_LEN, ISO_LAYOUT } from '../../src/probes/isolation.js';
 import { PRINT_COMM_LEN, PRINT_LAYOUT } from '../../src/probes/print.js';
 import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
 import { btfStruct } from '../helpers/btf.js';
-import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
+import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_SAMPLE_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
 import { PROFILE_STAT_LAYOUT } from '../../src/probes/profile.js';
 import { OFFSTACK_STAT_LAYOUT, OFFSTACK_VAL_LAYOUT } from '../../src/probes/offcpu-stacks.js';
 import { CGROUP_OFF_KEY_LAYOUT, CGROUP_OFF_LAYOUT, CGROUP_RQ_LAYOUT, CONTAINERS_COMM_LEN, CONTAINERS_MAX_SLOTS } from '../../src/probes/containers.js';
@@ -237,6 +237,14 @@ const CASES: Case[] = [
     size: STACK_KEY_LAYOUT.size,
     bytes: { pid: 4, tgid: 4, mmid: 4, kframes: 2, uframes: 2, comm: STACK_COMM_LEN, cgroup: 8, kstack: 8 * STACK_KDEPTH, ustack: 8 * STACK_UDEPTH },
     dims: { comm: [STACK_COMM_LEN], kstack: [STACK_KDEPTH], ustack: [STACK_UDEPTH] },
+  })),
+  ...['profile', 'offstacks'].map((object) => ({
+    name: `${object} copied stack sample`,
+    object,
+    layout: STACK_SAMPLE_LAYOUT,
+    size: STACK_SAMPLE_LAYOUT.size,
+    bytes: { key: STACK_KEY_LAYOUT.size, delta_ns: 8, preempted: 4, gen: 4, by: STACK_COMM_LEN, ip: 8, sp: 8, bp: 8, stack_len: 4, _pad: 4, stack: 0 },
+    dims: { by: [STACK_COMM_LEN], stack: [0] },
   })),
   { name: 'stack announcement', object: 'profile', layout: STACK_PROC_LAYOUT, size: STACK_PROC_LAYOUT.size, bytes: { tgid: 4, mmid: 4 }, dims: {} },
   { name: 'profile counters', object: 'profile', layout: PROFILE_STAT_LAYOUT, size: PROFILE_STAT_LAYOUT.size, bytes: u64s(PROFILE_STAT_LAYOUT), dims: {} },
