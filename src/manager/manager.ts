@@ -185,6 +185,7 @@ export class ProbeManager {
       args: this.args.get(name) ?? NO_ARGS,
       options: this.options.get(name) ?? {},
       cgroups: this.cgroupIds,
+      bpf: this.bpfReason === null,
     };
   }
 
