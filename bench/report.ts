@@ -370,12 +370,13 @@ export function consoleGoals(c: ConsolesReport): string[][] {
     for (const z of sizes) {
       const p = cell('perfscope', e, z);
       const h = cell('htop', e, z);
-      if (!p || !h || p.first_frame_ms === null || h.first_frame_ms === null) {
+      if (!p || !h || p.first_frame_ms === null) {
         ffOk = null;
         continue;
       }
-      ff.push(`${e}/${z}: ${p.first_frame_ms} vs ${h.first_frame_ms}`);
-      if (ffOk !== null && p.first_frame_ms > h.first_frame_ms) ffOk = false;
+      // htop without a frame in the 15 s it was given: later than perfscope's.
+      ff.push(`${e}/${z}: ${p.first_frame_ms} vs ${h.first_frame_ms ?? '> 15000'}`);
+      if (ffOk !== null && h.first_frame_ms !== null && p.first_frame_ms > h.first_frame_ms) ffOk = false;
     }
   rows.push(["first frame no later than htop's (perfscope vs htop, ms)", ff.join('; ') || '–', yes(ffOk)]);
   return rows;
@@ -390,7 +391,7 @@ function consolesTable(c: ConsolesReport): Table {
       rows.push([load, x.size, x.console, `failed: ${x.reason ?? '?'}`, '', '', '']);
       continue;
     }
-    rows.push([load, x.size, x.console, num(x.cpu_pct, 2), mib(x.rss_kb_last), mib(x.rss_kb_max), x.first_frame_ms === null ? '–' : String(x.first_frame_ms)]);
+    rows.push([load, x.size, x.console, num(x.cpu_pct, 2), mib(x.rss_kb_last), mib(x.rss_kb_max), x.first_frame_ms === null ? 'none in 15 s' : String(x.first_frame_ms)]);
   }
   return { head: ['load', 'size', 'console', 'CPU, % of one CPU', 'RSS end, MiB', 'RSS max, MiB', 'first frame, ms'], rows };
 }
