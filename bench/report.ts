@@ -391,7 +391,15 @@ function consolesTable(c: ConsolesReport): Table {
       rows.push([load, x.size, x.console, `failed: ${x.reason ?? '?'}`, '', '', '']);
       continue;
     }
-    rows.push([load, x.size, x.console, num(x.cpu_pct, 2), mib(x.rss_kb_last), mib(x.rss_kb_max), x.first_frame_ms === null ? 'none in 15 s' : String(x.first_frame_ms)]);
+    rows.push([
+      load,
+      x.size,
+      x.console,
+      num(x.cpu_pct, 2),
+      mib(x.rss_kb_last),
+      mib(x.rss_kb_max),
+      x.first_frame_ms === null ? 'none in 15 s' : String(x.first_frame_ms),
+    ]);
   }
   return { head: ['load', 'size', 'console', 'CPU, % of one CPU', 'RSS end, MiB', 'RSS max, MiB', 'first frame, ms'], rows };
 }

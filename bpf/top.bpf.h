@@ -7,7 +7,7 @@
  * 1. Switch-out. The run that ends is prev's se.sum_exec_runtime now minus at its switch-in (the
  *    per-CPU `top_cur` record, else se.prev_sum_exec_runtime, which the fair class sets when it
  *    picks a task: a task already on the CPU when the part went on). It is added to its process's
- *    row (key: tgid) with the growth of utime - gtime and of stime over the run (their ratio
+ *    row on this CPU (key: tgid, cpu: only this CPU writes it, plain adds) with the growth of utime - gtime and of stime over the run (their ratio
  *    splits the run into usr and system, as cputime_adjust() splits the runtime for /proc).
  *    A thread's last run (it exits) is counted like any other: a process that ran and exited
  *    within the interval has its row.
@@ -15,7 +15,7 @@
  *    of a task still on a CPU when the interval ends (a busy loop alone on a CPU is rarely switched).
  * 3. Generations and overflow as the off-CPU part (bpf/offcpu.bpf.h): user space flips
  *    `top_gens` each interval; a row that cannot be made (full) is counted in `top_lost`.
- * Several CPUs add to one process's row: atomic adds.
+ * User space adds up a process's rows of the CPUs.
  */
 #ifndef PERFSCOPE_TOP_BPF_H
 #define PERFSCOPE_TOP_BPF_H
@@ -24,7 +24,7 @@
 #include "sched.h"
 #include "top.h"
 
-PERFSCOPE_GENERATIONS(top_agg, top0, top1, top_gens, __u32, struct top_val, TOP_MAX_ROWS, 0);
+PERFSCOPE_GENERATIONS(top_agg, top0, top1, top_gens, struct top_key, struct top_val, TOP_MAX_ROWS, 0);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -53,8 +53,9 @@ static __always_inline void top_lost_one(__u64 run)
 
 static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 zero = 0, epoch = *(volatile __u32 *)&cfg->top_epoch, cpu, tgid;
+	__u32 zero = 0, epoch = *(volatile __u32 *)&cfg->top_epoch;
 	__u64 base, run, usr = 0, sys = 0;
+	struct top_key key = {};
 	struct top_cur *c;
 	struct top_val *v;
 	void *inner;
@@ -62,13 +63,13 @@ static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct
 	c = bpf_map_lookup_elem(&top_cur, &zero);
 	if (!c)
 		return;
-	cpu = bpf_get_smp_processor_id();
 
 	/* 1. The run that ends (idle, pid 0, is not a process). */
 	if (prev->pid) {
 		/* Both read as scalars first (one load from two kinds of pointer is refused by the verifier). */
-		__u64 picked = prev->se.prev_sum_exec_runtime, in_sum = c->in_sum;
+		__u64 picked = prev->se.prev_sum_exec_runtime, in_sum = c->in_sum, sum = prev->se.sum_exec_runtime;
 		__u64 now_usr = prev->utime - prev->gtime, now_sys = prev->stime;
+		bool leader = prev->pid == prev->tgid;
 
 		base = picked;
 		if (c->epoch == epoch && c->pid == (__u32)prev->pid) {
@@ -76,35 +77,37 @@ static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct
 			usr = now_usr - c->in_usr;
 			sys = now_sys - c->in_sys;
 		}
-		run = prev->se.sum_exec_runtime - base;
+		run = sum - base;
 		if ((__s64)run > 0 && (__s64)run < (__s64)(60ULL * 1000000000ULL)) {
 			if ((__s64)usr < 0)
 				usr = 0;
 			if ((__s64)sys < 0)
 				sys = 0;
-			tgid = prev->tgid;
+			key.tgid = prev->tgid;
+			key.cpu = bpf_get_smp_processor_id();
 			inner = bpf_map_lookup_elem(&top_gens, &zero);
-			v = inner ? bpf_map_lookup_elem(inner, &tgid) : NULL;
-			if (inner && !v) {
-				struct top_val nv = {};
-
-				nv.cpu = cpu;
-				comm_copy(nv.comm, prev->group_leader->comm);
-				/* another CPU may make it meanwhile (-EEXIST): then add to that one */
-				bpf_map_update_elem(inner, &tgid, &nv, BPF_NOEXIST);
-				v = bpf_map_lookup_elem(inner, &tgid);
-			}
+			v = inner ? bpf_map_lookup_elem(inner, &key) : NULL;
 			if (v) {
-				__sync_fetch_and_add(&v->run_ns, run);
-				__sync_fetch_and_add(&v->usr_ns, usr);
-				__sync_fetch_and_add(&v->sys_ns, sys);
-				__sync_fetch_and_add(&v->runs, 1);
-				if (prev->pid == prev->tgid) {
-					v->cpu = cpu;
+				v->run_ns += run;
+				v->usr_ns += usr;
+				v->sys_ns += sys;
+				v->runs += 1;
+				if (leader) {
+					v->leader_sum = sum;
 					comm_copy(v->comm, prev->comm);
 				}
 			} else {
-				top_lost_one(run);
+				struct top_val nv = {};
+
+				nv.run_ns = run;
+				nv.usr_ns = usr;
+				nv.sys_ns = sys;
+				nv.runs = 1;
+				nv.leader_sum = leader ? sum : 0;
+				comm_copy(nv.comm, prev->group_leader->comm);
+				/* Only this CPU makes rows of this CPU: the only failure is a full hash. */
+				if (!inner || bpf_map_update_elem(inner, &key, &nv, BPF_NOEXIST))
+					top_lost_one(run);
 			}
 		}
 	}

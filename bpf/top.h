@@ -6,15 +6,24 @@
 /* Rows of each generation at load (user space sizes it from the host: topRowsFor()). */
 #define TOP_MAX_ROWS 4096
 
-/* One row per process (key: its tgid, a __u32) that was switched out in the interval. */
+/* One row per process (tgid) and CPU that had a run of it end there in the interval: only that
+ * CPU writes the row (sched_switch runs with the run queue locked, never nested on a CPU), so its
+ * sums are plain adds; user space adds a process's rows up. */
+struct top_key {
+	__u32 tgid;
+	__u32 cpu;
+};
+
 struct top_val {
-	__u64 run_ns; /* on-CPU time of its threads' runs that ended in the interval (sum_exec_runtime) */
-	__u64 usr_ns; /* of the same runs: the growth of utime - gtime (the kernel's tick accounting) */
-	__u64 sys_ns; /* ... and of stime: only their ratio is used (the split of run_ns) */
-	__u32 cpu;    /* the CPU its leader (else any thread of it) last left */
-	__u32 runs;   /* runs counted */
-	char comm[16]; /* its leader's comm at the last switch-out */
-};                     /* 48 bytes */
+	__u64 run_ns;     /* on-CPU time of its threads' runs that ended on this CPU in the interval (sum_exec_runtime) */
+	__u64 usr_ns;     /* of the same runs: the growth of utime - gtime (the kernel's tick accounting) */
+	__u64 sys_ns;     /* ... and of stime: only their ratio is used (the split of run_ns) */
+	__u64 leader_sum; /* its leader's sum_exec_runtime when it last left this CPU (0: it did not): the
+			   * row with the largest is the CPU the process last ran on, as pidstat says it */
+	__u32 runs;       /* runs counted */
+	__u32 _pad;
+	char comm[16];    /* the comm of the thread that made the row, then of its leader at each switch-out */
+};                        /* 56 bytes */
 
 /* Per CPU (a one-entry PERCPU_ARRAY): the task on it since its last switch-in, while the part is
  * on. seq_begin is written last and seq_end first: a reader that finds them equal read one whole

@@ -22,7 +22,7 @@ import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 import { applyCgroupFilter } from './cgroup/kernel-filter.js';
 import { readFileSync } from 'node:fs';
 
-/** Rows of each top generation: processes that ran in one interval (at most every thread's own); a power of two, 4,096 to 65,536 (48-byte rows). */
+/** Rows of each top generation: (process, CPU) pairs that ran in one interval (at most every thread's own); a power of two, 4,096 to 65,536 (56-byte rows). */
 export function topRowsFor(tasks: number): number {
   let n = 4096;
   while (n < tasks && n < 65_536) n *= 2;

@@ -9,7 +9,7 @@ import { OPEN_COMM_LEN, OPEN_EVENT_SIZE, OPEN_LAYOUT, OPEN_PATH_LEN } from '../.
 import { RUNQLAT_HIST_BYTES, RUNQLAT_LAYOUT, RUNQLAT_MAX_SLOTS } from '../../src/probes/runqlat.js';
 import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.js';
 import { SCHED_CFG_LAYOUT } from '../../src/probes/sched.js';
-import { TOP_COMM_LEN, TOP_CUR_LAYOUT, TOP_VAL_LAYOUT } from '../../src/probes/proc/kernel-top.js';
+import { TOP_COMM_LEN, TOP_CUR_LAYOUT, TOP_KEY_LAYOUT, TOP_VAL_LAYOUT } from '../../src/probes/proc/kernel-top.js';
 import { ISO_COMM_LEN, ISO_LAYOUT } from '../../src/probes/isolation.js';
 import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
 import { btfStruct } from '../helpers/btf.js';
@@ -122,9 +122,10 @@ const CASES: Case[] = [
     object: 'sched',
     layout: TOP_VAL_LAYOUT,
     size: TOP_VAL_LAYOUT.size,
-    bytes: { run_ns: 8, usr_ns: 8, sys_ns: 8, cpu: 4, runs: 4, comm: TOP_COMM_LEN },
+    bytes: { run_ns: 8, usr_ns: 8, sys_ns: 8, leader_sum: 8, runs: 4, _pad: 4, comm: TOP_COMM_LEN },
     dims: { comm: [TOP_COMM_LEN] },
   },
+  { name: 'top key', object: 'sched', layout: TOP_KEY_LAYOUT, size: 8, bytes: { tgid: 4, cpu: 4 }, dims: {} },
   {
     name: 'top per-CPU record',
     object: 'sched',

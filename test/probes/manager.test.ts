@@ -275,7 +275,13 @@ describe('feeds drained between ticks only while shown (setFeedsShown)', () => {
 
   it('the flush timer drains while a feed is shown; hidden or paused, only ticks drain; shown again, it drains again', async () => {
     const f = new CountingFeed('open');
-    const store = createAppStore({ catalogue: SCREEN_CATALOGUE, host: { hostname: 'h', kernel: 'k', cpus: [0, 1] }, intervalS: 1, pinnedCpu: null, enabled: [] });
+    const store = createAppStore({
+      catalogue: SCREEN_CATALOGUE,
+      host: { hostname: 'h', kernel: 'k', cpus: [0, 1] },
+      intervalS: 1,
+      pinnedCpu: null,
+      enabled: [],
+    });
     // A long interval (no tick in the test), a short flush period.
     const m = new ProbeManager(catalogueWith({ open: () => f }), {
       intervalS: 60,

@@ -23,8 +23,13 @@ import type { ProbeConfig } from '../types.js';
 import { escapeBytes } from '../strings.js';
 import type { KernelTopRow } from './types.js';
 
-/** struct top_val (bpf/top.h). */
-export const TOP_VAL_LAYOUT = { struct: 'top_val', size: 48, fields: { run_ns: 0, usr_ns: 8, sys_ns: 16, cpu: 24, runs: 28, comm: 32 } } as const;
+/** struct top_key and struct top_val (bpf/top.h). */
+export const TOP_KEY_LAYOUT = { struct: 'top_key', size: 8, fields: { tgid: 0, cpu: 4 } } as const;
+export const TOP_VAL_LAYOUT = {
+  struct: 'top_val',
+  size: 56,
+  fields: { run_ns: 0, usr_ns: 8, sys_ns: 16, leader_sum: 24, runs: 32, _pad: 36, comm: 40 },
+} as const;
 /** struct top_cur (bpf/top.h). */
 export const TOP_CUR_LAYOUT = {
   struct: 'top_cur',
@@ -50,6 +55,7 @@ interface CpuRun {
 }
 
 const ZERO = Buffer.alloc(4);
+const K = TOP_KEY_LAYOUT.fields;
 const V = TOP_VAL_LAYOUT.fields;
 const C = TOP_CUR_LAYOUT.fields;
 
@@ -64,6 +70,8 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
   private readonly debt = new Map<number, number>();
   private lostBase = 0;
   private flippedAt = 0n;
+  /** Per process, the largest leader_sum seen in its rows this interval (which CPU it last left). */
+  private readonly leaderAt = new Map<number, number>();
   private lostLast = 0;
   /** Reused each interval (no allocation per interval for them). */
   private readonly rows = new Map<number, KernelTopRow>();
@@ -106,16 +114,30 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
     const now = process.hrtime.bigint();
     const dt = this.flippedAt ? Number(now - this.flippedAt) / 1e9 : 0;
     this.flippedAt = now;
+    // A process's rows (one per CPU where a run of it ended) add up; its CPU is the one its leader
+    // left last (the largest leader_sum), else the CPU of its row with the most time.
+    const leaderAt = this.leaderAt;
+    leaderAt.clear();
     for (const [k, v] of drainQuiet(gens.maps[left])) {
-      const tgid = k.readUInt32LE(0);
-      rows.set(tgid, {
-        pid: tgid,
-        comm: commOf(v, V.comm),
-        run_ns: u64n(v, V.run_ns),
-        usr_ns: u64n(v, V.usr_ns),
-        sys_ns: u64n(v, V.sys_ns),
-        cpu: v.readUInt32LE(V.cpu),
-      });
+      const tgid = k.readUInt32LE(K.tgid);
+      const cpu = k.readUInt32LE(K.cpu);
+      const run = u64n(v, V.run_ns);
+      const lead = u64n(v, V.leader_sum);
+      const r = rows.get(tgid);
+      if (!r) {
+        rows.set(tgid, { pid: tgid, comm: commOf(v, V.comm), run_ns: run, usr_ns: u64n(v, V.usr_ns), sys_ns: u64n(v, V.sys_ns), cpu });
+        leaderAt.set(tgid, lead);
+        continue;
+      }
+      const best = leaderAt.get(tgid) ?? 0;
+      if (lead > best || (lead === 0 && best === 0 && run > r.run_ns)) {
+        r.cpu = cpu;
+        r.comm = commOf(v, V.comm);
+        leaderAt.set(tgid, lead);
+      }
+      r.run_ns += run;
+      r.usr_ns += u64n(v, V.usr_ns);
+      r.sys_ns += u64n(v, V.sys_ns);
     }
     for (const [tgid, ns] of this.debt) {
       const r = rows.get(tgid);
