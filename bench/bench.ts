@@ -42,16 +42,19 @@ interface Options {
   tasks: 'threads' | 'procs';
   /** Its window and settling time, s (null: 60 and 12, --quick 10 and 6). */
   consolesS: number | null;
+  /** Each console of that table measured alone in turn. */
+  consolesApart: boolean;
 }
 
-const USAGE = `usage: npm run bench [-- --quick] [--no-peers] [--rounds N] [--out DIR] [--consoles] [--tasks threads|procs] [--consoles-window S]
+const USAGE = `usage: npm run bench [-- --quick] [--no-peers] [--rounds N] [--out DIR] [--consoles] [--tasks threads|procs] [--consoles-window S] [--consoles-apart]
   --quick      short runs for development (~1-2 min); default is the full run (~6 min)
   --no-peers   skip bpftrace, BCC and libbpf-tools (no apt-get, no tracefs mount)
   --rounds N   interleaved rounds (default 5, quick 3)
   --out DIR    where bench.json and bench.md go (default build/)
   --consoles   only the consoles-at-rest table (perfscope, btop, htop; ~5 min, ~2 with --quick)
   --tasks K    that table's extra sleeping tasks: procs (default: 2,000 and 20,000 processes) or threads
-  --consoles-window S  its measured window, s (default 60; --quick 10)`;
+  --consoles-window S  its measured window, s (default 60; --quick 10)
+  --consoles-apart     each console alone in turn (side by side, each one's work shows in the others')`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -62,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     consolesOnly: false,
     tasks: 'procs',
     consolesS: null,
+    consolesApart: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -70,6 +74,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--rounds' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 1) o.rounds = Number(argv[++i]);
     else if (a === '--out' && argv[i + 1]) o.outDir = path.resolve(argv[++i]);
     else if (a === '--consoles') o.consolesOnly = true;
+    else if (a === '--consoles-apart') o.consolesApart = true;
     else if (a === '--tasks' && (argv[i + 1] === 'threads' || argv[i + 1] === 'procs')) o.tasks = argv[++i] as 'threads' | 'procs';
     else if (a === '--consoles-window' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 3) o.consolesS = Number(argv[++i]);
     else if (a === '-h' || a === '--help') {
@@ -475,7 +480,7 @@ async function main(): Promise<void> {
 
 function consoleOptions(opts: Options) {
   const seconds = opts.consolesS ?? (opts.quick ? 10 : 60);
-  return { seconds, settleS: opts.quick ? 6 : 12, extra: [2000, 20_000], kind: opts.tasks };
+  return { seconds, settleS: opts.quick ? 6 : 12, extra: [2000, 20_000], kind: opts.tasks, apart: opts.consolesApart };
 }
 
 /** `--consoles`: the consoles-at-rest table alone (installs btop and htop when missing). */

@@ -412,7 +412,7 @@ function consolesSections(r: BenchReport): [string, Table][] {
     .join(', ');
   const out: [string, Table][] = [
     [
-      `Consoles at rest, side by side: perfscope (default probes), btop and htop (1 s refresh each), in tmux; ${c.settle_s} s to settle, ${c.window_s} s measured together; CPU = run time of each one's process tree (schedstat); host tasks (threads) ${tasks}${c.missing.length ? `; not installed: ${c.missing.join(', ')}` : ''}`,
+      `Consoles at rest, ${c.apart ? 'each alone in turn' : 'side by side'}: perfscope (default probes), btop and htop (1 s refresh each), in tmux; ${c.settle_s} s to settle, ${c.window_s} s measured ${c.apart ? 'alone' : 'together'}; CPU = run time of each one's process tree (schedstat); host tasks (threads) ${tasks}${c.missing.length ? `; not installed: ${c.missing.join(', ')}` : ''}`,
       consolesTable(c),
     ],
     ['Goals of issue 30, from this run', { head: ['goal', 'measured', 'met?'], rows: consoleGoals(c) }],

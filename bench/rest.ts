@@ -212,6 +212,8 @@ export interface ConsolesReport {
   cells: ConsoleCell[];
   /** Consoles that are not installed (apt-get install btop htop). */
   missing: string[];
+  /** Each console measured alone in turn (--consoles-apart), not the three together. */
+  apart?: boolean;
 }
 
 function which(cmd: string): string | null {
@@ -330,7 +332,7 @@ function hostTaskCount(): number {
 export async function consolesPart(
   psload: string,
   dir: string,
-  opts: { seconds: number; settleS: number; extra: readonly number[]; kind: 'threads' | 'procs' },
+  opts: { seconds: number; settleS: number; extra: readonly number[]; kind: 'threads' | 'procs'; apart?: boolean },
   log: (s: string) => void,
 ): Promise<ConsolesReport> {
   const missing = (['btop', 'htop'] as const).filter((c) => !which(c));
@@ -340,9 +342,56 @@ export async function consolesPart(
     [80, 24],
     [160, 48],
   ] as const;
-  const report: ConsolesReport = { task_kind: opts.kind, settle_s: opts.settleS, window_s: opts.seconds, host_tasks: {}, cells: [], missing };
-  const perCell = opts.settleS + opts.seconds + 3 * 15 + 10;
+  const report: ConsolesReport = {
+    task_kind: opts.kind,
+    settle_s: opts.settleS,
+    window_s: opts.seconds,
+    host_tasks: {},
+    cells: [],
+    missing,
+    apart: opts.apart === true,
+  };
+  const perCell = opts.apart ? 3 * (opts.settleS + opts.seconds + 15 + 2) : opts.settleS + opts.seconds + 3 * 15 + 10;
   let round = 0;
+  const runGroup = async (group: readonly ConsoleName[], cols: number, rows: number, size: string, extra: number): Promise<void> => {
+    const started: { c: ConsoleName; session: string; first: number | null; error?: string }[] = [];
+    for (const c of group) {
+      const session = `cons-${c}-${size}-${extra}`;
+      try {
+        const first = await startConsole(c, session, cols, rows, home, perCell + 30, 15_000);
+        started.push({ c, session, first });
+      } catch (e) {
+        started.push({ c, session, first: null, error: (e as Error).message });
+      }
+      await sleep(500);
+    }
+    await sleep(opts.settleS * 1000);
+    report.host_tasks[String(extra)] = hostTaskCount();
+    // Each one's process tree, once (walking /proc each second would be the bench's own load).
+    const trees = started.map((s) => {
+      const pane = s.error ? null : panePid(s.session);
+      return pane ? processTree(pane) : [];
+    });
+    const windows = await Promise.all(trees.map((t) => (t.length ? sample(() => t, opts.seconds) : null)));
+    started.forEach((s, i) => {
+      const w = windows[i];
+      const ok = !s.error && w !== null && w.cpu_pct !== null;
+      report.cells.push({
+        console: s.c,
+        extra_tasks: extra,
+        size,
+        status: ok ? 'ok' : 'failed',
+        reason: s.error ?? (w ? (s.first === null ? 'no frame drawn in 15 s' : undefined) : 'not running'),
+        first_frame_ms: s.first === null ? null : Math.round(s.first),
+        seconds: w?.seconds ?? 0,
+        cpu_pct: w?.cpu_pct ?? null,
+        rss_kb_last: w?.rss_kb_last ?? null,
+        rss_kb_max: w?.rss_kb_max ?? null,
+      });
+    });
+    for (const s of started) tmux('kill-session', '-t', s.session);
+    await sleep(500);
+  };
   try {
     for (const extra of [0, ...opts.extra]) {
       log(`consoles at rest: ${extra ? `${extra} extra sleeping ${opts.kind}` : 'the host as it is'}`);
@@ -371,43 +420,10 @@ export async function consolesPart(
           const size = `${cols}x${rows}`;
           const order = present.map((_, i) => present[(i + round) % present.length]);
           round++;
-          const started: { c: ConsoleName; session: string; first: number | null; error?: string }[] = [];
-          for (const c of order) {
-            const session = `cons-${c}-${size}-${extra}`;
-            try {
-              const first = await startConsole(c, session, cols, rows, home, perCell + 30, 15_000);
-              started.push({ c, session, first });
-            } catch (e) {
-              started.push({ c, session, first: null, error: (e as Error).message });
-            }
-            await sleep(500);
-          }
-          await sleep(opts.settleS * 1000);
-          report.host_tasks[String(extra)] = hostTaskCount();
-          // Each one's process tree, once (walking /proc each second would be the bench's own load).
-          const trees = started.map((s) => {
-            const pane = s.error ? null : panePid(s.session);
-            return pane ? processTree(pane) : [];
-          });
-          const windows = await Promise.all(trees.map((t) => (t.length ? sample(() => t, opts.seconds) : null)));
-          started.forEach((s, i) => {
-            const w = windows[i];
-            const ok = !s.error && w !== null && w.cpu_pct !== null;
-            report.cells.push({
-              console: s.c,
-              extra_tasks: extra,
-              size,
-              status: ok ? 'ok' : 'failed',
-              reason: s.error ?? (w ? (s.first === null ? 'no frame drawn in 15 s' : undefined) : 'not running'),
-              first_frame_ms: s.first === null ? null : Math.round(s.first),
-              seconds: w?.seconds ?? 0,
-              cpu_pct: w?.cpu_pct ?? null,
-              rss_kb_last: w?.rss_kb_last ?? null,
-              rss_kb_max: w?.rss_kb_max ?? null,
-            });
-          });
-          for (const s of started) tmux('kill-session', '-t', s.session);
-          await sleep(500);
+          // Together (as issue 30 measured them), or each alone in turn (--consoles-apart): side by
+          // side, each console's work shows in the others' (htop reading /proc of 20,000 threads is
+          // a storm of opens for perfscope's open feed).
+          for (const group of opts.apart ? order.map((c) => [c]) : [order]) await runGroup(group, cols, rows, size, extra);
         }
       } finally {
         if (sleepers) await stopChild(sleepers, 'SIGKILL');
