@@ -15,7 +15,7 @@ import { loadSpecs, prepareLoads, runLoad, startStorm, type LoadKit, type LoadNa
 import { renderMarkdown, renderText, type BenchReport, type LoadResult, type SubjectResult } from './report.js';
 import { cpuPercent, pairedRatio, ratio, rotate, summarize } from './stats.js';
 import { FLOOR, FLOOR_RAW, peerSubjects, perfscopeSubject, probeSubjects, profileSubjects, traceSubjects, type Measured, type Subject } from './subjects.js';
-import { restPart } from './rest.js';
+import { consolesPart, restPart } from './rest.js';
 import {
   killSession,
   killTmuxServer,
@@ -36,22 +36,47 @@ interface Options {
   peers: boolean;
   outDir: string;
   rounds: number | null;
+  /** Only the consoles-at-rest table (perfscope, btop, htop). */
+  consolesOnly: boolean;
+  /** The extra sleeping tasks of that table: threads of one process, or processes. */
+  tasks: 'threads' | 'procs';
+  /** Its window and settling time, s (null: 60 and 12, --quick 10 and 6). */
+  consolesS: number | null;
+  /** Each console of that table measured alone in turn. */
+  consolesApart: boolean;
 }
 
-const USAGE = `usage: npm run bench [-- --quick] [--no-peers] [--rounds N] [--out DIR]
+const USAGE = `usage: npm run bench [-- --quick] [--no-peers] [--rounds N] [--out DIR] [--consoles] [--tasks threads|procs] [--consoles-window S] [--consoles-apart]
   --quick      short runs for development (~1-2 min); default is the full run (~6 min)
   --no-peers   skip bpftrace, BCC and libbpf-tools (no apt-get, no tracefs mount)
   --rounds N   interleaved rounds (default 5, quick 3)
-  --out DIR    where bench.json and bench.md go (default build/)`;
+  --out DIR    where bench.json and bench.md go (default build/)
+  --consoles   only the consoles-at-rest table (perfscope, btop, htop; ~5 min, ~2 with --quick)
+  --tasks K    that table's extra sleeping tasks: procs (default: 2,000 and 20,000 processes) or threads
+  --consoles-window S  its measured window, s (default 60; --quick 10)
+  --consoles-apart     each console alone in turn (side by side, each one's work shows in the others')`;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, peers: true, outDir: path.join(PACKAGE_ROOT, 'build'), rounds: null };
+  const o: Options = {
+    quick: false,
+    peers: true,
+    outDir: path.join(PACKAGE_ROOT, 'build'),
+    rounds: null,
+    consolesOnly: false,
+    tasks: 'procs',
+    consolesS: null,
+    consolesApart: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--no-peers') o.peers = false;
     else if (a === '--rounds' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 1) o.rounds = Number(argv[++i]);
     else if (a === '--out' && argv[i + 1]) o.outDir = path.resolve(argv[++i]);
+    else if (a === '--consoles') o.consolesOnly = true;
+    else if (a === '--consoles-apart') o.consolesApart = true;
+    else if (a === '--tasks' && (argv[i + 1] === 'threads' || argv[i + 1] === 'procs')) o.tasks = argv[++i] as 'threads' | 'procs';
+    else if (a === '--consoles-window' && /^\d+$/.test(argv[i + 1] ?? '') && Number(argv[i + 1]) >= 3) o.consolesS = Number(argv[++i]);
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE + '\n');
       process.exit(0);
@@ -241,12 +266,12 @@ function summarizeSubject(raw: Raw, floor: Raw | undefined, specs: LoadSpec[]): 
 /** Seconds of RSS watched after the storm (the goal: back to the rest level within 30 s). */
 const AFTER_STORM_S = 30;
 
-async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: number): Promise<BenchReport['perfscope']> {
+async function terminalPart(kit: LoadKit, quick: boolean, dir: string, rounds: number): Promise<NonNullable<BenchReport['perfscope']>> {
   const idleS = quick ? 10 : 60;
   // The storm goals are stated for 15 s of storm: --quick keeps it.
   const stormS = 15;
   const startRuns = quick ? 2 : rounds;
-  const out: BenchReport['perfscope'] = {
+  const out: NonNullable<BenchReport['perfscope']> = {
     startup: { frame_ms: summarize([]), interval_ms: summarize([]), json_ms: summarize([]), ui_import_ms: summarize([]), version_ms: summarize([]), runs: [] },
     idle: null,
     storm: null,
@@ -351,6 +376,7 @@ async function main(): Promise<void> {
     .map((x) => x.toFixed(2))
     .join(' ');
   const stats = enableStats();
+  if (opts.consolesOnly) return consolesOnly(opts, dir, loadAvg, t0);
   const peersInstall = opts.peers ? installPeers() : 'skipped (--no-peers)';
   const tracefs = opts.peers ? ensureTracefs() : 'not needed (--no-peers)';
   const kit = prepareLoads(dir);
@@ -367,6 +393,8 @@ async function main(): Promise<void> {
   }
 
   const perfscope = await terminalPart(kit, opts.quick, dir, rounds);
+  // perfscope, btop and htop at rest, side by side, with more and more sleeping tasks (bench/rest.ts).
+  const consoles = await consolesPart(kit.psload, dir, consoleOptions(opts), log);
   // The screen at rest with every probe (80×24, 160×48) and two peers at rest: bench/rest.ts.
   const rest = await restPart(opts.quick ? 10 : 60, opts.quick ? 8 : 12, opts.peers, log);
 
@@ -435,6 +463,7 @@ async function main(): Promise<void> {
     subjects: [...results, ...missingPeers],
     perfscope,
     rest,
+    consoles,
     proc_tick: procTick,
   };
   cleanupAll();
@@ -447,6 +476,54 @@ async function main(): Promise<void> {
   writeFileSync(path.join(opts.outDir, 'bench.md'), renderMarkdown(report));
   process.stdout.write(renderText(report));
   log(`wrote ${path.join(opts.outDir, 'bench.json')} and bench.md in ${Math.round(report.meta.duration_s)} s`);
+}
+
+function consoleOptions(opts: Options) {
+  const seconds = opts.consolesS ?? (opts.quick ? 10 : 60);
+  return { seconds, settleS: opts.quick ? 6 : 12, extra: [2000, 20_000], kind: opts.tasks, apart: opts.consolesApart };
+}
+
+/** `--consoles`: the consoles-at-rest table alone (installs btop and htop when missing). */
+async function consolesOnly(opts: Options, dir: string, loadAvg: string, t0: number): Promise<void> {
+  const have = run('sh', ['-c', 'command -v btop && command -v htop']).code === 0;
+  let install = 'installed';
+  if (!have) {
+    log('installing btop htop (apt-get)');
+    const r = run('sh', ['-c', 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends btop htop'], 300_000);
+    install = r.code === 0 ? 'installed by the bench (apt-get)' : `apt-get install failed: ${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 160)}`;
+  }
+  const kit = prepareLoads(dir);
+  const consoles = await consolesPart(kit.psload, dir, consoleOptions(opts), log);
+  const report: BenchReport = {
+    meta: {
+      date: new Date().toISOString(),
+      host: os.hostname(),
+      kernel: os.release(),
+      cpus: os.cpus().length,
+      cpu_model: (os.cpus()[0]?.model ?? '?').replace(/\s+/g, ' ').trim(),
+      node: process.version,
+      mode: opts.quick ? 'consoles, quick' : 'consoles',
+      rounds: 1,
+      duration_s: (performance.now() - t0) / 1000,
+      switch_load: kit.switchTool,
+      stats: 'not used',
+      sysctl_bpf_stats_enabled: { before: '', after: '' },
+      tracefs: 'not needed',
+      peers_install: `btop, htop: ${install}`,
+      load_avg_at_start: loadAvg,
+      left_behind: '',
+    },
+    loads: [],
+    subjects: [],
+    consoles,
+  };
+  cleanupAll();
+  report.meta.left_behind = leftBehind();
+  mkdirSync(opts.outDir, { recursive: true });
+  writeFileSync(path.join(opts.outDir, 'bench-consoles.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(path.join(opts.outDir, 'bench-consoles.md'), renderMarkdown(report));
+  process.stdout.write(renderText(report));
+  log(`wrote ${path.join(opts.outDir, 'bench-consoles.json')} and bench-consoles.md in ${Math.round(report.meta.duration_s)} s`);
 }
 
 main().catch((e) => {

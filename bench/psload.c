@@ -8,6 +8,9 @@
 //   psload connect N         N loopback TCP connect + accept + close (RST: no TIME_WAIT left)
 //   psload threads N         N short-lived threads (each exits at once), at most 500 alive at a time
 //   psload storm SECONDS PATH  all of the above at once (but threads), each in its own process, for SECONDS
+//   psload sleepers N SECONDS threads|procs  N extra tasks that sleep (threads of this process, or
+//                            child processes) for SECONDS, then exit; prints "ready N" when all are
+//                            made (the consoles-at-rest table's extra tasks; ops = N)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -155,6 +158,55 @@ static unsigned long do_threads(unsigned long n)
 	return done;
 }
 
+static unsigned int sleep_for;
+
+static void *thread_sleeps(void *arg)
+{
+	(void)arg;
+	sleep(sleep_for);
+	return NULL;
+}
+
+/* N sleeping tasks for `seconds`: threads with small stacks (16 KiB: they only sleep), or child
+ * processes that pause() until their alarm. The caller (the bench) kills the process group at the
+ * end anyway; the alarms are the backstop. */
+static unsigned long do_sleepers(unsigned long n, unsigned int seconds, int procs)
+{
+	unsigned long k;
+
+	sleep_for = seconds;
+	alarm(seconds + 30); /* this mode's own backstop, past BACKSTOP_S when asked */
+	if (procs) {
+		for (k = 0; k < n; k++) {
+			pid_t p = fork();
+			if (p < 0)
+				die("fork");
+			if (p == 0) {
+				alarm(seconds);
+				for (;;)
+					pause();
+			}
+		}
+	} else {
+		pthread_attr_t a;
+		pthread_t t;
+
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, 16384);
+		pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+		for (k = 0; k < n; k++)
+			if (pthread_create(&t, &a, thread_sleeps, NULL))
+				die("pthread_create");
+	}
+	printf("ready %lu\n", n);
+	fflush(stdout);
+	sleep(seconds);
+	if (procs)
+		while (wait(NULL) > 0)
+			;
+	return n;
+}
+
 static unsigned long do_storm(double seconds, const char *path)
 {
 	double deadline = now_ns() + seconds * 1e9;
@@ -204,6 +256,8 @@ int main(int argc, char **argv)
 		ops = do_connect(n, 0);
 	else if (!strcmp(argv[1], "threads"))
 		ops = do_threads(n);
+	else if (!strcmp(argv[1], "sleepers") && argc > 4)
+		ops = do_sleepers(n, (unsigned int)strtoul(argv[3], NULL, 10), !strcmp(argv[4], "procs"));
 	else if (!strcmp(argv[1], "storm") && argc > 3)
 		ops = do_storm(strtod(argv[2], NULL), argv[3]);
 	else {

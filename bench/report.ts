@@ -9,7 +9,7 @@ const FLOOR_ID = 'floor';
 /** The reference peer of the per-switch table (the strongest peer on the scheduler hooks). */
 const SWITCH_REFERENCE = 'libbpf-tools:runqlat';
 import type { AfterStormResult, StartupTimes, StormWindowResult, WindowResult } from './terminal.js';
-import type { RestResult } from './rest.js';
+import type { ConsoleCell, ConsolesReport, RestResult } from './rest.js';
 
 export interface LoadResult {
   /** BPF ns per program run of the subject's programs. */
@@ -70,7 +70,7 @@ export interface BenchReport {
     cpus: number;
     cpu_model: string;
     node: string;
-    mode: 'quick' | 'full';
+    mode: 'quick' | 'full' | 'consoles' | 'consoles, quick';
     rounds: number;
     duration_s: number;
     switch_load: string;
@@ -84,7 +84,8 @@ export interface BenchReport {
   };
   loads: LoadSpec[];
   subjects: SubjectResult[];
-  perfscope: {
+  /** Absent in `--consoles` runs (only the consoles table). */
+  perfscope?: {
     startup: { frame_ms: Summary; interval_ms: Summary; json_ms: Summary; ui_import_ms: Summary; version_ms: Summary; runs: StartupTimes[] };
     idle: WindowResult | null;
     storm: StormWindowResult | null;
@@ -95,7 +96,10 @@ export interface BenchReport {
   };
   /** The screen at rest with every probe (80×24, 160×48) and peers at rest, in the same run (bench/rest.ts). */
   rest?: RestResult[];
-  proc_tick: { median_ms: number; min_ms: number; max_ms: number; processes: number; iterations: number } | { error: string };
+  /** perfscope, btop and htop at rest side by side, with extra sleeping tasks (bench/rest.ts consolesPart). */
+  consoles?: ConsolesReport;
+  /** Absent in `--consoles` runs. */
+  proc_tick?: { median_ms: number; min_ms: number; max_ms: number; processes: number; iterations: number } | { error: string };
 }
 
 const LOADS: LoadName[] = ['switch', 'open', 'exec', 'connect'];
@@ -205,7 +209,7 @@ function openStormTable(r: BenchReport): Table {
 }
 
 function selfTable(r: BenchReport): Table {
-  const p = r.perfscope;
+  const p = r.perfscope!;
   const w = (x: WindowResult | null, f: (w: WindowResult) => number | null, d = 1) => (x ? num(f(x), d) : '–');
   // The peer that starts fastest here, timed in the same run (subjects' "started in").
   const peer = r.subjects.find((s) => s.id === 'bpftrace:execsnoop.bt' && s.status === 'ok');
@@ -233,7 +237,7 @@ function selfTable(r: BenchReport): Table {
     ],
     ['terminal output, storm, bytes/s', w(p.storm, (x) => x.bytes_per_s, 0)],
   ];
-  const t = r.proc_tick;
+  const t = r.proc_tick ?? { error: 'not measured' };
   rows.push([
     'proc probe: one tick (read /proc + model), ms',
     'error' in t ? `failed: ${t.error}` : `${t.median_ms.toFixed(2)} (${t.min_ms.toFixed(2)}–${t.max_ms.toFixed(2)}), ${t.processes} processes`,
@@ -314,7 +318,110 @@ function mdTable(t: Table): string {
   ].join('\n');
 }
 
+/** The consoles-at-rest goals (issue 30), from the cells of one run. */
+export function consoleGoals(c: ConsolesReport): string[][] {
+  const cell = (con: string, extra: number, size: string): ConsoleCell | undefined =>
+    c.cells.find((x) => x.console === con && x.extra_tasks === extra && x.size === size && x.status === 'ok');
+  const loads = [...new Set(c.cells.map((x) => x.extra_tasks))];
+  const sizes = [...new Set(c.cells.map((x) => x.size))];
+  const rows: string[][] = [];
+  const yes = (b: boolean | null) => (b === null ? 'not measured' : b ? '**met**' : '**not met**');
+  // CPU at rest ≤ btop's, every load and size.
+  const cpu: string[] = [];
+  let cpuOk: boolean | null = true;
+  for (const e of loads)
+    for (const z of sizes) {
+      const p = cell('perfscope', e, z);
+      const b = cell('btop', e, z);
+      if (!p || !b || p.cpu_pct === null || b.cpu_pct === null) {
+        cpuOk = null;
+        continue;
+      }
+      cpu.push(`${e}/${z}: ${p.cpu_pct.toFixed(2)} vs ${b.cpu_pct.toFixed(2)}`);
+      if (cpuOk !== null && p.cpu_pct > b.cpu_pct) cpuOk = false;
+    }
+  rows.push(["CPU at rest ≤ btop's (extra tasks/size: perfscope vs btop, %)", cpu.join('; ') || '–', yes(cpuOk)]);
+  // Growth from the idle host to the most tasks < 20 %.
+  const most = Math.max(...loads);
+  const growth: string[] = [];
+  let growthOk: boolean | null = true;
+  for (const z of sizes) {
+    const a = cell('perfscope', 0, z);
+    const b = cell('perfscope', most, z);
+    if (!a || !b || !a.cpu_pct || b.cpu_pct === null) {
+      growthOk = null;
+      continue;
+    }
+    const g = (100 * (b.cpu_pct - a.cpu_pct)) / a.cpu_pct;
+    growth.push(`${z}: ${g >= 0 ? '+' : ''}${g.toFixed(0)} %`);
+    if (growthOk !== null && g >= 20) growthOk = false;
+  }
+  rows.push([`perfscope's CPU grows < 20 % from the idle host to ${most} extra tasks`, growth.join('; ') || '–', yes(growthOk)]);
+  const p80 = cell('perfscope', 0, '80x24');
+  const rss = p80?.rss_kb_last ?? null;
+  rows.push([
+    `RSS ≤ 64 MiB at 80x24, idle host (after ${c.settle_s + c.window_s} s here; the goal is after 10 minutes: the soak)`,
+    rss === null ? '–' : `${(rss / 1024).toFixed(1)} MiB`,
+    yes(rss === null ? null : rss / 1024 <= 64),
+  ]);
+  const ff: string[] = [];
+  let ffOk: boolean | null = true;
+  for (const e of loads)
+    for (const z of sizes) {
+      const p = cell('perfscope', e, z);
+      const h = cell('htop', e, z);
+      if (!p || !h || p.first_frame_ms === null) {
+        ffOk = null;
+        continue;
+      }
+      // htop without a frame in the 15 s it was given: later than perfscope's.
+      ff.push(`${e}/${z}: ${p.first_frame_ms} vs ${h.first_frame_ms ?? '> 15000'}`);
+      if (ffOk !== null && h.first_frame_ms !== null && p.first_frame_ms > h.first_frame_ms) ffOk = false;
+    }
+  rows.push(["first frame no later than htop's (perfscope vs htop, ms)", ff.join('; ') || '–', yes(ffOk)]);
+  return rows;
+}
+
+function consolesTable(c: ConsolesReport): Table {
+  const rows: string[][] = [];
+  const mib = (kb: number | null) => (kb === null ? '–' : (kb / 1024).toFixed(1));
+  for (const x of c.cells) {
+    const load = x.extra_tasks ? `+${x.extra_tasks} ${c.task_kind}` : 'idle host';
+    if (x.status !== 'ok') {
+      rows.push([load, x.size, x.console, `failed: ${x.reason ?? '?'}`, '', '', '']);
+      continue;
+    }
+    rows.push([
+      load,
+      x.size,
+      x.console,
+      num(x.cpu_pct, 2),
+      mib(x.rss_kb_last),
+      mib(x.rss_kb_max),
+      x.first_frame_ms === null ? 'none in 15 s' : String(x.first_frame_ms),
+    ]);
+  }
+  return { head: ['load', 'size', 'console', 'CPU, % of one CPU', 'RSS end, MiB', 'RSS max, MiB', 'first frame, ms'], rows };
+}
+
+function consolesSections(r: BenchReport): [string, Table][] {
+  const c = r.consoles;
+  if (!c) return [];
+  const tasks = Object.entries(c.host_tasks)
+    .map(([e, n]) => `${e === '0' ? 'idle' : `+${e}`}: ${n}`)
+    .join(', ');
+  const out: [string, Table][] = [
+    [
+      `Consoles at rest, ${c.apart ? 'each alone in turn' : 'side by side'}: perfscope (default probes), btop and htop (1 s refresh each), in tmux; ${c.settle_s} s to settle, ${c.window_s} s measured ${c.apart ? 'alone' : 'together'}; CPU = run time of each one's process tree (schedstat); host tasks (threads) ${tasks}${c.missing.length ? `; not installed: ${c.missing.join(', ')}` : ''}`,
+      consolesTable(c),
+    ],
+    ['Goals of issue 30, from this run', { head: ['goal', 'measured', 'met?'], rows: consoleGoals(c) }],
+  ];
+  return out;
+}
+
 function sections(r: BenchReport): [string, Table][] {
+  if (!r.perfscope) return consolesSections(r);
   const out: [string, Table][] = [
     ['BPF cost per event: median (min–max) ns per program run; ×N = ratio to the empty floor program, same round', costTable(r)],
     ['BPF time per load operation, ns (program runs per operation)', perOpTable(r)],
@@ -337,6 +444,7 @@ function sections(r: BenchReport): [string, Table][] {
       restTable(r),
     ]);
   }
+  out.push(...consolesSections(r));
   const failed = failedTable(r);
   if (failed.rows.length) out.push(['Peers (and probes) that did not start here', failed]);
   return out;

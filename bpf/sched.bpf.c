@@ -13,6 +13,7 @@
  *   Off-CPU part:   bpf/offcpu.bpf.h    (layouts: bpf/offcpu.h)
  *   Run-queue part: bpf/runqlat.bpf.h   (layouts: bpf/runqlat.h)
  *   Isolation part: bpf/isolation.bpf.h (layouts: bpf/isolation.h)
+ *   Top part:       bpf/top.bpf.h       (layouts: bpf/top.h): on-CPU time per process, the proc probe's top table
  *   Containers part: bpf/containers.bpf.h (layouts: bpf/containers.h): per cgroup, the run-queue
  *                   and off-CPU parts' figures (called from their work)
  * Here is what they share: the config word and the task storage (layouts: bpf/sched.h), the RCU
@@ -65,6 +66,7 @@ struct {
 #include "offcpu.bpf.h"
 #include "runqlat.bpf.h"
 #include "isolation.bpf.h"
+#include "top.bpf.h"
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
@@ -88,6 +90,9 @@ int BPF_PROG(ps_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	/* The isolation part: one CPU only. */
 	if ((parts & SCHED_PART_ISO) && bpf_get_smp_processor_id() == *(volatile __u32 *)&cfg->iso_cpu)
 		iso_switch(cfg, preempt, prev, next, prev_state);
+	/* The top table's part (every CPU, every task: the host's table, --cgroup and -p excepted, as the /proc counters). */
+	if (parts & SCHED_PART_TOP)
+		top_switch(cfg, prev, next);
 	if (!(parts & (SCHED_PART_OFFCPU | SCHED_PART_RUNQLAT | SCHED_PART_CGROUP)))
 		return 0;
 

@@ -11,6 +11,7 @@
 #define SCHED_PART_RUNQLAT 2
 #define SCHED_PART_ISO     4
 #define SCHED_PART_CGROUP  8 /* the containers probe: per-cgroup run-queue waits and worst off-CPU time */
+#define SCHED_PART_TOP    16 /* the proc probe's top table: on-CPU time per process (bpf/top.bpf.h) */
 
 /* Value of the one-entry ARRAY `sched_cfg`, written live from user space. Each field read while
  * its part is on is one aligned 32-bit word, so a program never sees one half written. */
@@ -27,7 +28,9 @@ struct sched_cfg {
 	__u64 iso_cut;      /* isolation: CLOCK_MONOTONIC ns of the last interval boundary; a run is charged from here at most */
 	__u32 off_self;     /* off-CPU: a process (tgid) left out of the rows, perfscope's own; 0: none (--include-self) */
 	__u32 cg_gen;       /* containers: which of the two off-CPU maxima of a cgroup (cgroup_rq.off_max_ns[]) is written */
-};                          /* 56 bytes */
+	__u32 top_epoch;    /* top: bumped each time the part goes on; a per-CPU record of another one is stale */
+	__u32 _pad;
+};                          /* 64 bytes */
 
 /* Task-local storage, one value per task for both parts. */
 struct sched_task {

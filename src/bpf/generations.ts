@@ -33,27 +33,30 @@ export class Generations {
 }
 
 /**
- * Every entry of a map nothing writes any more, then empty it. Read first (a failed batch read
- * loses nothing), clear second.
+ * Every entry of a map nothing writes any more, then empty it: one lookup-and-delete batch pass
+ * (a hash's buckets are walked once; read, then clear, then look for leftovers walked them three
+ * times, each pass as long as the map's size whatever it holds: a cost that grew with the host's
+ * tasks, which size the generations). Where the kernel has no batch for the map, takeAll iterates
+ * (safe: nothing writes it). If a batch fails part-way (the kernel's copy to user space failed), what
+ * that batch had taken is gone with the error; the rest is read the old way: read, then clear.
  */
 export function drainQuiet(map: BpfMap): [Buffer, Buffer][] {
-  let got: [Buffer, Buffer][];
   try {
-    got = map.entries().map(([k, v]) => [Buffer.from(k), Buffer.from(v)]);
+    return map.takeAll();
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
-    got = [];
-    for (const k of map.keys()) {
-      const v = map.lookup(k);
-      if (v) got.push([Buffer.from(k), v]);
+  }
+  const got: [Buffer, Buffer][] = [];
+  for (const k of map.keys()) {
+    const v = map.lookup(k);
+    if (v) got.push([Buffer.from(k), v]);
+  }
+  for (const [k] of got) {
+    try {
+      map.delete(k);
+    } catch (e) {
+      if (!(e instanceof BpfError)) throw e;
     }
   }
-  try {
-    map.takeAll();
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-  }
-  // Whatever a failed batch delete left behind (normally nothing).
-  for (const k of map.keys()) map.delete(k);
   return got;
 }

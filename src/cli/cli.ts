@@ -536,7 +536,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       if (why) notes.push(why);
     };
   }
-  restoreUi = await showScreen(store, exit);
+  restoreUi = await showScreen(store, exit, m);
   // The first frame is drawn: the probes start behind it (their panes say starting…).
   void m.start(opts.probes);
   m.run();
@@ -611,7 +611,7 @@ function prepareInk(): void {
 }
 
 /** Draw the screen on the store; returns what restores the terminal. */
-async function showScreen(store: AppStore, exit: (code: number, message?: string) => void): Promise<Cleanup> {
+async function showScreen(store: AppStore, exit: (code: number, message?: string) => void, manager?: ProbeManager): Promise<Cleanup> {
   // NO_COLOR (https://no-color.org): chalk, which Ink uses, does not read it; FORCE_COLOR=0
   // turns its colour level to 0 before it is loaded, so no colour escape is ever written.
   if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
@@ -628,5 +628,6 @@ async function showScreen(store: AppStore, exit: (code: number, message?: string
     store,
     () => exit(0),
     (e) => exit(1, `internal error: ${oneLine(e)}`),
+    (on) => manager?.setFeedsShown(on),
   );
 }

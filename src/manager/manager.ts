@@ -80,6 +80,8 @@ export class ProbeManager {
   private pending = new Set<Promise<void>>();
   private tickTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  private runStarted = false;
+  private feedsShown = true;
   private lastTick = 0;
   private nextDue = 0;
   private stopped = false;
@@ -185,6 +187,7 @@ export class ProbeManager {
       args: this.args.get(name) ?? NO_ARGS,
       options: this.options.get(name) ?? {},
       cgroups: this.cgroupIds,
+      bpf: this.bpfReason === null,
     };
   }
 
@@ -557,11 +560,30 @@ export class ProbeManager {
       }, delay);
     };
     schedule();
+    this.runStarted = true;
+    this.armFlush();
+  }
+
+  /** The feed flush timer, while the run goes on and a feed's lines are shown (setFeedsShown). */
+  private armFlush(): void {
     const flush = this.opts.feedFlushMs ?? 100;
-    if (flush > 0) {
+    const want = this.runStarted && !this.stopped && this.feedsShown && flush > 0;
+    if (want && !this.flushTimer) {
       this.flushTimer = setInterval(() => this.flushFeeds(), flush);
       this.flushTimer.unref();
+    } else if (!want && this.flushTimer) {
+      clearInterval(this.flushTimer);
+      this.flushTimer = null;
     }
+  }
+
+  /**
+   * The screen shows a feed's lines (a feed pane on screen, not paused) or not: the feeds are
+   * drained between ticks only while it does (each tick drains them anyway). Default: shown.
+   */
+  setFeedsShown(on: boolean): void {
+    this.feedsShown = on;
+    this.armFlush();
   }
 
   /** Stop the timers and every probe (idempotent, never throws). A start still in flight is undone when it finishes. */

@@ -35,6 +35,7 @@ const COUNTERS_SCHEMA = obj({
   top: TOP,
   pinned_cpu: optional(num),
   top_on_pinned: optional(TOP),
+  top_lost: optional(num),
 });
 
 /**

@@ -22,6 +22,13 @@ import type { Probe, ProbeConfig, ProbeCost } from './types.js';
 import { applyCgroupFilter } from './cgroup/kernel-filter.js';
 import { readFileSync } from 'node:fs';
 
+/** Rows of each top generation: (process, CPU) pairs that ran in one interval (at most every thread's own); a power of two, 4,096 to 65,536 (56-byte rows). */
+export function topRowsFor(tasks: number): number {
+  let n = 4096;
+  while (n < tasks && n < 65_536) n *= 2;
+  return n;
+}
+
 /** The off-CPU rows each generation holds at least, and at most (2 x 64-byte rows + the hash's own ~56 bytes per entry: 4 MiB and 64 MiB of locked kernel memory for both). */
 export const OFFCPU_ROWS_MIN = 16_384;
 export const OFFCPU_ROWS_MAX = 262_144;
@@ -58,10 +65,11 @@ export const SCHED_PART_OFFCPU = 1;
 export const SCHED_PART_RUNQLAT = 2;
 export const SCHED_PART_ISO = 4;
 export const SCHED_PART_CGROUP = 8;
+export const SCHED_PART_TOP = 16;
 /** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU in bpf/isolation.h). */
 export const ISO_NO_CPU = 0xffffffff;
-/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self and 4 bytes of tail padding (test/probes/layout.test.ts checks it against BTF). */
-const CFG_BYTES = 56;
+/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self, cg_gen, top_epoch and 4 bytes of padding (test/probes/layout.test.ts checks it against BTF). */
+const CFG_BYTES = 64;
 export const SCHED_CFG_LAYOUT = {
   struct: 'sched_cfg',
   size: CFG_BYTES,
@@ -78,6 +86,8 @@ export const SCHED_CFG_LAYOUT = {
     iso_cut: 40,
     off_self: 48,
     cg_gen: 52,
+    top_epoch: 56,
+    _pad: 60,
   },
 } as const;
 const F = SCHED_CFG_LAYOUT.fields;
@@ -99,6 +109,8 @@ interface Cfg {
   offSelf: number;
   /** Containers: which off-CPU maximum of each cgroup row the program writes (0 or 1). */
   cgGen: number;
+  /** Top: bumped each time its part goes on (per-CPU records of another epoch are stale). */
+  topEpoch: number;
 }
 
 const ZERO_KEY = Buffer.alloc(4);
@@ -117,6 +129,7 @@ function cfgBuffer(c: Cfg): Buffer {
   b.writeBigUInt64LE(c.isoCut, F.iso_cut);
   b.writeUInt32LE(c.offSelf >>> 0, F.off_self);
   b.writeUInt32LE(c.cgGen & 1, F.cg_gen);
+  b.writeUInt32LE(c.topEpoch >>> 0, F.top_epoch);
   return b;
 }
 
@@ -139,6 +152,7 @@ class SchedObject {
     isoCut: 0n,
     offSelf: 0,
     cgGen: 0,
+    topEpoch: 0,
   };
   /** --cgroup: the ids the object lets through (null: all), set on every load and kept live. */
   private cgroupIds: readonly number[] | null = null;
@@ -150,6 +164,7 @@ class SchedObject {
     const rows = offcpuRowsFor(tasks, pidMax);
     try {
       for (const m of ['agg0', 'agg1', 'returns_total']) obj.setMaxEntries(m, rows);
+      for (const m of ['top0', 'top1']) obj.setMaxEntries(m, topRowsFor(tasks));
     } catch (e) {
       obj.close();
       throw e;
@@ -243,13 +258,18 @@ class SchedObject {
     return this.cfg.isoEpoch;
   }
 
+  /** The top part's epoch now. */
+  get topEpoch(): number {
+    return this.cfg.topEpoch;
+  }
+
   /** Parts on now. */
   get parts(): number {
     return this.cfg.parts;
   }
 
   /** Change the config without touching `parts` (off-CPU watch word, totals, the isolation resident). */
-  set(patch: Partial<Omit<Cfg, 'parts' | 'offEpoch' | 'rqEpoch' | 'rqSince' | 'isoEpoch' | 'isoCpu'>>): void {
+  set(patch: Partial<Omit<Cfg, 'parts' | 'offEpoch' | 'rqEpoch' | 'rqSince' | 'isoEpoch' | 'isoCpu' | 'topEpoch'>>): void {
     Object.assign(this.cfg, patch);
     this.write();
   }
@@ -270,6 +290,7 @@ class SchedObject {
     const rqGroup = SCHED_PART_RUNQLAT | SCHED_PART_CGROUP;
     if (part & offGroup && !(this.cfg.parts & offGroup)) this.cfg.offEpoch = (this.cfg.offEpoch + 1) >>> 0 || 1;
     if (part === SCHED_PART_ISO) this.cfg.isoEpoch = (this.cfg.isoEpoch + 1) >>> 0 || 1;
+    if (part === SCHED_PART_TOP) this.cfg.topEpoch = (this.cfg.topEpoch + 1) >>> 0 || 1;
     if (part & rqGroup && !(this.cfg.parts & rqGroup)) {
       this.cfg.rqEpoch = (this.cfg.rqEpoch + 1) >>> 0 || 1;
       // process.hrtime is CLOCK_MONOTONIC on Linux, the clock of task->start_time.
@@ -386,6 +407,8 @@ export interface SchedControl {
   set(patch: { watch?: number; countTotals?: number; offSelf?: number; isoResident?: number; isoCut?: bigint; cgGen?: number }): void;
   /** The isolation part's epoch now. */
   isoEpoch(): number;
+  /** The top part's epoch now (after it went on). */
+  topEpoch(): number;
   /** Isolation: watch this CPU (null: none) from a new epoch on. */
   isoWatch(cpu: number | null): void;
   /** Wait until no run of the program still works with the config before the last change. */
@@ -395,6 +418,7 @@ export interface SchedControl {
 const CONTROL: SchedControl = {
   set: (patch) => SHARED.set(patch),
   isoEpoch: () => SHARED.isoEpoch,
+  topEpoch: () => SHARED.topEpoch,
   isoWatch: (cpu) => SHARED.isoWatch(cpu),
   quiesce: () => SHARED.quiesce(),
 };

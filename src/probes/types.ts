@@ -37,6 +37,11 @@ export interface ProbeConfig {
    * in the kernel; null or absent: every cgroup. An empty list lets nothing through.
    */
   readonly cgroups?: readonly number[] | null;
+  /**
+   * BPF may be used (false: --no-bpf, or no root, no BTF): a probe that can do without (the proc
+   * probe's top table from the scheduler) then does. Absent: it may try.
+   */
+  readonly bpf?: boolean;
 }
 
 /** BPF cost and losses of one interval (absent for probes without BPF programs). */

@@ -9,6 +9,7 @@ import { OPEN_COMM_LEN, OPEN_EVENT_SIZE, OPEN_LAYOUT, OPEN_PATH_LEN } from '../.
 import { RUNQLAT_HIST_BYTES, RUNQLAT_LAYOUT, RUNQLAT_MAX_SLOTS } from '../../src/probes/runqlat.js';
 import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.js';
 import { SCHED_CFG_LAYOUT } from '../../src/probes/sched.js';
+import { TOP_COMM_LEN, TOP_CUR_LAYOUT, TOP_KEY_LAYOUT, TOP_VAL_LAYOUT } from '../../src/probes/proc/kernel-top.js';
 import { ISO_COMM_LEN, ISO_LAYOUT } from '../../src/probes/isolation.js';
 import { PRINT_COMM_LEN, PRINT_LAYOUT } from '../../src/probes/print.js';
 import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
@@ -118,6 +119,23 @@ const CASES: Case[] = [
     dims: { slots: [RUNQLAT_MAX_SLOTS] },
   },
   {
+    name: 'top row',
+    object: 'sched',
+    layout: TOP_VAL_LAYOUT,
+    size: TOP_VAL_LAYOUT.size,
+    bytes: { run_ns: 8, usr_ns: 8, sys_ns: 8, leader_sum: 8, runs: 4, _pad: 4, comm: TOP_COMM_LEN },
+    dims: { comm: [TOP_COMM_LEN] },
+  },
+  { name: 'top key', object: 'sched', layout: TOP_KEY_LAYOUT, size: 8, bytes: { tgid: 4, cpu: 4 }, dims: {} },
+  {
+    name: 'top per-CPU record',
+    object: 'sched',
+    layout: TOP_CUR_LAYOUT,
+    size: TOP_CUR_LAYOUT.size,
+    bytes: { seq_begin: 4, epoch: 4, pid: 4, tgid: 4, in_sum: 8, in_usr: 8, in_sys: 8, _pad: 4, seq_end: 4 },
+    dims: {},
+  },
+  {
     name: 'sched config word',
     object: 'sched',
     layout: SCHED_CFG_LAYOUT,
@@ -135,6 +153,8 @@ const CASES: Case[] = [
       iso_cut: 8,
       off_self: 4,
       cg_gen: 4,
+      top_epoch: 4,
+      _pad: 4,
     },
     dims: {},
   },

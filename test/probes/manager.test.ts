@@ -263,3 +263,59 @@ describe('ProbeManager: --cgroup', () => {
     }
   });
 });
+
+describe('feeds drained between ticks only while shown (setFeedsShown)', () => {
+  class CountingFeed extends Fake {
+    drains = 0;
+    override drain() {
+      this.drains++;
+      return super.drain();
+    }
+  }
+
+  it('the flush timer drains while a feed is shown; hidden or paused, only ticks drain; shown again, it drains again', async () => {
+    const f = new CountingFeed('open');
+    const store = createAppStore({
+      catalogue: SCREEN_CATALOGUE,
+      host: { hostname: 'h', kernel: 'k', cpus: [0, 1] },
+      intervalS: 1,
+      pinnedCpu: null,
+      enabled: [],
+    });
+    // A long interval (no tick in the test), a short flush period.
+    const m = new ProbeManager(catalogueWith({ open: () => f }), {
+      intervalS: 60,
+      pid: null,
+      comm: null,
+      cpus: [0, 1],
+      bpfReason: null,
+      feedFlushMs: 10,
+      sinks: [storeSink(store)],
+    });
+    await m.start(['open']);
+    const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      m.run();
+      await wait(120);
+      expect(f.drains, 'shown: drained between ticks').toBeGreaterThan(0);
+      m.setFeedsShown(false);
+      const at = f.drains;
+      await wait(120);
+      expect(f.drains, 'hidden: no drain between ticks').toBe(at);
+      // The events wait for the next tick (the ring buffer holds them): nothing is lost.
+      f.pending.push({ e: 1 });
+      m.tick();
+      expect(f.drains).toBe(at + 1);
+      expect(f.pending).toEqual([]);
+      m.setFeedsShown(true);
+      await wait(120);
+      expect(f.drains, 'shown again').toBeGreaterThan(at + 1);
+    } finally {
+      m.stop();
+    }
+    const after = f.drains;
+    m.setFeedsShown(true); // after stop: no timer comes back
+    await wait(50);
+    expect(f.drains).toBe(after);
+  });
+});

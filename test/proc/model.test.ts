@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  kernelProcessRows,
   computeCounters,
   cpuCounters,
   cpuDelta,
@@ -394,5 +395,24 @@ describe('ProcProbe on a tree that changes under it', () => {
     p.setPinnedCpu(null);
     expect(p.sample().pinned_cpu).toBeUndefined();
     p.stop();
+  });
+});
+
+describe('kernelProcessRows (the top table from the scheduler)', () => {
+  const row = (pid: number, run_ns: number, usr_ns: number, sys_ns: number, cpu = 0) => ({ pid, comm: `p${pid}`, run_ns, usr_ns, sys_ns, cpu });
+  it('percent of one CPU over the interval, split in the ratio of the tick accounting; no tick: all usr', () => {
+    const rows = kernelProcessRows([row(1, 500e6, 3, 1, 1), row(2, 250e6, 0, 0), row(3, 2e9, 1, 1)], 1);
+    expect(rows).toEqual([
+      { pid: 3, comm: 'p3', usr: 100, system: 100, cpu_pct: 200, cpu: 0 },
+      { pid: 1, comm: 'p1', usr: 37.5, system: 12.5, cpu_pct: 50, cpu: 1 },
+      { pid: 2, comm: 'p2', usr: 25, system: 0, cpu_pct: 25, cpu: 0 },
+    ]);
+  });
+  it('over 2 s; processes with no time (or less than 0.005 %) are not listed; ties by pid', () => {
+    const rows = kernelProcessRows([row(9, 100e6, 1, 0), row(4, 100e6, 0, 1), row(5, 10, 1, 0)], 2);
+    expect(rows.map((r) => [r.pid, r.cpu_pct, r.usr, r.system])).toEqual([
+      [4, 5, 0, 5],
+      [9, 5, 5, 0],
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import type {
   CpuPct,
   CpuTimes,
   DiskCounters,
+  KernelTopRow,
   LoadCounters,
   MemCounters,
   NetCounters,
@@ -316,16 +317,38 @@ export function processRows(cur: Map<number, RawProc>, prev: Map<number, RawProc
   return rows;
 }
 
+/**
+ * The same rows from the scheduler's figures (ns per process over the interval, KernelTop): the
+ * time of every run is exact (sum_exec_runtime, what pidstat's tick counts approximate); usr and
+ * system split it in the ratio the kernel's tick accounting saw (all usr when no tick fell in it,
+ * as cputime_adjust() does). Processes that ran and exited within the interval are listed too.
+ */
+export function kernelProcessRows(rows: readonly KernelTopRow[], dt: number): TopRow[] {
+  const out: TopRow[] = [];
+  const scale = dt > 0 ? 100 / (dt * 1e9) : 0;
+  for (const k of rows) {
+    const split = k.usr_ns + k.sys_ns;
+    const usr = split > 0 ? (k.run_ns * k.usr_ns) / split : k.run_ns;
+    const pct = r2(k.run_ns * scale);
+    if (pct <= 0) continue;
+    out.push({ pid: k.pid, comm: k.comm, usr: r2(usr * scale), system: r2((k.run_ns - usr) * scale), cpu_pct: pct, cpu: k.cpu });
+  }
+  out.sort((a, b) => b.cpu_pct - a.cpu_pct || a.pid - b.pid);
+  return out;
+}
+
 export interface ModelOptions {
   pinnedCpu?: number | null;
   /** A process left out of the top tables (perfscope's own, unless --include-self). */
   excludePid?: number | null;
+  /** The top rows from the scheduler (KernelTop) instead of the samples' /proc/PID/stat, and the seconds they cover. */
+  kernelTop?: { rows: readonly KernelTopRow[]; dt: number } | null;
 }
 
 /** The counters object for the interval between prev and cur (dt seconds). */
 export function computeCounters(cur: RawSample, prev: RawSample, dt: number, opts: ModelOptions = {}): CountersSample {
   const skip = opts.excludePid;
-  const all = processRows(cur.procs, prev.procs, dt);
+  const all = opts.kernelTop ? kernelProcessRows(opts.kernelTop.rows, opts.kernelTop.dt > 0 ? opts.kernelTop.dt : dt) : processRows(cur.procs, prev.procs, dt);
   const rows = skip ? all.filter((r) => r.pid !== skip) : all;
   const out: CountersSample = {
     interval_s: Math.round(dt * 1000) / 1000,

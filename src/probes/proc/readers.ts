@@ -744,7 +744,8 @@ export class PidStatReader {
  * One tick: every file, with a monotonic timestamp taken before the reads. `pids`: a
  * PidStatReader that keeps /proc/PID/stat open between ticks (the probe's), else open/read/close.
  */
-export function readRaw(root = '/proc', clock: () => bigint = process.hrtime.bigint, pids?: PidStatReader): RawSample {
+/** `pids`: the reader of every /proc/PID/stat (kept fds); absent: read them afresh; false: none (the top table comes from elsewhere). */
+export function readRaw(root = '/proc', clock: () => bigint = process.hrtime.bigint, pids?: PidStatReader | false): RawSample {
   const tNs = clock();
   return {
     tNs,
@@ -755,6 +756,6 @@ export function readRaw(root = '/proc', clock: () => bigint = process.hrtime.big
     net: readNetDev(root),
     tcp: readSnmp(root),
     loadavg: readLoadavg(root),
-    procs: pids ? pids.read() : readPids(root),
+    procs: pids ? pids.read() : pids === false ? new Map() : readPids(root),
   };
 }

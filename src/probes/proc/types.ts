@@ -222,6 +222,16 @@ export interface TopRow {
   cgroup?: CgroupRef;
 }
 
+/** One process's CPU time in an interval from the scheduler (src/probes/proc/kernel-top.ts), in ns. */
+export interface KernelTopRow {
+  pid: number;
+  comm: string;
+  run_ns: number;
+  usr_ns: number;
+  sys_ns: number;
+  cpu: number;
+}
+
 export interface CountersSample {
   /** Seconds between the two raw samples the rates are computed over. */
   interval_s: number;
@@ -241,4 +251,9 @@ export interface CountersSample {
   pinned_cpu?: number;
   /** The 10 busiest processes whose last CPU is the pinned CPU (present only when pinned). */
   top_on_pinned?: TopRow[];
+  /**
+   * Runs of tasks the scheduler's top table could not count in the interval (its generation was
+   * full: more processes ran than it holds); absent when none, and with the table from /proc.
+   */
+  top_lost?: number;
 }

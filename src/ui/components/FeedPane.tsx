@@ -1,6 +1,7 @@
 // One event feed: one line per event, newest at the bottom, as many as fit, with the lost count
 // and the text filter typed with '/'. Each feed's pane (ExecPane, ...) gives it its lines.
 import type React from 'react';
+import { useEffect } from 'react';
 import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import type { EventOf, FeedName } from '../../catalogue/catalogue.js';
@@ -13,6 +14,7 @@ import { fmtCount } from '../../model/format.js';
 import { safe } from '../safe.js';
 import { useTheme } from '../hooks/use-theme.js';
 import { ArgsPromptView, promptLines } from './ArgsPromptView.js';
+import { feedPaneMounted } from '../feeds-shown.js';
 
 export interface FeedPaneProps<N extends FeedName> extends PaneProps {
   readonly name: N;
@@ -20,6 +22,7 @@ export interface FeedPaneProps<N extends FeedName> extends PaneProps {
 }
 
 export function FeedPane<N extends FeedName>({ spec, name, lines, width, height }: FeedPaneProps<N>): React.JSX.Element {
+  useEffect(feedPaneMounted, []); // the manager drains feeds between ticks only while one is shown
   useAppStore((s) => s.feeds[name].seq); // re-render when events arrive (flushed at a bounded rate)
   const feed = useAppStore((s) => s.feeds[name]);
   const frozen = useAppStore((s) => s.shownFeeds?.[name] ?? null);
