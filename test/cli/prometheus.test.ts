@@ -14,39 +14,14 @@ import { heldProgramIds, noBpf, waitUnloaded } from '../helpers/bpf.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
 import { HEADERS_TIMEOUT_MS, IDLE_TIMEOUT_MS, MAX_CONNECTIONS } from '../../src/sinks/prometheus-http.js';
 import { CATALOGUE } from '../../src/catalogue/catalogue.js';
+import { freePort, sleep, waitFor } from '../helpers/net.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const HOST = '127.0.0.1';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Poll `f` until it returns something other than undefined/false, or fail at the deadline. */
-async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms: number, every = 200): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(every);
-  }
-}
 
 /** A port nothing listens on right now (bound and released by the kernel's choice). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Reply {
   status: number;

@@ -14,39 +14,12 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { MAX_CONNECTIONS } from '../../src/sinks/prometheus-http.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
+import { freePort, sleep, waitFor } from '../helpers/net.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const HOST = '127.0.0.1';
 const USER = 'scraper';
 const PASS = 'correct horse';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, f: () => T | undefined | false | Promise<T | undefined | false>, ms: number, every = 200): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await sleep(every);
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const children = new Set<ChildProcess>();
 let dir = '';
