@@ -5,15 +5,15 @@
 // right password from PERFSCOPE_PASSWORD or --password-file works; a wrong one, none, or a URL
 // that is not a stream are one line and exit 1. The bound on concurrent streams answers 503.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_STREAMS } from '../../src/sinks/stream.js';
 import { parseExposition, pick } from '../helpers/prom.js';
-import { freePort, waitFor } from '../helpers/net.js';
+import { freePort, makeTlsAuth, waitFor } from '../helpers/net.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const HOST = '127.0.0.1';
@@ -30,33 +30,8 @@ afterAll(() => {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'perfscope-connect-'));
-  mkdirSync(join(dir, 'tls'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=perfscope-test',
-      '-addext',
-      `subjectAltName=IP:${HOST}`,
-      '-keyout',
-      join(dir, 'tls/key.pem'),
-      '-out',
-      join(dir, 'tls/cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const line = execFileSync('htpasswd', ['-nbBC', '10', USER, PASS], { encoding: 'utf8' }).trim();
-  writeFileSync(
-    join(dir, 'web.yml'),
-    `tls_server_config:\n  cert_file: tls/cert.pem\n  key_file: tls/key.pem\nbasic_auth_users:\n  ${USER}: '${line.slice(line.indexOf(':') + 1)}'\n`,
-  );
+  const hash = makeTlsAuth(dir, HOST, USER, PASS);
+  writeFileSync(join(dir, 'web.yml'), `tls_server_config:\n  cert_file: tls/cert.pem\n  key_file: tls/key.pem\nbasic_auth_users:\n  ${USER}: '${hash}'\n`);
   writeFileSync(join(dir, 'pass'), `${PASS}\n`, { mode: 0o600 });
   writeFileSync(join(dir, 'wrong'), 'not the password\n', { mode: 0o600 });
 });

@@ -5,7 +5,7 @@
 // intervals tick without it, and perfscope_intervals_total is the series looked for.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { MAX_CONNECTIONS } from '../../src/sinks/prometheus-http.js';
 import { parseExposition, pick, promtoolCheck } from '../helpers/prom.js';
-import { freePort, sleep, waitFor } from '../helpers/net.js';
+import { freePort, makeTlsAuth, sleep, waitFor } from '../helpers/net.js';
 
 const BIN = fileURLToPath(new URL('../../bin/perfscope.js', import.meta.url));
 const HOST = '127.0.0.1';
@@ -32,30 +32,7 @@ afterAll(() => {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'perfscope-webcfg-'));
   // The certificate and key in a subdirectory, named relative to the config's directory.
-  mkdirSync(join(dir, 'tls'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=perfscope-test',
-      '-addext',
-      `subjectAltName=IP:${HOST}`,
-      '-keyout',
-      join(dir, 'tls/key.pem'),
-      '-out',
-      join(dir, 'tls/cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const line = execFileSync('htpasswd', ['-nbBC', '10', USER, PASS], { encoding: 'utf8' }).trim();
-  const hash = line.slice(line.indexOf(':') + 1);
+  const hash = makeTlsAuth(dir, HOST, USER, PASS);
   writeFileSync(
     join(dir, 'web.yml'),
     `tls_server_config:\n  cert_file: tls/cert.pem\n  key_file: tls/key.pem\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\nbasic_auth_users:\n  ${USER}: '${hash}'\n`,

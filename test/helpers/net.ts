@@ -1,6 +1,9 @@
 // Waiting on servers in tests: a free loopback port, and a poll until something holds (the
 // Prometheus, web-config, stream and fleet tests start real servers and wait for them).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,4 +33,17 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A self-signed certificate for `host` in DIR/tls (cert.pem, key.pem, made by openssl) and a
+ * bcrypt hash of `pass` made by htpasswd: what a --web-config with TLS and basic auth needs.
+ * Returns the hash (the config names the files relative to its own directory: tls/cert.pem).
+ */
+export function makeTlsAuth(dir: string, host: string, user: string, pass: string): string {
+  mkdirSync(join(dir, 'tls'), { recursive: true });
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=perfscope-test', '-addext', `subjectAltName=IP:${host}`];
+  execFileSync('openssl', [...args, '-keyout', join(dir, 'tls/key.pem'), '-out', join(dir, 'tls/cert.pem')], { stdio: 'ignore' });
+  const line = execFileSync('htpasswd', ['-nbBC', '10', user, pass], { encoding: 'utf8' }).trim();
+  return line.slice(line.indexOf(':') + 1);
 }
