@@ -48,7 +48,7 @@ function argError<T>(fn: () => T): T {
 const printArgs: ProbeArgs = {
   flag: 'print',
   metavar: 'SPEC',
-  help: 'one line per hit (time, pid, comm, value) of a tracepoint or user-space probe, in the trace syntax (repeatable)',
+  help: 'one line per hit (time, pid, comm, value) of a tracepoint or user-space probe, in the trace syntax; :str after a value reads it as a string (repeatable)',
   bench: ['sched:sched_switch:next_pid'],
   resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null, true).map((t) => t.id)),
   complete: (text) => {
