@@ -290,6 +290,23 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     expect(p.cost().lost).toBe(0);
   });
 
+  it.skipIf(!existsSync(PYTHON))('--print usdt:python3.11:python:function__return:arg2:str: the function names, read from the process', async () => {
+    const script = ['import sys', 'def pscfunc(): return 1', 'print("ready", flush=True)', 'sys.stdin.readline()', 'for i in range(300): pscfunc()'].join('\n');
+    const w = await work(PYTHON, ['-c', script]);
+    child = w.child;
+    const pid = w.child.pid!;
+    const p = new PrintProbe();
+    probe = p;
+    const spec = `usdt:${PYTHON}:python:function__return:arg2:str`;
+    await p.startAsync(config({ pid, args: [spec] }));
+    const events: PrintEvent[] = [...p.sample()];
+    await w.go();
+    events.push(...p.sample());
+    // function__return(filename, funcname, lineno): arg2 is the function's name
+    expect(events.filter((e) => e.pid === pid && e.str === 'pscfunc').length).toBe(300);
+    expect(events.every((e) => e.event === spec && e.value === null)).toBe(true);
+  });
+
   it("--print tracepoint strings: exec's __data_loc filename, task_rename's char[16], openat's char * into the process, rcu_utilization's into the kernel", async () => {
     const exe = path.join(dir, 'pscexec');
     execFileSync('cp', [bin, exe]);
