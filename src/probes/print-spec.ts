@@ -53,7 +53,7 @@ const printArgs: ProbeArgs = {
   resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null, true).map((t) => t.id)),
   complete: (text) => {
     try {
-      return completions(hostEvents(), text);
+      return completions(hostEvents(), text, 200, true);
     } catch {
       return [];
     }

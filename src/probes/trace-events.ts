@@ -287,9 +287,10 @@ export function resolveTargets(events: TraceEvents, values: readonly string[], p
 
 /**
  * Completions of a partly typed value: tracepoint names ("sched:sched_sw" -> "sched:sched_switch"),
- * and after a second ':' the numeric fields of that tracepoint. Sorted; at most `max`.
+ * and after a second ':' the numeric fields of that tracepoint (and with `strings`, --print's, its
+ * string fields with `:str`). Sorted; at most `max`.
  */
-export function completions(events: TraceEvents, text: string, max = 200): string[] {
+export function completions(events: TraceEvents, text: string, max = 200, strings = false): string[] {
   if (isUserSpec(text)) return userCompletions(text, max);
   const parts = text.split(':');
   if (parts.length === 3) {
@@ -301,9 +302,10 @@ export function completions(events: TraceEvents, text: string, max = 200): strin
     } catch {
       return [];
     }
+    // --print: the string fields too, with their `:str`.
     return fields
-      .filter((f) => !f.notNumeric && !f.name.startsWith('common_') && f.name.startsWith(prefix))
-      .map((f) => `${cat}:${tp}:${f.name}`)
+      .filter((f) => !f.name.startsWith('common_') && f.name.startsWith(prefix))
+      .flatMap((f) => (!f.notNumeric ? [`${cat}:${tp}:${f.name}`] : strings && stringKind(f, cat) ? [`${cat}:${tp}:${f.name}:str`] : []))
       .slice(0, max);
   }
   if (parts.length > 3) return [];

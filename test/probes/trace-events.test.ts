@@ -185,6 +185,11 @@ describe('what the user types', () => {
       'sched:sched_switch:prev_prio',
       'sched:sched_switch:prev_state',
     ]);
+    expect(completions(EV, 'sched:sched_switch:next_', 200, true)).toEqual([
+      'sched:sched_switch:next_comm:str',
+      'sched:sched_switch:next_pid',
+      'sched:sched_switch:next_prio',
+    ]);
     expect(completions(EV, 'sched:nope:')).toEqual([]);
     expect(completions(EV, '../x:y:')).toEqual([]);
   });
