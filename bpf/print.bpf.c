@@ -45,6 +45,7 @@ static __always_inline bool watched(void)
 
 /* The record's type in the object's BTF (test/probes/layout.test.ts checks PRINT_LAYOUT against it). */
 struct print_event *btf_anchor_print_event SEC(".btf_anchor") __attribute__((unused));
+struct print_str_event *btf_anchor_print_str_event SEC(".btf_anchor") __attribute__((unused));
 
 struct start_key {
 	__u64 pid_tgid;
@@ -116,12 +117,65 @@ static __always_inline bool read_field(void *ctx, const struct trace_slot *cfg, 
 	return true;
 }
 
+/* The slot's string into s->str (bounded: PRINT_STR_LEN + 2 bytes read, so that a string longer
+ * than PRINT_STR_LEN is told from one of exactly that length). v is the pointer of the USER, KPTR
+ * and UPTR kinds. Returns PRINT_F_STR (| PRINT_F_TRUNC), or 0 when nothing could be read. */
+static __always_inline __u32 read_str(void *ctx, const struct trace_slot *cfg, __u64 v, struct print_str_event *s)
+{
+	__u32 loc = 0, size;
+	long n = -1;
+
+	switch (cfg->str) {
+	case TRACE_STR_USER:
+	case TRACE_STR_UPTR:
+		n = bpf_probe_read_user_str(s->str, PRINT_STR_LEN + 2, (void *)v);
+		break;
+	case TRACE_STR_KPTR:
+		n = bpf_probe_read_kernel_str(s->str, PRINT_STR_LEN + 2, (void *)v);
+		break;
+	case TRACE_STR_ARRAY:
+		size = cfg->field_size;
+		if (size > PRINT_STR_LEN + 2)
+			size = PRINT_STR_LEN + 2;
+		n = bpf_probe_read_kernel_str(s->str, size, ctx + (cfg->field_off & 0xffff));
+		break;
+	case TRACE_STR_LOC:
+		if (bpf_probe_read_kernel(&loc, sizeof(loc), ctx + (cfg->field_off & 0xffff)))
+			return 0;
+		n = bpf_probe_read_kernel_str(s->str, PRINT_STR_LEN + 2, ctx + (loc & 0xffff));
+		break;
+	}
+	if (n <= 0)
+		return 0;
+	if (n >= PRINT_STR_LEN + 2) {
+		s->str[PRINT_STR_LEN] = 0;
+		s->str_len = PRINT_STR_LEN;
+		return PRINT_F_STR | PRINT_F_TRUNC;
+	}
+	s->str_len = n - 1;
+	return PRINT_F_STR;
+}
+
+static __always_inline void fill(struct print_event *e, __u32 slot, __u32 flags, __u64 v)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->slot = slot;
+	e->flags = flags;
+	e->value = v;
+	e->cgroup = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
 /* `user` is a constant at each call (see bpf/trace.bpf.c's hit()). */
 static __always_inline int emit(void *ctx, __u32 slot, const bool user)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct trace_slot *cfg;
 	struct print_event *e;
+	struct print_str_event *s;
 	__u64 v = 0;
 	bool have = false;
 
@@ -137,19 +191,29 @@ static __always_inline int emit(void *ctx, __u32 slot, const bool user)
 	} else if (cfg->field_size) {
 		have = user ? user_value(ctx, slot, cfg, &v) : read_field(ctx, cfg, &v);
 	}
+	if (cfg->str) {
+		/* A string: its own, larger record (the others stay small). No number: the value is the string. */
+		s = bpf_ringbuf_reserve(&events, sizeof(*s), 0);
+		if (!s) {
+			feed_drop();
+			return 0;
+		}
+		s->str_len = 0;
+		s->pad = 0;
+		s->str[0] = 0;
+		if (have || cfg->str == TRACE_STR_ARRAY || cfg->str == TRACE_STR_LOC)
+			fill(&s->e, slot, read_str(ctx, cfg, v, s), 0);
+		else
+			fill(&s->e, slot, 0, 0);
+		bpf_ringbuf_submit(s, feed_wakeup(&events));
+		return 0;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		feed_drop();
 		return 0;
 	}
-	e->ts_ns = bpf_ktime_get_ns();
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->slot = slot;
-	e->flags = (have ? PRINT_F_VALUE : 0) | (cfg->field_signed ? PRINT_F_SIGNED : 0);
-	e->value = v;
-	e->cgroup = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	fill(e, slot, (have ? PRINT_F_VALUE : 0) | (cfg->field_signed ? PRINT_F_SIGNED : 0), v);
 	bpf_ringbuf_submit(e, feed_wakeup(&events));
 	return 0;
 }

@@ -15,6 +15,7 @@ struct trace_slot {
 	__u32 field_size;  /* 1, 2, 4 or 8; 0: count only, no histogram */
 	__u32 field_signed;
 	__u32 mode;        /* TRACE_MODE_*: where the value comes from */
+	__u32 str;         /* print only: TRACE_STR_*: the value read as a string (0: a number) */
 };
 
 #define TRACE_MODE_FIELD 0 /* a tracepoint's record field */
@@ -22,6 +23,13 @@ struct trace_slot {
 #define TRACE_MODE_RET 2   /* a uretprobe: the return value */
 #define TRACE_MODE_LAT 3   /* a uretprobe: nanoseconds since the entry stamped by trace_uentry */
 #define TRACE_MODE_USDT 4  /* a USDT probe: an argument decoded from its argument spec */
+/* print only (bpf/print.bpf.c): where a string comes from. */
+#define TRACE_STR_NONE 0
+#define TRACE_STR_USER 1   /* the value (an argument, a return value) is a pointer into the process */
+#define TRACE_STR_KPTR 2   /* the field is a char * into kernel memory */
+#define TRACE_STR_UPTR 3   /* the field is a char * into the process (syscalls:sys_enter_*) */
+#define TRACE_STR_ARRAY 4  /* the field is a char[N] in the record (field_size: N) */
+#define TRACE_STR_LOC 5    /* the field is a __data_loc char[] (a u32: offset | length << 16) */
 #define TRACE_MAX_STARTS 16384 /* (thread, slot) entries in flight for TRACE_MODE_LAT */
 
 /* Value of the one-entry ARRAY `trace_cfg`, written by user space before the first attach and

@@ -3,7 +3,7 @@
 // usdt:PATH:PROVIDER:NAME[:argN]), with its time, task and value. The probe is print.ts
 // (bpf/print.bpf.c); its view src/views/print.ts.
 import { feedSpec, type FeedEventBase } from './feed-spec.js';
-import { nullable, num, obj, str } from './json-check.js';
+import { bool, nullable, num, obj, optional, str } from './json-check.js';
 import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
 import { ProbeArgError, type ProbeArgs } from './types.js';
 
@@ -16,6 +16,24 @@ export interface PrintEvent extends FeedEventBase {
   event: string;
   /** Its value (the field, argument, return value, or latency in ns), or null (a count only, or not readable). */
   value: number | null;
+  /**
+   * A `:str` value's string (an argument, a return value or a tracepoint field read as a C string,
+   * at most PRINT_STR_LEN = 128 bytes, escaped), or null when it could not be read (a bad
+   * pointer, a page not in memory). Present on the events of a `:str` value only.
+   */
+  str?: string | null;
+  /** With `str`: the string was longer than 128 bytes and is cut there. */
+  truncated?: boolean;
+}
+
+/**
+ * An event's value as shown (pane, feed line): the number; a string in double quotes (already
+ * escaped at decode; "…" after it when cut at 128 bytes), `(unreadable)` when it could not be
+ * read; '' for a count only.
+ */
+export function printValueText(e: PrintEvent): string {
+  if (e.str !== undefined) return e.str === null ? '(unreadable)' : `"${e.str}"${e.truncated ? '…' : ''}`;
+  return e.value === null ? '' : String(e.value);
 }
 
 function argError<T>(fn: () => T): T {
@@ -30,12 +48,12 @@ function argError<T>(fn: () => T): T {
 const printArgs: ProbeArgs = {
   flag: 'print',
   metavar: 'SPEC',
-  help: 'one line per hit (time, pid, comm, value) of a tracepoint or user-space probe, in the trace syntax (repeatable)',
+  help: 'one line per hit (time, pid, comm, value) of a tracepoint or user-space probe, in the trace syntax; :str after a value reads it as a string (repeatable)',
   bench: ['sched:sched_switch:next_pid'],
-  resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null).map((t) => t.id)),
+  resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null, true).map((t) => t.id)),
   complete: (text) => {
     try {
-      return completions(hostEvents(), text);
+      return completions(hostEvents(), text, 200, true);
     } catch {
       return [];
     }
@@ -48,7 +66,7 @@ const printArgs: ProbeArgs = {
 
 const spec = feedSpec<'print', PrintEvent>({
   name: 'print',
-  event: obj({ ts: num, pid: num, tid: num, comm: str, event: str, value: nullable(num) }),
+  event: obj({ ts: num, pid: num, tid: num, comm: str, event: str, value: nullable(num), str: optional(str), truncated: optional(bool) }),
   prom: {
     what: 'hits printed by --print',
     label: 'kind',

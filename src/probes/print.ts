@@ -22,8 +22,15 @@ registerElfReader(addon);
 export const PRINT_COMM_LEN = 16;
 const PRINT_F_VALUE = 1;
 const PRINT_F_SIGNED = 2;
+const PRINT_F_STR = 4;
+const PRINT_F_TRUNC = 8;
+/** Bytes of a string kept (bpf/print.h): a longer one is cut there and flagged `truncated`. */
+export const PRINT_STR_LEN = 128;
+const PRINT_STR_BUF = 136;
 const OFF = { ts_ns: 0, pid: 8, tid: 12, slot: 16, flags: 20, value: 24, cgroup: 32, comm: 40 } as const;
 export const PRINT_LAYOUT = { struct: 'print_event', size: 40 + PRINT_COMM_LEN, fields: OFF } as const;
+const STR_OFF = { e: 0, str_len: PRINT_LAYOUT.size, pad: PRINT_LAYOUT.size + 4, str: PRINT_LAYOUT.size + 8 } as const;
+export const PRINT_STR_LAYOUT = { struct: 'print_str_event', size: STR_OFF.str + PRINT_STR_BUF, fields: STR_OFF, strBuf: PRINT_STR_BUF } as const;
 const PROGS: SlotPrograms = { tracepoint: 'print_tp', uprobe: 'print_uprobe', uretprobe: 'print_uretprobe', uentry: 'print_uentry', usdt: 'print_usdt' };
 
 export class PrintProbe extends FeedProbe<PrintEvent> {
@@ -40,7 +47,7 @@ export class PrintProbe extends FeedProbe<PrintEvent> {
   private resolve(values: readonly string[]): TraceTarget[] {
     if (values.length === 0) return [];
     try {
-      return resolveTargets(hostEvents(), values, this.config?.pid ?? null);
+      return resolveTargets(hostEvents(), values, this.config?.pid ?? null, true);
     } catch (e) {
       if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
       throw e;
@@ -153,6 +160,15 @@ export class PrintProbe extends FeedProbe<PrintEvent> {
     const flags = rec.readUInt32LE(OFF.flags);
     let value: number | null = null;
     if (flags & PRINT_F_VALUE) value = Number(flags & PRINT_F_SIGNED ? rec.readBigInt64LE(OFF.value) : rec.readBigUInt64LE(OFF.value));
+    // A `:str` slot's record: the string (untrusted bytes of the process or the kernel: at most
+    // PRINT_STR_LEN, cut at the first NUL, escaped), or null when it could not be read.
+    let str: { str: string | null; truncated: boolean } | null = null;
+    if (t.str) {
+      if (rec.length < PRINT_STR_LAYOUT.size) return null;
+      const ok = (flags & PRINT_F_STR) !== 0;
+      const len = Math.min(rec.readUInt32LE(STR_OFF.str_len), PRINT_STR_LEN);
+      str = { str: ok ? cString(rec, STR_OFF.str, len) : null, truncated: ok && (flags & PRINT_F_TRUNC) !== 0 };
+    }
     return {
       ts: this.clock.wallMs(rec, OFF.ts_ns),
       pid: rec.readUInt32LE(OFF.pid),
@@ -160,6 +176,7 @@ export class PrintProbe extends FeedProbe<PrintEvent> {
       comm: cString(rec, OFF.comm, PRINT_COMM_LEN),
       event: t.id,
       value,
+      ...str,
       cgroup: cgroupRef(u64n(rec, OFF.cgroup)),
     };
   }

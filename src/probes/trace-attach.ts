@@ -9,9 +9,11 @@ import type { TraceTarget } from './trace-events.js';
 import { ProbeArgError } from './types.js';
 
 /** struct trace_slot (test/probes/layout.test.ts checks it against BTF). */
-export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 16, fields: { field_off: 0, field_size: 4, field_signed: 8, mode: 12 } } as const;
+export const TRACE_SLOT_LAYOUT = { struct: 'trace_slot', size: 20, fields: { field_off: 0, field_size: 4, field_signed: 8, mode: 12, str: 16 } } as const;
 /** bpf/trace.h TRACE_MODE_*. */
 const MODE = { field: 0, arg: 1, ret: 2, lat: 3, usdt: 4 } as const;
+/** bpf/trace.h TRACE_STR_* (--print's strings). */
+const STR = { user: 1, kptr: 2, uptr: 3, array: 4, loc: 5 } as const;
 
 /** The programs of an object, by role: `${prefix}_hit` etc. */
 export interface SlotPrograms {
@@ -40,6 +42,7 @@ export function slotConfig(t: TraceTarget): Buffer {
     cfg.writeUInt32LE(t.field.size, f.field_size);
     cfg.writeUInt32LE(t.field.signed ? 1 : 0, f.field_signed);
   }
+  if (t.str) cfg.writeUInt32LE(STR[t.str], f.str);
   return cfg;
 }
 

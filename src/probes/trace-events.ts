@@ -28,6 +28,14 @@ export interface TraceField {
   readonly signed: boolean;
 }
 
+/**
+ * Where a string of --print comes from (`:str`; bpf/trace.h TRACE_STR_*): a pointer argument or
+ * return value of a user-space probe ('user'), or a tracepoint's field: a `char *` into kernel
+ * memory ('kptr') or, for syscalls:sys_enter_*, into the process ('uptr'), a `char[N]` in the
+ * record ('array'), a `__data_loc char[]` ('loc').
+ */
+export type StrKind = 'user' | 'kptr' | 'uptr' | 'array' | 'loc';
+
 /** One thing to attach: a tracepoint, counted, and maybe one numeric field, histogrammed. */
 export interface TraceTarget {
   /** "sched:sched_switch" or "syscalls:sys_enter_read:count": the key in --json and on screen. */
@@ -45,6 +53,8 @@ export interface TraceTarget {
   readonly valueName?: string | null;
   /** From a wildcard: a function the kernel refuses is left out (and said), not an error. */
   readonly wild?: boolean;
+  /** --print only (`:str`): the value is read as a string, from there. */
+  readonly str?: StrKind | null;
 }
 
 /** A field declared in a format file, numeric or not. */
@@ -184,10 +194,10 @@ export function expand(events: TraceEvents, category: string, name: string): str
 }
 
 /** One value as typed -> its targets. Throws TraceArgError with the line the user sees. */
-export function resolveOne(events: TraceEvents, text: string, pid: number | null = null): TraceTarget[] {
+export function resolveOne(events: TraceEvents, text: string, pid: number | null = null, strings = false): TraceTarget[] {
   if (isUserSpec(text)) {
     try {
-      return resolveUser(text, pid).map((u) => ({
+      return resolveUser(text, pid, strings).map((u) => ({
         id: u.id,
         category: '',
         name: '',
@@ -197,6 +207,7 @@ export function resolveOne(events: TraceEvents, text: string, pid: number | null
         event: u.event,
         valueName: u.value,
         wild: u.wild,
+        str: u.user.str ? 'user' : null,
       }));
     } catch (e) {
       if (e instanceof UserArgError) throw new TraceArgError(e.message);
@@ -204,9 +215,15 @@ export function resolveOne(events: TraceEvents, text: string, pid: number | null
     }
   }
   const parts = text.trim().split(':');
+  // CATEGORY:NAME:FIELD:str (--print): the field read as a string.
+  const asStr = parts.length === 4 && parts[3] === 'str';
+  if (asStr) {
+    parts.pop();
+    if (!strings) throw new TraceArgError(`'${escapeText(text.trim())}': ':str' (a string) is for --print only`);
+  }
   if (parts.length < 2 || parts.length > 3 || !GLOB_RE.test(parts[0]) || !GLOB_RE.test(parts[1]) || (parts.length === 3 && !FIELD_RE.test(parts[2]))) {
     throw new TraceArgError(
-      `bad tracepoint '${escapeBytes(Buffer.from(text, 'utf8'))}': expected CATEGORY:NAME or CATEGORY:NAME:FIELD (wildcards * and ? in CATEGORY and NAME)`,
+      `bad tracepoint '${escapeBytes(Buffer.from(text, 'utf8'))}': expected CATEGORY:NAME or CATEGORY:NAME:FIELD${strings ? '[:str]' : ''} (wildcards * and ? in CATEGORY and NAME)`,
     );
   }
   const [category, name, fieldName] = parts;
@@ -232,16 +249,36 @@ export function resolveOne(events: TraceEvents, text: string, pid: number | null
       const numeric = fields.filter((x) => !x.notNumeric && !x.name.startsWith('common_')).map((x) => x.name);
       throw new TraceArgError(`no field '${fieldName}' in ${full}; its numeric fields: ${numeric.join(', ') || 'none'}`);
     }
+    if (asStr) {
+      const str = stringKind(f, cat);
+      if (!str)
+        throw new TraceArgError(`field '${fieldName}' of ${full} is not a string (${f.type}); ':str' takes a char *, char[N] or __data_loc char[] field`);
+      const field: TraceField = { name: f.name, type: f.type, offset: f.offset, size: f.size as TraceField['size'], signed: false };
+      return { id: `${full}:${f.name}:str`, category: cat, name: tp, field, unit: null, str };
+    }
     if (f.notNumeric) throw new TraceArgError(`field '${fieldName}' of ${full} is not numeric (${f.type}: ${f.notNumeric})`);
     const field: TraceField = { name: f.name, type: f.type, offset: f.offset, size: f.size as TraceField['size'], signed: f.signed };
     return { id: `${full}:${f.name}`, category: cat, name: tp, field, unit: unitOf(f.name) };
   });
 }
 
-/** Every value as typed -> the targets, each once, in order; at most TRACE_MAX_TARGETS. */
-export function resolveTargets(events: TraceEvents, values: readonly string[], pid: number | null = null): TraceTarget[] {
+/** How a field of a format file is read as a string, or null when it is not one. */
+function stringKind(f: FormatField, category: string): StrKind | null {
+  const char = /^(const\s+)?(unsigned\s+|signed\s+)?char\b/;
+  if (f.notNumeric === 'a string') return /^__data_loc\b.*\bchar\b/.test(f.type) ? 'loc' : null;
+  if (f.notNumeric === 'an array') return char.test(f.type) && f.size > 0 ? 'array' : null;
+  if (f.notNumeric === 'a pointer') {
+    if (!char.test(f.type) || !/^[^*]*\*\s*$/.test(f.type) || f.size !== 8) return null;
+    // The system calls' pointers are the caller's (bpftrace's str() on args.filename does the same).
+    return category === 'syscalls' ? 'uptr' : 'kptr';
+  }
+  return null;
+}
+
+/** Every value as typed -> the targets, each once, in order; at most TRACE_MAX_TARGETS. `strings`: --print's `:str` allowed. */
+export function resolveTargets(events: TraceEvents, values: readonly string[], pid: number | null = null, strings = false): TraceTarget[] {
   const out = new Map<string, TraceTarget>();
-  for (const v of values) for (const t of resolveOne(events, v, pid)) out.set(t.id, t);
+  for (const v of values) for (const t of resolveOne(events, v, pid, strings)) out.set(t.id, t);
   if (out.size > TRACE_MAX_TARGETS) {
     throw new TraceArgError(`${out.size} tracepoints in all; at most ${TRACE_MAX_TARGETS} can be attached at once`);
   }
@@ -250,9 +287,10 @@ export function resolveTargets(events: TraceEvents, values: readonly string[], p
 
 /**
  * Completions of a partly typed value: tracepoint names ("sched:sched_sw" -> "sched:sched_switch"),
- * and after a second ':' the numeric fields of that tracepoint. Sorted; at most `max`.
+ * and after a second ':' the numeric fields of that tracepoint (and with `strings`, --print's, its
+ * string fields with `:str`). Sorted; at most `max`.
  */
-export function completions(events: TraceEvents, text: string, max = 200): string[] {
+export function completions(events: TraceEvents, text: string, max = 200, strings = false): string[] {
   if (isUserSpec(text)) return userCompletions(text, max);
   const parts = text.split(':');
   if (parts.length === 3) {
@@ -264,9 +302,10 @@ export function completions(events: TraceEvents, text: string, max = 200): strin
     } catch {
       return [];
     }
+    // --print: the string fields too, with their `:str`.
     return fields
-      .filter((f) => !f.notNumeric && !f.name.startsWith('common_') && f.name.startsWith(prefix))
-      .map((f) => `${cat}:${tp}:${f.name}`)
+      .filter((f) => !f.name.startsWith('common_') && f.name.startsWith(prefix))
+      .flatMap((f) => (!f.notNumeric ? [`${cat}:${tp}:${f.name}`] : strings && stringKind(f, cat) ? [`${cat}:${tp}:${f.name}:str`] : []))
       .slice(0, max);
   }
   if (parts.length > 3) return [];

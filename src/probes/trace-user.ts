@@ -70,6 +70,8 @@ export interface UserProbe {
   readonly ifunc: string | null;
   /** The file's identity when resolved ("dev:ino"): a later stat that differs means replaced or deleted. */
   readonly fileId: string;
+  /** --print's `:str`: the value (an argument, a return value) is a pointer to a string in the process, read (bounded). */
+  readonly str?: boolean;
 }
 
 /** A file's identity ("dev:ino"), or null when it is gone. */
@@ -262,11 +264,24 @@ export interface UserTarget {
  * One value as typed -> its targets (a wildcard gives one per function). Throws UserArgError with
  * the line the user sees.
  */
-export function resolveUser(text: string, pid: number | null): UserTarget[] {
+export function resolveUser(text: string, pid: number | null, strings = false): UserTarget[] {
   const t = text.trim();
   const parts = t.split(':');
   const kind = parts[0];
-  if (kind === 'usdt') return resolveUsdt(t, parts, pid);
+  // A trailing `:str` (--print): the value read as a string (BCC's "%s", bpftrace's str(arg0)).
+  const str = parts.length >= 4 && parts[parts.length - 1] === 'str';
+  if (str) {
+    parts.pop();
+    if (!strings) throw new UserArgError(`'${shown(t)}': ':str' (a string) is for --print only`);
+    const need = kind === 'usdt' ? 5 : 4;
+    if (parts.length !== need) {
+      const form = kind === 'usdt' ? 'usdt:PATH:PROVIDER:NAME:argN:str' : kind === 'u' ? 'u:LIB:FUNC:argN:str' : 'ur:LIB:FUNC:ret:str';
+      throw new UserArgError(`bad probe '${shown(t)}': ':str' reads a value as a string: expected ${form}`);
+    }
+    if (kind === 'ur' && parts[3] === 'lat') throw new UserArgError(`bad probe '${shown(t)}': a latency is not a string (ret:str reads the return value)`);
+  }
+  const withStr = (targets: UserTarget[]): UserTarget[] => (str ? targets.map((u) => ({ ...u, id: `${u.id}:str`, user: { ...u.user, str: true } })) : targets);
+  if (kind === 'usdt') return withStr(resolveUsdt(t, parts, pid));
   if (parts.length < 3 || parts.length > 4) {
     throw new UserArgError(`bad probe '${shown(t)}': expected ${kind}:LIB:FUNC${kind === 'u' ? '[:argN]' : '[:ret|:lat]'}`);
   }
@@ -299,29 +314,31 @@ export function resolveUser(text: string, pid: number | null): UserTarget[] {
     }
     names = [func];
   }
-  return names.map((name) => {
-    const f = byName.get(name)!;
-    const r = f.ifunc ? resolveIfunc(file, f, elf) : { offset: f.offset, name };
-    const event = `${kind}:${lib}:${name}`;
-    return {
-      id: val === undefined ? event : `${event}:${val}`,
-      event,
-      value: val ?? null,
-      wild,
-      user: {
-        kind: kind === 'u' ? 'uprobe' : 'uretprobe',
-        path: file,
-        offset: r.offset,
-        func: r.name,
-        provider: '',
-        probe: '',
-        value,
-        argIndex: arg,
-        ifunc: f.ifunc ? r.name : null,
-        fileId: fileIdOf(file) ?? '',
-      },
-    };
-  });
+  return withStr(
+    names.map((name) => {
+      const f = byName.get(name)!;
+      const r = f.ifunc ? resolveIfunc(file, f, elf) : { offset: f.offset, name };
+      const event = `${kind}:${lib}:${name}`;
+      return {
+        id: val === undefined ? event : `${event}:${val}`,
+        event,
+        value: val ?? null,
+        wild,
+        user: {
+          kind: kind === 'u' ? 'uprobe' : 'uretprobe',
+          path: file,
+          offset: r.offset,
+          func: r.name,
+          provider: '',
+          probe: '',
+          value,
+          argIndex: arg,
+          ifunc: f.ifunc ? r.name : null,
+          fileId: fileIdOf(file) ?? '',
+        },
+      };
+    }),
+  );
 }
 
 function resolveUsdt(t: string, parts: string[], pid: number | null): UserTarget[] {

@@ -18,6 +18,8 @@ interface PrintLine {
   value: number | null;
   pid: number;
   comm: string;
+  str?: string | null;
+  truncated?: boolean;
 }
 
 describe.skipIf(noBpf)('--print', () => {
@@ -33,8 +35,8 @@ describe.skipIf(noBpf)('--print', () => {
   });
 
   /** perfscope with these arguments beside the test program (malloc 1000), which goes at perfscope's first line; its stdout lines. */
-  async function beside(args: (pid: number) => string[]): Promise<{ lines: string[]; pid: number }> {
-    const work = spawn(bin, ['malloc', '1000'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  async function beside(args: (pid: number) => string[], mode = ['malloc', '1000']): Promise<{ lines: string[]; pid: number }> {
+    const work = spawn(bin, mode, { stdio: ['pipe', 'pipe', 'inherit'] });
     const workLines = createInterface({ input: work.stdout! })[Symbol.asyncIterator]();
     expect((await workLines.next()).value).toBe('ready');
     const pid = work.pid!;
@@ -78,6 +80,60 @@ describe.skipIf(noBpf)('--print', () => {
       .split('\n')
       .flatMap((l) => JSON.parse(l).print ?? []);
     expect(events.filter((e) => e.value === 5000).length).toBe(1000);
+  });
+
+  it('--json: u:PROGRAM:pscstr:arg1:str carries the strings for its pid: 100 "pscstring-42", one cut at 128 bytes and flagged, one escaped, one unreadable', async () => {
+    const spec = `u:${bin}:pscstr:arg1:str`;
+    const { lines, pid } = await beside((pid) => ['--json', '-n', '4', '-i', '0.5', '--probes', 'print', '-p', String(pid), '--print', spec], ['str', '100']);
+    const events: PrintLine[] = lines.flatMap((l) => JSON.parse(l).print ?? []);
+    expect(events.length).toBe(103);
+    expect(events.every((e) => e.event === `${spec}` && e.pid === pid && e.comm === 'uprobework' && e.value === null)).toBe(true);
+    expect(events.filter((e) => e.str === 'pscstring-42' && e.truncated === false).length).toBe(100);
+    // 300 bytes: the first 128 kept, flagged
+    expect(events.filter((e) => e.str === 'L'.repeat(128) && e.truncated === true).length).toBe(1);
+    // an escape sequence from the process reaches --json (and the screen) escaped
+    expect(events.filter((e) => e.str === '\\e[31mred' && e.truncated === false).length).toBe(1);
+    // NULL: nothing read, said
+    expect(events.filter((e) => e.str === null).length).toBe(1);
+    for (const l of lines) expect(JSON.parse(l).probes.print.lost).toBe(0);
+  });
+
+  it('a recording holds the strings, and its replay gives them back', async () => {
+    const f = path.join(dir, 'rec-str.ndjson');
+    const spec = `u:${bin}:pscstr:arg1:str`;
+    await beside(
+      (pid) => ['record', '-o', f, '--duration', '2', '--json', '-i', '0.5', '--probes', 'print', '-p', String(pid), '--print', spec],
+      ['str', '100'],
+    );
+    const back = spawnSync(process.execPath, [BIN, 'replay', f, '--json'], { encoding: 'utf8', timeout: 60_000 });
+    expect(back.status).toBe(0);
+    const events: PrintLine[] = back.stdout
+      .trim()
+      .split('\n')
+      .flatMap((l) => JSON.parse(l).print ?? []);
+    expect(events.filter((e) => e.str === 'pscstring-42').length).toBe(100);
+    expect(events.filter((e) => e.truncated === true && e.str === 'L'.repeat(128)).length).toBe(1);
+    expect(events.filter((e) => e.str === '\\e[31mred').length).toBe(1);
+  });
+
+  it(':str on a field that is not a string, or on an argument out of range: one line, exit 2', () => {
+    const bad: [string, string][] = [
+      [
+        'sched:sched_switch:prev_pid:str',
+        "perfscope: field 'prev_pid' of sched:sched_switch is not a string (pid_t); ':str' takes a char *, char[N] or __data_loc char[] field",
+      ],
+      ['u:c:puts:arg7:str', 'perfscope: argument index 7 out of range for u:c:puts: arg1..arg6'],
+      ['ur:c:malloc:lat:str', "perfscope: bad probe 'ur:c:malloc:lat:str': a latency is not a string (ret:str reads the return value)"],
+    ];
+    for (const [spec, line] of bad) {
+      const r = spawnSync(process.execPath, [BIN, '--json', '-n', '1', '--print', spec], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, spec).toBe(2);
+      expect(r.stderr.trimEnd(), spec).toBe(line);
+    }
+    // --trace counts: it has no strings
+    const r = spawnSync(process.execPath, [BIN, '--json', '-n', '1', '--trace', 'u:c:puts:arg1:str'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trimEnd()).toBe("perfscope: 'u:c:puts:arg1:str': ':str' (a string) is for --print only");
   });
 
   it('a bad value: one line, exit 2', () => {

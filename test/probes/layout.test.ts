@@ -11,7 +11,7 @@ import { TCP_COMM_LEN, TCP_EVENT_SIZE, TCP_LAYOUT } from '../../src/probes/tcp.j
 import { SCHED_CFG_LAYOUT } from '../../src/probes/sched.js';
 import { TOP_COMM_LEN, TOP_CUR_LAYOUT, TOP_KEY_LAYOUT, TOP_VAL_LAYOUT } from '../../src/probes/proc/kernel-top.js';
 import { ISO_COMM_LEN, ISO_LAYOUT } from '../../src/probes/isolation.js';
-import { PRINT_COMM_LEN, PRINT_LAYOUT } from '../../src/probes/print.js';
+import { PRINT_COMM_LEN, PRINT_LAYOUT, PRINT_STR_LAYOUT } from '../../src/probes/print.js';
 import { TRACE_COMM_LEN, TRACE_HIST_SLOTS, TRACE_KEY_LAYOUT, TRACE_SLOT_LAYOUT, TRACE_STAT_LAYOUT } from '../../src/probes/trace.js';
 import { btfStruct } from '../helpers/btf.js';
 import { STACK_COMM_LEN, STACK_KDEPTH, STACK_KEY_LAYOUT, STACK_PROC_LAYOUT, STACK_SAMPLE_LAYOUT, STACK_UDEPTH } from '../../src/stacks/layout.js';
@@ -239,7 +239,7 @@ const CASES: Case[] = [
     object: 'trace',
     layout: TRACE_SLOT_LAYOUT,
     size: TRACE_SLOT_LAYOUT.size,
-    bytes: { field_off: 4, field_size: 4, field_signed: 4, mode: 4 },
+    bytes: { field_off: 4, field_size: 4, field_signed: 4, mode: 4, str: 4 },
     dims: {},
   },
   {
@@ -249,6 +249,14 @@ const CASES: Case[] = [
     size: PRINT_LAYOUT.size,
     bytes: { ts_ns: 8, pid: 4, tid: 4, slot: 4, flags: 4, value: 8, cgroup: 8, comm: PRINT_COMM_LEN },
     dims: { comm: [PRINT_COMM_LEN] },
+  },
+  {
+    name: 'print string event',
+    object: 'print',
+    layout: PRINT_STR_LAYOUT,
+    size: PRINT_STR_LAYOUT.size,
+    bytes: { e: PRINT_LAYOUT.size, str_len: 4, pad: 4, str: PRINT_STR_LAYOUT.strBuf },
+    dims: { str: [PRINT_STR_LAYOUT.strBuf] },
   },
   ...['profile', 'offstacks'].map((object) => ({
     name: `${object} stack key`,

@@ -161,6 +161,22 @@ describe('what the user types', () => {
     ).toBe('288 tracepoints in all; at most 256 can be attached at once');
   });
 
+  it(':str (--print): a string field and where it is read from; any other field, and --trace, refused with one line', () => {
+    expect(resolveOne(EV, 'sched:sched_switch:prev_comm:str', null, true)[0]).toMatchObject({
+      id: 'sched:sched_switch:prev_comm:str',
+      str: 'array',
+      field: { offset: 8, size: 16 },
+    });
+    expect(resolveOne(EV, 'block:block_rq_issue:cmd:str', null, true)[0]).toMatchObject({ str: 'loc', field: { offset: 60, size: 4 } });
+    // a system call's char * is the caller's memory
+    expect(resolveOne(EV, 'syscalls:sys_enter_read:buf:str', null, true)[0]).toMatchObject({ str: 'uptr', field: { offset: 24, size: 8 } });
+    expect(message(() => resolveOne(EV, 'sched:sched_switch:prev_pid:str', null, true))).toBe(
+      "field 'prev_pid' of sched:sched_switch is not a string (pid_t); ':str' takes a char *, char[N] or __data_loc char[] field",
+    );
+    expect(message(() => resolveOne(EV, 'sched:sched_switch:prev_comm:str'))).toBe("'sched:sched_switch:prev_comm:str': ':str' (a string) is for --print only");
+    expect(message(() => resolveOne(EV, 'sched:sched_switch:prev_comm:x', null, true))).toMatch(/^bad tracepoint /);
+  });
+
   it('completion: names, then after a second colon the numeric fields', () => {
     expect(completions(EV, 'sched:sched_w')).toEqual(['sched:sched_wakeup']);
     expect(completions(EV, 'sys')).toEqual(['syscalls:sys_enter_open', 'syscalls:sys_enter_openat', 'syscalls:sys_enter_read']);
@@ -168,6 +184,11 @@ describe('what the user types', () => {
       'sched:sched_switch:prev_pid',
       'sched:sched_switch:prev_prio',
       'sched:sched_switch:prev_state',
+    ]);
+    expect(completions(EV, 'sched:sched_switch:next_', 200, true)).toEqual([
+      'sched:sched_switch:next_comm:str',
+      'sched:sched_switch:next_pid',
+      'sched:sched_switch:next_prio',
     ]);
     expect(completions(EV, 'sched:nope:')).toEqual([]);
     expect(completions(EV, '../x:y:')).toEqual([]);

@@ -5,14 +5,14 @@
 // set by the attach); bad input refused with one line and nothing left attached.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { addon } from '../../src/bpf/addon.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { TraceProbe } from '../../src/probes/trace.js';
-import { PrintProbe } from '../../src/probes/print.js';
+import { PRINT_STR_LEN, PrintProbe } from '../../src/probes/print.js';
 import type { PrintEvent } from '../../src/probes/print-spec.js';
 import type { TraceRow, TraceSample } from '../../src/probes/trace-spec.js';
 import { ProbeArgError, type ProbeConfig } from '../../src/probes/types.js';
@@ -268,6 +268,67 @@ describe.skipIf(noBpf)('trace probe: uprobes, uretprobes, USDT (real BPF)', () =
     // removed: detached, nothing more printed
     await p.setArgs([]);
     expect(p.values()).toEqual([]);
+  });
+
+  it('--print u:PROGRAM:pscstr:arg1:str: 100 strings read from the process, one cut at 128 bytes and flagged, NULL unreadable', async () => {
+    const w = await work(bin, ['str', '100']);
+    child = w.child;
+    const pid = w.child.pid!;
+    const p = new PrintProbe();
+    probe = p;
+    const spec = `u:${bin}:pscstr:arg1:str`;
+    await p.startAsync(config({ pid, args: [spec] }));
+    const events: PrintEvent[] = [...p.sample()];
+    await w.go();
+    events.push(...p.sample());
+    expect(events.length).toBe(103);
+    expect(events.every((e) => e.event === spec && e.pid === pid && e.value === null)).toBe(true);
+    expect(events.slice(0, 100).every((e) => e.str === 'pscstring-42' && e.truncated === false)).toBe(true);
+    expect(events[100]).toMatchObject({ str: 'L'.repeat(PRINT_STR_LEN), truncated: true });
+    expect(events[101]).toMatchObject({ str: '\\e[31mred', truncated: false });
+    expect(events[102]).toMatchObject({ str: null, truncated: false });
+    expect(p.cost().lost).toBe(0);
+  });
+
+  it.skipIf(!existsSync(PYTHON))('--print usdt:python3.11:python:function__return:arg2:str: the function names, read from the process', async () => {
+    const script = ['import sys', 'def pscfunc(): return 1', 'print("ready", flush=True)', 'sys.stdin.readline()', 'for i in range(300): pscfunc()'].join('\n');
+    const w = await work(PYTHON, ['-c', script]);
+    child = w.child;
+    const pid = w.child.pid!;
+    const p = new PrintProbe();
+    probe = p;
+    const spec = `usdt:${PYTHON}:python:function__return:arg2:str`;
+    await p.startAsync(config({ pid, args: [spec] }));
+    const events: PrintEvent[] = [...p.sample()];
+    await w.go();
+    events.push(...p.sample());
+    // function__return(filename, funcname, lineno): arg2 is the function's name
+    expect(events.filter((e) => e.pid === pid && e.str === 'pscfunc').length).toBe(300);
+    expect(events.every((e) => e.event === spec && e.value === null)).toBe(true);
+  });
+
+  it("--print tracepoint strings: exec's __data_loc filename, task_rename's char[16], openat's char * into the process, rcu_utilization's into the kernel", async () => {
+    const exe = path.join(dir, 'pscexec');
+    execFileSync('cp', [bin, exe]);
+    const file = path.join(dir, 'pscopen-target');
+    writeFileSync(file, 'x');
+    const rcu = existsSync('/sys/kernel/tracing/events/rcu/rcu_utilization/format');
+    const p = new PrintProbe();
+    probe = p;
+    const specs = ['sched:sched_process_exec:filename:str', 'task:task_rename:newcomm:str', 'syscalls:sys_enter_openat:filename:str'];
+    await p.startAsync(config({ args: rcu ? [...specs, 'rcu:rcu_utilization:s:str'] : specs }));
+    p.sample();
+    execFileSync(exe, ['sleep', '0'], { input: 'go\n' });
+    execFileSync('cat', [file]);
+    const events = p.sample();
+    const of = (event: string, str: string) => events.filter((e) => e.event === event && e.str === str);
+    expect(of('sched:sched_process_exec:filename:str', exe).length).toBe(1);
+    expect(of('sched:sched_process_exec:filename:str', exe)[0].comm).toBe('pscexec');
+    expect(of('task:task_rename:newcomm:str', 'pscexec').length).toBe(1);
+    expect(of('syscalls:sys_enter_openat:filename:str', file).length).toBe(1);
+    expect(of('syscalls:sys_enter_openat:filename:str', file)[0].comm).toBe('cat');
+    if (rcu) expect(of('rcu:rcu_utilization:s:str', 'Start context switch').length).toBeGreaterThan(0);
+    expect(events.every((e) => e.value === null && e.str !== undefined)).toBe(true);
   });
 
   it.skipIf(onlineCpus().length < 2)(
