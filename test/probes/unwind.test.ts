@@ -97,6 +97,11 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
     const user = hottest.frames.slice(0, hottest.user_frames);
     expect(user[user.length - 1].via).toBe('regs');
     for (const f of user.slice(0, -1)) expect(f.via, f.sym ?? f.module).toBe('cfi');
+    // Each user frame carries its file's build-id (--json key build_id), the test program's as readelf -n shows it.
+    const noted = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', bin], { encoding: 'utf8' }))?.[1];
+    const ours = user.filter((f) => f.module === bin);
+    expect(ours.map((f) => f.sym)).toEqual(expect.arrayContaining(['main', 'mid_b', 'leaf_a']));
+    for (const f of ours) expect(f.build_id, f.sym ?? '').toBe(noted);
   });
 
   it('off-CPU, through Debian libc without frame pointers: main;sleeper_fn;...nanosleep...', async () => {
@@ -153,11 +158,24 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
     expect(names.slice(-3)).toEqual(['main', 'mid_b', 'leaf_a']);
     expect(names[0]).toBe('_start');
     expect(Number(heaviest.value[1])).toBe(Number(heaviest.value[0]) * Number(prof.period));
+    // The test program's mapping carries the build-id its ELF note holds (readelf -n), and its
+    // locations are in that mapping.
+    const noted = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', bin], { encoding: 'utf8' }))?.[1];
+    expect(noted).toMatch(/^[0-9a-f]{40}$/); // gcc's default --build-id (sha1)
+    const ours = prof.mapping.filter((m) => strings[Number(m.filename)] === bin);
+    expect(ours.map((m) => strings[Number(m.buildId)])).toEqual([noted]);
+    const leafLoc = prof.location.find((l) => Number(l.id) === Number(heaviest.locationId[0]))!;
+    expect(Number(leafLoc.mappingId)).toBe(Number(ours[0].id));
     // What Go's own reader makes of it.
-    const { stdout } = await promisify(execFile)('go', ['tool', 'pprof', '-top', file], { env: { ...process.env, HOME: dir }, timeout: 60_000 });
+    const goEnv = { env: { ...process.env, HOME: dir }, timeout: 60_000 };
+    const { stdout } = await promisify(execFile)('go', ['tool', 'pprof', '-top', file], goEnv);
     expect(stdout).toMatch(/Type: cpu/);
     expect(stdout).toMatch(/\sleaf_a\n/);
     expect(stdout).toMatch(/\smid_b\n/);
+    // -raw lists the mappings (after the samples and locations) with their build-ids.
+    const raw = (await promisify(execFile)('go', ['tool', 'pprof', '-raw', file], goEnv)).stdout;
+    const mappingLines = raw.slice(raw.lastIndexOf('Mappings')).split('\n');
+    expect(mappingLines.find((l) => l.includes(bin))).toContain(noted);
   });
 
   it('perfscope --pprof --probes offcpu: off-CPU nanoseconds by stack, sleeper_fn under main', async () => {
