@@ -45,6 +45,8 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
   let dir: string;
   let bin: string;
   let corrupt: string;
+  let debugFrame: string;
+  let mixedFrame: string;
   let probe: ProfileProbe | OffcpuProbe | null = null;
   let work: Work | null = null;
   beforeAll(() => {
@@ -58,6 +60,16 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
       expect(body, fn).not.toMatch(/mov\s+%rsp,%rbp/); // no frame set up
     }
     expect(sectionOffset(bin, '.eh_frame')).toBeGreaterThan(0);
+    // CFI in .debug_frame only: built without unwind tables, with -g; the .eh_frame gcc still
+    // links in (crt1.o's, for _start) and its header stripped, so none is left.
+    debugFrame = path.join(dir, 'dfwork');
+    const withEh = `${debugFrame}.eh`;
+    execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-g', '-Wall', '-Werror', '-o', withEh, SRC]);
+    execFileSync('objcopy', ['--remove-section', '.eh_frame', '--remove-section', '.eh_frame_hdr', withEh, debugFrame]);
+    mixedFrame = withEh; // as gcc links it: .eh_frame for _start only, the program's own functions in .debug_frame
+    const sections = execFileSync('readelf', ['-S', '-W', debugFrame], { encoding: 'utf8' });
+    expect(sections).not.toMatch(/\.eh_frame/);
+    expect(sections).toMatch(/ \.debug_frame /);
     // A frame-pointer build whose CFI table cannot be read (.eh_frame_hdr's version byte).
     corrupt = path.join(dir, 'fpcorrupt');
     execFileSync('cc', ['-O0', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', corrupt, FP_SRC]);
@@ -194,6 +206,31 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
     const names = heaviest.locationId.map((id) => locFns.get(Number(id))![0]).reverse();
     expect(names.join(';')).toMatch(/;main;sleeper_fn;.*nanosleep/);
     expect(Number(heaviest.value[1])).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['and no .eh_frame', () => debugFrame],
+    ["and .eh_frame for the C runtime's _start only", () => mixedFrame],
+  ])('a module with .debug_frame %s: the hottest stack is still main;mid_b;leaf_a, found by CFI', async (_what, file) => {
+    work = await startWork(file(), ['burn', '2.5'], 1);
+    const pid = work.child.pid!;
+    const p = new ProfileProbe();
+    probe = p;
+    await p.startAsync(config({ pid }));
+    p.sample();
+    work.go();
+    await sleep(300);
+    await symbolizerIdle();
+    expect(await work.exited).toBe(0);
+    const rows = rowsOf([p.sample()], pid);
+    const hottest = rows[0];
+    expect(userNames(hottest).slice(-3)).toEqual(['main', 'mid_b', 'leaf_a']);
+    const user = hottest.frames.slice(0, hottest.user_frames);
+    const viaOf = (sym: string) => user.find((f) => f.sym === sym)?.via;
+    // mid_b was found from leaf_a's row, main from mid_b's: both rows of .debug_frame.
+    expect(viaOf('leaf_a')).toBe('regs');
+    expect(viaOf('mid_b')).toBe('cfi');
+    expect(viaOf('main')).toBe('cfi');
   });
 
   it('a module whose CFI is corrupt falls back to frame pointers, and its frames say so', async () => {
