@@ -296,6 +296,7 @@ struct Tables {
   std::string names;
   bool dwarf = false;  // the parser can be asked for this file's DWARF
   std::string build_id;
+  std::string build_hex;  // build_id in lowercase hex (as `readelf -n` shows it), for frames
   uint64_t digest = 0;  // of all the above (computed on the worker): a key to find an equal table
 
   // Equal content: then one table serves both files (two containers' copies of one library).
@@ -389,6 +390,7 @@ struct OutFrame {
   uint64_t offset = 0;
   std::string file;
   uint32_t line = 0;
+  std::string build_id;  // hex, of the module's file (its GNU build-id note), when it has one
   bool inlined = false;
   bool pending = false;
 };
@@ -922,6 +924,7 @@ void ParseFileJob(Work* w, const Job& job, Done* d) {
   GetCfi(w, f, t.get(), &cut);
   t->dwarf = d->dwarf_fd != nullptr;
   t->build_id = id;
+  t->build_hex = Hex(id);  // at most 64 bytes (r.Bytes(64) above): 128 hex digits
   uint64_t h = Fnv(id) ^ Fnv(t->names) * 31 ^ (t->dwarf ? 1 : 0);
   for (const Sym& sy : t->syms) h = (h ^ sy.addr ^ (sy.end << 1) ^ (uint64_t(sy.name) << 7) ^ sy.rank) * 1099511628211ull;
   for (const Segment& sg : t->segs) h = (h ^ sg.off ^ (sg.filesz << 3) ^ (sg.vaddr << 5)) * 1099511628211ull;
@@ -1547,6 +1550,7 @@ bool Engine::ResolveInTables(FileEntry* f, const Tables* t, const OutFrame& base
   uint64_t v;
   if (!t->Translate(fileoff, &v)) {
     out->push_back(base);
+    out->back().build_id = t->build_hex;
     return true;
   }
   const Sym* s = t->Find(v);
@@ -1573,6 +1577,7 @@ bool Engine::ResolveInTables(FileEntry* f, const Tables* t, const OutFrame& base
   }
   OutFrame outer = base;
   outer.pending = !whole;
+  outer.build_id = t->build_hex;
   if (s) {
     outer.has_sym = true;
     outer.sym = Cut(t->names.c_str() + s->name);
@@ -1892,6 +1897,7 @@ Napi::Object FrameObject(Napi::Env env, const sym::OutFrame& f) {
   o.Set("offset", Napi::Number::New(env, double(f.offset)));
   if (!f.file.empty()) o.Set("file", Str(env, f.file));
   if (f.line) o.Set("line", Napi::Number::New(env, f.line));
+  if (!f.build_id.empty()) o.Set("buildId", Napi::String::New(env, f.build_id));
   if (f.inlined) o.Set("inlined", Napi::Boolean::New(env, true));
   if (f.pending) o.Set("pending", Napi::Boolean::New(env, true));
   return o;

@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
   }
   {
-    // Call-frame information: a crafted .eh_frame / .eh_frame_hdr must neither crash nor hang.
+    // Call-frame information: a crafted .eh_frame / .eh_frame_hdr, or .debug_frame (read when
+    // there is no usable .eh_frame, and beside it: seed cfi-debug-frame.so), must neither crash nor hang.
     std::vector<char> img3(data, data + size);
     parse::CfiTable cfi;
     parse::BuildCfi(-1, img3.data(), img3.size(), &cfi);

@@ -182,11 +182,13 @@ void FinishSymbols(SymTable* t) {
 
 // Is there DWARF (not merely NOBITS placeholders), within the bounds (inflated sizes of
 // compressed sections by their headers)?
-bool HasDwarf(Elf* e) {
+// The debug sections within their bounds (each inflated at most kMaxDebugSection, all at most
+// kMaxDebugTotal): whether there is .debug_info (*info) and .debug_frame (*frame).
+bool DebugSections(Elf* e, bool* info, bool* frame) {
   size_t shstrndx = 0;
   size_t shnum = Sections(e);
+  *info = *frame = false;
   if (!shnum || elf_getshdrstrndx(e, &shstrndx) != 0) return false;
-  bool info = false;
   uint64_t total = 0;
   Elf_Scn* scn = nullptr;
   while ((scn = elf_nextscn(e, scn)) != nullptr) {
@@ -213,9 +215,15 @@ bool HasDwarf(Elf* e) {
     if (size > kMaxDebugSection) return false;
     total += size;
     if (total > kMaxDebugTotal) return false;
-    if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")) info = true;
+    if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")) *info = true;
+    if (!strcmp(name, ".debug_frame") || !strcmp(name, ".zdebug_frame")) *frame = true;
   }
-  return info;
+  return true;
+}
+
+bool HasDwarf(Elf* e) {
+  bool info, frame;
+  return DebugSections(e, &info, &frame) && info;
 }
 
 const char* DebugLink(Elf* e, GElf_Word* crc) {
@@ -623,6 +631,141 @@ CfiRow RowOf(Dwarf_Frame* fr, uint64_t pc) {
   return r;
 }
 
+// The rows of the FDEs starting at `starts` (unsorted, may repeat), each evaluated by libdw up to
+// the next FDE's start: the same for .eh_frame and .debug_frame. `cfis`: where an address is
+// looked up, in order (.eh_frame's first: .debug_frame only fills what it leaves uncovered).
+void CompileRows(const std::vector<Dwarf_CFI*>& cfis, std::vector<uint64_t>* starts_in, CfiTable* out) {
+  std::vector<uint64_t>& starts = *starts_in;
+  std::sort(starts.begin(), starts.end());
+  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
+  size_t failed = 0;
+  for (size_t i = 0; i < starts.size(); i++) {
+    uint64_t pc = starts[i], next = i + 1 < starts.size() ? starts[i + 1] : UINT64_MAX;
+    if (!out->rows.empty() && out->rows.back().pc >= pc) continue;  // overlapping FDEs: the first wins
+    size_t k = 0;
+    for (; k < kMaxCfiRowsPerFde && pc < next; k++) {
+      if (out->rows.size() >= kMaxCfiRows) {
+        out->cut++;
+        break;
+      }
+      Dwarf_Frame* fr = nullptr;
+      for (Dwarf_CFI* cfi : cfis)
+        if (dwarf_cfi_addrframe(cfi, pc, &fr) == 0 && fr) break;
+      if (!fr) {
+        if (k == 0) failed++;
+        break;
+      }
+      Dwarf_Addr start = 0, end = 0;
+      bool sig = false;
+      dwarf_frame_info(fr, &start, &end, &sig);
+      CfiRow r = RowOf(fr, pc);
+      free(fr);
+      if (out->rows.empty() || out->rows.back().kind != r.kind || out->rows.back().cfa_off != r.cfa_off ||
+          out->rows.back().rbp != r.rbp || out->rows.back().rbp_off != r.rbp_off || out->rows.back().ra != r.ra ||
+          out->rows.back().ra_off != r.ra_off || out->rows.back().kind == kCfiGap)
+        out->rows.push_back(r);
+      if (end <= pc) break;
+      pc = end;
+    }
+    if (k == kMaxCfiRowsPerFde) out->cut++;
+    if (pc < next && (out->rows.empty() || out->rows.back().pc < pc)) {
+      CfiRow gap{};
+      gap.pc = pc;
+      gap.kind = kCfiGap;
+      out->rows.push_back(gap);
+    }
+  }
+  // Most FDEs of the table unreadable: the CFI is corrupt (what was read is kept).
+  if (failed && failed * 2 >= starts.size()) out->corrupt = true;
+}
+
+// .debug_frame (a module built without .eh_frame, e.g. -fno-asynchronous-unwind-tables -g):
+// no sorted table of FDEs as .eh_frame_hdr gives, so its entries are walked with
+// dwarf_next_cfi for their start addresses (bounded: kMaxCfiFdes FDEs, each entry must move
+// on), and each is evaluated through the Dwarf_CFI of dwarf_getcfi, as .eh_frame's are.
+// False: no .debug_frame (or one past the debug sections' bounds, or libdw cannot open it).
+struct DebugFrame {
+  Dwarf* dw = nullptr;
+  Dwarf_CFI* cfi = nullptr;  // owned by dw
+  std::vector<uint64_t> starts;
+  size_t bad = 0;            // entries that could not be read
+  uint64_t cut = 0;
+  ~DebugFrame() {
+    if (dw) dwarf_end(dw);
+  }
+  bool Corrupt() const { return bad && bad * 2 >= starts.size() + bad; }
+};
+
+// False: no .debug_frame (or one past the debug sections' bounds, or libdw cannot open it).
+bool ReadDebugFrame(Elf* e, DebugFrame* df) {
+  bool info = false, frame = false;
+  const char* ident = elf_getident(e, nullptr);
+  if (!ident || ident[EI_CLASS] != ELFCLASS64 || !DebugSections(e, &info, &frame) || !frame) return false;
+  Dwarf* dw = dwarf_begin_elf(e, DWARF_C_READ, nullptr);
+  if (!dw) return false;
+  df->dw = dw;
+  Dwarf_CFI* cfi = dwarf_getcfi(dw);  // owned by dw
+  // The section's bytes as libdw left them (inflated if it was compressed).
+  size_t shstr = 0;
+  Elf_Data* data = nullptr;
+  Elf_Scn* scn = nullptr;
+  if (elf_getshdrstrndx(e, &shstr) == 0) {
+    while ((scn = elf_nextscn(e, scn)) != nullptr) {
+      GElf_Shdr sh;
+      if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED)) continue;
+      const char* name = elf_strptr(e, shstr, sh.sh_name);
+      if (name && (!strcmp(name, ".debug_frame") || !strcmp(name, ".zdebug_frame"))) {
+        data = elf_getdata(scn, nullptr);
+        break;
+      }
+    }
+  }
+  if (!cfi || !data || !data->d_buf || data->d_size == 0) return false;
+  df->cfi = cfi;
+  std::vector<uint64_t>& starts = df->starts;
+  Dwarf_Off off = 0, next = 0;
+  size_t& bad = df->bad;
+  for (size_t entries = 0; off < data->d_size && entries < 2 * kMaxCfiFdes; entries++) {
+    Dwarf_CFI_Entry entry;
+    int rc = dwarf_next_cfi(reinterpret_cast<const unsigned char*>(ident), data, false, off, &next, &entry);
+    if (rc == 1) break;  // the end
+    if (next <= off) {   // no way on: the rest is unreadable
+      bad++;
+      break;
+    }
+    off = next;
+    if (rc != 0) {
+      bad++;
+      continue;
+    }
+    if (dwarf_cfi_cie_p(&entry)) continue;
+    if (starts.size() >= kMaxCfiFdes) {
+      df->cut++;
+      continue;
+    }
+    if (entry.fde.end < entry.fde.start || entry.fde.end - entry.fde.start < 8) {
+      bad++;
+      continue;
+    }
+    uint64_t loc;
+    memcpy(&loc, entry.fde.start, 8);  // initial_location: an address (8 bytes on x86-64)
+    starts.push_back(loc);
+  }
+  if (off < data->d_size && !bad && starts.size() >= kMaxCfiFdes) df->cut++;
+  return true;
+}
+
+// A file's CFI from its .debug_frame alone.
+bool DebugFrameCfi(Elf* e, CfiTable* out) {
+  DebugFrame df;
+  if (!ReadDebugFrame(e, &df)) return false;
+  out->present = true;
+  out->cut += df.cut;
+  CompileRows({df.cfi}, &df.starts, out);
+  if (df.Corrupt()) out->corrupt = true;
+  return true;
+}
+
 }  // namespace
 
 bool BuildCfi(int fd, const char* mem, size_t len, CfiTable* out) {
@@ -649,26 +792,32 @@ bool BuildCfi(int fd, const char* mem, size_t len, CfiTable* out) {
       hdr_addr = sh.sh_addr;
     }
   }
-  if (!has_eh_frame) {
+  // No .eh_frame, or one whose table cannot be read: .debug_frame, if the file has one (a
+  // corrupt .eh_frame stays corrupt when there is none).
+  auto debug_frame = [&](bool eh_corrupt) {
+    CfiTable dt;
+    if (DebugFrameCfi(e, &dt) && !dt.corrupt) *out = std::move(dt);
+    else if (eh_corrupt) {
+      out->present = true;
+      out->corrupt = true;
+    }
     elf_end(e);
     return true;
-  }
-  out->present = true;
+  };
+  if (!has_eh_frame) return debug_frame(false);
   Dwarf_CFI* cfi = dwarf_getcfi_elf(e);
   if (!hdr || !hdr->d_buf || hdr->d_size < 4 || !cfi) {
-    out->corrupt = true;
     if (cfi) dwarf_cfi_end(cfi);
-    elf_end(e);
-    return true;
+    return debug_frame(true);
   }
+  out->present = true;
   const uint8_t* p = static_cast<const uint8_t*>(hdr->d_buf);
   size_t n = hdr->d_size, at = 4;
   uint64_t frame_ptr = 0, count = 0;
   if (p[0] != 1 || !HdrPointer(p, n, &at, p[1], hdr_addr, &frame_ptr) || !HdrPointer(p, n, &at, p[2], hdr_addr, &count)) {
-    out->corrupt = true;
     dwarf_cfi_end(cfi);
-    elf_end(e);
-    return true;
+    *out = CfiTable();
+    return debug_frame(true);
   }
   std::vector<uint64_t> starts;
   for (uint64_t i = 0; i < count; i++) {
@@ -683,45 +832,20 @@ bool BuildCfi(int fd, const char* mem, size_t len, CfiTable* out) {
     }
     starts.push_back(loc);
   }
-  std::sort(starts.begin(), starts.end());
-  starts.erase(std::unique(starts.begin(), starts.end()), starts.end());
-  size_t failed = 0;
-  for (size_t i = 0; i < starts.size(); i++) {
-    uint64_t pc = starts[i], next = i + 1 < starts.size() ? starts[i + 1] : UINT64_MAX;
-    if (!out->rows.empty() && out->rows.back().pc >= pc) continue;  // overlapping FDEs: the first wins
-    size_t k = 0;
-    for (; k < kMaxCfiRowsPerFde && pc < next; k++) {
-      if (out->rows.size() >= kMaxCfiRows) {
-        out->cut++;
-        break;
-      }
-      Dwarf_Frame* fr = nullptr;
-      if (dwarf_cfi_addrframe(cfi, pc, &fr) != 0 || !fr) {
-        if (k == 0) failed++;
-        break;
-      }
-      Dwarf_Addr start = 0, end = 0;
-      bool sig = false;
-      dwarf_frame_info(fr, &start, &end, &sig);
-      CfiRow r = RowOf(fr, pc);
-      free(fr);
-      if (out->rows.empty() || out->rows.back().kind != r.kind || out->rows.back().cfa_off != r.cfa_off ||
-          out->rows.back().rbp != r.rbp || out->rows.back().rbp_off != r.rbp_off || out->rows.back().ra != r.ra ||
-          out->rows.back().ra_off != r.ra_off || out->rows.back().kind == kCfiGap)
-        out->rows.push_back(r);
-      if (end <= pc) break;
-      pc = end;
+  {
+    // .debug_frame too, if the file has one: it covers what .eh_frame does not (a program built
+    // -fno-asynchronous-unwind-tables -g has .eh_frame only for the C runtime's _start).
+    DebugFrame df;
+    std::vector<Dwarf_CFI*> cfis{cfi};
+    if (ReadDebugFrame(e, &df) && !df.Corrupt()) {
+      cfis.push_back(df.cfi);
+      out->cut += df.cut;
+      size_t room = kMaxCfiFdes * 2 - std::min(kMaxCfiFdes * 2, starts.size());
+      if (df.starts.size() > room) out->cut += df.starts.size() - room;
+      starts.insert(starts.end(), df.starts.begin(), df.starts.begin() + ptrdiff_t(std::min(room, df.starts.size())));
     }
-    if (k == kMaxCfiRowsPerFde) out->cut++;
-    if (pc < next && (out->rows.empty() || out->rows.back().pc < pc)) {
-      CfiRow gap{};
-      gap.pc = pc;
-      gap.kind = kCfiGap;
-      out->rows.push_back(gap);
-    }
+    CompileRows(cfis, &starts, out);
   }
-  // Most FDEs of the table unreadable: the CFI is corrupt (what was read is kept).
-  if (failed && failed * 2 >= starts.size()) out->corrupt = true;
   dwarf_cfi_end(cfi);
   elf_end(e);
   return true;
@@ -729,3 +853,4 @@ bool BuildCfi(int fd, const char* mem, size_t len, CfiTable* out) {
 
 }  // namespace parse
 }  // namespace perfscope
+

@@ -114,7 +114,8 @@ void ParsePerfMap(std::string_view text, size_t max_entries, size_t max_names, P
 
 std::string Demangle(const char* s, size_t max);
 
-// Call-frame information (.eh_frame, found through .eh_frame_hdr's sorted table of FDEs),
+// Call-frame information (.eh_frame, found through .eh_frame_hdr's sorted table of FDEs; else,
+// when a file has no .eh_frame or its table cannot be read, .debug_frame, walked entry by entry),
 // compiled into plain rows the addon's unwinder walks (native/symbolize.cc, Unwind): x86-64
 // only; a rule the unwinder does not know (a DWARF expression, a register other than rsp/rbp
 // for the CFA, a value rule) makes a row kUnknown, where it falls back to the frame pointer.
@@ -147,7 +148,7 @@ struct CfiRow {
 
 struct CfiTable {
   std::vector<CfiRow> rows;  // sorted by pc, strictly increasing
-  bool present = false;      // the file has .eh_frame with a table we read
+  bool present = false;      // the file has .eh_frame (or .debug_frame) with a table we read
   bool corrupt = false;      // it has, but it could not be read (or only in part)
   uint64_t cut = 0;          // FDEs or rows left out by a bound
 };

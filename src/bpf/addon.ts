@@ -112,6 +112,8 @@ export interface Frame {
   /** Source file and line, from DWARF, where the address is in this frame's code. */
   file?: string;
   line?: number;
+  /** The GNU build-id of the mapped file (or vDSO image) holding the address, lowercase hex, when it has one. */
+  buildId?: string;
   /** An inlined function (every frame of an address but its first, outermost one). */
   inlined?: true;
   /**

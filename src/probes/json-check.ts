@@ -113,6 +113,11 @@ export function checked<T>(v: unknown, c: Check, at: string): T | null {
   return v as T;
 }
 
+/** A GNU build-id in lowercase hex (1 to 64 bytes), as StackFrame.build_id holds it. */
+const buildId: Check = (v, at) => {
+  if (typeof v !== 'string' || !/^(?:[0-9a-f]{2}){1,64}$/.test(v)) fail(at, 'not a build-id (hex)');
+};
+
 /** A stack row's shape (profile and off-CPU stacks). */
 export const STACK_FRAME = obj({
   addr: str,
@@ -121,5 +126,6 @@ export const STACK_FRAME = obj({
   offset: num,
   inlined: optional(bool),
   via: optional(oneOf(['regs', 'cfi', 'fp', 'fp-corrupt-cfi', 'fp-pending'])),
+  build_id: optional(buildId),
 });
 export const STACK_ROW_SHAPE = { pid: num, tgid: num, comm: str, frames: arrayOf(STACK_FRAME), user_frames: num, truncated: optional(bool) };

@@ -8,9 +8,10 @@
 // cpu/nanoseconds; for off-CPU stacks, switches/count and offcpu/nanoseconds. Each sample carries
 // the labels comm and pid (the thread id for off-CPU stacks, the process id for on-CPU samples).
 // Locations are per distinct frame (address, module, function, with the functions inlined into
-// it as more lines, innermost first); one mapping per module (its path; no address range:
-// perfscope keeps none per frame), one function per name and module. Kernel frames are in the
-// module [kernel].
+// it as more lines, innermost first); one mapping per module and build-id (its path, and the
+// GNU build-id the symbolizer read from the file, StackFrame.build_id; no address range:
+// perfscope keeps none per frame, and one module is mapped at other addresses in other
+// processes), one function per name and module. Kernel frames are in the module [kernel].
 import { gzipSync } from 'node:zlib';
 import { Function as PFunction, Line, Location, Mapping, Profile, Sample, StringTable, ValueType, Label } from 'pprof-format';
 import type { Catalogue, Interval } from '../catalogue/catalogue.js';
@@ -78,11 +79,13 @@ function build(spec: PprofSpec<unknown>, rows: Merged[], periodNs: number | null
   const mappings = new Map<string, Mapping>();
   const functions = new Map<string, PFunction>();
   const locations = new Map<string, Location>();
-  const mappingOf = (module: string) => {
-    let m = mappings.get(module);
+  // Two files at one path (two containers' copies of a library) are two mappings, told apart by their build-ids.
+  const mappingOf = (module: string, buildId: string | undefined) => {
+    const key = `${module}\u0000${buildId ?? ''}`;
+    let m = mappings.get(key);
     if (!m) {
-      m = new Mapping({ id: mappings.size + 1, filename: str(module), hasFunctions: true, hasInlineFrames: true });
-      mappings.set(module, m);
+      m = new Mapping({ id: mappings.size + 1, filename: str(module), buildId: buildId ? str(buildId) : 0, hasFunctions: true, hasInlineFrames: true });
+      mappings.set(key, m);
     }
     return m;
   };
@@ -99,11 +102,11 @@ function build(spec: PprofSpec<unknown>, rows: Merged[], periodNs: number | null
   /** A frame and the functions inlined into it (root first) as one location. */
   const locationOf = (group: StackFrame[]) => {
     const outer = group[0];
-    const key = `${outer.addr}\u0000${outer.module}\u0000${group.map(frameLabel).join('\u0000')}`;
+    const key = `${outer.addr}\u0000${outer.module}\u0000${outer.build_id ?? ''}\u0000${group.map(frameLabel).join('\u0000')}`;
     let loc = locations.get(key);
     if (!loc) {
       const lines = group.map((f) => new Line({ functionId: functionOf(f).id })).reverse(); // innermost first
-      loc = new Location({ id: locations.size + 1, mappingId: mappingOf(outer.module).id, address: BigInt(outer.addr), line: lines });
+      loc = new Location({ id: locations.size + 1, mappingId: mappingOf(outer.module, outer.build_id).id, address: BigInt(outer.addr), line: lines });
       locations.set(key, loc);
     }
     return loc;

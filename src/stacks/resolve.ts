@@ -33,7 +33,16 @@ export interface StackFrame {
    * or a sample whose copy did not fit), and on inlined frames.
    */
   readonly via?: FrameVia;
+  /**
+   * The GNU build-id of the file holding a user frame's address (its `.note.gnu.build-id`, in
+   * lowercase hex as `readelf -n` shows it), when it has one; not on inlined frames (they are
+   * their outer frame's). --pprof puts it on the module's mapping.
+   */
+  readonly build_id?: string;
 }
+
+/** A build-id as the addon hands it: 1 to 64 bytes in lowercase hex (the parser reads at most 64). */
+export const BUILD_ID = /^(?:[0-9a-f]{2}){1,64}$/;
 
 export type FrameVia = 'regs' | 'cfi' | 'fp' | 'fp-corrupt-cfi' | 'fp-pending';
 const VIA: readonly FrameVia[] = ['regs', 'cfi', 'fp', 'fp-corrupt-cfi', 'fp-pending'];
@@ -84,6 +93,7 @@ function clean(f: Frame): StackFrame {
     offset: f.offset,
   };
   if (f.inlined) out.inlined = true;
+  else if (f.buildId !== undefined && BUILD_ID.test(f.buildId)) out.build_id = f.buildId;
   return out;
 }
 

@@ -45,6 +45,8 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
   let dir: string;
   let bin: string;
   let corrupt: string;
+  let debugFrame: string;
+  let mixedFrame: string;
   let probe: ProfileProbe | OffcpuProbe | null = null;
   let work: Work | null = null;
   beforeAll(() => {
@@ -58,6 +60,16 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
       expect(body, fn).not.toMatch(/mov\s+%rsp,%rbp/); // no frame set up
     }
     expect(sectionOffset(bin, '.eh_frame')).toBeGreaterThan(0);
+    // CFI in .debug_frame only: built without unwind tables, with -g; the .eh_frame gcc still
+    // links in (crt1.o's, for _start) and its header stripped, so none is left.
+    debugFrame = path.join(dir, 'dfwork');
+    const withEh = `${debugFrame}.eh`;
+    execFileSync('gcc', ['-O2', '-fomit-frame-pointer', '-fno-asynchronous-unwind-tables', '-fno-unwind-tables', '-g', '-Wall', '-Werror', '-o', withEh, SRC]);
+    execFileSync('objcopy', ['--remove-section', '.eh_frame', '--remove-section', '.eh_frame_hdr', withEh, debugFrame]);
+    mixedFrame = withEh; // as gcc links it: .eh_frame for _start only, the program's own functions in .debug_frame
+    const sections = execFileSync('readelf', ['-S', '-W', debugFrame], { encoding: 'utf8' });
+    expect(sections).not.toMatch(/\.eh_frame/);
+    expect(sections).toMatch(/ \.debug_frame /);
     // A frame-pointer build whose CFI table cannot be read (.eh_frame_hdr's version byte).
     corrupt = path.join(dir, 'fpcorrupt');
     execFileSync('cc', ['-O0', '-fno-omit-frame-pointer', '-Wall', '-Werror', '-o', corrupt, FP_SRC]);
@@ -97,6 +109,11 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
     const user = hottest.frames.slice(0, hottest.user_frames);
     expect(user[user.length - 1].via).toBe('regs');
     for (const f of user.slice(0, -1)) expect(f.via, f.sym ?? f.module).toBe('cfi');
+    // Each user frame carries its file's build-id (--json key build_id), the test program's as readelf -n shows it.
+    const noted = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', bin], { encoding: 'utf8' }))?.[1];
+    const ours = user.filter((f) => f.module === bin);
+    expect(ours.map((f) => f.sym)).toEqual(expect.arrayContaining(['main', 'mid_b', 'leaf_a']));
+    for (const f of ours) expect(f.build_id, f.sym ?? '').toBe(noted);
   });
 
   it('off-CPU, through Debian libc without frame pointers: main;sleeper_fn;...nanosleep...', async () => {
@@ -153,11 +170,24 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
     expect(names.slice(-3)).toEqual(['main', 'mid_b', 'leaf_a']);
     expect(names[0]).toBe('_start');
     expect(Number(heaviest.value[1])).toBe(Number(heaviest.value[0]) * Number(prof.period));
+    // The test program's mapping carries the build-id its ELF note holds (readelf -n), and its
+    // locations are in that mapping.
+    const noted = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', bin], { encoding: 'utf8' }))?.[1];
+    expect(noted).toMatch(/^[0-9a-f]{40}$/); // gcc's default --build-id (sha1)
+    const ours = prof.mapping.filter((m) => strings[Number(m.filename)] === bin);
+    expect(ours.map((m) => strings[Number(m.buildId)])).toEqual([noted]);
+    const leafLoc = prof.location.find((l) => Number(l.id) === Number(heaviest.locationId[0]))!;
+    expect(Number(leafLoc.mappingId)).toBe(Number(ours[0].id));
     // What Go's own reader makes of it.
-    const { stdout } = await promisify(execFile)('go', ['tool', 'pprof', '-top', file], { env: { ...process.env, HOME: dir }, timeout: 60_000 });
+    const goEnv = { env: { ...process.env, HOME: dir }, timeout: 60_000 };
+    const { stdout } = await promisify(execFile)('go', ['tool', 'pprof', '-top', file], goEnv);
     expect(stdout).toMatch(/Type: cpu/);
     expect(stdout).toMatch(/\sleaf_a\n/);
     expect(stdout).toMatch(/\smid_b\n/);
+    // -raw lists the mappings (after the samples and locations) with their build-ids.
+    const raw = (await promisify(execFile)('go', ['tool', 'pprof', '-raw', file], goEnv)).stdout;
+    const mappingLines = raw.slice(raw.lastIndexOf('Mappings')).split('\n');
+    expect(mappingLines.find((l) => l.includes(bin))).toContain(noted);
   });
 
   it('perfscope --pprof --probes offcpu: off-CPU nanoseconds by stack, sleeper_fn under main', async () => {
@@ -176,6 +206,31 @@ describe.skipIf(noBpf)('user stacks unwound by CFI (real BPF)', () => {
     const names = heaviest.locationId.map((id) => locFns.get(Number(id))![0]).reverse();
     expect(names.join(';')).toMatch(/;main;sleeper_fn;.*nanosleep/);
     expect(Number(heaviest.value[1])).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['and no .eh_frame', () => debugFrame],
+    ["and .eh_frame for the C runtime's _start only", () => mixedFrame],
+  ])('a module with .debug_frame %s: the hottest stack is still main;mid_b;leaf_a, found by CFI', async (_what, file) => {
+    work = await startWork(file(), ['burn', '2.5'], 1);
+    const pid = work.child.pid!;
+    const p = new ProfileProbe();
+    probe = p;
+    await p.startAsync(config({ pid }));
+    p.sample();
+    work.go();
+    await sleep(300);
+    await symbolizerIdle();
+    expect(await work.exited).toBe(0);
+    const rows = rowsOf([p.sample()], pid);
+    const hottest = rows[0];
+    expect(userNames(hottest).slice(-3)).toEqual(['main', 'mid_b', 'leaf_a']);
+    const user = hottest.frames.slice(0, hottest.user_frames);
+    const viaOf = (sym: string) => user.find((f) => f.sym === sym)?.via;
+    // mid_b was found from leaf_a's row, main from mid_b's: both rows of .debug_frame.
+    expect(viaOf('leaf_a')).toBe('regs');
+    expect(viaOf('mid_b')).toBe('cfi');
+    expect(viaOf('main')).toBe('cfi');
   });
 
   it('a module whose CFI is corrupt falls back to frame pointers, and its frames say so', async () => {
