@@ -76,6 +76,8 @@ let dir = '';
 const bins = { pie: '', nopie: '', o2: '', stripped: '', bid: '', dl: '', lib: '' };
 let debugDir = '';
 let emptyDir = '';
+/** The build-id of bins.pie, which its stripped copies keep. */
+let strippedId = '';
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'perfscope-sym-'));
@@ -92,6 +94,7 @@ beforeAll(() => {
   const debugFile = path.join(dir, 'symt.debug');
   execFileSync('objcopy', ['--only-keep-debug', bins.pie, debugFile]);
   const id = /Build ID: ([0-9a-f]+)/.exec(execFileSync('readelf', ['-n', bins.pie], { encoding: 'utf8' }))![1];
+  strippedId = id; // strip keeps the build-id note: a frame in the stripped copy carries it
   debugDir = path.join(dir, 'debug');
   mkdirSync(path.join(debugDir, '.build-id', id.slice(0, 2)), { recursive: true });
   copyFileSync(debugFile, path.join(debugDir, '.build-id', id.slice(0, 2), `${id.slice(2)}.debug`));
@@ -161,9 +164,17 @@ describe('user space', () => {
     const s = new Symbolizer({ debugDirs: [emptyDir] });
     const h = s.snapshot(p.pid);
     for (const name of ['leaf_a', 'mid_b', 'main'])
-      expect(leaf(s, h, p.addr[name])).toEqual([{ addr: hex(p.addr[name]), sym: null, module: bins.stripped, offset: fileOffset(p.pid, p.addr[name]) }]);
+      expect(leaf(s, h, p.addr[name])).toEqual([
+        { addr: hex(p.addr[name]), sym: null, module: bins.stripped, offset: fileOffset(p.pid, p.addr[name]), buildId: strippedId },
+      ]);
     const ret = p.addr.ret_mid_b;
-    expect(s.user(h, addrs(p.addr.leaf_a, ret))[1][0]).toEqual({ addr: hex(ret), sym: null, module: bins.stripped, offset: fileOffset(p.pid, ret) });
+    expect(s.user(h, addrs(p.addr.leaf_a, ret))[1][0]).toEqual({
+      addr: hex(ret),
+      sym: null,
+      module: bins.stripped,
+      offset: fileOffset(p.pid, ret),
+      buildId: strippedId,
+    });
   });
 
   it('a stripped copy and the file it was stripped from (one build-id: strip keeps it), both mapped, either snapshotted first: each resolves as itself', async () => {
@@ -176,7 +187,7 @@ describe('user space', () => {
       const hp = handles.get(pp)!;
       expect(leaf(s, hp, pp.addr.leaf_a)[0]).toMatchObject({ sym: 'leaf_a', module: bins.pie, offset: 0 });
       expect(leaf(s, hs, ps.addr.leaf_a)).toEqual([
-        { addr: hex(ps.addr.leaf_a), sym: null, module: bins.stripped, offset: fileOffset(ps.pid, ps.addr.leaf_a) },
+        { addr: hex(ps.addr.leaf_a), sym: null, module: bins.stripped, offset: fileOffset(ps.pid, ps.addr.leaf_a), buildId: strippedId },
       ]);
       s.release(hs);
       s.release(hp);
