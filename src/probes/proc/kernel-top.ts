@@ -14,7 +14,7 @@
 // tick where a tick falls); the run time is split in the ratio of their growth over the runs, as
 // cputime_adjust() splits sum_exec_runtime for /proc/PID/stat (no tick in the interval: all usr,
 // as there). Guest time is left out of usr, as pidstat does.
-import { openSync, readSync, closeSync } from 'node:fs';
+import { openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import type { BpfObject } from '../../bpf/object.js';
 import { drainQuiet, Generations } from '../../bpf/generations.js';
 import { u64n } from '../bpf-probe.js';
@@ -46,6 +46,18 @@ export interface KernelTopSample {
   dt: number;
 }
 
+/**
+ * A thread found running on a CPU where no switch-in has been seen since the part went on (a busy
+ * loop alone on its CPU, there before perfscope started, may never be switched out): its
+ * sum_exec_runtime when last read, and what was counted of it here.
+ */
+interface Seeded {
+  pid: number;
+  tgid: number;
+  sum: number;
+  credited: number;
+}
+
 /** What this reader counted of the run on one CPU so far. */
 interface CpuRun {
   pid: number;
@@ -66,6 +78,7 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
   private ctl: SchedControl | null = null;
   private procRoot = '/proc';
   private runs: (CpuRun | null)[] = [];
+  private seeded: (Seeded | null)[] = [];
   /** Runs that ended with nothing of their process read in the interval: taken back next interval. */
   private readonly debt = new Map<number, number>();
   private lostBase = 0;
@@ -87,11 +100,16 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
     this.debt.clear();
     this.flippedAt = 0n;
     this.lostBase = this.readLost();
+    // What runs on each CPU now: a thread that is never switched out is counted from here on.
+    this.seeded = [];
+    const cpus = obj.map('top_cur').lookupPerCpu(ZERO)?.length ?? 0;
+    for (const [cpu, t] of this.findRunning(new Set(Array.from({ length: cpus }, (_, i) => i)))) this.seeded[cpu] = { ...t, credited: 0 };
   }
 
   protected override left(): void {
     this.gens = null;
     this.runs = [];
+    this.seeded = [];
   }
 
   protected override lostSinceLast(): number {
@@ -157,6 +175,7 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
   private runningNow(rows: Map<number, KernelTopRow>): void {
     const per = this.obj!.map('top_cur').lookupPerCpu(ZERO) ?? [];
     const epoch = this.ctl!.topEpoch();
+    const unseen: number[] = [];
     for (let cpu = 0; cpu < per.length; cpu++) {
       const b = per[cpu];
       const seq = b.readUInt32LE(C.seq_begin);
@@ -175,8 +194,11 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
         if (r && r.run_ns >= before.credited) r.run_ns -= before.credited;
         else this.debt.set(before.tgid, (this.debt.get(before.tgid) ?? 0) + before.credited);
       }
+      // A switch-in seen on this CPU (a record of this epoch): a thread seeded there has left it.
+      if (ok) this.unseed(cpu, rows);
       if (!pid) {
         this.runs[cpu] = null;
+        if (!ok) unseen.push(cpu);
         continue;
       }
       const tgid = b.readUInt32LE(C.tgid);
@@ -186,25 +208,108 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
         const credit = now - inSum - run.credited;
         if (credit > 0) {
           run.credited += credit;
-          let r = rows.get(tgid);
-          if (!r) {
-            r = { pid: tgid, comm: this.commOf(tgid), run_ns: 0, usr_ns: 0, sys_ns: 0, cpu };
-            rows.set(tgid, r);
-          }
-          r.run_ns += credit;
-          // Its split: the ratio over the runs that ended, else the task's own over its life.
-          if (r.usr_ns + r.sys_ns === 0) {
-            const t = this.taskTimes(tgid, pid);
-            if (t) {
-              r.usr_ns = t.usr;
-              r.sys_ns = t.sys;
-            }
-          }
-          if (pid === tgid) r.cpu = cpu;
+          this.credit(rows, tgid, pid, cpu, credit);
         }
       }
       this.runs[cpu] = run;
     }
+    if (unseen.length) this.creditUnseen(unseen, rows);
+  }
+
+  /** `ns` more of a run still going on `cpu`, to its process's row. */
+  private credit(rows: Map<number, KernelTopRow>, tgid: number, pid: number, cpu: number, ns: number): void {
+    let r = rows.get(tgid);
+    if (!r) {
+      r = { pid: tgid, comm: this.commOf(tgid), run_ns: 0, usr_ns: 0, sys_ns: 0, cpu };
+      rows.set(tgid, r);
+    }
+    r.run_ns += ns;
+    // Its split: the ratio over the runs that ended, else the task's own over its life.
+    if (r.usr_ns + r.sys_ns === 0) {
+      const t = this.taskTimes(tgid, pid);
+      if (t) {
+        r.usr_ns = t.usr;
+        r.sys_ns = t.sys;
+      }
+    }
+    if (pid === tgid) r.cpu = cpu;
+  }
+
+  /** A seeded run that has ended: the kernel adds all of it at its switch-out; what was counted of it here is taken back. */
+  private unseed(cpu: number, rows: Map<number, KernelTopRow>): void {
+    const s = this.seeded[cpu];
+    if (!s) return;
+    this.seeded[cpu] = null;
+    if (s.credited <= 0) return;
+    const r = rows.get(s.tgid);
+    if (r && r.run_ns >= s.credited) r.run_ns -= s.credited;
+    else this.debt.set(s.tgid, (this.debt.get(s.tgid) ?? 0) + s.credited);
+  }
+
+  /**
+   * CPUs with no switch-in seen since the part went on: the thread seeded there (still running
+   * there) is credited what it ran since it was last read; a CPU whose seeded thread is gone, or
+   * that has none, is looked up again in /proc (one pass for all of them; none while every CPU
+   * has been switched, the usual case).
+   */
+  private creditUnseen(cpus: readonly number[], rows: Map<number, KernelTopRow>): void {
+    const lookup = new Set<number>();
+    for (const cpu of cpus) {
+      const s = this.seeded[cpu];
+      const now = s && this.onCpu(s.tgid, s.pid) === cpu ? this.schedSum(s.tgid, s.pid) : null;
+      if (!s || now === null) {
+        this.unseed(cpu, rows);
+        lookup.add(cpu);
+        continue;
+      }
+      const ns = now - s.sum;
+      s.sum = now;
+      if (ns <= 0) continue;
+      s.credited += ns;
+      this.credit(rows, s.tgid, s.pid, cpu, ns);
+    }
+    if (lookup.size) for (const [cpu, t] of this.findRunning(lookup)) this.seeded[cpu] = { ...t, credited: 0 };
+  }
+
+  /** The CPU a thread is running on now (state R, field 39 of its stat), or null. */
+  private onCpu(tgid: number, pid: number): number | null {
+    const s = this.read(`${this.procRoot}/${tgid}/task/${pid}/stat`);
+    if (!s) return null;
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // proc(5): f[0] is field 3 (state), f[36] field 39 (processor).
+    return f[0] === 'R' ? Number(f[36]) : null;
+  }
+
+  /** One pass over /proc's threads: for each of `cpus`, a thread running there now and its sum_exec_runtime. */
+  private findRunning(cpus: ReadonlySet<number>): Map<number, Omit<Seeded, 'credited'>> {
+    const out = new Map<number, Omit<Seeded, 'credited'>>();
+    let procs: string[];
+    try {
+      procs = readdirSync(this.procRoot);
+    } catch {
+      return out;
+    }
+    for (const p of procs) {
+      if (out.size === cpus.size) break;
+      if (!/^\d+$/.test(p)) continue;
+      let tasks: string[];
+      try {
+        tasks = readdirSync(`${this.procRoot}/${p}/task`);
+      } catch {
+        continue;
+      }
+      for (const t of tasks) {
+        if (!/^\d+$/.test(t)) continue;
+        const tgid = Number(p);
+        const pid = Number(t);
+        if (tgid === process.pid) continue; // this reader: switched in on its CPU since the part went on
+        const cpu = this.onCpu(tgid, pid);
+        if (cpu === null || !cpus.has(cpu) || out.has(cpu)) continue;
+        const sum = this.schedSum(tgid, pid);
+        if (sum !== null) out.set(cpu, { tgid, pid, sum });
+      }
+    }
+    return out;
   }
 
   /** A small file under /proc/TGID/task/TID, or null (gone). */
