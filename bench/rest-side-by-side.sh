@@ -5,6 +5,7 @@
 # Each runs as a user runs it: its launcher, bin/perfscope.js, executed (its first line sets what
 # Node needs before it starts), with --no-save and a private HOME. PROBES=a,b,... gives both the
 # same --probes (default: each build's default probes). WINDOW=60: the measured seconds.
+# A_OPTS: A's own options (default --no-save; A_OPTS= for a build before --no-save existed, c191666).
 # CPU: the run time of each screen's process and its children (schedstat), RSS summed over them.
 # Each in its own tmux server; both quit with q at the end.
 set -euo pipefail
@@ -16,7 +17,7 @@ HOMES=$(mktemp -d)
 end() { tmux -L rest-sbs-a kill-server 2>/dev/null || true; tmux -L rest-sbs-b kill-server 2>/dev/null || true; rm -rf "$HOMES"; }
 trap end EXIT
 mkdir -p "$HOMES/a" "$HOMES/b"
-tmux -L rest-sbs-a new-session -d -x "$W" -y "$H" -e HOME="$HOMES/a" "$A/bin/perfscope.js --no-save $P"
+tmux -L rest-sbs-a new-session -d -x "$W" -y "$H" -e HOME="$HOMES/a" "$A/bin/perfscope.js ${A_OPTS---no-save} $P"
 tmux -L rest-sbs-b new-session -d -x "$W" -y "$H" -e HOME="$HOMES/b" "$B/bin/perfscope.js --no-save $P"
 sleep 12
 tree() { echo "$1"; for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$c"; done; }
