@@ -13,6 +13,7 @@
 #include "feed.bpf.h"
 #include "trace.h"
 #include "print.h"
+#include "uvalue.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -47,58 +48,7 @@ static __always_inline bool watched(void)
 struct print_event *btf_anchor_print_event SEC(".btf_anchor") __attribute__((unused));
 struct print_str_event *btf_anchor_print_str_event SEC(".btf_anchor") __attribute__((unused));
 
-struct start_key {
-	__u64 pid_tgid;
-	__u32 slot;
-	__u32 pad;
-};
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, TRACE_MAX_STARTS);
-	__type(key, struct start_key);
-	__type(value, __u64);
-} starts SEC(".maps");
-
-static __always_inline bool user_value(void *ctx, __u32 slot, const struct trace_slot *cfg, __u64 *v)
-{
-	struct pt_regs *regs = ctx;
-	struct start_key sk = {};
-	__u64 *t0;
-	long x;
-
-	switch (cfg->mode) {
-	case TRACE_MODE_ARG:
-		switch (cfg->field_off) {
-		case 1: *v = PT_REGS_PARM1(regs); break;
-		case 2: *v = PT_REGS_PARM2(regs); break;
-		case 3: *v = PT_REGS_PARM3(regs); break;
-		case 4: *v = PT_REGS_PARM4(regs); break;
-		case 5: *v = PT_REGS_PARM5(regs); break;
-		case 6: *v = regs->r9; break; /* libbpf 1.1 has no PT_REGS_PARM6 */
-		default: return false;
-		}
-		return true;
-	case TRACE_MODE_RET:
-		*v = PT_REGS_RC(regs);
-		return true;
-	case TRACE_MODE_LAT:
-		sk.pid_tgid = bpf_get_current_pid_tgid();
-		sk.slot = slot;
-		t0 = bpf_map_lookup_elem(&starts, &sk);
-		if (!t0)
-			return false;
-		*v = bpf_ktime_get_ns() - *t0;
-		bpf_map_delete_elem(&starts, &sk);
-		return true;
-	case TRACE_MODE_USDT:
-		if (bpf_usdt_arg(ctx, cfg->field_off & 15, &x))
-			return false;
-		*v = x;
-		return true;
-	}
-	return false;
-}
 
 /* The tracepoint's field (bpf_probe_read_kernel: the program reads nothing of its context
  * directly, so that any tracepoint accepts it). */
@@ -177,7 +127,7 @@ static __always_inline int emit(void *ctx, __u32 slot, const bool user)
 	struct print_event *e;
 	struct print_str_event *s;
 	__u64 v = 0;
-	bool have = false;
+	bool have = false, neg; /* the sign is the line's reader's: print records the raw value */
 
 	if (slot >= TRACE_MAX_SLOTS || feed_skip() || !watched())
 		return 0;
@@ -185,11 +135,11 @@ static __always_inline int emit(void *ctx, __u32 slot, const bool user)
 	if (!cfg)
 		return 0;
 	if (user && cfg->mode == TRACE_MODE_LAT) {
-		if (!user_value(ctx, slot, cfg, &v))
+		if (!user_value(ctx, slot, cfg, &v, &neg))
 			return 0; /* a return with no entry seen: no latency to print */
 		have = true;
 	} else if (cfg->field_size) {
-		have = user ? user_value(ctx, slot, cfg, &v) : read_field(ctx, cfg, &v);
+		have = user ? user_value(ctx, slot, cfg, &v, &neg) : read_field(ctx, cfg, &v);
 	}
 	if (cfg->str) {
 		/* A string: its own, larger record (the others stay small). No number: the value is the string. */
@@ -240,15 +190,9 @@ int print_uretprobe(struct pt_regs *ctx)
 SEC("uprobe")
 int print_uentry(struct pt_regs *ctx)
 {
-	struct start_key sk = {};
-	__u64 now;
-
 	if (feed_skip() || !watched())
 		return 0;
-	sk.pid_tgid = bpf_get_current_pid_tgid();
-	sk.slot = bpf_get_attach_cookie(ctx);
-	now = bpf_ktime_get_ns();
-	bpf_map_update_elem(&starts, &sk, &now, BPF_ANY);
+	uvalue_stamp(ctx, bpf_get_current_pid_tgid());
 	return 0;
 }
 
