@@ -4,8 +4,8 @@
 // (bpf/print.bpf.c); its view src/views/print.ts.
 import { feedSpec, type FeedEventBase } from './feed-spec.js';
 import { bool, nullable, num, obj, optional, str } from './json-check.js';
-import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
-import { ProbeArgError, type ProbeArgs } from './types.js';
+import { completions, hostEvents, resolveTargets, asProbeArgError } from './trace-events.js';
+import type { ProbeArgs } from './types.js';
 
 export interface PrintEvent extends FeedEventBase {
   ts: number;
@@ -36,21 +36,12 @@ export function printValueText(e: PrintEvent): string {
   return e.value === null ? '' : String(e.value);
 }
 
-function argError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
-    throw e;
-  }
-}
-
 const printArgs: ProbeArgs = {
   flag: 'print',
   metavar: 'SPEC',
   help: 'one line per hit (time, pid, comm, value) of a tracepoint or user-space probe, in the trace syntax; :str after a value reads it as a string (repeatable)',
   bench: ['sched:sched_switch:next_pid'],
-  resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null, true).map((t) => t.id)),
+  resolve: (values, ctx) => asProbeArgError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null, true).map((t) => t.id)),
   complete: (text) => {
     try {
       return completions(hostEvents(), text, 200, true);

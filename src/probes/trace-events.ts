@@ -6,6 +6,7 @@
 // Names typed by the user are untrusted: a path under tracefs is only ever built from a category
 // and a name that match NAME_RE, and from a pair that available_events lists.
 import { readFileSync } from 'node:fs';
+import { ProbeArgError } from './types.js';
 import { cutText, escapeBytes, escapeText } from './strings.js';
 import { ensureTracefs, tracingDir, TRACEFS_DIR } from './tracefs.js';
 import { isUserSpec, resolveUser, UserArgError, userCompletions, type UserProbe } from './trace-user.js';
@@ -16,6 +17,16 @@ export const TRACE_MAX_TARGETS = 256;
 /** Thrown for a value that cannot be traced: its message is the one line the user sees. */
 export class TraceArgError extends Error {
   override readonly name = 'TraceArgError';
+}
+
+/** fn(), with a TraceArgError given as the ProbeArgError the command line and the + prompt report as one line. */
+export function asProbeArgError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof TraceArgError) throw new ProbeArgError(err.message);
+    throw err;
+  }
 }
 
 /** A numeric field of a tracepoint's record, where the kernel puts it. */

@@ -3,8 +3,8 @@
 // and by (pid, comm), and for CATEGORY:NAME:FIELD a log2 histogram of that numeric field. The
 // probe is trace.ts (bpf/trace.bpf.c); names, formats and checks are trace-events.ts.
 import { histCount, histQuantile, histRange } from '../model/hist.js';
-import { completions, hostEvents, resolveTargets, TraceArgError } from './trace-events.js';
-import { ProbeArgError, type JsonLine, type ProbeArgs, type ProbeSpec } from './types.js';
+import { completions, hostEvents, resolveTargets, asProbeArgError } from './trace-events.js';
+import type { JsonLine, ProbeArgs, ProbeSpec } from './types.js';
 import type { PromExporter, PromSeries } from './prom.js';
 import { arrayOf, checked, nullable, num, obj, optional, str } from './json-check.js';
 import type { CgroupRef } from './cgroup/registry.js';
@@ -147,21 +147,12 @@ function traceExporter(): PromExporter<TraceSample> {
   };
 }
 
-function argError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof TraceArgError) throw new ProbeArgError(e.message);
-    throw e;
-  }
-}
-
 const traceArgs: ProbeArgs = {
   flag: 'trace',
   metavar: 'CAT:NAME[:FIELD] | u:LIB:FUNC[:argN] | ur:LIB:FUNC[:ret|:lat] | usdt:PATH:PROV:NAME[:argN]',
   help: 'count a tracepoint (wildcards: sched:*), a user-space function (u:c:malloc:arg1, ur:c:read:lat) or USDT probe, and histogram a field, argument, return value or latency (repeatable)',
   bench: ['sched:sched_switch'],
-  resolve: (values, ctx) => argError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null).map((t) => t.id)),
+  resolve: (values, ctx) => asProbeArgError(() => resolveTargets(hostEvents(), values, ctx?.pid ?? null).map((t) => t.id)),
   complete: (text) => {
     try {
       return completions(hostEvents(), text);

@@ -2,7 +2,7 @@
 // tasks), ↑/↓ select, - removes the selected one; the selected row's histogram when it has a
 // field; while the + prompt is open, the prompt and its completions at the bottom.
 import type React from 'react';
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import { useAppStore } from '../store-context.js';
 import { sampleOf } from '../../catalogue/catalogue.js';
 import type { PaneProps } from '../pane.js';
@@ -15,6 +15,7 @@ import type { ProbeHealth } from '../../probes/types.js';
 import type { TraceSample } from '../../probes/trace-spec.js';
 import { safe } from '../safe.js';
 import { FittedRow } from './FittedRow.js';
+import { ArgsPromptView, promptLines } from './ArgsPromptView.js';
 
 const OFF: ProbeHealth = { state: 'off' };
 
@@ -31,26 +32,9 @@ export function TracePane({ spec, width, height }: PaneProps): React.JSX.Element
   const title = `${spec.title} ${pinned === null ? '(all CPUs)' : `(CPU ${pinned})`}`;
   const frame = { title, info: costInfo(health, intervalS), toggleKey: spec.key ?? undefined, width, height, focused, health };
   const inner = Math.max(1, width - 2);
-  const promptLines = prompt ? Math.min(4, 1 + (prompt.choices.length ? Math.min(3, prompt.choices.length) : 0)) : 0;
-  const body = Math.max(1, bodyRows(height) - promptLines);
+  const body = Math.max(1, bodyRows(height) - promptLines(prompt));
   const sample = shown ? (sampleOf(shown, spec.name) as TraceSample | null) : null;
-  const promptView = prompt ? (
-    <Box flexDirection="column">
-      <Text wrap="truncate">
-        <Text bold>
-          add --{spec.args?.flag ?? ''} {spec.args?.metavar ?? ''} (Tab completes, Enter, Esc):{' '}
-        </Text>
-        {safe(prompt.text)}
-        <Text inverse> </Text>
-      </Text>
-      {prompt.choices.length > 0 ? (
-        <Text dimColor wrap="wrap">
-          {safe(prompt.choices.slice(0, 40).join('  '))}
-          {prompt.choices.length > 40 ? `  … ${prompt.choices.length} in all` : ''}
-        </Text>
-      ) : null}
-    </Box>
-  ) : null;
+  const promptView = prompt ? <ArgsPromptView args={spec.args} prompt={prompt} /> : null;
   if (!sample || sample.tracepoints.length === 0) {
     const msg =
       health.state === 'running' || health.state === 'off'
