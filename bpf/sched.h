@@ -29,7 +29,7 @@ struct sched_cfg {
 	__u32 off_self;     /* off-CPU: a process (tgid) left out of the rows, perfscope's own; 0: none (--include-self) */
 	__u32 cg_gen;       /* containers: which of the two off-CPU maxima of a cgroup (cgroup_rq.off_max_ns[]) is written */
 	__u32 top_epoch;    /* top: bumped each time the part goes on; a per-CPU record of another one is stale */
-	__u32 _pad;
+	__u32 top_gen;      /* top: which of top0/top1 (its parity) a switch-out adds its run to; user space bumps it each interval */
 };                          /* 64 bytes */
 
 /* Task-local storage, one value per task for both parts. */

@@ -13,8 +13,13 @@
  *    within the interval has its row.
  * 2. Switch-in. next's figures go into this CPU's `top_cur`: user space reads it to count the run
  *    of a task still on a CPU when the interval ends (a busy loop alone on a CPU is rarely switched).
- * 3. Generations and overflow as the off-CPU part (bpf/offcpu.bpf.h): user space flips
- *    `top_gens` each interval; a row that cannot be made (full) is counted in `top_lost`.
+ * 3. Two generations, top0 and top1: a switch-out adds its run to the one sched_cfg.top_gen's
+ *    parity names, read once per switch. User space bumps top_gen each interval, waits for an RCU
+ *    grace period (no run still adds to the other one), then reads and empties the one left. The
+ *    generation is chosen by a number the switch also writes into `top_cur` (not through an
+ *    ARRAY_OF_MAPS slot): user space then knows which generation took the end of a run it had
+ *    counted part of while it was going on, and takes that part back from the same one.
+ *    A row that cannot be made (full) is counted in `top_lost`.
  * User space adds up a process's rows of the CPUs.
  */
 #ifndef PERFSCOPE_TOP_BPF_H
@@ -24,7 +29,14 @@
 #include "sched.h"
 #include "top.h"
 
-PERFSCOPE_GENERATIONS(top_agg, top0, top1, top_gens, struct top_key, struct top_val, TOP_MAX_ROWS, 0);
+struct top_agg {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TOP_MAX_ROWS);
+	__type(key, struct top_key);
+	__type(value, struct top_val);
+};
+struct top_agg top0 SEC(".maps");
+struct top_agg top1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -53,12 +65,12 @@ static __always_inline void top_lost_one(__u64 run)
 
 static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct *prev, struct task_struct *next)
 {
-	__u32 zero = 0, epoch = *(volatile __u32 *)&cfg->top_epoch;
+	__u32 zero = 0, epoch = *(volatile __u32 *)&cfg->top_epoch, gen = *(volatile __u32 *)&cfg->top_gen;
+	void *rows = gen & 1 ? (void *)&top1 : (void *)&top0;
 	__u64 base, run, usr = 0, sys = 0;
 	struct top_key key = {};
 	struct top_cur *c;
 	struct top_val *v;
-	void *inner;
 
 	c = bpf_map_lookup_elem(&top_cur, &zero);
 	if (!c)
@@ -85,8 +97,7 @@ static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct
 				sys = 0;
 			key.tgid = prev->tgid;
 			key.cpu = bpf_get_smp_processor_id();
-			inner = bpf_map_lookup_elem(&top_gens, &zero);
-			v = inner ? bpf_map_lookup_elem(inner, &key) : NULL;
+			v = bpf_map_lookup_elem(rows, &key);
 			if (v) {
 				v->run_ns += run;
 				v->usr_ns += usr;
@@ -106,7 +117,7 @@ static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct
 				nv.leader_sum = leader ? sum : 0;
 				comm_copy(nv.comm, prev->group_leader->comm);
 				/* Only this CPU makes rows of this CPU: the only failure is a full hash. */
-				if (!inner || bpf_map_update_elem(inner, &key, &nv, BPF_NOEXIST))
+				if (bpf_map_update_elem(rows, &key, &nv, BPF_NOEXIST))
 					top_lost_one(run);
 			}
 		}
@@ -115,10 +126,16 @@ static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct
 	/* 2. The task that comes on: seq_end first, seq_begin last (see bpf/top.h). */
 	{
 		__u32 seq = c->seq_begin + 1;
+		bool new_epoch = c->epoch != epoch, new_gen = new_epoch || c->gen != gen;
 
 		volatile struct top_cur *w = c; /* stores in program order (x86 keeps them so) */
 
 		w->seq_end = seq;
+		if (new_epoch)
+			w->epoch_seq = seq;
+		if (new_gen)
+			w->gen_seq = seq;
+		w->gen = gen;
 		w->epoch = epoch;
 		w->pid = next->pid;
 		w->tgid = next->tgid;

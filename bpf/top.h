@@ -27,18 +27,22 @@ struct top_val {
 
 /* Per CPU (a one-entry PERCPU_ARRAY): the task on it since its last switch-in, while the part is
  * on. seq_begin is written last and seq_end first: a reader that finds them equal read one whole
- * record (both are the same counter; a record being written has them unequal). */
+ * record (both are the same counter, one more at each switch on the CPU; a record being written
+ * has them unequal). gen and gen_seq say which generation each earlier switch-out went into: the
+ * switches from gen_seq on added their run to generation `gen`, those before to an older one. */
 struct top_cur {
 	__u32 seq_begin;
-	__u32 epoch;   /* sched_cfg.top_epoch when written: another one is stale */
-	__u32 pid;     /* 0: idle */
+	__u32 epoch;     /* sched_cfg.top_epoch when written: another one is stale */
+	__u32 pid;       /* 0: idle */
 	__u32 tgid;
-	__u64 in_sum;  /* its se.sum_exec_runtime at the switch-in */
-	__u64 in_usr;  /* its utime - gtime then */
-	__u64 in_sys;  /* its stime then */
-	__u32 _pad;
+	__u64 in_sum;    /* its se.sum_exec_runtime at the switch-in */
+	__u64 in_usr;    /* its utime - gtime then */
+	__u64 in_sys;    /* its stime then */
+	__u32 gen;       /* sched_cfg.top_gen at the last switch */
+	__u32 gen_seq;   /* the seq of the first switch on this CPU with that gen */
+	__u32 epoch_seq; /* the seq of the first switch on this CPU in this epoch */
 	__u32 seq_end;
-};                     /* 48 bytes */
+};                       /* 56 bytes */
 
 /* Per CPU (a one-entry PERCPU_ARRAY): what did not fit (a full generation). */
 struct top_lost {

@@ -68,7 +68,7 @@ export const SCHED_PART_CGROUP = 8;
 export const SCHED_PART_TOP = 16;
 /** sched_cfg.iso_cpu when no CPU is watched (ISO_NO_CPU in bpf/isolation.h). */
 export const ISO_NO_CPU = 0xffffffff;
-/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self, cg_gen, top_epoch and 4 bytes of padding (test/probes/layout.test.ts checks it against BTF). */
+/** struct sched_cfg: six u32 words, the u64 rq_since, two u32 words, the u64 iso_cut, off_self, cg_gen, top_epoch and top_gen (test/probes/layout.test.ts checks it against BTF). */
 const CFG_BYTES = 64;
 export const SCHED_CFG_LAYOUT = {
   struct: 'sched_cfg',
@@ -87,7 +87,7 @@ export const SCHED_CFG_LAYOUT = {
     off_self: 48,
     cg_gen: 52,
     top_epoch: 56,
-    _pad: 60,
+    top_gen: 60,
   },
 } as const;
 const F = SCHED_CFG_LAYOUT.fields;
@@ -111,6 +111,8 @@ interface Cfg {
   cgGen: number;
   /** Top: bumped each time its part goes on (per-CPU records of another epoch are stale). */
   topEpoch: number;
+  /** Top: which of its two generations (the parity) the switch-outs are added to. */
+  topGen: number;
 }
 
 const ZERO_KEY = Buffer.alloc(4);
@@ -130,6 +132,7 @@ function cfgBuffer(c: Cfg): Buffer {
   b.writeUInt32LE(c.offSelf >>> 0, F.off_self);
   b.writeUInt32LE(c.cgGen & 1, F.cg_gen);
   b.writeUInt32LE(c.topEpoch >>> 0, F.top_epoch);
+  b.writeUInt32LE(c.topGen >>> 0, F.top_gen);
   return b;
 }
 
@@ -153,6 +156,7 @@ class SchedObject {
     offSelf: 0,
     cgGen: 0,
     topEpoch: 0,
+    topGen: 0,
   };
   /** --cgroup: the ids the object lets through (null: all), set on every load and kept live. */
   private cgroupIds: readonly number[] | null = null;
@@ -404,7 +408,7 @@ export function partsOn(parts: number): number {
 
 /** What a part may change of the shared config. */
 export interface SchedControl {
-  set(patch: { watch?: number; countTotals?: number; offSelf?: number; isoResident?: number; isoCut?: bigint; cgGen?: number }): void;
+  set(patch: { watch?: number; countTotals?: number; offSelf?: number; isoResident?: number; isoCut?: bigint; cgGen?: number; topGen?: number }): void;
   /** The isolation part's epoch now. */
   isoEpoch(): number;
   /** The top part's epoch now (after it went on). */

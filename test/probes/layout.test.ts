@@ -132,7 +132,7 @@ const CASES: Case[] = [
     object: 'sched',
     layout: TOP_CUR_LAYOUT,
     size: TOP_CUR_LAYOUT.size,
-    bytes: { seq_begin: 4, epoch: 4, pid: 4, tgid: 4, in_sum: 8, in_usr: 8, in_sys: 8, _pad: 4, seq_end: 4 },
+    bytes: { seq_begin: 4, epoch: 4, pid: 4, tgid: 4, in_sum: 8, in_usr: 8, in_sys: 8, gen: 4, gen_seq: 4, epoch_seq: 4, seq_end: 4 },
     dims: {},
   },
   {
@@ -154,7 +154,7 @@ const CASES: Case[] = [
       off_self: 4,
       cg_gen: 4,
       top_epoch: 4,
-      _pad: 4,
+      top_gen: 4,
     },
     dims: {},
   },

@@ -7,8 +7,10 @@
 // A task still on a CPU when the interval ends has not been switched out: its run so far is read
 // from /proc/TGID/task/TID/schedstat (sum_exec_runtime, ns) against the sum at its switch-in, which
 // the kernel keeps per CPU (`top_cur`): at most one task per CPU, two small reads each. What was
-// counted so for a run is taken back from its process when the run ends (the kernel then adds the
-// whole run), so nothing is counted twice.
+// counted so far of a run is taken back from its process when the run ends (the kernel then adds
+// the whole run), from the generation that took the end: the record says which generation the
+// switch-outs since a given switch went into (`gen`, `gen_seq`), so a run that ends while this
+// flips the generations is taken back in the interval that counts its end, not one early.
 //
 // usr and system: the kernel's own split of CPU time is tick-sampled (utime and stime grow by a
 // tick where a tick falls); the run time is split in the ratio of their growth over the runs, as
@@ -16,7 +18,8 @@
 // as there). Guest time is left out of usr, as pidstat does.
 import { openSync, readSync, closeSync, readdirSync } from 'node:fs';
 import type { BpfObject } from '../../bpf/object.js';
-import { drainQuiet, Generations } from '../../bpf/generations.js';
+import type { BpfMap } from '../../bpf/map.js';
+import { drainQuiet } from '../../bpf/generations.js';
 import { u64n } from '../bpf-probe.js';
 import { SCHED_PART_TOP, SchedProbe, type SchedControl } from '../sched.js';
 import type { ProbeConfig } from '../types.js';
@@ -33,8 +36,8 @@ export const TOP_VAL_LAYOUT = {
 /** struct top_cur (bpf/top.h). */
 export const TOP_CUR_LAYOUT = {
   struct: 'top_cur',
-  size: 48,
-  fields: { seq_begin: 0, epoch: 4, pid: 8, tgid: 12, in_sum: 16, in_usr: 24, in_sys: 32, _pad: 40, seq_end: 44 },
+  size: 56,
+  fields: { seq_begin: 0, epoch: 4, pid: 8, tgid: 12, in_sum: 16, in_usr: 24, in_sys: 32, gen: 40, gen_seq: 44, epoch_seq: 48, seq_end: 52 },
 } as const;
 export const TOP_COMM_LEN = 16;
 
@@ -60,6 +63,8 @@ interface Seeded {
 
 /** What this reader counted of the run on one CPU so far. */
 interface CpuRun {
+  /** The record's seq when the run was first read: its end is the switch after it. */
+  seq: number;
   pid: number;
   tgid: number;
   inSum: number;
@@ -74,7 +79,9 @@ const C = TOP_CUR_LAYOUT.fields;
 export class KernelTop extends SchedProbe<KernelTopSample> {
   readonly name = 'top';
   protected readonly part = SCHED_PART_TOP;
-  private gens: Generations | null = null;
+  private gens: readonly [BpfMap, BpfMap] | null = null;
+  /** sched_cfg.top_gen: the generation (its parity: top0 or top1) the kernel adds to now. */
+  private gen = 0;
   private ctl: SchedControl | null = null;
   private procRoot = '/proc';
   private runs: (CpuRun | null)[] = [];
@@ -91,9 +98,11 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
   private readonly buf = Buffer.alloc(512);
 
   protected joined(obj: BpfObject, config: ProbeConfig, shared: SchedControl): void {
-    this.gens = new Generations(obj.map('top_gens'), [obj.map('top0'), obj.map('top1')]);
-    this.gens.reset();
-    for (const g of this.gens.maps) drainQuiet(g);
+    // The part is off: nothing adds to the generations now.
+    this.gens = [obj.map('top0'), obj.map('top1')];
+    this.gen = 0;
+    shared.set({ topGen: 0 });
+    for (const g of this.gens) drainQuiet(g);
     this.ctl = shared;
     this.procRoot = config.procRoot || '/proc';
     this.runs = [];
@@ -127,8 +136,11 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
     const rows = this.rows;
     rows.clear();
     if (!this.obj || !this.gens || !this.ctl) return { rows: [], lost: 0, dt: 0 };
-    const gens = this.gens;
-    const left = gens.flip();
+    // The next generation, then a grace period: no run still adds to the one left.
+    const left = this.gens[this.gen & 1];
+    this.gen = (this.gen + 1) >>> 0;
+    this.ctl.set({ topGen: this.gen });
+    this.ctl.quiesce();
     const now = process.hrtime.bigint();
     const dt = this.flippedAt ? Number(now - this.flippedAt) / 1e9 : 0;
     this.flippedAt = now;
@@ -136,7 +148,7 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
     // left last (the largest leader_sum), else the CPU of its row with the most time.
     const leaderAt = this.leaderAt;
     leaderAt.clear();
-    for (const [k, v] of drainQuiet(gens.maps[left])) {
+    for (const [k, v] of drainQuiet(left)) {
       const tgid = k.readUInt32LE(K.tgid);
       const cpu = k.readUInt32LE(K.cpu);
       const run = u64n(v, V.run_ns);
@@ -187,22 +199,19 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
       const inSum = pid ? u64n(b, C.in_sum) : 0;
       let run: CpuRun | null = null;
       if (before && before.pid === pid && before.inSum === inSum) run = before;
-      else if (before && before.credited > 0) {
-        // That run has ended: the kernel added all of it; take back what was counted of it here.
-        // (Its switch-out may fall after the flip, in the next generation: then it is taken back there.)
-        const r = rows.get(before.tgid);
-        if (r && r.run_ns >= before.credited) r.run_ns -= before.credited;
-        else this.debt.set(before.tgid, (this.debt.get(before.tgid) ?? 0) + before.credited);
-      }
-      // A switch-in seen on this CPU (a record of this epoch): a thread seeded there has left it.
-      if (ok) this.unseed(cpu, rows);
+      // That run has ended (at the switch after the one that began it): the kernel added all of
+      // it; what was counted of it here is taken back where the kernel added it.
+      else if (before) this.takeBack(rows, before.tgid, before.credited, ok && this.endedLater(b, before.seq + 1));
+      // A switch-in seen on this CPU (a record of this epoch): a thread seeded there has left it,
+      // at the epoch's first switch there.
+      if (ok) this.unseed(cpu, rows, this.endedLater(b, b.readUInt32LE(C.epoch_seq)));
       if (!pid) {
         this.runs[cpu] = null;
         if (!ok) unseen.push(cpu);
         continue;
       }
       const tgid = b.readUInt32LE(C.tgid);
-      run ??= { pid, tgid, inSum, credited: 0 };
+      run ??= { seq, pid, tgid, inSum, credited: 0 };
       const now = this.schedSum(tgid, pid);
       if (now !== null && now > inSum) {
         const credit = now - inSum - run.credited;
@@ -214,6 +223,30 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
       this.runs[cpu] = run;
     }
     if (unseen.length) this.creditUnseen(unseen, rows);
+  }
+
+  /**
+   * Whether the switch `seq` on the CPU of record `b` added its run to the generation written now
+   * (after this interval's flip), not to the one just read: the record's gen is the current one
+   * and the switches with it began at or before `seq`.
+   */
+  private endedLater(b: Buffer, seq: number): boolean {
+    return b.readUInt32LE(C.gen) === this.gen && (seq - b.readUInt32LE(C.gen_seq)) >>> 0 < 0x80000000;
+  }
+
+  /**
+   * `ns` counted here of a run that has ended, taken back from its process: from this interval's
+   * row when its end is in the generation just read (no row: the kernel could not make one, and
+   * counted it lost), else from the next interval's.
+   */
+  private takeBack(rows: Map<number, KernelTopRow>, tgid: number, ns: number, later: boolean): void {
+    if (ns <= 0) return;
+    if (later) {
+      this.debt.set(tgid, (this.debt.get(tgid) ?? 0) + ns);
+      return;
+    }
+    const r = rows.get(tgid);
+    if (r) r.run_ns = Math.max(0, r.run_ns - ns);
   }
 
   /** `ns` more of a run still going on `cpu`, to its process's row. */
@@ -236,14 +269,11 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
   }
 
   /** A seeded run that has ended: the kernel adds all of it at its switch-out; what was counted of it here is taken back. */
-  private unseed(cpu: number, rows: Map<number, KernelTopRow>): void {
+  private unseed(cpu: number, rows: Map<number, KernelTopRow>, later: boolean): void {
     const s = this.seeded[cpu];
     if (!s) return;
     this.seeded[cpu] = null;
-    if (s.credited <= 0) return;
-    const r = rows.get(s.tgid);
-    if (r && r.run_ns >= s.credited) r.run_ns -= s.credited;
-    else this.debt.set(s.tgid, (this.debt.get(s.tgid) ?? 0) + s.credited);
+    this.takeBack(rows, s.tgid, s.credited, later);
   }
 
   /**
@@ -258,7 +288,8 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
       const s = this.seeded[cpu];
       const now = s && this.onCpu(s.tgid, s.pid) === cpu ? this.schedSum(s.tgid, s.pid) : null;
       if (!s || now === null) {
-        this.unseed(cpu, rows);
+        // Gone from the CPU with no switch seen there (the part went on as it left).
+        this.unseed(cpu, rows, false);
         lookup.add(cpu);
         continue;
       }
