@@ -106,6 +106,7 @@ static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct
 				if (leader) {
 					v->leader_sum = sum;
 					comm_copy(v->comm, prev->comm);
+					v->cgroup = bpf_get_current_cgroup_id(); /* prev is current here */
 				}
 			} else {
 				struct top_val nv = {};
@@ -116,6 +117,7 @@ static __always_inline void top_switch(struct sched_cfg *cfg, struct task_struct
 				nv.runs = 1;
 				nv.leader_sum = leader ? sum : 0;
 				comm_copy(nv.comm, prev->group_leader->comm);
+				nv.cgroup = bpf_get_current_cgroup_id();
 				/* Only this CPU makes rows of this CPU: the only failure is a full hash. */
 				if (bpf_map_update_elem(rows, &key, &nv, BPF_NOEXIST))
 					top_lost_one(run);

@@ -23,7 +23,8 @@ struct top_val {
 	__u32 runs;       /* runs counted */
 	__u32 _pad;
 	char comm[16];    /* the comm of the thread that made the row, then of its leader at each switch-out */
-};                        /* 56 bytes */
+	__u64 cgroup;     /* the v2 cgroup id of the same thread (the table's cgroup column without /proc) */
+};                        /* 64 bytes */
 
 /* Per CPU (a one-entry PERCPU_ARRAY): the task on it since its last switch-in, while the part is
  * on. seq_begin is written last and seq_end first: a reader that finds them equal read one whole

@@ -14,7 +14,7 @@ import { PidStatReader, readRaw } from './proc/readers.js';
 import { computeCounters, elapsedSeconds } from './proc/model.js';
 import type { CountersSample, RawSample } from './proc/types.js';
 import type { Probe, ProbeConfig, ProbeCost } from './types.js';
-import { cgroupOfPid } from './cgroup/registry.js';
+import { cgroupOfPid, cgroupRef } from './cgroup/registry.js';
 import { KernelTop } from './proc/kernel-top.js';
 
 export interface ProcProbeOptions {
@@ -34,6 +34,8 @@ export class ProcProbe implements Probe<CountersSample> {
   private readonly clock: () => bigint;
   private readonly wantKernel: boolean;
   private kernel: KernelTop | null = null;
+  /** pid → v2 cgroup id of the kernel's top rows this interval (reused). */
+  private readonly cgroupIds = new Map<number, number>();
   /** Why the top table is not from the scheduler (null while it is, or before start). */
   kernelTopError: string | null = null;
 
@@ -122,9 +124,15 @@ export class ProcProbe implements Probe<CountersSample> {
     const out = computeCounters(cur, this.prev, elapsedSeconds(cur, this.prev), { pinnedCpu: this.pinned, excludePid: this.self, kernelTop: k });
     if (k?.lost) out.top_lost = k.lost;
     this.prev = cur;
-    // The top rows' cgroups (a few small reads: only the rows listed).
+    // The top rows' cgroups: as the kernel saw them at a switch-out (the table from the
+    // scheduler), else from /proc/PID/cgroup (a small read per row listed: the /proc table, or a
+    // task still on its CPU since the interval began).
+    const ids = this.cgroupIds;
+    ids.clear();
+    for (const r of k?.rows ?? []) if (r.cgroupId) ids.set(r.pid, r.cgroupId);
     for (const r of [...out.top, ...(out.top_on_pinned ?? [])]) {
-      const cg = cgroupOfPid(this.root, r.pid);
+      const id = ids.get(r.pid);
+      const cg = id !== undefined ? cgroupRef(id) : cgroupOfPid(this.root, r.pid);
       if (cg) r.cgroup = cg;
     }
     return out;

@@ -123,7 +123,7 @@ const CASES: Case[] = [
     object: 'sched',
     layout: TOP_VAL_LAYOUT,
     size: TOP_VAL_LAYOUT.size,
-    bytes: { run_ns: 8, usr_ns: 8, sys_ns: 8, leader_sum: 8, runs: 4, _pad: 4, comm: TOP_COMM_LEN },
+    bytes: { run_ns: 8, usr_ns: 8, sys_ns: 8, leader_sum: 8, runs: 4, _pad: 4, comm: TOP_COMM_LEN, cgroup: 8 },
     dims: { comm: [TOP_COMM_LEN] },
   },
   { name: 'top key', object: 'sched', layout: TOP_KEY_LAYOUT, size: 8, bytes: { tgid: 4, cpu: 4 }, dims: {} },

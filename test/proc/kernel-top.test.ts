@@ -3,10 +3,12 @@
 // The pidstat cross-check of the same table is in live.test.ts (it runs the probe as the manager
 // does: from the scheduler when it can).
 import { spawn } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcProbe } from '../../src/probes/proc.js';
 import type { ProbeConfig } from '../../src/probes/types.js';
 import { bpfUnavailableReason } from '../../src/bpf/caps.js';
+import { cgroup2Root } from '../../src/probes/cgroup/tree.js';
 
 const reason = bpfUnavailableReason('/proc');
 const cfg: ProbeConfig = { pinnedCpu: null, pid: null, comm: null, intervalS: 1, procRoot: '/proc', cpus: [] };
@@ -22,8 +24,9 @@ afterAll(() => {
 });
 
 /** A real child that burns `ms` of CPU time (its own clock) and exits; resolves with its pid and the CPU time it used, in ms, as it measured it just before exit. */
-function burner(ms: number): Promise<{ pid: number; usedMs: number }> {
-  const src = `const t0 = process.cpuUsage(); while (true) { const u = process.cpuUsage(t0); if (u.user + u.system >= ${ms * 1000}) break; }
+function burner(ms: number, cgroupDir?: string): Promise<{ pid: number; usedMs: number }> {
+  const join = cgroupDir ? `require('node:fs').writeFileSync(${JSON.stringify(`${cgroupDir}/cgroup.procs`)}, String(process.pid));\n` : '';
+  const src = `${join}const t0 = process.cpuUsage(); while (true) { const u = process.cpuUsage(t0); if (u.user + u.system >= ${ms * 1000}) break; }
 const all = process.cpuUsage(); process.stdout.write(String((all.user + all.system) / 1000));`;
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['-e', src], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -36,6 +39,16 @@ const all = process.cpuUsage(); process.stdout.write(String((all.user + all.syst
 }
 
 describe.skipIf(reason !== null)('top table from the scheduler', () => {
+  // A v2 cgroup of its own for the burner (the hierarchy's root: /sys/fs/cgroup/unified on a hybrid host).
+  const cg2 = cgroup2Root();
+  const cgName = `perfscope-test-top-${process.pid}`;
+  const cgDir = cg2 ? `${cg2}/${cgName}` : undefined;
+  beforeAll(() => {
+    if (cgDir) mkdirSync(cgDir);
+  });
+  afterAll(() => {
+    if (cgDir) rmdirSync(cgDir);
+  });
   it('lists a process that ran 50 ms and exited within the interval (the /proc table cannot)', async () => {
     const kernel = new ProcProbe();
     const proc = new ProcProbe({ kernelTop: false });
@@ -44,7 +57,7 @@ describe.skipIf(reason !== null)('top table from the scheduler', () => {
     try {
       expect(kernel.topSource, kernel.kernelTopError ?? '').toBe('sched');
       expect(proc.topSource).toBe('proc');
-      const b = await burner(50);
+      const b = await burner(50, cgDir);
       const k = kernel.sample();
       const p = proc.sample();
       const row = k.top.find((r) => r.pid === b.pid);
@@ -56,6 +69,9 @@ describe.skipIf(reason !== null)('top table from the scheduler', () => {
       expect(ms).toBeGreaterThanOrEqual(b.usedMs * 0.95);
       expect(ms).toBeLessThanOrEqual(b.usedMs + 100);
       expect(row!.usr + row!.system).toBeCloseTo(row!.cpu_pct, 0);
+      // Its cgroup as the kernel saw it at its switch-outs (its /proc/PID/cgroup is gone with it):
+      // the one it moved itself into.
+      expect(row!.cgroup?.path).toBe(`/${cgName}`);
       // pidstat's way reads the processes there at the end: it was gone.
       expect(p.top.find((r) => r.pid === b.pid)).toBeUndefined();
       expect(k.top_lost).toBeUndefined();

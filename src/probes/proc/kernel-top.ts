@@ -30,8 +30,8 @@ import type { KernelTopRow } from './types.js';
 export const TOP_KEY_LAYOUT = { struct: 'top_key', size: 8, fields: { tgid: 0, cpu: 4 } } as const;
 export const TOP_VAL_LAYOUT = {
   struct: 'top_val',
-  size: 56,
-  fields: { run_ns: 0, usr_ns: 8, sys_ns: 16, leader_sum: 24, runs: 32, _pad: 36, comm: 40 },
+  size: 64,
+  fields: { run_ns: 0, usr_ns: 8, sys_ns: 16, leader_sum: 24, runs: 32, _pad: 36, comm: 40, cgroup: 56 },
 } as const;
 /** struct top_cur (bpf/top.h). */
 export const TOP_CUR_LAYOUT = {
@@ -155,7 +155,15 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
       const lead = u64n(v, V.leader_sum);
       const r = rows.get(tgid);
       if (!r) {
-        rows.set(tgid, { pid: tgid, comm: commOf(v, V.comm), run_ns: run, usr_ns: u64n(v, V.usr_ns), sys_ns: u64n(v, V.sys_ns), cpu });
+        rows.set(tgid, {
+          pid: tgid,
+          comm: commOf(v, V.comm),
+          run_ns: run,
+          usr_ns: u64n(v, V.usr_ns),
+          sys_ns: u64n(v, V.sys_ns),
+          cpu,
+          cgroupId: u64n(v, V.cgroup),
+        });
         leaderAt.set(tgid, lead);
         continue;
       }
@@ -163,6 +171,7 @@ export class KernelTop extends SchedProbe<KernelTopSample> {
       if (lead > best || (lead === 0 && best === 0 && run > r.run_ns)) {
         r.cpu = cpu;
         r.comm = commOf(v, V.comm);
+        r.cgroupId = u64n(v, V.cgroup);
         leaderAt.set(tgid, lead);
       }
       r.run_ns += run;

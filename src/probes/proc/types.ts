@@ -230,6 +230,8 @@ export interface KernelTopRow {
   usr_ns: number;
   sys_ns: number;
   cpu: number;
+  /** Its v2 cgroup id as the kernel saw it at a switch-out (0 or absent: not known, a run still going on). */
+  cgroupId?: number;
 }
 
 export interface CountersSample {
