@@ -215,7 +215,7 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
     control.isoWatch(this.watched.cpu);
     this.overflowSeen = this.readOverflow(obj);
     this.lostPending = 0;
-    this.prevProc = readIsoProc(this.procRoot, this.clock);
+    this.prevProc = this.watched.cpu === null ? null : readIsoProc(this.procRoot, this.clock);
     this.affineAt = -Infinity;
   }
 
@@ -256,6 +256,8 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
     // No run on the old CPU (or the old epoch) still writes; what it wrote is not the new one's.
     this.control.quiesce();
     for (const g of this.gens.maps) drainQuiet(g);
+    // The /proc counters from here: the first interval's rates are over the time since.
+    this.prevProc = cpu === null ? null : readIsoProc(this.procRoot, this.clock);
   }
 
   /**
@@ -384,12 +386,16 @@ export class IsolationProbe extends SchedProbe<IsolationSample> {
     const overflow = counterDelta(seen, this.overflowSeen);
     this.overflowSeen = seen;
     this.lostPending += overflow;
-    // 5: /proc.
+    // 5: /proc, only while a CPU is watched (its counters are read for that CPU's column; with
+    // none, an idle host's usual case, the seven files are not read at all).
+    if (cpu === null) {
+      this.prevProc = null;
+      return { ...empty(), overflow };
+    }
     const proc = readIsoProc(this.procRoot, this.clock);
     const prev = this.prevProc ?? proc;
     this.prevProc = proc;
     const elapsedS = Number(proc.tNs - prev.tNs) / 1e9;
-    if (cpu === null) return { ...empty(), overflow };
     return {
       cpu,
       source: this.watched.source,
