@@ -117,8 +117,11 @@ interface Cfg {
 
 const ZERO_KEY = Buffer.alloc(4);
 
+/** The one buffer the config is written from (written whole each time, several times an interval). */
+const CFG_BUF = Buffer.alloc(CFG_BYTES);
+
 function cfgBuffer(c: Cfg): Buffer {
-  const b = Buffer.alloc(CFG_BYTES);
+  const b = CFG_BUF;
   b.writeUInt32LE(c.parts, F.parts);
   b.writeUInt32LE(c.watch, F.watch);
   b.writeUInt32LE(c.offEpoch >>> 0, F.off_epoch);

@@ -13,6 +13,8 @@ vi.hoisted(() => {
   process.env.CI = 'false';
 });
 import { render } from 'ink';
+import fc from 'fast-check';
+import stringWidth from 'string-width';
 import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';
 import { App } from '../../src/ui/components/App.js';
 import { StoreContext } from '../../src/ui/store-context.js';
@@ -146,6 +148,41 @@ describe('output stage', () => {
     for (let i = 0; i < WIDTH_CACHE_LIMIT * 3; i++) expect(cachedWidth(`line ${i} 日`)).toBe(`line ${i} `.length + 2);
     expect(widthCacheSize()).toBeLessThanOrEqual(WIDTH_CACHE_LIMIT);
     expect(widthCacheSize()).toBeGreaterThan(0);
+  });
+
+  it('measures any text as string-width does (printable ASCII by its length, the rest by string-width)', () => {
+    const chars = fc.oneof(
+      fc.constantFrom(
+        ' ',
+        'a',
+        '~',
+        '\x1b',
+        '\x7f',
+        '\t',
+        '日',
+        '\u0301',
+        '👍',
+        '\x1b[1m',
+        '…',
+        'µ',
+        '\u00ad',
+        '│',
+        '▁',
+        '▶',
+        '\ufe0f',
+        '\u200d',
+        '◽',
+        '↔',
+        '≤',
+        '⃣',
+        '#',
+      ),
+      fc.string({ maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 20 }), (parts) => cachedWidth(parts.join('')) === stringWidth(parts.join(''))),
+      { numRuns: 3000 },
+    );
   });
 });
 

@@ -68,11 +68,18 @@ function Row({ segments, width }: FittedRowProps): React.JSX.Element {
     total += w;
     return LETTERS[i].repeat(w);
   });
+  // Ink applies the transform to the row at every frame, changed or not: the last answer is kept
+  // for the same input (this closure lives as long as the row's render, its texts with it).
+  let lastIn: string | null = null;
+  let lastOut = '';
   const fill = (styled: string, line: number) => {
     if (line !== 0) return '';
-    const out = styled.replace(RUN, (run) => texts.get(run[0]) ?? run);
-    rememberWidth(out, total); // the output stage need not measure it again
-    return out;
+    if (styled !== lastIn) {
+      lastOut = styled.replace(RUN, (run) => texts.get(run[0]) ?? run);
+      lastIn = styled;
+    }
+    rememberWidth(lastOut, total); // the output stage need not measure it again
+    return lastOut;
   };
   return (
     <Transform transform={fill}>
