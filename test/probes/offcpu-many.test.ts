@@ -1,11 +1,11 @@
 // The off-CPU aggregation holds a host's many threads: its generations are sized from the host
 // at load (offcpuRowsFor), and 10,000 threads that each come back once in an interval all have
 // their row, with no overflow. The threads wait on one condition variable and are woken by one
-// broadcast between two samples (after a first round, which stamps their switch-outs); the helper says when every one of them has run again, so the
+// broadcast between two samples (after a first round, which stamps their switch-outs, and until each is seen asleep in /proc); the helper says when every one of them has run again, so the
 // interval holds each thread's return whatever the scheduler does in between.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -33,6 +33,22 @@ describe('off-CPU rows sized from the host', () => {
     expect(hostTasks('/nonexistent')).toEqual({ tasks: 0, pidMax: 0 });
   });
 });
+
+/** Resolves once every thread of `tids` is asleep (state S or D in its /proc stat); throws after 20 s. */
+async function allAsleep(pid: number, tids: ReadonlySet<number>): Promise<void> {
+  const left = new Set(tids);
+  const until = Date.now() + 20_000;
+  while (left.size > 0) {
+    for (const t of left) {
+      const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'latin1');
+      const state = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
+      if (state === 'S' || state === 'D') left.delete(t);
+    }
+    if (left.size === 0) return;
+    if (Date.now() > until) throw new Error(`${left.size} threads still not asleep after 20 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe.skipIf(noBpf)('10,000 threads (real BPF)', () => {
   let dir = '';
@@ -71,6 +87,10 @@ describe.skipIf(noBpf)('10,000 threads (real BPF)', () => {
     // the probe started has no stamp: its first return is not measured).
     child.stdin!.write('go\n');
     expect((await lines.next()).value).toBe('woke 1');
+    // "woke" says each thread is back in its wait, not that it sleeps: one still between the
+    // mutex's release and its futex wait (runnable behind 9,999 others on a busy host) would see
+    // the next broadcast before it sleeps, and not leave the CPU at all. Each is asleep first.
+    await allAsleep(child.pid!, tids);
     probe.sample(); // the interval starts now: every return after this is in the next sample
     child.stdin!.write('go\n');
     expect((await lines.next()).value).toBe('woke 2');
