@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --single-threaded-gc
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS PERFSCOPE_NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} MALLOC_ARENA_MAX=1 node --single-threaded-gc
 // Launcher: the program is the bundle whose entry is dist/perfscope.js (scripts/bundle.mjs,
 // built by `make build` / ./dev start, and shipped as it is in the npm package).
 //
@@ -7,6 +7,9 @@
 // first malloc; one arena instead of one per thread: ~30 MiB less RSS at rest) and V8's
 // --single-threaded-gc (no background GC threads: ~12 % less CPU at rest; Node refuses it in
 // NODE_OPTIONS, and setting it from JavaScript after V8 has started does not remove the threads).
+// It also moves NODE_EXTRA_CA_CERTS aside (to PERFSCOPE_NODE_EXTRA_CA_CERTS): Node loads that file
+// at every start, 60–80 ms with Debian's whole bundle, and only --connect and fleet's TLS clients
+// need it; they add it to Node's roots when they connect (src/cli/cli.ts, extraCa).
 // `env -S` is GNU coreutils 8.30+ and busybox; `node bin/perfscope.js` works too, without them.
 // See docs/performance.md, "The launcher".
 import { existsSync } from 'node:fs';

@@ -66,6 +66,26 @@ const yogaNoFetch = {
   },
 };
 
+// Ink's output, widest-line and cli-truncate measure text with string-width, whose first grapheme
+// outside ASCII compiles its emoji pattern and east-Asian table (~25 ms of every first frame) and
+// which segments every line of box drawing at each frame. They get src/ui/text-width.ts instead:
+// string-width itself, with a string of one-cell characters answered by its length. That module's
+// own import (and wrap-ansi's, which has its own string-width) resolve as before.
+const TEXT_WIDTH = path.join(root, 'src', 'ui', 'text-width.ts');
+const widthUsers = new Set();
+const oneCellStringWidth = {
+  name: 'one-cell-string-width',
+  resolveId: {
+    filter: { id: /^string-width$/ },
+    handler(_source, importer) {
+      const m = importer && /[\\/]node_modules[\\/](ink|widest-line|cli-truncate)[\\/]/.exec(importer);
+      if (!m) return null;
+      widthUsers.add(m[1]);
+      return TEXT_WIDTH;
+    },
+  },
+};
+
 // React, react-reconciler and scheduler each pick their production or development build by
 // NODE_ENV when first required (perfscope sets production unless NODE_ENV is set). The
 // development builds are half of the screen's code, compiled at every start for nothing: they
@@ -106,7 +126,7 @@ const bundle = await rolldown({
   platform: 'node',
   // The chunks import from each other by name (the groups below take modules out of the entry).
   preserveEntrySignatures: 'allow-extension',
-  plugins: [inkDevtools, yogaNoFetch, reactDevelopmentAside, reactDevFileExternal],
+  plugins: [inkDevtools, yogaNoFetch, oneCellStringWidth, reactDevelopmentAside, reactDevFileExternal],
   logLevel: 'warn',
   onLog,
 });
@@ -142,6 +162,7 @@ if (loaded.has('perfscope-ui.js')) {
   const why = [...loaded].flatMap((n) => (chunks.get(n)?.imports.includes('perfscope-ui.js') ? [n] : []));
   throw new Error(`bundle: ${why.join(', ')} import(s) the screen's chunk statically: a module outside src/ui/ imports a package of the screen`);
 }
+if (widthUsers.size !== 3) throw new Error(`bundle: string-width users seen: ${[...widthUsers].join(', ') || 'none'}: review the one-cell-string-width plugin`);
 if (devBuilds.size === 0) throw new Error('bundle: no React development build seen: review the react-development-aside plugin');
 
 // The development builds, keyed by the names their stand-ins ask for.

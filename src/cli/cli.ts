@@ -7,6 +7,7 @@
 // descriptors, so even SIGKILL frees them.
 import { closeSync, readFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
+import { rootCertificates } from 'node:tls';
 import { parseOptions, usage, UsageError, type Options } from './args.js';
 import type { Config, ConfigRead } from '../ui/config-file.js';
 import { CATALOGUE } from '../catalogue/catalogue.js';
@@ -23,7 +24,7 @@ import { createAppStore } from '../store/store.js';
 import { storeSink } from '../store/store-sink.js';
 import { jsonSink } from '../sinks/json.js';
 import { foldedSink, type FoldedSink } from '../sinks/folded.js';
-import { pprofSink, type PprofSink } from '../sinks/pprof.js';
+import type { PprofSink } from '../sinks/pprof.js';
 import { openRecordingFile } from '../sinks/recorder.js';
 import { setSymbolizeWait } from '../stacks/resolve.js';
 import { openRecorder, type Recorder } from '../sinks/recorder.js';
@@ -35,7 +36,7 @@ import { RecordDirError } from '../replay/shards.js';
 import type { AppState, AppStore } from '../store/store.js';
 import { PrometheusSink } from '../sinks/prometheus.js';
 import { describeListenError, startMetricsServer } from '../sinks/prometheus-http.js';
-import { loadWebConfig, type WebConfig } from '../sinks/web-config.js';
+import type { WebConfig } from '../sinks/web-config.js';
 import { StreamHub } from '../sinks/stream.js';
 import { RemoteSource, type HttpClientOptions } from '../replay/remote.js';
 import type { FleetStore } from '../fleet/store.js';
@@ -398,7 +399,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     let web: WebConfig | null = null;
     if (opts.webConfig !== null) {
       try {
-        web = loadWebConfig(opts.webConfig);
+        // Loaded here: its YAML parser is 230 KB of the bundle that every start would compile.
+        web = (await import('../sinks/web-config.js')).loadWebConfig(opts.webConfig);
       } catch (e) {
         return exit(1, oneLine(e));
       }
@@ -484,7 +486,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         } catch (e) {
           return exit(2, `--pprof ${opts.pprof}: ${oneLine(e)}`);
         }
-        pprof = pprofSink(CATALOGUE, opts.probes[0]);
+        pprof = (await import('../sinks/pprof.js')).pprofSink(CATALOGUE, opts.probes[0]);
       }
     }
     const sinks: Sink[] = [
@@ -577,7 +579,8 @@ function readSmall(file: string, what: string): string {
 /**
  * Credentials and TLS trust for --connect and fleet: the user from --user, the password from
  * $PERFSCOPE_PASSWORD, else the first line of --password-file (never from argv, where `ps` and
- * the shell's history would show it); the CA from --ca-file.
+ * the shell's history would show it); the CA from --ca-file, else the system's and
+ * NODE_EXTRA_CA_CERTS's.
  */
 function readClient(opts: Options): HttpClientOptions {
   const c = opts.client;
@@ -589,7 +592,25 @@ function readClient(opts: Options): HttpClientOptions {
     if (/[\r\n]/.test(password) || c.user.includes(':')) throw new Error('--user: a user name cannot hold a colon (basic auth)');
     credentials = { user: c.user, password };
   }
-  return { credentials, ca: c.caFile !== null ? readSmall(c.caFile, '--ca-file') : null, insecure: c.insecure };
+  return { credentials, ca: c.caFile !== null ? readSmall(c.caFile, '--ca-file') : extraCa(), insecure: c.insecure };
+}
+
+/**
+ * NODE_EXTRA_CA_CERTS, which the launcher moves aside to PERFSCOPE_NODE_EXTRA_CA_CERTS: Node
+ * reads and parses that file at every start, before any code runs (60–80 ms with Debian's
+ * bundle, most of the time to the first frame), yet only --connect and fleet make TLS
+ * connections. Here it is read when one is asked for, and added to Node's own roots, as Node
+ * does; as Node does too, a file that cannot be read is said in one line and left out.
+ */
+function extraCa(): string | null {
+  const file = process.env.PERFSCOPE_NODE_EXTRA_CA_CERTS;
+  if (!file) return null;
+  try {
+    return `${rootCertificates.join('\n')}\n${readSmall(file, 'NODE_EXTRA_CA_CERTS')}`;
+  } catch (e) {
+    process.stderr.write(`perfscope: warning: ${oneLine(e)}: left out, the system's CAs only\n`);
+    return null;
+  }
 }
 
 /** The fleet screen (src/ui/fleet-screen.tsx) on its store; returns what restores the terminal. */

@@ -18,7 +18,8 @@ import { isIP } from 'node:net';
 import type { PromFamily } from '../probes/prom.js';
 import { CONTENT_TYPES, type ExpositionFormat, renderFamilies } from './prometheus.js';
 import { BasicAuth } from './basic-auth.js';
-import { secureContextOptions, type WebConfig } from './web-config.js';
+import type { WebConfig } from './web-config.js';
+import { secureContextOptions } from './web-tls.js';
 import { hostHeader, MAX_STREAMS, type StreamHub } from './stream.js';
 
 export const DEFAULT_LISTEN_HOST = '127.0.0.1';

@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { parseDocument } from 'yaml';
 import { escapeBytes } from '../probes/strings.js';
+import { secureContextOptions, type ServerTls } from './web-tls.js';
 
 export class WebConfigError extends Error {}
 
@@ -66,21 +67,10 @@ export const MAX_PEM_BYTES = 1 << 20;
 /** At most this many basic-auth users (exporter-toolkit sets none; this only bounds the start). */
 export const MAX_BASIC_AUTH_USERS = 1000;
 
-export interface WebTls {
-  cert: Buffer;
-  key: Buffer;
-  /** CA bundle for client certificates, or undefined. */
-  ca?: Buffer;
+export interface WebTls extends ServerTls {
   clientAuth: ClientAuthType;
   /** Subject alternative names one of which a client certificate must carry (empty: any). */
   clientAllowedSans: string[];
-  minVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-  maxVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
-  /** OpenSSL cipher list (TLS 1.2 and below), or undefined for Node's default. */
-  ciphers?: string;
-  honorCipherOrder: boolean;
-  /** OpenSSL curve list, or undefined for Node's default. */
-  ecdhCurve?: string;
 }
 
 export interface WebConfig {
@@ -271,20 +261,6 @@ function parseTls(raw: unknown, dir: string): WebTls | null {
     throw new WebConfigError(`${p}: ${String((e as Error).message).split('\n')[0]}`);
   }
   return out;
-}
-
-/** The options of node:tls for a WebTls (the server adds its client-certificate checks). */
-export function secureContextOptions(t: WebTls) {
-  return {
-    cert: t.cert,
-    key: t.key,
-    ...(t.ca ? { ca: t.ca } : {}),
-    minVersion: t.minVersion,
-    maxVersion: t.maxVersion,
-    ...(t.ciphers ? { ciphers: t.ciphers } : {}),
-    honorCipherOrder: t.honorCipherOrder,
-    ...(t.ecdhCurve ? { ecdhCurve: t.ecdhCurve } : {}),
-  };
 }
 
 /** Parse the text of a web config; `dir` is where relative file names start. Throws WebConfigError. */

@@ -68,9 +68,13 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Run> {
+/** perfscope ARGS as `node bin/perfscope.js`; with `launcher`, as the executable itself (its `#!` line). */
+function run(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000, launcher = false): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(launcher ? BIN : process.execPath, launcher ? args : [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     children.add(child);
     let stdout = '';
     let stderr = '';
@@ -184,6 +188,19 @@ describe('--connect through TLS with basic auth', () => {
     const noCa = await run(['--connect', url, '--json', '--count', '1', '--user', USER], { PERFSCOPE_PASSWORD: PASS });
     expect(noCa.code).toBe(1);
     expect(noCa.stderr).toMatch(/^perfscope: https:\/\/127\.0\.0\.1:\d+: TLS: the server's certificate does not verify/);
+    // NODE_EXTRA_CA_CERTS still counts, though the launcher moves it aside so that Node does not
+    // load it at every start: through the executable's #! line, and as the launcher passes it on.
+    const extra = { PERFSCOPE_PASSWORD: PASS };
+    const args = ['--connect', url, '--json', '--count', '1', '--user', USER];
+    const viaLauncher = await run(args, { ...extra, NODE_EXTRA_CA_CERTS: join(dir, 'tls/cert.pem') }, 30_000, true);
+    expect(viaLauncher.stderr).toBe('');
+    expect(viaLauncher.code).toBe(0);
+    expect(viaLauncher.stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    const passedOn = await run(args, { ...extra, PERFSCOPE_NODE_EXTRA_CA_CERTS: join(dir, 'tls/cert.pem') });
+    expect(passedOn.code).toBe(0);
+    const unreadable = await run(args, { ...extra, PERFSCOPE_NODE_EXTRA_CA_CERTS: join(dir, 'no-such.pem') });
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.stderr).toMatch(/^perfscope: warning: NODE_EXTRA_CA_CERTS .*no-such\.pem: no such file: left out, the system's CAs only\n/);
     await stop(r);
   }, 90_000);
 });

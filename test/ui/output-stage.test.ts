@@ -15,6 +15,7 @@ vi.hoisted(() => {
 import { render } from 'ink';
 import fc from 'fast-check';
 import stringWidth from 'string-width';
+import textWidth from '../../src/ui/text-width.js';
 import { styledCharsFromTokens, tokenize } from '@alcalzone/ansi-tokenize';
 import { App } from '../../src/ui/components/App.js';
 import { StoreContext } from '../../src/ui/store-context.js';
@@ -150,7 +151,7 @@ describe('output stage', () => {
     expect(widthCacheSize()).toBeGreaterThan(0);
   });
 
-  it('measures any text as string-width does (printable ASCII by its length, the rest by string-width)', () => {
+  it('measures any text as string-width does (one-cell text by its length, the rest by string-width), here and in what Ink is given', () => {
     const chars = fc.oneof(
       fc.constantFrom(
         ' ',
@@ -180,7 +181,35 @@ describe('output stage', () => {
       fc.string({ maxLength: 3 }),
     );
     fc.assert(
-      fc.property(fc.array(chars, { maxLength: 20 }), (parts) => cachedWidth(parts.join('')) === stringWidth(parts.join(''))),
+      fc.property(
+        fc.array(chars, { maxLength: 20 }),
+        (parts) => cachedWidth(parts.join('')) === stringWidth(parts.join('')) && textWidth(parts.join('')) === stringWidth(parts.join('')),
+      ),
+      { numRuns: 3000 },
+    );
+    // fitWidth's shortcuts (a one-cell string cut by slicing, a one-cell grapheme by its length)
+    // cut as measuring each grapheme with string-width does.
+    const graphemes = new Intl.Segmenter();
+    const reference = (t: string, columns: number): string => {
+      if (stringWidth(t) <= columns) return t;
+      if (columns <= 0) return '';
+      if (columns === 1) return '…';
+      let out = '';
+      let w = 0;
+      for (const { segment } of graphemes.segment(t)) {
+        const g = stringWidth(segment);
+        if (w + g > columns - 1) break;
+        out += segment;
+        w += g;
+      }
+      return `${out}…`;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(chars, { maxLength: 20 }),
+        fc.integer({ min: 0, max: 30 }),
+        (parts, columns) => fitWidth(parts.join(''), columns) === reference(parts.join(''), columns),
+      ),
       { numRuns: 3000 },
     );
   });
