@@ -86,6 +86,23 @@ const oneCellStringWidth = {
   },
 };
 
+// The first Intl.Segmenter made loads ICU's break rules (~12 ms). string-width (both copies),
+// slice-ansi and ansi-tokenize each make theirs when their module loads, so every start paid it
+// on the way to the first frame, though a screen of one-cell text segments nothing. In those
+// modules the segmenter is made at its first segment() instead (they call nothing else on it).
+const SEGMENTER_USERS = /[\\/]node_modules[\\/](string-width|wrap-ansi[\\/]node_modules[\\/]string-width|slice-ansi|@alcalzone[\\/]ansi-tokenize)[\\/]/;
+const lazySegmenters = new Set();
+const lazySegmenter = {
+  name: 'lazy-segmenter',
+  transform: {
+    filter: { id: SEGMENTER_USERS, code: 'new Intl.Segmenter(' },
+    handler(code, id) {
+      lazySegmenters.add(id);
+      return `const __lazySegmenter = (...a) => { let s; return { segment: (t) => (s ??= new Intl.Segmenter(...a)).segment(t) }; };\n${code.replaceAll('new Intl.Segmenter(', '__lazySegmenter(')}`;
+    },
+  },
+};
+
 // React, react-reconciler and scheduler each pick their production or development build by
 // NODE_ENV when first required (perfscope sets production unless NODE_ENV is set). The
 // development builds are half of the screen's code, compiled at every start for nothing: they
@@ -126,7 +143,7 @@ const bundle = await rolldown({
   platform: 'node',
   // The chunks import from each other by name (the groups below take modules out of the entry).
   preserveEntrySignatures: 'allow-extension',
-  plugins: [inkDevtools, yogaNoFetch, oneCellStringWidth, reactDevelopmentAside, reactDevFileExternal],
+  plugins: [inkDevtools, yogaNoFetch, oneCellStringWidth, lazySegmenter, reactDevelopmentAside, reactDevFileExternal],
   logLevel: 'warn',
   onLog,
 });
@@ -162,6 +179,7 @@ if (loaded.has('perfscope-ui.js')) {
   const why = [...loaded].flatMap((n) => (chunks.get(n)?.imports.includes('perfscope-ui.js') ? [n] : []));
   throw new Error(`bundle: ${why.join(', ')} import(s) the screen's chunk statically: a module outside src/ui/ imports a package of the screen`);
 }
+if (lazySegmenters.size !== 4) throw new Error(`bundle: lazy segmenters: ${lazySegmenters.size} modules: review the lazy-segmenter plugin`);
 if (widthUsers.size !== 3) throw new Error(`bundle: string-width users seen: ${[...widthUsers].join(', ') || 'none'}: review the one-cell-string-width plugin`);
 if (devBuilds.size === 0) throw new Error('bundle: no React development build seen: review the react-development-aside plugin');
 

@@ -16,7 +16,7 @@
 // replaced on the prototype. Where that class has no get() any more (another Ink) the screen
 // keeps Ink's stage: slower, the same frames.
 import stringWidth from 'string-width';
-import { ONE_CELL_EACH } from './text-width.js';
+import textWidth, { ONE_CELL_EACH } from './text-width.js';
 // Ink's own module, by path (its package exports only its entry): the very module Ink's renderer
 // imports, in the repository and in the bundle alike (the bundler resolves it to the same file).
 import InkOutputModule from '../../node_modules/ink/build/output.js';
@@ -55,13 +55,15 @@ export function cachedWidth(s: string): number {
   let w = widths.get(s);
   if (w === undefined) {
     if (widths.size >= WIDTH_CACHE_MAX) widths.clear();
-    w = stringWidth(s);
+    w = textWidth(s);
     widths.set(s, w);
   }
   return w;
 }
 
-const graphemes = new Intl.Segmenter();
+// Made when first needed: the first Intl.Segmenter loads ICU's break rules (~12 ms), which a
+// screen of one-cell text never needs.
+let graphemes: Intl.Segmenter | undefined;
 
 /**
  * `s` cut to `columns` terminal cells as Ink's wrap="truncate" cuts it (cli-truncate, at the end):
@@ -75,7 +77,7 @@ export function fitWidth(s: string, columns: number): string {
   if (ONE_CELL_EACH.test(s)) return `${s.slice(0, columns - 1)}…`;
   let out = '';
   let w = 0;
-  for (const { segment } of graphemes.segment(s)) {
+  for (const { segment } of (graphemes ??= new Intl.Segmenter()).segment(s)) {
     // string-width's first grapheme outside ASCII compiles its emoji pattern: ~35 ms of the first frame.
     const g = ONE_CELL_EACH.test(segment) ? segment.length : stringWidth(segment);
     if (w + g > columns - 1) break;
