@@ -22,6 +22,7 @@ export const ONE_CELL_EACH = /^[\x20-\x7e\xa0-\xac\xae-\xff\u2010-\u2027\u2030-\
  * shape string-width's strip-ansi removes whole (it removes more; the rest goes to string-width).
  * Ink measures its styled lines with them.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern is the escape sequence ESC [ … m
 const SGR = /\x1b\[(?:\d{1,4}(?:;\d{0,4})*)?m/g;
 
 type Options = Parameters<typeof stringWidth>[1];
