@@ -15,7 +15,6 @@
 // output.js, which the bundle resolves to the very module it bundles for Ink), and its get() is
 // replaced on the prototype. Where that class has no get() any more (another Ink) the screen
 // keeps Ink's stage: slower, the same frames.
-import stringWidth from 'string-width';
 import textWidth, { ONE_CELL_EACH } from './text-width.js';
 // Ink's own module, by path (its package exports only its entry): the very module Ink's renderer
 // imports, in the repository and in the bundle alike (the bundler resolves it to the same file).
@@ -78,8 +77,8 @@ export function fitWidth(s: string, columns: number): string {
   let out = '';
   let w = 0;
   for (const { segment } of (graphemes ??= new Intl.Segmenter()).segment(s)) {
-    // string-width's first grapheme outside ASCII compiles its emoji pattern: ~35 ms of the first frame.
-    const g = ONE_CELL_EACH.test(segment) ? segment.length : stringWidth(segment);
+    // textWidth, not string-width: a one-cell grapheme compiles no emoji pattern (~35 ms of the first frame).
+    const g = textWidth(segment);
     if (w + g > columns - 1) break;
     out += segment;
     w += g;
